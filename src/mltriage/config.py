@@ -1,0 +1,130 @@
+"""Settings: defaults, then `mltriage.toml` (or `[tool.mltriage]` in `pyproject.toml`), then the
+command line. Thresholds of individual checks live under `[checks."CODE"]`:
+
+    # mltriage.toml
+    fail_on = "critical"
+    ignore = ["features.redundant"]
+    select = ["data", "model", "evaluation"]
+    max_refit_rows = 50000
+
+    [checks."model.overfit"]
+    auc_gap = 0.15
+
+On the command line the same is `--set model.overfit.auc_gap=0.15`.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass
+class Config:
+    fail_on: str = "critical"
+    ignore: list[str] = field(default_factory=list)
+    select: list[str] = field(default_factory=list)
+    fast: bool = False
+    seed: int = 0
+    cv_folds: int = 5
+    max_refit_rows: int = 20_000
+    cv_user_budget_s: float = 20.0
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str | None = None
+
+    SETTINGS = ("fail_on", "ignore", "select", "fast", "seed", "cv_folds", "max_refit_rows",
+                "cv_user_budget_s")
+
+    def wants(self, code: str) -> bool:
+        """Is this code selected and not ignored? (a layer, a code, or a code prefix)"""
+        def hit(patterns):
+            return any(code == p or code.startswith(p.rstrip(".") + ".") for p in patterns)
+        if self.select and not hit(self.select):
+            return False
+        return not hit(self.ignore)
+
+    def params_for(self, code: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        out = dict(defaults)
+        for k, v in self.checks.get(code, {}).items():
+            if k not in defaults:
+                raise InputError(f"unknown parameter {k!r} for check {code}",
+                                 f"its parameters are: {', '.join(defaults) or 'none'}")
+            out[k] = type(defaults[k])(v) if defaults[k] is not None and not isinstance(defaults[k], bool) else v
+        return out
+
+    def apply(self, values: dict[str, Any], source: str) -> None:
+        for k, v in values.items():
+            if k == "checks":
+                if not isinstance(v, dict):
+                    raise InputError(f"{source}: [checks] must be a table of tables")
+                for code, params in v.items():
+                    self.checks.setdefault(code, {}).update(params)
+            elif k in self.SETTINGS:
+                if k in ("ignore", "select") and isinstance(v, str):
+                    v = [x.strip() for x in v.split(",") if x.strip()]
+                setattr(self, k, v)
+            else:
+                raise InputError(f"{source}: unknown setting {k!r}",
+                                 f"known settings: {', '.join(self.SETTINGS)}, checks")
+
+    def set_param(self, assignment: str) -> None:
+        """Apply one `CODE.NAME=VALUE` from the command line."""
+        if "=" not in assignment:
+            raise InputError(f"--set {assignment!r} is not CODE.NAME=VALUE",
+                             "for example --set model.overfit.auc_gap=0.15")
+        key, value = assignment.split("=", 1)
+        code, _, name = key.strip().rpartition(".")
+        if not code or not name:
+            raise InputError(f"--set {assignment!r} is not CODE.NAME=VALUE",
+                             "for example --set model.overfit.auc_gap=0.15")
+        try:
+            parsed: Any = tomllib.loads(f"v = {value.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            parsed = value.strip()
+        self.checks.setdefault(code, {})[name] = parsed
+
+
+def load_config(path: str | Path | None = None, start: Path | None = None) -> Config:
+    """Read settings from `path`, or from mltriage.toml / pyproject.toml in `start` or above."""
+    cfg = Config()
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"config file {str(p)!r} does not exist", "check the path given to --config")
+        _apply_file(cfg, p)
+        return cfg
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "mltriage.toml").exists():
+            _apply_file(cfg, d / "mltriage.toml")
+            return cfg
+        if (d / "pyproject.toml").exists():
+            data = _read_toml(d / "pyproject.toml")
+            if "mltriage" in data.get("tool", {}):
+                cfg.apply(data["tool"]["mltriage"], str(d / "pyproject.toml"))
+                cfg.source = str(d / "pyproject.toml")
+                return cfg
+    return cfg
+
+
+def _read_toml(p: Path) -> dict:
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise InputError(f"cannot read config {str(p)!r}: {exc}", "fix the TOML syntax") from None
+
+
+def _apply_file(cfg: Config, p: Path) -> None:
+    data = _read_toml(p)
+    if p.name == "pyproject.toml":
+        data = data.get("tool", {}).get("mltriage", {})
+    cfg.apply(data, str(p))
+    cfg.source = str(p)

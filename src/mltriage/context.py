@@ -1,0 +1,166 @@
+"""The run's context: the validated Case plus every shared computation, computed once.
+
+Checks read predictions, encoded matrices and the cross-validated model ladder from here, so that
+two checks needing the same thing never compute it twice.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .case import Case
+from .config import Config
+from .model import Predictions
+from .registry import NotApplicable
+from .stats.encode import Encoder
+
+
+class Context:
+    def __init__(self, case: Case, config: Config | None = None) -> None:
+        self.case = case
+        self.config = config or Config()
+        self.notes: list[str] = list(case.notes)   # run-level notes shown in the report
+        self._cache: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- generic memo
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """compute() once per run under `key`; a failure is cached too and raised again."""
+        if key not in self._cache:
+            try:
+                self._cache[key] = compute()
+            except Exception as exc:  # noqa: BLE001
+                self._cache[key] = _Failed(exc)
+        value = self._cache[key]
+        if isinstance(value, _Failed):
+            raise value.exc
+        return value
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # ---------------------------------------------------------------- data
+    @property
+    def task(self) -> str:
+        return self.case.task
+
+    def has(self, which: str) -> bool:
+        return which in ("train", "test") or (which == "current" and self.case.current is not None)
+
+    def frame(self, which: str) -> pd.DataFrame:
+        return self.case.frame(which)
+
+    def y(self, which: str) -> np.ndarray:
+        if which == "current" and not self.case.has_current_labels:
+            raise NotApplicable("the current batch has no labels")
+        return self.case.y(which)
+
+    def sample_index(self, which: str, n: int, seed: int = 0) -> np.ndarray:
+        """A fixed random subset of at most n row positions of a set (all rows when smaller)."""
+        size = len(self.frame(which))
+        if size <= n:
+            return np.arange(size)
+        return np.sort(np.random.default_rng(seed).choice(size, n, replace=False))
+
+    @property
+    def encoder(self) -> Encoder:
+        c = self.case
+        return self.cached("encoder", lambda: Encoder.fit(c.train, c.features, c.categorical))
+
+    def encoded(self, which: str) -> np.ndarray:
+        """The model features of a set as one float32 matrix (categoricals as codes)."""
+        return self.cached(f"encoded:{which}", lambda: self.encoder.transform(self.frame(which)))
+
+    # ---------------------------------------------------------------- predictions
+    @property
+    def threshold(self) -> float:
+        return self.case.threshold if self.case.threshold is not None else 0.5
+
+    def predictions(self, which: str) -> Predictions:
+        """The model's outputs on train, test or current (cached)."""
+        if self.case.model is None:
+            raise NotApplicable("no model and no prediction column were given")
+        if which == "current" and self.case.current is None:
+            raise NotApplicable("no current batch was given")
+        return self.cached(f"pred:{which}", lambda: self._predict(which))
+
+    def _predict(self, which: str) -> Predictions:
+        c, m = self.case, self.case.model
+        df = self.frame(which)
+        thr = self.threshold
+        if m.kind == "precomputed":
+            col = c.prediction_column
+            if col not in df.columns:
+                raise NotApplicable(f"the {which} set has no prediction column {col!r}")
+            raw = df[col].to_numpy()
+            if c.task == "binary":
+                p = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+                in_unit = bool(np.nanmin(p) >= 0 and np.nanmax(p) <= 1)
+                neg = [k for k in c.classes if k != c.positive][0]
+                label = np.where(p >= thr, c.positive, neg)
+                proba = np.column_stack([1 - p, p]) if in_unit else None
+                return Predictions(score=p, label=label, raw=raw, proba=proba,
+                                   classes=[neg, c.positive], has_proba=in_unit)
+            if c.task == "multiclass":
+                return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=c.classes)
+            v = raw.astype(float)
+            return Predictions(score=v, label=v, raw=raw)
+
+        missing = [f for f in c.features if f not in df.columns]
+        if missing:
+            raise NotApplicable(f"the {which} set lacks model features {missing[:5]}")
+        X = df[c.features]
+        raw = m.predict_raw(X)
+        if c.task in ("regression", "ranking"):
+            v = np.asarray(raw, dtype=float) if raw.dtype.kind in "biuf" else pd.to_numeric(
+                pd.Series(raw), errors="coerce").to_numpy(dtype=float)
+            return Predictions(score=v, label=v, raw=raw)
+        classes = m.classes or c.classes
+        proba = m.predict_proba(X)
+        if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
+            if c.task == "binary":
+                pos_idx = list(classes).index(c.positive) if c.positive in list(classes) else 1
+                s = proba[:, pos_idx]
+                neg = classes[1 - pos_idx]
+                label = np.where(s >= thr, classes[pos_idx], neg)
+                return Predictions(score=s, label=label, raw=raw, proba=proba, classes=classes,
+                                   has_proba=True)
+            label = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+            if np.asarray(c.y("train")).dtype.kind in "biuf":
+                label = label.astype(np.asarray(c.y("train")).dtype)
+            return Predictions(score=proba.max(axis=1), label=label, raw=raw, proba=proba,
+                               classes=classes, has_proba=True)
+        # no usable probabilities
+        known = set(pd.unique(pd.Series(raw)).tolist()) <= set(c.classes)
+        if c.task == "binary":
+            if known:
+                return Predictions(score=(raw == c.positive).astype(float), label=raw, raw=raw,
+                                   classes=classes)
+            s = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
+            neg = [k for k in c.classes if k != c.positive][0]
+            return Predictions(score=s, label=np.where(s >= thr, c.positive, neg), raw=raw,
+                               classes=c.classes, notes=["predict() returned values that are not classes"])
+        return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=classes)
+
+    # ---------------------------------------------------------------- the model ladder
+    def ladder(self):
+        """The cross-validated model ladder (dummy, linear, HGB, your model refitted)."""
+        from .stats.cv import run_ladder
+
+        def compute():
+            cfg = self.config
+            res = run_ladder(self.case, max_rows=cfg.max_refit_rows, n_splits=cfg.cv_folds,
+                             seed=cfg.seed, include_user=not cfg.fast,
+                             user_budget_s=cfg.cv_user_budget_s)
+            if res.subsampled:
+                self.note(f"the model ladder refits used a random sample of {res.n_rows:,} of "
+                          f"{len(self.case.train):,} training rows (max_refit_rows)")
+            return res
+        return self.cached("ladder", compute)
+
+
+class _Failed:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc

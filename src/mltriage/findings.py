@@ -1,0 +1,172 @@
+"""Finding, Severity and the catalogue of failure codes.
+
+A finding is one result of one check: a code from the catalogue, a severity, a one-line title,
+what it is about (columns, classes, slice), evidence (numbers and small tables), the likely root
+cause and the fix. Every renderer reads findings through `Finding.to_dict()`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+LAYERS: tuple[str, ...] = ("data", "features", "pipeline", "model", "evaluation", "errors",
+                           "ranking", "production")
+
+# code -> one-line meaning. Mirrors the shared failure-code table; the registry refuses a check
+# whose code is not here, so a typo fails at import time, not in a user's report.
+CODES: dict[str, str] = {
+    "data.missing_values": "NaN or None in features that the model path does not handle, or whose rate differs between sets",
+    "data.infinite_values": "+/-inf in numeric features",
+    "data.label_misalignment": "labels no longer belong to their rows: every model is no better than the dummy baseline",
+    "data.target_suspect": "the target looks wrong: constant, an identifier, continuous where a class is expected, or mostly missing",
+    "data.label_leakage": "a feature predicts the target almost perfectly on its own",
+    "data.label_noise": "a sizeable share of training labels is likely wrong",
+    "data.unseen_categories": "categorical values in the evaluation or production set that training never saw",
+    "data.duplicates": "duplicate rows inside the training set",
+    "data.train_test_overlap": "rows shared between training and evaluation sets",
+    "data.class_imbalance": "the minority class is rare enough that accuracy and the default threshold mislead",
+    "features.constant": "a feature with a single value (or nearly)",
+    "features.redundant": "features that duplicate each other",
+    "pipeline.preprocessing_leakage": "a fitted preprocessing step learned its statistics from more than the training rows",
+    "pipeline.train_serving_skew": "a feature is computed differently in serving than in training",
+    "pipeline.serialization_mismatch": "the saved model does not reproduce the predictions logged in production",
+    "pipeline.version_mismatch": "the model artifact was saved with library versions that differ from the running ones",
+    "model.underfit": "the model barely beats a dummy baseline or a simple linear model",
+    "model.overfit": "the gap between training and held-out performance is large",
+    "model.prediction_collapse": "(nearly) every prediction is the same class or value",
+    "model.wrong_output_type": "the model's outputs do not fit the task",
+    "model.unhandled_imbalance": "a rare class is almost never predicted",
+    "model.instability": "performance varies widely across folds or seeds",
+    "model.divergence": "the training history shows NaN or exploding loss, or a loss that never decreases",
+    "evaluation.evaluated_on_train": "the evaluation set is (almost) the training set",
+    "evaluation.wrong_metric": "the chosen headline metric misleads for this task",
+    "evaluation.untuned_threshold": "the decision threshold is the default although prevalence or costs call for another",
+    "evaluation.miscalibration": "predicted probabilities do not match observed frequencies",
+    "evaluation.temporal_split": "time-ordered data split at random",
+    "errors.underperforming_slice": "a subgroup whose error is much worse than overall",
+    "errors.confused_classes": "a pair of classes that the model confuses far more than the rest",
+    "errors.high_confidence_errors": "a cluster of confident mistakes",
+    "ranking.hard_negatives": "irrelevant items that the ranker places near the top, sharing a trait",
+    "ranking.hard_positives": "relevant items that the ranker buries, sharing a trait",
+    "ranking.underperforming_queries": "a group of queries whose ranking quality is much worse than overall",
+    "production.data_drift": "the production distribution of features differs from the reference",
+    "production.prediction_drift": "the distribution of the model's outputs moved",
+    "production.concept_drift": "the relation between features and label changed",
+    "production.schema_change": "a column is missing, renamed, of another type, or carries values outside the training schema",
+    "production.out_of_distribution": "production rows far outside the training range",
+    "production.estimated_performance_drop": "with labels not yet arrived, estimated performance has dropped",
+}
+
+
+def layer_of(code: str) -> str:
+    return code.split(".", 1)[0]
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "critical": 2}[self.value]
+
+    @classmethod
+    def parse(cls, value: "str | Severity") -> "Severity":
+        if isinstance(value, Severity):
+            return value
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            raise ValueError(f"unknown severity {value!r}; use info, warning or critical") from None
+
+
+INFO, WARNING, CRITICAL = Severity.INFO, Severity.WARNING, Severity.CRITICAL
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: Severity
+    title: str
+    columns: list[str] = field(default_factory=list)
+    classes: list[Any] = field(default_factory=list)
+    slice: list[dict] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    root_cause: str = ""
+    fix: str = ""
+    # Estimated impact used to rank findings of equal layer and severity: a share in [0, 1]
+    # (of rows affected, of errors explained, of cost saved, of metric lost). Larger first.
+    impact: float = 0.0
+    # Filled in by the ladder: codes of critical findings on lower layers that make this one
+    # conditional ("fix those first, then re-check this").
+    conditional_on: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unknown finding code {self.code!r}")
+        self.severity = Severity.parse(self.severity)
+        self.columns = [str(c) for c in self.columns]
+
+    @property
+    def layer(self) -> str:
+        return layer_of(self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "layer": self.layer,
+            "severity": self.severity.value,
+            "title": self.title,
+            "columns": list(self.columns),
+            "classes": [jsonable(c) for c in self.classes],
+            "slice": jsonable(self.slice),
+            "evidence": jsonable(self.evidence),
+            "root_cause": self.root_cause,
+            "fix": self.fix,
+            "impact": jsonable(self.impact),
+            "conditional_on": list(self.conditional_on),
+        }
+
+
+def jsonable(obj: Any) -> Any:
+    """Turn numpy/pandas scalars, arrays and frames into plain JSON values (NaN -> None)."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, Enum):
+        return obj.value
+    try:  # pandas objects
+        import pandas as pd
+        if isinstance(obj, pd.DataFrame):
+            return [jsonable(r) for r in obj.to_dict(orient="records")]
+        if isinstance(obj, pd.Series):
+            return jsonable(obj.to_dict())
+        if obj is pd.NA or obj is pd.NaT:
+            return None
+        if isinstance(obj, pd.Timestamp):
+            return obj.isoformat()
+    except ImportError:  # pragma: no cover
+        pass
+    if hasattr(obj, "item"):
+        try:
+            return jsonable(obj.item())
+        except (ValueError, TypeError):
+            pass
+    return str(obj)

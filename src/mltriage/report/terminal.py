@@ -1,0 +1,149 @@
+"""The terminal report (rich): what to act on first, then the ladder rung by rung."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..findings import LAYERS, Finding, jsonable
+
+STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
+RUNG_TITLES = {"data": "1 data", "features": "1 features", "pipeline": "2 pipeline", "model": "3 model",
+               "evaluation": "4 evaluation", "errors": "5 error analysis", "ranking": "5 ranking",
+               "production": "6 production"}
+
+
+def fmt(v: Any) -> str:
+    v = jsonable(v)
+    if isinstance(v, float):
+        if v == 0:
+            return "0"
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        if abs(v) < 0.001:
+            return f"{v:.2e}"
+        return f"{v:.3g}" if abs(v) < 1 else f"{v:.4g}"
+    if isinstance(v, list) and v and not isinstance(v[0], (dict, list)):
+        return "[" + ", ".join(fmt(x) for x in v[:8]) + (", …" if len(v) > 8 else "") + "]"
+    if v is None:
+        return "–"
+    return str(v)
+
+
+def slice_text(pred: list[dict]) -> str:
+    parts = []
+    for p in pred or []:
+        v = p.get("value")
+        parts.append(f"{p.get('column')} {p.get('op')} {fmt(v) if not isinstance(v, str) else repr(v)}")
+    return " and ".join(parts)
+
+
+def table_of(rows: list[dict], title: str | None = None, most: int = 10) -> Table:
+    t = Table(title=title, title_justify="left", show_edge=False, header_style="bold dim", pad_edge=False)
+    cols = list(dict.fromkeys(k for r in rows[:most] for k in r))
+    for c in cols:
+        t.add_column(str(c))
+    for r in rows[:most]:
+        t.add_row(*[fmt(r.get(c)) for c in cols])
+    if len(rows) > most:
+        t.caption = f"{len(rows) - most} more rows in the JSON report"
+    return t
+
+
+def finding_block(f: Finding, verbose: bool) -> Group:
+    head = Text()
+    head.append(f" {f.severity.value.upper()} ", style=STYLE[f.severity.value])
+    head.append(f" {f.code} ", style="bold")
+    head.append(f.title)
+    parts: list[Any] = [head]
+    about = []
+    if f.columns:
+        about.append("columns: " + ", ".join(f.columns[:10]) + (" …" if len(f.columns) > 10 else ""))
+    if f.classes:
+        about.append("classes: " + ", ".join(map(str, f.classes)))
+    if f.slice:
+        about.append("slice: " + slice_text(f.slice))
+    if about:
+        parts.append(Text("   " + "   ".join(about), style="cyan"))
+    scalars = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
+    if scalars:
+        shown = list(scalars.items())[: (40 if verbose else 8)]
+        parts.append(Text("   " + "  ".join(f"{k}={fmt(v)}" for k, v in shown), style="dim"))
+    for k, v in f.evidence.items():
+        if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0):
+            t = table_of(v, title=f"   {k}", most=20 if verbose else 6)
+            parts.append(t)
+    if f.root_cause and f.severity.rank > 0:
+        parts.append(Text("   why: " + f.root_cause))
+    if f.fix and f.severity.rank > 0:
+        parts.append(Text("   fix: " + f.fix, style="green"))
+    if f.conditional_on:
+        parts.append(Text("   conditional: fix " + ", ".join(f.conditional_on) + " first, then re-check",
+                          style="magenta"))
+    return Group(*parts)
+
+
+def render(report, verbose: bool = False) -> Iterator[Any]:
+    c = report.case
+    rows = c.get("rows", {})
+    head = (f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: "
+            f"train {fmt(rows.get('train'))} rows, test {fmt(rows.get('test'))}"
+            + (f", current {fmt(rows.get('current'))}" if rows.get("current") else "")
+            + f"; {c.get('features')} features; model: {c.get('model') or 'none'}")
+    counts = {s: sum(f.severity.value == s for f in report.findings) for s in ("critical", "warning", "info")}
+    verdict = (f"[red]{counts['critical']} critical[/], [yellow]{counts['warning']} warning[/], "
+               f"{counts['info']} info" + (f" in {report.seconds:.1f}s" if report.seconds else ""))
+    yield Panel(Text.from_markup(head + "\n" + verdict), title="mltriage diagnosis", title_align="left")
+    top = report.top()
+    if top:
+        t = Table(title="Act on these first", title_justify="left", show_edge=False, header_style="bold")
+        t.add_column("#")
+        t.add_column("finding")
+        t.add_column("fix")
+        for i, f in enumerate(top, 1):
+            t.add_row(str(i), Text(f"{f.code}\n", style="bold") + Text(f.title),
+                      Text(f.fix or "", style="green"))
+        yield t
+    else:
+        yield Text("No warning or critical finding: nothing on the ladder looks wrong.", style="green")
+    for layer in LAYERS:
+        fs = [f for f in report.findings if f.layer == layer and (verbose or f.severity.rank > 0
+                                                                   or _informative(f))]
+        if not fs:
+            continue
+        yield Text(f"\n── rung {RUNG_TITLES[layer]} " + "─" * 40, style="bold")
+        for f in fs:
+            yield finding_block(f, verbose)
+        if layer == "model" and report.ladder:
+            yield ladder_table(report.ladder)
+    if report.ladder and not any(f.layer == "model" for f in report.findings):
+        yield ladder_table(report.ladder)
+    if report.notes:
+        yield Text("\nnotes: " + "; ".join(report.notes), style="dim")
+    if report.not_applicable:
+        n = report.not_applicable
+        msg = "; ".join(f"{x['code']} ({x['reason']})" for x in n) if verbose else \
+            f"{len(n)} checks not applicable (run with --verbose to list them)"
+        yield Text("not applicable: " + msg, style="dim")
+    if report.skipped:
+        yield Text("skipped: " + "; ".join(f"{x['code']} ({x['reason']})" for x in report.skipped[:12]),
+                   style="dim")
+
+
+def _informative(f: Finding) -> bool:
+    return bool(f.evidence.get("show_in_terminal"))
+
+
+def ladder_table(ladder: dict) -> Table:
+    t = Table(title=f"   model ladder ({ladder['metric']}, {ladder['splitter']}, {ladder['folds']} folds, "
+                    f"{ladder['rows']:,} rows{', subsampled' if ladder.get('subsampled') else ''})",
+              title_justify="left", show_edge=False, header_style="bold dim")
+    for col in ("model", "cv mean", "± sd", "train", "seconds"):
+        t.add_column(col)
+    for m in ladder["models"]:
+        t.add_row(m["model"], fmt(m["cv_mean"]), fmt(m["cv_std"]), fmt(m["train_mean"]),
+                  fmt(m["seconds"]) + (f"  ({m['error'][:60]})" if m.get("error") else ""))
+    return t

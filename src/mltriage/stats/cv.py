@@ -1,0 +1,222 @@
+"""The model ladder: dummy, linear, non-linear and the user's own model refitted, under the
+splitter the data calls for, with out-of-fold predictions kept for the data checks.
+
+Splitter: grouped (GroupKFold) with a group column, time-ordered (TimeSeriesSplit on rows sorted
+by time) with a time column, stratified for classification, plain K-fold otherwise. Large
+training sets are subsampled to `max_rows` (said in the report).
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from .encode import Encoder
+from .metrics import GREATER_IS_BETTER, HEADLINE, score
+
+LABELS = {"dummy": "dummy baseline", "linear": "linear model", "hgb": "gradient boosting (HGB)",
+          "user": "your model, refitted"}
+
+
+@dataclass
+class ModelCV:
+    name: str
+    fold_scores: list[float] = field(default_factory=list)
+    train_scores: list[float] = field(default_factory=list)
+    oof: np.ndarray | None = None           # (n, k) probabilities or (n,) predictions; NaN where unscored
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def mean(self) -> float:
+        v = [s for s in self.fold_scores if np.isfinite(s)]
+        return float(np.mean(v)) if v else float("nan")
+
+    @property
+    def std(self) -> float:
+        v = [s for s in self.fold_scores if np.isfinite(s)]
+        return float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
+
+    @property
+    def train_mean(self) -> float:
+        v = [s for s in self.train_scores if np.isfinite(s)]
+        return float(np.mean(v)) if v else float("nan")
+
+
+@dataclass
+class CVResult:
+    metric: str
+    splitter: str
+    n_rows: int
+    n_splits: int
+    subsampled: bool
+    index: np.ndarray                       # rows of the training frame that were used
+    y: np.ndarray
+    models: dict[str, ModelCV]
+    classes: list | None = None
+
+    @property
+    def greater_is_better(self) -> bool:
+        return GREATER_IS_BETTER.get(self.metric, True)
+
+    def table(self) -> list[dict[str, Any]]:
+        rows = []
+        for name, m in self.models.items():
+            rows.append({"model": LABELS.get(name, name), "key": name, "metric": self.metric,
+                         "cv_mean": m.mean, "cv_std": m.std, "train_mean": m.train_mean,
+                         "folds": [round(s, 4) for s in m.fold_scores], "seconds": round(m.seconds, 2),
+                         "error": m.error})
+        return rows
+
+
+def _linear(task: str, mask: np.ndarray):
+    num = np.flatnonzero(~mask)
+    cat = np.flatnonzero(mask)
+    parts = []
+    if len(num):
+        parts.append(("num", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                           StandardScaler()), num))
+    if len(cat):
+        parts.append(("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value=-1.0,
+                                                         keep_empty_features=True),
+                                           OneHotEncoder(handle_unknown="ignore", max_categories=30)), cat))
+    est = LogisticRegression(max_iter=300) if task in ("binary", "multiclass") else Ridge(alpha=1.0)
+    return make_pipeline(ColumnTransformer(parts), est)
+
+
+def _hgb(task: str, mask: np.ndarray, seed: int):
+    kw = dict(max_iter=150, learning_rate=0.1, early_stopping=True, validation_fraction=0.15,
+              n_iter_no_change=10, random_state=seed,
+              categorical_features=mask if mask.any() else None)
+    if task in ("binary", "multiclass"):
+        return HistGradientBoostingClassifier(**kw)
+    return HistGradientBoostingRegressor(**kw)
+
+
+def _dummy(task: str):
+    return DummyClassifier(strategy="prior") if task in ("binary", "multiclass") else DummyRegressor()
+
+
+def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: int):
+    if groups is not None:
+        return "grouped K-fold", GroupKFold(n_splits=n_splits)
+    if times is not None:
+        return "time-ordered split", TimeSeriesSplit(n_splits=n_splits)
+    if task in ("binary", "multiclass"):
+        counts = pd.Series(y).value_counts()
+        if counts.min() >= n_splits:
+            return "stratified K-fold", StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return "K-fold", KFold(n_splits=n_splits, shuffle=True, random_state=seed)
+
+
+def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0,
+               include_user: bool = True, user_budget_s: float = 20.0) -> CVResult:
+    """Cross-validate the four rungs of the model ladder on (a sample of) the training rows."""
+    task = case.task
+    train = case.train
+    idx = np.arange(len(train))
+    subsampled = False
+    if len(idx) > max_rows:
+        rng = np.random.default_rng(seed)
+        if case.group_column:
+            groups = train[case.group_column].to_numpy()
+            uniq = pd.unique(groups)
+            keep = rng.permutation(uniq)[: max(2, int(len(uniq) * max_rows / len(idx)))]
+            idx = idx[np.isin(groups, keep)]
+        else:
+            idx = np.sort(rng.choice(idx, size=max_rows, replace=False))
+        subsampled = True
+    times = None
+    if case.time_column and not case.group_column:
+        order = np.argsort(train[case.time_column].to_numpy()[idx], kind="stable")
+        idx = idx[order]
+        times = True
+    df = train.iloc[idx].reset_index(drop=True)
+    y = df[case.target].to_numpy()
+    groups = df[case.group_column].to_numpy() if case.group_column else None
+    enc = Encoder.fit(df, case.features, case.categorical)
+    X = enc.transform(df)
+    metric = HEADLINE[task]
+    name, splitter = splitter_for(task, y, groups, times, n_splits, seed)
+    folds = list(splitter.split(X, y, groups))
+    classes = case.classes if task in ("binary", "multiclass") else None
+
+    def fit_score(est, Xa, ya, Xb, yb, gb, ga):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(Xa, ya)
+            outs = []
+            for Xs, ys, gs in ((Xb, yb, gb), (Xa, ya, ga)):
+                if task in ("binary", "multiclass"):
+                    proba = _aligned_proba(est, Xs, classes)
+                    pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+                    pred = pred.astype(np.asarray(ys).dtype, copy=False) if np.asarray(ys).dtype.kind in "biuf" else pred
+                    outs.append((score(metric, ys, pred, proba=proba, classes=classes,
+                                       positive=case.positive), proba))
+                else:
+                    pred = np.asarray(est.predict(Xs), dtype=float)
+                    outs.append((score(metric, ys, pred, groups=gs), pred))
+        return outs
+
+    specs: list[tuple[str, Any, bool]] = [("dummy", lambda: _dummy(task), True),
+                                          ("linear", lambda: _linear(task, enc.categorical_mask), True),
+                                          ("hgb", lambda: _hgb(task, enc.categorical_mask, seed), True)]
+    est = case.model.estimator if case.model is not None else None
+    if include_user and est is not None and hasattr(est, "get_params") and hasattr(est, "fit"):
+        specs.append(("user", lambda: clone(est), False))
+    models: dict[str, ModelCV] = {}
+    k = len(classes) if classes is not None else 1
+    for key, factory, encoded in specs:
+        m = ModelCV(key)
+        oof = np.full((len(df), k) if classes is not None else len(df), np.nan)
+        t0 = time.perf_counter()
+        try:
+            for f, (a, b) in enumerate(folds):
+                if encoded:
+                    Xa, Xb = X[a], X[b]
+                else:
+                    Xa, Xb = df.iloc[a][case.features], df.iloc[b][case.features]
+                (s_val, out_val), (s_tr, _) = fit_score(factory(), Xa, y[a], Xb, y[b],
+                                                        None if groups is None else groups[b],
+                                                        None if groups is None else groups[a])
+                m.fold_scores.append(s_val)
+                m.train_scores.append(s_tr)
+                oof[b] = out_val
+                if key == "user" and f == 0 and time.perf_counter() - t0 > user_budget_s / len(folds):
+                    m.error = (f"refitting your model took {time.perf_counter() - t0:.1f}s per fold; "
+                               "stopped after one fold to stay fast (raise cv_user_budget_s to run all)")
+                    break
+        except Exception as exc:  # noqa: BLE001 - one failing rung must not sink the ladder
+            m.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        m.seconds = time.perf_counter() - t0
+        m.oof = oof
+        models[key] = m
+    return CVResult(metric=metric, splitter=name, n_rows=len(df), n_splits=len(folds),
+                    subsampled=subsampled, index=idx, y=y, models=models, classes=classes)
+
+
+def _aligned_proba(est, X, classes) -> np.ndarray:
+    """predict_proba with columns in the order of `classes` (a fold may miss a class)."""
+    p = np.asarray(est.predict_proba(X), dtype=float)
+    est_classes = list(getattr(est, "classes_", classes))
+    if est_classes == list(classes):
+        return p
+    out = np.zeros((len(p), len(classes)))
+    pos = {c: i for i, c in enumerate(classes)}
+    for j, c in enumerate(est_classes):
+        if c in pos:
+            out[:, pos[c]] = p[:, j]
+    return out

@@ -1,0 +1,127 @@
+"""Metrics and intervals shared by the checks: one definition of each, vectorised."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from sklearn import metrics as skm
+
+HEADLINE = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2", "ranking": "ndcg@10"}
+GREATER_IS_BETTER = {"roc_auc": True, "accuracy": True, "r2": True, "ndcg@10": True,
+                     "log_loss": False, "mae": False, "rmse": False, "balanced_accuracy": True,
+                     "f1": True, "pr_auc": True, "precision": True, "recall": True}
+
+
+def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion k/n."""
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+
+
+def bootstrap_ci(fn: Callable[..., float], arrays: Sequence[np.ndarray], n_boot: int = 200,
+                 seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of fn(*arrays) over resampled rows."""
+    rng = np.random.default_rng(seed)
+    n = len(arrays[0])
+    vals = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        try:
+            v = fn(*(a[idx] for a in arrays))
+        except ValueError:
+            continue
+        if np.isfinite(v):
+            vals.append(v)
+    if not vals:
+        return (float("nan"), float("nan"))
+    a = (1 - level) / 2
+    return (float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a)))
+
+
+def auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC; NaN when only one class is present or scores are missing."""
+    y = np.asarray(y_true)
+    s = np.asarray(score, dtype=float)
+    ok = np.isfinite(s)
+    y, s = y[ok], s[ok]
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(skm.roc_auc_score(y, s))
+
+
+def auc_ci(y_true: np.ndarray, score: np.ndarray) -> tuple[float, float, float]:
+    """AUC with the Hanley-McNeil 95% interval (fast, no resampling)."""
+    a = auc(y_true, score)
+    y = np.asarray(y_true)
+    n1 = int((y == 1).sum()) if set(np.unique(y)) <= {0, 1} else int((y == np.max(y)).sum())
+    n0 = len(y) - n1
+    if not np.isfinite(a) or n0 == 0 or n1 == 0:
+        return a, float("nan"), float("nan")
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n0 * n1))
+    return a, float(max(0.0, a - 1.96 * se)), float(min(1.0, a + 1.96 * se))
+
+
+def ndcg_per_query(groups: np.ndarray, relevance: np.ndarray, score: np.ndarray,
+                   k: int = 10) -> pd.Series:
+    """NDCG@k of every query (exponential gain 2^rel - 1), vectorised over groups."""
+    df = pd.DataFrame({"g": groups, "rel": np.asarray(relevance, float),
+                       "s": np.nan_to_num(np.asarray(score, float), nan=-np.inf)})
+    gain = np.power(2.0, df["rel"].to_numpy()) - 1.0
+    pos = df.groupby("g", sort=False)["s"].rank(method="first", ascending=False).to_numpy()
+    ideal = df.groupby("g", sort=False)["rel"].rank(method="first", ascending=False).to_numpy()
+    disc = np.where(pos <= k, gain / np.log2(pos + 1.0), 0.0)
+    idisc = np.where(ideal <= k, gain / np.log2(ideal + 1.0), 0.0)
+    dcg = pd.Series(disc).groupby(df["g"].to_numpy(), sort=False).sum()
+    idcg = pd.Series(idisc).groupby(df["g"].to_numpy(), sort=False).sum()
+    return (dcg / idcg.replace(0.0, np.nan)).fillna(1.0)
+
+
+def score(metric: str, y: np.ndarray, pred: np.ndarray, *, proba: np.ndarray | None = None,
+          classes: list | None = None, groups: np.ndarray | None = None,
+          positive=None) -> float:
+    """One metric on one set. `pred` is the label/value, `proba` the (n, k) probabilities."""
+    y = np.asarray(y)
+    try:
+        if metric == "roc_auc":
+            if proba is not None and proba.ndim == 2 and proba.shape[1] > 2:
+                return float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=classes))
+            s = proba[:, -1] if proba is not None and proba.ndim == 2 else np.asarray(pred, float)
+            yy = (y == positive).astype(int) if positive is not None else y
+            return auc(yy, s)
+        if metric == "accuracy":
+            return float(np.mean(y == pred))
+        if metric == "balanced_accuracy":
+            return float(skm.balanced_accuracy_score(y, pred))
+        if metric == "log_loss":
+            return float(skm.log_loss(y, np.clip(proba, 1e-15, 1 - 1e-15), labels=classes))
+        if metric == "r2":
+            return float(skm.r2_score(y, pred))
+        if metric == "mae":
+            return float(np.mean(np.abs(y - pred)))
+        if metric == "rmse":
+            return float(np.sqrt(np.mean((y - pred) ** 2)))
+        if metric.startswith("ndcg"):
+            k = int(metric.split("@")[1]) if "@" in metric else 10
+            return float(ndcg_per_query(groups, y, pred, k).mean())
+    except ValueError:
+        return float("nan")
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def two_proportion_p(k1: int, n1: int, k2: int, n2: int, alternative: str = "greater") -> float:
+    """p-value that proportion 1 exceeds proportion 2 (pooled z-test)."""
+    if min(n1, n2) == 0:
+        return 1.0
+    p1, p2 = k1 / n1, k2 / n2
+    p = (k1 + k2) / (n1 + n2)
+    se = np.sqrt(max(p * (1 - p) * (1 / n1 + 1 / n2), 1e-300))
+    z = (p1 - p2) / se
+    return float(sps.norm.sf(z) if alternative == "greater" else 2 * sps.norm.sf(abs(z)))
