@@ -1,0 +1,114 @@
+"""The core: registry contract, findings JSON, ranking and gating, config."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import mltriage
+from mltriage.config import Config, load_config
+from mltriage.errors import InputError
+from mltriage.findings import CODES, Finding
+from mltriage.ladder import rank_and_gate
+from mltriage.registry import DOC_SECTIONS, load_all, parse_doc
+
+
+def test_every_check_is_documented_and_coded():
+    checks = load_all()
+    assert checks, "no check registered"
+    for code, chk in checks.items():
+        assert code in CODES
+        for section in DOC_SECTIONS:
+            assert chk.doc.get(section), f"{code} lacks section {section!r}"
+        assert chk.summary
+
+
+def test_parse_doc_sections():
+    summary, doc = parse_doc("""Summary line.
+
+    What it detects
+        one
+    Why it matters
+        two
+        lines
+    How to confirm
+        three
+    Fix
+        four
+    """)
+    assert summary == "Summary line."
+    assert doc == {"What it detects": "one", "Why it matters": "two lines", "How to confirm": "three",
+                   "Fix": "four"}
+
+
+def test_unknown_code_refused():
+    with pytest.raises(ValueError):
+        Finding("data.nonsense", "warning", "x")
+
+
+def test_ranking_and_gating():
+    fs = [Finding("evaluation.miscalibration", "warning", "a", impact=0.1),
+          Finding("data.label_leakage", "critical", "b"),
+          Finding("model.overfit", "warning", "c"),
+          Finding("data.duplicates", "warning", "d"),
+          Finding("production.data_drift", "warning", "e")]
+    rank_and_gate(fs)
+    assert [f.code for f in fs] == ["data.label_leakage", "data.duplicates", "model.overfit",
+                                    "evaluation.miscalibration", "production.data_drift"]
+    assert fs[2].conditional_on == ["data.label_leakage"]
+    assert fs[0].conditional_on == [] and fs[1].conditional_on == []
+    assert fs[4].conditional_on == []
+
+
+def test_finding_json_is_plain():
+    import numpy as np
+    f = Finding("model.overfit", "warning", "gap", evidence={"gap": np.float64(0.3), "nan": float("nan"),
+                                                             "arr": np.arange(3)})
+    d = f.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["evidence"] == {"gap": 0.3, "nan": None, "arr": [0, 1, 2]}
+    assert d["layer"] == "model"
+
+
+def test_config_file_and_set(tmp_path):
+    (tmp_path / "mltriage.toml").write_text(
+        'fail_on = "warning"\nignore = ["features"]\n[checks."data.infinite_values"]\nmax_share = 0.5\n')
+    cfg = load_config(start=tmp_path)
+    assert cfg.fail_on == "warning" and not cfg.wants("features.constant") and cfg.wants("data.duplicates")
+    assert cfg.params_for("data.infinite_values", {"max_share": 0.0}) == {"max_share": 0.5}
+    cfg.set_param("data.infinite_values.max_share=0.25")
+    assert cfg.params_for("data.infinite_values", {"max_share": 0.0})["max_share"] == 0.25
+    with pytest.raises(InputError):
+        cfg.params_for("data.infinite_values", {"other": 1})
+
+
+def test_pyproject_table(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.mltriage]\nselect = ["data"]\n')
+    cfg = load_config(start=tmp_path)
+    assert cfg.select == ["data"] and not cfg.wants("model.overfit")
+
+
+def test_bad_config_key(tmp_path):
+    (tmp_path / "mltriage.toml").write_text('nonsense = 1\n')
+    with pytest.raises(InputError, match="unknown setting"):
+        load_config(start=tmp_path)
+
+
+def test_select_layer_limits_checks(binary_case):
+    train, test, model = binary_case
+    rep = mltriage.diagnose(train, test, "y", model=model, select=["model"], fast=True)
+    assert all(f.layer == "model" for f in rep.findings)
+    assert {"code": "data.infinite_values", "reason": "deselected (--select/--ignore)"} in rep.skipped
+
+
+def test_broken_check_becomes_info(binary_case, monkeypatch):
+    from mltriage.registry import REGISTRY
+    chk = REGISTRY["data.infinite_values"]
+
+    def boom(ctx, p):
+        raise RuntimeError("kaput")
+    monkeypatch.setattr(chk, "fn", boom)
+    train, test, model = binary_case
+    rep = mltriage.diagnose(train, test, "y", model=model, select=["data.infinite_values"])
+    [f] = rep.findings
+    assert f.severity.value == "info" and "kaput" in f.title
