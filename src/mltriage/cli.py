@@ -15,6 +15,7 @@ from rich.console import Console
 from .errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+                  pretty_exceptions_show_locals=False,
                   help="Debug machine-learning models the way a senior ML engineer does: climb the "
                        "debugging ladder (data, pipeline, model, evaluation, errors, production) and "
                        "get ranked findings with evidence and fixes.\n\n"

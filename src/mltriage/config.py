@@ -34,14 +34,15 @@ class Config:
     select: list[str] = field(default_factory=list)
     fast: bool = False
     seed: int = 0
-    cv_folds: int = 5
-    max_refit_rows: int = 20_000
+    cv_folds: int = 3
+    max_refit_rows: int = 10_000
     cv_user_budget_s: float = 20.0
+    n_jobs: int = 1
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
 
     SETTINGS = ("fail_on", "ignore", "select", "fast", "seed", "cv_folds", "max_refit_rows",
-                "cv_user_budget_s")
+                "cv_user_budget_s", "n_jobs")
 
     def wants(self, code: str) -> bool:
         """Is this code selected and not ignored? (a layer, a code, or a code prefix)"""

@@ -98,7 +98,7 @@ def _linear(task: str, mask: np.ndarray):
 
 
 def _hgb(task: str, mask: np.ndarray, seed: int):
-    kw = dict(max_iter=150, learning_rate=0.1, early_stopping=True, validation_fraction=0.15,
+    kw = dict(max_iter=100, learning_rate=0.1, early_stopping=True, validation_fraction=0.15,
               n_iter_no_change=10, random_state=seed,
               categorical_features=mask if mask.any() else None)
     if task in ("binary", "multiclass"):
