@@ -84,7 +84,18 @@ class Context:
             raise NotApplicable("no model and no prediction column were given")
         if which == "current" and self.case.current is None:
             raise NotApplicable("no current batch was given")
+        if which == "current":
+            return self.cached("pred:current", self._predict_current)
         return self.cached(f"pred:{which}", lambda: self._predict(which))
+
+    def _predict_current(self) -> Predictions:
+        # A production batch that the model cannot score (a renamed column, a type change) is a
+        # finding of the production rung, not bad input: checks get NotApplicable with the reason.
+        from .errors import InputError
+        try:
+            return self._predict("current")
+        except InputError as exc:
+            raise NotApplicable(f"the model cannot score the current batch: {exc.message}") from None
 
     def _predict(self, which: str) -> Predictions:
         c, m = self.case, self.case.model
