@@ -37,12 +37,13 @@ class Config:
     cv_folds: int = 3
     max_refit_rows: int = 10_000
     cv_user_budget_s: float = 20.0
-    n_jobs: int = 1
+    n_jobs: int = 1            # threads for mltriage's own refits (one is fastest for many small fits)
+    predict_jobs: int = 0      # threads for the model's predictions on whole sets (0: all cores)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
 
     SETTINGS = ("fail_on", "ignore", "select", "fast", "seed", "cv_folds", "max_refit_rows",
-                "cv_user_budget_s", "n_jobs")
+                "cv_user_budget_s", "n_jobs", "predict_jobs")
 
     def wants(self, code: str) -> bool:
         """Is this code selected and not ignored? (a layer, a code, or a code prefix)"""

@@ -123,13 +123,16 @@ class Context:
         if missing:
             raise NotApplicable(f"the {which} set lacks model features {missing[:5]}")
         X = df[c.features]
-        raw = m.predict_raw(X)
+        from threadpoolctl import threadpool_limits
+        # one big predict call amortises OpenMP start-up: use every core here (refits use one)
+        with threadpool_limits(limits=self.config.predict_jobs or None):
+            raw = m.predict_raw(X)
+            proba = m.predict_proba(X) if c.task in ("binary", "multiclass") else None
         if c.task in ("regression", "ranking"):
             v = np.asarray(raw, dtype=float) if raw.dtype.kind in "biuf" else pd.to_numeric(
                 pd.Series(raw), errors="coerce").to_numpy(dtype=float)
             return Predictions(score=v, label=v, raw=raw)
         classes = m.classes or c.classes
-        proba = m.predict_proba(X)
         if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
             if c.task == "binary":
                 pos_idx = list(classes).index(c.positive) if c.positive in list(classes) else 1
