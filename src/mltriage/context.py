@@ -126,8 +126,13 @@ class Context:
         from threadpoolctl import threadpool_limits
         # one big predict call amortises OpenMP start-up: use every core here (refits use one)
         with threadpool_limits(limits=self.config.predict_jobs or None):
-            raw = m.predict_raw(X)
             proba = m.predict_proba(X) if c.task in ("binary", "multiclass") else None
+            classes = m.classes or c.classes
+            if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
+                # predict() of a probabilistic classifier is the argmax: not a second pass
+                raw = np.asarray(classes)[np.argmax(proba, axis=1)]
+            else:
+                raw = m.predict_raw(X)
         if c.task in ("regression", "ranking"):
             v = np.asarray(raw, dtype=float) if raw.dtype.kind in "biuf" else pd.to_numeric(
                 pd.Series(raw), errors="coerce").to_numpy(dtype=float)
