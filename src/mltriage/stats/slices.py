@@ -415,7 +415,7 @@ def _penalised(score: float, order: int, simplicity: float) -> float:
 def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | None = None, *,
                 categorical: set[str] | None = None, max_order: int = 3, n_bins: int = 8,
                 min_support: float | int = 0.01, top_k: int = 10, alpha: float = 0.05,
-                seed: int = 0, sl_alpha: float = 0.95, simplicity: float = 0.15,
+                seed: int = 0, sl_alpha: float = 0.98, simplicity: float = 0.15,
                 search_rows: int = 100_000, n_confirm: int | None = None,
                 max_pair_columns: int = 16, level3_parents: int = 30,
                 min_rows: int = 10, min_lift: float = 1.25) -> list[Slice]:
@@ -424,7 +424,7 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
     error: per-row float >= 0 (0/1 misclassification, absolute error, NDCG shortfall, ...).
     min_support: share of rows (< 1) or a row count (>= 1); a slice must hold at least that many.
     alpha: family-wise error rate of the confirmation tests (Holm over every candidate tested).
-    sl_alpha: SliceLine's weight of error against size in the score (0.95 as in SliceLine).
+    sl_alpha: SliceLine's weight of error against size in the score (SliceLine itself uses 0.95).
     simplicity: a slice with one more predicate must score (1 + simplicity) times higher.
     min_lift: effect-size gate; on the confirmation half the slice's mean error must be at least
         min_lift times the half's overall mean error (besides being significantly above the rest).
@@ -518,7 +518,7 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
             z = (se / ss - (ebar * nS - se) / (nS - ss)) / np.sqrt(var_e * (1 / ss + 1 / (nS - ss)))
         if ok.any():
             col_priority[j] = np.nanmax(np.where(ok, z, -np.inf))
-        for i in np.flatnonzero(ok & (sc > -np.inf)):
+        for i in np.flatnonzero(ok & (sc > -np.inf) & (se > ebar * ss)):
             cands.append(_Cand([(j, c.items[i])], float(sc[i]), int(ss[i]), float(se[i])))
 
     # ---- level 2
@@ -552,7 +552,7 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
                 ss = ca.R @ H @ cb.R.T
                 se = ca.R @ E @ cb.R.T
                 sc = _sl_score(se, ss, ebar, nS, sl_alpha)
-                sc = np.where(ss >= min_S, sc, -np.inf)
+                sc = np.where((ss >= min_S) & (se > ebar * ss), sc, -np.inf)
                 flat = sc.ravel()
                 k = min(40, flat.size)
                 top = np.argpartition(-flat, k - 1)[:k] if flat.size > k else np.arange(flat.size)
@@ -611,8 +611,10 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
     accepted: list[_Cand] = []
     looked = 0
     for c in cands:
-        if c.score <= 0 or len(accepted) >= n_confirm or looked > 2000:
+        if len(accepted) >= n_confirm or looked > 2000:
             break
+        if not c.err > ebar * c.size:
+            continue
         looked += 1
         c.mask = _cand_mask_codes(c, cols, CS)
         if any(_jaccard(c.mask, a.mask) > 0.5 for a in accepted):
@@ -623,7 +625,7 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
     refined: list[_Cand] = []
     for c in accepted:
         c = _refine(c, cols, S, eS, ebar, nS, min_S, sl_alpha, simplicity)
-        if c is None or c.score <= 0:
+        if c is None or not c.err > ebar * c.size:
             continue
         if any(_jaccard(c.mask, r.mask) > 0.5 for r in refined):
             continue
@@ -717,8 +719,21 @@ def _cand_mask_rows(c: _Cand, cols: list[_Col], rows: np.ndarray | None) -> np.n
     return m
 
 
+def _excess_z(e_in: np.ndarray, e_out: np.ndarray) -> float:
+    """Welch z of mean(e_in) - mean(e_out) (inf when e_out is empty)."""
+    if e_out.size < 2:
+        return np.inf
+    if e_in.size < 2:
+        return -np.inf
+    se = math.sqrt(e_in.var(ddof=1) / e_in.size + e_out.var(ddof=1) / e_out.size)
+    d = float(e_in.mean() - e_out.mean())
+    if se == 0:
+        return np.inf if d > 0 else -np.inf
+    return d / se
+
+
 def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: float, nS: int,
-            min_S: int, w: float, simplicity: float) -> _Cand | None:
+            min_S: int, w: float, simplicity: float, z_keep: float = 3.0) -> _Cand | None:
     """Move numeric thresholds to the best boundary (finer than the bins) on the search sample,
     then drop predicates whose removal does not lower the penalised score."""
     preds = list(c.preds)
@@ -795,8 +810,11 @@ def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: flo
         for k in range(len(preds)):
             m2, ss2, se2, sc2 = stats(masks[:k] + masks[k + 1:])
             pen = _penalised(sc2, len(preds) - 1, simplicity)
-            if pen >= base and (best is None or pen > best[0]):
-                best = (pen, k, m2, ss2, se2, sc2)
+            # does predicate k remove rows whose error is clearly lower than the slice's?
+            z = _excess_z(eS[m], eS[m2 & ~m])
+            weak = z < z_keep or pen >= base
+            if weak and (best is None or z < best[0]):
+                best = (z, k, m2, ss2, se2, sc2)
         if best is not None:
             _, k, m, ss, se, sc = best
             preds.pop(k)
