@@ -1,0 +1,229 @@
+"""The model rung: one case where each check fires, one where it stays silent."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from mltriage.case import build_case
+from mltriage.checks.model import (divergence, instability, overfit, prediction_collapse, underfit,
+                                   unhandled_imbalance, wrong_output_type)
+from mltriage.context import Context
+from mltriage.registry import Params
+
+FEATS = ["x1", "x2", "x3"]
+
+
+def _binary(n=2000, seed=0, intercept=0.0, slope=1.5, noise_feats=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3 + noise_feats))
+    logit = intercept + slope * X[:, 0] - X[:, 1]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    df = pd.DataFrame(X, columns=[f"x{i + 1}" for i in range(X.shape[1])])
+    df["y"] = y
+    cut = n * 3 // 4
+    return df.iloc[:cut].reset_index(drop=True), df.iloc[cut:].reset_index(drop=True)
+
+
+def _regression(n=1500, seed=0, nonlinear=True):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    y = (np.sin(2 * X[:, 0]) * 3 + X[:, 1] ** 2 * 2) if nonlinear else (2 * X[:, 0] - X[:, 1])
+    y = y + rng.normal(0, 0.3, n)
+    df = pd.DataFrame(X, columns=FEATS)
+    df["y"] = y
+    cut = n * 3 // 4
+    return df.iloc[:cut].reset_index(drop=True), df.iloc[cut:].reset_index(drop=True)
+
+
+def _ctx(train, test, model, task, **kw):
+    return Context(build_case(train, test, "y", model=model, task=task, **kw))
+
+
+def _run(fn, ctx):
+    return fn(ctx, Params(fn.check.params))
+
+
+def _fit(model, train):
+    cols = [c for c in train.columns if c != "y"]
+    return model.fit(train[cols], train["y"])
+
+
+def _alarm(f):
+    return f is not None and f.severity.value in ("warning", "critical")
+
+
+# ------------------------------------------------------------------ underfit
+
+def test_underfit_fires_for_linear_model_on_nonlinear_target():
+    tr, te = _regression()
+    f = _run(underfit, _ctx(tr, te, _fit(LinearRegression(), tr), "regression"))
+    assert _alarm(f)
+    assert f.evidence["shortfall"] > 0.3
+
+
+def test_underfit_silent_when_model_matches_baselines():
+    tr, te = _regression()
+    f = _run(underfit, _ctx(tr, te, _fit(HistGradientBoostingRegressor(max_iter=200), tr), "regression"))
+    assert not _alarm(f)
+
+
+def test_underfit_silent_when_no_model_beats_dummy():
+    tr, te = _binary(1200)
+    rng = np.random.default_rng(1)
+    tr["y"] = rng.permutation(tr["y"].to_numpy())
+    te["y"] = rng.permutation(te["y"].to_numpy())
+    f = _run(underfit, _ctx(tr, te, _fit(LogisticRegression(C=1e-6), tr), "binary"))
+    assert not _alarm(f)
+
+
+# ------------------------------------------------------------------ overfit
+
+def test_overfit_fires_for_a_full_depth_tree():
+    tr, te = _binary(1600, slope=0.6, noise_feats=5)
+    f = _run(overfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
+    assert _alarm(f)
+    assert f.evidence["gap"] > 0.2
+
+
+def test_overfit_silent_for_a_regularised_model():
+    tr, te = _binary()
+    assert _run(overfit, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
+
+
+# ------------------------------------------------------------------ prediction collapse
+
+def test_prediction_collapse_fires_for_extreme_regularisation():
+    tr, te = _binary()
+    f = _run(prediction_collapse, _ctx(tr, te, _fit(LogisticRegression(C=1e-7), tr), "binary"))
+    assert _alarm(f)
+
+
+def test_prediction_collapse_silent_for_a_healthy_model():
+    tr, te = _binary()
+    assert _run(prediction_collapse, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
+
+
+def test_prediction_collapse_regression_constant():
+    tr, te = _regression(nonlinear=False)
+    model = _fit(HistGradientBoostingRegressor(max_iter=1, learning_rate=1e-4), tr)
+    assert _alarm(_run(prediction_collapse, _ctx(tr, te, model, "regression")))
+
+
+# ------------------------------------------------------------------ wrong output type
+
+def test_wrong_output_type_fires_for_regressor_on_binary_target():
+    tr, te = _binary()
+    f = _run(wrong_output_type, _ctx(tr, te, _fit(LinearRegression(), tr), "binary"))
+    assert _alarm(f)
+    assert f.evidence["share_not_a_class"] > 0.9
+
+
+def test_wrong_output_type_fires_for_classifier_on_regression_target():
+    tr, te = _regression(nonlinear=False)
+    tr_int = tr.copy()
+    model = DecisionTreeClassifier(max_depth=3).fit(tr_int[FEATS], (tr_int["y"] > 0).astype(int))
+    assert _alarm(_run(wrong_output_type, _ctx(tr, te, model, "regression")))
+
+
+def test_wrong_output_type_silent_for_a_classifier():
+    tr, te = _binary()
+    assert _run(wrong_output_type, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
+
+
+# ------------------------------------------------------------------ unhandled imbalance
+
+def test_unhandled_imbalance_fires_for_rare_class_at_default_threshold():
+    tr, te = _binary(8000, intercept=-4.5, slope=1.2)
+    f = _run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5))
+    assert _alarm(f)
+    assert f.classes == [1]
+
+
+def test_unhandled_imbalance_silent_with_class_weights():
+    tr, te = _binary(8000, intercept=-4.5, slope=1.2)
+    model = _fit(LogisticRegression(class_weight="balanced"), tr)
+    assert not _alarm(_run(unhandled_imbalance, _ctx(tr, te, model, "binary", threshold=0.5)))
+
+
+def test_unhandled_imbalance_silent_when_balanced():
+    tr, te = _binary()
+    assert _run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
+
+
+# ------------------------------------------------------------------ instability
+
+class Erratic(BaseEstimator, ClassifierMixin):
+    """Fits on the real labels every other time, on reversed labels otherwise (deterministic)."""
+    calls = 0
+
+    def fit(self, X, y):
+        Erratic.calls += 1
+        y = np.asarray(y)
+        self.inner_ = LogisticRegression().fit(X, y if Erratic.calls % 2 else 1 - y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.inner_.predict_proba(X)
+
+    def predict(self, X):
+        return self.inner_.predict(X)
+
+
+def test_instability_fires_for_an_erratic_model():
+    tr, te = _binary(1500)
+    Erratic.calls = 0
+    f = _run(instability, _ctx(tr, te, _fit(Erratic(), tr), "binary"))
+    assert _alarm(f)
+
+
+def test_instability_silent_for_a_stable_model():
+    tr, te = _binary(1500)
+    f = _run(instability, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary"))
+    assert not _alarm(f)
+
+
+# ------------------------------------------------------------------ divergence
+
+def _hist(loss, val=None):
+    h = pd.DataFrame({"epoch": np.arange(1, len(loss) + 1), "loss": loss})
+    h["val_loss"] = val if val is not None else np.asarray(loss) * 1.05
+    return h
+
+
+def _div_ctx(history):
+    tr, te = _binary(400)
+    return _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", history=history)
+
+
+def test_divergence_fires_on_exploding_loss():
+    loss = [0.6, 0.5, 0.45, 0.43, 0.42, 3e5, 2e6, 1.9e6]
+    f = _run(divergence, _div_ctx(_hist(loss)))
+    assert _alarm(f)
+    assert f.evidence["first_jump_epoch"] == 6
+
+
+def test_divergence_nan_is_critical():
+    f = _run(divergence, _div_ctx(_hist([0.6, 0.5, np.nan, np.nan, np.nan])))
+    assert f is not None and f.severity.value == "critical"
+
+
+def test_divergence_fires_on_flat_loss():
+    f = _run(divergence, _div_ctx(_hist([0.69, 0.695, 0.7, 0.69, 0.71, 0.72])))
+    assert _alarm(f)
+
+
+def test_divergence_silent_on_healthy_history():
+    loss = 0.25 + 0.3 * np.exp(-np.arange(60) / 15)
+    val = loss + 0.03 + np.linspace(0, 0.01, 60)
+    assert _run(divergence, _div_ctx(_hist(loss, val))) is None
+
+
+def test_divergence_silent_when_only_val_loss_rises():
+    loss = 0.2 + 0.4 * np.exp(-np.arange(40) / 8)
+    val = 0.45 - 0.1 * np.exp(-np.arange(40) / 8) + np.linspace(0, 0.3, 40)   # overfitting, not divergence
+    assert _run(divergence, _div_ctx(_hist(loss, val))) is None
