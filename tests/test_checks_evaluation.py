@@ -1,0 +1,278 @@
+"""Evaluation checks: each fires on a small synthetic case built for it and stays silent on a
+healthy one. Also the calibration and threshold kernels they rest on."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from mltriage.case import build_case
+from mltriage.checks import evaluation as ev
+from mltriage.context import Context
+from mltriage.registry import Params
+from mltriage.stats import calibration as cal
+from mltriage.stats import threshold as thr
+
+
+def run(fn, ctx, **over):
+    p = Params(dict(fn.check.params))
+    p.update(over)
+    out = fn(ctx, p)
+    if out is None:
+        return []
+    return [out] if not isinstance(out, list) else out
+
+
+def alarms(findings):
+    return [f for f in findings if f.severity.value != "info"]
+
+
+def logistic_data(n, seed, intercept=0.0, coef=(1.5, -1.0)):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    logit = intercept + X @ np.array(coef)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
+
+
+def fitted(train):
+    return LogisticRegression().fit(train[["a", "b"]], train["y"])
+
+
+class Sharpened:
+    """A classifier whose probabilities are pushed towards 0 and 1 (over-confident)."""
+
+    def __init__(self, model, power=4.0):
+        self.model = model
+        self.power = power
+        self.classes_ = model.classes_
+        self.feature_names_in_ = model.feature_names_in_
+
+    def predict_proba(self, X):
+        p = self.model.predict_proba(X) ** self.power
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+@pytest.fixture(scope="module")
+def healthy():
+    train, test = logistic_data(3000, 1), logistic_data(2000, 2)
+    return train, test, fitted(train)
+
+
+@pytest.fixture(scope="module")
+def rare():
+    """5% positives, a weak model: accuracy is barely above always-negative, 0.5 finds few."""
+    train, test = logistic_data(6000, 3, intercept=-3.6, coef=(1.0, -0.5)), \
+        logistic_data(6000, 4, intercept=-3.6, coef=(1.0, -0.5))
+    return train, test, fitted(train)
+
+
+# ---------------------------------------------------------------------------- kernels
+
+def test_ece_kernels_calibrated_vs_not():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=5000)
+    y = (rng.uniform(size=5000) < p).astype(float)
+    nb = cal.n_bins_for(len(p))
+    e = cal.ece(p, y, nb)
+    null = cal.ece_null(p, nb)
+    assert e < np.quantile(null, 0.99)          # calibrated: within the noise floor
+    assert cal.ece(p ** 3, y, nb) > 0.1         # distorted: far above it
+    table = cal.reliability_table(p, y, nb)
+    assert sum(r["rows"] for r in table) == 5000 and len(table) == nb
+
+
+def test_equal_mass_bins_merge_collapsed_probabilities():
+    p = 0.3 + 1e-5 * np.arange(1000)            # a collapsed model: one probability, really
+    bins = cal.equal_mass_bins(p, 10, min_width=0.01)
+    assert len(np.unique(bins)) == 1
+    p01 = np.r_[np.zeros(500), np.ones(500)]    # 0/1 probabilities stay two bins
+    assert len(np.unique(cal.equal_mass_bins(p01, 10, min_width=0.01))) == 2
+
+
+def test_threshold_counts_match_brute_force():
+    rng = np.random.default_rng(0)
+    s = rng.uniform(size=300)
+    y = (rng.uniform(size=300) < s).astype(float)
+    grid = np.array([0.1, 0.5, 0.9])
+    cnt = thr.counts(s, y, grid)
+    for j, t in enumerate(grid):
+        assert cnt.tp[j] == np.sum((s >= t) & (y == 1))
+        assert cnt.fp[j] == np.sum((s >= t) & (y == 0))
+    c = {"fp": 1.0, "fn": 10.0}
+    expected = (np.sum((s >= 0.5) & (y == 0)) + 10 * np.sum((s < 0.5) & (y == 1))) / 300
+    assert cnt.cost(c)[1] == pytest.approx(expected)
+    assert thr.bayes_threshold(c) == pytest.approx(1 / 11)
+
+
+# ---------------------------------------------------------------------------- evaluated_on_train
+
+def test_evaluated_on_train_fires_when_test_is_train(healthy):
+    train, _, model = healthy
+    ctx = Context(build_case(train, train.sample(frac=1.0, random_state=0), "y", model=model, task="binary"))
+    out = alarms(run(ev.evaluated_on_train, ctx))
+    assert len(out) == 1 and out[0].severity.value == "critical"
+    assert out[0].evidence["share_in_train"] == 1.0
+
+
+def test_evaluated_on_train_silent_on_partial_overlap(healthy):
+    train, test, model = healthy
+    mixed = pd.concat([train.iloc[:600], test.iloc[:1400]], ignore_index=True)   # 30% shared
+    ctx = Context(build_case(train, mixed, "y", model=model, task="binary"))
+    assert alarms(run(ev.evaluated_on_train, ctx)) == []
+
+
+def test_evaluated_on_train_ignores_natural_repeats():
+    # few distinct rows: a random split shares most rows by nature
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.integers(0, 3, 4000), "b": rng.integers(0, 2, 4000)})
+    df["y"] = (df["a"] + rng.integers(0, 2, 4000) > 1).astype(int)
+    train, test = df.iloc[:3000].reset_index(drop=True), df.iloc[3000:].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["a", "b"]], train["y"])
+    ctx = Context(build_case(train, test, "y", model=model, task="binary"))
+    assert alarms(run(ev.evaluated_on_train, ctx)) == []
+
+
+# ---------------------------------------------------------------------------- wrong_metric
+
+def test_wrong_metric_fires_on_accuracy_with_rare_class(rare):
+    train, test, model = rare
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="accuracy"))
+    out = alarms(run(ev.wrong_metric, ctx))
+    assert len(out) == 1 and "Accuracy misleads" in out[0].title
+    assert out[0].evidence["accuracy_always_majority"] > 0.9
+
+
+def test_wrong_metric_fires_on_accuracy_with_asymmetric_cost(healthy):
+    train, test, model = healthy
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="accuracy",
+                             cost="fp=1,fn=10"))
+    out = alarms(run(ev.wrong_metric, ctx))
+    assert len(out) == 1 and out[0].evidence["cost_ratio"] == 10
+
+
+def test_wrong_metric_fires_on_metric_of_another_task():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=500)})
+    df["y"] = 2 * df["a"] + rng.normal(size=500)
+    model = LinearRegression().fit(df[["a"]], df["y"])
+    ctx = Context(build_case(df.iloc[:400], df.iloc[400:], "y", model=model, task="regression",
+                             metric="accuracy"))
+    assert len(alarms(run(ev.wrong_metric, ctx))) == 1
+
+
+def test_wrong_metric_silent_on_suitable_metrics(healthy, rare):
+    train, test, model = healthy
+    for metric in ("accuracy", "roc_auc", "AUC"):
+        ctx = Context(build_case(train, test, "y", model=model, task="binary", metric=metric))
+        out = run(ev.wrong_metric, ctx)
+        assert alarms(out) == []
+        assert out and out[0].evidence["per_class"]          # the info table is there
+    train, test, model = rare                                # AUC on a rare class is fine
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="roc_auc"))
+    assert alarms(run(ev.wrong_metric, ctx)) == []
+
+
+# ---------------------------------------------------------------------------- untuned_threshold
+
+def test_untuned_threshold_fires_with_asymmetric_cost(rare):
+    train, test, model = rare
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", cost="fp=1,fn=10"))
+    out = alarms(run(ev.untuned_threshold, ctx, n_boot=100))
+    assert len(out) == 1
+    e = out[0].evidence
+    assert e["best_threshold"] < 0.3 and e["saving_per_row_ci"][0] > 0 and e["saving_share"] > 0.05
+
+
+def test_untuned_threshold_silent_when_threshold_fits_cost(healthy):
+    train, test, model = healthy
+    # symmetric cost: 0.5 is already the optimum of a calibrated model
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", cost="fp=1,fn=1"))
+    assert alarms(run(ev.untuned_threshold, ctx, n_boot=100)) == []
+    # no cost, balanced classes: nothing to say
+    ctx = Context(build_case(train, test, "y", model=model, task="binary"))
+    assert alarms(run(ev.untuned_threshold, ctx, n_boot=100)) == []
+
+
+def test_untuned_threshold_without_cost_only_when_positives_are_missed(rare):
+    train, test, model = rare
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", threshold=0.5))
+    out = alarms(run(ev.untuned_threshold, ctx, n_boot=100))
+    # the weak rare-class model finds almost none of the positives at 0.5
+    assert len(out) == 1 and out[0].evidence["recall_at_threshold"] < 0.1
+
+
+# ---------------------------------------------------------------------------- miscalibration
+
+def test_miscalibration_fires_on_overconfident_model(healthy):
+    train, test, model = healthy
+    ctx = Context(build_case(train, test, "y", model=Sharpened(model), task="binary"))
+    out = alarms(run(ev.miscalibration, ctx, n_boot=100))
+    assert len(out) == 1
+    e = out[0].evidence
+    assert e["ece"] > 0.05 and e["ece_after_platt_recalibration_cross_fitted"] < e["ece"]
+    assert e["reliability"] and "over-confident" in out[0].root_cause
+
+
+def test_miscalibration_silent_on_calibrated_model(healthy):
+    train, test, model = healthy
+    ctx = Context(build_case(train, test, "y", model=model, task="binary"))
+    assert run(ev.miscalibration, ctx, n_boot=100) == []
+
+
+def test_miscalibration_multiclass_top_label():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    y = np.argmax(X @ rng.normal(size=(2, 3)) * 2 + rng.gumbel(size=(3000, 3)), axis=1)
+    df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
+    model = LogisticRegression().fit(df.iloc[:2000][["a", "b"]], df.iloc[:2000]["y"])
+    args = (df.iloc[:2000], df.iloc[2000:], "y")
+    ctx = Context(build_case(*args, model=model, task="multiclass"))
+    assert run(ev.miscalibration, ctx, n_boot=100) == []
+    ctx = Context(build_case(*args, model=Sharpened(model, 6.0), task="multiclass"))
+    assert len(alarms(run(ev.miscalibration, ctx, n_boot=100))) == 1
+
+
+# ---------------------------------------------------------------------------- temporal_split
+
+def drifting(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    t = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.sort(rng.uniform(0, 700, n)), unit="D")
+    frac = np.linspace(0, 1, n)
+    x = rng.normal(size=n)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(x - 3 + 3 * frac)))).astype(int)
+    return pd.DataFrame({"x": x, "z": rng.normal(size=n), "when": t, "y": y})
+
+
+def test_temporal_split_fires_on_random_split_of_drifting_data():
+    df = drifting()
+    perm = np.random.default_rng(1).permutation(len(df))
+    train, test = df.iloc[perm[:3000]].reset_index(drop=True), df.iloc[perm[3000:]].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["x", "z"]], train["y"])
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", time_column="when"))
+    out = alarms(run(ev.temporal_split, ctx))
+    assert len(out) == 1 and out[0].columns == ["when"]
+    assert 0.4 < out[0].evidence["p_train_row_later_than_test_row"] < 0.6
+    assert out[0].evidence["train_period"][0].startswith("2020")
+
+
+def test_temporal_split_silent_on_forward_split():
+    df = drifting()
+    train, test = df.iloc[:3000].reset_index(drop=True), df.iloc[3000:].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["x", "z"]], train["y"])
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", time_column="when"))
+    assert run(ev.temporal_split, ctx) == []
+
+
+def test_temporal_split_without_time_column_is_info_only():
+    df = drifting()
+    perm = np.random.default_rng(1).permutation(len(df))
+    train, test = df.iloc[perm[:3000]].reset_index(drop=True), df.iloc[perm[3000:]].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["x", "z"]], train["y"])
+    ctx = Context(build_case(train, test, "y", model=model, task="binary"))
+    out = run(ev.temporal_split, ctx)
+    assert out and alarms(out) == []
