@@ -513,12 +513,14 @@ def skew_findings(inp: ProductionInputs, p: Mapping[str, Any], cfg: DriftConfig)
     return out
 
 
-def prediction_drift_finding(ref_scores: pd.Series, cur_scores: pd.Series, kind: str,
-                             cfg: DriftConfig, extra: dict | None = None) -> Finding | None:
-    """kind: numeric (scores, regression outputs) or categorical (predicted classes)."""
-    ref_df = pd.DataFrame({"prediction": ref_scores})
+def prediction_drift_finding(ref_scores: pd.Series | None, cur_scores: pd.Series, kind: str,
+                             cfg: DriftConfig, extra: dict | None = None,
+                             ref_profile: Profile | None = None) -> Finding | None:
+    """kind: numeric (scores, regression outputs) or categorical (predicted classes).
+    ref_profile: a profile with a "prediction" column instead of the reference's scores."""
     cat = ["prediction"] if kind == "categorical" else []
-    rp = build_profile(ref_df, categorical=cat)
+    rp = ref_profile if ref_profile is not None else build_profile(
+        pd.DataFrame({"prediction": ref_scores}), categorical=cat)
     cp = build_profile(pd.DataFrame({"prediction": cur_scores}), like=rp, categorical=cat)
     fd = compare_profiles(rp, cp, cfg).features["prediction"]
     ev = {"drift": fd.to_dict(), **(extra or {})}
@@ -940,15 +942,24 @@ def serialization_mismatch(ctx, p):
     cur_df = ctx.frame("current")
     if col not in cur_df.columns:
         raise NotApplicable(f"the batch has no column {col!r} of logged scores")
-    logged_raw = cur_df[col]
     rec = ctx.predictions("current")
+    return serialization_finding(cur_df[col], rec.score, rec.label, c.task, c.classes,
+                                 ctx.threshold, col, p)
+
+
+def serialization_finding(logged_raw: pd.Series, rec_score, rec_label, task: str, classes,
+                          threshold: float, col: str, p: Mapping[str, Any]) -> Finding | None:
+    """Logged scores (or classes) against the ones the saved model recomputes for the same rows.
+    Raises InputError when the logged column holds neither numbers nor class labels."""
+    p = {"tolerance": 1e-3, "min_share": 0.01, **dict(p)}
+    tolerance, min_share = float(p["tolerance"]), float(p["min_share"])
     logged = pd.to_numeric(logged_raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     parse = float(np.isfinite(logged).sum() / max(int(logged_raw.notna().sum()), 1))
-    if c.task == "multiclass":
+    if task == "multiclass":
         logged, parse = None, 0.0   # multiclass logs are classes: compare labels
     label_mode = False
-    if c.task in ("binary", "multiclass") and (logged is None or parse < 0.9):
-        classes = {str(k) for k in (c.classes or [])}
+    if task in ("binary", "multiclass") and (logged is None or parse < 0.9):
+        classes = {str(k) for k in (classes or [])}
         vals = set(logged_raw.dropna().astype(str).unique()[:1000])
         if vals and vals <= classes:
             label_mode = True
@@ -957,11 +968,11 @@ def serialization_mismatch(ctx, p):
                              f"that are neither scores nor class labels (e.g. "
                              f"{', '.join(map(repr, list(vals)[:3]))})",
                              "pass the column of scores production logged (numbers), or the predicted classes")
-    if c.task in ("regression", "ranking") and parse < 0.9:
+    if task in ("regression", "ranking") and parse < 0.9:
         raise InputError(f"the logged prediction column {col!r} is {logged_raw.dtype}, not numeric "
                          f"({parse:.0%} of values are numbers)", "pass the column of predictions production logged")
     if label_mode:
-        rl = pd.Series(rec.label).astype(str).to_numpy()
+        rl = pd.Series(rec_label).astype(str).to_numpy()
         lg = logged_raw.astype(str).to_numpy()
         ok = logged_raw.notna().to_numpy()
         diff_mask = (rl != lg) & ok
@@ -970,15 +981,15 @@ def serialization_mismatch(ctx, p):
               "mismatch_share": round(share, 5)}
         sizes = None
     else:
-        if c.task == "binary" and np.nanmin(logged) >= 0 and np.nanmax(logged) <= 1:
-            recomputed = np.asarray(rec.score, float)
-        elif c.task == "binary" and not (np.nanmin(logged) >= 0 and np.nanmax(logged) <= 1):
+        if task == "binary" and np.nanmin(logged) >= 0 and np.nanmax(logged) <= 1:
+            recomputed = np.asarray(rec_score, float)
+        elif task == "binary" and not (np.nanmin(logged) >= 0 and np.nanmax(logged) <= 1):
             raise NotApplicable(f"logged scores in {col!r} are outside [0, 1]; cannot compare with probabilities")
         else:
-            recomputed = np.asarray(rec.score, float)
+            recomputed = np.asarray(rec_score, float)
         ok = np.isfinite(logged) & np.isfinite(recomputed)
         d = np.abs(logged - recomputed)
-        tol = float(p.tolerance) + 1e-6 * np.abs(recomputed)
+        tol = tolerance + 1e-6 * np.abs(recomputed)
         diff_mask = ok & (d > tol)
         share = float(diff_mask.sum() / max(ok.sum(), 1))
         dd = d[ok]
@@ -986,22 +997,22 @@ def serialization_mismatch(ctx, p):
                  "p95_abs_diff": float(np.quantile(dd, 0.95)) if len(dd) else 0.0,
                  "max_abs_diff": float(dd.max()) if len(dd) else 0.0}
         ev = {"compared": "scores", "rows": int(ok.sum()), "mismatch_rows": int(diff_mask.sum()),
-              "mismatch_share": round(share, 5), "tolerance": float(p.tolerance), **sizes}
-        if c.task == "binary":
-            thr = ctx.threshold
+              "mismatch_share": round(share, 5), "tolerance": tolerance, **sizes}
+        if task == "binary":
+            thr = threshold
             flips = ok & ((logged >= thr) != (recomputed >= thr))
             ev["decision_flips"] = int(flips.sum())
             ev["decision_flip_share"] = round(float(flips.sum() / max(ok.sum(), 1)), 5)
         worst = np.argsort(-np.where(ok, d, -1))[:5]
         ev["examples"] = [{"row": int(i), "logged": float(logged[i]), "recomputed": float(recomputed[i]),
                            "abs_diff": float(d[i])} for i in worst if ok[i] and d[i] > 0]
-    if share < float(p.min_share):
+    if share < min_share:
         return None
     big = sizes is None or sizes["mean_abs_diff"] >= 0.01 or ev.get("decision_flip_share", 0) >= 0.001
     sev = CRITICAL if big else WARNING
     if sizes is not None:
         title = (f"The saved model does not reproduce the logged scores: {share:.1%} of rows differ by "
-                 f"more than {p.tolerance:g} (mean |diff| {sizes['mean_abs_diff']:.3g}, max "
+                 f"more than {tolerance:g} (mean |diff| {sizes['mean_abs_diff']:.3g}, max "
                  f"{sizes['max_abs_diff']:.3g}"
                  + (f", {ev['decision_flips']} decisions flip" if "decision_flips" in ev else "") + ")")
     else:
