@@ -160,3 +160,102 @@ def main() -> None:
 # ---------------------------------------------------------------------------------------------
 # Production commands (drift, profile) are registered below by the production rung.
 # ---------------------------------------------------------------------------------------------
+# (production rung block: `mltriage drift` and `mltriage profile`; logic in stats/drift_commands.py)
+
+def _split_csv(s: Optional[str]) -> list:
+    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+
+
+@app.command()
+@handles_input_errors
+def drift(
+    reference: Path = typer.Option(..., "--reference", help="the reference: a profile JSON (from `mltriage profile`) or CSV/Parquet rows"),
+    current: Path = typer.Option(..., "--current", help="the production batch: CSV/Parquet rows (or a profile JSON made --like the reference)"),
+    model: Optional[Path] = typer.Option(None, "--model", help="the fitted model (joblib): ranks drift by importance, compares predictions. "
+                                         "[bold]Loading a pickle runs code from it: only load files you trust.[/]"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the findings and per-feature statistics here"),
+    categorical: Optional[str] = typer.Option(None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"),
+    target: Optional[str] = typer.Option(None, "--target", help="a label column to leave out of the comparison"),
+    prediction_column: Optional[str] = typer.Option(None, "--prediction-column", help="scores production logged in the batch (with --model: checked against the model)"),
+    min_rows: int = typer.Option(30, "--min-rows", help="smallest batch to compare"),
+    fail_on: str = typer.Option("critical", "--fail-on", callback=_fail_on, help="exit 1 when a finding is at least this severe: warning, critical or never"),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. production.data_drift.psi_warning=0.2"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+) -> None:
+    """Compare a production batch with a reference (rows or a saved profile)."""
+    import json as _json
+
+    from .config import Config
+    from .findings import Severity
+    from .stats.drift_commands import run_drift
+    cfg = Config()
+    for s in set_ or []:
+        cfg.set_param(s)
+    res = run_drift(str(reference), str(current), model=str(model) if model else None,
+                    categorical=_split_csv(categorical), target=target,
+                    prediction_column=prediction_column, min_rows=min_rows, params=cfg.checks)
+    findings = res["findings"]
+    if json_out:
+        doc = {"findings": [f.to_dict() for f in findings], "drift": res["drift"],
+               "multivariate": res["multivariate"], "rows": res["rows"], "notes": res["notes"],
+               "seconds": res["seconds"]}
+        from .findings import jsonable
+        json_out.write_text(_json.dumps(jsonable(doc), indent=2))
+    if not quiet:
+        from rich.table import Table
+        feats = res["drift"]["features"]
+        t = Table(title=f"drift: {res['rows']['current']:,} batch rows vs {res['rows']['reference']:,} reference rows",
+                  show_lines=False)
+        for h in ("feature", "kind", "PSI", "KS / JS", "W (norm)", "p", "importance", "verdict"):
+            t.add_column(h)
+        order = sorted(feats.values(), key=lambda f: -(f["psi"] or 0))
+        for f in order[:25]:
+            t.add_row(f["column"], f["kind"], f"{f['psi']:.3f}" if f["psi"] is not None else "-",
+                      f"{(f['ks'] if f['kind'] == 'numeric' else f['js']) or 0:.3f}",
+                      f"{f['wasserstein_norm']:.3f}" if f.get("wasserstein_norm") is not None else "-",
+                      f"{f['p_value']:.2g}" if f["p_value"] is not None else "-",
+                      f"{f['importance']:.0%}" if f.get("importance") is not None else "-",
+                      f["severity"] if f["drifted"] else ("untested" if not f["tested"] else "ok"))
+        out.print(t)
+        for f in findings:
+            colour = {"critical": "red", "warning": "yellow", "info": "blue"}[f.severity.value]
+            out.print(f"[bold {colour}]{f.severity.value:8s}[/] [bold]{f.code}[/] {f.title}", highlight=False)
+            out.print(f"         [green]fix:[/] {f.fix}", highlight=False)
+        for n in res["notes"]:
+            out.print(f"[dim]note: {n}[/]", highlight=False)
+        if not findings:
+            out.print("[bold green]no drift, schema, range or skew problem found[/]")
+    worst = max((f.severity.rank for f in findings), default=-1)
+    if fail_on == "never":
+        raise typer.Exit(0)
+    raise typer.Exit(1 if worst >= Severity(fail_on).rank else 0)
+
+
+@app.command()
+@handles_input_errors
+def profile(
+    data: List[Path] = typer.Option(..., "--data", help="CSV/Parquet rows or profile JSONs (repeatable: merged into one profile)"),
+    out_path: Path = typer.Option(..., "--out", help="where to write the profile JSON"),
+    categorical: Optional[str] = typer.Option(None, "--categorical", help="comma-separated categorical columns"),
+    target: Optional[str] = typer.Option(None, "--target", help="a label column to leave out"),
+    exclude: Optional[str] = typer.Option(None, "--exclude", help="other columns to leave out, comma-separated"),
+    model: Optional[Path] = typer.Option(None, "--model", help="also profile this model's outputs on the rows (for prediction drift later). "
+                                         "[bold]Loading a pickle runs code from it: only load files you trust.[/]"),
+    like: Optional[Path] = typer.Option(None, "--like", help="a reference profile whose bins to reuse (to profile a batch, or parts to merge)"),
+    chunk_rows: Optional[int] = typer.Option(None, "--chunk-rows", help="read Parquet in batches of this many rows (automatic when the file exceeds memory)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+) -> None:
+    """Summarise reference rows into a mergeable profile (bins, counts, quantiles, schema)."""
+    from .stats.drift_commands import run_profile
+    if chunk_rows is not None and chunk_rows < 1:
+        raise typer.BadParameter("--chunk-rows must be positive")
+    prof = run_profile([str(d) for d in data], categorical=_split_csv(categorical),
+                       exclude=[target, *_split_csv(exclude)], model=str(model) if model else None,
+                       like=str(like) if like else None, chunk_rows=chunk_rows)
+    try:
+        prof.to_json(str(out_path))
+    except OSError as exc:
+        raise InputError(f"cannot write {str(out_path)!r}: {exc}", "check the folder exists and is writable") from None
+    if not quiet:
+        n_num, n_cat = len(prof.numeric()), len(prof.categorical())
+        out.print(f"profile of {prof.rows:,} rows: {n_num} numeric and {n_cat} categorical columns -> {out_path}")
