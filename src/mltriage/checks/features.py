@@ -1,0 +1,165 @@
+"""Rung 2, features: columns that carry no information or repeat another column."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..findings import INFO, WARNING, Finding
+from ..registry import NotApplicable, check
+
+
+@check("features.constant", max_other=0.001, max_other_rows=5, info_share=0.99, max_rows=200_000)
+def constant(ctx, p):
+    """A feature with a single value (or nearly) in the training set.
+
+    What it detects
+        Model features whose training values are all the same (missing counted as a value), or so
+        nearly that at most `max_other` of rows and `max_other_rows` rows differ (warning);
+        features whose most frequent value holds at least `info_share` of rows (info).
+    Why it matters
+        A constant feature carries no information: it costs memory and time, can break scalers
+        (zero variance) and often signals a broken upstream job (a column filled with a default,
+        a filter that left one category). A near-constant one lets the model memorise a handful
+        of rows.
+    How to confirm
+        `df[col].value_counts(dropna=False)` on train, and on test/current (a column constant in
+        training but not in serving is a schema problem).
+    Fix
+        Drop the column, or fix the job that fills it; for rare but meaningful flags, keep them
+        and check their support.
+    """
+    c = ctx.case
+    tr = ctx.frame("train")
+    cols = [f for f in c.features if f in tr.columns]
+    if not cols:
+        raise NotApplicable("no model features in the training data")
+    df = tr.iloc[ctx.sample_index("train", p.max_rows)]
+    n = len(df)
+    warn, info = [], []
+    for f in cols:
+        vc = df[f].value_counts(dropna=False)
+        top_share = float(vc.iloc[0] / n) if len(vc) else 1.0
+        other = n - int(vc.iloc[0]) if len(vc) else 0
+        row = {"column": f, "top_value": vc.index[0] if len(vc) else None, "top_share": top_share,
+               "distinct": int(len(vc)), "other_rows": other}
+        if len(vc) <= 1 or (other <= p.max_other_rows and other / n <= p.max_other):
+            if ctx.has("test") and f in ctx.frame("test").columns:
+                row["distinct_in_test"] = int(ctx.frame("test")[f].nunique(dropna=False))
+            warn.append(row)
+        elif top_share >= p.info_share:
+            info.append(row)
+    out = []
+    if warn:
+        names = [r["column"] for r in warn]
+        single = [r["column"] for r in warn if r["distinct"] <= 1]
+        out.append(Finding(
+            "features.constant", WARNING,
+            f"{len(names)} feature(s) are constant in training"
+            + ("" if len(single) == len(names) else " or nearly") + f": {', '.join(names[:6])}",
+            columns=names, evidence={"table": warn}, impact=len(names) / len(cols),
+            root_cause="a column filled with a default value, a filter that left one category, or a "
+                       "broken upstream job",
+            fix="drop the column from the model's inputs, or fix the job that should fill it"))
+    if info:
+        out.append(Finding(
+            "features.constant", INFO,
+            f"{len(info)} feature(s) hold one value in at least {p.info_share:.0%} of training rows: "
+            + ", ".join(r["column"] for r in info[:6]),
+            columns=[r["column"] for r in info], evidence={"table": info},
+            root_cause="rare flags or sparse columns",
+            fix="keep them if the rare values are meaningful; check their support"))
+    return out
+
+
+def _codes(s: pd.Series) -> np.ndarray:
+    """Integer codes of a column's values (NaN its own code)."""
+    codes, _ = pd.factorize(s, use_na_sentinel=False)
+    return codes.astype(np.int64)
+
+
+@check("features.redundant", min_abs_r=0.98, max_rows=20_000, max_pairs=50_000)
+def redundant(ctx, p):
+    """Features that duplicate each other: identical, one-to-one recodings or near-perfectly correlated.
+
+    What it detects
+        Pairs of model features that are identical or a one-to-one recoding of each other (the
+        same partition of rows, e.g. a category and its numeric code), and pairs of numeric
+        features whose Pearson and Spearman correlations both reach `min_abs_r` in absolute
+        value (one is a linear or monotone transform of the other).
+    Why it matters
+        A duplicated feature adds nothing but makes the model's importances and coefficients
+        unstable (the weight is split arbitrarily between the copies), slows training, and often
+        reveals the same quantity entering twice under two names, or in two units.
+    How to confirm
+        `df[[a, b]].corr()` and `pd.crosstab(df[a], df[b])`; check where both columns come from.
+    Fix
+        Keep one of each pair (the one available at prediction time with the clearest definition)
+        and drop the other.
+    """
+    c = ctx.case
+    tr = ctx.frame("train")
+    cols = [f for f in c.features if f in tr.columns]
+    if len(cols) < 2:
+        raise NotApplicable("fewer than two features")
+    df = tr.iloc[ctx.sample_index("train", p.max_rows)]
+    pairs: dict[tuple[str, str], dict] = {}
+
+    # 1. one-to-one recodings (identical partitions), among columns of equal cardinality
+    codes = {f: _codes(df[f]) for f in cols}
+    card = {f: int(codes[f].max()) + 1 if len(codes[f]) else 0 for f in cols}
+    by_card: dict[int, list[str]] = {}
+    for f in cols:
+        if 1 < card[f] < len(df):            # constants and all-distinct columns say nothing
+            by_card.setdefault(card[f], []).append(f)
+    checked = 0
+    for k, group in by_card.items():
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                a, b = group[i], group[j]
+                checked += 1
+                if checked > p.max_pairs:
+                    break
+                joint = np.unique(codes[a] * k + codes[b]).size
+                if joint == k:
+                    pairs[(a, b)] = {"a": a, "b": b, "kind": "one-to-one recoding", "distinct": k}
+
+    # 2. near-perfect linear and monotone correlation between numeric features
+    num = [f for f in cols if f not in set(c.categorical) and card[f] > 2
+           and pd.api.types.is_numeric_dtype(df[f]) and not pd.api.types.is_bool_dtype(df[f])]
+    if len(num) >= 2:
+        X = df[num].to_numpy(dtype=float, na_value=np.nan)
+        X = np.where(np.isfinite(X), X, np.nan)
+        mu = np.nanmean(X, axis=0)
+        X = np.where(np.isnan(X), mu, X)
+        sd = X.std(axis=0)
+        live = sd > 0
+        X, numl = X[:, live], [f for f, ok in zip(num, live) if ok]
+        if len(numl) >= 2:
+            R = np.corrcoef(X, rowvar=False)
+            ranks = np.argsort(np.argsort(X, axis=0, kind="stable"), axis=0).astype(float)
+            S = np.corrcoef(ranks, rowvar=False)
+            both = np.minimum(np.abs(R), np.abs(S))
+            iu = np.triu_indices(len(numl), 1)
+            hit = np.flatnonzero(both[iu] >= p.min_abs_r)
+            for h in hit:
+                i, j = iu[0][h], iu[1][h]
+                key = (numl[i], numl[j])
+                if key in pairs or key[::-1] in pairs:
+                    continue
+                pairs[key] = {"a": numl[i], "b": numl[j], "kind": "correlated",
+                              "pearson": float(R[i, j]), "spearman": float(S[i, j])}
+    if not pairs:
+        return None
+    rows = list(pairs.values())
+    cols_hit = list(dict.fromkeys([r["a"] for r in rows] + [r["b"] for r in rows]))
+    first = rows[0]
+    desc = (f"{first['a']} and {first['b']} are a one-to-one recoding of each other"
+            if first["kind"] != "correlated" else
+            f"{first['a']} and {first['b']} correlate at r = {first['pearson']:.3f}")
+    return Finding(
+        "features.redundant", WARNING,
+        desc + (f" (+{len(rows) - 1} more pair(s))" if len(rows) > 1 else ""),
+        columns=cols_hit, evidence={"pairs": rows[:50], "rows": int(len(df))},
+        impact=min(1.0, len(cols_hit) / len(cols)),
+        root_cause="the same quantity enters the model twice (a copy, a recoding, another unit)",
+        fix="keep one column of each pair and drop the other")
