@@ -119,7 +119,13 @@ def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
         extra = find_slices(sub, err[idx], absent_cols, categorical=cats, max_order=p.max_order,
                             min_support=p.min_support, top_k=3, alpha=p.alpha / 2, seed=seed)
         for s in extra:
-            if not any((s.mask & t.mask).sum() / max((s.mask | t.mask).sum(), 1) > 0.5 for t in slices):
+            # the same rows described by a column the ranker cannot see: that description names
+            # the root cause, so it replaces the other
+            same = [t for t in slices if (s.mask & t.mask).sum() / max((s.mask | t.mask).sum(), 1) > 0.5]
+            slices = [t for t in slices if not any(t is u for u in same)]
+            if same:
+                slices.insert(0, s)
+            else:
                 slices.append(s)
     pos = r["pos"][idx]
     out = []

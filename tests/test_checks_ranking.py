@@ -1,0 +1,88 @@
+"""Ranking checks: each fires on a small synthetic ranking case built for it and stays silent on a
+healthy one."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+
+from mltriage.case import build_case
+from mltriage.checks import ranking as rk
+from mltriage.context import Context
+from mltriage.registry import Params
+
+
+def run(fn, ctx, **over):
+    p = Params(dict(fn.check.params))
+    p.update(over)
+    out = fn(ctx, p)
+    if out is None:
+        return []
+    return [out] if not isinstance(out, list) else out
+
+
+def alarms(findings):
+    return [f for f in findings if f.severity.value != "info"]
+
+
+def items(n_q, seed, plant=None):
+    """n_q queries x 25 items; relevance 0-4 from `quality` plus noise. `promo` (not a model
+    feature) and `locale` (a query attribute) do nothing unless planted."""
+    rng = np.random.default_rng(seed)
+    n = n_q * 25
+    q = np.repeat(np.arange(n_q), 25)
+    quality = rng.normal(size=n)
+    length = rng.uniform(60, 180, n)
+    promo = (rng.uniform(size=n) < 0.1).astype(int)
+    locale = np.repeat(rng.choice(["en", "fr", "de", "es"], n_q), 25)
+    score = quality + rng.normal(scale=0.4, size=n)
+    if plant == "negatives":      # promoted items look good but are irrelevant
+        hi = quality > 0.3
+        promo = (hi & (rng.uniform(size=n) < 0.3)).astype(int)
+        score = np.where(promo == 1, -3.0, score)
+    if plant == "positives":      # award winners look poor but are relevant
+        lo = quality < 0
+        promo = (lo & (rng.uniform(size=n) < 0.3)).astype(int)
+        score = np.where(promo == 1, 2.0, score)
+    if plant == "queries":        # in one locale relevance has nothing to do with quality
+        fr = locale == "fr"
+        score = np.where(fr, rng.normal(size=n), score)
+    rel = np.digitize(score, [-1.0, -0.3, 0.3, 1.0])
+    return pd.DataFrame({"query": q, "quality": quality, "length": length, "promo": promo,
+                         "locale": pd.Series(locale, dtype="str"), "relevance": rel})
+
+
+def case(plant=None, seed=0):
+    train = items(200, seed, plant)
+    test = items(300, seed + 1, plant)
+    model = LinearRegression().fit(train[["quality", "length"]], train["relevance"])
+    c = build_case(train, test, "relevance", task="ranking", model=model, group_column="query",
+                   categorical=["locale"], metric="ndcg@10")
+    return Context(c)
+
+
+def test_hard_negatives_fires_on_promoted_irrelevant_items():
+    f = alarms(run(rk.hard_negatives, case("negatives")))
+    assert f and f[0].slice == [{"column": "promo", "op": "==", "value": 1}]
+    assert f[0].evidence["features_absent_from_model"] == ["promo"]
+    assert f[0].evidence["position_shift"] > 3
+
+
+def test_hard_positives_fires_on_buried_relevant_items():
+    f = alarms(run(rk.hard_positives, case("positives")))
+    assert f and f[0].slice == [{"column": "promo", "op": "==", "value": 1}]
+
+
+def test_trait_checks_silent_on_healthy_ranker():
+    ctx = case(None)
+    assert alarms(run(rk.hard_negatives, ctx)) == []
+    assert alarms(run(rk.hard_positives, ctx)) == []
+
+
+def test_underperforming_queries_fires_and_stays_silent():
+    f = alarms(run(rk.underperforming_queries, case("queries")))
+    assert f and {"column": "locale", "op": "==", "value": "fr"} in f[0].slice
+    healthy = run(rk.underperforming_queries, case(None))
+    assert alarms(healthy) == []
+    ov = healthy[0].evidence["overview"]
+    assert 0 < ov["ndcg@10"] <= 1 and ov["queries"] == 300 and len(ov["ndcg@10_ci"]) == 2
