@@ -217,6 +217,12 @@ def test_divergence_fires_on_flat_loss():
     assert _alarm(f)
 
 
+def test_divergence_fires_on_rising_loss():
+    loss = [0.6, 0.5, 0.45, 0.5, 0.8, 1.2, 1.6, 2.0]
+    f = _run(divergence, _div_ctx(_hist(loss)))
+    assert _alarm(f) and "rise_ratio" in f.evidence
+
+
 def test_divergence_silent_on_healthy_history():
     loss = 0.25 + 0.3 * np.exp(-np.arange(60) / 15)
     val = loss + 0.03 + np.linspace(0, 0.01, 60)

@@ -233,7 +233,7 @@ def overfit(ctx, p):
     no_signal = False
     if chance is not None and te - 1.96 * (te_se if np.isfinite(te_se) else 0) <= chance + 0.02:
         no_signal = True
-    if "ladder" in ctx._cache or not ctx.config.fast:
+    if not ctx.config.fast:
         try:
             res = ctx.ladder()
             dummy = res.models.get("dummy")
@@ -565,18 +565,79 @@ def unhandled_imbalance(ctx, p):
 
 # --------------------------------------------------------------------------- instability
 
+def _seed_scores(ctx, res, n_seeds: int, max_rows: int, budget_s: float) -> list[float] | None:
+    """Refit the user's model with different random seeds on one fixed split of the ladder's rows
+    and score each on the same held-out part: the spread is the model's own randomness."""
+    import time
+    import warnings
+
+    from sklearn.base import clone
+    from sklearn.model_selection import train_test_split
+
+    from ..stats.metrics import score
+
+    c = ctx.case
+    est = c.model.estimator
+    if c.task == "ranking" or not hasattr(est, "get_params"):
+        return None
+    try:
+        keys = [k for k in est.get_params(deep=True) if k == "random_state" or k.endswith("__random_state")]
+    except Exception:  # noqa: BLE001
+        return None
+    if not keys:
+        return None
+    idx = np.asarray(res.index)
+    if len(idx) > max_rows:
+        idx = np.sort(np.random.default_rng(0).choice(idx, max_rows, replace=False))
+    df = ctx.frame("train").iloc[idx]
+    X, y = df[c.features], df[c.target].to_numpy()
+    strat = y if c.is_classification and pd.Series(y).value_counts().min() >= 2 else None
+    try:
+        Xa, Xb, ya, yb = train_test_split(X, y, test_size=1 / 3, random_state=0, stratify=strat)
+    except ValueError:
+        Xa, Xb, ya, yb = train_test_split(X, y, test_size=1 / 3, random_state=0)
+    metric = HEADLINE[c.task]
+    out = []
+    t0 = time.perf_counter()
+    for seed in range(1, n_seeds + 1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = clone(est).set_params(**{k: seed for k in keys}).fit(Xa, ya)
+                if c.is_classification:
+                    proba = np.asarray(m.predict_proba(Xb), float)
+                    cls = list(m.classes_)
+                    if c.task == "binary":
+                        pos = cls.index(c.positive) if c.positive in cls else len(cls) - 1
+                        out.append(score(metric, yb, None, proba=proba[:, [1 - pos, pos]] if len(cls) == 2 else proba,
+                                         classes=c.classes, positive=c.positive))
+                    else:
+                        pred = np.asarray(cls, dtype=object)[np.argmax(proba, axis=1)]
+                        out.append(float(np.mean(pred.astype(yb.dtype) == yb if yb.dtype.kind in "biuf" else pred == yb)))
+                else:
+                    out.append(score(metric, yb, np.asarray(m.predict(Xb), float)))
+        except Exception:  # noqa: BLE001 - no seed test for this model
+            return None
+        if time.perf_counter() - t0 > budget_s:
+            break
+    return out if len(out) >= 2 else None
+
+
 @check("model.instability", requires=("estimator",), slow=True, min_sd=0.03, min_sd_r2=0.05,
-       alpha=0.05)
+       alpha=0.05, seeds=3, seed_rows=5000, seed_budget_s=6.0)
 def instability(ctx, p):
-    """Performance varies widely across cross-validation folds.
+    """Performance varies widely across cross-validation folds or random seeds.
 
     What it detects
         Your model refitted in each fold of the ladder: the standard deviation of its fold scores
         is at least `min_sd` (0.03; 0.05 for R²) and larger than that of the baselines (linear
         model, gradient boosting) on the very same folds by a variance ratio that the F test
-        rejects at `alpha` (5%): 2.5 times the baselines' sd with five folds, 4.4 times with three. Spread that every model shares comes from the data
-        (few rows, a hard split) and is not blamed on the model; it is reported as info when it is
-        large relative to the lift over dummy.
+        rejects at `alpha` (5%): 2.5 times the baselines' sd with five folds, 4.4 times with three.
+        When the fold spread is large but the F test cannot decide, the model is refitted with
+        `seeds` (3) random seeds on one fixed split (at most `seed_rows` rows): a seed-to-seed
+        sd of at least `min_sd` on the same rows is the model's own randomness. Spread that
+        every model shares comes from the data (few rows, a hard split) and is not blamed on the
+        model; it is reported as info when it is large relative to the lift over dummy.
     Why it matters
         An unstable model's test score is one draw from a wide distribution: the next retrain
         may be much worse, and comparisons between versions are noise.
@@ -587,6 +648,8 @@ def instability(ctx, p):
         Regularise or average (bagging, more trees, smaller learning rate with more iterations),
         fix the seeds, scale the inputs of gradient-based models, add rows.
     """
+    from scipy.stats import f as f_dist
+
     res = ctx.ladder()
     user = res.models.get("user")
     if user is None:
@@ -599,25 +662,36 @@ def instability(ctx, p):
     base_sd = [m.std for k, m in res.models.items() if k in ("linear", "hgb") and np.isfinite(m.std)]
     ref = float(np.median(base_sd)) if base_sd else float("nan")
     sd = float(np.std(folds, ddof=1))
-    from scipy.stats import f as f_dist
     ratio_needed = math.sqrt(float(f_dist.ppf(1 - p.alpha, len(folds) - 1, len(folds) - 1)))
     dummy = res.models.get("dummy")
     lift = user.mean - dummy.mean if dummy is not None and np.isfinite(dummy.mean) else float("nan")
     ev = {"metric": metric, "your_folds": folds, "your_sd": sd, "baseline_sd": ref,
-          "sd_ratio": sd / ref if ref and np.isfinite(ref) and ref > 0 else None, "lift_over_dummy": lift,
-          "ladder": _rows(res)}
+          "sd_ratio": sd / ref if ref and np.isfinite(ref) and ref > 0 else None,
+          "sd_ratio_needed": ratio_needed, "lift_over_dummy": lift, "ladder": _rows(res)}
     name = _METRIC_NAMES.get(metric, metric)
-    ev["sd_ratio_needed"] = ratio_needed
-    if sd >= floor and (not np.isfinite(ref) or sd >= ratio_needed * max(ref, 1e-3)):
+    ref_floor = max(ref, 1e-3) if np.isfinite(ref) else float("nan")
+    unstable, how = False, ""
+    if sd >= floor and (not np.isfinite(ref_floor) or sd >= ratio_needed * ref_floor):
+        unstable = True
+        how = (f"{name} across {len(folds)} folds {min(folds):.3f}–{max(folds):.3f} (sd {sd:.3f} vs "
+               f"{ref:.3f} for the baselines on the same folds)")
+    elif sd >= floor and sd >= 1.5 * ref_floor:
+        seeds = _seed_scores(ctx, res, int(p.seeds), int(p.seed_rows), float(p.seed_budget_s))
+        if seeds:
+            s_sd = float(np.std(seeds, ddof=1))
+            ev.update({"seed_scores": seeds, "seed_sd": s_sd})
+            if s_sd >= floor:
+                unstable = True
+                how = (f"{name} {min(seeds):.3f}–{max(seeds):.3f} across {len(seeds)} random seeds on the same "
+                       f"rows (sd {s_sd:.3f}); fold sd {sd:.3f} vs {ref:.3f} for the baselines")
+    if unstable:
         return Finding(
-            "model.instability", WARNING,
-            f"Unstable model: {name} across {len(folds)} folds {min(folds):.3f}–{max(folds):.3f} "
-            f"(sd {sd:.3f} vs {ref:.3f} for the baselines on the same folds)",
+            "model.instability", WARNING, f"Unstable model: {how}",
             evidence=ev, impact=float(min(1.0, sd * 5)),
-            root_cause="the model's fit depends strongly on which rows it sees (high variance: tiny leaves, "
-                       "high learning rate, unscaled inputs for gradient methods, no seed)",
+            root_cause="the model's fit depends strongly on which rows it sees or on its random seed (high "
+                       "variance: tiny leaves, high learning rate, unscaled inputs for gradient methods)",
             fix="regularise or average (bagging, more trees / lower learning rate), scale inputs, fix seeds; "
-                "report the mean and spread over folds, not one split")
+                "report the mean and spread over folds and seeds, not one split")
     if sd >= floor and np.isfinite(lift) and lift > 0 and sd > 0.5 * lift:
         return Finding(
             "model.instability", INFO,
@@ -639,14 +713,15 @@ def _pick(cols, names):
     return None
 
 
-@check("model.divergence", requires=("history",), explode_ratio=10.0, min_improvement=0.01, min_epochs=5)
+@check("model.divergence", requires=("history",), explode_ratio=10.0, rise_ratio=3.0, min_improvement=0.01,
+       min_epochs=5)
 def divergence(ctx, p):
     """The training history shows NaN/inf, an exploding loss, or a loss that never decreases.
 
     What it detects
         In the history (columns epoch, loss, val_loss): any NaN or infinite loss; a training loss
-        that rises above `explode_ratio` (10) times its best value after reaching it; a training
-        loss that never improves by `min_improvement` (1%) of its first value over at least
+        that rises above `explode_ratio` (10) times its best value after reaching it, or ends at
+        more than `rise_ratio` (3) times its best value; a training loss that never improves by `min_improvement` (1%) of its first value over at least
         `min_epochs` (5) epochs. The validation loss is reported alongside; a rising validation
         loss with a falling training loss is overfitting, not divergence, and is not flagged here.
     Why it matters
@@ -706,6 +781,10 @@ def divergence(ctx, p):
                 ev["first_jump_epoch"] = ep[jump]
                 ev["explosion_ratio"] = peak / best if best > 0 else None
                 ev["recovered"] = bool(lv[-1] <= best * 2) if best > 0 else None
+            elif best > 0 and len(after) >= 2 and lv[-1] > p.rise_ratio * best and np.median(after) > 1.5 * best:
+                problems.append(f"{main} rises after epoch {ep[i_min]}: best {best:.4g}, last {lv[-1]:.4g} "
+                                f"({lv[-1] / best:.1f}x)")
+                ev["rise_ratio"] = lv[-1] / best
         if len(lv) >= p.min_epochs and lv[0] != 0:
             improvement = (lv[0] - best) / abs(lv[0])
             ev["improvement"] = improvement

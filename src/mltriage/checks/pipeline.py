@@ -44,6 +44,11 @@ def preprocessing_leakage(ctx, p):
     """
     c = ctx.case
     est = c.model.estimator
+    for _ in range(3):   # a search or wrapper around the pipeline: audit the fitted pipeline inside
+        inner = getattr(est, "best_estimator_", None)
+        if inner is None or has_preprocessing(est):
+            break
+        est = inner
     if not has_preprocessing(est):
         raise NotApplicable("the model has no fitted preprocessing steps (not a Pipeline or ColumnTransformer)")
     sets = {"train": ctx.frame("train"), "test": ctx.frame("test")}
