@@ -296,3 +296,23 @@ def test_profile_too_large_is_read_in_chunks(files, tmp_path):
                         env={"MLTRIAGE_MEMORY_LIMIT": "200K"})
     assert res.exit_code == 0, res.output
     assert json.loads(out.read_text())["rows"] == 3000
+
+
+def test_drift_leaves_out_ids_and_timestamps_and_warns_on_missing_label(tmp_path):
+    rng = np.random.default_rng(0)
+
+    def frame(n, start):
+        return pd.DataFrame({"id": [f"u{start + i}" for i in range(n)],
+                             "ts": pd.date_range("2024-01-01", periods=n, freq="h") + pd.Timedelta(days=start),
+                             "v": rng.normal(size=n), "label": rng.integers(0, 2, n)})
+    ref, cur = tmp_path / "r.parquet", tmp_path / "c.parquet"
+    frame(3000, 0).to_parquet(ref)
+    frame(1000, 400).drop(columns="label").to_parquet(cur)
+    out = tmp_path / "o.json"
+    res = runner.invoke(app, ["drift", "--reference", str(ref), "--current", str(cur), "--json", str(out), "-q"])
+    assert res.exit_code == 0, res.output           # nothing critical
+    doc = json.loads(out.read_text())
+    assert {f["code"] for f in doc["findings"]} == {"production.schema_change"}
+    assert doc["findings"][0]["severity"] == "warning" and doc["findings"][0]["columns"] == ["label"]
+    assert "id" not in doc["drift"]["features"] and "ts" not in doc["drift"]["features"]
+    assert any("identifier" in n for n in doc["notes"])

@@ -57,6 +57,8 @@ class ProductionInputs:
     importance: dict[str, float] | None = None      # feature -> share of the model's sensitivity
     ref_frame: pd.DataFrame | None = None           # reference rows, when available
     skews: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # columns left out, and why
+    missing_severity: Any = CRITICAL     # a reference column absent from the batch
 
     @property
     def common(self) -> list[str]:
@@ -73,9 +75,20 @@ def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: li
                 importance: dict[str, float] | None = None) -> ProductionInputs:
     cat = [c for c in categorical]
     ref_frame = None
+    skipped: dict[str, str] = {}
+    for c in features:  # time stamps always "drift"; identifiers are new in every batch
+        if c in current.columns and pd.api.types.is_datetime64_any_dtype(current[c]):
+            skipped[c] = "a date/time column (later batches always differ)"
+    features = [c for c in features if c not in skipped]
     if not isinstance(ref, Profile):
         ref_frame = ref
         ref = build_profile(ref[[c for c in features if c in ref.columns]], categorical=cat)
+    for c in features:
+        rp = ref.columns.get(c)
+        if isinstance(rp, CategoricalProfile) and rp.n >= 200 and rp.n_unique >= 0.5 * rp.n \
+                and c not in cat:
+            skipped[c] = "an identifier-like column (mostly unique values)"
+    features = [c for c in features if c not in skipped]
     common = [c for c in features if c in current.columns and c in ref.columns]
     cur_profile = build_profile(current[common], like=ref, categorical=cat)
     report = compare_profiles(ref, cur_profile, cfg, common)
@@ -84,7 +97,7 @@ def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: li
         report.set_importance(importance)
     return ProductionInputs(ref=ref, current=current, features=list(features), categorical=cat,
                             report=report, cur_profile=cur_profile, ignore=set(ignore),
-                            importance=importance, ref_frame=ref_frame)
+                            importance=importance, ref_frame=ref_frame, skipped=skipped)
 
 
 def _drift_params(ctx) -> dict[str, Any]:
@@ -198,6 +211,8 @@ def data_drift_findings(inp: ProductionInputs, p: Mapping[str, Any],
                        "rule": "drifted when PSI >= psi_warning and the chi-square p-value < alpha"},
         "ranked_by": "importance to the model" if inp.importance else "PSI (no model importance)",
     }
+    if inp.skipped:
+        evidence["not_compared"] = inp.skipped
     if mv is not None:
         evidence["multivariate"] = mv.to_dict()
     if drifted:
@@ -317,7 +332,7 @@ def schema_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding
                        if best["values_match"] else " (similar name)"),
                     CRITICAL, candidates=cands[:3])
             else:
-                add("missing", [col], f"{col!r} is missing from the batch", CRITICAL)
+                add("missing", [col], f"{col!r} is missing from the batch", inp.missing_severity)
             continue
         s = cur[col]
         fam_ref, fam_cur = _dtype_family(rp.dtype), _dtype_family(str(s.dtype))

@@ -332,6 +332,13 @@ def run_drift(reference: str | Path | pd.DataFrame | Profile, current: str | Pat
 
     inp = make_inputs(ref, cur, features, cat, cfg, exclude)
     inp.ref_frame = ref_df
+    if adapter is None:
+        # without a model nobody says the batch must carry every reference column (a label column
+        # the batch has not yet got, say): a missing column is a warning, not critical
+        from ..findings import WARNING
+        inp.missing_severity = WARNING
+    if inp.skipped:
+        notes.append("not compared: " + "; ".join(f"{c} ({why})" for c, why in inp.skipped.items()))
     can_score = adapter is not None and all(f in cur.columns for f in features)
     if adapter is not None and not can_score:
         notes.append("the model cannot score the batch (model columns missing): no importance, "
