@@ -63,23 +63,25 @@ class Counts:
 def counts(score: np.ndarray, y: np.ndarray, grid: np.ndarray,
            weights: np.ndarray | None = None) -> Counts:
     """TP and FP at every grid threshold. `weights` may be (n,) or (B, n) (bootstrap draws)."""
-    s = np.asarray(score, float)
-    y = np.asarray(y, float)
-    G = len(grid)
     # number of grid thresholds <= s: the row is predicted positive for grid[j], j < k
-    k = np.searchsorted(grid, s, side="right")
-    W = np.ones((1, len(s))) if weights is None else np.atleast_2d(np.asarray(weights, float))
+    k = np.searchsorted(grid, np.asarray(score, float), side="right")
+    return counts_from_buckets(k, np.asarray(y, float), len(grid), weights)
+
+
+def counts_from_buckets(k: np.ndarray, y: np.ndarray, G: int,
+                        weights: np.ndarray | None = None) -> Counts:
+    """As `counts`, for rows (or cells of rows) already placed in buckets k in 0..G, k being the
+    number of grid thresholds at or below their score."""
+    W = np.ones((1, len(k))) if weights is None else np.atleast_2d(np.asarray(weights, float))
     B = W.shape[0]
-    # per-row bucket k, weighted positives / negatives; TP(j) = sum over rows with k > j
     flat = (np.arange(B)[:, None] * (G + 1) + k[None, :]).ravel()
     pos_b = np.bincount(flat, weights=(W * y[None, :]).ravel(), minlength=B * (G + 1)).reshape(B, G + 1)
     neg_b = np.bincount(flat, weights=(W * (1 - y)[None, :]).ravel(), minlength=B * (G + 1)).reshape(B, G + 1)
-    tp = np.cumsum(pos_b[:, ::-1], axis=1)[:, ::-1][:, 1:]    # sum_{k > j}
+    tp = np.cumsum(pos_b[:, ::-1], axis=1)[:, ::-1][:, 1:]    # sum over buckets k > j
     fp = np.cumsum(neg_b[:, ::-1], axis=1)[:, ::-1][:, 1:]
-    out = Counts(tp=tp, fp=fp, pos=pos_b.sum(axis=1), neg=neg_b.sum(axis=1))
     if weights is None or np.ndim(weights) == 1:
-        out = Counts(tp=tp[0], fp=fp[0], pos=out.pos[0], neg=out.neg[0])
-    return out
+        return Counts(tp=tp[0], fp=fp[0], pos=pos_b.sum(axis=1)[0], neg=neg_b.sum(axis=1)[0])
+    return Counts(tp=tp, fp=fp, pos=pos_b.sum(axis=1), neg=neg_b.sum(axis=1))
 
 
 def _objective(cnt: Counts, cost: dict[str, float] | None) -> np.ndarray:
@@ -101,7 +103,7 @@ class TuneResult:
 
 
 def tune(score: np.ndarray, y: np.ndarray, current: float, cost: dict[str, float] | None = None,
-         n_splits: int = 5, n_boot: int = 200, seed: int = 0, grid_size: int = 200) -> TuneResult:
+         n_splits: int = 3, n_boot: int = 200, seed: int = 0, grid_size: int = 200) -> TuneResult:
     """Compare the threshold in use with a tuned one; objective = cost per row (or 1 - F1).
 
     The tuned threshold's value is cross-fitted (chosen on one half, measured on the other) over
@@ -112,49 +114,52 @@ def tune(score: np.ndarray, y: np.ndarray, current: float, cost: dict[str, float
     s, y = s[ok], y[ok]
     n = len(s)
     grid = make_grid(s, [current], grid_size)
+    G = len(grid)
     j_cur = int(np.searchsorted(grid, current))
     rng = np.random.default_rng(seed)
 
-    full = _objective(counts(s, y, grid), cost)
+    k = np.searchsorted(grid, s, side="right")
+    full = _objective(counts_from_buckets(k, y, G), cost)
     j_best = int(np.argmin(full))
 
-    # halvings (stratified on y so both halves hold positives)
-    halves = []
-    for _ in range(n_splits):
-        h = np.zeros(n, dtype=bool)
+    # halvings (stratified on y so both halves hold positives), coded as bits of a pattern
+    pattern = np.zeros(n, dtype=np.int64)
+    for i in range(n_splits):
         for cls in (0.0, 1.0):
             idx = np.flatnonzero(y == cls)
-            h[rng.permutation(idx)[: len(idx) // 2]] = True
-        halves.append(h)
+            pattern[rng.permutation(idx)[: len(idx) // 2]] |= 1 << i
+    # rows that share bucket, label and halving pattern are exchangeable: work on those cells
+    # (a bootstrap of rows is then a multinomial draw over cells), so that the cost does not
+    # grow with the number of rows
+    P = 1 << n_splits
+    cell = (k * 2 + y.astype(np.int64)) * P + pattern
+    cnt = np.bincount(cell)
+    nz = np.flatnonzero(cnt)
+    cnt = cnt[nz].astype(float)
+    ck, cy, cp = nz // (2 * P), ((nz // P) % 2).astype(float), nz % P
 
     def crossfit(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
-        """w: (B, n) weights. Returns the honest tuned objective and the current one, per draw."""
+        """w: (B, cells) weights. The honest tuned objective and the current one, per draw."""
         tuned = np.zeros(w.shape[0])
         cur = np.zeros(w.shape[0])
         chosen = []
-        for h in halves:
-            for a in (h, ~h):
-                wa = w * a[None, :]
-                wb = w * (~a)[None, :]
-                ca = _objective(counts(s, y, grid, wa), cost)
-                cb = _objective(counts(s, y, grid, wb), cost)
+        for i in range(n_splits):
+            member = ((cp >> i) & 1).astype(bool)
+            for a in (member, ~member):
+                ca = _objective(counts_from_buckets(ck, cy, G, w * a[None, :]), cost)
+                cb = _objective(counts_from_buckets(ck, cy, G, w * (~a)[None, :]), cost)
                 j = np.argmin(ca, axis=1)
                 tuned += cb[np.arange(len(j)), j]
                 cur += cb[:, j_cur]
                 chosen.append(j)
-        k = 2 * len(halves)
-        return tuned / k, cur / k, chosen
+        m = 2 * n_splits
+        return tuned / m, cur / m, chosen
 
-    t0, c0, ch = crossfit(np.ones((1, n)))
+    t0, c0, ch = crossfit(cnt[None, :])
     chosen_thr = [float(grid[j[0]]) for j in ch]
-    draws = []
-    batch = 50
-    for start in range(0, n_boot, batch):
-        b = min(batch, n_boot - start)
-        w = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(b)]).astype(float)
-        t, c, _ = crossfit(w)
-        draws.append(c - t)
-    d = np.concatenate(draws) if draws else np.array([np.nan])
+    w = rng.multinomial(n, cnt / cnt.sum(), size=n_boot).astype(float)
+    t, c, _ = crossfit(w)
+    d = c - t
     return TuneResult(grid=grid, current=float(current), best_threshold=float(grid[j_best]),
                       value_current=float(full[j_cur]), value_best_insample=float(full[j_best]),
                       value_tuned=float(t0[0]), saving=float(c0[0] - t0[0]),
