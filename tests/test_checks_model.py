@@ -107,6 +107,16 @@ def test_prediction_collapse_silent_for_a_healthy_model():
     assert _run(prediction_collapse, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
 
 
+def test_prediction_collapse_silent_on_weak_signal_data():
+    # every model predicts nearly the prevalence here: small spread is the data, not a collapse
+    tr, te = _binary(4000, intercept=-1.0, slope=0.015)
+    tr["x2"] = 0.0
+    te["x2"] = 0.0
+    model = _fit(LogisticRegression(), tr)
+    f = _run(prediction_collapse, _ctx(tr, te, model, "binary"))
+    assert not _alarm(f)
+
+
 def test_prediction_collapse_regression_constant():
     tr, te = _regression(nonlinear=False)
     model = _fit(HistGradientBoostingRegressor(max_iter=1, learning_rate=1e-4), tr)

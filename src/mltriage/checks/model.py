@@ -266,16 +266,53 @@ def overfit(ctx, p):
 
 # --------------------------------------------------------------------------- prediction collapse
 
-@check("model.prediction_collapse", requires=("model",), max_relative_sd=0.02, max_label_share=0.99)
+def _baseline_spread(ctx) -> float | None:
+    """Relative spread of the best baseline's out-of-fold predictions (same measure as for the
+    user's model), or None when the ladder is not available (--fast) or failed."""
+    if ctx.config.fast:
+        return None
+    try:
+        res = ctx.ladder()
+    except Exception:  # noqa: BLE001
+        return None
+    base = {k: m for k, m in res.models.items() if k in ("linear", "hgb") and np.isfinite(m.mean) and m.oof is not None}
+    if not base:
+        return None
+    y = np.asarray(res.y)
+    spreads = []
+    for m in base.values():   # the calmest baseline: a weak-signal problem keeps every model flat
+        oof = np.asarray(m.oof, float)
+        if res.classes is not None:
+            ok = np.isfinite(oof).all(axis=1)
+            rel = []
+            for j, k in enumerate(res.classes):
+                pk = float(np.mean(y[ok] == k))
+                if 0 < pk < 1:
+                    rel.append(float(np.std(oof[ok, j])) / math.sqrt(pk * (1 - pk)))
+            if rel:
+                spreads.append(max(rel))
+        else:
+            ok = np.isfinite(oof)
+            sd_y = float(np.std(y[ok].astype(float)))
+            if sd_y > 0:
+                spreads.append(float(np.std(oof[ok])) / sd_y)
+    return min(spreads) if spreads else None
+
+
+@check("model.prediction_collapse", requires=("model",), max_relative_sd=0.02, max_share_of_baseline=0.1,
+       max_label_share=0.99)
 def prediction_collapse(ctx, p):
     """(Nearly) every prediction is the same class or value.
 
     What it detects
         Classification with probabilities: the spread of the predicted probabilities is tiny
         relative to the spread of the labels (sd of P(class) below `max_relative_sd` (2%) of the
-        label's sd sqrt(p(1-p))). Classification with labels only: one class predicted for at
+        label's sd sqrt(p(1-p))) and below `max_share_of_baseline` (10%) of the spread of the
+        calmest baseline's out-of-fold probabilities (so a weak-signal problem, where every model
+        predicts nearly the prevalence, is not called a collapse). Classification with labels only: one class predicted for at
         least `max_label_share` (99%) of the rows although it covers far fewer of the true labels.
-        Regression: the sd of the predictions below 2% of the target's. Ranking: most queries get
+        Regression: the sd of the predictions below 2% of the target's (and below 10% of the
+        baseline's relative spread). Ranking: most queries get
         one tied score for all their items.
     Why it matters
         A collapsed model ranks and separates nothing: whatever its accuracy on an imbalanced set,
@@ -317,7 +354,10 @@ def prediction_collapse(ctx, p):
             ev["probability_sd"] = float(np.nanstd(pred.score))
             ev["relative_sd"] = r
             ev["probability_range"] = [float(np.nanmin(pred.score)), float(np.nanmax(pred.score))]
-            if r < p.max_relative_sd:
+            base = _baseline_spread(ctx)
+            if base is not None:
+                ev["baseline_relative_sd"] = base
+            if r < p.max_relative_sd and (base is None or r < p.max_share_of_baseline * base):
                 collapsed = True
                 desc = (f"predicted probabilities barely move: sd {ev['probability_sd']:.2g} in "
                         f"[{ev['probability_range'][0]:.4f}, {ev['probability_range'][1]:.4f}]; "
@@ -334,7 +374,11 @@ def prediction_collapse(ctx, p):
         sd_y = float(np.nanstd(yv))
         sd_p = float(np.nanstd(sv))
         ev.update({"prediction_sd": sd_p, "target_sd": sd_y, "distinct_predictions": int(pd.Series(sv).nunique())})
-        if sd_y > 0 and (sd_p / sd_y < p.max_relative_sd or ev["distinct_predictions"] <= 1):
+        base = _baseline_spread(ctx)
+        if base is not None:
+            ev["baseline_relative_sd"] = base
+        if sd_y > 0 and (ev["distinct_predictions"] <= 1 or sd_p / sd_y < p.max_relative_sd and
+                         (base is None or sd_p / sd_y < p.max_share_of_baseline * base)):
             collapsed = True
             desc = f"prediction sd {sd_p:.3g} vs target sd {sd_y:.3g} ({sd_p / sd_y:.1%})"
     else:  # ranking
