@@ -276,3 +276,27 @@ def test_temporal_split_without_time_column_is_info_only():
     ctx = Context(build_case(train, test, "y", model=model, task="binary"))
     out = run(ev.temporal_split, ctx)
     assert out and alarms(out) == []
+
+
+def test_wrong_metric_fires_on_mape_with_zero_targets():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=600)})
+    df["y"] = np.where(rng.uniform(size=600) < 0.1, 0.0, np.exp(df["a"]))
+    model = LinearRegression().fit(df[["a"]], df["y"])
+    args = (df.iloc[:400], df.iloc[400:], "y")
+    ctx = Context(build_case(*args, model=model, task="regression", metric="MAPE"))
+    assert len(alarms(run(ev.wrong_metric, ctx))) == 1
+    ctx = Context(build_case(*args, model=model, task="regression", metric="mae"))
+    assert run(ev.wrong_metric, ctx) == []
+
+
+def test_evaluated_on_train_regression_and_time_column():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=500), "b": rng.integers(0, 5, 500).astype(float),
+                       "t": pd.date_range("2021-01-01", periods=500, freq="D")})
+    df["y"] = df["a"] * 2 + df["b"]
+    model = LinearRegression().fit(df[["a", "b"]], df["y"])
+    ctx = Context(build_case(df, df.iloc[::-1].reset_index(drop=True), "y", model=model,
+                             task="regression", time_column="t"))
+    out = alarms(run(ev.evaluated_on_train, ctx))
+    assert len(out) == 1 and out[0].severity.value == "critical"

@@ -211,8 +211,7 @@ _BETTER = {
 
 
 @check("evaluation.wrong_metric", tasks=("binary", "multiclass", "regression", "ranking"),
-       imbalance_majority=0.85, max_skill=0.5, always_majority=0.95,
-       cost_ratio=2.0, rare_auc_prevalence=0.01)
+       imbalance_majority=0.85, max_skill=0.5, cost_ratio=2.0, rare_auc_prevalence=0.01)
 def wrong_metric(ctx, p):
     """The owner's headline metric misleads for this task and data.
 
@@ -220,7 +219,7 @@ def wrong_metric(ctx, p):
         The metric the model's owner reports (`--metric`) when it cannot tell a useful model from a
         useless one here: accuracy on imbalanced classes (the majority class holds at least
         `imbalance_majority` of the evaluation rows and the model removes less than `max_skill` of
-        the errors of always predicting it, or the majority holds `always_majority` or more);
+        the errors of always predicting it);
         accuracy when the costs of a false positive and a false negative differ by `cost_ratio` or
         more; a metric that does not fit the task (R^2 for classes, accuracy for a regression, a
         pooled metric for a ranking); MAPE on targets at or near zero. ROC AUC at a prevalence below
@@ -294,7 +293,7 @@ def _wrong_metric_classification(ctx, p, metric: str) -> list[Finding]:
     out = []
     if metric == "accuracy":
         reasons = []
-        imbalanced = majority >= p.imbalance_majority and (skill < p.max_skill or majority >= p.always_majority)
+        imbalanced = majority >= p.imbalance_majority and skill < p.max_skill
         if imbalanced:
             # the lift over the trivial model, with an interval (paired: rows where they differ)
             d = (pred == y).astype(float) - (y == majority_class).astype(float)
@@ -401,12 +400,12 @@ def untuned_threshold(ctx, p):
         return Finding(
             "evaluation.untuned_threshold", WARNING,
             f"Threshold {current:g} costs {r.value_current:.3f} per row; a threshold near "
-            f"{r.best_threshold:.3g} saves {share:.0%} of it ({r.saving:.3f} per row, 95% CI "
+            f"{r.best_threshold:.2g} saves {share:.0%} of it ({r.saving:.3f} per row, 95% CI "
             f"{r.saving_ci[0]:.3f}-{r.saving_ci[1]:.3f}, cross-fitted) under cost {_fmt_cost(cost)}",
             evidence=ev, impact=float(min(max(share, 0.0), 1.0)),
             root_cause="the threshold was left at its default instead of being chosen for the cost of "
                        "errors and the prevalence",
-            fix=f"use a threshold near {r.best_threshold:.3g} (chosen on validation or out-of-fold "
+            fix=f"use a threshold near {r.best_threshold:.2g} (chosen on validation or out-of-fold "
                 "predictions), and re-tune it when prevalence or costs change")
 
     # no cost: only the clear case of a threshold that finds (almost) no positives
@@ -426,7 +425,7 @@ def untuned_threshold(ctx, p):
     return Finding(
         "evaluation.untuned_threshold", WARNING,
         f"Threshold {current:g} finds {rec:.0%} of the positives (prevalence {y.mean():.1%}) although "
-        f"the model ranks them (AUC {a:.2f}); a threshold near {r.best_threshold:.3g} raises F1 from "
+        f"the model ranks them (AUC {a:.2f}); a threshold near {r.best_threshold:.2g} raises F1 from "
         f"{1 - r.value_current:.2f} to {1 - r.value_tuned:.2f} (cross-fitted)",
         evidence=ev, impact=float(min(gain, 1.0)),
         root_cause="the default threshold of 0.5 sits above almost every predicted probability of a "
