@@ -112,3 +112,15 @@ def test_broken_check_becomes_info(binary_case, monkeypatch):
     rep = mltriage.diagnose(train, test, "y", model=model, select=["data.infinite_values"])
     [f] = rep.findings
     assert f.severity.value == "info" and "kaput" in f.title
+
+
+def test_encoder_handles_float_inf_and_dates():
+    import numpy as np
+    import pandas as pd
+    from mltriage.stats.encode import Encoder
+    df = pd.DataFrame({"f": [1.5, np.inf, np.nan], "c": ["a", "b", None],
+                       "d": pd.to_datetime(["1970-01-01", "1970-01-02", None]).astype("datetime64[us]")})
+    X = Encoder.fit(df, ["f", "c", "d"], ["c"]).transform(df)
+    assert np.isnan(X[1, 0]) and np.isnan(X[2, 0]) and X[0, 0] == 1.5
+    assert X[0, 1] in (0, 1) and np.isnan(X[2, 1])
+    assert X[1, 2] == 86400 and np.isnan(X[2, 2])

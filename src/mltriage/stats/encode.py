@@ -42,10 +42,12 @@ class Encoder:
                 codes = self.categories[c].get_indexer(s.astype("object"))
                 out[:, j] = np.where(codes < 0, np.nan, codes)
             elif pd.api.types.is_datetime64_any_dtype(s):
-                v = s.astype("int64").to_numpy(dtype=float) / 1e9
-                out[:, j] = np.where(s.isna().to_numpy(), np.nan, v)
+                tz = getattr(s.dt, "tz", None)
+                secs = (s - pd.Timestamp(0, tz=tz)).dt.total_seconds()  # any resolution (ns, us)
+                out[:, j] = secs.to_numpy(dtype=float, na_value=np.nan)
             else:
-                v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                # a copy: under pandas 3 (copy-on-write) to_numpy may return a read-only view
+                v = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
                 v[~np.isfinite(v)] = np.nan
                 out[:, j] = v
         return out
