@@ -126,3 +126,19 @@ def test_precomputed_prediction_column_checks(binary_case):
     te = test.assign(score="low")
     with pytest.raises(InputError, match="not numeric"):
         mltriage.diagnose(tr, te, "y", prediction_column="score", task="binary")
+
+
+def test_cost_matrix(tmp_path, binary_case):
+    import pandas as pd
+    from mltriage.case import build_case
+    train, test, model = binary_case
+    p = tmp_path / "cost.csv"
+    pd.DataFrame([[0, 1], [10, 0]], index=[0, 1], columns=[0, 1]).to_csv(p)
+    case = build_case(train, test, "y", model=model, cost_matrix=str(p))
+    assert case.cost == {"fp": 1.0, "fn": 10.0, "tp": 0.0, "tn": 0.0}
+    case = build_case(train, test, "y", model=model, cost="fp=1,fn=5")
+    assert case.cost_matrix.loc[1, 0] == 5 and case.cost_matrix.loc[0, 1] == 1
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame([[0, 1], [10, 0]], index=[0, 7], columns=[0, 7]).to_csv(bad)
+    with pytest.raises(InputError, match="class '7'"):
+        build_case(train, test, "y", model=model, cost_matrix=str(bad))

@@ -37,6 +37,9 @@ class Case:
     metric: str | None = None
     threshold: float | None = None
     cost: dict[str, float] | None = None
+    # classification: cost of predicting column-class when the truth is row-class (index and
+    # columns are the classes); from --cost-matrix, or built from --cost for binary tasks
+    cost_matrix: pd.DataFrame | None = None
     extra_columns: list[str] = field(default_factory=list)  # other columns present (not model inputs)
     classes: list | None = None         # sorted class labels (classification)
     positive: Any = None                # the positive class (binary)
@@ -172,6 +175,52 @@ def infer_task(y: pd.Series, group_column: str | None) -> tuple[str, str]:
     return "regression", f"the target is numeric with {n_unique} distinct values"
 
 
+def parse_cost_matrix(data: Any, classes: list | None, task: str) -> pd.DataFrame | None:
+    """A square cost matrix (rows: true class, columns: predicted class) aligned to `classes`."""
+    if data is None:
+        return None
+    if task not in ("binary", "multiclass") or not classes:
+        raise InputError(f"a cost matrix needs a classification task, not {task}",
+                         "drop --cost-matrix, or use --task binary/multiclass")
+    if isinstance(data, (str, Path)):
+        p = Path(data)
+        if not p.exists():
+            raise InputError(f"cost matrix file {str(p)!r} does not exist", "check the --cost-matrix path")
+        try:
+            if p.suffix.lower() == ".json":
+                import json
+                m = pd.DataFrame(json.loads(p.read_text(encoding="utf-8"))).T
+            else:
+                m = pd.read_csv(p, index_col=0)
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"cannot read cost matrix {str(p)!r}: {exc}",
+                             "give a CSV whose first column and header row are the class labels "
+                             "(rows: true class, columns: predicted class)") from None
+    elif isinstance(data, dict):
+        m = pd.DataFrame(data).T
+    elif isinstance(data, pd.DataFrame):
+        m = data
+    else:
+        raise InputError(f"the cost matrix is a {type(data).__name__}",
+                         "give a DataFrame, a dict of dicts {true: {pred: cost}} or a CSV path")
+    by_name = {str(c): c for c in classes}
+    try:
+        m.index = [by_name[str(i)] for i in m.index]
+        m.columns = [by_name[str(i)] for i in m.columns]
+    except KeyError as exc:
+        raise InputError(f"the cost matrix names class {exc.args[0]!r}, which the target does not have",
+                         f"its classes are: {listing(map(str, classes))}") from None
+    missing = [c for c in classes if c not in m.index or c not in m.columns]
+    if missing:
+        raise InputError(f"the cost matrix lacks class(es) {listing(map(str, missing))}",
+                         "give a row and a column for every class")
+    m = m.loc[classes, classes].apply(pd.to_numeric, errors="coerce")
+    if m.isna().any().any() or (m.to_numpy() < 0).any():
+        raise InputError("the cost matrix has missing, non-numeric or negative entries",
+                         "give a number >= 0 for every (true, predicted) pair")
+    return m.astype(float)
+
+
 def parse_cost(cost: Any) -> dict[str, float] | None:
     if cost is None or cost == "" or cost == {}:
         return None
@@ -204,7 +253,7 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
                current: Any = None, history: Any = None, time_column: str | None = None,
                group_column: str | None = None, categorical: list[str] | str | None = None,
                prediction_column: str | None = None, metric: str | None = None,
-               threshold: float | None = None, cost: Any = None) -> Case:
+               threshold: float | None = None, cost: Any = None, cost_matrix: Any = None) -> Case:
     """Validate every input once and return the Case every check reads."""
     notes: list[str] = []
     tr = read_frame(train, "train")
@@ -363,6 +412,18 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
         if not 0.0 < threshold < 1.0 and task == "binary":
             raise InputError(f"threshold {threshold} is outside (0, 1)", "give a probability threshold such as 0.5")
     cost = parse_cost(cost)
+    cmatrix = parse_cost_matrix(cost_matrix, classes, task)
+    if cost is not None and task != "binary":
+        raise InputError("--cost fp=..,fn=.. is for binary tasks",
+                         "for multiclass give --cost-matrix FILE (rows: true class, columns: predicted)")
+    if cmatrix is None and cost is not None and classes is not None and len(classes) == 2:
+        neg = [k for k in classes if k != positive][0]
+        cmatrix = pd.DataFrame([[cost.get("tn", 0.0), cost["fp"]], [cost["fn"], cost.get("tp", 0.0)]],
+                               index=[neg, positive], columns=[neg, positive])
+    elif cmatrix is not None and cost is None and task == "binary":
+        neg = [k for k in classes if k != positive][0]
+        cost = {"fp": float(cmatrix.loc[neg, positive]), "fn": float(cmatrix.loc[positive, neg]),
+                "tp": float(cmatrix.loc[positive, positive]), "tn": float(cmatrix.loc[neg, neg])}
     if cur is not None:
         shared = set(cur.columns) & set(features)
         if not shared:
@@ -371,6 +432,6 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
     case = Case(train=tr, test=te, target=target, task=task, features=features, categorical=cats,
                 model=adapter, current=cur, history=hist, time_column=time_column,
                 group_column=group_column, prediction_column=prediction_column, metric=metric,
-                threshold=threshold, cost=cost, extra_columns=extra, classes=classes,
+                threshold=threshold, cost=cost, cost_matrix=cmatrix, extra_columns=extra, classes=classes,
                 positive=positive, notes=notes, dropped_target_rows=dropped)
     return case

@@ -68,6 +68,7 @@ def diagnose(
     metric: Optional[str] = typer.Option(None, "--metric", help="the headline metric the model's owner reports"),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="the decision threshold in use (binary)"),
     cost: Optional[str] = typer.Option(None, "--cost", help="cost of errors, e.g. fp=1,fn=10"),
+    cost_matrix: Optional[Path] = typer.Option(None, "--cost-matrix", help="classification: CSV of the cost of predicting a class (columns) when the truth is another (rows)"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
     html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
     fail_on: str = typer.Option("critical", "--fail-on", callback=_fail_on, help="exit 1 when a finding is at least this severe: warning, critical or never"),
@@ -93,7 +94,7 @@ def diagnose(
                  current=str(current) if current else None, history=str(history) if history else None,
                  time_column=time_column, group_column=group_column, categorical=split(categorical),
                  prediction_column=prediction_column, metric=metric, threshold=threshold, cost=cost,
-                 config=cfg, fast=fast, select=split(select), ignore=split(ignore),
+                 cost_matrix=str(cost_matrix) if cost_matrix else None, config=cfg, fast=fast, select=split(select), ignore=split(ignore),
                  progress=not quiet)
     if json_out:
         report.to_json(str(json_out))

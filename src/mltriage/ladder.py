@@ -25,7 +25,7 @@ REQUIREMENT_REASONS = {
     "history": "no training history (--history) was given",
     "group": "no group (query) column was given",
     "time": "no time column was given",
-    "cost": "no cost of errors (--cost) was given",
+    "cost": "no cost of errors (--cost or --cost-matrix) was given",
 }
 
 
@@ -43,7 +43,7 @@ def unmet(check: Check, case: Case) -> str | None:
         "history": case.history is not None,
         "group": case.group_column is not None,
         "time": case.time_column is not None,
-        "cost": case.cost is not None,
+        "cost": case.cost is not None or case.cost_matrix is not None,
     }
     for req in sorted(check.requires):
         if not have[req]:
@@ -133,7 +133,8 @@ def diagnose(train: Any, test: Any, target: str, *, model: Any = None, task: str
              current: Any = None, history: Any = None, time_column: str | None = None,
              group_column: str | None = None, categorical: Any = None,
              prediction_column: str | None = None, metric: str | None = None,
-             threshold: float | None = None, cost: Any = None, config: Config | None = None,
+             threshold: float | None = None, cost: Any = None, cost_matrix: Any = None,
+             config: Config | None = None,
              fast: bool = False, select: list[str] | None = None, ignore: list[str] | None = None,
              progress: bool = False) -> Report:
     """Diagnose a model and its data; returns a Report (see `Report.findings`, `to_json()`).
@@ -154,7 +155,7 @@ def diagnose(train: Any, test: Any, target: str, *, model: Any = None, task: str
     case = build_case(train, test, target, task=task, model=model, current=current, history=history,
                       time_column=time_column, group_column=group_column, categorical=categorical,
                       prediction_column=prediction_column, metric=metric, threshold=threshold,
-                      cost=cost)
+                      cost=cost, cost_matrix=cost_matrix)
     ctx = Context(case, cfg)
     with _threads(cfg.n_jobs):
         report = _run(ctx, case, progress)
