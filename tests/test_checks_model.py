@@ -89,6 +89,19 @@ def test_overfit_fires_for_a_full_depth_tree():
     assert f.evidence["gap"] > 0.2
 
 
+def test_overfit_of_a_forest_that_generalises_is_only_info():
+    from sklearn.ensemble import RandomForestClassifier
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 4))
+    y = ((X[:, 0] * X[:, 1] > 0) ^ (rng.random(3000) < 0.1)).astype(int)
+    df = pd.DataFrame(X, columns=["x1", "x2", "x3", "x4"])
+    df["y"] = y
+    tr, te = df.iloc[:2200].reset_index(drop=True), df.iloc[2200:].reset_index(drop=True)
+    model = _fit(RandomForestClassifier(n_estimators=100, random_state=0), tr)
+    f = _run(overfit, _ctx(tr, te, model, "binary"))
+    assert f is not None and f.severity.value == "info"
+
+
 def test_overfit_silent_for_a_regularised_model():
     tr, te = _binary()
     assert _run(overfit, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
