@@ -94,30 +94,26 @@ def row_hashes(ctx, which: str, with_target: bool = True) -> np.ndarray:
     return ctx.cached(f"rowhash:{which}:{with_target}", compute)
 
 
-def _value_shares(s: pd.Series) -> pd.Series:
-    return pd.Series(_hash_series(s)).value_counts(normalize=True)
+def row_log_chance(ctx, which: str, with_target: bool = True) -> np.ndarray:
+    """Per row of a set, log of the chance that one random training row equals it if the columns
+    were independent: sum over columns of log(share of the row's value in training).
 
-
-def chance_collision(ctx, a: str, b: str, with_target: bool = True, max_rows: int = 200_000) -> float:
-    """P(a random row of set a equals a random row of set b) if the columns were independent.
-
-    The product over columns of sum_v p_a(v) p_b(v): a lower bound on how often rows coincide by
-    chance (continuous columns make it ~0; a few coarse columns make duplicates natural)."""
-    cols = _identity_cols(ctx) + ([ctx.case.target] if with_target else [])
-    da, db = ctx.frame(a), ctx.frame(b)
-    da = da.iloc[ctx.sample_index(a, max_rows)]
-    db = da if a == b else db.iloc[ctx.sample_index(b, max_rows)]
-    logp = 0.0
-    for c in cols:
-        if c not in da.columns or c not in db.columns:
-            continue
-        pa = _value_shares(da[c])
-        pb = pa if a == b else _value_shares(db[c])
-        s = float((pa * pb.reindex(pa.index, fill_value=0.0)).sum())
-        if s <= 0:
-            return 0.0
-        logp += np.log(s)
-    return float(np.exp(logp))
+    A row whose expected number of chance twins (n_train * exp(log_chance)) is tiny should be
+    unique: continuous values, or a rare combination. Duplicates among such rows are copies, not
+    coincidences, even when real data also holds natural repeats of its common, coarse rows."""
+    def compute():
+        cols = _identity_cols(ctx) + ([ctx.case.target] if with_target else [])
+        tr, df = ctx.frame("train"), ctx.frame(which)
+        n = len(tr)
+        out = np.zeros(len(df))
+        for c in cols:
+            if c not in tr.columns or c not in df.columns:
+                continue
+            freq = pd.Series(_hash_series(tr[c])).value_counts() / n
+            share = pd.Series(_hash_series(df[c])).map(freq).to_numpy(dtype=float, na_value=np.nan)
+            out += np.log(np.where(np.isfinite(share), share, 0.5 / n))
+        return out
+    return ctx.cached(f"rowchance:{which}:{with_target}", compute)
 
 
 # ---------------------------------------------------------------------------- missing values
@@ -286,15 +282,17 @@ def unseen_categories(ctx, p):
 
 # ---------------------------------------------------------------------------- duplicates
 
-@check("data.duplicates", warn_share=0.03, min_count=30, info_share=0.005)
+@check("data.duplicates", warn_share=0.03, min_count=30, info_share=0.005, unique_level=1e-6,
+       min_unique_rows=200)
 def duplicates(ctx, p):
-    """Duplicate rows inside the training set, beyond what chance explains.
+    """Duplicate rows inside the training set that are copies, not coincidences.
 
     What it detects
         Training rows that repeat another training row exactly (features and target, by row
-        hash). The share of extra copies is compared with the share expected by chance when
-        columns take few values (the product over columns of the collision probability); a
-        warning when the excess reaches `warn_share`.
+        hash). Real data repeats its common, coarse rows naturally, so the share is judged among
+        the rows that should be unique: those whose expected number of chance twins, if columns
+        were independent, is below `unique_level` (a continuous value or a rare combination). A
+        warning when copies reach `warn_share` of those rows.
     Why it matters
         Copies over-weight part of the data and leak across cross-validation folds: a row and its
         copy land in different folds, so the validation score is optimistic and model selection
@@ -317,24 +315,24 @@ def duplicates(ctx, p):
     if k == 0:
         return None
     share = k / n
-    chance = chance_collision(ctx, "train", "train")
-    expected = min(1.0, (n - 1) / 2 * chance)
-    excess = share - expected
+    unique = np.log(n) + row_log_chance(ctx, "train") < np.log(p.unique_level)
+    n_u = int(unique.sum())
+    k_u = int((dup & unique).sum())
+    share_u = k_u / n_u if n_u else float("nan")
     counts = s.value_counts()
     groups = counts[counts > 1]
-    hx = row_hashes(ctx, "train", with_target=False)
-    sx = pd.Series(hx)
+    hx = pd.Series(row_hashes(ctx, "train", with_target=False))
     conflict = int((pd.DataFrame({"h": hx, "y": h}).groupby("h")["y"].nunique() > 1).sum())
-    ev = {"rows": n, "duplicate_rows": k, "share": share, "expected_by_chance": expected,
-          "excess_share": excess, "groups": int(len(groups)),
+    ev = {"rows": n, "duplicate_rows": k, "share": share, "rows_that_should_be_unique": n_u,
+          "copies_among_them": k_u, "share_among_unique": share_u, "groups": int(len(groups)),
           "max_copies": int(groups.max()) if len(groups) else 1,
-          "feature_duplicates": int(sx.duplicated().sum()),
+          "feature_duplicates": int(hx.duplicated().sum()),
           "feature_groups_with_conflicting_labels": conflict}
-    if excess >= p.warn_share and k >= p.min_count:
+    if n_u >= p.min_unique_rows and share_u >= p.warn_share and k_u >= p.min_count:
         return Finding(
             "data.duplicates", WARNING,
-            f"{share:.1%} of training rows are exact copies of other rows ({k:,} rows; chance "
-            f"explains {expected:.2%})",
+            f"{share:.1%} of training rows are exact copies of other rows ({k:,}); {share_u:.1%} "
+            f"among rows that cannot coincide by chance",
             evidence=ev, impact=min(1.0, share),
             root_cause="a join that fans out, data appended twice, or oversampling before the split",
             fix="drop duplicates before splitting (train.drop_duplicates()), or fix the upstream "
@@ -342,23 +340,26 @@ def duplicates(ctx, p):
     if share >= p.info_share:
         return Finding(
             "data.duplicates", INFO,
-            f"{share:.2%} of training rows repeat another row ({k:,}; chance explains {expected:.2%})",
+            f"{share:.2%} of training rows repeat another row ({k:,}), mostly common coarse rows "
+            f"({share_u:.2%} among rows that should be unique)",
             evidence=ev, impact=share,
-            root_cause="natural repeats of coarse rows, or a small copy upstream",
+            root_cause="natural repeats of common rows, or a small copy upstream",
             fix="check whether these are real repeated observations; drop them if they are copies")
     return None
 
 
 # ---------------------------------------------------------------------------- train/test overlap
 
-@check("data.train_test_overlap", warn_share=0.02, critical_share=0.10, min_count=10)
+@check("data.train_test_overlap", warn_share=0.02, critical_share=0.10, min_count=10,
+       unique_level=1e-6, min_unique_rows=100)
 def train_test_overlap(ctx, p):
     """Rows shared between the training and the evaluation set.
 
     What it detects
-        Evaluation rows whose features and target equal a training row (row hashes), beyond the
-        share that chance coincidences of coarse columns explain. A warning from `warn_share` of
-        the evaluation rows, critical from `critical_share`.
+        Evaluation rows whose features and target equal a training row (row hashes). Coarse rows
+        coincide naturally, so the share is judged among the evaluation rows that should not have
+        a twin in training by chance (expected chance twins below `unique_level` if columns were
+        independent). A warning from `warn_share` of those rows, critical from `critical_share`.
     Why it matters
         A model is scored on rows it has memorised: the evaluation metric is optimistic by an
         amount that grows with the model's capacity, and comparisons between models reward
@@ -378,16 +379,17 @@ def train_test_overlap(ctx, p):
         return None
     n = len(hte)
     share = k / n
-    chance = chance_collision(ctx, "train", "test")
-    expected = min(1.0, len(htr) * chance)
-    excess = share - expected
-    ev = {"test_rows": n, "shared_rows": k, "share": share, "expected_by_chance": expected,
-          "excess_share": excess}
+    unique = np.log(len(htr)) + row_log_chance(ctx, "test") < np.log(p.unique_level)
+    n_u = int(unique.sum())
+    k_u = int((shared & unique).sum())
+    share_u = k_u / n_u if n_u else float("nan")
+    ev = {"test_rows": n, "shared_rows": k, "share": share, "rows_that_should_be_unique": n_u,
+          "shared_among_them": k_u, "share_among_unique": share_u}
     try:
         pr = ctx.predictions("test")
         y = ctx.y("test")
         if ctx.case.task in ("binary", "multiclass"):
-            hit = np.asarray(pr.label) == y
+            hit = np.asarray(pr.label).astype(str) == y.astype(str)
             ev["accuracy_on_shared_rows"] = float(hit[shared].mean())
             if (~shared).any():
                 ev["accuracy_on_other_rows"] = float(hit[~shared].mean())
@@ -398,12 +400,12 @@ def train_test_overlap(ctx, p):
                 ev["mae_on_other_rows"] = float(np.nanmean(err[~shared]))
     except Exception:  # noqa: BLE001 - evidence only
         pass
-    if excess >= p.warn_share and k >= p.min_count:
-        sev = CRITICAL if excess >= p.critical_share else WARNING
+    if n_u >= p.min_unique_rows and share_u >= p.warn_share and k_u >= p.min_count:
+        sev = CRITICAL if share_u >= p.critical_share else WARNING
         return Finding(
             "data.train_test_overlap", sev,
-            f"{share:.1%} of evaluation rows also appear in training ({k:,} of {n:,}; chance "
-            f"explains {expected:.2%})",
+            f"{share:.1%} of evaluation rows also appear in training ({k:,} of {n:,}); {share_u:.1%} "
+            "among rows that cannot coincide by chance",
             evidence=ev, impact=min(1.0, share),
             root_cause="the evaluation set was drawn from a pool that includes training rows "
                        "(duplicates before the split, augmentation or oversampling before splitting)",
@@ -411,9 +413,10 @@ def train_test_overlap(ctx, p):
                 "never saw")
     return Finding(
         "data.train_test_overlap", INFO,
-        f"{k:,} evaluation row(s) ({share:.2%}) equal a training row (chance explains {expected:.2%})",
+        f"{k:,} evaluation row(s) ({share:.2%}) equal a training row, mostly common coarse rows "
+        f"({share_u:.2%} among rows that should be unique)",
         evidence=ev, impact=share,
-        root_cause="coincident rows of coarse features, or a few copies",
+        root_cause="coincident common rows, or a few copies",
         fix="usually harmless at this share; deduplicate across the split if they are copies")
 
 
@@ -778,7 +781,7 @@ def label_leakage(ctx, p):
 # ---------------------------------------------------------------------------- label noise
 
 @check("data.label_noise", tasks=("binary", "multiclass"), slow=True, threshold=0.1,
-       min_excess=0.03, min_z=4.0, min_rows=200)
+       min_excess=0.03, min_z=4.0, min_rows=200, floor_error=0.12, plateau_ratio=1.3)
 def label_noise(ctx, p):
     """A sizeable share of training labels is likely wrong (confident learning, calibrated).
 
@@ -787,8 +790,12 @@ def label_noise(ctx, p):
         contradict with confidence (probability of the given label below `threshold`), in excess
         of what the models' own probabilities predict for a calibrated model (each fold adjusted
         to its class shares first). A warning when every model shows an excess of at least
-        `min_excess` of the rows with z >= `min_z`. The number of issues found by cleanlab's
-        `find_label_issues` is given as evidence.
+        `min_excess` of the rows with z >= `min_z`. A model trained on many noisy rows learns the
+        noise and stays calibrated to it; then the sign is an error floor: even the 10% of rows
+        the gradient boosting model is surest about are wrong at least `floor_error` of the time
+        (95% lower bound above 3/4 of it), and the next 30% no more often (within
+        `plateau_ratio`), whereas on clean data errors concentrate where the model hesitates. The
+        share of issues found by cleanlab's `find_label_issues` is given as evidence.
     Why it matters
         Every data set has hard examples near the class boundaries; flipped labels are different:
         they sit deep inside another class's region. They cap the achievable accuracy, bias the
@@ -821,19 +828,28 @@ def label_noise(ctx, p):
         per_model.append({"model": key, "rows": est.n, "observed": est.observed,
                           "expected": est.expected, "excess": est.excess, "z": est.z,
                           "confident_region_error": est.floor_error,
-                          "confident_region_expected_error": est.floor_expected})
+                          "confident_region_expected_error": est.floor_expected,
+                          "next_tier_error": est.tier_error})
         if best is None or m.mean > best[1].mean:
             best = (key, m, ok)
     if not per_model:
         raise NotApplicable("no ladder model beats the dummy baseline: nothing to judge labels by")
+    from ..stats.metrics import wilson
     excess = min(r["excess"] for r in per_model)
-    if not (excess >= p.min_excess and all(r["z"] >= p.min_z for r in per_model)):
+    calib = excess >= p.min_excess and all(r["z"] >= p.min_z for r in per_model)
+    ref = next((r for r in per_model if r["model"] == "hgb"), per_model[-1])
+    k_top = max(1, ref["rows"] // 10)
+    lo = wilson(ref["confident_region_error"] * k_top, k_top)[0]
+    floor = (ref["confident_region_error"] >= p.floor_error and lo >= 0.75 * p.floor_error
+             and ref["next_tier_error"] <= p.plateau_ratio * ref["confident_region_error"])
+    if not (calib or floor):
         return None
     key, m, ok = best
     P = m.oof[ok]
     P = P / np.maximum(P.sum(1, keepdims=True), 1e-12)
     yk = y_idx[ok]
-    ev = {"table": per_model, "threshold": p.threshold}
+    ev = {"table": per_model, "threshold": p.threshold,
+          "signal": "excess of confident contradictions" if calib else "error floor in the confident region"}
     try:
         from cleanlab.filter import find_label_issues
         issues = find_label_issues(yk, P)
@@ -846,11 +862,14 @@ def label_noise(ctx, p):
     ev["examples"] = [{"row": int(r), "label": res.classes[yk[w]], "p_label": float(own[w]),
                        "predicted": res.classes[int(np.argmax(P[w]))]} for r, w in zip(rows, worst)]
     share = float(np.mean(own < p.threshold))
+    title = (f"{share:.1%} of training labels get an out-of-fold probability below {p.threshold:g}, "
+             f"{excess:.1%} of rows more than calibrated models allow: likely wrong labels" if calib else
+             f"even the 10% of training rows the model is surest about disagree with their label "
+             f"{ref['confident_region_error']:.1%} of the time (the next 30%: "
+             f"{ref['next_tier_error']:.1%}): an error floor that points to wrong labels")
     return Finding(
-        "data.label_noise", WARNING,
-        f"{share:.1%} of training labels get an out-of-fold probability below {p.threshold:g}, "
-        f"{excess:.1%} of rows more than calibrated models allow: likely wrong labels",
-        evidence=ev, impact=float(min(1.0, excess * 3)),
+        "data.label_noise", WARNING, title,
+        evidence=ev, impact=float(min(1.0, max(excess * 3, ref["confident_region_error"]))),
         root_cause="labels flipped or mislabelled in a sizeable share of rows (annotation errors, "
                    "a faulty labelling rule or mapping)",
         fix="relabel or drop the flagged rows (start with evidence.examples), fix the labelling "

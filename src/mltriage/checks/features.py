@@ -8,13 +8,13 @@ from ..findings import INFO, WARNING, Finding
 from ..registry import NotApplicable, check
 
 
-@check("features.constant", max_other=0.001, max_other_rows=5, info_share=0.99, max_rows=200_000)
+@check("features.constant", max_other=0.001, info_share=0.99, max_rows=200_000)
 def constant(ctx, p):
     """A feature with a single value (or nearly) in the training set.
 
     What it detects
         Model features whose training values are all the same (missing counted as a value), or so
-        nearly that at most `max_other` of rows and `max_other_rows` rows differ (warning);
+        nearly that at most `max_other` of rows (and at least one row) differ (warning);
         features whose most frequent value holds at least `info_share` of rows (info).
     Why it matters
         A constant feature carries no information: it costs memory and time, can break scalers
@@ -42,7 +42,7 @@ def constant(ctx, p):
         other = n - int(vc.iloc[0]) if len(vc) else 0
         row = {"column": f, "top_value": vc.index[0] if len(vc) else None, "top_share": top_share,
                "distinct": int(len(vc)), "other_rows": other}
-        if len(vc) <= 1 or (other <= p.max_other_rows and other / n <= p.max_other):
+        if len(vc) <= 1 or other <= max(1, int(p.max_other * n)):
             if ctx.has("test") and f in ctx.frame("test").columns:
                 row["distinct_in_test"] = int(ctx.frame("test")[f].nunique(dropna=False))
             warn.append(row)

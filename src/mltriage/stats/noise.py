@@ -27,6 +27,7 @@ class NoiseEstimate:
     z: float
     floor_error: float      # error rate among the 10% most confident rows
     floor_expected: float   # the error rate the model predicts there
+    tier_error: float       # error rate among the next 30% (ranked 10%-40% by confidence)
 
     @property
     def excess(self) -> float:
@@ -74,5 +75,9 @@ def calibrated_noise(P: np.ndarray, y_idx: np.ndarray, folds: np.ndarray | None 
     top = np.argsort(-conf, kind="stable")[: max(1, n // 10)]
     floor_error = float(np.mean(P[top].argmax(1) != y_idx[top]))
     floor_expected = float(np.mean(1 - conf[top]))
+    order = np.argsort(-conf, kind="stable")
+    tier = order[n // 10: max(n // 10 + 1, (4 * n) // 10)]
+    tier_error = float(np.mean(P[tier].argmax(1) != y_idx[tier]))
     return NoiseEstimate(n=n, threshold=threshold, observed=observed, expected=expected, z=float(z),
-                         floor_error=floor_error, floor_expected=floor_expected)
+                         floor_error=floor_error, floor_expected=floor_expected,
+                         tier_error=tier_error)

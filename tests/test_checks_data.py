@@ -1,0 +1,241 @@
+"""The data rung: each check fires on a small synthetic case built to show its failure, and stays
+silent on a clean one."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from mltriage.case import build_case
+from mltriage.checks import data as D
+from mltriage.context import Context
+from mltriage.findings import Severity
+from mltriage.registry import NotApplicable, Params
+
+
+def run(fn, ctx):
+    out = fn(ctx, Params(fn.check.params))
+    if out is None:
+        return []
+    return [out] if not isinstance(out, list) else out
+
+
+def alarms(fn, ctx):
+    return [f for f in run(fn, ctx) if f.severity.rank >= Severity.WARNING.rank]
+
+
+def binary_frame(n=1500, seed=0, noise=1.0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "b": rng.normal(size=n),
+        "c": rng.exponential(2.0, size=n),
+        "cat": rng.choice(["x", "y", "z"], size=n),
+    })
+    logit = 2.0 * df.a - 1.5 * df.b + 0.5 * (df.cat == "x") + rng.logistic(scale=noise, size=n) * 0.5
+    df["y"] = (logit > 0).astype(int)
+    return df
+
+
+def split(df, frac=0.7):
+    k = int(len(df) * frac)
+    return df.iloc[:k].reset_index(drop=True), df.iloc[k:].reset_index(drop=True)
+
+
+def ctx_of(train, test, task="binary", model=None, **kw):
+    return Context(build_case(train, test, "y", task=task, model=model, **kw))
+
+
+@pytest.fixture(scope="module")
+def clean():
+    tr, te = split(binary_frame())
+    return ctx_of(tr, te)
+
+
+# ---------------------------------------------------------------- missing values
+
+def test_missing_values_fires_on_new_nans():
+    tr, te = split(binary_frame())
+    te.loc[te.sample(frac=0.25, random_state=0).index, "a"] = np.nan
+    found = alarms(D.missing_values, ctx_of(tr, te))
+    assert found and found[0].columns == ["a"]
+
+
+def test_missing_values_silent_when_rates_match():
+    tr, te = split(binary_frame())
+    rng = np.random.default_rng(1)
+    tr.loc[rng.random(len(tr)) < 0.05, "b"] = np.nan
+    te.loc[rng.random(len(te)) < 0.05, "b"] = np.nan
+    assert alarms(D.missing_values, ctx_of(tr, te)) == []
+
+
+# ---------------------------------------------------------------- unseen categories
+
+def test_unseen_categories_fires_and_rare_is_info():
+    tr, te = split(binary_frame())
+    te.loc[:99, "cat"] = "new"
+    found = alarms(D.unseen_categories, ctx_of(tr, te))
+    assert found and found[0].columns == ["cat"]
+    te2 = split(binary_frame())[1]
+    te2.loc[:2, "cat"] = "rare"
+    out = run(D.unseen_categories, ctx_of(tr, te2))
+    assert out and all(f.severity == Severity.INFO for f in out)
+
+
+def test_unseen_categories_silent(clean):
+    assert alarms(D.unseen_categories, clean) == []
+
+
+# ---------------------------------------------------------------- duplicates and overlap
+
+def test_duplicates_fires_on_copies():
+    tr, te = split(binary_frame(2000))
+    tr = pd.concat([tr, tr.sample(frac=0.25, random_state=0)], ignore_index=True)
+    found = alarms(D.duplicates, ctx_of(tr, te))
+    assert found and found[0].evidence["share_among_unique"] > 0.1
+
+
+def test_duplicates_silent_on_natural_repeats():
+    # coarse columns repeat by nature: many identical rows, none of them a copy
+    rng = np.random.default_rng(0)
+    n = 3000
+    df = pd.DataFrame({"g": rng.choice(list("ab"), n), "k": rng.integers(0, 3, n),
+                       "m": rng.integers(0, 2, n), "z": rng.normal(size=n)})
+    df["y"] = (df.k + rng.normal(size=n) > 1).astype(int)
+    df.loc[: n // 2, "z"] = 0.0          # half the rows have no continuous value: repeats are natural
+    tr, te = split(df)
+    assert alarms(D.duplicates, ctx_of(tr, te)) == []
+
+
+def test_train_test_overlap_fires():
+    tr, te = split(binary_frame(2000))
+    te = pd.concat([te.iloc[:400], tr.iloc[:200]], ignore_index=True)
+    found = alarms(D.train_test_overlap, ctx_of(tr, te))
+    assert found and found[0].severity == Severity.CRITICAL
+
+
+def test_train_test_overlap_silent(clean):
+    assert alarms(D.train_test_overlap, clean) == []
+
+
+# ---------------------------------------------------------------- class imbalance
+
+def test_class_imbalance_fires_when_rare():
+    df = binary_frame(3000)
+    rng = np.random.default_rng(0)
+    df["y"] = (rng.random(len(df)) < 0.03).astype(int)
+    tr, te = split(df)
+    found = alarms(D.class_imbalance, ctx_of(tr, te))
+    assert found and found[0].classes == [1]
+
+
+def test_class_imbalance_silent_at_quarter(clean):
+    # about a quarter positives: ordinary, not an alarm
+    assert alarms(D.class_imbalance, clean) == []
+
+
+# ---------------------------------------------------------------- target suspect
+
+def test_target_suspect_fires_on_row_id():
+    df = binary_frame(600)
+    df["y"] = np.arange(len(df))
+    tr, te = split(df)
+    found = alarms(D.target_suspect, ctx_of(tr, te, task="regression"))
+    assert found and found[0].severity == Severity.CRITICAL
+
+
+def test_target_suspect_fires_when_mostly_missing():
+    tr, te = split(binary_frame(1000))
+    tr.loc[: int(len(tr) * 0.7), "y"] = np.nan
+    assert alarms(D.target_suspect, ctx_of(tr, te))
+
+
+def test_target_suspect_silent(clean):
+    assert alarms(D.target_suspect, clean) == []
+
+
+# ---------------------------------------------------------------- label leakage
+
+def test_label_leakage_fires_on_post_outcome_column():
+    df = binary_frame(2000)
+    rng = np.random.default_rng(3)
+    df["calls_after"] = np.where(df.y == 1, rng.poisson(5.0, len(df)), rng.poisson(0.05, len(df)))
+    tr, te = split(df)
+    found = alarms(D.label_leakage, ctx_of(tr, te))
+    assert found and found[0].columns == ["calls_after"]
+
+
+def test_label_leakage_silent_on_a_strong_driver():
+    # regression: one real driver explains most of the variance, but far from all
+    rng = np.random.default_rng(0)
+    n = 2000
+    df = pd.DataFrame({"size": rng.exponential(1.0, n), "q": rng.integers(0, 5, n),
+                       "w": rng.normal(size=n)})
+    df["y"] = 3 * df["size"] + 0.4 * df.q + 0.5 * df.w + rng.normal(0, 0.6, n)
+    tr, te = split(df)
+    assert alarms(D.label_leakage, ctx_of(tr, te, task="regression")) == []
+
+
+def test_label_leakage_silent(clean):
+    assert alarms(D.label_leakage, clean) == []
+
+
+# ---------------------------------------------------------------- misalignment and noise (ladder)
+
+def test_label_misalignment_fires_on_shuffled_labels():
+    df = binary_frame(3000)
+    df["y"] = np.random.default_rng(0).permutation(df["y"].to_numpy())
+    tr, te = split(df)
+    found = alarms(D.label_misalignment, ctx_of(tr, te))
+    assert found and found[0].severity == Severity.CRITICAL
+
+
+def test_label_misalignment_silent(clean):
+    assert alarms(D.label_misalignment, clean) == []
+
+
+def multiclass_frame(n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    k = 4
+    y = rng.integers(0, k, n)
+    centres = rng.normal(scale=4.0, size=(k, 5))
+    X = centres[y] + rng.normal(size=(n, 5))
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    df["y"] = y
+    return df
+
+
+def test_label_noise_fires_on_flipped_labels():
+    df = multiclass_frame()
+    rng = np.random.default_rng(1)
+    flip = rng.random(len(df)) < 0.25
+    df.loc[flip, "y"] = (df.loc[flip, "y"] + rng.integers(1, 4, flip.sum())) % 4
+    tr, te = split(df)
+    assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass"))
+
+
+def test_label_noise_silent_on_clean_labels():
+    tr, te = split(multiclass_frame())
+    assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass")) == []
+
+
+def test_label_noise_not_applicable_without_signal():
+    df = binary_frame(800)
+    df["y"] = np.random.default_rng(0).permutation(df["y"].to_numpy())
+    tr, te = split(df)
+    with pytest.raises(NotApplicable):
+        D.label_noise(ctx_of(tr, te), Params(D.label_noise.check.params))
+
+
+# ---------------------------------------------------------------- through diagnose, with a model
+
+def test_diagnose_runs_the_data_rung_with_a_model():
+    import mltriage
+    tr, te = split(binary_frame())
+    X = tr[["a", "b", "c"]]
+    model = HistGradientBoostingClassifier(max_iter=30).fit(X, tr["y"])
+    rep = mltriage.diagnose(tr[["a", "b", "c", "y"]], te[["a", "b", "c", "y"]], "y", model=model,
+                            task="binary", select=["data"])
+    bad = [f for f in rep.findings if f.severity.rank >= 1]
+    assert bad == [], [f.title for f in bad]

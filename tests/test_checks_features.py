@@ -1,0 +1,66 @@
+"""The features rung: constant and redundant features, each firing on a planted case and silent on
+a clean one."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mltriage.case import build_case
+from mltriage.checks import features as F
+from mltriage.context import Context
+from mltriage.findings import Severity
+from mltriage.registry import Params
+
+
+def alarms(fn, ctx):
+    out = fn(ctx, Params(fn.check.params))
+    out = [] if out is None else ([out] if not isinstance(out, list) else out)
+    return [f for f in out if f.severity.rank >= Severity.WARNING.rank]
+
+
+def frame(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "b": rng.normal(size=n),
+        "rare_flag": (rng.random(n) < 0.02).astype(int),     # rare but real: not constant
+        "cat": rng.choice(["x", "y", "z"], size=n),
+        "n": rng.integers(0, 10, size=n),
+    })
+    df["y"] = (df.a + rng.normal(size=n) > 0).astype(int)
+    return df
+
+
+def ctx_of(df):
+    k = int(len(df) * 0.7)
+    return Context(build_case(df.iloc[:k].reset_index(drop=True), df.iloc[k:].reset_index(drop=True),
+                              "y", task="binary"))
+
+
+def test_constant_fires():
+    df = frame()
+    df["const"] = 7.0
+    df["almost"] = 0
+    df.loc[3, "almost"] = 1
+    found = alarms(F.constant, ctx_of(df))
+    assert found and set(found[0].columns) == {"const", "almost"}
+
+
+def test_constant_silent_on_rare_flags():
+    assert alarms(F.constant, ctx_of(frame())) == []
+
+
+def test_redundant_fires_on_unit_copy_and_recoding():
+    df = frame()
+    df["a_in_cents"] = df.a * 100 + 3
+    df["cat_code"] = df.cat.map({"x": 1, "y": 2, "z": 3})
+    found = alarms(F.redundant, ctx_of(df))
+    assert found
+    assert {"a", "a_in_cents", "cat", "cat_code"} <= set(found[0].columns)
+
+
+def test_redundant_silent_on_correlated_but_distinct():
+    df = frame()
+    rng = np.random.default_rng(5)
+    df["a_noisy"] = df.a + rng.normal(scale=0.3, size=len(df))    # r ~ 0.96: related, not a copy
+    assert alarms(F.redundant, ctx_of(df)) == []
