@@ -139,7 +139,16 @@ def _read_path(path: Path, role: str) -> pd.DataFrame:
 
 def read_history(data: Any) -> pd.DataFrame:
     df = read_frame(data, "history")
-    cols = {c.lower(): c for c in df.columns}
+    aliases = {"train_loss": "loss", "training_loss": "loss", "valid_loss": "val_loss",
+               "validation_loss": "val_loss", "eval_loss": "val_loss", "iteration": "epoch",
+               "step": "epoch"}
+    cols = {}
+    for c in df.columns:
+        key = aliases.get(c.lower(), c.lower())
+        cols.setdefault(key, c)
+    if "epoch" not in cols and "loss" in cols:  # no epoch column: rows are epochs in order
+        df = df.assign(epoch=np.arange(1, len(df) + 1))
+        cols["epoch"] = "epoch"
     missing = [c for c in ("epoch", "loss") if c not in cols]
     if missing:
         raise InputError(f"the training history has no column {', '.join(missing)} "
