@@ -41,16 +41,28 @@ def slice_text(pred: list[dict]) -> str:
     return " and ".join(parts)
 
 
-def table_of(rows: list[dict], title: str | None = None, most: int = 10) -> Table:
+def table_of(rows: list[dict], title: str | None = None, most: int = 10,
+             max_cols: int | None = None, cell: int = 28) -> Table:
     t = Table(title=title, title_justify="left", show_edge=False, header_style="bold dim", pad_edge=False)
     cols = list(dict.fromkeys(k for r in rows[:most] for k in r))
+    hidden = len(cols) - max_cols if max_cols and len(cols) > max_cols else 0
+    cols = cols[:max_cols] if max_cols else cols
     for c in cols:
-        t.add_column(str(c))
+        t.add_column(str(c), overflow="ellipsis", no_wrap=True, max_width=cell)
     for r in rows[:most]:
-        t.add_row(*[fmt(r.get(c)) for c in cols])
+        t.add_row(*[_clip(fmt(r.get(c)), cell) for c in cols])
+    more = []
     if len(rows) > most:
-        t.caption = f"{len(rows) - most} more rows in the JSON report"
+        more.append(f"{len(rows) - most} more rows")
+    if hidden:
+        more.append(f"{hidden} more columns")
+    if more:
+        t.caption = " and ".join(more) + " in the JSON report (or --verbose)"
     return t
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def finding_block(f: Finding, verbose: bool) -> Group:
@@ -72,9 +84,12 @@ def finding_block(f: Finding, verbose: bool) -> Group:
     if scalars:
         shown = list(scalars.items())[: (40 if verbose else 8)]
         parts.append(Text("   " + "  ".join(f"{k}={fmt(v)}" for k, v in shown), style="dim"))
-    for k, v in f.evidence.items():
-        if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0):
-            t = table_of(v, title=f"   {k}", most=20 if verbose else 6)
+    tables = [(k, v) for k, v in f.evidence.items()
+              if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0)]
+    for k, v in tables[: None if verbose else 1]:
+        if True:
+            t = table_of(v, title=f"   {k}", most=20 if verbose else 5,
+                         max_cols=None if verbose else 6, cell=60 if verbose else 24)
             parts.append(t)
     if f.root_cause and f.severity.rank > 0:
         parts.append(Text("   why: " + f.root_cause))
