@@ -82,6 +82,11 @@ def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: li
     features = [c for c in features if c not in skipped]
     if not isinstance(ref, Profile):
         ref_frame = ref
+        for c in features:  # integer row identifiers: every value unique
+            if c in ref.columns and c not in cat and len(ref) >= 200 \
+                    and pd.api.types.is_integer_dtype(ref[c]) and ref[c].is_unique:
+                skipped[c] = "an identifier-like column (every value unique)"
+        features = [c for c in features if c not in skipped]
         ref = build_profile(ref[[c for c in features if c in ref.columns]], categorical=cat)
     for c in features:
         rp = ref.columns.get(c)
