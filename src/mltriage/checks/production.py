@@ -72,7 +72,8 @@ def drift_config(p: Mapping[str, Any] | None) -> DriftConfig:
 
 def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: list[str],
                 categorical: Iterable[str], cfg: DriftConfig, ignore: Iterable[str] = (),
-                importance: dict[str, float] | None = None) -> ProductionInputs:
+                importance: dict[str, float] | None = None,
+                ref_rows: pd.DataFrame | None = None) -> ProductionInputs:
     cat = [c for c in categorical]
     ref_frame = None
     skipped: dict[str, str] = {}
@@ -82,11 +83,15 @@ def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: li
     features = [c for c in features if c not in skipped]
     if not isinstance(ref, Profile):
         ref_frame = ref
+    if ref_rows is not None:
+        ref_frame = ref_rows
+    if ref_frame is not None:
         for c in features:  # integer row identifiers: every value unique
-            if c in ref.columns and c not in cat and len(ref) >= 200 \
-                    and pd.api.types.is_integer_dtype(ref[c]) and ref[c].is_unique:
+            if c in ref_frame.columns and c not in cat and len(ref_frame) >= 200 \
+                    and pd.api.types.is_integer_dtype(ref_frame[c]) and ref_frame[c].is_unique:
                 skipped[c] = "an identifier-like column (every value unique)"
         features = [c for c in features if c not in skipped]
+    if not isinstance(ref, Profile):
         ref = build_profile(ref[[c for c in features if c in ref.columns]], categorical=cat)
     for c in features:
         rp = ref.columns.get(c)

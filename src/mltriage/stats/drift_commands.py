@@ -330,8 +330,7 @@ def run_drift(reference: str | Path | pd.DataFrame | Profile, current: str | Pat
                                  f"(e.g. {', '.join(map(repr, list(vals)[:3]))})",
                                  "pass the column of numeric scores (binary: P(positive); regression: the prediction)")
 
-    inp = make_inputs(ref, cur, features, cat, cfg, exclude)
-    inp.ref_frame = ref_df
+    inp = make_inputs(ref, cur, features, cat, cfg, exclude, ref_rows=ref_df)
     if adapter is None:
         # without a model nobody says the batch must carry every reference column (a label column
         # the batch has not yet got, say): a missing column is a warning, not critical
