@@ -199,7 +199,7 @@ def multiclass_frame(n=1500, seed=0):
     rng = np.random.default_rng(seed)
     k = 4
     y = rng.integers(0, k, n)
-    centres = rng.normal(scale=4.0, size=(k, 5))
+    centres = rng.normal(scale=2.0, size=(k, 5))
     X = centres[y] + rng.normal(size=(n, 5))
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
     df["y"] = y
