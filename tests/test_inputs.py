@@ -142,3 +142,13 @@ def test_cost_matrix(tmp_path, binary_case):
     pd.DataFrame([[0, 1], [10, 0]], index=[0, 7], columns=[0, 7]).to_csv(bad)
     with pytest.raises(InputError, match="class '7'"):
         build_case(train, test, "y", model=model, cost_matrix=str(bad))
+
+
+def test_logged_prediction_column_validated_up_front(binary_case):
+    train, test, model = binary_case
+    cur = test.drop(columns="y").assign(logged="0.3")
+    cur.loc[0, "logged"] = "n/a"
+    with pytest.raises(InputError, match="not numeric"):
+        mltriage.diagnose(train, test, "y", model=model, current=cur, prediction_column="logged")
+    with pytest.raises(InputError, match="not in the current batch"):
+        mltriage.diagnose(train, test, "y", model=model, prediction_column="logged")

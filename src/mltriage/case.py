@@ -416,6 +416,19 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
             if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(df[prediction_column]):
                 raise InputError(f"prediction column {prediction_column!r} is {df[prediction_column].dtype}, "
                                  "not numeric", "binary: give P(positive class); regression/ranking: the prediction")
+    if prediction_column and adapter is not None and adapter.kind != "precomputed":
+        # with a model, the prediction column holds the scores production logged in `current`
+        if cur is None or prediction_column not in cur.columns:
+            raise InputError(f"prediction column {prediction_column!r} is not in the current batch",
+                             "with --model, --prediction-column names the scores production logged in "
+                             "--current; drop it, or pass the batch that has it")
+        pc = cur[prediction_column]
+        if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(pc):
+            conv = pd.to_numeric(pc, errors="coerce")
+            if conv.isna().mean() > pc.isna().mean() + 0.01:
+                raise InputError(f"prediction column {prediction_column!r} in the current batch is "
+                                 f"{pc.dtype}, not numeric (e.g. {pc[conv.isna() & pc.notna()].iloc[0]!r})",
+                                 "log the model's score as a number (binary: P(positive class))")
     if threshold is not None:
         threshold = float(threshold)
         if not 0.0 < threshold < 1.0 and task == "binary":
