@@ -456,8 +456,10 @@ def class_imbalance(ctx, p):
     if share < p.warn_share and ratio >= p.min_ratio:
         return Finding(
             "data.class_imbalance", WARNING,
-            f"class {rare!r} is {share:.1%} of training rows ({int(vc.iloc[-1]):,}); always predicting "
-            f"{top!r} scores accuracy {float(shares.iloc[0]):.1%}",
+            f"class {rare!r} is {share:.1%} of training rows ({int(vc.iloc[-1]):,}), "
+            f"{ratio:.0f}x rarer than {top!r}"
+            + (f"; always predicting {top!r} scores accuracy {float(shares.iloc[0]):.1%}"
+               if ctx.case.task == "binary" else ""),
             classes=[rare], evidence=ev, impact=1 - share,
             root_cause="a rare outcome: the majority class dominates the loss, accuracy and the "
                        "default threshold",
