@@ -425,10 +425,11 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
         pc = cur[prediction_column]
         if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(pc):
             conv = pd.to_numeric(pc, errors="coerce")
-            if conv.isna().mean() > pc.isna().mean() + 0.01:
-                raise InputError(f"prediction column {prediction_column!r} in the current batch is "
-                                 f"{pc.dtype}, not numeric (e.g. {pc[conv.isna() & pc.notna()].iloc[0]!r})",
-                                 "log the model's score as a number (binary: P(positive class))")
+            bad = conv.isna() & pc.notna()
+            example = f" (e.g. {pc[bad].iloc[0]!r})" if bad.any() else ""
+            raise InputError(f"prediction column {prediction_column!r} in the current batch is "
+                             f"{pc.dtype}, not numeric{example}",
+                             "log the model's score as a number (binary: P(positive class))")
     if threshold is not None:
         threshold = float(threshold)
         if not 0.0 < threshold < 1.0 and task == "binary":
