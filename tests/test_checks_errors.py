@@ -150,13 +150,148 @@ def test_confused_classes_silent_when_classes_separate():
     assert alarms(f) == [] and f   # the per-class table is still there, as info
 
 
+def _binary_case_with_cost(planted, fp=1.0, fn=10.0):
+    rng = np.random.default_rng(0)
+    df = _frame(12000, rng)
+    logit = 2.5 * df["x1"] - 1.0 * df["x2"]
+    y = (rng.uniform(size=len(df)) < 1 / (1 + np.exp(-logit.to_numpy()))).astype(int)
+    sl = _in_slice(df)
+    if planted:
+        y[sl] = 1 - y[sl]
+    df["y"] = y
+    train, test = df.iloc[:6000].reset_index(drop=True), df.iloc[6000:].reset_index(drop=True)
+    X = pd.get_dummies(train[["x1", "x2", "region"]], dtype=float)
+    model = _DummyPipe(LogisticRegression(max_iter=500).fit(X, train["y"]), list(X.columns))
+    case = build_case(train, test, "y", task="binary", model=model, categorical=["region"],
+                      cost={"fp": fp, "fn": fn})
+    return Context(case), test
+
+
 def test_confused_classes_cost_table_binary():
-    ctx, _ = binary_case(planted=False)
-    ctx.case.cost = {"fp": 1.0, "fn": 10.0}
+    ctx, _ = _binary_case_with_cost(planted=False)
     f = run(er.confused_classes, ctx)
+    assert alarms(f) == []
     cost = f[-1].evidence["cost"]
     assert cost["cost_optimal_threshold"] < 0.5
-    assert cost["expected_cost_at_optimum"] <= cost["expected_cost_per_row"]
+    # 1/(1+10) is the Bayes threshold for calibrated probabilities
+    assert abs(cost["bayes_threshold"] - 1 / 11) < 1e-9
+    assert cost["cost_per_row_at_optimum"] <= cost["cost_per_row_in_use"]
+    assert cost["cost_per_row_at_optimum_crossfit"] >= cost["cost_per_row_at_optimum"] - 1e-12
+    assert f[-1].evidence["root_cause_category"] == "threshold"
+    assert 0 < f[-1].impact <= 1 and f[-1].evidence["expected_gain"]["share_of_cost_saved"] > 0
+
+
+def test_cost_per_slice_on_slice_findings():
+    ctx, test = _binary_case_with_cost(planted=True)
+    f = alarms(run(er.underperforming_slice, ctx))
+    assert f
+    ev = f[0].evidence
+    assert ev["expected_gain"]["cost_saved"] > 0
+    table = {r["decision"]: r for r in ev["expected_cost"]}
+    assert table["in use"]["slice"] > table["in use"]["rest"]
+
+
+def test_multiclass_cost_matrix_bayes_decision():
+    from mltriage.stats.attribution import cost_summary
+    classes = ["A", "B", "C"]
+    C = pd.DataFrame([[0, 1, 1], [20, 0, 1], [1, 1, 0]], index=classes, columns=classes, dtype=float)
+    rng = np.random.default_rng(0)
+    n = 3000
+    y = rng.choice(classes, n)
+    # probabilities: B rows get 0.45 on B, 0.55 on A -> argmax says A, which costs 20
+    P = np.full((n, 3), 0.05)
+    for i, v in enumerate(y):
+        if v == "B":
+            P[i] = [0.5, 0.45, 0.05]
+        else:
+            P[i, classes.index(v)] = 0.9
+    label = np.array(classes, dtype=object)[P.argmax(1)]
+    res = cost_summary(C, y, label, task="multiclass", proba=P, proba_classes=classes)
+    assert res["cost_per_row_at_optimum"] < res["cost_per_row_in_use"]
+    assert res["decisions_changed"] > 0.2
+
+
+def test_multiclass_cost_matrix_through_context():
+    ctx = multiclass_case(True)
+    classes = ["A", "B", "C", "D"]
+    M = pd.DataFrame(1.0, index=classes, columns=classes)
+    for c in classes:
+        M.loc[c, c] = 0.0
+    M.loc["D", "C"] = 10.0
+    ctx.case.cost_matrix = M
+    f = run(er.confused_classes, ctx)
+    cost = f[-1].evidence["cost"]
+    assert "decisions_changed" in cost and cost["cost_per_row_at_optimum"] <= cost["cost_per_row_in_use"]
+
+
+def test_leverage_fields_on_every_finding():
+    ctx, _ = binary_case(planted=True)
+    out = run(er.underperforming_slice, ctx) + run(er.confused_classes, ctx) + run(er.high_confidence_errors, ctx)
+    assert out
+    for f in out:
+        assert f.evidence["root_cause_category"] in ("data", "features", "model capacity", "labels", "threshold")
+        assert isinstance(f.evidence["expected_gain"], dict) and f.evidence["expected_gain"]["text"]
+        assert 0.0 <= f.impact <= 1.0
+    w = alarms(run(er.underperforming_slice, ctx))[0]
+    g = w.evidence["expected_gain"]
+    assert g["errors_removed"] > 0 and abs(w.impact - g["share_of_errors_removed"]) < 1e-3
+
+
+def test_errors_vs_correct_contrast_ranks_the_separating_feature():
+    from mltriage.stats.attribution import error_contrast
+    rng = np.random.default_rng(3)
+    n = 20000
+    df = pd.DataFrame({f"n{j}": rng.normal(size=n) for j in range(20)})
+    df["k"] = pd.Series(rng.choice(list("abcd"), n), dtype="str")
+    y = (rng.uniform(size=n) < 0.3).astype(int)
+    label = y.copy()
+    # false negatives happen where n3 is high; false positives where k == 'a'
+    fn = (y == 1) & (df["n3"].to_numpy() > 0.8) & (rng.uniform(size=n) < 0.7)
+    fp = (y == 0) & (df["k"].to_numpy() == "a") & (rng.uniform(size=n) < 0.3)
+    label[fn] = 0
+    label[fp] = 1
+    import time
+    t0 = time.perf_counter()
+    res = error_contrast(df, y, label, list(df.columns), task="binary", classes=[0, 1], positive=1)
+    assert time.perf_counter() - t0 < 1.0
+    g = {x["errors"]: x for x in res["groups"]}
+    assert g["false negatives"]["top"][0] == "n3"
+    assert g["false positives"]["top"][0] == "k"
+    # noise features are not significant after Holm
+    sig = [r for r in res["table"] if r["p_adj"] < 0.05]
+    assert all(r["feature"] in ("n3", "k") for r in sig)
+
+
+def test_errors_vs_correct_silent_without_signal():
+    from mltriage.stats.attribution import error_contrast
+    rng = np.random.default_rng(4)
+    n = 8000
+    df = pd.DataFrame({f"n{j}": rng.normal(size=n) for j in range(30)})
+    y = (rng.uniform(size=n) < 0.4).astype(int)
+    label = np.where(rng.uniform(size=n) < 0.2, 1 - y, y)
+    res = error_contrast(df, y, label, list(df.columns), task="binary", classes=[0, 1], positive=1)
+    assert all(r["p_adj"] >= 0.05 for r in res["table"])
+    assert all(not g["top"] for g in res["groups"])
+
+
+def test_high_confidence_errors_keeps_kinds_apart_and_flags_label_errors():
+    rng = np.random.default_rng(5)
+    n = 8000
+    df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    y = (df["x1"] + 0.3 * df["x2"] + rng.normal(scale=0.3, size=n) > 0).astype(int).to_numpy()
+    df["y"] = y
+    train, test = df.iloc[:4000].reset_index(drop=True), df.iloc[4000:].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["x1", "x2"]], train["y"])
+    flip = rng.choice(len(test), 120, replace=False)
+    far = np.abs(test["x1"].to_numpy()[flip]) > 1.5      # flips far from the boundary
+    test.loc[flip, "y"] = 1 - test.loc[flip, "y"]
+    ctx = Context(build_case(train, test, "y", task="binary", model=model))
+    f = run(er.high_confidence_errors, ctx)
+    assert alarms(f) == []       # scattered: no slice
+    ev = f[0].evidence
+    assert sum(k["rows"] for k in ev["error_kinds"]) == ev["errors"]
+    assert ev["likely_label_errors"] >= 0.7 * far.sum()
+    assert ev["root_cause_category"] == "labels"
 
 
 def test_high_confidence_errors_fires_on_cluster_and_not_on_healthy():

@@ -148,10 +148,19 @@ def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
               "features_absent_from_model": absent, "distinguishing_features": diffs,
               "relevance_cut": r["cut"], "k": k, "overview": _overview(ctx)}
         miss = (f"; the model has no such feature ({', '.join(absent)})" if absent else "")
+        total_bad = float(err[idx].sum())
+        moved = max(0.0, (s.error - s.rest_error) * s.size)
+        share_moved = moved / total_bad if total_bad > 0 else 0.0
+        ev["root_cause_category"] = "features" if absent else "model capacity"
+        ev["expected_gain"] = {
+            "text": (f"at the other {what} items' rate, about {moved:.0f} fewer {what} items "
+                     + ("in the top " if which == "negatives" else "below position ") + f"{k} "
+                     f"({share_moved:.0%} of all such items)"),
+            "items_moved": round(moved, 1), "share_of_misplaced_items": round(share_moved, 4)}
         if which == "negatives":
             title = (f"Irrelevant items with {s.describe()} sit {shift:.1f} places higher on average "
                      f"({s.error:.0%} of them in the top {k} vs {s.rest_error:.0%} of other irrelevant items){miss}")
-            cause = ("[features] the ranker cannot see what makes these items irrelevant"
+            cause = (f"[{ev['root_cause_category']}] the ranker cannot see what makes these items irrelevant"
                      + (f": it does not take {', '.join(absent)}" if absent else ""))
             fix = (f"add {', '.join(absent)} to the ranker's features" if absent else
                    f"add a feature or training signal that demotes items with {s.describe()}") + \
@@ -159,13 +168,15 @@ def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
         else:
             title = (f"Relevant items with {s.describe()} sit {shift:.1f} places too low on average "
                      f"({s.error:.0%} of them below position {k} vs {s.rest_error:.0%} of other relevant items){miss}")
-            cause = ("[features] the ranker cannot see what makes these items relevant"
+            cause = (f"[{ev['root_cause_category']}] the ranker cannot see what makes these items relevant"
                      + (f": it does not take {', '.join(absent)}" if absent else ""))
             fix = (f"add {', '.join(absent)} to the ranker's features" if absent else
                    f"add a feature that promotes items with {s.describe()}") + \
                 "; check that training queries hold enough such relevant items"
         out.append(Finding(code, WARNING if strong else INFO, title, columns=s.columns, slice=s.predicates,
-                           evidence=ev, root_cause=cause, fix=fix, impact=float(s.share_of_errors)))
+                           evidence=ev, root_cause=cause,
+                           fix=f"{fix} (expected gain: {ev['expected_gain']['text']})",
+                           impact=float(min(1.0, max(0.0, share_moved)))))
     return out or None
 
 
@@ -277,22 +288,33 @@ def underperforming_queries(ctx, p):
     for s in slices:
         n_in, n_out = float(nd[s.mask].mean()), float(nd[~s.mask].mean())
         strong = s.lift >= p.min_lift and (n_out - n_in) >= p.min_ndcg_gap
+        gain_ndcg = max(0.0, (n_out - n_in) * s.support)
+        short_all = float(short.sum())
         ev = {"queries": int(s.size), "share_of_queries": s.support, f"ndcg@{k}_slice": n_in,
               f"ndcg@{k}_other": n_out, "shortfall_lift": s.lift, "p_value": s.p_value,
+              "root_cause_category": "data",
+              "expected_gain": {"text": f"bringing these queries to the others' NDCG@{k} raises the mean "
+                                        f"NDCG@{k} by {gain_ndcg:.3f}",
+                                "mean_ndcg_gain": round(gain_ndcg, 4),
+                                "share_of_shortfall_removed": round(gain_ndcg * len(q) / short_all, 4)
+                                if short_all > 0 else 0.0},
               "overview": overview}
         out.append(Finding("ranking.underperforming_queries", WARNING if strong else INFO,
                            f"NDCG@{k} {n_in:.2f} for queries with {s.describe()} ({s.size} queries) vs "
                            f"{n_out:.2f} for the others",
                            columns=[c for c in s.columns if c in ctx.frame("test").columns],
                            slice=[pr for pr in s.predicates if pr["column"] in ctx.frame("test").columns],
-                           evidence=ev, impact=float(s.share_of_errors),
+                           evidence=ev, impact=float(min(1.0, ev["expected_gain"]["share_of_shortfall_removed"])),
                            root_cause="[data] this query type is under-served: too few training queries "
                                       "like it, or the features that matter for it are missing",
                            fix="add training queries of this type and features that matter for them; "
-                               "monitor NDCG per query type"))
+                               "monitor NDCG per query type (expected gain: "
+                               f"{ev['expected_gain']['text']})"))
     if not out:
         out.append(Finding("ranking.underperforming_queries", INFO,
                            f"NDCG@{k} {overview[f'ndcg@{k}']:.3f}, MRR {overview['mrr']:.3f}, MAP "
                            f"{overview['map']:.3f} over {overview['queries']} queries; no group of queries "
-                           "falls far below the rest", evidence={"overview": overview}))
+                           "falls far below the rest",
+                           evidence={"overview": overview, "root_cause_category": "model capacity",
+                                     "expected_gain": {"text": "not estimated: no group of queries stands out"}}))
     return out
