@@ -148,7 +148,7 @@ def test_logged_prediction_column_validated_up_front(binary_case):
     train, test, model = binary_case
     cur = test.drop(columns="y").assign(logged="0.3")
     cur.loc[0, "logged"] = "n/a"
-    with pytest.raises(InputError, match="not numeric"):
+    with pytest.raises(InputError, match="neither scores nor class labels"):
         mltriage.diagnose(train, test, "y", model=model, current=cur, prediction_column="logged")
     with pytest.raises(InputError, match="not in the current batch"):
         mltriage.diagnose(train, test, "y", model=model, prediction_column="logged")

@@ -423,12 +423,15 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
                              "with --model, --prediction-column names the scores production logged in "
                              "--current; drop it, or pass the batch that has it")
         pc = cur[prediction_column]
-        if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(pc):
+        labels_ok = task == "binary" and classes is not None and \
+            set(pc.dropna().astype(str).unique()) <= {str(k) for k in classes}
+        if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(pc) \
+                and not labels_ok:
             conv = pd.to_numeric(pc, errors="coerce")
             bad = conv.isna() & pc.notna()
             example = f" (e.g. {pc[bad].iloc[0]!r})" if bad.any() else ""
             raise InputError(f"prediction column {prediction_column!r} in the current batch is "
-                             f"{pc.dtype}, not numeric{example}",
+                             f"{pc.dtype}: neither scores nor class labels{example}",
                              "log the model's score as a number (binary: P(positive class))")
     if threshold is not None:
         threshold = float(threshold)

@@ -3,7 +3,7 @@ failures planted at run time, diagnosed end to end in a few seconds.
 
 Planted:
   1. label leakage: `collections_flag`, a field filled in *after* the outcome is known (it is set
-     for most high earners by a later account review), sits among the features;
+     for nearly every high earner by a later account review), sits among the features;
   2. train/test overlap: a quarter of the evaluation rows are copies of training rows (a sloppy
      concatenation before the split);
   3. preprocessing leakage: the pipeline's scaler and imputers were fitted on train + test.
@@ -39,9 +39,9 @@ def build_demo_case(seed: int = 0):
     """(train, test, model): the Adult sample with the three failures planted."""
     rng = np.random.default_rng(seed)
     df = load_adult()
-    # 1. a post-outcome field: flagged for 85% of high earners, 3% of the others
-    df["collections_flag"] = np.where(df["income"] == 1, rng.uniform(size=len(df)) < 0.85,
-                                      rng.uniform(size=len(df)) < 0.03).astype(int)
+    # 1. a post-outcome field: flagged for 97% of high earners, 1% of the others
+    df["collections_flag"] = np.where(df["income"] == 1, rng.uniform(size=len(df)) < 0.97,
+                                      rng.uniform(size=len(df)) < 0.01).astype(int)
     train, test = df.iloc[:4000].reset_index(drop=True), df.iloc[4000:].reset_index(drop=True)
     # 2. a quarter of test replaced by copies of training rows
     k = len(test) // 4

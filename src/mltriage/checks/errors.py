@@ -359,7 +359,7 @@ def underperforming_slice(ctx, p):
         ev = _why_table_first(ev)
         out.append(Finding("errors.underperforming_slice", WARNING if strong else INFO, title,
                            columns=s.columns, slice=s.predicates, evidence=ev,
-                           root_cause=f"[{cat}] {cause}", fix=f"{fix} (expected gain: {gain['text']})",
+                           root_cause=f"[{cat}] {cause}", fix=fix,
                            impact=float(min(1.0, max(0.0, impact)))))
     if contrast is not None:
         out.append(contrast)
@@ -527,8 +527,7 @@ def confused_classes(ctx, p):
                 root_cause=f"[features] the features do not separate {a!s} from {b!s} (or their labels "
                            "are inconsistent)",
                 fix=f"add a feature that tells {a!s} from {b!s}, merge them if the distinction does not "
-                    "matter, or audit their labels; weigh the two directions of error with a cost matrix "
-                    f"(expected gain: {evidence_pair['expected_gain']['text']})"))
+                    "matter, or audit their labels; weigh the two directions of error with a cost matrix"))
     worst = min((r for r in table if np.isfinite(r["f1"])), key=lambda r: r["f1"], default=None)
     title = "Per-class precision, recall and F1"
     if worst is not None:
@@ -695,8 +694,7 @@ def high_confidence_errors(ctx, p):
             root_cause=f"[{cat}] the model learned a rule that is wrong for this slice: its labels follow "
                        "another rule, are wrong, or depend on a feature the model lacks",
             fix=f"audit the labels of rows with {sl.describe()}; if they are right, add the feature "
-                "that sets them apart or more training rows of the slice, then recalibrate "
-                f"(expected gain: {ev['expected_gain']['text']})")
+                "that sets them apart or more training rows of the slice, then recalibrate")
     n_lab = int(label_err.sum())
     cat = "labels" if n_lab >= max(10, 0.3 * max(n_ce, 1)) else (
         "threshold" if low.sum() >= 0.5 * max(n_err, 1) else "model capacity")

@@ -175,7 +175,7 @@ def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
                 "; check that training queries hold enough such relevant items"
         out.append(Finding(code, WARNING if strong else INFO, title, columns=s.columns, slice=s.predicates,
                            evidence=ev, root_cause=cause,
-                           fix=f"{fix} (expected gain: {ev['expected_gain']['text']})",
+                           fix=fix,
                            impact=float(min(1.0, max(0.0, share_moved)))))
     return out or None
 
@@ -308,8 +308,7 @@ def underperforming_queries(ctx, p):
                            root_cause="[data] this query type is under-served: too few training queries "
                                       "like it, or the features that matter for it are missing",
                            fix="add training queries of this type and features that matter for them; "
-                               "monitor NDCG per query type (expected gain: "
-                               f"{ev['expected_gain']['text']})"))
+                               "monitor NDCG per query type"))
     if not out:
         out.append(Finding("ranking.underperforming_queries", INFO,
                            f"NDCG@{k} {overview[f'ndcg@{k}']:.3f}, MRR {overview['mrr']:.3f}, MAP "

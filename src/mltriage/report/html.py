@@ -60,7 +60,8 @@ def render_html(report, fragment: bool = False) -> str:
                 about.append("slice: <code>" + escape(slice_text(f.slice)) + "</code>")
             if about:
                 out.append("<div>" + " · ".join(about) + "</div>")
-            sc = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
+            sc = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))
+                  and k not in ("show_in_terminal", "primary_table")}
             if sc:
                 out.append("<div class='dim'>" + escape("  ".join(f"{k}={fmt(v)}" for k, v in sc.items())) + "</div>")
             for k, v in f.evidence.items():
@@ -70,6 +71,9 @@ def render_html(report, fragment: bool = False) -> str:
                 out.append(f"<div>why: {escape(f.root_cause)}</div>")
             if f.fix:
                 out.append(f"<div class='fix'>fix: {escape(f.fix)}</div>")
+            gain = f.evidence.get("expected_gain")
+            if isinstance(gain, dict) and gain.get("text"):
+                out.append(f"<div class='fix'>gain: {escape(str(gain['text']))}</div>")
             if f.conditional_on:
                 out.append(f"<div class='cond'>conditional on fixing {escape(', '.join(f.conditional_on))}</div>")
             out.append("</div>")

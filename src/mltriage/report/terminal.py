@@ -11,6 +11,7 @@ from rich.text import Text
 from ..findings import LAYERS, Finding, jsonable
 
 STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
+HIDDEN_KEYS = {"show_in_terminal", "primary_table"}
 RUNG_TITLES = {"data": "1 data", "features": "1 features", "pipeline": "2 pipeline", "model": "3 model",
                "evaluation": "4 evaluation", "errors": "5 error analysis", "ranking": "5 ranking",
                "production": "6 production"}
@@ -80,12 +81,15 @@ def finding_block(f: Finding, verbose: bool) -> Group:
         about.append("slice: " + slice_text(f.slice))
     if about:
         parts.append(Text("   " + "   ".join(about), style="cyan"))
-    scalars = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
+    scalars = {k: v for k, v in f.evidence.items()
+               if not isinstance(v, (list, dict)) and k not in HIDDEN_KEYS}
     if scalars:
         shown = list(scalars.items())[: (40 if verbose else 8)]
         parts.append(Text("   " + "  ".join(f"{k}={fmt(v)}" for k, v in shown), style="dim"))
     tables = [(k, v) for k, v in f.evidence.items()
               if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0)]
+    primary = f.evidence.get("primary_table")
+    tables.sort(key=lambda kv: kv[0] != primary)
     for k, v in tables[: None if verbose else 1]:
         if True:
             t = table_of(v, title=f"   {k}", most=20 if verbose else 5,
@@ -95,6 +99,9 @@ def finding_block(f: Finding, verbose: bool) -> Group:
         parts.append(Text("   why: " + f.root_cause))
     if f.fix and f.severity.rank > 0:
         parts.append(Text("   fix: " + f.fix, style="green"))
+    gain = f.evidence.get("expected_gain")
+    if isinstance(gain, dict) and gain.get("text") and f.severity.rank > 0:
+        parts.append(Text("   gain: " + str(gain["text"]), style="green"))
     if f.conditional_on:
         parts.append(Text("   conditional: fix " + ", ".join(f.conditional_on) + " first, then re-check",
                           style="magenta"))
@@ -119,8 +126,10 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         t.add_column("finding")
         t.add_column("fix")
         for i, f in enumerate(top, 1):
+            gain = f.evidence.get("expected_gain")
+            gain_text = f"\ngain: {gain['text']}" if isinstance(gain, dict) and gain.get("text") else ""
             t.add_row(str(i), Text(f"{f.code}\n", style="bold") + Text(f.title),
-                      Text(f.fix or "", style="green"))
+                      Text((f.fix or "") + gain_text, style="green"))
         yield t
     else:
         yield Text("No warning or critical finding: nothing on the ladder looks wrong.", style="green")
