@@ -215,6 +215,22 @@ def test_label_noise_fires_on_flipped_labels():
     assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass"))
 
 
+def test_label_noise_fires_on_binary_flips_in_training_labels_only():
+    # binary flips are absorbed by calibrated models; the train-vs-evaluation label gap shows them
+    tr, te = split(binary_frame(4000, seed=3))
+    rng = np.random.default_rng(2)
+    flip = rng.random(len(tr)) < 0.2
+    tr.loc[flip, "y"] = 1 - tr.loc[flip, "y"]
+    found = alarms(D.label_noise, ctx_of(tr, te))
+    assert found and "noisier than the evaluation labels" in found[0].title
+    assert 0.05 < found[0].evidence["implied_wrong_label_share"] < 0.4
+
+
+def test_label_noise_silent_on_clean_binary_labels():
+    tr, te = split(binary_frame(4000, seed=3))
+    assert alarms(D.label_noise, ctx_of(tr, te)) == []
+
+
 def test_label_noise_silent_on_clean_labels():
     tr, te = split(multiclass_frame())
     assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass")) == []

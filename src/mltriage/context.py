@@ -163,6 +163,34 @@ class Context:
                                classes=c.classes, notes=["predict() returned values that are not classes"])
         return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=classes)
 
+    def row_hashes(self, which: str) -> np.ndarray:
+        """One 64-bit hash per row of a set over the features and the target (cached)."""
+        def compute():
+            df = self.frame(which)
+            cols = [c for c in self.case.features + [self.case.target] if c in df.columns]
+            part = df[cols].copy()
+            for c in cols:  # hash values, not dtypes: 1 and 1.0, category and text hash alike
+                s = part[c]
+                if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                    part[c] = s.astype(float)
+                else:
+                    part[c] = s.astype(object).where(s.notna(), None).astype(str)
+            return pd.util.hash_pandas_object(part, index=False).to_numpy()
+        return self.cached(f"hash:{which}", compute)
+
+    def fresh_eval_rows(self, n: int = 10_000) -> pd.DataFrame:
+        """A sample of evaluation rows that do not also appear in the training set."""
+        test = self.frame("test")
+        fresh = ~np.isin(self.row_hashes("test"), self.row_hashes("train"))
+        idx = np.flatnonzero(fresh)
+        if self.case.group_column:  # whole queries only
+            g = test[self.case.group_column].to_numpy()
+            keep = pd.unique(g[idx])[: max(1, int(n / max(1, len(idx) / max(1, len(pd.unique(g[idx]))))))]
+            idx = idx[np.isin(g[idx], keep)]
+        elif len(idx) > n:
+            idx = np.sort(np.random.default_rng(self.config.seed).choice(idx, n, replace=False))
+        return test.iloc[idx]
+
     # ---------------------------------------------------------------- the model ladder
     def ladder(self):
         """The cross-validated model ladder (dummy, linear, HGB, your model refitted)."""
@@ -172,7 +200,7 @@ class Context:
             cfg = self.config
             res = run_ladder(self.case, max_rows=cfg.max_refit_rows, n_splits=cfg.cv_folds,
                              seed=cfg.seed, include_user=not cfg.fast,
-                             user_budget_s=cfg.cv_user_budget_s)
+                             user_budget_s=cfg.cv_user_budget_s, eval_frame=self.fresh_eval_rows())
             if res.subsampled:
                 self.note(f"the model ladder refits used a random sample of {res.n_rows:,} of "
                           f"{len(self.case.train):,} training rows (max_refit_rows)")

@@ -544,16 +544,8 @@ def target_suspect(ctx, p):
 # ---------------------------------------------------------------------------- ladder helpers
 
 def _ladder_folds(ctx, res) -> np.ndarray:
-    """The fold of each ladder row (-1: never validated), rebuilt from the ladder's splitter."""
-    from ..stats.cv import splitter_for
-    c = ctx.case
-    groups = c.train[c.group_column].to_numpy()[res.index] if c.group_column else None
-    times = True if res.splitter.startswith("time") else None
-    _, sp = splitter_for(c.task, res.y, groups, times, res.n_splits, ctx.config.seed)
-    folds = np.full(len(res.y), -1)
-    for i, (_, b) in enumerate(sp.split(np.zeros((len(res.y), 1)), res.y, groups)):
-        folds[b] = i
-    return folds
+    """The validation fold of each ladder row (-1: never validated)."""
+    return res.fold
 
 
 def _oof_skill(task: str, res, m, positive) -> dict | None:
@@ -786,8 +778,46 @@ def label_leakage(ctx, p):
 
 # ---------------------------------------------------------------------------- label noise
 
+def _label_quality_gap(ctx, res, p) -> dict | None:
+    """Fold models scored on training labels (held-out folds) and on evaluation labels.
+
+    The same models, trained on the same rows, should score alike on both when the two sets
+    share one distribution and one labelling; when they score far better on the evaluation
+    labels, the training labels are the noisier ones (flipped labels depress the held-out-fold
+    score, not the evaluation score). Time-ordered folds predict the future and are pessimistic
+    by design, so this is not used with a time column."""
+    if res.splitter.startswith("time") or res.eval_rows < p.min_rows:
+        return None
+    rows = []
+    for key in ("linear", "hgb"):
+        m = res.models.get(key)
+        if m is None or m.error or len(m.eval_scores) < 2:
+            continue
+        dummy = res.models["dummy"].mean if "dummy" in res.models else float("nan")
+        if np.isfinite(dummy) and not (m.mean > dummy + 0.02):
+            continue
+        cv, ev = m.mean, m.eval_mean
+        n = res.eval_rows
+        se_eval = np.sqrt(max(ev * (1 - ev), 1e-4) / (n * (0.25 if res.metric == "roc_auc" else 1.0)))
+        se_cv = m.std / np.sqrt(len(m.fold_scores)) if np.isfinite(m.std) else 0.0
+        gap = ev - cv
+        z = gap / np.sqrt(se_eval ** 2 + se_cv ** 2)
+        if res.metric == "roc_auc":  # flips at rate r shrink AUC - 0.5 by about (1 - 2r)
+            implied = 0.5 * (1 - (cv - 0.5) / (ev - 0.5)) if ev > 0.5 else float("nan")
+        else:                         # and accuracy by about (1 - r)
+            implied = 1 - cv / ev if ev > 0 else float("nan")
+        rows.append({"model": key, "metric": res.metric, "held_out_training_labels": cv,
+                     "evaluation_labels": ev, "gap": gap, "z": float(z),
+                     "implied_wrong_label_share": implied})
+    if not rows:
+        return None
+    fires = all(r["gap"] >= p.min_gap and r["z"] >= p.min_z for r in rows)
+    return {"table": rows, "fires": fires, "eval_rows": res.eval_rows}
+
+
 @check("data.label_noise", tasks=("binary", "multiclass"), slow=True, threshold=0.1,
-       min_excess=0.03, min_z=4.0, min_rows=200, floor_error=0.12, plateau_ratio=1.3)
+       min_excess=0.03, min_z=4.0, min_rows=200, floor_error=0.12, plateau_ratio=1.3,
+       min_gap=0.05)
 def label_noise(ctx, p):
     """A sizeable share of training labels is likely wrong (confident learning, calibrated).
 
@@ -797,7 +827,10 @@ def label_noise(ctx, p):
         of what the models' own probabilities predict for a calibrated model (each fold adjusted
         to its class shares first). A warning when every model shows an excess of at least
         `min_excess` of the rows with z >= `min_z` (twice that when only one model has signal).
-        A model trained on many noisy rows learns the
+        Also a warning when the ladder's fold models score far better on the evaluation labels
+        than on held-out training labels (by `min_gap` with z >= `min_z`, for every model):
+        the same models on the same distribution should score alike, so the training labels are
+        the noisier ones. A model trained on many noisy rows learns the
         noise and stays calibrated to it; then the only sign is an error floor (even the 10% of
         rows the gradient boosting model is surest about are wrong at least `floor_error` of the
         time, and the next 30% no more often, within `plateau_ratio`), which weak features
@@ -846,6 +879,24 @@ def label_noise(ctx, p):
     # one model alone may simply be overconfident: ask twice the excess of it
     need = p.min_excess * (1 if len(per_model) > 1 else 2)
     calib = excess >= need and all(r["z"] >= p.min_z for r in per_model)
+    quality = _label_quality_gap(ctx, res, p)
+    if not calib and quality is not None and quality["fires"]:
+        q = quality["table"]
+        worst = min(q, key=lambda r: r["gap"])
+        implied = float(np.nanmedian([r["implied_wrong_label_share"] for r in q]))
+        return Finding(
+            "data.label_noise", WARNING,
+            f"training labels look noisier than the evaluation labels: the same fold models score "
+            f"{worst['held_out_training_labels']:.3f} {worst['metric']} on held-out training rows but "
+            f"{worst['evaluation_labels']:.3f} on evaluation rows (roughly {implied:.0%} of training "
+            "labels wrong)",
+            evidence={"label_quality_gap": q, "evaluation_rows": quality["eval_rows"],
+                      "implied_wrong_label_share": implied, "confident_learning": per_model},
+            impact=float(min(1.0, max(0.0, implied))),
+            root_cause="training labels flipped or mislabelled (a faulty labelling rule, a mapping "
+                       "error, noisy annotators) while the evaluation labels are cleaner",
+            fix="audit a random sample of training labels against the evaluation labelling process; "
+                "relabel or drop the wrong ones, or train with a noise-robust method")
     ref = next((r for r in per_model if r["model"] == "hgb"), per_model[-1])
     k_top = max(1, ref["rows"] // 10)
     lo = wilson(ref["confident_region_error"] * k_top, k_top)[0]

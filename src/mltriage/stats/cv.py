@@ -37,6 +37,8 @@ class ModelCV:
     name: str
     fold_scores: list[float] = field(default_factory=list)
     train_scores: list[float] = field(default_factory=list)
+    # each fold's model scored on the evaluation rows (those not also in train), when given
+    eval_scores: list[float] = field(default_factory=list)
     oof: np.ndarray | None = None           # (n, k) probabilities or (n,) predictions; NaN where unscored
     seconds: float = 0.0
     error: str | None = None
@@ -50,6 +52,11 @@ class ModelCV:
     def std(self) -> float:
         v = [s for s in self.fold_scores if np.isfinite(s)]
         return float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
+
+    @property
+    def eval_mean(self) -> float:
+        v = [s for s in self.eval_scores if np.isfinite(s)]
+        return float(np.mean(v)) if v else float("nan")
 
     @property
     def train_mean(self) -> float:
@@ -68,6 +75,8 @@ class CVResult:
     y: np.ndarray
     models: dict[str, ModelCV]
     classes: list | None = None
+    fold: np.ndarray | None = None          # validation fold of each used row (-1: never validated)
+    eval_rows: int = 0                      # evaluation rows the fold models were also scored on
 
     @property
     def greater_is_better(self) -> bool:
@@ -78,6 +87,7 @@ class CVResult:
         for name, m in self.models.items():
             rows.append({"model": LABELS.get(name, name), "key": name, "metric": self.metric,
                          "cv_mean": m.mean, "cv_std": m.std, "train_mean": m.train_mean,
+                         "eval_mean": m.eval_mean,
                          "folds": [round(s, 4) for s in m.fold_scores], "seconds": round(m.seconds, 2),
                          "error": m.error})
         return rows
@@ -124,8 +134,13 @@ def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: i
 
 
 def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0,
-               include_user: bool = True, user_budget_s: float = 20.0) -> CVResult:
-    """Cross-validate the four rungs of the model ladder on (a sample of) the training rows."""
+               include_user: bool = True, user_budget_s: float = 20.0,
+               eval_frame: pd.DataFrame | None = None) -> CVResult:
+    """Cross-validate the four rungs of the model ladder on (a sample of) the training rows.
+
+    With `eval_frame` (evaluation rows with the target), every fold's model is also scored on
+    it: a model validated on training labels and on evaluation labels should score alike, so a
+    large difference says the two sets' labels (or distributions) differ."""
     task = case.task
     train = case.train
     idx = np.arange(len(train))
@@ -153,9 +168,18 @@ def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0
     metric = HEADLINE[task]
     name, splitter = splitter_for(task, y, groups, times, n_splits, seed)
     folds = list(splitter.split(X, y, groups))
+    fold_of = np.full(len(df), -1)
+    for i, (_, b) in enumerate(folds):
+        fold_of[b] = i
     classes = case.classes if task in ("binary", "multiclass") else None
+    if eval_frame is not None and len(eval_frame):
+        ev_df = eval_frame.reset_index(drop=True)
+        ev = (enc.transform(ev_df), ev_df[case.features], ev_df[case.target].to_numpy(),
+              ev_df[case.group_column].to_numpy() if case.group_column else None)
+    else:
+        ev = None
 
-    def fit_score(est, Xa, ya, Xb, yb, gb, ga):
+    def fit_score(est, Xa, ya, Xb, yb, gb, ga, Xe=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(Xa, ya)
@@ -165,7 +189,10 @@ def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0
                 pick = np.random.default_rng(seed).choice(len(ya), TRAIN_SCORE_ROWS, replace=False)
                 Xa = Xa.iloc[pick] if hasattr(Xa, "iloc") else Xa[pick]
                 ya = ya[pick]
-            for Xs, ys, gs in ((Xb, yb, gb), (Xa, ya, ga)):
+            sets = [(Xb, yb, gb), (Xa, ya, ga)]
+            if Xe is not None:
+                sets.append((Xe, ev[2], ev[3]))
+            for Xs, ys, gs in sets:
                 if task in ("binary", "multiclass"):
                     proba = _aligned_proba(est, Xs, classes)
                     pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
@@ -200,11 +227,15 @@ def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0
                     Xa, Xb = X[a], X[b]
                 else:
                     Xa, Xb = df.iloc[a][case.features], df.iloc[b][case.features]
-                (s_val, out_val), (s_tr, _) = fit_score(factory(), Xa, y[a], Xb, y[b],
-                                                        None if groups is None else groups[b],
-                                                        None if groups is None else groups[a])
+                Xe = None if ev is None else (ev[0] if encoded else ev[1])
+                outs = fit_score(factory(), Xa, y[a], Xb, y[b],
+                                 None if groups is None else groups[b],
+                                 None if groups is None else groups[a], Xe)
+                (s_val, out_val), (s_tr, _) = outs[0], outs[1]
                 m.fold_scores.append(s_val)
                 m.train_scores.append(s_tr)
+                if len(outs) > 2:
+                    m.eval_scores.append(outs[2][0])
                 oof[b] = out_val
         except Exception as exc:  # noqa: BLE001 - one failing rung must not sink the ladder
             m.error = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -212,7 +243,8 @@ def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0
         m.oof = oof
         models[key] = m
     return CVResult(metric=metric, splitter=name, n_rows=len(df), n_splits=len(folds),
-                    subsampled=subsampled, index=idx, y=y, models=models, classes=classes)
+                    subsampled=subsampled, index=idx, y=y, models=models, classes=classes,
+                    fold=fold_of, eval_rows=0 if ev is None else len(ev[2]))
 
 
 def _aligned_proba(est, X, classes) -> np.ndarray:
