@@ -125,7 +125,8 @@ class Context:
         X = df[c.features]
         from threadpoolctl import threadpool_limits
         # one big predict call amortises OpenMP start-up: use every core here (refits use one)
-        with threadpool_limits(limits=self.config.predict_jobs or None):
+        import os
+        with threadpool_limits(limits=self.config.predict_jobs or os.cpu_count() or 1):
             proba = m.predict_proba(X) if c.task in ("binary", "multiclass") else None
             classes = m.classes or c.classes
             if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
