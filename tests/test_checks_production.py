@@ -316,3 +316,14 @@ def test_drift_leaves_out_ids_and_timestamps_and_warns_on_missing_label(tmp_path
     assert doc["findings"][0]["severity"] == "warning" and doc["findings"][0]["columns"] == ["label"]
     assert not {"id", "rid", "ts"} & set(doc["drift"]["features"])
     assert any("identifier" in n for n in doc["notes"])
+
+
+def test_ood_leaves_a_wholly_moved_column_to_data_drift(binary_case):
+    import mltriage
+    train, test, model = binary_case
+    cur = test.drop(columns="y").copy()
+    cur["x3"] = cur["x3"] * 3          # the whole column moved: drift, not a few odd rows
+    rep = mltriage.diagnose(train, test, "y", model=model, current=cur,
+                            select=["production.out_of_distribution", "production.data_drift"])
+    codes = rep.codes("warning")
+    assert "production.data_drift" in codes and "production.out_of_distribution" not in codes

@@ -426,7 +426,12 @@ def ood_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding]:
     any_far = np.zeros(len(cur), dtype=bool)
     per_col: list[dict] = []
     cols_far: dict[str, np.ndarray] = {}
+    # a column whose whole distribution moved (critical PSI) is drift, reported by data_drift:
+    # out-of-distribution is about a minority of rows far outside an otherwise familiar batch
+    moved = {c for c, f in inp.report.features.items() if f.drifted and f.severity == "critical"}
     for col in inp.common:
+        if col in moved:
+            continue
         rp = inp.ref.columns[col]
         if not isinstance(rp, NumericProfile) or rp.min is None or rp.max is None:
             continue
@@ -468,7 +473,8 @@ def ood_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding]:
                     evidence={"share": round(share, 5), "rows": n_far, "by_column": per_col,
                               "examples": examples,
                               "rule": f"a value is far outside when beyond the training [min, max] by more "
-                                      f"than {margin:.0%} of the range"},
+                                      f"than {margin:.0%} of the range",
+                              "left_to_data_drift": sorted(moved)},
                     root_cause="rows the model has never seen anything like: it extrapolates there "
                                "(trees flatten, linear models explode). Often an entry or unit error "
                                "upstream for a few rows, or a genuinely new segment.",
@@ -891,7 +897,8 @@ def out_of_distribution(ctx, p):
         Numeric model inputs beyond the training [min, max] by more than margin (10%) of the
         range; the share of batch rows with at least one such value (flagged from min_share,
         0.5%, and min_rows, 5; critical from critical_share, 5%), the columns responsible and
-        example rows.
+        example rows. Columns whose whole distribution moved (critical drift) are left to
+        production.data_drift: this check is about a few rows far outside a familiar batch.
     Why it matters
         The model extrapolates on such rows: tree models flatten to their last leaf, linear
         models grow without bound; either way nothing validated these predictions.
