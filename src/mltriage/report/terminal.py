@@ -165,9 +165,12 @@ def ladder_table(ladder: dict) -> Table:
     t = Table(title=f"   model ladder ({ladder['metric']}, {ladder['splitter']}, {ladder['folds']} folds, "
                     f"{ladder['rows']:,} rows{', subsampled' if ladder.get('subsampled') else ''})",
               title_justify="left", show_edge=False, header_style="bold dim")
-    for col in ("model", "cv mean", "± sd", "train", "seconds"):
+    for col in ("model", "cv mean", "± sd", "train", "on test", "seconds"):
         t.add_column(col)
     for m in ladder["models"]:
         t.add_row(m["model"], fmt(m["cv_mean"]), fmt(m["cv_std"]), fmt(m["train_mean"]),
+                  fmt(m.get("eval_mean")),
                   fmt(m["seconds"]) + (f"  ({m['error'][:60]})" if m.get("error") else ""))
+    t.caption = ("cv: held-out training folds; train: the folds' own training rows; on test: the "
+                 "same fold models on evaluation rows not in train")
     return t
