@@ -423,14 +423,16 @@ def train_test_overlap(ctx, p):
 # ---------------------------------------------------------------------------- class imbalance
 
 @check("data.class_imbalance", tasks=("binary", "multiclass"), warn_share=0.05, min_ratio=10.0,
-       info_share=0.15)
+       info_share=0.15, dominant_share=0.5)
 def class_imbalance(ctx, p):
     """A class rare enough that accuracy and the default threshold mislead.
 
     What it detects
-        The rarest class of the training target. A warning when its share is below `warn_share`
-        and the largest class is at least `min_ratio` times larger; info when it is below
-        `info_share`.
+        The rarest class of the training target. A warning when its share is below `warn_share`,
+        the largest class is at least `min_ratio` times larger and the largest class dominates
+        (holds at least `dominant_share` of the rows, so that accuracy and argmax mostly reflect
+        it; automatic in binary tasks); info when it is below `info_share`, or for one rare class
+        among several balanced ones in a multiclass task.
     Why it matters
         With a rare class, predicting the majority everywhere already scores a high accuracy; the
         default 0.5 threshold (argmax) then almost never predicts the rare class, and the model's
@@ -453,7 +455,7 @@ def class_imbalance(ctx, p):
     table = [{"class": _plain(k), "count": int(v), "share": float(v / vc.sum())} for k, v in vc.items()]
     ev = {"table": table, "minority_share": share, "majority_to_minority": ratio,
           "majority_accuracy": float(shares.iloc[0])}
-    if share < p.warn_share and ratio >= p.min_ratio:
+    if share < p.warn_share and ratio >= p.min_ratio and float(shares.iloc[0]) >= p.dominant_share:
         return Finding(
             "data.class_imbalance", WARNING,
             f"class {rare!r} is {share:.1%} of training rows ({int(vc.iloc[-1]):,}), "
@@ -571,12 +573,35 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
         ok = np.isfinite(oof).all(1)
         if ok.sum() < 30:
             return None
+        # prevalence-weighted one-vs-rest AUC: unlike accuracy, it stays at 0.5 only when the
+        # probabilities carry no information (a weak-signal target with a dominant class leaves the
+        # accuracy at the majority's while every class is still ranked far above chance)
+        from sklearn.metrics import roc_auc_score
         pred = np.asarray(res.classes, dtype=object)[np.argmax(oof[ok], axis=1)]
         yy = y[ok]
         acc = float(np.mean(pred.astype(str) == yy.astype(str)))
-        lo, hi = wilson(acc * ok.sum(), ok.sum())
-        major = float(pd.Series(yy).value_counts(normalize=True).iloc[0])
-        return {"metric": "accuracy", "score": acc, "low": lo, "high": hi, "dummy": major, "rows": int(ok.sum())}
+        ys = yy.astype(str)
+        num = var = wsum = 0.0
+        for j, k in enumerate(res.classes):
+            pos = ys == str(k)
+            n1 = int(pos.sum())
+            if n1 < 5 or n1 > len(ys) - 5:
+                continue
+            a = float(roc_auc_score(pos.astype(int), oof[ok, j]))
+            lo_k, hi_k = _hanley(a, n1, len(ys) - n1)
+            w = n1 / len(ys)
+            num += w * a
+            var += (w * (hi_k - lo_k) / 3.92) ** 2
+            wsum += w
+        if wsum <= 0:
+            lo, hi = wilson(acc * ok.sum(), ok.sum())
+            major = float(pd.Series(yy).value_counts(normalize=True).iloc[0])
+            return {"metric": "accuracy", "score": acc, "low": lo, "high": hi, "dummy": major,
+                    "rows": int(ok.sum())}
+        a = num / wsum
+        se = float(np.sqrt(var)) / wsum
+        return {"metric": "weighted one-vs-rest AUC", "score": a, "low": a - 1.96 * se, "high": a + 1.96 * se,
+                "dummy": 0.5, "rows": int(ok.sum()), "accuracy": acc}
     ok = np.isfinite(oof)
     if ok.sum() < 30:
         return None
@@ -595,15 +620,16 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
 # ---------------------------------------------------------------------------- label misalignment
 
 @check("data.label_misalignment", tasks=("binary", "multiclass", "regression"), slow=True,
-       auc_margin=0.05, acc_margin=0.03, r2_margin=0.03)
+       auc_margin=0.05, r2_margin=0.03)
 def label_misalignment(ctx, p):
     """Labels that no longer belong to their rows: every model is no better than the dummy baseline.
 
     What it detects
         The cross-validated ladder (linear model, gradient boosting and the user's model refitted)
         where no model beats the dummy baseline with confidence: the upper end of each model's
-        95% interval (AUC, accuracy or R^2 of the pooled out-of-fold predictions) stays within a
-        small margin of the dummy's score.
+        95% interval (binary: AUC; multiclass: prevalence-weighted one-vs-rest AUC, since accuracy
+        stays at the majority's share on weak-signal targets; regression: R^2 — all of the pooled
+        out-of-fold predictions) stays within a small margin of the dummy's score.
     Why it matters
         When labels are shuffled or shifted against their rows (a merge on the wrong key, a sort
         applied to one column, an off-by-one join), the features carry no information about the
@@ -618,7 +644,7 @@ def label_misalignment(ctx, p):
     """
     c = ctx.case
     res = ctx.ladder()
-    margin = {"binary": p.auc_margin, "multiclass": p.acc_margin, "regression": p.r2_margin}[c.task]
+    margin = {"binary": p.auc_margin, "multiclass": p.auc_margin, "regression": p.r2_margin}[c.task]
     rows = []
     for key in ("linear", "hgb", "user"):
         m = res.models.get(key)

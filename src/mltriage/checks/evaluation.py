@@ -211,7 +211,8 @@ _BETTER = {
 
 
 @check("evaluation.wrong_metric", tasks=("binary", "multiclass", "regression", "ranking"),
-       imbalance_majority=0.85, max_skill=0.5, cost_ratio=2.0, rare_auc_prevalence=0.01)
+       imbalance_majority=0.85, max_skill=0.5, multiclass_majority=0.5, multiclass_max_skill=0.2,
+       cost_ratio=2.0, rare_auc_prevalence=0.01)
 def wrong_metric(ctx, p):
     """The owner's headline metric misleads for this task and data.
 
@@ -219,7 +220,9 @@ def wrong_metric(ctx, p):
         The metric the model's owner reports (`--metric`) when it cannot tell a useful model from a
         useless one here: accuracy on imbalanced classes (the majority class holds at least
         `imbalance_majority` of the evaluation rows and the model removes less than `max_skill` of
-        the errors of always predicting it);
+        the errors of always predicting it; multiclass also when one class holds at least
+        `multiclass_majority` of the rows and the model removes less than `multiclass_max_skill` of
+        those errors, so the accuracy reported is mostly the dominant class's share);
         accuracy when the costs of a false positive and a false negative differ by `cost_ratio` or
         more; a metric that does not fit the task (R^2 for classes, accuracy for a regression, a
         pooled metric for a ranking); MAPE on targets at or near zero. ROC AUC at a prevalence below
@@ -294,6 +297,8 @@ def _wrong_metric_classification(ctx, p, metric: str) -> list[Finding]:
     if metric == "accuracy":
         reasons = []
         imbalanced = majority >= p.imbalance_majority and skill < p.max_skill
+        if c.task == "multiclass" and len(vc) > 2:
+            imbalanced = imbalanced or (majority >= p.multiclass_majority and skill < p.multiclass_max_skill)
         if imbalanced:
             # the lift over the trivial model, with an interval (paired: rows where they differ)
             d = (pred == y).astype(float) - (y == majority_class).astype(float)
@@ -482,7 +487,9 @@ def miscalibration(ctx, p):
         P(positive); multiclass: the top-label confidence against whether it was right), judged by
         its excess over the ECE that a perfectly calibrated model with the same probabilities shows
         by chance (consistency resampling). Flagged when the lower end of its bootstrap interval
-        exceeds that noise floor by `min_excess_ece` (0.05). The reliability table, the ECE after a
+        exceeds that noise floor by `min_excess_ece` (0.05); info only for a multiclass model whose
+        top-label confidence is merely too low (under-confident: argmax decisions unaffected). The
+        reliability table, the ECE after a
         cross-fitted Platt recalibration and the log loss are in the evidence.
     Why it matters
         Decisions that use the probability itself (a cost-based threshold, an expected loss, a
@@ -549,8 +556,17 @@ def miscalibration(ctx, p):
              "under-confident (too close to the middle)" if slope > 1.25 else "")
     level = ("too high on average" if over > 0.02 else "too low on average" if over < -0.02 else "")
     direction = " and ".join(x for x in (shape, level) if x) or "off in some ranges"
+    # multiclass: a top-label confidence that is only too low (the model is right more often than
+    # it claims) leaves every argmax decision unchanged; the averaging ensembles (random forests)
+    # show it by construction. Context, not an alarm.
+    sev = WARNING
+    if c.task == "multiclass" and over < -0.02 and slope >= 0.8 and \
+            float(np.mean([r["gap"] < -0.02 for r in table])) <= 0.2:   # gap = observed - predicted
+        sev = INFO
+        ev["note"] = ("under-confident only: the model is right more often than its top-label confidence "
+                      "says; argmax decisions are unaffected")
     return Finding(
-        "evaluation.miscalibration", WARNING,
+        "evaluation.miscalibration", sev,
         f"Probabilities are miscalibrated: ECE {e:.3f} (95% CI {lo:.3f}-{hi:.3f}; {floor:.3f} expected "
         f"by chance) on {what}; in the worst bin predicted {worst['mean_predicted']:.2f} vs observed "
         f"{worst['observed']:.2f}. A cross-fitted recalibration brings it to {e_recal:.3f}",

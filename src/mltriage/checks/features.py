@@ -77,7 +77,14 @@ def _codes(s: pd.Series) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-@check("features.redundant", min_abs_r=0.98, max_rows=20_000, max_pairs=50_000)
+def _closeness(r: dict) -> float:
+    """1 for identical columns and recodings, else the weaker of |Pearson| and |Spearman|."""
+    if r["kind"] != "correlated":
+        return 1.0
+    return min(abs(r["pearson"]), abs(r["spearman"]))
+
+
+@check("features.redundant", min_abs_r=0.98, copy_abs_r=0.9999, max_rows=20_000, max_pairs=50_000)
 def redundant(ctx, p):
     """Features that duplicate each other: identical, one-to-one recodings or near-perfectly correlated.
 
@@ -85,7 +92,10 @@ def redundant(ctx, p):
         Pairs of model features that are identical or a one-to-one recoding of each other (the
         same partition of rows, e.g. a category and its numeric code), and pairs of numeric
         features whose Pearson and Spearman correlations both reach `min_abs_r` in absolute
-        value (one is a linear or monotone transform of the other).
+        value (one is a linear or monotone transform of the other). A warning for copies: identical
+        columns, recodings, or correlations of at least `copy_abs_r` (the same quantity in another
+        unit); info for near-perfect but natural correlations (radius and perimeter of a shape),
+        which regularised and tree models absorb without harm.
     Why it matters
         A duplicated feature adds nothing but makes the model's importances and coefficients
         unstable (the weight is split arbitrarily between the copies), slows training, and often
@@ -150,16 +160,22 @@ def redundant(ctx, p):
                               "pearson": float(R[i, j]), "spearman": float(S[i, j])}
     if not pairs:
         return None
-    rows = list(pairs.values())
+    rows = sorted(pairs.values(), key=lambda r: -_closeness(r))
+    copies = [r for r in rows if _closeness(r) >= p.copy_abs_r]
+    sev = WARNING if copies else INFO
+    if copies:
+        rows = copies + [r for r in rows if r not in copies]
     cols_hit = list(dict.fromkeys([r["a"] for r in rows] + [r["b"] for r in rows]))
     first = rows[0]
     desc = (f"{first['a']} and {first['b']} are a one-to-one recoding of each other"
             if first["kind"] != "correlated" else
             f"{first['a']} and {first['b']} correlate at r = {first['pearson']:.3f}")
+    if sev == INFO:
+        desc += " (near-perfectly correlated, not a copy)"
     return Finding(
-        "features.redundant", WARNING,
+        "features.redundant", sev,
         desc + (f" (+{len(rows) - 1} more pair(s))" if len(rows) > 1 else ""),
         columns=cols_hit, evidence={"pairs": rows[:50], "rows": int(len(df))},
-        impact=min(1.0, len(cols_hit) / len(cols)),
+        impact=min(1.0, len(cols_hit) / len(cols)) * (1.0 if sev == WARNING else 0.2),
         root_cause="the same quantity enters the model twice (a copy, a recoding, another unit)",
         fix="keep one column of each pair and drop the other")

@@ -203,7 +203,8 @@ def overfit(ctx, p):
         and no baseline does better (the labels carry no signal: a data problem); the training
         score is itself below the best baseline's cross-validated score (a weak, noisy model); or
         the held-out score matches the best baseline's cross-validated score (a forest that
-        memorises its rows yet generalises as well as the baselines).
+        memorises its rows yet generalises as well as the baselines); or the model is a classifier
+        fitted to a regression target (an output-type problem first, see model.wrong_output_type).
     Why it matters
         A model that is much better on the rows it was fitted on has memorised them: its held-out
         score is the one to trust, it is usually improvable by regularisation, and its
@@ -231,6 +232,18 @@ def overfit(ctx, p):
     if gap <= thr or lower <= 0:
         return None
     name = _METRIC_NAMES.get(metric, metric)
+    # a classifier fitted to a continuous target: its "R^2" scores class labels as quantities, and
+    # the fix is another estimator (model.wrong_output_type), not regularisation
+    final = _final_estimator(c.model.estimator) if c.model.estimator is not None else None
+    if c.task == "regression" and final is not None and (
+            getattr(final, "_estimator_type", None) == "classifier" or hasattr(final, "classes_")):
+        return Finding(
+            "model.overfit", INFO,
+            f"Train {name} {_fmt(tr)} vs held-out {_fmt(te)}, but the model is a classifier predicting a "
+            "continuous target: fix the output type first (see model.wrong_output_type)",
+            evidence=evidence, impact=0.0,
+            root_cause="a classifier used for a regression task; its gap says little about memorisation",
+            fix="use a regressor, then judge the train/held-out gap again")
     # a gap without any held-out signal: the data, not the model
     chance = {"roc_auc": 0.5}.get(metric)
     no_signal = False
@@ -562,7 +575,8 @@ def unhandled_imbalance(ctx, p):
         `max_recall` (10%, with the Wilson interval's upper end below twice that) and the model
         predicts it far less often than it occurs, although the model does rank it (one-vs-rest
         AUC significantly above 0.5) — so the information is there and the decision rule throws
-        it away. Silent when the estimator shows class weights or a resampling step.
+        it away. One finding per such class. Info only when the estimator shows class weights or
+        a resampling step.
     Why it matters
         With the default threshold and no weighting, the rare class (fraud, default, churn) is
         the one that matters and the one never flagged; accuracy stays high, the model is useless
@@ -613,24 +627,29 @@ def unhandled_imbalance(ctx, p):
         return None
     thr = ctx.threshold
     ev = {"table": rows, "threshold": thr if c.task == "binary" else "argmax", "weighting_found": weighting}
-    worst = min(bad, key=lambda r: r["recall"])
-    desc = (f"class {worst['class']!r} ({worst['prevalence']:.1%} of rows, {worst['positives']} in the evaluation set) "
-            f"is predicted {worst['predicted']} time(s): recall {worst['recall']:.1%}"
-            + (f", although the model ranks it (AUC {worst['auc']:.2f})" if np.isfinite(worst["auc"]) else ""))
-    if weighting:
-        return Finding(
-            "model.unhandled_imbalance", INFO, f"Rare class rarely predicted despite weighting ({weighting}): {desc}",
-            classes=[r["class"] for r in bad], evidence=ev, impact=0.1,
-            root_cause="weighting is present but the threshold in use still misses the rare class",
-            fix="tune the decision threshold on a validation set for the costs at hand")
-    return Finding(
-        "model.unhandled_imbalance", WARNING, f"Unhandled imbalance: {desc}",
-        classes=[r["class"] for r in bad], evidence=ev,
-        impact=float(min(1.0, 1 - worst["recall"])),
-        root_cause="the model was trained without class weights or resampling and is used at the default "
-                   "threshold, so the rare class never clears it",
-        fix="train with class_weight='balanced' (or scale_pos_weight / resampling inside CV), or choose the "
-            "threshold on a validation set from the costs of missed and false alarms")
+    out = []
+    # one finding per neglected class: each names exactly the class it is about
+    for worst in sorted(bad, key=lambda r: r["recall"]):
+        desc = (f"class {worst['class']!r} ({worst['prevalence']:.1%} of rows, {worst['positives']} in the "
+                f"evaluation set) is predicted {worst['predicted']} time(s): recall {worst['recall']:.1%}"
+                + (f", although the model ranks it (AUC {worst['auc']:.2f})" if np.isfinite(worst["auc"]) else ""))
+        if weighting:
+            out.append(Finding(
+                "model.unhandled_imbalance", INFO,
+                f"Rare class rarely predicted despite weighting ({weighting}): {desc}",
+                classes=[worst["class"]], evidence=ev, impact=0.1,
+                root_cause="weighting is present but the threshold in use still misses the rare class",
+                fix="tune the decision threshold on a validation set for the costs at hand"))
+            continue
+        out.append(Finding(
+            "model.unhandled_imbalance", WARNING, f"Unhandled imbalance: {desc}",
+            classes=[worst["class"]], evidence=ev,
+            impact=float(min(1.0, 1 - worst["recall"])),
+            root_cause="the model was trained without class weights or resampling and is used at the default "
+                       "threshold, so the rare class never clears it",
+            fix="train with class_weight='balanced' (or scale_pos_weight / resampling inside CV), or choose the "
+                "threshold on a validation set from the costs of missed and false alarms"))
+    return out
 
 
 # --------------------------------------------------------------------------- instability
