@@ -115,3 +115,20 @@ def test_standardized_differences_ranks_the_slice_feature_first():
     mask = (df["x2"] > 1.0).to_numpy()
     out = standardized_differences(df, mask, list(df.columns))
     assert out[0]["column"] == "x2" and out[0]["std_diff"] > 1
+
+
+def test_broad_slice_is_not_crowded_out_by_an_extreme_subslice():
+    # a 10% slice with 4x the error holds a 1.5% core with 15x: the broad slice, which holds most
+    # of the excess error, must be reported too (the SliceLine score alone prefers the core)
+    df, rng = _frame(12_000)
+    broad = (df["x0"] > 1.28).to_numpy() & (df["x1"] > -10)
+    core = broad & (df["x2"] > 1.0).to_numpy() & (df["x3"] > 0.0).to_numpy()
+    err = np.abs(rng.standard_normal(len(df))) * np.where(core, 15.0, np.where(broad, 4.0, 1.0))
+    res = find_slices(df, err, list(df.columns), seed=0)
+    assert any(_jaccard(s.mask, broad) >= 0.7 for s in res)
+
+
+def test_excess_mass_pass_adds_nothing_on_noise():
+    df, rng = _frame(12_000)
+    err = np.abs(rng.standard_normal(len(df)))
+    assert find_slices(df, err, list(df.columns), seed=0) == []

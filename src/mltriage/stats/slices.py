@@ -399,10 +399,20 @@ class _Cand:
     size: int = 0
     err: float = 0.0
     mask: np.ndarray | None = None       # over the search sample
+    by_mass: bool = False                # found and refined by excess error mass
 
     @property
     def order(self) -> int:
         return len(self.preds)
+
+
+def _mass_score(se, ss, ebar: float, n: int, lift: float = 1.5):
+    """Excess error mass: the error the slice holds above `lift` times the average rate, as a share
+    of the total error (favours broad slices that hold much of the excess; `_sl_score` favours
+    small extreme ones)."""
+    se = np.asarray(se, dtype=np.float64)
+    ss = np.asarray(ss, dtype=np.float64)
+    return (se - lift * ebar * ss) / (ebar * n)
 
 
 def _penalised(score: float, order: int, simplicity: float) -> float:
@@ -527,7 +537,7 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
         order_cols = np.argsort(-col_priority, kind="stable")
         A = list(order_cols) if p <= max_pair_columns + 4 else list(order_cols[:max_pair_columns])
         Aset = set(int(a) for a in A)
-        lev2_sc, lev2_ref = [], []
+        lev2_sc, lev2_ref, lev2_mass = [], [], []
         for a in A:
             a = int(a)
             bs = [b for b in range(p) if b != a and (b not in Aset or b > a)]
@@ -557,13 +567,21 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
                 k = min(40, flat.size)
                 top = np.argpartition(-flat, k - 1)[:k] if flat.size > k else np.arange(flat.size)
                 top = top[np.isfinite(flat[top])]
-                for f in top:
+                # plus the slices that hold the most excess error (broad slices that the
+                # SliceLine score, which favours small extreme ones, would crowd out)
+                mass = np.where(np.isfinite(sc), (se - ebar * ss).ravel().reshape(sc.shape), -np.inf).ravel()
+                km = min(8, mass.size)
+                topm = np.argpartition(-mass, km - 1)[:km] if mass.size > km else np.arange(mass.size)
+                topm = topm[np.isfinite(mass[topm])]
+                for f in np.unique(np.concatenate([top, topm])):
                     ia, ib = divmod(int(f), sc.shape[1])
                     lev2_sc.append(float(flat[f]))
                     lev2_ref.append((a, ia, b, ib, int(ss[ia, ib]), float(se[ia, ib])))
+                    lev2_mass.append(float(mass[f]))
         if lev2_sc:
             arr = np.asarray(lev2_sc)
             keep = np.argsort(-arr)[:600]
+            keep = np.unique(np.concatenate([keep, np.argsort(-np.asarray(lev2_mass))[:60]]))
             for f in keep:
                 a, ia, b, ib, sz, er = lev2_ref[f]
                 cands.append(_Cand([(a, cols[a].items[ia]), (b, cols[b].items[ib])], float(arr[f]), sz, er))
@@ -621,10 +639,28 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
             continue
         accepted.append(c)
 
+    # a second pass by excess error mass (errors above the average rate the slice holds): the
+    # score above favours small, extreme slices; a broad slice that holds most of the excess
+    # error must be tested too
+    extra = 0
+    for c in sorted(cands, key=lambda c: -_penalised(_mass_score(c.err, c.size, ebar, nS), c.order, simplicity)):
+        if extra >= max(3, n_confirm // 3) or looked > 2500:
+            break
+        if not c.err > 1.5 * ebar * c.size:
+            continue
+        looked += 1
+        if c.mask is None:
+            c.mask = _cand_mask_codes(c, cols, CS)
+        if any(_jaccard(c.mask, a.mask) > 0.5 for a in accepted):
+            continue
+        c.by_mass = True
+        accepted.append(c)
+        extra += 1
+
     # ---- refine numeric thresholds and drop predicates that do not earn their keep
     refined: list[_Cand] = []
     for c in accepted:
-        c = _refine(c, cols, S, eS, ebar, nS, min_S, sl_alpha, simplicity)
+        c = _refine(c, cols, S, eS, ebar, nS, min_S, sl_alpha, simplicity, by_mass=c.by_mass)
         if c is None or not c.err > ebar * c.size:
             continue
         if any(_jaccard(c.mask, r.mask) > 0.5 for r in refined):
@@ -733,7 +769,8 @@ def _excess_z(e_in: np.ndarray, e_out: np.ndarray) -> float:
 
 
 def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: float, nS: int,
-            min_S: int, w: float, simplicity: float, z_keep: float = 3.0) -> _Cand | None:
+            min_S: int, w: float, simplicity: float, z_keep: float = 3.0,
+            by_mass: bool = False) -> _Cand | None:
     """Move numeric thresholds to the best boundary (finer than the bins) on the search sample,
     then drop predicates whose removal does not lower the penalised score."""
     preds = list(c.preds)
@@ -775,7 +812,7 @@ def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: flo
                     a = np.full_like(b, np.searchsorted(xs, lo, side="right"))
                 ss = (b - a).astype(np.float64)
                 se = ce[b] - ce[a]
-                sc = _sl_score(se, ss, ebar, nS, w)
+                sc = _mass_score(se, ss, ebar, nS) if by_mass else _sl_score(se, ss, ebar, nS, w)
                 sc = np.where(ss >= min_S, sc, -np.inf)
                 if not np.isfinite(sc).any():
                     continue
@@ -792,7 +829,8 @@ def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: flo
         m = total(ms)
         ss = int(m.sum())
         se = float(eS[m].sum())
-        sc = float(_sl_score(se, ss, ebar, nS, w)) if ss >= min_S else -np.inf
+        f = _mass_score if by_mass else (lambda a, b, c, d: _sl_score(a, b, c, d, w))
+        sc = float(f(se, ss, ebar, nS)) if ss >= min_S else -np.inf
         return m, ss, se, sc
 
     # predicates that became trivial (-inf, inf) vanish
@@ -820,7 +858,7 @@ def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: flo
             preds.pop(k)
             masks.pop(k)
             changed = True
-    return _Cand(preds, sc, ss, se, m)
+    return _Cand(preds, sc, ss, se, m, by_mass)
 
 
 # --------------------------------------------------------------------------- helpers for reports
