@@ -151,3 +151,18 @@ def test_genuine_shift_is_not_skew(money):
     assert infer_skew(ref, cur * 1.8) is None                 # a real change, not a unit
     assert infer_skew(ref, cur + 2000) is None
     assert infer_skew(ref, cur) is None                       # no drift at all
+
+
+def test_noise_on_a_mostly_zero_column_is_not_a_unit_change():
+    # a column that is 97% zeros in training; the batch arrives noisy (e.g. a degraded sensor):
+    # dividing it by 10 squeezes it back onto the zero spike, which is no evidence of a unit change
+    rng = np.random.default_rng(0)
+    x = np.where(rng.random(1000) < 0.97, 0.0, rng.integers(1, 16, 1000)).astype(float)
+    ref = build_profile(pd.DataFrame({"px": x}))["px"]
+    y = np.clip(np.round(rng.normal(0, 3.0, 400)), 0, 16)
+    assert infer_skew(ref, y) is None
+    # a mostly-zero column that really arrives x100 is still recognised
+    z = np.where(rng.random(20000) < 0.6, 0.0, rng.lognormal(6, 1, 20000)).round()
+    refz = build_profile(pd.DataFrame({"gain": z}))["gain"]
+    s = infer_skew(refz, pd.Series(z[:5000] * 100))
+    assert s is not None and s.kind == "scale" and s.transform["factor"] == 100

@@ -539,14 +539,29 @@ def infer_skew(ref: NumericProfile, current: pd.Series | np.ndarray,
     def consider(after: float, kind: str, desc: str, transform: dict, fix: str) -> None:
         cands.append((after, SkewResult(ref.name, kind, desc, transform, before, after, fix)))
 
-    # unit change by a power of ten
+    # unit change by a power of ten. When much of the reference sits exactly at 0, dividing any
+    # batch by a large factor piles it up near 0 and "matches" that spike: the non-zero values
+    # must then match too (a noisy or rescaled batch of a mostly-zero column is not a unit change)
+    zero_share = ref.point_masses.get(0.0, 0) / max(ref.rows, 1)
+    nz_ref = None
+    if zero_share >= 0.3 and ref.n - ref.point_masses.get(0.0, 0) >= cfg.min_rows:
+        zc = bin_counts_sorted(np.array([0.0]), ref.edges)
+        nz_ref = NumericProfile(name=ref.name, dtype=ref.dtype, edges=ref.edges,
+                                counts=np.maximum(ref.counts - zc * ref.point_masses.get(0.0, 0), 0),
+                                n=ref.n - ref.point_masses.get(0.0, 0))
+    # too few non-zero reference values: a unit change cannot be told from noise around 0
+    scale_identifiable = zero_share < 0.3 or nz_ref is not None
+    xs_nz = xs[xs != 0]
     med_c = float(np.median(np.abs(xs))) or float(np.mean(np.abs(xs)))
     med_r = abs(ref.quantile(0.5) or 0.0) or abs(ref.mean)
-    for k in (1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6):
+    for k in (1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6) if scale_identifiable else ():
         f = 10.0 ** k
         if med_r > 0 and med_c > 0 and abs(math.log10(med_c / med_r) - k) > 1.5:
             continue  # the medians are nowhere near this ratio: skip the pass
         after = _psi_sorted(ref, xs / f, n_nonfinite, cfg)
+        if nz_ref is not None:
+            after = max(after, _psi_sorted(nz_ref, xs_nz / f, 0, cfg) if xs_nz.size >= cfg.min_rows
+                        else np.inf)
         consider(after, "scale",
                  f"values arrive multiplied by {_fmt(f)} (another unit: x {_fmt(f)})",
                  {"type": "scale", "factor": f, "undo": f"x / {_fmt(f)}"},
