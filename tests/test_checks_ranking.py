@@ -86,3 +86,25 @@ def test_underperforming_queries_fires_and_stays_silent():
     assert alarms(healthy) == []
     ov = healthy[0].evidence["overview"]
     assert 0 < ov["ndcg@10"] <= 1 and ov["queries"] == 300 and len(ov["ndcg@10_ci"]) == 2
+
+
+def test_underperforming_queries_fires_when_a_query_type_is_no_better_than_random():
+    # one locale is ranked at random: its NDCG shortfall cannot double a healthy overall one
+    # (a random order still earns NDCG ~0.5), yet it has lost all skill over a random order
+    def grid(n_q, seed):
+        rng = np.random.default_rng(seed)
+        n = n_q * 25
+        quality = rng.normal(size=n)
+        locale = np.repeat(rng.choice(["en", "fr", "de", "es", "it"], n_q, p=[.3, .15, .2, .2, .15]), 25)
+        score = quality + rng.normal(scale=1.6, size=n)
+        score = np.where(locale == "fr", rng.normal(size=n), score)
+        return pd.DataFrame({"query": np.repeat(np.arange(n_q), 25), "quality": quality,
+                             "locale": pd.Series(locale, dtype="str"),
+                             "relevance": np.digitize(score, [-1.0, -0.3, 0.3, 1.0])})
+    train, test = grid(200, 0), grid(300, 1)
+    model = LinearRegression().fit(train[["quality"]], train["relevance"])
+    ctx = Context(build_case(train, test, "relevance", task="ranking", model=model, group_column="query",
+                             categorical=["locale"], metric="ndcg@10"))
+    f = alarms(run(rk.underperforming_queries, ctx))
+    assert f and {"column": "locale", "op": "==", "value": "fr"} in f[0].slice
+    assert f[0].evidence["shortfall_lift"] < 2.0 and f[0].evidence["skill_over_random_share"] < 0.4

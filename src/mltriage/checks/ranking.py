@@ -74,6 +74,21 @@ def per_query(ctx) -> pd.DataFrame:
     return ctx.cached("ranking:per_query", compute)
 
 
+def _random_ndcg(ctx) -> pd.Series:
+    """Expected NDCG@k of a random order, per query: E[DCG@k] = mean gain x sum of discounts."""
+    def compute():
+        r = ranking_frame(ctx)
+        k = r["k"]
+        gain = np.power(2.0, np.nan_to_num(r["rel"])) - 1.0
+        t = pd.DataFrame({"g": r["groups"], "gain": gain, "ideal": r["ideal"]})
+        t["idcg"] = np.where(t["ideal"] <= k, gain / np.log2(t["ideal"] + 1.0), 0.0)
+        agg = t.groupby("g").agg(mean_gain=("gain", "mean"), n=("gain", "size"), idcg=("idcg", "sum"))
+        disc = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))
+        edcg = agg["mean_gain"] * disc[np.minimum(agg["n"].to_numpy(), k) - 1]
+        return (edcg / agg["idcg"].replace(0.0, np.nan)).fillna(1.0)
+    return ctx.cached("ranking:random_ndcg", compute)
+
+
 def _mean_ci(x: np.ndarray) -> list[float]:
     x = x[np.isfinite(x)]
     if x.size < 2:
@@ -253,7 +268,7 @@ def query_frame(ctx) -> pd.DataFrame:
 
 
 @check("ranking.underperforming_queries", tasks=("ranking",), requires=("model", "group"),
-       min_support=0.03, max_order=2, alpha=0.05, min_lift=2.0, min_ndcg_gap=0.15)
+       min_support=0.03, max_order=2, alpha=0.05, min_lift=2.0, min_ndcg_gap=0.15, max_skill_share=0.4)
 def underperforming_queries(ctx, p):
     """A group of queries whose NDCG@k is far below the rest.
 
@@ -261,8 +276,12 @@ def underperforming_queries(ctx, p):
         Per-query NDCG@k (MRR and MAP reported beside it); a slice of queries, described by the
         query's own attributes (columns constant within a query, per-query means of numeric item
         columns, query length), whose NDCG shortfall (1 - NDCG) is at least `min_lift` times the
-        overall shortfall and whose mean NDCG is at least `min_ndcg_gap` below the other queries,
-        confirmed on a held-out half of the queries with Holm's correction.
+        overall shortfall, or whose skill over a random order (NDCG minus the NDCG a random order
+        would reach on the same queries) is at most `max_skill_share` of the other queries' skill
+        (random order caps the shortfall well below 1, so a ranker that is no better than chance
+        on a query type can never double a healthy overall shortfall), and whose mean NDCG is at
+        least `min_ndcg_gap` below the other queries, confirmed on a held-out half of the queries
+        with Holm's correction.
     Why it matters
         A ranker tuned on the average query can fail a whole query type (long-tail queries, one
         category, one locale) while the mean NDCG looks fine.
@@ -285,13 +304,19 @@ def underperforming_queries(ctx, p):
     k = overview["k"]
     out = []
     nd = q["ndcg"].to_numpy()
+    rnd = _random_ndcg(ctx).reindex(q.index).to_numpy()
     for s in slices:
         n_in, n_out = float(nd[s.mask].mean()), float(nd[~s.mask].mean())
-        strong = s.lift >= p.min_lift and (n_out - n_in) >= p.min_ndcg_gap
+        r_in, r_out = float(rnd[s.mask].mean()), float(rnd[~s.mask].mean())
+        skill_share = (n_in - r_in) / (n_out - r_out) if n_out - r_out > 0.05 else float("nan")
+        lost = np.isfinite(skill_share) and skill_share <= p.max_skill_share
+        strong = (s.lift >= p.min_lift or lost) and (n_out - n_in) >= p.min_ndcg_gap
         gain_ndcg = max(0.0, (n_out - n_in) * s.support)
         short_all = float(short.sum())
         ev = {"queries": int(s.size), "share_of_queries": s.support, f"ndcg@{k}_slice": n_in,
               f"ndcg@{k}_other": n_out, "shortfall_lift": s.lift, "p_value": s.p_value,
+              f"random_order_ndcg@{k}_slice": r_in, f"random_order_ndcg@{k}_other": r_out,
+              "skill_over_random_share": skill_share,
               "root_cause_category": "data",
               "expected_gain": {"text": f"bringing these queries to the others' NDCG@{k} raises the mean "
                                         f"NDCG@{k} by {gain_ndcg:.3f}",
