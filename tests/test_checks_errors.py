@@ -304,3 +304,40 @@ def test_high_confidence_errors_fires_on_cluster_and_not_on_healthy():
     assert (m & _in_slice(test)).sum() / m.sum() >= 0.8
     ctx, _ = binary_case(planted=False)
     assert alarms(run(er.high_confidence_errors, ctx)) == []
+
+
+def _imbalanced_case(planted: bool, seed: int = 0):
+    """12% positives: accuracy barely beats the majority even though the model ranks well (AUC
+    ~0.85); with `planted`, a slice whose labels are mostly positive is rare in training."""
+    rng = np.random.default_rng(seed)
+    df = _frame(16000, rng)
+    logit = 1.6 * df["x1"].to_numpy() - 2.6
+    y = (rng.uniform(size=len(df)) < 1 / (1 + np.exp(-logit))).astype(int)
+    sl = _in_slice(df)
+    if planted:
+        y[sl] = (rng.uniform(size=sl.sum()) < 0.85).astype(int)
+    df["y"] = y
+    train, test = df.iloc[:8000], df.iloc[8000:].reset_index(drop=True)
+    if planted:
+        train = train[~_in_slice(train) | (rng.uniform(size=len(train)) < 0.05)]
+    train = train.reset_index(drop=True)
+    X = pd.get_dummies(train[["x1", "x2", "region"]], dtype=float)
+    model = _DummyPipe(LogisticRegression(max_iter=500).fit(X, train["y"]), list(X.columns))
+    return Context(build_case(train, test, "y", task="binary", model=model, categorical=["region"])), test
+
+
+def test_underperforming_slice_fires_on_imbalanced_binary_with_a_ranking_model():
+    ctx, test = _imbalanced_case(True)
+    f = alarms(run(er.underperforming_slice, ctx))
+    assert f and jaccard(f[0].slice and _mask(test, f[0].slice), _in_slice(test)) >= 0.5
+    assert f[0].evidence["skill_overall"] < 0.2 <= 0.7 <= f[0].evidence["auc_overall"]
+
+
+def test_underperforming_slice_silent_on_imbalanced_binary_without_a_slice():
+    ctx, _ = _imbalanced_case(False)
+    assert alarms(run(er.underperforming_slice, ctx)) == []
+
+
+def _mask(df, preds):
+    from mltriage.stats.slices import slice_mask
+    return slice_mask(df, preds)

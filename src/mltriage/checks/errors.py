@@ -120,6 +120,22 @@ def _skill(err: float, base: float) -> float:
     return 1.0 - err / base
 
 
+def _binary_auc(ctx, y) -> float | None:
+    """ROC AUC of a binary model's score on the evaluation rows (None when not computable)."""
+    if ctx.case.task != "binary":
+        return None
+    try:
+        from sklearn.metrics import roc_auc_score
+        score = np.asarray(ctx.predictions("test").score, dtype=float)
+        pos = _same(np.asarray(y), np.asarray([ctx.case.positive] * len(y), dtype=object))
+        ok = np.isfinite(score) & ~pd.isna(pd.Series(y)).to_numpy()
+        if ok.sum() < 20 or pos[ok].all() or not pos[ok].any():
+            return None
+        return float(roc_auc_score(pos[ok], score[ok]))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def _root_cause(ctx, s: Slice, skill_share: float, train_share: float | None) -> tuple[str, str, str]:
     """(category, root cause, fix) of a slice."""
     c = ctx.case
@@ -209,7 +225,9 @@ def _attribution(ctx, masks: list[np.ndarray], budget_s: float) -> dict:
 
 @check("errors.underperforming_slice", tasks=("binary", "multiclass", "regression"),
        requires=("model",), min_support=0.01, max_order=3, top_k=5, alpha=0.05, min_lift=2.0,
-       min_skill_overall=0.2, max_skill_in_slice=-0.75, max_skill_share=0.35, shap_budget_s=1.2)
+       min_skill_overall=0.2, min_auc_overall=0.7, max_brier_skill_in_slice=-1.0,
+       max_skill_in_slice=-0.75, max_skill_share=0.35,
+       shap_budget_s=1.2)
 def underperforming_slice(ctx, p):
     """A subgroup of evaluation rows whose error is far worse than the rest's.
 
@@ -224,7 +242,13 @@ def underperforming_slice(ctx, p):
         `max_skill_in_slice`), for regression its skill falls below `max_skill_share` of its overall
         skill. Regions that are merely hard (labels near 50/50, where the model still beats a
         constant) are reported as info. The model must work on aggregate (overall skill at least
-        `min_skill_overall`); otherwise lower rungs explain the errors.
+        `min_skill_overall`, or for binary models, whose accuracy on imbalanced classes barely
+        beats the majority even when they rank well, a ROC AUC of at least `min_auc_overall` with
+        decisions that are not collapsed onto one class; such a slice must also show probabilities
+        far off inside it, Brier skill over the slice's own rate at most
+        `max_brier_skill_in_slice`, so that a region merely on the wrong side of the threshold in
+        use, with probabilities that rank it right, stays info); otherwise lower rungs explain the
+        errors.
         Discovery and confirmation use disjoint halves of the rows, with Holm's correction over
         every slice tested. Each slice carries its root-cause category, the expected gain (errors
         removed if it were brought to the rest's level; cost saved with a cost matrix, and the
@@ -257,6 +281,18 @@ def underperforming_slice(ctx, p):
     overall = float(np.nanmean(raw)) if fin.any() else float("nan")
     base_all = _baseline_error(y[fin], kind)
     skill_all = _skill(overall, base_all)
+    works = bool(np.isfinite(skill_all) and skill_all >= p.min_skill_overall)
+    auc_all = _binary_auc(ctx, y) if kind == "error rate" and not works else None
+    brier_route = False
+    pos_y = prob = None
+    if auc_all is not None and auc_all >= p.min_auc_overall:
+        pos_y = _same(np.asarray(y), np.asarray([ctx.case.positive] * len(y), dtype=object)).astype(float)
+        pos_pred = _same(np.asarray(e["pred"].label), np.asarray([ctx.case.positive] * len(y), dtype=object))
+        prob = np.asarray(ctx.predictions("test").score, dtype=float)
+        prev, rate = float(pos_y[fin].mean()), float(pos_pred[fin].mean())
+        # decisions not collapsed onto one class, and the score is a probability
+        if 0.2 * prev <= rate <= 1 - 0.2 * (1 - prev) and np.nanmin(prob) >= 0 and np.nanmax(prob) <= 1:
+            works = brier_route = True
     train = ctx.frame("train")
     cols_all = search_columns(ctx)
     total_err = float(raw[fin].sum())
@@ -273,20 +309,25 @@ def underperforming_slice(ctx, p):
                 q["column"] in train.columns for q in s.predicates) else None
         except (KeyError, TypeError, ValueError):
             train_share = None
-        works = np.isfinite(skill_all) and skill_all >= p.min_skill_overall
+        brier_in = None
         if kind == "error rate":
             lost = np.isfinite(skill_in) and skill_in <= p.max_skill_in_slice
+            if brier_route:
+                r = float(pos_y[m].mean())
+                b0 = r * (1 - r)
+                brier_in = 1.0 - float(np.mean((pos_y[m] - prob[m]) ** 2)) / b0 if b0 > 0 else -np.inf
+                lost = lost and brier_in <= p.max_brier_skill_in_slice
         else:
             lost = np.isfinite(skill_share) and skill_share <= p.max_skill_share
         strong = bool(works and lost and s.lift >= p.min_lift)
-        rows.append((s, m, err_in, err_out, skill_in, skill_share, train_share, strong))
+        rows.append((s, m, err_in, err_out, skill_in, skill_share, train_share, strong, brier_in))
 
     # attribution: SHAP for tree models on the warning slices (it costs time: not on info ones)
     strong_masks = [r[0].mask for r in rows if r[7]]
     shap_res = _attribution(ctx, strong_masks, p.shap_budget_s) if strong_masks else None
     costs = _costs(ctx, [r[0].mask for r in rows]) if rows else None
     k_strong = 0
-    for i, (s, m, err_in, err_out, skill_in, skill_share, train_share, strong) in enumerate(rows):
+    for i, (s, m, err_in, err_out, skill_in, skill_share, train_share, strong, brier_in) in enumerate(rows):
         lift = err_in / overall if overall > 0 else np.inf
         diffs = standardized_differences(df, s.mask, [col for col in cols_all if col not in s.columns],
                                          categorical=_categorical(ctx), top=5)
@@ -310,7 +351,7 @@ def underperforming_slice(ctx, p):
               "share_of_errors": float(raw[m].sum() / total_err) if total_err > 0 else None,
               "ci": list(s.ci) if kind == "error rate" else None,
               "search_error_ci": list(s.ci), "skill_in_slice": skill_in, "skill_overall": skill_all,
-              "skill_share": skill_share}
+              "skill_share": skill_share, "auc_overall": auc_all, "brier_skill_in_slice": brier_in}
         gain = _gain(gain_text, errors_removed=round(removed, 1) if kind == "error rate" else None,
                      absolute_error_removed=round(removed, 4) if kind != "error rate" else None,
                      share_of_errors_removed=round(share_removed, 4))
