@@ -255,3 +255,52 @@ def test_diagnose_runs_the_data_rung_with_a_model():
                             task="binary", select=["data"])
     bad = [f for f in rep.findings if f.severity.rank >= 1]
     assert bad == [], [f.title for f in bad]
+
+
+# ---------------------------------------------------------------- multiclass generalisation
+
+def test_class_imbalance_multiclass_one_rare_class_among_balanced_is_info():
+    rng = np.random.default_rng(1)
+    n = 4000
+    y = rng.choice(["a", "b", "c", "d", "rare"], size=n, p=[0.3, 0.25, 0.23, 0.19, 0.03])
+    df = pd.DataFrame({"x": rng.normal(size=n), "y": y})
+    tr, te = split(df)
+    assert alarms(D.class_imbalance, ctx_of(tr, te, task="multiclass")) == []
+    assert run(D.class_imbalance, ctx_of(tr, te, task="multiclass"))[0].classes == ["rare"]
+
+
+def test_class_imbalance_multiclass_fires_when_majority_dominates():
+    rng = np.random.default_rng(2)
+    n = 4000
+    y = rng.choice(["a", "b", "rare"], size=n, p=[0.8, 0.17, 0.03])
+    df = pd.DataFrame({"x": rng.normal(size=n), "y": y})
+    tr, te = split(df)
+    found = alarms(D.class_imbalance, ctx_of(tr, te, task="multiclass"))
+    assert found and found[0].classes == ["rare"]
+
+
+def weak_dominant_multiclass(n=3000, seed=0):
+    """A dominant class (~75%) and a weak signal: accuracy barely beats the majority, yet every
+    class is ranked well above chance."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    logits = np.stack([np.full(n, 2.2), 0.9 * X[:, 0], 0.9 * X[:, 1] - 0.3], axis=1)
+    y = np.argmax(logits + rng.gumbel(size=(n, 3)), axis=1)
+    df = pd.DataFrame(X, columns=["u", "v", "w"])
+    df["y"] = np.array(["major", "left", "right"])[y]
+    return df
+
+
+def test_label_misalignment_silent_on_weak_signal_multiclass():
+    tr, te = split(weak_dominant_multiclass())
+    assert alarms(D.label_misalignment, ctx_of(tr, te, task="multiclass")) == []
+
+
+def test_label_misalignment_fires_on_shifted_multiclass_labels():
+    df = weak_dominant_multiclass()
+    df = pd.concat([df, multiclass_frame(3000).rename(columns={f"f{i}": f"g{i}" for i in range(5)})
+                    .drop(columns="y")], axis=1)
+    df["y"] = np.roll(df["y"].to_numpy(), 11)
+    tr, te = split(df)
+    found = alarms(D.label_misalignment, ctx_of(tr, te, task="multiclass"))
+    assert found and found[0].severity == Severity.CRITICAL

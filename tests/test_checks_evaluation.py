@@ -300,3 +300,49 @@ def test_evaluated_on_train_regression_and_time_column():
                              task="regression", time_column="t"))
     out = alarms(run(ev.evaluated_on_train, ctx))
     assert len(out) == 1 and out[0].severity.value == "critical"
+
+
+# ---------------------------------------------------------------------------- multiclass generalisation
+
+def dominant_multiclass(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    logits = np.stack([np.full(n, 2.2), 0.9 * X[:, 0], 0.9 * X[:, 1] - 0.3], axis=1)
+    y = np.argmax(logits + rng.gumbel(size=(n, 3)), axis=1)
+    return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
+
+
+def test_wrong_metric_fires_on_accuracy_with_dominant_multiclass_majority():
+    train, test = dominant_multiclass(3000, 0), dominant_multiclass(3000, 1)
+    ctx = Context(build_case(train, test, "y", model=fitted(train), task="multiclass", metric="accuracy"))
+    found = alarms(run(ev.wrong_metric, ctx))
+    assert len(found) == 1 and "Accuracy misleads" in found[0].title
+
+
+def test_wrong_metric_silent_on_balanced_multiclass_accuracy():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 2))
+    y = np.argmax(X @ np.array([[2.0, -1.0, 0.0], [0.0, 1.5, -2.0]]) + rng.gumbel(size=(3000, 3)), axis=1)
+    df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
+    ctx = Context(build_case(df.iloc[:2000], df.iloc[2000:], "y", model=fitted(df.iloc[:2000]),
+                             task="multiclass", metric="accuracy"))
+    assert alarms(run(ev.wrong_metric, ctx)) == []
+
+
+class Softened(Sharpened):
+    """Probabilities pulled towards uniform (under-confident), argmax unchanged."""
+
+    def predict_proba(self, X):
+        p = self.model.predict_proba(X)
+        return 0.4 * p + 0.6 / p.shape[1]
+
+
+def test_miscalibration_multiclass_under_confidence_is_info_only():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    y = np.argmax(X @ rng.normal(size=(2, 3)) * 4 + rng.gumbel(size=(3000, 3)), axis=1)
+    df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
+    model = LogisticRegression().fit(df.iloc[:2000][["a", "b"]], df.iloc[:2000]["y"])
+    ctx = Context(build_case(df.iloc[:2000], df.iloc[2000:], "y", model=Softened(model), task="multiclass"))
+    out = run(ev.miscalibration, ctx, n_boot=100)
+    assert out and alarms(out) == []

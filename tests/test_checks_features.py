@@ -64,3 +64,15 @@ def test_redundant_silent_on_correlated_but_distinct():
     rng = np.random.default_rng(5)
     df["a_noisy"] = df.a + rng.normal(scale=0.3, size=len(df))    # r ~ 0.96: related, not a copy
     assert alarms(F.redundant, ctx_of(df)) == []
+
+
+def test_redundant_natural_near_perfect_correlation_is_info_only():
+    # radius and perimeter of a measured shape: r ~ 0.998 but not a copy (measurement noise)
+    df = frame()
+    rng = np.random.default_rng(6)
+    radius = rng.uniform(5, 25, len(df))
+    df["radius"] = radius
+    df["perimeter"] = 2 * np.pi * radius * (1 + rng.normal(scale=0.02, size=len(df)))
+    out = F.redundant(ctx_of(df), Params(F.redundant.check.params))
+    assert out is not None and out.severity == Severity.INFO
+    assert alarms(F.redundant, ctx_of(df)) == []

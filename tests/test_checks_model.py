@@ -258,3 +258,32 @@ def test_divergence_silent_when_only_val_loss_rises():
     loss = 0.2 + 0.4 * np.exp(-np.arange(40) / 8)
     val = 0.45 - 0.1 * np.exp(-np.arange(40) / 8) + np.linspace(0, 0.3, 40)   # overfitting, not divergence
     assert _run(divergence, _div_ctx(_hist(loss, val))) is None
+
+
+# ------------------------------------------------------------------ generalisation
+
+def test_unhandled_imbalance_one_finding_per_neglected_class():
+    rng = np.random.default_rng(0)
+    n = 12000
+    X = rng.normal(size=(n, 3))
+    logits = np.stack([np.full(n, 3.0), 1.2 * X[:, 0] - 1.0, 1.2 * X[:, 1] - 1.0, X[:, 2]], axis=1)
+    y = np.array(["big", "r1", "r2", "mid"])[np.argmax(logits + rng.gumbel(size=(n, 4)), axis=1)]
+    df = pd.DataFrame(X, columns=FEATS)
+    df["y"] = y
+    tr, te = df.iloc[:8000].reset_index(drop=True), df.iloc[8000:].reset_index(drop=True)
+    out = _run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(C=0.01), tr), "multiclass"))
+    assert isinstance(out, list) and len(out) >= 2
+    assert all(len(f.classes) == 1 for f in out)
+    assert {f.classes[0] for f in out} >= {"r1", "r2"}
+
+
+def test_overfit_of_a_classifier_on_a_regression_target_is_info():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 3))
+    df = pd.DataFrame(X, columns=FEATS)
+    df["y"] = 2 * X[:, 0] + rng.normal(scale=1.5, size=3000)
+    tr, te = df.iloc[:2000].reset_index(drop=True), df.iloc[2000:].reset_index(drop=True)
+    clf = DecisionTreeClassifier(random_state=0).fit(tr[FEATS], tr["y"].round().astype(int))
+    f = _run(overfit, _ctx(tr, te, clf, "regression"))
+    assert f is not None and not _alarm(f)
+    assert "classifier" in f.title
