@@ -341,3 +341,19 @@ def test_underperforming_slice_silent_on_imbalanced_binary_without_a_slice():
 def _mask(df, preds):
     from mltriage.stats.slices import slice_mask
     return slice_mask(df, preds)
+
+
+def test_slice_below_the_warning_size_is_info():
+    # the same planted slice alarms at the default size floor and is info once the floor is above
+    # its row count: a slice too small to act on or to trust never alarms, however extreme
+    ctx, test = binary_case(planted=True)
+    truth = _in_slice(test)
+    hit = lambda fs: [f for f in alarms(fs) if jaccard(_slice_rows(test, f), truth) >= 0.5]  # noqa: E731
+    assert hit(run(er.underperforming_slice, ctx))
+    found = run(er.underperforming_slice, ctx, min_warning_rows=int(truth.sum()) + 1)
+    assert found and not hit(found)
+
+
+def _slice_rows(df, f):
+    from mltriage.stats.slices import slice_mask
+    return np.asarray(slice_mask(df, f.slice)) if f.slice else np.zeros(len(df), bool)

@@ -225,6 +225,7 @@ def _attribution(ctx, masks: list[np.ndarray], budget_s: float) -> dict:
 
 @check("errors.underperforming_slice", tasks=("binary", "multiclass", "regression"),
        requires=("model",), min_support=0.01, max_order=3, top_k=5, alpha=0.05, min_lift=2.0,
+       min_warning_rows=30, min_warning_errors=10,
        min_skill_overall=0.2, min_auc_overall=0.7, max_brier_skill_in_slice=-1.0,
        max_skill_in_slice=-0.75, max_skill_share=0.35,
        shap_budget_s=1.2)
@@ -236,7 +237,8 @@ def underperforming_slice(ctx, p):
         ranges, over every column of the evaluation set, including columns the model does not
         take) whose error (misclassification at the threshold in use; absolute error for
         regression, relative to the typical error at that prediction level) is at least
-        `min_lift` times the overall error, where the model has lost its skill over the best
+        `min_lift` times the overall error, with at least `min_warning_rows` rows (and
+        `min_warning_errors` errors), where the model has lost its skill over the best
         constant inside the slice: for classification it errs clearly more often than always
         predicting the slice's majority class would (skill 1 - error / majority error at most
         `max_skill_in_slice`), for regression its skill falls below `max_skill_share` of its overall
@@ -319,7 +321,11 @@ def underperforming_slice(ctx, p):
                 lost = lost and brier_in <= p.max_brier_skill_in_slice
         else:
             lost = np.isfinite(skill_share) and skill_share <= p.max_skill_share
-        strong = bool(works and lost and s.lift >= p.min_lift)
+        # a warning needs enough rows to act on and to trust: a 10-row slice confirmed on 5 rows
+        # is an anecdote, reported as info
+        n_err_in = float(raw[m].sum()) if kind == "error rate" else float("nan")
+        big = int(m.sum()) >= p.min_warning_rows and (kind != "error rate" or n_err_in >= p.min_warning_errors)
+        strong = bool(works and lost and big and s.lift >= p.min_lift)
         rows.append((s, m, err_in, err_out, skill_in, skill_share, train_share, strong, brier_in))
 
     # attribution: SHAP for tree models on the warning slices (it costs time: not on info ones)
