@@ -9,20 +9,10 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from mltriage.case import build_case
 from mltriage.checks import errors as er
 from mltriage.context import Context
-from mltriage.registry import Params
+
+from checkhelp import alarms, run
 
 
-def run(fn, ctx, **over):
-    p = Params(dict(fn.check.params))
-    p.update(over)
-    out = fn(ctx, p)
-    if out is None:
-        return []
-    return [out] if not isinstance(out, list) else out
-
-
-def alarms(findings):
-    return [f for f in findings if f.severity.value != "info"]
 
 
 def jaccard(a, b):

@@ -10,22 +10,12 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from mltriage.case import build_case
 from mltriage.checks import evaluation as ev
 from mltriage.context import Context
-from mltriage.registry import Params
+
+from checkhelp import alarms, run
 from mltriage.stats import calibration as cal
 from mltriage.stats import threshold as thr
 
 
-def run(fn, ctx, **over):
-    p = Params(dict(fn.check.params))
-    p.update(over)
-    out = fn(ctx, p)
-    if out is None:
-        return []
-    return [out] if not isinstance(out, list) else out
-
-
-def alarms(findings):
-    return [f for f in findings if f.severity.value != "info"]
 
 
 def logistic_data(n, seed, intercept=0.0, coef=(1.5, -1.0)):

@@ -9,20 +9,10 @@ from sklearn.linear_model import LinearRegression
 from mltriage.case import build_case
 from mltriage.checks import ranking as rk
 from mltriage.context import Context
-from mltriage.registry import Params
+
+from checkhelp import alarms, run
 
 
-def run(fn, ctx, **over):
-    p = Params(dict(fn.check.params))
-    p.update(over)
-    out = fn(ctx, p)
-    if out is None:
-        return []
-    return [out] if not isinstance(out, list) else out
-
-
-def alarms(findings):
-    return [f for f in findings if f.severity.value != "info"]
 
 
 def items(n_q, seed, plant=None):
