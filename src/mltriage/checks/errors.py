@@ -7,7 +7,6 @@ design change.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -16,19 +15,10 @@ import pandas as pd
 from ..findings import INFO, WARNING, Finding
 from ..registry import NotApplicable, Params, check
 from ..stats.attribution import contrast_summary, cost_summary, error_contrast, keys, shap_by_slice
+from ..stats.metrics import wilson
 from ..stats.slices import Slice, find_slices, slice_mask, standardized_differences
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid - half), min(1.0, mid + half))
 
 
 def search_columns(ctx) -> list[str]:
@@ -479,8 +469,8 @@ def _per_class_table(y, label, classes) -> list[dict]:
         rec = tp / ap if ap else float("nan")
         f1 = 2 * prec * rec / (prec + rec) if pp and ap and (prec + rec) > 0 else float("nan")
         rows.append({"class": k, "support": ap, "predicted": pp, "precision": prec,
-                     "precision_ci": list(_wilson(tp, pp)), "recall": rec,
-                     "recall_ci": list(_wilson(tp, ap)), "f1": f1})
+                     "precision_ci": list(wilson(tp, pp)), "recall": rec,
+                     "recall_ci": list(wilson(tp, ap)), "f1": f1})
     return rows
 
 

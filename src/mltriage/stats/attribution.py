@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .slices import _is_categorical
+
 __all__ = ["error_contrast", "shap_by_slice", "map_to_inputs", "cost_summary", "decision_cost",
            "best_threshold"]
 
@@ -44,15 +46,6 @@ def _holm(p: np.ndarray) -> np.ndarray:
         run = max(run, min(1.0, (m - rank) * p[i]))
         adj[i] = run
     return adj
-
-
-def _is_cat(s: pd.Series, name: str, categorical: set[str]) -> bool:
-    if name in categorical:
-        return True
-    dt = s.dtype
-    if pd.api.types.is_bool_dtype(dt):
-        return True
-    return not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_datetime64_any_dtype(dt))
 
 
 def keys(values: Any) -> np.ndarray:
@@ -80,7 +73,7 @@ class _Encoded:
             s = frame[c]
             if pd.api.types.is_datetime64_any_dtype(s.dtype):
                 continue
-            if _is_cat(s, c, categorical):
+            if _is_categorical(s, c, categorical):
                 codes, uniq = pd.factorize(s, use_na_sentinel=True)
                 if len(uniq) < 2 and not (codes < 0).any():
                     continue
