@@ -124,3 +124,10 @@ def test_encoder_handles_float_inf_and_dates():
     assert np.isnan(X[1, 0]) and np.isnan(X[2, 0]) and X[0, 0] == 1.5
     assert X[0, 1] in (0, 1) and np.isnan(X[2, 1])
     assert X[1, 2] == 86400 and np.isnan(X[2, 2])
+
+
+def test_holm_adjustment():
+    import numpy as np
+    from mltriage.stats.metrics import holm
+    adj = holm([0.01, 0.04, 0.03])
+    assert np.allclose(adj, [0.03, 0.06, 0.06])

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .metrics import holm as _holm
 from .slices import _is_categorical
 
 __all__ = ["error_contrast", "shap_by_slice", "map_to_inputs", "cost_summary", "decision_cost",
@@ -32,20 +33,6 @@ __all__ = ["error_contrast", "shap_by_slice", "map_to_inputs", "cost_summary", "
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
-    m = p.size
-    if m == 0:
-        return p
-    order = np.argsort(p)
-    adj = np.empty(m)
-    run = 0.0
-    for rank, i in enumerate(order):
-        run = max(run, min(1.0, (m - rank) * p[i]))
-        adj[i] = run
-    return adj
 
 
 def keys(values: Any) -> np.ndarray:

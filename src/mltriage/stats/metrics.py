@@ -25,6 +25,18 @@ def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
+def holm(p) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (family-wise error control), in the input order."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    adj = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(np.argsort(p)):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adj[i] = running
+    return adj
+
+
 def bootstrap_ci(fn: Callable[..., float], arrays: Sequence[np.ndarray], n_boot: int = 200,
                  seed: int = 0, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of fn(*arrays) over resampled rows."""

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .metrics import holm
+
 __all__ = ["Slice", "find_slices", "slice_mask", "standardized_differences"]
 
 KMAX = 32                     # codes per column fit in 5 bits (uint8 storage)
@@ -357,17 +359,6 @@ def _one_sided_p(e_in: np.ndarray, e_out: np.ndarray, binary: bool) -> float:
     return float(stats.t.sf(t, df))
 
 
-def _holm(p: list[float]) -> list[float]:
-    m = len(p)
-    order = np.argsort(p)
-    adj = np.empty(m)
-    run = 0.0
-    for rank, i in enumerate(order):
-        run = max(run, min(1.0, (m - rank) * p[i]))
-        adj[i] = run
-    return adj.tolist()
-
-
 def _mean_ci(e: np.ndarray, binary: bool) -> tuple[float, float]:
     n = e.size
     if n == 0:
@@ -679,7 +670,7 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
         pvals.append(_one_sided_p(e_in, e_out, binary))
         conf_stats.append((int(mk.sum()), float(e_in.mean()) if e_in.size else float("nan"),
                            float(e_out.mean()) if e_out.size else float("nan")))
-    adj = _holm(pvals)
+    adj = holm(pvals).tolist()
 
     total_err = float(error.sum())
     out: list[Slice] = []
