@@ -176,8 +176,20 @@ def _point_masses(xs: np.ndarray, min_share: float = POINT_MASS_SHARE,
 # ---------------------------------------------------------------------------------------------
 # column profiles
 
+class _Missing:
+    """What both column profiles derive from their `missing` count and `rows`."""
+
+    @property
+    def nullable(self) -> bool:
+        return self.missing > 0
+
+    @property
+    def missing_rate(self) -> float:
+        return self.missing / self.rows if self.rows else 0.0
+
+
 @dataclass
-class NumericProfile:
+class NumericProfile(_Missing):
     name: str
     dtype: str
     edges: np.ndarray                      # bin edges, see make_edges
@@ -209,14 +221,6 @@ class NumericProfile:
     @property
     def std(self) -> float:
         return math.sqrt(max(self.var, 0.0))
-
-    @property
-    def nullable(self) -> bool:
-        return self.missing > 0
-
-    @property
-    def missing_rate(self) -> float:
-        return self.missing / self.rows if self.rows else 0.0
 
     def quantile(self, p: float) -> float | None:
         """A quantile: exact when stored, else interpolated from the histogram."""
@@ -266,7 +270,7 @@ class NumericProfile:
 
 
 @dataclass
-class CategoricalProfile:
+class CategoricalProfile(_Missing):
     name: str
     dtype: str
     counts: dict[Any, int]                 # top categories -> count
@@ -282,14 +286,6 @@ class CategoricalProfile:
     @property
     def rows(self) -> int:
         return self.n + self.missing
-
-    @property
-    def nullable(self) -> bool:
-        return self.missing > 0
-
-    @property
-    def missing_rate(self) -> float:
-        return self.missing / self.rows if self.rows else 0.0
 
     @property
     def categories(self) -> set:
