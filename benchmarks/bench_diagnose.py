@@ -9,6 +9,7 @@ Each run is a fresh process (as a user runs it); seconds are wall-clock, peak me
 child's maximum resident set size. Cases are cached under --cache (default /tmp/mltriage-perf).
 Targets (2-core machine): 100k rows under 30 s, 1M rows under 120 s, peak memory under 4 GB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,9 +41,23 @@ def run_one(case: Path, extra: list[str]) -> dict:
     meta = json.loads((case / "meta.json").read_text())
     exe = shutil.which("mltriage") or str(Path(sys.executable).parent / "mltriage")
     out = case / "findings.json"
-    argv = [exe, "diagnose", "--train", str(case / meta["train"]), "--test", str(case / meta["test"]),
-            "--target", meta["target"], "--task", meta["task"], "--json", str(out), "--quiet",
-            "--fail-on", "never"]
+    argv = [
+        exe,
+        "diagnose",
+        "--train",
+        str(case / meta["train"]),
+        "--test",
+        str(case / meta["test"]),
+        "--target",
+        meta["target"],
+        "--task",
+        meta["task"],
+        "--json",
+        str(out),
+        "--quiet",
+        "--fail-on",
+        "never",
+    ]
     if meta.get("model"):
         argv += ["--model", str(case / meta["model"])]
     if meta.get("current"):
@@ -59,8 +74,13 @@ def run_one(case: Path, extra: list[str]) -> dict:
         print(proc.stderr[-2000:], file=sys.stderr)
     doc = json.loads(out.read_text()) if out.exists() else {"findings": []}
     codes = sorted({f["code"] for f in doc["findings"] if f["severity"] in ("warning", "critical")})
-    return {"seconds": secs, "peak_mb": max(peak_kb, before) / 1024, "rc": proc.returncode,
-            "codes": codes, "timings": doc.get("timings", {})}
+    return {
+        "seconds": secs,
+        "peak_mb": max(peak_kb, before) / 1024,
+        "rc": proc.returncode,
+        "codes": codes,
+        "timings": doc.get("timings", {}),
+    }
 
 
 def main() -> int:
@@ -77,8 +97,11 @@ def main() -> int:
             r = run_one(case, extra)
             target = TARGETS.get(rows)
             ok = (target is None or r["seconds"] < target) and r["peak_mb"] < 4096 and r["rc"] in (0, 1)
-            print(f"{rows:>10,}  {mode:6}  {r['seconds']:8.1f}  {target or '-':>7}  {r['peak_mb']:8.0f}  "
-                  f"{'ok' if ok else 'MISS'}     {', '.join(r['codes']) or '-'}", flush=True)
+            print(
+                f"{rows:>10,}  {mode:6}  {r['seconds']:8.1f}  {target or '-':>7}  {r['peak_mb']:8.0f}  "
+                f"{'ok' if ok else 'MISS'}     {', '.join(r['codes']) or '-'}",
+                flush=True,
+            )
             slow = sorted(r["timings"].items(), key=lambda kv: -kv[1])[:5]
             print("            slowest checks: " + ", ".join(f"{k} {v:.1f}s" for k, v in slow))
     return 0

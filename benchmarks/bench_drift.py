@@ -21,6 +21,7 @@ Measured, in one process on the same in-memory frames:
 Targets on the 2-core machine: mltriage under 3 s, at least 10x faster than Evidently, peak memory
 under twice the two frames.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from mltriage.stats.drift import DriftConfig, domain_classifier, drift_frames  # noqa: E402
 
-PLANTED = ["num_00", "num_02", "cat_1"]          # documented in make_perf.py
+PLANTED = ["num_00", "num_02", "cat_1"]  # documented in make_perf.py
 MAKE_PERF = Path("/work/shared/bench/perf/make_perf.py")
 
 
@@ -50,6 +51,7 @@ def rss_bytes() -> int:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:  # not Linux: fall back to the process's peak so far
         import resource
+
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -82,8 +84,7 @@ def ensure_data(rows: int, data: Path | None) -> Path:
         if not MAKE_PERF.exists():
             sys.exit(f"no data in {d} and {MAKE_PERF} not found; pass --data DIR")
         print(f"building the {rows:,}-row case in {d} (once) ...", flush=True)
-        subprocess.run([sys.executable, str(MAKE_PERF), "--rows", str(rows), "--out", str(d)],
-                       check=True)
+        subprocess.run([sys.executable, str(MAKE_PERF), "--rows", str(rows), "--out", str(d)], check=True)
     return d
 
 
@@ -96,25 +97,34 @@ def run_mltriage(ref: pd.DataFrame, cur: pd.DataFrame, categorical: list[str]) -
         mv = domain_classifier(ref, cur, list(ref.columns), categorical, cfg)
         t2, c2 = time.perf_counter(), time.process_time()
     flagged = [f.column for f in report.drifted()]
-    return {"seconds": t2 - t0, "seconds_univariate": t1 - t0, "seconds_multivariate": t2 - t1,
-            "cpu_seconds": c2 - c0, "peak_rss": mem.peak, "flagged": flagged,
-            "psi": {c: round(report.features[c].psi, 4) for c in PLANTED if c in report.features},
-            "max_psi_other": round(max((f.psi for c, f in report.features.items()
-                                        if c not in PLANTED), default=0.0), 5),
-            "multivariate_auc": round(mv.auc, 4) if mv else None,
-            "multivariate_top": mv.top(5) if mv else []}
+    return {
+        "seconds": t2 - t0,
+        "seconds_univariate": t1 - t0,
+        "seconds_multivariate": t2 - t1,
+        "cpu_seconds": c2 - c0,
+        "peak_rss": mem.peak,
+        "flagged": flagged,
+        "psi": {c: round(report.features[c].psi, 4) for c in PLANTED if c in report.features},
+        "max_psi_other": round(
+            max((f.psi for c, f in report.features.items() if c not in PLANTED), default=0.0), 5
+        ),
+        "multivariate_auc": round(mv.auc, 4) if mv else None,
+        "multivariate_top": mv.top(5) if mv else [],
+    }
 
 
 def import_evidently():
     """Evidently 0.7 imports a helper that pandas 3 removed; put it back before importing."""
     try:
         import pandas.core.dtypes.common as pdc
+
         if not hasattr(pdc, "infer_dtype_from_object"):
             pdc.infer_dtype_from_object = lambda t: np.dtype(t).type
         from evidently import Report
         from evidently.presets import DataDriftPreset
+
         return Report, DataDriftPreset
-    except Exception as e:  # noqa: BLE001 - optional dependency
+    except Exception as e:
         print(f"Evidently not available ({type(e).__name__}: {e}); skipping it", flush=True)
         return None
 
@@ -159,47 +169,70 @@ def main(argv=None) -> int:
     frames = int(ref.memory_usage(deep=True).sum() + cur.memory_usage(deep=True).sum())
     try:  # hand back what Arrow's allocator kept from reading the files (not the frames)
         import gc
+
         import pyarrow as pa
+
         gc.collect()
         pa.default_memory_pool().release_unused()
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     base = rss_bytes()
-    print(f"frames: reference {len(ref):,} x {ref.shape[1]}, current {len(cur):,} x {cur.shape[1]}; "
-          f"{frames / 1e6:,.0f} MB in memory; process RSS {base / 1e6:,.0f} MB before timing",
-          flush=True)
+    print(
+        f"frames: reference {len(ref):,} x {ref.shape[1]}, current {len(cur):,} x {cur.shape[1]}; "
+        f"{frames / 1e6:,.0f} MB in memory; process RSS {base / 1e6:,.0f} MB before timing",
+        flush=True,
+    )
 
     # warm-up on a small slice: imports (scipy, sklearn) are not the computation
     run_mltriage(ref.iloc[:2000], cur.iloc[:2000], cat)
     ours = run_mltriage(ref, cur, cat)
     ok = lambda flagged: {c: c in flagged for c in PLANTED}  # noqa: E731
-    print(f"mltriage : {ours['seconds']:.2f} s (univariate {ours['seconds_univariate']:.2f} s, "
-          f"multivariate {ours['seconds_multivariate']:.2f} s; CPU {ours['cpu_seconds']:.2f} s); peak RSS {ours['peak_rss'] / 1e6:,.0f} MB "
-          f"= {ours['peak_rss'] / frames:.2f} x the two frames")
-    print(f"           flagged {ours['flagged']}; planted found {ok(ours['flagged'])}; "
-          f"PSI {ours['psi']}; max PSI elsewhere {ours['max_psi_other']}; "
-          f"domain classifier AUC {ours['multivariate_auc']} on {ours['multivariate_top']}", flush=True)
+    print(
+        f"mltriage : {ours['seconds']:.2f} s (univariate {ours['seconds_univariate']:.2f} s, "
+        f"multivariate {ours['seconds_multivariate']:.2f} s; CPU {ours['cpu_seconds']:.2f} s); peak RSS {ours['peak_rss'] / 1e6:,.0f} MB "
+        f"= {ours['peak_rss'] / frames:.2f} x the two frames"
+    )
+    print(
+        f"           flagged {ours['flagged']}; planted found {ok(ours['flagged'])}; "
+        f"PSI {ours['psi']}; max PSI elsewhere {ours['max_psi_other']}; "
+        f"domain classifier AUC {ours['multivariate_auc']} on {ours['multivariate_top']}",
+        flush=True,
+    )
 
     theirs = None if args.no_evidently else run_evidently(ref, cur)
-    result = {"rows": len(ref), "columns": ref.shape[1], "frames_bytes": frames,
-              "rss_before": base, "mltriage": ours, "evidently": theirs,
-              "targets": {"seconds": 3.0, "ratio": 10.0, "memory_x_frames": 2.0}}
+    result = {
+        "rows": len(ref),
+        "columns": ref.shape[1],
+        "frames_bytes": frames,
+        "rss_before": base,
+        "mltriage": ours,
+        "evidently": theirs,
+        "targets": {"seconds": 3.0, "ratio": 10.0, "memory_x_frames": 2.0},
+    }
     if theirs:
         ratio = theirs["seconds"] / ours["seconds"]
         result["ratio"] = ratio
         result["cpu_ratio"] = theirs["cpu_seconds"] / max(ours["cpu_seconds"], 1e-9)
-        print(f"evidently: {theirs['seconds']:.2f} s (CPU {theirs['cpu_seconds']:.2f} s); peak RSS {theirs['peak_rss'] / 1e6:,.0f} MB "
-              f"= {theirs['peak_rss'] / frames:.2f} x the two frames")
+        print(
+            f"evidently: {theirs['seconds']:.2f} s (CPU {theirs['cpu_seconds']:.2f} s); peak RSS {theirs['peak_rss'] / 1e6:,.0f} MB "
+            f"= {theirs['peak_rss'] / frames:.2f} x the two frames"
+        )
         extra = [c for c in theirs["flagged"] if c not in PLANTED]
-        print(f"           flagged {len(theirs['flagged'])} columns; planted found {ok(theirs['flagged'])}; "
-              f"others flagged {extra[:10]}")
-        print(f"ratio    : mltriage is {ratio:.1f}x faster than Evidently's DataDriftPreset "
-              f"(wall clock; {result['cpu_ratio']:.1f}x in CPU time)")
-    verdict = {"under_3s": ours["seconds"] < 3.0,
-               "memory_under_2x": ours["peak_rss"] < 2 * frames,
-               "ratio_over_10x": (result.get("ratio", 0) >= 10) if theirs else None,
-               "planted_found": all(ok(ours["flagged"]).values()),
-               "no_false_alarm": set(ours["flagged"]) <= set(PLANTED)}
+        print(
+            f"           flagged {len(theirs['flagged'])} columns; planted found {ok(theirs['flagged'])}; "
+            f"others flagged {extra[:10]}"
+        )
+        print(
+            f"ratio    : mltriage is {ratio:.1f}x faster than Evidently's DataDriftPreset "
+            f"(wall clock; {result['cpu_ratio']:.1f}x in CPU time)"
+        )
+    verdict = {
+        "under_3s": ours["seconds"] < 3.0,
+        "memory_under_2x": ours["peak_rss"] < 2 * frames,
+        "ratio_over_10x": (result.get("ratio", 0) >= 10) if theirs else None,
+        "planted_found": all(ok(ours["flagged"]).values()),
+        "no_false_alarm": set(ours["flagged"]) <= set(PLANTED),
+    }
     result["verdict"] = verdict
     print("verdict  :", verdict)
     if args.json:

@@ -1,4 +1,5 @@
 """Helpers shared by the per-rung check tests: run one check function directly."""
+
 from __future__ import annotations
 
 from mltriage.registry import Params

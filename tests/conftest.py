@@ -1,4 +1,5 @@
 """Shared fixtures: small synthetic cases built in memory (fast, no files needed)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,20 +14,26 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 def make_binary(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "x1": rng.normal(size=n),
-        "x2": rng.normal(size=n),
-        "x3": rng.uniform(0, 10, size=n),
-        "color": rng.choice(["red", "green", "blue"], size=n),
-    })
+    df = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "x3": rng.uniform(0, 10, size=n),
+            "color": rng.choice(["red", "green", "blue"], size=n),
+        }
+    )
     logit = 1.2 * df["x1"] - 0.8 * df["x2"] + 0.1 * df["x3"] + (df["color"] == "red") * 0.7 - 0.5
     df["y"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
     return df
 
 
 def binary_pipeline():
-    pre = ColumnTransformer([("num", StandardScaler(), ["x1", "x2", "x3"]),
-                             ("cat", OneHotEncoder(handle_unknown="ignore"), ["color"])])
+    pre = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["x1", "x2", "x3"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["color"]),
+        ]
+    )
     return make_pipeline(pre, LogisticRegression(max_iter=500))
 
 
@@ -43,6 +50,7 @@ def binary_case():
 def binary_files(tmp_path_factory, binary_case):
     """The healthy binary case written as parquet + joblib, for CLI tests."""
     import joblib
+
     train, test, model = binary_case
     d = tmp_path_factory.mktemp("case")
     train.to_parquet(d / "train.parquet")

@@ -1,5 +1,6 @@
 """SHAP by slice (optional `shap` extra), the mapping of transformed names back to input columns,
 and the fallbacks when SHAP cannot run."""
+
 from __future__ import annotations
 
 import sys
@@ -22,9 +23,14 @@ from mltriage.stats.attribution import map_to_inputs, shap_by_slice
 
 
 def _data(n, rng, planted=True):
-    df = pd.DataFrame({"age": rng.integers(18, 80, n), "score": rng.normal(size=n),
-                       "noise": rng.normal(size=n),
-                       "plan": pd.Series(rng.choice(["basic", "pro", "team"], n), dtype="str")})
+    df = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "score": rng.normal(size=n),
+            "noise": rng.normal(size=n),
+            "plan": pd.Series(rng.choice(["basic", "pro", "team"], n), dtype="str"),
+        }
+    )
     logit = 1.5 * df["score"] - 0.03 * (df["age"] - 45)
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit.to_numpy()))).astype(int)
     sl = (df["plan"] == "team").to_numpy() & (df["age"] > 60).to_numpy()
@@ -35,15 +41,25 @@ def _data(n, rng, planted=True):
 
 
 def _pipe(final):
-    prep = ColumnTransformer([("num", "passthrough", ["age", "score", "noise"]),
-                              ("cat", OneHotEncoder(handle_unknown="ignore"), ["plan"])])
+    prep = ColumnTransformer(
+        [
+            ("num", "passthrough", ["age", "score", "noise"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["plan"]),
+        ]
+    )
     return Pipeline([("prep", prep), ("model", final)])
 
 
 def test_map_to_inputs_handles_prefixes_and_one_hot():
     names = ["num__age", "num__score", "cat__plan_basic", "cat__plan_team", "remainder__x", "pca0"]
-    assert map_to_inputs(names, ["age", "score", "plan", "plan_code", "x"]) == \
-        ["age", "score", "plan", "plan", "x", None]
+    assert map_to_inputs(names, ["age", "score", "plan", "plan_code", "x"]) == [
+        "age",
+        "score",
+        "plan",
+        "plan",
+        "x",
+        None,
+    ]
     # the longest input column wins (plan_code_1 is plan_code's, not plan's)
     assert map_to_inputs(["cat__plan_code_1"], ["plan", "plan_code"]) == ["plan_code"]
 
@@ -52,17 +68,19 @@ def test_shap_on_pipeline_names_input_columns_and_stays_in_budget():
     rng = np.random.default_rng(0)
     df, sl = _data(6000, rng)
     model = _pipe(HistGradientBoostingClassifier(max_iter=60, random_state=0)).fit(
-        df[["age", "score", "noise", "plan"]], df["y"])
+        df[["age", "score", "noise", "plan"]], df["y"]
+    )
     t0 = time.perf_counter()
-    res = shap_by_slice(model, df, ["age", "score", "noise", "plan"], [sl], task="binary",
-                        positive_index=1, budget_s=1.2)
+    res = shap_by_slice(
+        model, df, ["age", "score", "noise", "plan"], [sl], task="binary", positive_index=1, budget_s=1.2
+    )
     took = time.perf_counter() - t0
     assert res["ok"], res
     rows = res["slices"][0]["rows"]
     feats = [r["feature"] for r in rows]
     assert set(feats) <= {"age", "score", "noise", "plan"}
     assert feats.index("noise") > min(feats.index("plan") if "plan" in feats else 9, feats.index("age"))
-    assert took < 3.0   # budget 1.2 s plus the first import of shap on a loaded machine
+    assert took < 3.0  # budget 1.2 s plus the first import of shap on a loaded machine
 
 
 def test_underperforming_slice_attaches_shap_on_warning(monkeypatch):
@@ -72,7 +90,8 @@ def test_underperforming_slice_attaches_shap_on_warning(monkeypatch):
     keep = ~((train["plan"] == "team") & (train["age"] > 60)) | (rng.uniform(size=len(train)) < 0.05)
     train = train[keep].reset_index(drop=True)
     model = _pipe(HistGradientBoostingClassifier(max_iter=60, random_state=0)).fit(
-        train[["age", "score", "noise", "plan"]], train["y"])
+        train[["age", "score", "noise", "plan"]], train["y"]
+    )
     ctx = Context(build_case(train, test, "y", task="binary", model=model, categorical=["plan"]))
     p = Params(dict(er.underperforming_slice.check.params))
     warn = [f for f in er.underperforming_slice(ctx, p) if f.severity.value == "warning"]
@@ -95,7 +114,9 @@ def test_shap_falls_back_for_non_tree_models_and_on_failure():
     lin = _pipe(LogisticRegression(max_iter=500)).fit(df[["age", "score", "noise", "plan"]], df["y"])
     res = shap_by_slice(lin, df, ["age", "score", "noise", "plan"], [sl], task="binary")
     assert not res["ok"] and "not a tree model" in res["reason"]
-    tree = _pipe(HistGradientBoostingClassifier(max_iter=20)).fit(df[["age", "score", "noise", "plan"]], df["y"])
+    tree = _pipe(HistGradientBoostingClassifier(max_iter=20)).fit(
+        df[["age", "score", "noise", "plan"]], df["y"]
+    )
     bad = shap_by_slice(tree, df, ["age", "score", "missing_column"], [sl], task="binary")
     assert not bad["ok"] and bad["reason"].startswith("SHAP failed")
 
@@ -108,9 +129,11 @@ def test_shap_on_boosting_libraries(lib):
     X = df[["age", "score", "noise"]]
     if lib == "lightgbm":
         from lightgbm import LGBMClassifier
+
         m = LGBMClassifier(n_estimators=40, verbose=-1).fit(X, df["y"])
     else:
         from xgboost import XGBClassifier
+
         m = XGBClassifier(n_estimators=40, max_depth=3).fit(X, df["y"])
     res = shap_by_slice(m, df, ["age", "score", "noise"], [sl], task="binary", positive_index=1)
     assert res["ok"], res

@@ -1,5 +1,6 @@
 """The data rung: each check fires on a small synthetic case built to show its failure, and stays
 silent on a clean one."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,12 +28,14 @@ def alarms(fn, ctx):
 
 def binary_frame(n=1500, seed=0, noise=1.0):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "a": rng.normal(size=n),
-        "b": rng.normal(size=n),
-        "c": rng.exponential(2.0, size=n),
-        "cat": rng.choice(["x", "y", "z"], size=n),
-    })
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "c": rng.exponential(2.0, size=n),
+            "cat": rng.choice(["x", "y", "z"], size=n),
+        }
+    )
     logit = 2.0 * df.a - 1.5 * df.b + 0.5 * (df.cat == "x") + rng.logistic(scale=noise, size=n) * 0.5
     df["y"] = (logit > 0).astype(int)
     return df
@@ -55,6 +58,7 @@ def clean():
 
 # ---------------------------------------------------------------- missing values
 
+
 def test_missing_values_fires_on_new_nans():
     tr, te = split(binary_frame())
     te.loc[te.sample(frac=0.25, random_state=0).index, "a"] = np.nan
@@ -71,6 +75,7 @@ def test_missing_values_silent_when_rates_match():
 
 
 # ---------------------------------------------------------------- unseen categories
+
 
 def test_unseen_categories_fires_and_rare_is_info():
     tr, te = split(binary_frame())
@@ -89,6 +94,7 @@ def test_unseen_categories_silent(clean):
 
 # ---------------------------------------------------------------- duplicates and overlap
 
+
 def test_duplicates_fires_on_copies():
     tr, te = split(binary_frame(2000))
     tr = pd.concat([tr, tr.sample(frac=0.25, random_state=0)], ignore_index=True)
@@ -100,10 +106,16 @@ def test_duplicates_silent_on_natural_repeats():
     # coarse columns repeat by nature: many identical rows, none of them a copy
     rng = np.random.default_rng(0)
     n = 3000
-    df = pd.DataFrame({"g": rng.choice(list("ab"), n), "k": rng.integers(0, 3, n),
-                       "m": rng.integers(0, 2, n), "z": rng.normal(size=n)})
+    df = pd.DataFrame(
+        {
+            "g": rng.choice(list("ab"), n),
+            "k": rng.integers(0, 3, n),
+            "m": rng.integers(0, 2, n),
+            "z": rng.normal(size=n),
+        }
+    )
     df["y"] = (df.k + rng.normal(size=n) > 1).astype(int)
-    df.loc[: n // 2, "z"] = 0.0          # half the rows have no continuous value: repeats are natural
+    df.loc[: n // 2, "z"] = 0.0  # half the rows have no continuous value: repeats are natural
     tr, te = split(df)
     assert alarms(D.duplicates, ctx_of(tr, te)) == []
 
@@ -121,6 +133,7 @@ def test_train_test_overlap_silent(clean):
 
 # ---------------------------------------------------------------- class imbalance
 
+
 def test_class_imbalance_fires_when_rare():
     df = binary_frame(3000)
     rng = np.random.default_rng(0)
@@ -136,6 +149,7 @@ def test_class_imbalance_silent_at_quarter(clean):
 
 
 # ---------------------------------------------------------------- target suspect
+
 
 def test_target_suspect_fires_on_row_id():
     df = binary_frame(600)
@@ -157,6 +171,7 @@ def test_target_suspect_silent(clean):
 
 # ---------------------------------------------------------------- label leakage
 
+
 def test_label_leakage_fires_on_post_outcome_column():
     df = binary_frame(2000)
     rng = np.random.default_rng(3)
@@ -170,8 +185,7 @@ def test_label_leakage_silent_on_a_strong_driver():
     # regression: one real driver explains most of the variance, but far from all
     rng = np.random.default_rng(0)
     n = 2000
-    df = pd.DataFrame({"size": rng.exponential(1.0, n), "q": rng.integers(0, 5, n),
-                       "w": rng.normal(size=n)})
+    df = pd.DataFrame({"size": rng.exponential(1.0, n), "q": rng.integers(0, 5, n), "w": rng.normal(size=n)})
     df["y"] = 3 * df["size"] + 0.4 * df.q + 0.5 * df.w + rng.normal(0, 0.6, n)
     tr, te = split(df)
     assert alarms(D.label_leakage, ctx_of(tr, te, task="regression")) == []
@@ -182,6 +196,7 @@ def test_label_leakage_silent(clean):
 
 
 # ---------------------------------------------------------------- misalignment and noise (ladder)
+
 
 def test_label_misalignment_fires_on_shuffled_labels():
     df = binary_frame(3000)
@@ -246,18 +261,22 @@ def test_label_noise_not_applicable_without_signal():
 
 # ---------------------------------------------------------------- through diagnose, with a model
 
+
 def test_diagnose_runs_the_data_rung_with_a_model():
     import mltriage
+
     tr, te = split(binary_frame())
     X = tr[["a", "b", "c"]]
     model = HistGradientBoostingClassifier(max_iter=30).fit(X, tr["y"])
-    rep = mltriage.diagnose(tr[["a", "b", "c", "y"]], te[["a", "b", "c", "y"]], "y", model=model,
-                            task="binary", select=["data"])
+    rep = mltriage.diagnose(
+        tr[["a", "b", "c", "y"]], te[["a", "b", "c", "y"]], "y", model=model, task="binary", select=["data"]
+    )
     bad = [f for f in rep.findings if f.severity.rank >= 1]
     assert bad == [], [f.title for f in bad]
 
 
 # ---------------------------------------------------------------- multiclass generalisation
+
 
 def test_class_imbalance_multiclass_one_rare_class_among_balanced_is_info():
     rng = np.random.default_rng(1)
@@ -298,8 +317,10 @@ def test_label_misalignment_silent_on_weak_signal_multiclass():
 
 def test_label_misalignment_fires_on_shifted_multiclass_labels():
     df = weak_dominant_multiclass()
-    df = pd.concat([df, multiclass_frame(3000).rename(columns={f"f{i}": f"g{i}" for i in range(5)})
-                    .drop(columns="y")], axis=1)
+    df = pd.concat(
+        [df, multiclass_frame(3000).rename(columns={f"f{i}": f"g{i}" for i in range(5)}).drop(columns="y")],
+        axis=1,
+    )
     df["y"] = np.roll(df["y"].to_numpy(), 11)
     tr, te = split(df)
     found = alarms(D.label_misalignment, ctx_of(tr, te, task="multiclass"))

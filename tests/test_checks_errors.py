@@ -1,18 +1,16 @@
 """Error-analysis checks: each fires on a small synthetic case built for it and stays silent on a
 healthy one."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+from checkhelp import alarms, run
 from mltriage.case import build_case
 from mltriage.checks import errors as er
 from mltriage.context import Context
-
-from checkhelp import alarms, run
-
-
 
 
 def jaccard(a, b):
@@ -20,8 +18,13 @@ def jaccard(a, b):
 
 
 def _frame(n, rng):
-    return pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n),
-                         "region": pd.Series(rng.choice(["north", "south", "east", "west"], n), dtype="str")})
+    return pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "region": pd.Series(rng.choice(["north", "south", "east", "west"], n), dtype="str"),
+        }
+    )
 
 
 def _in_slice(df):
@@ -34,7 +37,7 @@ def binary_case(planted: bool, seed: int = 0):
     logit = 2.5 * df["x1"] - 1.0 * df["x2"]
     y = (rng.uniform(size=len(df)) < 1 / (1 + np.exp(-logit.to_numpy()))).astype(int)
     sl = _in_slice(df)
-    if planted:   # the opposite rule in the slice, and the slice is rare in training
+    if planted:  # the opposite rule in the slice, and the slice is rare in training
         y[sl] = 1 - y[sl]
     df["y"] = y
     train, test = df.iloc[:6000], df.iloc[6000:].reset_index(drop=True)
@@ -58,7 +61,9 @@ class _DummyPipe:
         self.feature_names_in_ = np.array(["x1", "x2", "region"], dtype=object)
 
     def _X(self, df):
-        return pd.get_dummies(df[["x1", "x2", "region"]], dtype=float).reindex(columns=self.cols, fill_value=0.0)
+        return pd.get_dummies(df[["x1", "x2", "region"]], dtype=float).reindex(
+            columns=self.cols, fill_value=0.0
+        )
 
     def predict_proba(self, df):
         return self.m.predict_proba(self._X(df))
@@ -73,6 +78,7 @@ def test_underperforming_slice_fires_on_planted_slice():
     assert f, "planted slice not reported"
     assert f[0].code == "errors.underperforming_slice"
     from mltriage.stats.slices import slice_mask
+
     assert jaccard(slice_mask(test, f[0].slice), _in_slice(test)) >= 0.5
     ev = f[0].evidence
     assert ev["slice_error"] > ev["rest_error"] and ev["p_value"] < 0.05
@@ -107,6 +113,7 @@ def test_underperforming_slice_regression():
     f = alarms(run(er.underperforming_slice, ctx))
     assert f
     from mltriage.stats.slices import slice_mask
+
     assert jaccard(slice_mask(test, f[0].slice), _in_slice(test)) >= 0.5
     # region is not a model feature: the root cause says so
     assert "region" in f[0].root_cause or f[0].evidence["root_cause_category"] in ("features", "data")
@@ -137,7 +144,7 @@ def test_confused_classes_fires_on_indistinguishable_pair():
 
 def test_confused_classes_silent_when_classes_separate():
     f = run(er.confused_classes, multiclass_case(False))
-    assert alarms(f) == [] and f   # the per-class table is still there, as info
+    assert alarms(f) == [] and f  # the per-class table is still there, as info
 
 
 def _binary_case_with_cost(planted, fp=1.0, fn=10.0):
@@ -152,8 +159,9 @@ def _binary_case_with_cost(planted, fp=1.0, fn=10.0):
     train, test = df.iloc[:6000].reset_index(drop=True), df.iloc[6000:].reset_index(drop=True)
     X = pd.get_dummies(train[["x1", "x2", "region"]], dtype=float)
     model = _DummyPipe(LogisticRegression(max_iter=500).fit(X, train["y"]), list(X.columns))
-    case = build_case(train, test, "y", task="binary", model=model, categorical=["region"],
-                      cost={"fp": fp, "fn": fn})
+    case = build_case(
+        train, test, "y", task="binary", model=model, categorical=["region"], cost={"fp": fp, "fn": fn}
+    )
     return Context(case), test
 
 
@@ -183,6 +191,7 @@ def test_cost_per_slice_on_slice_findings():
 
 def test_multiclass_cost_matrix_bayes_decision():
     from mltriage.stats.attribution import cost_summary
+
     classes = ["A", "B", "C"]
     C = pd.DataFrame([[0, 1, 1], [20, 0, 1], [1, 1, 0]], index=classes, columns=classes, dtype=float)
     rng = np.random.default_rng(0)
@@ -216,10 +225,20 @@ def test_multiclass_cost_matrix_through_context():
 
 def test_leverage_fields_on_every_finding():
     ctx, _ = binary_case(planted=True)
-    out = run(er.underperforming_slice, ctx) + run(er.confused_classes, ctx) + run(er.high_confidence_errors, ctx)
+    out = (
+        run(er.underperforming_slice, ctx)
+        + run(er.confused_classes, ctx)
+        + run(er.high_confidence_errors, ctx)
+    )
     assert out
     for f in out:
-        assert f.evidence["root_cause_category"] in ("data", "features", "model capacity", "labels", "threshold")
+        assert f.evidence["root_cause_category"] in (
+            "data",
+            "features",
+            "model capacity",
+            "labels",
+            "threshold",
+        )
         assert isinstance(f.evidence["expected_gain"], dict) and f.evidence["expected_gain"]["text"]
         assert 0.0 <= f.impact <= 1.0
     w = alarms(run(er.underperforming_slice, ctx))[0]
@@ -229,6 +248,7 @@ def test_leverage_fields_on_every_finding():
 
 def test_errors_vs_correct_contrast_ranks_the_separating_feature():
     from mltriage.stats.attribution import error_contrast
+
     rng = np.random.default_rng(3)
     n = 20000
     df = pd.DataFrame({f"n{j}": rng.normal(size=n) for j in range(20)})
@@ -241,6 +261,7 @@ def test_errors_vs_correct_contrast_ranks_the_separating_feature():
     label[fn] = 0
     label[fp] = 1
     import time
+
     t0 = time.perf_counter()
     res = error_contrast(df, y, label, list(df.columns), task="binary", classes=[0, 1], positive=1)
     assert time.perf_counter() - t0 < 1.0
@@ -254,6 +275,7 @@ def test_errors_vs_correct_contrast_ranks_the_separating_feature():
 
 def test_errors_vs_correct_silent_without_signal():
     from mltriage.stats.attribution import error_contrast
+
     rng = np.random.default_rng(4)
     n = 8000
     df = pd.DataFrame({f"n{j}": rng.normal(size=n) for j in range(30)})
@@ -273,11 +295,11 @@ def test_high_confidence_errors_keeps_kinds_apart_and_flags_label_errors():
     train, test = df.iloc[:4000].reset_index(drop=True), df.iloc[4000:].reset_index(drop=True)
     model = LogisticRegression().fit(train[["x1", "x2"]], train["y"])
     flip = rng.choice(len(test), 120, replace=False)
-    far = np.abs(test["x1"].to_numpy()[flip]) > 1.5      # flips far from the boundary
+    far = np.abs(test["x1"].to_numpy()[flip]) > 1.5  # flips far from the boundary
     test.loc[flip, "y"] = 1 - test.loc[flip, "y"]
     ctx = Context(build_case(train, test, "y", task="binary", model=model))
     f = run(er.high_confidence_errors, ctx)
-    assert alarms(f) == []       # scattered: no slice
+    assert alarms(f) == []  # scattered: no slice
     ev = f[0].evidence
     assert sum(k["rows"] for k in ev["error_kinds"]) == ev["errors"]
     assert ev["likely_label_errors"] >= 0.7 * far.sum()
@@ -289,6 +311,7 @@ def test_high_confidence_errors_fires_on_cluster_and_not_on_healthy():
     f = alarms(run(er.high_confidence_errors, ctx))
     assert f and f[0].slice
     from mltriage.stats.slices import slice_mask
+
     m = slice_mask(test, f[0].slice)
     # confident mistakes are the part of the planted slice far from the boundary: inside it
     assert (m & _in_slice(test)).sum() / m.sum() >= 0.8
@@ -330,6 +353,7 @@ def test_underperforming_slice_silent_on_imbalanced_binary_without_a_slice():
 
 def _mask(df, preds):
     from mltriage.stats.slices import slice_mask
+
     return slice_mask(df, preds)
 
 
@@ -346,4 +370,5 @@ def test_slice_below_the_warning_size_is_info():
 
 def _slice_rows(df, f):
     from mltriage.stats.slices import slice_mask
+
     return np.asarray(slice_mask(df, f.slice)) if f.slice else np.zeros(len(df), bool)

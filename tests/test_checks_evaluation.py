@@ -1,5 +1,6 @@
 """Evaluation checks: each fires on a small synthetic case built for it and stays silent on a
 healthy one. Also the calibration and threshold kernels they rest on."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,15 +8,12 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+from checkhelp import alarms, run
 from mltriage.case import build_case
 from mltriage.checks import evaluation as ev
 from mltriage.context import Context
-
-from checkhelp import alarms, run
 from mltriage.stats import calibration as cal
 from mltriage.stats import threshold as thr
-
-
 
 
 def logistic_data(n, seed, intercept=0.0, coef=(1.5, -1.0)):
@@ -56,12 +54,15 @@ def healthy():
 @pytest.fixture(scope="module")
 def rare():
     """5% positives, a weak model: accuracy is barely above always-negative, 0.5 finds few."""
-    train, test = logistic_data(6000, 3, intercept=-3.6, coef=(1.0, -0.5)), \
-        logistic_data(6000, 4, intercept=-3.6, coef=(1.0, -0.5))
+    train, test = (
+        logistic_data(6000, 3, intercept=-3.6, coef=(1.0, -0.5)),
+        logistic_data(6000, 4, intercept=-3.6, coef=(1.0, -0.5)),
+    )
     return train, test, fitted(train)
 
 
 # ---------------------------------------------------------------------------- kernels
+
 
 def test_ece_kernels_calibrated_vs_not():
     rng = np.random.default_rng(0)
@@ -70,17 +71,17 @@ def test_ece_kernels_calibrated_vs_not():
     nb = cal.n_bins_for(len(p))
     e = cal.ece(p, y, nb)
     null = cal.ece_null(p, nb)
-    assert e < np.quantile(null, 0.99)          # calibrated: within the noise floor
-    assert cal.ece(p ** 3, y, nb) > 0.1         # distorted: far above it
+    assert e < np.quantile(null, 0.99)  # calibrated: within the noise floor
+    assert cal.ece(p**3, y, nb) > 0.1  # distorted: far above it
     table = cal.reliability_table(p, y, nb)
     assert sum(r["rows"] for r in table) == 5000 and len(table) == nb
 
 
 def test_equal_mass_bins_merge_collapsed_probabilities():
-    p = 0.3 + 1e-5 * np.arange(1000)            # a collapsed model: one probability, really
+    p = 0.3 + 1e-5 * np.arange(1000)  # a collapsed model: one probability, really
     bins = cal.equal_mass_bins(p, 10, min_width=0.01)
     assert len(np.unique(bins)) == 1
-    p01 = np.r_[np.zeros(500), np.ones(500)]    # 0/1 probabilities stay two bins
+    p01 = np.r_[np.zeros(500), np.ones(500)]  # 0/1 probabilities stay two bins
     assert len(np.unique(cal.equal_mass_bins(p01, 10, min_width=0.01))) == 2
 
 
@@ -101,6 +102,7 @@ def test_threshold_counts_match_brute_force():
 
 # ---------------------------------------------------------------------------- evaluated_on_train
 
+
 def test_evaluated_on_train_fires_when_test_is_train(healthy):
     train, _, model = healthy
     ctx = Context(build_case(train, train.sample(frac=1.0, random_state=0), "y", model=model, task="binary"))
@@ -111,7 +113,7 @@ def test_evaluated_on_train_fires_when_test_is_train(healthy):
 
 def test_evaluated_on_train_silent_on_partial_overlap(healthy):
     train, test, model = healthy
-    mixed = pd.concat([train.iloc[:600], test.iloc[:1400]], ignore_index=True)   # 30% shared
+    mixed = pd.concat([train.iloc[:600], test.iloc[:1400]], ignore_index=True)  # 30% shared
     ctx = Context(build_case(train, mixed, "y", model=model, task="binary"))
     assert alarms(run(ev.evaluated_on_train, ctx)) == []
 
@@ -129,6 +131,7 @@ def test_evaluated_on_train_ignores_natural_repeats():
 
 # ---------------------------------------------------------------------------- wrong_metric
 
+
 def test_wrong_metric_fires_on_accuracy_with_rare_class(rare):
     train, test, model = rare
     ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="accuracy"))
@@ -139,8 +142,9 @@ def test_wrong_metric_fires_on_accuracy_with_rare_class(rare):
 
 def test_wrong_metric_fires_on_accuracy_with_asymmetric_cost(healthy):
     train, test, model = healthy
-    ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="accuracy",
-                             cost="fp=1,fn=10"))
+    ctx = Context(
+        build_case(train, test, "y", model=model, task="binary", metric="accuracy", cost="fp=1,fn=10")
+    )
     out = alarms(run(ev.wrong_metric, ctx))
     assert len(out) == 1 and out[0].evidence["cost_ratio"] == 10
 
@@ -150,8 +154,9 @@ def test_wrong_metric_fires_on_metric_of_another_task():
     df = pd.DataFrame({"a": rng.normal(size=500)})
     df["y"] = 2 * df["a"] + rng.normal(size=500)
     model = LinearRegression().fit(df[["a"]], df["y"])
-    ctx = Context(build_case(df.iloc[:400], df.iloc[400:], "y", model=model, task="regression",
-                             metric="accuracy"))
+    ctx = Context(
+        build_case(df.iloc[:400], df.iloc[400:], "y", model=model, task="regression", metric="accuracy")
+    )
     assert len(alarms(run(ev.wrong_metric, ctx))) == 1
 
 
@@ -161,13 +166,14 @@ def test_wrong_metric_silent_on_suitable_metrics(healthy, rare):
         ctx = Context(build_case(train, test, "y", model=model, task="binary", metric=metric))
         out = run(ev.wrong_metric, ctx)
         assert alarms(out) == []
-        assert out and out[0].evidence["per_class"]          # the info table is there
-    train, test, model = rare                                # AUC on a rare class is fine
+        assert out and out[0].evidence["per_class"]  # the info table is there
+    train, test, model = rare  # AUC on a rare class is fine
     ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="roc_auc"))
     assert alarms(run(ev.wrong_metric, ctx)) == []
 
 
 # ---------------------------------------------------------------------------- untuned_threshold
+
 
 def test_untuned_threshold_fires_with_asymmetric_cost(rare):
     train, test, model = rare
@@ -197,6 +203,7 @@ def test_untuned_threshold_without_cost_only_when_positives_are_missed(rare):
 
 
 # ---------------------------------------------------------------------------- miscalibration
+
 
 def test_miscalibration_fires_on_overconfident_model(healthy):
     train, test, model = healthy
@@ -228,6 +235,7 @@ def test_miscalibration_multiclass_top_label():
 
 
 # ---------------------------------------------------------------------------- temporal_split
+
 
 def drifting(n=4000, seed=0):
     rng = np.random.default_rng(seed)
@@ -282,17 +290,26 @@ def test_wrong_metric_fires_on_mape_with_zero_targets():
 
 def test_evaluated_on_train_regression_and_time_column():
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"a": rng.normal(size=500), "b": rng.integers(0, 5, 500).astype(float),
-                       "t": pd.date_range("2021-01-01", periods=500, freq="D")})
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=500),
+            "b": rng.integers(0, 5, 500).astype(float),
+            "t": pd.date_range("2021-01-01", periods=500, freq="D"),
+        }
+    )
     df["y"] = df["a"] * 2 + df["b"]
     model = LinearRegression().fit(df[["a", "b"]], df["y"])
-    ctx = Context(build_case(df, df.iloc[::-1].reset_index(drop=True), "y", model=model,
-                             task="regression", time_column="t"))
+    ctx = Context(
+        build_case(
+            df, df.iloc[::-1].reset_index(drop=True), "y", model=model, task="regression", time_column="t"
+        )
+    )
     out = alarms(run(ev.evaluated_on_train, ctx))
     assert len(out) == 1 and out[0].severity.value == "critical"
 
 
 # ---------------------------------------------------------------------------- multiclass generalisation
+
 
 def dominant_multiclass(n, seed):
     rng = np.random.default_rng(seed)
@@ -314,8 +331,16 @@ def test_wrong_metric_silent_on_balanced_multiclass_accuracy():
     X = rng.normal(size=(3000, 2))
     y = np.argmax(X @ np.array([[2.0, -1.0, 0.0], [0.0, 1.5, -2.0]]) + rng.gumbel(size=(3000, 3)), axis=1)
     df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
-    ctx = Context(build_case(df.iloc[:2000], df.iloc[2000:], "y", model=fitted(df.iloc[:2000]),
-                             task="multiclass", metric="accuracy"))
+    ctx = Context(
+        build_case(
+            df.iloc[:2000],
+            df.iloc[2000:],
+            "y",
+            model=fitted(df.iloc[:2000]),
+            task="multiclass",
+            metric="accuracy",
+        )
+    )
     assert alarms(run(ev.wrong_metric, ctx)) == []
 
 

@@ -1,5 +1,6 @@
 """The features rung: constant and redundant features, each firing on a planted case and silent on
 a clean one."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,21 +21,24 @@ def alarms(fn, ctx):
 
 def frame(n=1200, seed=0):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "a": rng.normal(size=n),
-        "b": rng.normal(size=n),
-        "rare_flag": (rng.random(n) < 0.02).astype(int),     # rare but real: not constant
-        "cat": rng.choice(["x", "y", "z"], size=n),
-        "n": rng.integers(0, 10, size=n),
-    })
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "rare_flag": (rng.random(n) < 0.02).astype(int),  # rare but real: not constant
+            "cat": rng.choice(["x", "y", "z"], size=n),
+            "n": rng.integers(0, 10, size=n),
+        }
+    )
     df["y"] = (df.a + rng.normal(size=n) > 0).astype(int)
     return df
 
 
 def ctx_of(df):
     k = int(len(df) * 0.7)
-    return Context(build_case(df.iloc[:k].reset_index(drop=True), df.iloc[k:].reset_index(drop=True),
-                              "y", task="binary"))
+    return Context(
+        build_case(df.iloc[:k].reset_index(drop=True), df.iloc[k:].reset_index(drop=True), "y", task="binary")
+    )
 
 
 def test_constant_fires():
@@ -62,7 +66,7 @@ def test_redundant_fires_on_unit_copy_and_recoding():
 def test_redundant_silent_on_correlated_but_distinct():
     df = frame()
     rng = np.random.default_rng(5)
-    df["a_noisy"] = df.a + rng.normal(scale=0.3, size=len(df))    # r ~ 0.96: related, not a copy
+    df["a_noisy"] = df.a + rng.normal(scale=0.3, size=len(df))  # r ~ 0.96: related, not a copy
     assert alarms(F.redundant, ctx_of(df)) == []
 
 

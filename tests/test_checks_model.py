@@ -1,4 +1,5 @@
 """The model rung: one case where each check fires, one where it stays silent."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,15 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from mltriage.case import build_case
-from mltriage.checks.model import (divergence, instability, overfit, prediction_collapse, underfit,
-                                   unhandled_imbalance, wrong_output_type)
+from mltriage.checks.model import (
+    divergence,
+    instability,
+    overfit,
+    prediction_collapse,
+    underfit,
+    unhandled_imbalance,
+    wrong_output_type,
+)
 from mltriage.context import Context
 from mltriage.registry import Params
 
@@ -60,6 +68,7 @@ def _alarm(f):
 
 # ------------------------------------------------------------------ underfit
 
+
 def test_underfit_fires_for_linear_model_on_nonlinear_target():
     tr, te = _regression()
     f = _run(underfit, _ctx(tr, te, _fit(LinearRegression(), tr), "regression"))
@@ -84,6 +93,7 @@ def test_underfit_silent_when_no_model_beats_dummy():
 
 # ------------------------------------------------------------------ overfit
 
+
 def test_overfit_fires_for_a_full_depth_tree():
     tr, te = _binary(1600, slope=0.6, noise_feats=5)
     f = _run(overfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
@@ -93,6 +103,7 @@ def test_overfit_fires_for_a_full_depth_tree():
 
 def test_overfit_of_a_forest_that_generalises_is_only_info():
     from sklearn.ensemble import RandomForestClassifier
+
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3000, 4))
     y = ((X[:, 0] * X[:, 1] > 0) ^ (rng.random(3000) < 0.1)).astype(int)
@@ -110,6 +121,7 @@ def test_overfit_silent_for_a_regularised_model():
 
 
 # ------------------------------------------------------------------ prediction collapse
+
 
 def test_prediction_collapse_fires_for_extreme_regularisation():
     tr, te = _binary()
@@ -140,6 +152,7 @@ def test_prediction_collapse_regression_constant():
 
 # ------------------------------------------------------------------ wrong output type
 
+
 def test_wrong_output_type_fires_for_regressor_on_binary_target():
     tr, te = _binary()
     f = _run(wrong_output_type, _ctx(tr, te, _fit(LinearRegression(), tr), "binary"))
@@ -161,6 +174,7 @@ def test_wrong_output_type_silent_for_a_classifier():
 
 # ------------------------------------------------------------------ unhandled imbalance
 
+
 def test_unhandled_imbalance_fires_for_rare_class_at_default_threshold():
     tr, te = _binary(8000, intercept=-4.5, slope=1.2)
     f = _run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5))
@@ -181,8 +195,10 @@ def test_unhandled_imbalance_silent_when_balanced():
 
 # ------------------------------------------------------------------ instability
 
+
 class Erratic(BaseEstimator, ClassifierMixin):
     """Fits on the real labels every other time, on reversed labels otherwise (deterministic)."""
+
     calls = 0
 
     def fit(self, X, y):
@@ -213,6 +229,7 @@ def test_instability_silent_for_a_stable_model():
 
 
 # ------------------------------------------------------------------ divergence
+
 
 def _hist(loss, val=None):
     h = pd.DataFrame({"epoch": np.arange(1, len(loss) + 1), "loss": loss})
@@ -256,11 +273,12 @@ def test_divergence_silent_on_healthy_history():
 
 def test_divergence_silent_when_only_val_loss_rises():
     loss = 0.2 + 0.4 * np.exp(-np.arange(40) / 8)
-    val = 0.45 - 0.1 * np.exp(-np.arange(40) / 8) + np.linspace(0, 0.3, 40)   # overfitting, not divergence
+    val = 0.45 - 0.1 * np.exp(-np.arange(40) / 8) + np.linspace(0, 0.3, 40)  # overfitting, not divergence
     assert _run(divergence, _div_ctx(_hist(loss, val))) is None
 
 
 # ------------------------------------------------------------------ generalisation
+
 
 def test_unhandled_imbalance_one_finding_per_neglected_class():
     rng = np.random.default_rng(0)

@@ -1,4 +1,5 @@
 """pipeline.preprocessing_leakage and pipeline.version_mismatch: one case that fires, one that stays silent."""
+
 from __future__ import annotations
 
 import warnings
@@ -21,20 +22,25 @@ from mltriage.registry import NotApplicable, Params
 
 def _data(n=400, seed=0, test_category=False):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"a": rng.normal(50, 10, n), "b": rng.exponential(3, n),
-                       "c": rng.choice(["x", "y"], n)})
+    df = pd.DataFrame(
+        {"a": rng.normal(50, 10, n), "b": rng.exponential(3, n), "c": rng.choice(["x", "y"], n)}
+    )
     df.loc[rng.random(n) < 0.05, "a"] = np.nan
     logit = 0.08 * (df["a"].fillna(50) - 50) + 0.3 * df["b"] - 1
     df["y"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    train, test = df.iloc[: n * 3 // 4].reset_index(drop=True), df.iloc[n * 3 // 4:].reset_index(drop=True)
+    train, test = df.iloc[: n * 3 // 4].reset_index(drop=True), df.iloc[n * 3 // 4 :].reset_index(drop=True)
     if test_category:
-        test.loc[: 9, "c"] = "z"
+        test.loc[:9, "c"] = "z"
     return train, test
 
 
 def _pipe():
-    ct = ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler()), ["a", "b"]),
-                            ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"])])
+    ct = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["a", "b"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"]),
+        ]
+    )
     return Pipeline([("prep", ct), ("model", LogisticRegression())])
 
 
@@ -59,10 +65,12 @@ def test_preprocessing_leakage_fires_when_fitted_on_train_and_test():
 def test_preprocessing_leakage_names_test_only_categories():
     train, test = _data(test_category=True)
     both = pd.concat([train, test], ignore_index=True)
-    ct = ColumnTransformer([("num", "passthrough", ["a", "b"]),
-                            ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"])])
-    model = Pipeline([("prep", ct), ("imp", SimpleImputer(strategy="median")),
-                      ("model", LogisticRegression())])
+    ct = ColumnTransformer(
+        [("num", "passthrough", ["a", "b"]), ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"])]
+    )
+    model = Pipeline(
+        [("prep", ct), ("imp", SimpleImputer(strategy="median")), ("model", LogisticRegression())]
+    )
     # the encoder alone is fitted on all rows; the rest on train
     model.fit(train[["a", "b", "c"]], train["y"])
     model.named_steps["prep"].named_transformers_["cat"].fit(both[["c"]])
@@ -81,8 +89,9 @@ def test_preprocessing_leakage_silent_when_fitted_on_train():
 def test_preprocessing_leakage_subsample_is_not_leakage():
     train, test = _data()
     sample = train.sample(150, random_state=0)
-    model = Pipeline([("scale", MinMaxScaler()), ("imp", SimpleImputer()),
-                      ("model", LogisticRegression())]).fit(sample[["a", "b"]], sample["y"])
+    model = Pipeline(
+        [("scale", MinMaxScaler()), ("imp", SimpleImputer()), ("model", LogisticRegression())]
+    ).fit(sample[["a", "b"]], sample["y"])
     f = _run(preprocessing_leakage, _ctx(train[["a", "b", "y"]], test[["a", "b", "y"]], model))
     assert f is None or f.severity.value == "info"
 
@@ -96,6 +105,7 @@ def test_preprocessing_leakage_not_applicable_without_pipeline():
 
 def _dump_with_version(model, path, version):
     import sklearn.base
+
     real = sklearn.base.__version__
     sklearn.base.__version__ = version
     try:
@@ -120,16 +130,21 @@ def test_version_mismatch_fires_on_minor_difference(tmp_path):
 
 def test_version_mismatch_patch_level_is_info():
     import sklearn
+
     train, test = _data()
     tr, te = train[["a", "b", "y"]].fillna(0), test[["a", "b", "y"]].fillna(0)
     model = LogisticRegression().fit(tr[["a", "b"]], tr["y"])
     ctx = _ctx(tr, te, model)
     major, minor = sklearn.__version__.split(".")[:2]
-    ctx.case.model.load_warnings = [{
-        "category": "InconsistentVersionWarning",
-        "message": f"Trying to unpickle estimator LogisticRegression from version {major}.{minor}.99 "
-                   f"when using version {sklearn.__version__}.",
-        "original_sklearn_version": f"{major}.{minor}.99", "current_sklearn_version": sklearn.__version__}]
+    ctx.case.model.load_warnings = [
+        {
+            "category": "InconsistentVersionWarning",
+            "message": f"Trying to unpickle estimator LogisticRegression from version {major}.{minor}.99 "
+            f"when using version {sklearn.__version__}.",
+            "original_sklearn_version": f"{major}.{minor}.99",
+            "current_sklearn_version": sklearn.__version__,
+        }
+    ]
     f = _run(version_mismatch, ctx)
     assert f is not None and f.severity.value == "info"
 

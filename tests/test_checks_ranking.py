@@ -1,18 +1,16 @@
 """Ranking checks: each fires on a small synthetic ranking case built for it and stays silent on a
 healthy one."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression
 
+from checkhelp import alarms, run
 from mltriage.case import build_case
 from mltriage.checks import ranking as rk
 from mltriage.context import Context
-
-from checkhelp import alarms, run
-
-
 
 
 def items(n_q, seed, plant=None):
@@ -26,28 +24,44 @@ def items(n_q, seed, plant=None):
     promo = (rng.uniform(size=n) < 0.1).astype(int)
     locale = np.repeat(rng.choice(["en", "fr", "de", "es"], n_q), 25)
     score = quality + rng.normal(scale=0.4, size=n)
-    if plant == "negatives":      # promoted items look good but are irrelevant
+    if plant == "negatives":  # promoted items look good but are irrelevant
         hi = quality > 0.3
         promo = (hi & (rng.uniform(size=n) < 0.3)).astype(int)
         score = np.where(promo == 1, -3.0, score)
-    if plant == "positives":      # award winners look poor but are relevant
+    if plant == "positives":  # award winners look poor but are relevant
         lo = quality < 0
         promo = (lo & (rng.uniform(size=n) < 0.3)).astype(int)
         score = np.where(promo == 1, 2.0, score)
-    if plant == "queries":        # in one locale relevance has nothing to do with quality
+    if plant == "queries":  # in one locale relevance has nothing to do with quality
         fr = locale == "fr"
         score = np.where(fr, rng.normal(size=n), score)
     rel = np.digitize(score, [-1.0, -0.3, 0.3, 1.0])
-    return pd.DataFrame({"query": q, "quality": quality, "length": length, "promo": promo,
-                         "locale": pd.Series(locale, dtype="str"), "relevance": rel})
+    return pd.DataFrame(
+        {
+            "query": q,
+            "quality": quality,
+            "length": length,
+            "promo": promo,
+            "locale": pd.Series(locale, dtype="str"),
+            "relevance": rel,
+        }
+    )
 
 
 def case(plant=None, seed=0):
     train = items(200, seed, plant)
     test = items(300, seed + 1, plant)
     model = LinearRegression().fit(train[["quality", "length"]], train["relevance"])
-    c = build_case(train, test, "relevance", task="ranking", model=model, group_column="query",
-                   categorical=["locale"], metric="ndcg@10")
+    c = build_case(
+        train,
+        test,
+        "relevance",
+        task="ranking",
+        model=model,
+        group_column="query",
+        categorical=["locale"],
+        metric="ndcg@10",
+    )
     return Context(c)
 
 
@@ -85,16 +99,32 @@ def test_underperforming_queries_fires_when_a_query_type_is_no_better_than_rando
         rng = np.random.default_rng(seed)
         n = n_q * 25
         quality = rng.normal(size=n)
-        locale = np.repeat(rng.choice(["en", "fr", "de", "es", "it"], n_q, p=[.3, .15, .2, .2, .15]), 25)
+        locale = np.repeat(rng.choice(["en", "fr", "de", "es", "it"], n_q, p=[0.3, 0.15, 0.2, 0.2, 0.15]), 25)
         score = quality + rng.normal(scale=1.6, size=n)
         score = np.where(locale == "fr", rng.normal(size=n), score)
-        return pd.DataFrame({"query": np.repeat(np.arange(n_q), 25), "quality": quality,
-                             "locale": pd.Series(locale, dtype="str"),
-                             "relevance": np.digitize(score, [-1.0, -0.3, 0.3, 1.0])})
+        return pd.DataFrame(
+            {
+                "query": np.repeat(np.arange(n_q), 25),
+                "quality": quality,
+                "locale": pd.Series(locale, dtype="str"),
+                "relevance": np.digitize(score, [-1.0, -0.3, 0.3, 1.0]),
+            }
+        )
+
     train, test = grid(200, 0), grid(300, 1)
     model = LinearRegression().fit(train[["quality"]], train["relevance"])
-    ctx = Context(build_case(train, test, "relevance", task="ranking", model=model, group_column="query",
-                             categorical=["locale"], metric="ndcg@10"))
+    ctx = Context(
+        build_case(
+            train,
+            test,
+            "relevance",
+            task="ranking",
+            model=model,
+            group_column="query",
+            categorical=["locale"],
+            metric="ndcg@10",
+        )
+    )
     f = alarms(run(rk.underperforming_queries, ctx))
     assert f and {"column": "locale", "op": "==", "value": "fr"} in f[0].slice
     assert f[0].evidence["shortfall_lift"] < 2.0 and f[0].evidence["skill_over_random_share"] < 0.4

@@ -1,11 +1,11 @@
 """End-to-end CLI: the command line of the benchmark, JSON format, exit codes."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 
-import pytest
 from typer.testing import CliRunner
 
 from mltriage.cli import app
@@ -14,8 +14,20 @@ runner = CliRunner()
 
 
 def _args(d, *extra):
-    return ["diagnose", "--train", str(d / "train.parquet"), "--test", str(d / "test.parquet"),
-            "--target", "y", "--task", "binary", "--model", str(d / "model.joblib"), *extra]
+    return [
+        "diagnose",
+        "--train",
+        str(d / "train.parquet"),
+        "--test",
+        str(d / "test.parquet"),
+        "--target",
+        "y",
+        "--task",
+        "binary",
+        "--model",
+        str(d / "model.joblib"),
+        *extra,
+    ]
 
 
 def test_diagnose_writes_json(binary_files, tmp_path):
@@ -25,8 +37,18 @@ def test_diagnose_writes_json(binary_files, tmp_path):
     doc = json.loads(out.read_text())
     assert isinstance(doc["findings"], list)
     for f in doc["findings"]:
-        assert {"code", "layer", "severity", "title", "columns", "classes", "slice", "evidence",
-                "root_cause", "fix"} <= set(f)
+        assert {
+            "code",
+            "layer",
+            "severity",
+            "title",
+            "columns",
+            "classes",
+            "slice",
+            "evidence",
+            "root_cause",
+            "fix",
+        } <= set(f)
     assert doc["case"]["task"] == "binary"
     assert isinstance(doc["not_applicable"], list)
 
@@ -42,6 +64,7 @@ def test_terminal_report_and_html(binary_files, tmp_path):
 def test_fail_on_warning_gates(binary_files, tmp_path):
     # an infinite value planted in test: infinite_values is at least a warning
     import pandas as pd
+
     d = tmp_path
     tr = pd.read_parquet(binary_files / "train.parquet")
     te = pd.read_parquet(binary_files / "test.parquet")
@@ -49,11 +72,23 @@ def test_fail_on_warning_gates(binary_files, tmp_path):
     tr.to_parquet(d / "train.parquet")
     te.to_parquet(d / "test.parquet")
     (d / "model.joblib").write_bytes((binary_files / "model.joblib").read_bytes())
-    args = ["diagnose", "--train", str(d / "train.parquet"), "--test", str(d / "test.parquet"),
-            "--target", "y", "--select", "data.infinite_values", "--quiet"]
+    args = [
+        "diagnose",
+        "--train",
+        str(d / "train.parquet"),
+        "--test",
+        str(d / "test.parquet"),
+        "--target",
+        "y",
+        "--select",
+        "data.infinite_values",
+        "--quiet",
+    ]
     assert runner.invoke(app, args + ["--fail-on", "warning"]).exit_code == 1
     assert runner.invoke(app, args + ["--fail-on", "never"]).exit_code == 0
-    assert runner.invoke(app, args + ["--ignore", "data.infinite_values", "--fail-on", "warning"]).exit_code == 0
+    assert (
+        runner.invoke(app, args + ["--ignore", "data.infinite_values", "--fail-on", "warning"]).exit_code == 0
+    )
 
 
 def test_bad_input_exit_2_without_traceback(binary_files):
@@ -63,8 +98,10 @@ def test_bad_input_exit_2_without_traceback(binary_files):
 
 
 def test_missing_file_exit_2(tmp_path):
-    res = runner.invoke(app, ["diagnose", "--train", str(tmp_path / "a.csv"), "--test",
-                              str(tmp_path / "b.csv"), "--target", "y"])
+    res = runner.invoke(
+        app,
+        ["diagnose", "--train", str(tmp_path / "a.csv"), "--test", str(tmp_path / "b.csv"), "--target", "y"],
+    )
     assert res.exit_code == 2 and "does not exist" in res.output
 
 
@@ -83,8 +120,11 @@ def test_explain_and_codes():
 
 def test_console_script_runs(binary_files, tmp_path):
     out = tmp_path / "o.json"
-    proc = subprocess.run([sys.executable, "-m", "mltriage", *_args(binary_files, "--json", str(out),
-                                                                    "--quiet", "--fast")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mltriage", *_args(binary_files, "--json", str(out), "--quiet", "--fast")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     assert json.loads(out.read_text())["findings"] is not None

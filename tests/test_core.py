@@ -1,4 +1,5 @@
 """The core: registry contract, findings JSON, ranking and gating, config."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import json
 import pytest
 
 import mltriage
-from mltriage.config import Config, load_config
+from mltriage.config import load_config
 from mltriage.errors import InputError
 from mltriage.findings import CODES, Finding
 from mltriage.ladder import rank_and_gate
@@ -37,8 +38,12 @@ def test_parse_doc_sections():
         four
     """)
     assert summary == "Summary line."
-    assert doc == {"What it detects": "one", "Why it matters": "two lines", "How to confirm": "three",
-                   "Fix": "four"}
+    assert doc == {
+        "What it detects": "one",
+        "Why it matters": "two lines",
+        "How to confirm": "three",
+        "Fix": "four",
+    }
 
 
 def test_unknown_code_refused():
@@ -47,14 +52,21 @@ def test_unknown_code_refused():
 
 
 def test_ranking_and_gating():
-    fs = [Finding("evaluation.miscalibration", "warning", "a", impact=0.1),
-          Finding("data.label_leakage", "critical", "b"),
-          Finding("model.overfit", "warning", "c"),
-          Finding("data.duplicates", "warning", "d"),
-          Finding("production.data_drift", "warning", "e")]
+    fs = [
+        Finding("evaluation.miscalibration", "warning", "a", impact=0.1),
+        Finding("data.label_leakage", "critical", "b"),
+        Finding("model.overfit", "warning", "c"),
+        Finding("data.duplicates", "warning", "d"),
+        Finding("production.data_drift", "warning", "e"),
+    ]
     rank_and_gate(fs)
-    assert [f.code for f in fs] == ["data.label_leakage", "data.duplicates", "model.overfit",
-                                    "evaluation.miscalibration", "production.data_drift"]
+    assert [f.code for f in fs] == [
+        "data.label_leakage",
+        "data.duplicates",
+        "model.overfit",
+        "evaluation.miscalibration",
+        "production.data_drift",
+    ]
     assert fs[2].conditional_on == ["data.label_leakage"]
     assert fs[0].conditional_on == [] and fs[1].conditional_on == []
     assert fs[4].conditional_on == []
@@ -62,8 +74,13 @@ def test_ranking_and_gating():
 
 def test_finding_json_is_plain():
     import numpy as np
-    f = Finding("model.overfit", "warning", "gap", evidence={"gap": np.float64(0.3), "nan": float("nan"),
-                                                             "arr": np.arange(3)})
+
+    f = Finding(
+        "model.overfit",
+        "warning",
+        "gap",
+        evidence={"gap": np.float64(0.3), "nan": float("nan"), "arr": np.arange(3)},
+    )
     d = f.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["evidence"] == {"gap": 0.3, "nan": None, "arr": [0, 1, 2]}
@@ -72,7 +89,8 @@ def test_finding_json_is_plain():
 
 def test_config_file_and_set(tmp_path):
     (tmp_path / "mltriage.toml").write_text(
-        'fail_on = "warning"\nignore = ["features"]\n[checks."data.infinite_values"]\nmax_share = 0.5\n')
+        'fail_on = "warning"\nignore = ["features"]\n[checks."data.infinite_values"]\nmax_share = 0.5\n'
+    )
     cfg = load_config(start=tmp_path)
     assert cfg.fail_on == "warning" and not cfg.wants("features.constant") and cfg.wants("data.duplicates")
     assert cfg.params_for("data.infinite_values", {"max_share": 0.0}) == {"max_share": 0.5}
@@ -89,7 +107,7 @@ def test_pyproject_table(tmp_path):
 
 
 def test_bad_config_key(tmp_path):
-    (tmp_path / "mltriage.toml").write_text('nonsense = 1\n')
+    (tmp_path / "mltriage.toml").write_text("nonsense = 1\n")
     with pytest.raises(InputError, match="unknown setting"):
         load_config(start=tmp_path)
 
@@ -103,10 +121,12 @@ def test_select_layer_limits_checks(binary_case):
 
 def test_broken_check_becomes_info(binary_case, monkeypatch):
     from mltriage.registry import REGISTRY
+
     chk = REGISTRY["data.infinite_values"]
 
     def boom(ctx, p):
         raise RuntimeError("kaput")
+
     monkeypatch.setattr(chk, "fn", boom)
     train, test, model = binary_case
     rep = mltriage.diagnose(train, test, "y", model=model, select=["data.infinite_values"])
@@ -117,9 +137,16 @@ def test_broken_check_becomes_info(binary_case, monkeypatch):
 def test_encoder_handles_float_inf_and_dates():
     import numpy as np
     import pandas as pd
+
     from mltriage.stats.encode import Encoder
-    df = pd.DataFrame({"f": [1.5, np.inf, np.nan], "c": ["a", "b", None],
-                       "d": pd.to_datetime(["1970-01-01", "1970-01-02", None]).astype("datetime64[us]")})
+
+    df = pd.DataFrame(
+        {
+            "f": [1.5, np.inf, np.nan],
+            "c": ["a", "b", None],
+            "d": pd.to_datetime(["1970-01-01", "1970-01-02", None]).astype("datetime64[us]"),
+        }
+    )
     X = Encoder.fit(df, ["f", "c", "d"], ["c"]).transform(df)
     assert np.isnan(X[1, 0]) and np.isnan(X[2, 0]) and X[0, 0] == 1.5
     assert X[0, 1] in (0, 1) and np.isnan(X[2, 1])
@@ -128,6 +155,8 @@ def test_encoder_handles_float_inf_and_dates():
 
 def test_holm_adjustment():
     import numpy as np
+
     from mltriage.stats.metrics import holm
+
     adj = holm([0.01, 0.04, 0.03])
     assert np.allclose(adj, [0.03, 0.06, 0.06])

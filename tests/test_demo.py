@@ -1,4 +1,5 @@
 """The demo finds what it plants, on the real data shipped in the package."""
+
 from mltriage.demo import PLANTED, build_demo_case, load_adult
 from mltriage.ladder import diagnose
 

@@ -1,4 +1,5 @@
 """The README's table of codes is generated from the checks' docstrings and never disagrees."""
+
 from pathlib import Path
 
 from mltriage.docs import render_readme

@@ -1,12 +1,20 @@
 """Drift kernels: PSI/KS/Wasserstein/chi-square/JS from profiles, effect-size floor,
 the domain classifier, and skew inference."""
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from mltriage.stats.drift import (DriftConfig, compare_profiles, domain_classifier, drift_frames,
-                                  infer_skew, js_distance, psi)
+from mltriage.stats.drift import (
+    DriftConfig,
+    compare_profiles,
+    domain_classifier,
+    drift_frames,
+    infer_skew,
+    js_distance,
+    psi,
+)
 from mltriage.stats.profile import Profile, build_profile
 
 
@@ -41,8 +49,8 @@ def test_shift_is_flagged_with_sensible_effect_sizes():
 def test_trivial_shift_on_millions_of_rows_does_not_alarm():
     ref, cur = numeric(1_000_000, seed=1), numeric(1_000_000, loc=0.02, seed=2)
     f = drift_frames(ref, cur)[0].features["x"]
-    assert f.p_value < 1e-6          # "significant" ...
-    assert not f.drifted             # ... but below the effect-size floor
+    assert f.p_value < 1e-6  # "significant" ...
+    assert not f.drifted  # ... but below the effect-size floor
 
 
 def test_noise_on_a_tiny_batch_does_not_alarm():
@@ -95,14 +103,17 @@ def test_missing_rate_change_counts_as_drift():
 
 def test_domain_classifier():
     rng = np.random.default_rng(0)
-    ref = pd.DataFrame({"a": rng.normal(size=4000), "b": rng.normal(size=4000),
-                        "c": rng.choice(["p", "q"], 4000)})
-    cur = pd.DataFrame({"a": rng.normal(size=4000), "b": rng.normal(1.0, 1, size=4000),
-                        "c": rng.choice(["p", "q"], 4000)})
+    ref = pd.DataFrame(
+        {"a": rng.normal(size=4000), "b": rng.normal(size=4000), "c": rng.choice(["p", "q"], 4000)}
+    )
+    cur = pd.DataFrame(
+        {"a": rng.normal(size=4000), "b": rng.normal(1.0, 1, size=4000), "c": rng.choice(["p", "q"], 4000)}
+    )
     res = domain_classifier(ref, cur, ["a", "b", "c"], categorical=["c"])
     assert res.drifted and res.auc > 0.7 and res.top(1) == ["b"]
-    same = pd.DataFrame({"a": rng.normal(size=4000), "b": rng.normal(size=4000),
-                         "c": rng.choice(["p", "q"], 4000)})
+    same = pd.DataFrame(
+        {"a": rng.normal(size=4000), "b": rng.normal(size=4000), "c": rng.choice(["p", "q"], 4000)}
+    )
     res0 = domain_classifier(ref, same, ["a", "b", "c"], categorical=["c"])
     assert not res0.drifted and res0.auc < 0.56
 
@@ -132,15 +143,15 @@ def test_skew_standardised(money):
 def test_skew_changed_fill_value():
     rng = np.random.default_rng(0)
     x = rng.normal(50, 10, 20000)
-    x[rng.random(20000) < 0.1] = -1.0                     # training fills missing with -1
+    x[rng.random(20000) < 0.1] = -1.0  # training fills missing with -1
     ref = build_profile(pd.DataFrame({"v": x}))["v"]
     y = rng.normal(50, 10, 5000)
-    y[rng.random(5000) < 0.1] = 0.0                        # serving fills with 0
+    y[rng.random(5000) < 0.1] = 0.0  # serving fills with 0
     s = infer_skew(ref, y)
     assert s is not None and s.kind == "fill_value"
     assert s.transform["from"] == 0.0 and s.transform["to"] == -1.0
     z = rng.normal(50, 10, 5000)
-    z[rng.random(5000) < 0.1] = np.nan                     # serving leaves them missing
+    z[rng.random(5000) < 0.1] = np.nan  # serving leaves them missing
     s2 = infer_skew(ref, z)
     assert s2 is not None and s2.transform["from"] is None and s2.transform["to"] == -1.0
 
@@ -148,9 +159,9 @@ def test_skew_changed_fill_value():
 def test_genuine_shift_is_not_skew(money):
     ref = build_profile(money.to_frame())["balance"]
     cur = money.sample(5000, random_state=1)
-    assert infer_skew(ref, cur * 1.8) is None                 # a real change, not a unit
+    assert infer_skew(ref, cur * 1.8) is None  # a real change, not a unit
     assert infer_skew(ref, cur + 2000) is None
-    assert infer_skew(ref, cur) is None                       # no drift at all
+    assert infer_skew(ref, cur) is None  # no drift at all
 
 
 def test_noise_on_a_mostly_zero_column_is_not_a_unit_change():

@@ -1,4 +1,5 @@
 """Bad input: one clear message naming the problem and the fix (InputError; exit 2 in the CLI)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -129,8 +130,8 @@ def test_precomputed_prediction_column_checks(binary_case):
 
 
 def test_cost_matrix(tmp_path, binary_case):
-    import pandas as pd
     from mltriage.case import build_case
+
     train, test, model = binary_case
     p = tmp_path / "cost.csv"
     pd.DataFrame([[0, 1], [10, 0]], index=[0, 1], columns=[0, 1]).to_csv(p)

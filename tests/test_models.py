@@ -1,4 +1,5 @@
 """One adapter over sklearn estimators, LightGBM, XGBoost, callables and precomputed outputs."""
+
 from __future__ import annotations
 
 import numpy as np

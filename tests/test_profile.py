@@ -1,24 +1,35 @@
 """Mergeable profiles: exact statistics, JSON round trip, merge == profile of the union."""
+
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mltriage.stats.profile import (CategoricalProfile, NumericProfile, Profile, ProfileError,
-                                    bin_counts, build_profile, hist_quantile, merge)
+from mltriage.stats.profile import (
+    CategoricalProfile,
+    NumericProfile,
+    Profile,
+    ProfileError,
+    bin_counts,
+    build_profile,
+    hist_quantile,
+    merge,
+)
 
 
 def frame(n, seed=0, shift=0.0):
     rng = np.random.default_rng(seed)
     x = rng.normal(10 + shift, 2, n)
     x[rng.random(n) < 0.05] = np.nan
-    return pd.DataFrame({
-        "x": x,
-        "k": rng.integers(0, 4, n),                                   # discrete
-        "z": np.where(rng.random(n) < 0.3, 0.0, rng.exponential(5, n)),  # point mass at 0
-        "c": pd.Series(rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]), dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "x": x,
+            "k": rng.integers(0, 4, n),  # discrete
+            "z": np.where(rng.random(n) < 0.3, 0.0, rng.exponential(5, n)),  # point mass at 0
+            "c": pd.Series(rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]), dtype="str"),
+        }
+    )
 
 
 def test_numeric_statistics_are_exact():
@@ -34,8 +45,8 @@ def test_numeric_statistics_are_exact():
     assert px.var == pytest.approx(fin.var(ddof=1))
     assert px.quantile(0.5) == pytest.approx(np.quantile(fin, 0.5))
     assert px.counts.sum() == px.n
-    assert px.counts[0] == 0 and px.counts[-1] == 0          # no under/overflow in its own edges
-    assert len(px.edges) - 1 <= 21 + 2                         # about 20 quantile bins
+    assert px.counts[0] == 0 and px.counts[-1] == 0  # no under/overflow in its own edges
+    assert len(px.edges) - 1 <= 21 + 2  # about 20 quantile bins
     # the histogram agrees with counting the rows directly
     assert np.array_equal(bin_counts(x, px.edges), px.counts)
     assert p.rows == 5000 and p.schema()["x"]["nullable"] is True
@@ -111,7 +122,7 @@ def test_batch_like_reference_reads_numeric_text():
     p = build_profile(batch, like=ref)
     g = p["g"]
     assert g.kind == "numeric" and g.n == 3 and g.unparsed == 1 and g.missing == 1
-    assert g.dtype == "str"                       # the schema keeps the arriving dtype
+    assert g.dtype == "str"  # the schema keeps the arriving dtype
 
 
 def test_bad_profile_json():

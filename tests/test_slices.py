@@ -76,7 +76,7 @@ def test_no_slice_control_continuous_error():
     rng = np.random.default_rng(7)
     n = 5_000
     df = pd.DataFrame({f"n{j}": rng.standard_normal(n) for j in range(40)})
-    err = rng.exponential(1.0, n)   # skewed, independent of the features
+    err = rng.exponential(1.0, n)  # skewed, independent of the features
     assert find_slices(df, err, list(df.columns)) == []
 
 

@@ -1,15 +1,16 @@
 """mltriage: debug machine-learning models the way a senior ML engineer does.
 
-    import mltriage
-    report = mltriage.diagnose(train=train_df, test=test_df, target="y", model=fitted_pipeline)
-    report.findings        # ranked Finding objects
-    report.to_json()       # the JSON report
+import mltriage
+report = mltriage.diagnose(train=train_df, test=test_df, target="y", model=fitted_pipeline)
+report.findings        # ranked Finding objects
+report.to_json()       # the JSON report
 """
+
 __version__ = "0.1.0"
 
-from .errors import InputError  # noqa: E402
-from .findings import CODES, Finding, Severity  # noqa: E402
-from .ladder import diagnose  # noqa: E402
-from .report import Report  # noqa: E402
+from .errors import InputError
+from .findings import CODES, Finding, Severity
+from .ladder import diagnose
+from .report import Report
 
 __all__ = ["diagnose", "Report", "Finding", "Severity", "InputError", "CODES", "__version__"]

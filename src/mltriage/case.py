@@ -5,6 +5,7 @@ object or file, or a column of precomputed predictions) and returns a `Case`: fr
 task, column roles and the model adapter. Every problem with the inputs is raised here as an
 `InputError` that names what is wrong and how to fix it, so that no check has to re-validate.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ class Case:
     test: pd.DataFrame
     target: str
     task: str
-    features: list[str]                 # columns the model takes (its feature_names_in_ when known)
-    categorical: list[str]              # features (and extra columns) treated as categorical
+    features: list[str]  # columns the model takes (its feature_names_in_ when known)
+    categorical: list[str]  # features (and extra columns) treated as categorical
     model: ModelAdapter | None = None
     current: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
@@ -41,8 +42,8 @@ class Case:
     # columns are the classes); from --cost-matrix, or built from --cost for binary tasks
     cost_matrix: pd.DataFrame | None = None
     extra_columns: list[str] = field(default_factory=list)  # other columns present (not model inputs)
-    classes: list | None = None         # sorted class labels (classification)
-    positive: Any = None                # the positive class (binary)
+    classes: list | None = None  # sorted class labels (classification)
+    positive: Any = None  # the positive class (binary)
     notes: list[str] = field(default_factory=list)  # what was inferred, reported to the user
     dropped_target_rows: dict[str, int] = field(default_factory=dict)
 
@@ -57,8 +58,11 @@ class Case:
 
     @property
     def has_current_labels(self) -> bool:
-        return self.current is not None and self.target in self.current.columns \
+        return (
+            self.current is not None
+            and self.target in self.current.columns
             and self.current[self.target].notna().mean() > 0.5
+        )
 
     def frame(self, which: str) -> pd.DataFrame:
         df = {"train": self.train, "test": self.test, "current": self.current}[which]
@@ -71,19 +75,27 @@ class Case:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "task": self.task, "target": self.target,
-            "rows": {k: (None if v is None else int(len(v))) for k, v in
-                     (("train", self.train), ("test", self.test), ("current", self.current))},
-            "features": len(self.features), "categorical": list(self.categorical),
+            "task": self.task,
+            "target": self.target,
+            "rows": {
+                k: (None if v is None else int(len(v)))
+                for k, v in (("train", self.train), ("test", self.test), ("current", self.current))
+            },
+            "features": len(self.features),
+            "categorical": list(self.categorical),
             "model": self.model.description if self.model else None,
-            "time_column": self.time_column, "group_column": self.group_column,
-            "metric": self.metric, "threshold": self.threshold, "cost": self.cost,
+            "time_column": self.time_column,
+            "group_column": self.group_column,
+            "metric": self.metric,
+            "threshold": self.threshold,
+            "cost": self.cost,
             "classes": [str(c) for c in self.classes] if self.classes is not None else None,
             "notes": list(self.notes),
         }
 
 
 # ---------------------------------------------------------------------------- reading frames
+
 
 def read_frame(data: Any, role: str) -> pd.DataFrame:
     """A pandas DataFrame from a pandas/polars frame or a CSV/Parquet path."""
@@ -94,21 +106,29 @@ def read_frame(data: Any, role: str) -> pd.DataFrame:
     elif type(data).__module__.startswith("polars"):
         try:
             df = data.to_pandas()
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(f"cannot convert the polars {role} frame to pandas: {exc}",
-                             "install pyarrow, or pass a pandas DataFrame") from None
+        except Exception as exc:
+            raise InputError(
+                f"cannot convert the polars {role} frame to pandas: {exc}",
+                "install pyarrow, or pass a pandas DataFrame",
+            ) from None
     elif isinstance(data, (str, Path)):
         df = _read_path(Path(data), role)
     else:
-        raise InputError(f"the {role} data is a {type(data).__name__}, not a DataFrame or a path",
-                         "pass a pandas or polars DataFrame, or a .csv/.parquet path")
+        raise InputError(
+            f"the {role} data is a {type(data).__name__}, not a DataFrame or a path",
+            "pass a pandas or polars DataFrame, or a .csv/.parquet path",
+        )
     if len(df.columns) == 0 or len(df) == 0:
-        raise InputError(f"the {role} data is empty ({len(df)} rows, {len(df.columns)} columns)",
-                         f"check the {role} file or frame; mltriage needs rows and columns")
+        raise InputError(
+            f"the {role} data is empty ({len(df)} rows, {len(df.columns)} columns)",
+            f"check the {role} file or frame; mltriage needs rows and columns",
+        )
     if df.columns.duplicated().any():
         dups = sorted(set(map(str, df.columns[df.columns.duplicated()])))
-        raise InputError(f"the {role} data has duplicated column names: {listing(dups)}",
-                         "rename the columns so that each name is unique")
+        raise InputError(
+            f"the {role} data has duplicated column names: {listing(dups)}",
+            "rename the columns so that each name is unique",
+        )
     df = df.copy() if not isinstance(data, (str, Path)) else df
     df.columns = [str(c) for c in df.columns]
     return df.reset_index(drop=True)
@@ -118,8 +138,9 @@ def _read_path(path: Path, role: str) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{role} file {str(path)!r} does not exist", f"check the path given for {role}")
     if path.is_dir():
-        raise InputError(f"{role} path {str(path)!r} is a folder, not a file",
-                         "pass the .csv or .parquet file itself")
+        raise InputError(
+            f"{role} path {str(path)!r} is a folder, not a file", "pass the .csv or .parquet file itself"
+        )
     suffix = "".join(path.suffixes[-2:]).lower()
     try:
         if suffix.endswith((".parquet", ".pq")):
@@ -128,28 +149,37 @@ def _read_path(path: Path, role: str) -> pd.DataFrame:
             return pd.read_csv(path, sep="\t" if suffix.endswith(".tsv") else ",", low_memory=False)
         try:
             return _read_parquet(path)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return pd.read_csv(path, low_memory=False)
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"cannot read {role} file {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}",
-                         "give a readable CSV or Parquet file") from None
+    except Exception as exc:
+        raise InputError(
+            f"cannot read {role} file {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}",
+            "give a readable CSV or Parquet file",
+        ) from None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     """Parquet to pandas, releasing Arrow buffers as columns convert (about half the peak memory
     of pd.read_parquet on wide files)."""
     import pyarrow.parquet as pq
+
     table = pq.read_table(path)
     return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def read_history(data: Any) -> pd.DataFrame:
     df = read_frame(data, "history")
-    aliases = {"train_loss": "loss", "training_loss": "loss", "valid_loss": "val_loss",
-               "validation_loss": "val_loss", "eval_loss": "val_loss", "iteration": "epoch",
-               "step": "epoch"}
+    aliases = {
+        "train_loss": "loss",
+        "training_loss": "loss",
+        "valid_loss": "val_loss",
+        "validation_loss": "val_loss",
+        "eval_loss": "val_loss",
+        "iteration": "epoch",
+        "step": "epoch",
+    }
     cols = {}
     for c in df.columns:
         key = aliases.get(c.lower(), c.lower())
@@ -159,9 +189,10 @@ def read_history(data: Any) -> pd.DataFrame:
         cols["epoch"] = "epoch"
     missing = [c for c in ("epoch", "loss") if c not in cols]
     if missing:
-        raise InputError(f"the training history has no column {', '.join(missing)} "
-                         f"(it has {listing(df.columns)})",
-                         "give a CSV with columns epoch, loss and optionally val_loss")
+        raise InputError(
+            f"the training history has no column {', '.join(missing)} (it has {listing(df.columns)})",
+            "give a CSV with columns epoch, loss and optionally val_loss",
+        )
     df = df.rename(columns={v: k for k, v in cols.items() if k in ("epoch", "loss", "val_loss")})
     for c in ("epoch", "loss", "val_loss"):
         if c in df.columns:
@@ -171,9 +202,14 @@ def read_history(data: Any) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------- inference
 
+
 def _is_categorical_dtype(s: pd.Series) -> bool:
-    return (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s.dtype)
-            or pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype))
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+        or pd.api.types.is_bool_dtype(s.dtype)
+    )
 
 
 def infer_task(y: pd.Series, group_column: str | None) -> tuple[str, str]:
@@ -182,7 +218,9 @@ def infer_task(y: pd.Series, group_column: str | None) -> tuple[str, str]:
     y = y.dropna()
     n_unique = y.nunique()
     if _is_categorical_dtype(y):
-        return ("binary" if n_unique <= 2 else "multiclass"), f"the target is categorical with {n_unique} values"
+        return (
+            "binary" if n_unique <= 2 else "multiclass"
+        ), f"the target is categorical with {n_unique} values"
     values = pd.to_numeric(y, errors="coerce").to_numpy(dtype=float)
     integral = bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0))
     if n_unique <= 2:
@@ -197,8 +235,10 @@ def parse_cost_matrix(data: Any, classes: list | None, task: str) -> pd.DataFram
     if data is None:
         return None
     if task not in ("binary", "multiclass") or not classes:
-        raise InputError(f"a cost matrix needs a classification task, not {task}",
-                         "drop --cost-matrix, or use --task binary/multiclass")
+        raise InputError(
+            f"a cost matrix needs a classification task, not {task}",
+            "drop --cost-matrix, or use --task binary/multiclass",
+        )
     if isinstance(data, (str, Path)):
         p = Path(data)
         if not p.exists():
@@ -206,35 +246,46 @@ def parse_cost_matrix(data: Any, classes: list | None, task: str) -> pd.DataFram
         try:
             if p.suffix.lower() == ".json":
                 import json
+
                 m = pd.DataFrame(json.loads(p.read_text(encoding="utf-8"))).T
             else:
                 m = pd.read_csv(p, index_col=0)
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(f"cannot read cost matrix {str(p)!r}: {exc}",
-                             "give a CSV whose first column and header row are the class labels "
-                             "(rows: true class, columns: predicted class)") from None
+        except Exception as exc:
+            raise InputError(
+                f"cannot read cost matrix {str(p)!r}: {exc}",
+                "give a CSV whose first column and header row are the class labels "
+                "(rows: true class, columns: predicted class)",
+            ) from None
     elif isinstance(data, dict):
         m = pd.DataFrame(data).T
     elif isinstance(data, pd.DataFrame):
         m = data
     else:
-        raise InputError(f"the cost matrix is a {type(data).__name__}",
-                         "give a DataFrame, a dict of dicts {true: {pred: cost}} or a CSV path")
+        raise InputError(
+            f"the cost matrix is a {type(data).__name__}",
+            "give a DataFrame, a dict of dicts {true: {pred: cost}} or a CSV path",
+        )
     by_name = {str(c): c for c in classes}
     try:
         m.index = [by_name[str(i)] for i in m.index]
         m.columns = [by_name[str(i)] for i in m.columns]
     except KeyError as exc:
-        raise InputError(f"the cost matrix names class {exc.args[0]!r}, which the target does not have",
-                         f"its classes are: {listing(map(str, classes))}") from None
+        raise InputError(
+            f"the cost matrix names class {exc.args[0]!r}, which the target does not have",
+            f"its classes are: {listing(map(str, classes))}",
+        ) from None
     missing = [c for c in classes if c not in m.index or c not in m.columns]
     if missing:
-        raise InputError(f"the cost matrix lacks class(es) {listing(map(str, missing))}",
-                         "give a row and a column for every class")
+        raise InputError(
+            f"the cost matrix lacks class(es) {listing(map(str, missing))}",
+            "give a row and a column for every class",
+        )
     m = m.loc[classes, classes].apply(pd.to_numeric, errors="coerce")
     if m.isna().any().any() or (m.to_numpy() < 0).any():
-        raise InputError("the cost matrix has missing, non-numeric or negative entries",
-                         "give a number >= 0 for every (true, predicted) pair")
+        raise InputError(
+            "the cost matrix has missing, non-numeric or negative entries",
+            "give a number >= 0 for every (true, predicted) pair",
+        )
     return m.astype(float)
 
 
@@ -257,8 +308,9 @@ def parse_cost(cost: Any) -> dict[str, float] | None:
         raise InputError(f"cannot read the cost {cost!r}", "give numbers, as fp=1,fn=10") from None
     unknown = set(cost) - {"fp", "fn", "tp", "tn"}
     if unknown or not {"fp", "fn"} <= set(cost):
-        raise InputError(f"the cost {cost} must name fp and fn (and optionally tp, tn)",
-                         "write it as fp=1,fn=10")
+        raise InputError(
+            f"the cost {cost} must name fp and fn (and optionally tp, tn)", "write it as fp=1,fn=10"
+        )
     if any(v < 0 or not np.isfinite(v) for v in cost.values()) or cost["fp"] + cost["fn"] <= 0:
         raise InputError(f"the cost {cost} has negative or non-finite values", "use costs >= 0")
     return cost
@@ -266,11 +318,25 @@ def parse_cost(cost: Any) -> dict[str, float] | None:
 
 # ---------------------------------------------------------------------------- build
 
-def build_case(train: Any, test: Any, target: str, *, task: str | None = None, model: Any = None,
-               current: Any = None, history: Any = None, time_column: str | None = None,
-               group_column: str | None = None, categorical: list[str] | str | None = None,
-               prediction_column: str | None = None, metric: str | None = None,
-               threshold: float | None = None, cost: Any = None, cost_matrix: Any = None) -> Case:
+
+def build_case(
+    train: Any,
+    test: Any,
+    target: str,
+    *,
+    task: str | None = None,
+    model: Any = None,
+    current: Any = None,
+    history: Any = None,
+    time_column: str | None = None,
+    group_column: str | None = None,
+    categorical: list[str] | str | None = None,
+    prediction_column: str | None = None,
+    metric: str | None = None,
+    threshold: float | None = None,
+    cost: Any = None,
+    cost_matrix: Any = None,
+) -> Case:
     """Validate every input once and return the Case every check reads."""
     notes: list[str] = []
     tr = read_frame(train, "train")
@@ -282,16 +348,23 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
         raise InputError("no target column given", "pass --target COLUMN")
     for name, df in (("train", tr), ("test", te)):
         if target not in df.columns:
-            raise InputError(f"target column {target!r} is not in the {name} data.{closest(target, df.columns)}",
-                             f"its columns are: {listing(df.columns)}")
+            raise InputError(
+                f"target column {target!r} is not in the {name} data.{closest(target, df.columns)}",
+                f"its columns are: {listing(df.columns)}",
+            )
 
     if isinstance(categorical, str):
         categorical = [c.strip() for c in categorical.split(",") if c.strip()]
-    for role, col in (("time column", time_column), ("group column", group_column),
-                      ("prediction column", prediction_column)):
+    for role, col in (
+        ("time column", time_column),
+        ("group column", group_column),
+        ("prediction column", prediction_column),
+    ):
         if col and col not in tr.columns and not (role == "prediction column" and model is not None):
-            raise InputError(f"{role} {col!r} is not in the train data.{closest(col, tr.columns)}",
-                             f"its columns are: {listing(tr.columns)}")
+            raise InputError(
+                f"{role} {col!r} is not in the train data.{closest(col, tr.columns)}",
+                f"its columns are: {listing(tr.columns)}",
+            )
         if col and col == target:
             raise InputError(f"the {role} {col!r} is the target", f"name a different {role}")
 
@@ -300,8 +373,10 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
         df = tr if name == "train" else te
         miss = int(df[target].isna().sum())
         if miss == len(df):
-            raise InputError(f"the target {target!r} is missing (NaN) in every {name} row",
-                             "check the target column name and the join that filled it")
+            raise InputError(
+                f"the target {target!r} is missing (NaN) in every {name} row",
+                "check the target column name and the join that filled it",
+            )
         if miss:
             notes.append(f"{miss} {name} rows without a target value were left out of the metrics")
     dropped = {"train": int(tr[target].isna().sum()), "test": int(te[target].isna().sum())}
@@ -330,24 +405,30 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
         values = pd.unique(pd.concat([tr[target], te[target]], ignore_index=True))
         n = len(values)
         if tr[target].nunique() < 2:
-            raise InputError(f"the target {target!r} has a single class ({tr[target].iloc[0]!r}) in train",
-                             "a classifier needs at least two classes; check the filter that built the data")
+            raise InputError(
+                f"the target {target!r} has a single class ({tr[target].iloc[0]!r}) in train",
+                "a classifier needs at least two classes; check the filter that built the data",
+            )
         if task == "binary" and n > 2:
-            raise InputError(f"task is binary but the target {target!r} has {n} classes "
-                             f"({listing(map(str, values[:8]))})",
-                             "use --task multiclass, or binarise the target")
+            raise InputError(
+                f"task is binary but the target {target!r} has {n} classes ({listing(map(str, values[:8]))})",
+                "use --task multiclass, or binarise the target",
+            )
         try:
             classes = sorted(values.tolist())
         except TypeError:
             classes = sorted(values.tolist(), key=str)
         if task == "multiclass" and n > 200:
-            raise InputError(f"the target {target!r} has {n} distinct values, too many for classes",
-                             "use --task regression if it is a quantity")
+            raise InputError(
+                f"the target {target!r} has {n} distinct values, too many for classes",
+                "use --task regression if it is a quantity",
+            )
     else:
         if not pd.api.types.is_numeric_dtype(tr[target]) or pd.api.types.is_bool_dtype(tr[target]):
-            raise InputError(f"task is {task} but the target {target!r} is not numeric "
-                             f"(dtype {tr[target].dtype})",
-                             "use --task binary or multiclass for class labels, or convert the target")
+            raise InputError(
+                f"task is {task} but the target {target!r} is not numeric (dtype {tr[target].dtype})",
+                "use --task binary or multiclass for class labels, or convert the target",
+            )
 
     # -- model and features
     adapter = ModelAdapter.load(model, prediction_column)
@@ -360,9 +441,11 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
         for name, df in (("train", tr), ("test", te)):
             missing = [c for c in model_features if c not in df.columns]
             if missing:
-                raise InputError(f"the model takes {len(missing)} column(s) that the {name} data lacks: "
-                                 f"{listing(missing)}",
-                                 "pass the data the model was fitted on (same column names)")
+                raise InputError(
+                    f"the model takes {len(missing)} column(s) that the {name} data lacks: "
+                    f"{listing(missing)}",
+                    "pass the data the model was fitted on (same column names)",
+                )
         features = list(model_features)
         extra = [c for c in tr.columns if c not in roles and c not in set(features)]
     else:
@@ -370,26 +453,41 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
         extra = []
         missing = [c for c in features if c not in te.columns]
         if missing:
-            raise InputError(f"train and test have different columns: test lacks {listing(missing)}",
-                             "give both sets the same feature columns")
+            raise InputError(
+                f"train and test have different columns: test lacks {listing(missing)}",
+                "give both sets the same feature columns",
+            )
     if not features:
-        raise InputError("no feature columns are left once the target and role columns are set aside",
-                         "check --target, --time-column, --group-column and --prediction-column")
+        raise InputError(
+            "no feature columns are left once the target and role columns are set aside",
+            "check --target, --time-column, --group-column and --prediction-column",
+        )
 
     # -- categorical columns
     if categorical:
         unknown = [c for c in categorical if c not in tr.columns]
         if unknown:
-            raise InputError(f"categorical column(s) {listing(unknown)} not in the train data."
-                             f"{closest(unknown[0], tr.columns)}", f"its columns are: {listing(tr.columns)}")
+            raise InputError(
+                f"categorical column(s) {listing(unknown)} not in the train data."
+                f"{closest(unknown[0], tr.columns)}",
+                f"its columns are: {listing(tr.columns)}",
+            )
         cats = [c for c in dict.fromkeys(categorical) if c not in roles]
     else:
         cats = [c for c in features + extra if _is_categorical_dtype(tr[c])]
         if cats:
             notes.append(f"{len(cats)} categorical column(s) inferred from dtypes: {listing(cats, 8)}")
-    auto = [c for c in features if c not in set(cats) and c in tr.columns
-            and not (pd.api.types.is_numeric_dtype(tr[c]) or pd.api.types.is_bool_dtype(tr[c])
-                     or pd.api.types.is_datetime64_any_dtype(tr[c]))]
+    auto = [
+        c
+        for c in features
+        if c not in set(cats)
+        and c in tr.columns
+        and not (
+            pd.api.types.is_numeric_dtype(tr[c])
+            or pd.api.types.is_bool_dtype(tr[c])
+            or pd.api.types.is_datetime64_any_dtype(tr[c])
+        )
+    ]
     if auto and categorical:
         notes.append(f"non-numeric feature(s) treated as categorical too: {listing(auto, 8)}")
     cats += [c for c in auto if c not in cats]
@@ -402,70 +500,122 @@ def build_case(train: Any, test: Any, target: str, *, task: str | None = None, m
             conv = pd.to_numeric(s, errors="coerce")
             bad = conv.isna() & s.notna()
             example = f", e.g. {s[bad].iloc[0]!r}" if bad.any() else ""
-            raise InputError(f"column {c!r} is numeric in train but {s.dtype} in test "
-                             f"({int(bad.sum())} values are not numbers{example})",
-                             f"convert {c!r} to numbers in the test data, or list it with --categorical")
+            raise InputError(
+                f"column {c!r} is numeric in train but {s.dtype} in test "
+                f"({int(bad.sum())} values are not numbers{example})",
+                f"convert {c!r} to numbers in the test data, or list it with --categorical",
+            )
     # -- time column
     if time_column:
         for df in (tr, te) + ((cur,) if cur is not None and time_column in cur.columns else ()):
-            if not pd.api.types.is_datetime64_any_dtype(df[time_column]) and \
-                    not pd.api.types.is_numeric_dtype(df[time_column]):
+            if not pd.api.types.is_datetime64_any_dtype(
+                df[time_column]
+            ) and not pd.api.types.is_numeric_dtype(df[time_column]):
                 conv = pd.to_datetime(df[time_column], errors="coerce")
                 if conv.isna().mean() > 0.5:
-                    raise InputError(f"time column {time_column!r} cannot be read as dates or numbers",
-                                     "give ISO dates, timestamps or numbers")
+                    raise InputError(
+                        f"time column {time_column!r} cannot be read as dates or numbers",
+                        "give ISO dates, timestamps or numbers",
+                    )
                 df[time_column] = conv
     # -- precomputed predictions
     if prediction_column and adapter is not None and adapter.kind == "precomputed":
         for name, df in (("train", tr), ("test", te)):
             if prediction_column not in df.columns:
-                raise InputError(f"prediction column {prediction_column!r} is not in the {name} data",
-                                 "without a model, every set needs the column of model outputs")
-            if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(df[prediction_column]):
-                raise InputError(f"prediction column {prediction_column!r} is {df[prediction_column].dtype}, "
-                                 "not numeric", "binary: give P(positive class); regression/ranking: the prediction")
+                raise InputError(
+                    f"prediction column {prediction_column!r} is not in the {name} data",
+                    "without a model, every set needs the column of model outputs",
+                )
+            if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(
+                df[prediction_column]
+            ):
+                raise InputError(
+                    f"prediction column {prediction_column!r} is {df[prediction_column].dtype}, not numeric",
+                    "binary: give P(positive class); regression/ranking: the prediction",
+                )
     if prediction_column and adapter is not None and adapter.kind != "precomputed":
         # with a model, the prediction column holds the scores production logged in `current`
         if cur is None or prediction_column not in cur.columns:
-            raise InputError(f"prediction column {prediction_column!r} is not in the current batch",
-                             "with --model, --prediction-column names the scores production logged in "
-                             "--current; drop it, or pass the batch that has it")
+            raise InputError(
+                f"prediction column {prediction_column!r} is not in the current batch",
+                "with --model, --prediction-column names the scores production logged in "
+                "--current; drop it, or pass the batch that has it",
+            )
         pc = cur[prediction_column]
-        labels_ok = task == "binary" and classes is not None and \
-            set(pc.dropna().astype(str).unique()) <= {str(k) for k in classes}
-        if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(pc) \
-                and not labels_ok:
+        labels_ok = (
+            task == "binary"
+            and classes is not None
+            and set(pc.dropna().astype(str).unique()) <= {str(k) for k in classes}
+        )
+        if (
+            task in ("binary", "regression", "ranking")
+            and not pd.api.types.is_numeric_dtype(pc)
+            and not labels_ok
+        ):
             conv = pd.to_numeric(pc, errors="coerce")
             bad = conv.isna() & pc.notna()
             example = f" (e.g. {pc[bad].iloc[0]!r})" if bad.any() else ""
-            raise InputError(f"prediction column {prediction_column!r} in the current batch is "
-                             f"{pc.dtype}: neither scores nor class labels{example}",
-                             "log the model's score as a number (binary: P(positive class))")
+            raise InputError(
+                f"prediction column {prediction_column!r} in the current batch is "
+                f"{pc.dtype}: neither scores nor class labels{example}",
+                "log the model's score as a number (binary: P(positive class))",
+            )
     if threshold is not None:
         threshold = float(threshold)
         if not 0.0 < threshold < 1.0 and task == "binary":
-            raise InputError(f"threshold {threshold} is outside (0, 1)", "give a probability threshold such as 0.5")
+            raise InputError(
+                f"threshold {threshold} is outside (0, 1)", "give a probability threshold such as 0.5"
+            )
     cost = parse_cost(cost)
     cmatrix = parse_cost_matrix(cost_matrix, classes, task)
     if cost is not None and task != "binary":
-        raise InputError("--cost fp=..,fn=.. is for binary tasks",
-                         "for multiclass give --cost-matrix FILE (rows: true class, columns: predicted)")
+        raise InputError(
+            "--cost fp=..,fn=.. is for binary tasks",
+            "for multiclass give --cost-matrix FILE (rows: true class, columns: predicted)",
+        )
     if cmatrix is None and cost is not None and classes is not None and len(classes) == 2:
         neg = [k for k in classes if k != positive][0]
-        cmatrix = pd.DataFrame([[cost.get("tn", 0.0), cost["fp"]], [cost["fn"], cost.get("tp", 0.0)]],
-                               index=[neg, positive], columns=[neg, positive])
+        cmatrix = pd.DataFrame(
+            [[cost.get("tn", 0.0), cost["fp"]], [cost["fn"], cost.get("tp", 0.0)]],
+            index=[neg, positive],
+            columns=[neg, positive],
+        )
     elif cmatrix is not None and cost is None and task == "binary":
         neg = [k for k in classes if k != positive][0]
-        cost = {"fp": float(cmatrix.loc[neg, positive]), "fn": float(cmatrix.loc[positive, neg]),
-                "tp": float(cmatrix.loc[positive, positive]), "tn": float(cmatrix.loc[neg, neg])}
+        cost = {
+            "fp": float(cmatrix.loc[neg, positive]),
+            "fn": float(cmatrix.loc[positive, neg]),
+            "tp": float(cmatrix.loc[positive, positive]),
+            "tn": float(cmatrix.loc[neg, neg]),
+        }
     if cur is not None:
         shared = set(cur.columns) & set(features)
         if not shared:
-            raise InputError("the current batch has no column in common with the model's features",
-                             f"the features are: {listing(features)}")
-    case = Case(train=tr, test=te, target=target, task=task, features=features, categorical=cats,
-                model=adapter, current=cur, history=hist, time_column=time_column,
-                group_column=group_column, prediction_column=prediction_column, metric=metric,
-                threshold=threshold, cost=cost, cost_matrix=cmatrix, extra_columns=extra, classes=classes,
-                positive=positive, notes=notes, dropped_target_rows=dropped)
+            raise InputError(
+                "the current batch has no column in common with the model's features",
+                f"the features are: {listing(features)}",
+            )
+    case = Case(
+        train=tr,
+        test=te,
+        target=target,
+        task=task,
+        features=features,
+        categorical=cats,
+        model=adapter,
+        current=cur,
+        history=hist,
+        time_column=time_column,
+        group_column=group_column,
+        prediction_column=prediction_column,
+        metric=metric,
+        threshold=threshold,
+        cost=cost,
+        cost_matrix=cmatrix,
+        extra_columns=extra,
+        classes=classes,
+        positive=positive,
+        notes=notes,
+        dropped_target_rows=dropped,
+    )
     return case

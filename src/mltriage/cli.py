@@ -2,30 +2,36 @@
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad input or usage.
 """
+
 from __future__ import annotations
 
 import functools
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
 
 from .errors import InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
-                  pretty_exceptions_show_locals=False,
-                  help="Debug machine-learning models the way a senior ML engineer does: climb the "
-                       "debugging ladder (data, pipeline, model, evaluation, errors, production) and "
-                       "get ranked findings with evidence and fixes.\n\n"
-                       "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+    help="Debug machine-learning models the way a senior ML engineer does: climb the "
+    "debugging ladder (data, pipeline, model, evaluation, errors, production) and "
+    "get ranked findings with evidence and fixes.\n\n"
+    "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.",
+)
 out = Console()
 err = Console(stderr=True)
 
 
 def handles_input_errors(fn):
     """Turn InputError into one clear message on stderr and exit code 2."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -37,9 +43,12 @@ def handles_input_errors(fn):
             raise typer.Exit(2) from None
         except MemoryError:
             err.print("[bold red]error:[/] out of memory while reading or diagnosing the data")
-            err.print("  [green]fix:[/] pass a sample of the rows, or use `mltriage profile` to summarise "
-                      "the reference in chunks")
+            err.print(
+                "  [green]fix:[/] pass a sample of the rows, or use `mltriage profile` to summarise "
+                "the reference in chunks"
+            )
             raise typer.Exit(2) from None
+
     return wrapper
 
 
@@ -56,27 +65,62 @@ def diagnose(
     train: Path = typer.Option(..., "--train", help="training rows (CSV or Parquet)"),
     test: Path = typer.Option(..., "--test", help="evaluation rows (CSV or Parquet), same columns"),
     target: str = typer.Option(..., "--target", help="the target column"),
-    task: Optional[str] = typer.Option(None, "--task", help="binary, multiclass, regression or ranking (inferred when absent)"),
-    model: Optional[Path] = typer.Option(None, "--model", help="a fitted model saved with joblib/pickle. "
-                                         "[bold]Loading a pickle runs code from it: only load files you trust.[/]"),
+    task: Optional[str] = typer.Option(
+        None, "--task", help="binary, multiclass, regression or ranking (inferred when absent)"
+    ),
+    model: Optional[Path] = typer.Option(
+        None,
+        "--model",
+        help="a fitted model saved with joblib/pickle. "
+        "[bold]Loading a pickle runs code from it: only load files you trust.[/]",
+    ),
     current: Optional[Path] = typer.Option(None, "--current", help="a production batch (labels optional)"),
-    history: Optional[Path] = typer.Option(None, "--history", help="training history CSV: epoch, loss, val_loss"),
+    history: Optional[Path] = typer.Option(
+        None, "--history", help="training history CSV: epoch, loss, val_loss"
+    ),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="column ordering rows in time"),
     group_column: Optional[str] = typer.Option(None, "--group-column", help="query/group column (ranking)"),
-    categorical: Optional[str] = typer.Option(None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"),
-    prediction_column: Optional[str] = typer.Option(None, "--prediction-column", help="without --model: the model's outputs in every file; with --model: the scores production logged in --current"),
-    metric: Optional[str] = typer.Option(None, "--metric", help="the headline metric the model's owner reports"),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="the decision threshold in use (binary)"),
+    categorical: Optional[str] = typer.Option(
+        None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"
+    ),
+    prediction_column: Optional[str] = typer.Option(
+        None,
+        "--prediction-column",
+        help="without --model: the model's outputs in every file; with --model: the scores production logged in --current",
+    ),
+    metric: Optional[str] = typer.Option(
+        None, "--metric", help="the headline metric the model's owner reports"
+    ),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", help="the decision threshold in use (binary)"
+    ),
     cost: Optional[str] = typer.Option(None, "--cost", help="cost of errors, e.g. fp=1,fn=10"),
-    cost_matrix: Optional[Path] = typer.Option(None, "--cost-matrix", help="classification: CSV of the cost of predicting a class (columns) when the truth is another (rows)"),
+    cost_matrix: Optional[Path] = typer.Option(
+        None,
+        "--cost-matrix",
+        help="classification: CSV of the cost of predicting a class (columns) when the truth is another (rows)",
+    ),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
     html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
-    fail_on: str = typer.Option("critical", "--fail-on", callback=_fail_on, help="exit 1 when a finding is at least this severe: warning, critical or never"),
-    select: Optional[str] = typer.Option(None, "--select", help="only these layers or codes, comma-separated (e.g. data,model)"),
-    ignore: Optional[str] = typer.Option(None, "--ignore", help="skip these codes or layers, comma-separated"),
+    fail_on: str = typer.Option(
+        "critical",
+        "--fail-on",
+        callback=_fail_on,
+        help="exit 1 when a finding is at least this severe: warning, critical or never",
+    ),
+    select: Optional[str] = typer.Option(
+        None, "--select", help="only these layers or codes, comma-separated (e.g. data,model)"
+    ),
+    ignore: Optional[str] = typer.Option(
+        None, "--ignore", help="skip these codes or layers, comma-separated"
+    ),
     fast: bool = typer.Option(False, "--fast", help="skip the slow checks (the model ladder's refits)"),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="a check threshold: CODE.NAME=VALUE (repeatable)"),
-    config: Optional[Path] = typer.Option(None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"),
+    set_: Optional[list[str]] = typer.Option(
+        None, "--set", help="a check threshold: CODE.NAME=VALUE (repeatable)"
+    ),
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
@@ -89,19 +133,36 @@ def diagnose(
         cfg.set_param(s)
     if fail_on == "critical" and cfg.fail_on != "critical":
         fail_on = cfg.fail_on
-    split = (lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None)
-    report = run(str(train), str(test), target, model=str(model) if model else None, task=task,
-                 current=str(current) if current else None, history=str(history) if history else None,
-                 time_column=time_column, group_column=group_column, categorical=split(categorical),
-                 prediction_column=prediction_column, metric=metric, threshold=threshold, cost=cost,
-                 cost_matrix=str(cost_matrix) if cost_matrix else None, config=cfg, fast=fast, select=split(select), ignore=split(ignore),
-                 progress=not quiet)
+    split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None
+    report = run(
+        str(train),
+        str(test),
+        target,
+        model=str(model) if model else None,
+        task=task,
+        current=str(current) if current else None,
+        history=str(history) if history else None,
+        time_column=time_column,
+        group_column=group_column,
+        categorical=split(categorical),
+        prediction_column=prediction_column,
+        metric=metric,
+        threshold=threshold,
+        cost=cost,
+        cost_matrix=str(cost_matrix) if cost_matrix else None,
+        config=cfg,
+        fast=fast,
+        select=split(select),
+        ignore=split(ignore),
+        progress=not quiet,
+    )
     if json_out:
         report.to_json(str(json_out))
     if html_out:
         report.to_html(str(html_out))
     if not quiet:
         from .report.terminal import render
+
         for part in render(report, verbose=verbose):
             out.print(part)
     raise typer.Exit(0 if fail_on == "never" else report.exit_code(fail_on))
@@ -115,6 +176,7 @@ def demo(
 ) -> None:
     """Diagnose a real data set shipped with mltriage, with realistic failures planted in it."""
     from .demo import run_demo
+
     report = run_demo(console=out)
     if json_out:
         report.to_json(str(json_out))
@@ -125,8 +187,9 @@ def demo(
 @app.command()
 def explain(code: str = typer.Argument(..., help="a finding code, e.g. data.label_leakage")) -> None:
     """What a check detects, why it matters, how to confirm it and the fix."""
-    from .registry import load_all
     from .errors import closest
+    from .registry import load_all
+
     checks = load_all()
     if code not in checks:
         err.print(f"[bold red]error:[/] no check has the code {code!r}.{closest(code, checks)}")
@@ -137,7 +200,7 @@ def explain(code: str = typer.Argument(..., help="a finding code, e.g. data.labe
     for section, text in chk.doc.items():
         out.print(f"\n[bold]{section}[/]\n  {text}")
     if chk.params:
-        out.print("\n[bold]Parameters[/] (mltriage.toml [checks.\"%s\"] or --set %s.NAME=VALUE)" % (code, code))
+        out.print('\n[bold]Parameters[/] (mltriage.toml [checks."%s"] or --set %s.NAME=VALUE)' % (code, code))
         for k, v in chk.params.items():
             out.print(f"  {k} = {v!r}")
 
@@ -146,6 +209,7 @@ def explain(code: str = typer.Argument(..., help="a finding code, e.g. data.labe
 def codes() -> None:
     """List every finding code, rung by rung."""
     from .registry import ordered
+
     for chk in ordered():
         out.print(f"[bold]{chk.code:40s}[/] {chk.summary}", highlight=False)
 
@@ -163,6 +227,7 @@ def main() -> None:
 # ---------------------------------------------------------------------------------------------
 # (production rung block: `mltriage drift` and `mltriage profile`; logic in stats/drift_commands.py)
 
+
 def _split_csv(s: Optional[str]) -> list:
     return [x.strip() for x in s.split(",") if x.strip()] if s else []
 
@@ -170,17 +235,44 @@ def _split_csv(s: Optional[str]) -> list:
 @app.command()
 @handles_input_errors
 def drift(
-    reference: Path = typer.Option(..., "--reference", help="the reference: a profile JSON (from `mltriage profile`) or CSV/Parquet rows"),
-    current: Path = typer.Option(..., "--current", help="the production batch: CSV/Parquet rows (or a profile JSON made --like the reference)"),
-    model: Optional[Path] = typer.Option(None, "--model", help="the fitted model (joblib): ranks drift by importance, compares predictions. "
-                                         "[bold]Loading a pickle runs code from it: only load files you trust.[/]"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the findings and per-feature statistics here"),
-    categorical: Optional[str] = typer.Option(None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"),
-    target: Optional[str] = typer.Option(None, "--target", help="a label column to leave out of the comparison"),
-    prediction_column: Optional[str] = typer.Option(None, "--prediction-column", help="scores production logged in the batch (with --model: checked against the model)"),
+    reference: Path = typer.Option(
+        ..., "--reference", help="the reference: a profile JSON (from `mltriage profile`) or CSV/Parquet rows"
+    ),
+    current: Path = typer.Option(
+        ...,
+        "--current",
+        help="the production batch: CSV/Parquet rows (or a profile JSON made --like the reference)",
+    ),
+    model: Optional[Path] = typer.Option(
+        None,
+        "--model",
+        help="the fitted model (joblib): ranks drift by importance, compares predictions. "
+        "[bold]Loading a pickle runs code from it: only load files you trust.[/]",
+    ),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="write the findings and per-feature statistics here"
+    ),
+    categorical: Optional[str] = typer.Option(
+        None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"
+    ),
+    target: Optional[str] = typer.Option(
+        None, "--target", help="a label column to leave out of the comparison"
+    ),
+    prediction_column: Optional[str] = typer.Option(
+        None,
+        "--prediction-column",
+        help="scores production logged in the batch (with --model: checked against the model)",
+    ),
     min_rows: int = typer.Option(30, "--min-rows", help="smallest batch to compare"),
-    fail_on: str = typer.Option("critical", "--fail-on", callback=_fail_on, help="exit 1 when a finding is at least this severe: warning, critical or never"),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. production.data_drift.psi_warning=0.2"),
+    fail_on: str = typer.Option(
+        "critical",
+        "--fail-on",
+        callback=_fail_on,
+        help="exit 1 when a finding is at least this severe: warning, critical or never",
+    ),
+    set_: Optional[list[str]] = typer.Option(
+        None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. production.data_drift.psi_warning=0.2"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
 ) -> None:
     """Compare a production batch with a reference (rows or a saved profile)."""
@@ -189,34 +281,55 @@ def drift(
     from .config import Config
     from .findings import Severity
     from .stats.drift_commands import run_drift
+
     cfg = Config()
     for s in set_ or []:
         cfg.set_param(s)
-    res = run_drift(str(reference), str(current), model=str(model) if model else None,
-                    categorical=_split_csv(categorical), target=target,
-                    prediction_column=prediction_column, min_rows=min_rows, params=cfg.checks)
+    res = run_drift(
+        str(reference),
+        str(current),
+        model=str(model) if model else None,
+        categorical=_split_csv(categorical),
+        target=target,
+        prediction_column=prediction_column,
+        min_rows=min_rows,
+        params=cfg.checks,
+    )
     findings = res["findings"]
     if json_out:
-        doc = {"findings": [f.to_dict() for f in findings], "drift": res["drift"],
-               "multivariate": res["multivariate"], "rows": res["rows"], "notes": res["notes"],
-               "seconds": res["seconds"]}
+        doc = {
+            "findings": [f.to_dict() for f in findings],
+            "drift": res["drift"],
+            "multivariate": res["multivariate"],
+            "rows": res["rows"],
+            "notes": res["notes"],
+            "seconds": res["seconds"],
+        }
         from .findings import jsonable
+
         json_out.write_text(_json.dumps(jsonable(doc), indent=2))
     if not quiet:
         from rich.table import Table
+
         feats = res["drift"]["features"]
-        t = Table(title=f"drift: {res['rows']['current']:,} batch rows vs {res['rows']['reference']:,} reference rows",
-                  show_lines=False)
+        t = Table(
+            title=f"drift: {res['rows']['current']:,} batch rows vs {res['rows']['reference']:,} reference rows",
+            show_lines=False,
+        )
         for h in ("feature", "kind", "PSI", "KS / JS", "W (norm)", "p", "importance", "verdict"):
             t.add_column(h)
         order = sorted(feats.values(), key=lambda f: -(f["psi"] or 0))
         for f in order[:25]:
-            t.add_row(f["column"], f["kind"], f"{f['psi']:.3f}" if f["psi"] is not None else "-",
-                      f"{(f['ks'] if f['kind'] == 'numeric' else f['js']) or 0:.3f}",
-                      f"{f['wasserstein_norm']:.3f}" if f.get("wasserstein_norm") is not None else "-",
-                      f"{f['p_value']:.2g}" if f["p_value"] is not None else "-",
-                      f"{f['importance']:.0%}" if f.get("importance") is not None else "-",
-                      f["severity"] if f["drifted"] else ("untested" if not f["tested"] else "ok"))
+            t.add_row(
+                f["column"],
+                f["kind"],
+                f"{f['psi']:.3f}" if f["psi"] is not None else "-",
+                f"{(f['ks'] if f['kind'] == 'numeric' else f['js']) or 0:.3f}",
+                f"{f['wasserstein_norm']:.3f}" if f.get("wasserstein_norm") is not None else "-",
+                f"{f['p_value']:.2g}" if f["p_value"] is not None else "-",
+                f"{f['importance']:.0%}" if f.get("importance") is not None else "-",
+                f["severity"] if f["drifted"] else ("untested" if not f["tested"] else "ok"),
+            )
         out.print(t)
         for f in findings:
             colour = {"critical": "red", "warning": "yellow", "info": "blue"}[f.severity.value]
@@ -235,28 +348,54 @@ def drift(
 @app.command()
 @handles_input_errors
 def profile(
-    data: List[Path] = typer.Option(..., "--data", help="CSV/Parquet rows or profile JSONs (repeatable: merged into one profile)"),
+    data: list[Path] = typer.Option(
+        ..., "--data", help="CSV/Parquet rows or profile JSONs (repeatable: merged into one profile)"
+    ),
     out_path: Path = typer.Option(..., "--out", help="where to write the profile JSON"),
-    categorical: Optional[str] = typer.Option(None, "--categorical", help="comma-separated categorical columns"),
+    categorical: Optional[str] = typer.Option(
+        None, "--categorical", help="comma-separated categorical columns"
+    ),
     target: Optional[str] = typer.Option(None, "--target", help="a label column to leave out"),
-    exclude: Optional[str] = typer.Option(None, "--exclude", help="other columns to leave out, comma-separated"),
-    model: Optional[Path] = typer.Option(None, "--model", help="also profile this model's outputs on the rows (for prediction drift later). "
-                                         "[bold]Loading a pickle runs code from it: only load files you trust.[/]"),
-    like: Optional[Path] = typer.Option(None, "--like", help="a reference profile whose bins to reuse (to profile a batch, or parts to merge)"),
-    chunk_rows: Optional[int] = typer.Option(None, "--chunk-rows", help="read Parquet in batches of this many rows (automatic when the file exceeds memory)"),
+    exclude: Optional[str] = typer.Option(
+        None, "--exclude", help="other columns to leave out, comma-separated"
+    ),
+    model: Optional[Path] = typer.Option(
+        None,
+        "--model",
+        help="also profile this model's outputs on the rows (for prediction drift later). "
+        "[bold]Loading a pickle runs code from it: only load files you trust.[/]",
+    ),
+    like: Optional[Path] = typer.Option(
+        None, "--like", help="a reference profile whose bins to reuse (to profile a batch, or parts to merge)"
+    ),
+    chunk_rows: Optional[int] = typer.Option(
+        None,
+        "--chunk-rows",
+        help="read Parquet in batches of this many rows (automatic when the file exceeds memory)",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
 ) -> None:
     """Summarise reference rows into a mergeable profile (bins, counts, quantiles, schema)."""
     from .stats.drift_commands import run_profile
+
     if chunk_rows is not None and chunk_rows < 1:
         raise typer.BadParameter("--chunk-rows must be positive")
-    prof = run_profile([str(d) for d in data], categorical=_split_csv(categorical),
-                       exclude=[target, *_split_csv(exclude)], model=str(model) if model else None,
-                       like=str(like) if like else None, chunk_rows=chunk_rows)
+    prof = run_profile(
+        [str(d) for d in data],
+        categorical=_split_csv(categorical),
+        exclude=[target, *_split_csv(exclude)],
+        model=str(model) if model else None,
+        like=str(like) if like else None,
+        chunk_rows=chunk_rows,
+    )
     try:
         prof.to_json(str(out_path))
     except OSError as exc:
-        raise InputError(f"cannot write {str(out_path)!r}: {exc}", "check the folder exists and is writable") from None
+        raise InputError(
+            f"cannot write {str(out_path)!r}: {exc}", "check the folder exists and is writable"
+        ) from None
     if not quiet:
         n_num, n_cat = len(prof.numeric()), len(prof.categorical())
-        out.print(f"profile of {prof.rows:,} rows: {n_num} numeric and {n_cat} categorical columns -> {out_path}")
+        out.print(
+            f"profile of {prof.rows:,} rows: {n_num} numeric and {n_cat} categorical columns -> {out_path}"
+        )

@@ -12,6 +12,7 @@ command line. Thresholds of individual checks live under `[checks."CODE"]`:
 
 On the command line the same is `--set model.overfit.auc_gap=0.15`.
 """
+
 from __future__ import annotations
 
 import sys
@@ -37,18 +38,30 @@ class Config:
     cv_folds: int = 3
     max_refit_rows: int = 10_000
     cv_user_budget_s: float = 6.0
-    n_jobs: int = 1            # threads for mltriage's own refits (one is fastest for many small fits)
-    predict_jobs: int = 0      # threads for the model's predictions on whole sets (0: all cores)
+    n_jobs: int = 1  # threads for mltriage's own refits (one is fastest for many small fits)
+    predict_jobs: int = 0  # threads for the model's predictions on whole sets (0: all cores)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
 
-    SETTINGS = ("fail_on", "ignore", "select", "fast", "seed", "cv_folds", "max_refit_rows",
-                "cv_user_budget_s", "n_jobs", "predict_jobs")
+    SETTINGS = (
+        "fail_on",
+        "ignore",
+        "select",
+        "fast",
+        "seed",
+        "cv_folds",
+        "max_refit_rows",
+        "cv_user_budget_s",
+        "n_jobs",
+        "predict_jobs",
+    )
 
     def wants(self, code: str) -> bool:
         """Is this code selected and not ignored? (a layer, a code, or a code prefix)"""
+
         def hit(patterns):
             return any(code == p or code.startswith(p.rstrip(".") + ".") for p in patterns)
+
         if self.select and not hit(self.select):
             return False
         return not hit(self.ignore)
@@ -57,9 +70,13 @@ class Config:
         out = dict(defaults)
         for k, v in self.checks.get(code, {}).items():
             if k not in defaults:
-                raise InputError(f"unknown parameter {k!r} for check {code}",
-                                 f"its parameters are: {', '.join(defaults) or 'none'}")
-            out[k] = type(defaults[k])(v) if defaults[k] is not None and not isinstance(defaults[k], bool) else v
+                raise InputError(
+                    f"unknown parameter {k!r} for check {code}",
+                    f"its parameters are: {', '.join(defaults) or 'none'}",
+                )
+            out[k] = (
+                type(defaults[k])(v) if defaults[k] is not None and not isinstance(defaults[k], bool) else v
+            )
         return out
 
     def apply(self, values: dict[str, Any], source: str) -> None:
@@ -74,19 +91,22 @@ class Config:
                     v = [x.strip() for x in v.split(",") if x.strip()]
                 setattr(self, k, v)
             else:
-                raise InputError(f"{source}: unknown setting {k!r}",
-                                 f"known settings: {', '.join(self.SETTINGS)}, checks")
+                raise InputError(
+                    f"{source}: unknown setting {k!r}", f"known settings: {', '.join(self.SETTINGS)}, checks"
+                )
 
     def set_param(self, assignment: str) -> None:
         """Apply one `CODE.NAME=VALUE` from the command line."""
         if "=" not in assignment:
-            raise InputError(f"--set {assignment!r} is not CODE.NAME=VALUE",
-                             "for example --set model.overfit.auc_gap=0.15")
+            raise InputError(
+                f"--set {assignment!r} is not CODE.NAME=VALUE", "for example --set model.overfit.auc_gap=0.15"
+            )
         key, value = assignment.split("=", 1)
         code, _, name = key.strip().rpartition(".")
         if not code or not name:
-            raise InputError(f"--set {assignment!r} is not CODE.NAME=VALUE",
-                             "for example --set model.overfit.auc_gap=0.15")
+            raise InputError(
+                f"--set {assignment!r} is not CODE.NAME=VALUE", "for example --set model.overfit.auc_gap=0.15"
+            )
         try:
             parsed: Any = tomllib.loads(f"v = {value.strip()}")["v"]
         except tomllib.TOMLDecodeError:

@@ -3,9 +3,11 @@
 Checks read predictions, encoded matrices and the cross-validated model ladder from here, so that
 two checks needing the same thing never compute it twice.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ class Context:
     def __init__(self, case: Case, config: Config | None = None) -> None:
         self.case = case
         self.config = config or Config()
-        self.notes: list[str] = list(case.notes)   # run-level notes shown in the report
+        self.notes: list[str] = list(case.notes)  # run-level notes shown in the report
         self._cache: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- generic memo
@@ -30,7 +32,7 @@ class Context:
         if key not in self._cache:
             try:
                 self._cache[key] = compute()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._cache[key] = _Failed(exc)
         value = self._cache[key]
         if isinstance(value, _Failed):
@@ -92,6 +94,7 @@ class Context:
         # A production batch that the model cannot score (a renamed column, a type change) is a
         # finding of the production rung, not bad input: checks get NotApplicable with the reason.
         from .errors import InputError
+
         try:
             return self._predict("current")
         except InputError as exc:
@@ -112,8 +115,9 @@ class Context:
                 neg = [k for k in c.classes if k != c.positive][0]
                 label = np.where(p >= thr, c.positive, neg)
                 proba = np.column_stack([1 - p, p]) if in_unit else None
-                return Predictions(score=p, label=label, raw=raw, proba=proba,
-                                   classes=[neg, c.positive], has_proba=in_unit)
+                return Predictions(
+                    score=p, label=label, raw=raw, proba=proba, classes=[neg, c.positive], has_proba=in_unit
+                )
             if c.task == "multiclass":
                 return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=c.classes)
             v = raw.astype(float)
@@ -123,9 +127,11 @@ class Context:
         if missing:
             raise NotApplicable(f"the {which} set lacks model features {missing[:5]}")
         X = df[c.features]
-        from threadpoolctl import threadpool_limits
         # one big predict call amortises OpenMP start-up: use every core here (refits use one)
         import os
+
+        from threadpoolctl import threadpool_limits
+
         with threadpool_limits(limits=self.config.predict_jobs or os.cpu_count() or 1):
             proba = m.predict_proba(X) if c.task in ("binary", "multiclass") else None
             classes = m.classes or c.classes
@@ -135,8 +141,11 @@ class Context:
             else:
                 raw = m.predict_raw(X)
         if c.task in ("regression", "ranking"):
-            v = np.asarray(raw, dtype=float) if raw.dtype.kind in "biuf" else pd.to_numeric(
-                pd.Series(raw), errors="coerce").to_numpy(dtype=float)
+            v = (
+                np.asarray(raw, dtype=float)
+                if raw.dtype.kind in "biuf"
+                else pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
+            )
             return Predictions(score=v, label=v, raw=raw)
         classes = m.classes or c.classes
         if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
@@ -145,27 +154,36 @@ class Context:
                 s = proba[:, pos_idx]
                 neg = classes[1 - pos_idx]
                 label = np.where(s >= thr, classes[pos_idx], neg)
-                return Predictions(score=s, label=label, raw=raw, proba=proba, classes=classes,
-                                   has_proba=True)
+                return Predictions(
+                    score=s, label=label, raw=raw, proba=proba, classes=classes, has_proba=True
+                )
             label = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
             if np.asarray(c.y("train")).dtype.kind in "biuf":
                 label = label.astype(np.asarray(c.y("train")).dtype)
-            return Predictions(score=proba.max(axis=1), label=label, raw=raw, proba=proba,
-                               classes=classes, has_proba=True)
+            return Predictions(
+                score=proba.max(axis=1), label=label, raw=raw, proba=proba, classes=classes, has_proba=True
+            )
         # no usable probabilities
         known = set(pd.unique(pd.Series(raw)).tolist()) <= set(c.classes)
         if c.task == "binary":
             if known:
-                return Predictions(score=(raw == c.positive).astype(float), label=raw, raw=raw,
-                                   classes=classes)
+                return Predictions(
+                    score=(raw == c.positive).astype(float), label=raw, raw=raw, classes=classes
+                )
             s = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
             neg = [k for k in c.classes if k != c.positive][0]
-            return Predictions(score=s, label=np.where(s >= thr, c.positive, neg), raw=raw,
-                               classes=c.classes, notes=["predict() returned values that are not classes"])
+            return Predictions(
+                score=s,
+                label=np.where(s >= thr, c.positive, neg),
+                raw=raw,
+                classes=c.classes,
+                notes=["predict() returned values that are not classes"],
+            )
         return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=classes)
 
     def row_hashes(self, which: str) -> np.ndarray:
         """One 64-bit hash per row of a set over the features and the target (cached)."""
+
         def compute():
             df = self.frame(which)
             cols = [c for c in self.case.features + [self.case.target] if c in df.columns]
@@ -177,6 +195,7 @@ class Context:
                 else:
                     part[c] = s.astype(object).where(s.notna(), None).astype(str)
             return pd.util.hash_pandas_object(part, index=False).to_numpy()
+
         return self.cached(f"hash:{which}", compute)
 
     def fresh_eval_rows(self, n: int = 10_000) -> pd.DataFrame:
@@ -199,13 +218,22 @@ class Context:
 
         def compute():
             cfg = self.config
-            res = run_ladder(self.case, max_rows=cfg.max_refit_rows, n_splits=cfg.cv_folds,
-                             seed=cfg.seed, include_user=not cfg.fast,
-                             user_budget_s=cfg.cv_user_budget_s, eval_frame=self.fresh_eval_rows())
+            res = run_ladder(
+                self.case,
+                max_rows=cfg.max_refit_rows,
+                n_splits=cfg.cv_folds,
+                seed=cfg.seed,
+                include_user=not cfg.fast,
+                user_budget_s=cfg.cv_user_budget_s,
+                eval_frame=self.fresh_eval_rows(),
+            )
             if res.subsampled:
-                self.note(f"the model ladder refits used a random sample of {res.n_rows:,} of "
-                          f"{len(self.case.train):,} training rows (max_refit_rows)")
+                self.note(
+                    f"the model ladder refits used a random sample of {res.n_rows:,} of "
+                    f"{len(self.case.train):,} training rows (max_refit_rows)"
+                )
             return res
+
         return self.cached("ladder", compute)
 
 

@@ -1,8 +1,9 @@
 """The README's table of codes, generated from the checks' own docstrings.
 
-    python -m mltriage.docs            # rewrite README.md between the codes markers
-    python -m mltriage.docs --check    # exit 1 when README.md is out of date
+python -m mltriage.docs            # rewrite README.md between the codes markers
+python -m mltriage.docs --check    # exit 1 when README.md is out of date
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,9 +1,10 @@
 """The one exception for bad input: what is wrong and how to fix it. The CLI prints it and
 exits with code 2; the Python API raises it."""
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class InputError(ValueError):

@@ -4,6 +4,7 @@ A finding is one result of one check: a code from the catalogue, a severity, a o
 what it is about (columns, classes, slice), evidence (numbers and small tables), the likely root
 cause and the fix. Every renderer reads findings through `Finding.to_dict()`.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,16 @@ from typing import Any
 
 import numpy as np
 
-LAYERS: tuple[str, ...] = ("data", "features", "pipeline", "model", "evaluation", "errors",
-                           "ranking", "production")
+LAYERS: tuple[str, ...] = (
+    "data",
+    "features",
+    "pipeline",
+    "model",
+    "evaluation",
+    "errors",
+    "ranking",
+    "production",
+)
 
 # code -> one-line meaning. Mirrors the shared failure-code table; the registry refuses a check
 # whose code is not here, so a typo fails at import time, not in a user's report.
@@ -76,7 +85,7 @@ class Severity(str, Enum):
         return {"info": 0, "warning": 1, "critical": 2}[self.value]
 
     @classmethod
-    def parse(cls, value: "str | Severity") -> "Severity":
+    def parse(cls, value: str | Severity) -> Severity:
         if isinstance(value, Severity):
             return value
         try:
@@ -154,6 +163,7 @@ def jsonable(obj: Any) -> Any:
         return obj.value
     try:  # pandas objects
         import pandas as pd
+
         if isinstance(obj, pd.DataFrame):
             return [jsonable(r) for r in obj.to_dict(orient="records")]
         if isinstance(obj, pd.Series):

@@ -1,13 +1,15 @@
 """Climb the debugging ladder: run the registered checks rung by rung, bottom first, then rank
 the findings and mark those that depend on fixing a critical finding below them.
 """
+
 from __future__ import annotations
 
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Any, Callable
+from typing import Any
 
 from .case import Case, build_case
 from .config import Config, load_config
@@ -92,27 +94,44 @@ def run_checks(ctx: Context, progress: Callable[[str], None] | None = None) -> R
             not_applicable.append({"code": chk.code, "reason": str(exc)})
         except InputError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a broken check is reported, the run goes on
-            findings.append(Finding(
-                code=chk.code, severity=INFO,
-                title=f"check {chk.name} could not run: {type(exc).__name__}: {str(exc)[:200]}",
-                evidence={"error": f"{type(exc).__name__}: {exc}"},
-                root_cause="an internal failure of this check on these inputs",
-                fix="report it with the inputs' shape and dtypes; the other checks are unaffected"))
+        except Exception as exc:
+            findings.append(
+                Finding(
+                    code=chk.code,
+                    severity=INFO,
+                    title=f"check {chk.name} could not run: {type(exc).__name__}: {str(exc)[:200]}",
+                    evidence={"error": f"{type(exc).__name__}: {exc}"},
+                    root_cause="an internal failure of this check on these inputs",
+                    fix="report it with the inputs' shape and dtypes; the other checks are unaffected",
+                )
+            )
         timings[chk.code] = round(time.perf_counter() - t0, 3)
     rank_and_gate(findings)
     ladder = None
     if "ladder" in ctx._cache and not hasattr(ctx._cache["ladder"], "exc"):
         res = ctx._cache["ladder"]
-        ladder = {"metric": res.metric, "splitter": res.splitter, "rows": res.n_rows,
-                  "folds": res.n_splits, "subsampled": res.subsampled, "models": res.table()}
-    return Report(findings=findings, case=ctx.case.summary(), ladder=ladder,
-                  not_applicable=not_applicable, skipped=skipped, timings=timings,
-                  notes=list(ctx.notes))
+        ladder = {
+            "metric": res.metric,
+            "splitter": res.splitter,
+            "rows": res.n_rows,
+            "folds": res.n_splits,
+            "subsampled": res.subsampled,
+            "models": res.table(),
+        }
+    return Report(
+        findings=findings,
+        case=ctx.case.summary(),
+        ladder=ladder,
+        not_applicable=not_applicable,
+        skipped=skipped,
+        timings=timings,
+        notes=list(ctx.notes),
+    )
 
 
 def _params(cfg: Config, chk: Check):
     from .registry import Params
+
     return Params(cfg.params_for(chk.code, chk.params))
 
 
@@ -129,14 +148,29 @@ def rank_and_gate(findings: list[Finding]) -> None:
             f.conditional_on = list(dict.fromkeys(below))
 
 
-def diagnose(train: Any, test: Any, target: str, *, model: Any = None, task: str | None = None,
-             current: Any = None, history: Any = None, time_column: str | None = None,
-             group_column: str | None = None, categorical: Any = None,
-             prediction_column: str | None = None, metric: str | None = None,
-             threshold: float | None = None, cost: Any = None, cost_matrix: Any = None,
-             config: Config | None = None,
-             fast: bool = False, select: list[str] | None = None, ignore: list[str] | None = None,
-             progress: bool = False) -> Report:
+def diagnose(
+    train: Any,
+    test: Any,
+    target: str,
+    *,
+    model: Any = None,
+    task: str | None = None,
+    current: Any = None,
+    history: Any = None,
+    time_column: str | None = None,
+    group_column: str | None = None,
+    categorical: Any = None,
+    prediction_column: str | None = None,
+    metric: str | None = None,
+    threshold: float | None = None,
+    cost: Any = None,
+    cost_matrix: Any = None,
+    config: Config | None = None,
+    fast: bool = False,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    progress: bool = False,
+) -> Report:
     """Diagnose a model and its data; returns a Report (see `Report.findings`, `to_json()`).
 
     `train`, `test`, `current`: pandas or polars DataFrames, or CSV/Parquet paths. `model`: a
@@ -152,10 +186,23 @@ def diagnose(train: Any, test: Any, target: str, *, model: Any = None, task: str
         cfg.select = list(select)
     if ignore:
         cfg.ignore = list(cfg.ignore) + list(ignore)
-    case = build_case(train, test, target, task=task, model=model, current=current, history=history,
-                      time_column=time_column, group_column=group_column, categorical=categorical,
-                      prediction_column=prediction_column, metric=metric, threshold=threshold,
-                      cost=cost, cost_matrix=cost_matrix)
+    case = build_case(
+        train,
+        test,
+        target,
+        task=task,
+        model=model,
+        current=current,
+        history=history,
+        time_column=time_column,
+        group_column=group_column,
+        categorical=categorical,
+        prediction_column=prediction_column,
+        metric=metric,
+        threshold=threshold,
+        cost=cost,
+        cost_matrix=cost_matrix,
+    )
     ctx = Context(case, cfg)
     with _threads(cfg.n_jobs):
         report = _run(ctx, case, progress)
@@ -167,12 +214,14 @@ def _threads(n_jobs: int):
     """Limit OpenMP/BLAS threads: on a busy machine, spinning OpenMP workers of gradient boosting
     can be 40x slower than one thread (measured on a 2-core machine under load)."""
     from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=max(1, int(n_jobs)))
 
 
 def _run(ctx: Context, case: Case, progress: bool) -> Report:
     if case.model is not None:  # a model that cannot predict on the data is bad input: say it now
         from .registry import NotApplicable as _NA
+
         for which in ("test", "train"):
             try:
                 ctx.predictions(which)
@@ -191,14 +240,21 @@ class _progress:
             return None
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         n = len(ordered())
-        self.p = Progress(SpinnerColumn(), TextColumn("[bold]mltriage[/] {task.description}"),
-                          TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.p = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]mltriage[/] {task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.p.__enter__()
         self.task = self.p.add_task("starting", total=n)
 
         def update(code: str) -> None:
             self.p.update(self.task, description=code, advance=1)
+
         return update
 
     def __exit__(self, *exc):

@@ -10,6 +10,7 @@ Checks never see the difference: they ask the run's Context for `Predictions` of
 
 Loading a pickle or joblib file runs code from that file: load only files you trust.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -34,6 +35,7 @@ class Predictions:
     proba   classification with probabilities: an (n, k) array whose columns follow `classes`.
     raw     what `predict` returned, untouched (for output-type checks).
     """
+
     score: np.ndarray
     label: np.ndarray
     raw: np.ndarray
@@ -48,8 +50,14 @@ class ModelAdapter:
 
     kind: str = "estimator"  # "estimator" | "callable" | "precomputed"
 
-    def __init__(self, obj: Any = None, *, prediction_column: str | None = None,
-                 source: str | None = None, load_warnings: list[dict] | None = None) -> None:
+    def __init__(
+        self,
+        obj: Any = None,
+        *,
+        prediction_column: str | None = None,
+        source: str | None = None,
+        load_warnings: list[dict] | None = None,
+    ) -> None:
         self.obj = obj
         self.prediction_column = prediction_column
         self.source = source
@@ -61,13 +69,15 @@ class ModelAdapter:
         elif callable(obj):
             self.kind = "callable"
         else:
-            raise InputError(f"the model ({type(obj).__name__}) has no predict method and is not callable",
-                             "pass a fitted estimator, an object with predict/predict_proba, a callable, "
-                             "or no model and --prediction-column")
+            raise InputError(
+                f"the model ({type(obj).__name__}) has no predict method and is not callable",
+                "pass a fitted estimator, an object with predict/predict_proba, a callable, "
+                "or no model and --prediction-column",
+            )
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def load(cls, model: Any, prediction_column: str | None = None) -> "ModelAdapter | None":
+    def load(cls, model: Any, prediction_column: str | None = None) -> ModelAdapter | None:
         if model is None:
             return cls(None, prediction_column=prediction_column) if prediction_column else None
         if isinstance(model, (str, Path)):
@@ -75,23 +85,27 @@ class ModelAdapter:
         return cls(model, prediction_column=prediction_column, source=type(model).__name__)
 
     @classmethod
-    def from_file(cls, path: Path, prediction_column: str | None = None) -> "ModelAdapter":
+    def from_file(cls, path: Path, prediction_column: str | None = None) -> ModelAdapter:
         if not path.exists():
-            raise InputError(f"model file {str(path)!r} does not exist",
-                             "check the path given to --model")
+            raise InputError(f"model file {str(path)!r} does not exist", "check the path given to --model")
         import joblib
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 obj = joblib.load(path)
             except ModuleNotFoundError as exc:
-                raise InputError(f"cannot load model {str(path)!r}: it needs the module {exc.name!r}, "
-                                 "which is not installed",
-                                 f"install the library the model was built with (pip install {exc.name})") from None
-            except Exception as exc:  # noqa: BLE001 - any unpickling failure is bad input
-                raise InputError(f"cannot load model {str(path)!r}: {type(exc).__name__}: {exc}",
-                                 "save it with joblib.dump(model, path) under compatible library versions, "
-                                 "or pass its predictions with --prediction-column") from None
+                raise InputError(
+                    f"cannot load model {str(path)!r}: it needs the module {exc.name!r}, "
+                    "which is not installed",
+                    f"install the library the model was built with (pip install {exc.name})",
+                ) from None
+            except Exception as exc:
+                raise InputError(
+                    f"cannot load model {str(path)!r}: {type(exc).__name__}: {exc}",
+                    "save it with joblib.dump(model, path) under compatible library versions, "
+                    "or pass its predictions with --prediction-column",
+                ) from None
         recs = []
         for w in caught:
             rec = {"category": w.category.__name__, "message": str(w.message)}
@@ -115,7 +129,7 @@ class ModelAdapter:
         if names is None and hasattr(self.obj, "get_booster"):  # XGBoost
             try:
                 names = self.obj.get_booster().feature_names
-            except Exception:  # noqa: BLE001
+            except Exception:
                 names = None
         return [str(n) for n in names] if names is not None else None
 
@@ -146,11 +160,12 @@ class ModelAdapter:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 out = fn(X)
-        except Exception as exc:  # noqa: BLE001 - a model that raises is bad input, said plainly
+        except Exception as exc:
             raise InputError(
                 f"the model raised in {method}() on {len(X)} rows: {type(exc).__name__}: {str(exc)[:300]}",
                 "check that the data has the columns and dtypes the model was fitted on "
-                f"({len(X.columns)} columns passed)") from None
+                f"({len(X.columns)} columns passed)",
+            ) from None
         return np.asarray(out)
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:

@@ -24,18 +24,29 @@ Its docstring has four fixed sections, used by `mltriage explain CODE` and the R
 
 Adding a check is one function here (in the rung's module under `checks/`) and one test.
 """
+
 from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .findings import CODES, LAYERS, layer_of
 
 TASKS = ("binary", "multiclass", "regression", "ranking")
-REQUIREMENTS = {"model", "estimator", "proba", "current", "current_labels", "history", "group",
-                "time", "cost"}
+REQUIREMENTS = {
+    "model",
+    "estimator",
+    "proba",
+    "current",
+    "current_labels",
+    "history",
+    "group",
+    "time",
+    "cost",
+}
 DOC_SECTIONS = ("What it detects", "Why it matters", "How to confirm", "Fix")
 
 
@@ -93,8 +104,14 @@ def parse_doc(doc: str | None) -> tuple[str, dict[str, str]]:
     return summary, {k: re.sub(r"\s+", " ", " ".join(v)).strip() for k, v in sections.items()}
 
 
-def check(code: str, *, tasks: Iterable[str] = TASKS, requires: Iterable[str] = (),
-          slow: bool = False, **params: Any) -> Callable[[Callable], Callable]:
+def check(
+    code: str,
+    *,
+    tasks: Iterable[str] = TASKS,
+    requires: Iterable[str] = (),
+    slow: bool = False,
+    **params: Any,
+) -> Callable[[Callable], Callable]:
     """Register `fn` as the check for `code`. Keyword arguments are its default parameters."""
     if code not in CODES:
         raise ValueError(f"@check: unknown code {code!r}; add it to findings.CODES first")
@@ -110,8 +127,16 @@ def check(code: str, *, tasks: Iterable[str] = TASKS, requires: Iterable[str] = 
             raise ValueError(f"check {fn.__name__} ({code}) lacks docstring sections {missing}")
         if code in REGISTRY and REGISTRY[code].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"code {code} is already registered by {REGISTRY[code].name}")
-        REGISTRY[code] = Check(code=code, fn=fn, tasks=tasks, requires=frozenset(requires),
-                               params=dict(params), slow=slow, doc=doc, summary=summary)
+        REGISTRY[code] = Check(
+            code=code,
+            fn=fn,
+            tasks=tasks,
+            requires=frozenset(requires),
+            params=dict(params),
+            slow=slow,
+            doc=doc,
+            summary=summary,
+        )
         fn.check = REGISTRY[code]
         return fn
 
@@ -121,6 +146,7 @@ def check(code: str, *, tasks: Iterable[str] = TASKS, requires: Iterable[str] = 
 def load_all() -> dict[str, Check]:
     """Import every rung's module so that its checks register; return the registry."""
     from . import checks  # noqa: F401  (checks/__init__.py imports each rung module)
+
     return REGISTRY
 
 

@@ -1,5 +1,6 @@
 """The checks, one module per rung of the ladder. Every module in this package is imported so
 that its `@check` functions register; adding a check needs no edit here."""
+
 from __future__ import annotations
 
 import importlib

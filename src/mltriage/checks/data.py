@@ -1,4 +1,5 @@
 """Rung 1, data: problems in the rows and the labels, found before any modelling."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,14 +45,19 @@ def infinite_values(ctx, p):
     cols = list(dict.fromkeys(r["column"] for r in bad))
     worst = max(r["share"] for r in bad)
     return Finding(
-        "data.infinite_values", CRITICAL if worst > 0.01 else WARNING,
+        "data.infinite_values",
+        CRITICAL if worst > 0.01 else WARNING,
         f"{len(cols)} feature(s) hold infinite values (up to {worst:.1%} of a set): {', '.join(cols[:5])}",
-        columns=cols, evidence={"table": rows}, impact=worst,
+        columns=cols,
+        evidence={"table": rows},
+        impact=worst,
         root_cause="a division by zero or a log of zero upstream, or an overflow in a ratio feature",
-        fix="fix the computation at the source, or map inf to NaN and impute it inside the pipeline")
+        fix="fix the computation at the source, or map inf to NaN and impute it inside the pipeline",
+    )
 
 
 # ---------------------------------------------------------------------------- helpers
+
 
 def _model_cols(ctx, df: pd.DataFrame) -> list[str]:
     return [f for f in ctx.case.features if f in df.columns]
@@ -73,7 +79,7 @@ def _hash_series(s: pd.Series) -> np.ndarray:
     """uint64 hash per value, equal for equal values whatever the dtype (1 == 1.0, category == str)."""
     if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
         v = s.to_numpy(dtype=float, na_value=np.nan)
-        v = np.where(v == 0, 0.0, v)                      # -0.0 == 0.0
+        v = np.where(v == 0, 0.0, v)  # -0.0 == 0.0
         return pd.util.hash_array(v)
     if pd.api.types.is_datetime64_any_dtype(s):
         return pd.util.hash_array(s.astype("int64").to_numpy())
@@ -82,6 +88,7 @@ def _hash_series(s: pd.Series) -> np.ndarray:
 
 def row_hashes(ctx, which: str, with_target: bool = True) -> np.ndarray:
     """One uint64 per row over the model features (and the target), cached per set."""
+
     def compute():
         df = ctx.frame(which)
         cols = _identity_cols(ctx) + ([ctx.case.target] if with_target else [])
@@ -91,6 +98,7 @@ def row_hashes(ctx, which: str, with_target: bool = True) -> np.ndarray:
                 hc = _hash_series(df[c]) if c in df.columns else np.zeros(len(df), dtype=np.uint64)
                 h = h * np.uint64(1_000_003) + hc
         return h
+
     return ctx.cached(f"rowhash:{which}:{with_target}", compute)
 
 
@@ -101,6 +109,7 @@ def row_log_chance(ctx, which: str, with_target: bool = True) -> np.ndarray:
     A row whose expected number of chance twins (n_train * exp(log_chance)) is tiny should be
     unique: continuous values, or a rare combination. Duplicates among such rows are copies, not
     coincidences, even when real data also holds natural repeats of its common, coarse rows."""
+
     def compute():
         cols = _identity_cols(ctx) + ([ctx.case.target] if with_target else [])
         tr, df = ctx.frame("train"), ctx.frame(which)
@@ -113,13 +122,14 @@ def row_log_chance(ctx, which: str, with_target: bool = True) -> np.ndarray:
             share = pd.Series(_hash_series(df[c])).map(freq).to_numpy(dtype=float, na_value=np.nan)
             out += np.log(np.where(np.isfinite(share), share, 0.5 / n))
         return out
+
     return ctx.cached(f"rowchance:{which}:{with_target}", compute)
 
 
 # ---------------------------------------------------------------------------- missing values
 
-@check("data.missing_values", min_share=0.01, min_count=20, min_ratio=2.0, alpha=0.001,
-       mostly_missing=0.5)
+
+@check("data.missing_values", min_share=0.01, min_count=20, min_ratio=2.0, alpha=0.001, mostly_missing=0.5)
 def missing_values(ctx, p):
     """Missing values (NaN/None) that the model never learned to handle, or whose rate rose.
 
@@ -145,6 +155,7 @@ def missing_values(ctx, p):
         the pipeline, trained on data with the same missingness).
     """
     from ..stats.metrics import two_proportion_p
+
     tr = ctx.frame("train")
     cols = _model_cols(ctx, tr)
     if not cols:
@@ -166,11 +177,21 @@ def missing_values(ctx, p):
             if k == 0 or share <= base:
                 continue
             pval = two_proportion_p(k, n, int(round(base * n_tr)), n_tr, "greater")
-            row = {"set": which, "column": f, "missing": k, "share": share, "train_share": base,
-                   "p_value": pval}
+            row = {
+                "set": which,
+                "column": f,
+                "missing": k,
+                "share": share,
+                "train_share": base,
+                "p_value": pval,
+            }
             rows.append(row)
-            big = (share >= p.min_share and k >= p.min_count and share >= p.min_ratio * base
-                   and pval * m_tests < p.alpha)
+            big = (
+                share >= p.min_share
+                and k >= p.min_count
+                and share >= p.min_ratio * base
+                and pval * m_tests < p.alpha
+            )
             if big:
                 alarms.append(row)
             elif base == 0 or pval < 0.01:
@@ -180,33 +201,45 @@ def missing_values(ctx, p):
         cols_bad = list(dict.fromkeys(r["column"] for r in alarms))
         worst = max(alarms, key=lambda r: r["share"] - r["train_share"])
         never = [r["column"] for r in alarms if r["train_share"] == 0]
-        out.append(Finding(
-            "data.missing_values", WARNING,
-            f"{worst['column']} is missing in {worst['share']:.1%} of {worst['set']} rows vs "
-            f"{worst['train_share']:.1%} in training" + (f" (+{len(cols_bad) - 1} more feature(s))"
-                                                          if len(cols_bad) > 1 else ""),
-            columns=cols_bad, evidence={"table": alarms, "never_missing_in_training": never},
-            impact=min(1.0, worst["share"] - worst["train_share"]),
-            root_cause=("the model never saw missing values in "
-                        f"{', '.join(never[:5])} during training" if never else
-                        "missing values became far more frequent than in training")
-                       + ": an upstream join, a renamed source field or a failed feature job",
-            fix="fix the upstream source of the missing values; if they are legitimate, train on data "
-                "with the same missingness and impute inside the pipeline (with a missing indicator)"))
+        out.append(
+            Finding(
+                "data.missing_values",
+                WARNING,
+                f"{worst['column']} is missing in {worst['share']:.1%} of {worst['set']} rows vs "
+                f"{worst['train_share']:.1%} in training"
+                + (f" (+{len(cols_bad) - 1} more feature(s))" if len(cols_bad) > 1 else ""),
+                columns=cols_bad,
+                evidence={"table": alarms, "never_missing_in_training": never},
+                impact=min(1.0, worst["share"] - worst["train_share"]),
+                root_cause=(
+                    f"the model never saw missing values in {', '.join(never[:5])} during training"
+                    if never
+                    else "missing values became far more frequent than in training"
+                )
+                + ": an upstream join, a renamed source field or a failed feature job",
+                fix="fix the upstream source of the missing values; if they are legitimate, train on data "
+                "with the same missingness and impute inside the pipeline (with a missing indicator)",
+            )
+        )
     mostly = [{"column": f, "train_share": float(r_tr[f])} for f in cols if r_tr[f] >= p.mostly_missing]
     if info_rows or mostly:
-        out.append(Finding(
-            "data.missing_values", INFO,
-            f"missing values: {len(info_rows)} small rise(s) in evaluation/production, "
-            f"{len(mostly)} feature(s) mostly missing in training",
-            columns=list(dict.fromkeys([r["column"] for r in info_rows] + [m["column"] for m in mostly])),
-            evidence={"small_rises": info_rows[:20], "mostly_missing": mostly[:20]},
-            root_cause="rare new missing values, or sparsely filled features",
-            fix="check that the pipeline imputes these columns the same way in training and serving"))
+        out.append(
+            Finding(
+                "data.missing_values",
+                INFO,
+                f"missing values: {len(info_rows)} small rise(s) in evaluation/production, "
+                f"{len(mostly)} feature(s) mostly missing in training",
+                columns=list(dict.fromkeys([r["column"] for r in info_rows] + [m["column"] for m in mostly])),
+                evidence={"small_rises": info_rows[:20], "mostly_missing": mostly[:20]},
+                root_cause="rare new missing values, or sparsely filled features",
+                fix="check that the pipeline imputes these columns the same way in training and serving",
+            )
+        )
     return out
 
 
 # ---------------------------------------------------------------------------- unseen categories
+
 
 @check("data.unseen_categories", min_share=0.01, min_count=20)
 def unseen_categories(ctx, p):
@@ -248,8 +281,15 @@ def unseen_categories(ctx, p):
             k = int(new.sum())
             if k:
                 top = s[new].astype(object).value_counts().head(5)
-                rows.append({"set": which, "column": f, "rows": k, "share": k / len(df),
-                             "values": {str(v): int(n) for v, n in top.items()}})
+                rows.append(
+                    {
+                        "set": which,
+                        "column": f,
+                        "rows": k,
+                        "share": k / len(df),
+                        "values": {str(v): int(n) for v, n in top.items()},
+                    }
+                )
     if not rows:
         return None
     bad = [r for r in rows if r["share"] >= p.min_share and r["rows"] >= p.min_count]
@@ -259,31 +299,45 @@ def unseen_categories(ctx, p):
         worst = max(bad, key=lambda r: r["share"])
         cols = list(dict.fromkeys(r["column"] for r in bad))
         vals = ", ".join(repr(v) for v in list(worst["values"])[:3])
-        out.append(Finding(
-            "data.unseen_categories", WARNING,
-            f"{worst['column']}: {worst['share']:.1%} of {worst['set']} rows hold values never seen in "
-            f"training ({vals})" + (f"; {len(cols) - 1} more feature(s)" if len(cols) > 1 else ""),
-            columns=cols, evidence={"table": bad}, impact=min(1.0, worst["share"]),
-            slice=[{"column": worst["column"], "op": "in", "value": list(worst["values"])}]
-            if len(worst["values"]) <= 5 else [],
-            root_cause="the split or the training window does not cover every category, or a new "
-                       "category appeared upstream",
-            fix="retrain on data that covers the category (or stratify the split by it), or map "
-                "unknown values to an explicit 'other' level that training contains"))
+        out.append(
+            Finding(
+                "data.unseen_categories",
+                WARNING,
+                f"{worst['column']}: {worst['share']:.1%} of {worst['set']} rows hold values never seen in "
+                f"training ({vals})" + (f"; {len(cols) - 1} more feature(s)" if len(cols) > 1 else ""),
+                columns=cols,
+                evidence={"table": bad},
+                impact=min(1.0, worst["share"]),
+                slice=[{"column": worst["column"], "op": "in", "value": list(worst["values"])}]
+                if len(worst["values"]) <= 5
+                else [],
+                root_cause="the split or the training window does not cover every category, or a new "
+                "category appeared upstream",
+                fix="retrain on data that covers the category (or stratify the split by it), or map "
+                "unknown values to an explicit 'other' level that training contains",
+            )
+        )
     if rare:
-        out.append(Finding(
-            "data.unseen_categories", INFO,
-            f"{sum(r['rows'] for r in rare)} row(s) hold rare categorical values unseen in training",
-            columns=list(dict.fromkeys(r["column"] for r in rare)), evidence={"table": rare},
-            root_cause="rare categories that the training sample happens not to contain",
-            fix="usually harmless; group rare levels into 'other' if they keep appearing"))
+        out.append(
+            Finding(
+                "data.unseen_categories",
+                INFO,
+                f"{sum(r['rows'] for r in rare)} row(s) hold rare categorical values unseen in training",
+                columns=list(dict.fromkeys(r["column"] for r in rare)),
+                evidence={"table": rare},
+                root_cause="rare categories that the training sample happens not to contain",
+                fix="usually harmless; group rare levels into 'other' if they keep appearing",
+            )
+        )
     return out
 
 
 # ---------------------------------------------------------------------------- duplicates
 
-@check("data.duplicates", warn_share=0.03, min_count=30, info_share=0.005, unique_level=1e-6,
-       min_unique_rows=200)
+
+@check(
+    "data.duplicates", warn_share=0.03, min_count=30, info_share=0.005, unique_level=1e-6, min_unique_rows=200
+)
 def duplicates(ctx, p):
     """Duplicate rows inside the training set that are copies, not coincidences.
 
@@ -323,35 +377,55 @@ def duplicates(ctx, p):
     groups = counts[counts > 1]
     hx = pd.Series(row_hashes(ctx, "train", with_target=False))
     conflict = int((pd.DataFrame({"h": hx, "y": h}).groupby("h")["y"].nunique() > 1).sum())
-    ev = {"rows": n, "duplicate_rows": k, "share": share, "rows_that_should_be_unique": n_u,
-          "copies_among_them": k_u, "share_among_unique": share_u, "groups": int(len(groups)),
-          "max_copies": int(groups.max()) if len(groups) else 1,
-          "feature_duplicates": int(hx.duplicated().sum()),
-          "feature_groups_with_conflicting_labels": conflict}
+    ev = {
+        "rows": n,
+        "duplicate_rows": k,
+        "share": share,
+        "rows_that_should_be_unique": n_u,
+        "copies_among_them": k_u,
+        "share_among_unique": share_u,
+        "groups": int(len(groups)),
+        "max_copies": int(groups.max()) if len(groups) else 1,
+        "feature_duplicates": int(hx.duplicated().sum()),
+        "feature_groups_with_conflicting_labels": conflict,
+    }
     if n_u >= p.min_unique_rows and share_u >= p.warn_share and k_u >= p.min_count:
         return Finding(
-            "data.duplicates", WARNING,
+            "data.duplicates",
+            WARNING,
             f"{share:.1%} of training rows are exact copies of other rows ({k:,}); {share_u:.1%} "
             f"among rows that cannot coincide by chance",
-            evidence=ev, impact=min(1.0, share),
+            evidence=ev,
+            impact=min(1.0, share),
             root_cause="a join that fans out, data appended twice, or oversampling before the split",
             fix="drop duplicates before splitting (train.drop_duplicates()), or fix the upstream "
-                "join; for deliberate weighting use sample weights and a grouped split")
+            "join; for deliberate weighting use sample weights and a grouped split",
+        )
     if share >= p.info_share:
         return Finding(
-            "data.duplicates", INFO,
+            "data.duplicates",
+            INFO,
             f"{share:.2%} of training rows repeat another row ({k:,}), mostly common coarse rows "
             f"({share_u:.2%} among rows that should be unique)",
-            evidence=ev, impact=share,
+            evidence=ev,
+            impact=share,
             root_cause="natural repeats of common rows, or a small copy upstream",
-            fix="check whether these are real repeated observations; drop them if they are copies")
+            fix="check whether these are real repeated observations; drop them if they are copies",
+        )
     return None
 
 
 # ---------------------------------------------------------------------------- train/test overlap
 
-@check("data.train_test_overlap", warn_share=0.02, critical_share=0.10, min_count=10,
-       unique_level=1e-6, min_unique_rows=100)
+
+@check(
+    "data.train_test_overlap",
+    warn_share=0.02,
+    critical_share=0.10,
+    min_count=10,
+    unique_level=1e-6,
+    min_unique_rows=100,
+)
 def train_test_overlap(ctx, p):
     """Rows shared between the training and the evaluation set.
 
@@ -383,8 +457,14 @@ def train_test_overlap(ctx, p):
     n_u = int(unique.sum())
     k_u = int((shared & unique).sum())
     share_u = k_u / n_u if n_u else float("nan")
-    ev = {"test_rows": n, "shared_rows": k, "share": share, "rows_that_should_be_unique": n_u,
-          "shared_among_them": k_u, "share_among_unique": share_u}
+    ev = {
+        "test_rows": n,
+        "shared_rows": k,
+        "share": share,
+        "rows_that_should_be_unique": n_u,
+        "shared_among_them": k_u,
+        "share_among_unique": share_u,
+    }
     try:
         pr = ctx.predictions("test")
         y = ctx.y("test")
@@ -398,32 +478,44 @@ def train_test_overlap(ctx, p):
             ev["mae_on_shared_rows"] = float(np.nanmean(err[shared]))
             if (~shared).any():
                 ev["mae_on_other_rows"] = float(np.nanmean(err[~shared]))
-    except Exception:  # noqa: BLE001 - evidence only
+    except Exception:
         pass
     if n_u >= p.min_unique_rows and share_u >= p.warn_share and k_u >= p.min_count:
         sev = CRITICAL if share_u >= p.critical_share else WARNING
         return Finding(
-            "data.train_test_overlap", sev,
+            "data.train_test_overlap",
+            sev,
             f"{share:.1%} of evaluation rows also appear in training ({k:,} of {n:,}); {share_u:.1%} "
             "among rows that cannot coincide by chance",
-            evidence=ev, impact=min(1.0, share),
+            evidence=ev,
+            impact=min(1.0, share),
             root_cause="the evaluation set was drawn from a pool that includes training rows "
-                       "(duplicates before the split, augmentation or oversampling before splitting)",
-            fix="deduplicate before splitting, split by entity, and re-evaluate on rows the model "
-                "never saw")
+            "(duplicates before the split, augmentation or oversampling before splitting)",
+            fix="deduplicate before splitting, split by entity, and re-evaluate on rows the model never saw",
+        )
     return Finding(
-        "data.train_test_overlap", INFO,
+        "data.train_test_overlap",
+        INFO,
         f"{k:,} evaluation row(s) ({share:.2%}) equal a training row, mostly common coarse rows "
         f"({share_u:.2%} among rows that should be unique)",
-        evidence=ev, impact=share,
+        evidence=ev,
+        impact=share,
         root_cause="coincident common rows, or a few copies",
-        fix="usually harmless at this share; deduplicate across the split if they are copies")
+        fix="usually harmless at this share; deduplicate across the split if they are copies",
+    )
 
 
 # ---------------------------------------------------------------------------- class imbalance
 
-@check("data.class_imbalance", tasks=("binary", "multiclass"), warn_share=0.05, min_ratio=10.0,
-       info_share=0.15, dominant_share=0.5)
+
+@check(
+    "data.class_imbalance",
+    tasks=("binary", "multiclass"),
+    warn_share=0.05,
+    min_ratio=10.0,
+    info_share=0.15,
+    dominant_share=0.5,
+)
 def class_imbalance(ctx, p):
     """A class rare enough that accuracy and the default threshold mislead.
 
@@ -453,31 +545,47 @@ def class_imbalance(ctx, p):
     share = float(shares.iloc[-1])
     ratio = float(vc.iloc[0] / max(vc.iloc[-1], 1))
     table = [{"class": _plain(k), "count": int(v), "share": float(v / vc.sum())} for k, v in vc.items()]
-    ev = {"table": table, "minority_share": share, "majority_to_minority": ratio,
-          "majority_accuracy": float(shares.iloc[0])}
+    ev = {
+        "table": table,
+        "minority_share": share,
+        "majority_to_minority": ratio,
+        "majority_accuracy": float(shares.iloc[0]),
+    }
     if share < p.warn_share and ratio >= p.min_ratio and float(shares.iloc[0]) >= p.dominant_share:
         return Finding(
-            "data.class_imbalance", WARNING,
+            "data.class_imbalance",
+            WARNING,
             f"class {rare!r} is {share:.1%} of training rows ({int(vc.iloc[-1]):,}), "
             f"{ratio:.0f}x rarer than {top!r}"
-            + (f"; always predicting {top!r} scores accuracy {float(shares.iloc[0]):.1%}"
-               if ctx.case.task == "binary" else ""),
-            classes=[rare], evidence=ev, impact=1 - share,
+            + (
+                f"; always predicting {top!r} scores accuracy {float(shares.iloc[0]):.1%}"
+                if ctx.case.task == "binary"
+                else ""
+            ),
+            classes=[rare],
+            evidence=ev,
+            impact=1 - share,
             root_cause="a rare outcome: the majority class dominates the loss, accuracy and the "
-                       "default threshold",
+            "default threshold",
             fix="judge the model with PR-AUC / recall at a fixed precision or a cost; tune the "
-                "threshold; use class weights or resampling inside cross-validation")
+            "threshold; use class weights or resampling inside cross-validation",
+        )
     if share < p.info_share and (ctx.case.task == "binary" or ratio >= 3):
         return Finding(
-            "data.class_imbalance", INFO,
+            "data.class_imbalance",
+            INFO,
             f"class {rare!r} is {share:.1%} of training rows (majority {top!r} {float(shares.iloc[0]):.1%})",
-            classes=[rare], evidence=ev, impact=1 - share,
+            classes=[rare],
+            evidence=ev,
+            impact=1 - share,
             root_cause="an unbalanced target",
-            fix="prefer threshold-free or class-aware metrics (ROC/PR-AUC, balanced accuracy)")
+            fix="prefer threshold-free or class-aware metrics (ROC/PR-AUC, balanced accuracy)",
+        )
     return None
 
 
 # ---------------------------------------------------------------------------- target suspect
+
 
 @check("data.target_suspect", mostly_missing=0.5)
 def target_suspect(ctx, p):
@@ -519,8 +627,10 @@ def target_suspect(ctx, p):
             issues.append("every target value is a distinct consecutive integer: it looks like a row id")
             sev = CRITICAL
         if c.task in ("binary", "multiclass") and not integral and nun > 20:
-            issues.append(f"a {c.task} task but the target has {nun} distinct non-integer values "
-                          "(a continuous quantity)")
+            issues.append(
+                f"a {c.task} task but the target has {nun} distinct non-integer values "
+                "(a continuous quantity)"
+            )
             sev = CRITICAL
         if c.task == "regression" and nun == 2:
             issues.append("a regression task but the target has only two values (a class label)")
@@ -535,15 +645,24 @@ def target_suspect(ctx, p):
     if not issues:
         return None
     return Finding(
-        "data.target_suspect", sev, "the target looks wrong: " + "; ".join(issues),
-        evidence={"issues": issues, "distinct_values": nun, "rows": n, "missing_share": miss,
-                  "dtype": str(y.dtype)}, impact=1.0,
+        "data.target_suspect",
+        sev,
+        "the target looks wrong: " + "; ".join(issues),
+        evidence={
+            "issues": issues,
+            "distinct_values": nun,
+            "rows": n,
+            "missing_share": miss,
+            "dtype": str(y.dtype),
+        },
+        impact=1.0,
         root_cause="the wrong column was given as target, or the join that fills it failed",
-        fix="check the target column's name and definition, and the task (binary, multiclass, "
-            "regression)")
+        fix="check the target column's name and definition, and the task (binary, multiclass, regression)",
+    )
 
 
 # ---------------------------------------------------------------------------- ladder helpers
+
 
 def _ladder_folds(ctx, res) -> np.ndarray:
     """The validation fold of each ladder row (-1: never validated)."""
@@ -552,8 +671,9 @@ def _ladder_folds(ctx, res) -> np.ndarray:
 
 def _oof_skill(task: str, res, m, positive) -> dict | None:
     """Pooled out-of-fold score of one ladder model with a 95% interval, or None."""
-    from ..stats.metrics import wilson
     from ..stats.leakage import _hanley
+    from ..stats.metrics import wilson
+
     oof = m.oof
     if oof is None or m.error and not np.isfinite(oof).any():
         return None
@@ -566,6 +686,7 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
         if ok.sum() < 30 or yy.min() == yy.max():
             return None
         from sklearn.metrics import roc_auc_score
+
         a = float(roc_auc_score(yy, s[ok]))
         lo, hi = _hanley(a, int(yy.sum()), int(len(yy) - yy.sum()))
         return {"metric": "roc_auc", "score": a, "low": lo, "high": hi, "dummy": 0.5, "rows": int(ok.sum())}
@@ -577,6 +698,7 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
         # probabilities carry no information (a weak-signal target with a dominant class leaves the
         # accuracy at the majority's while every class is still ranked far above chance)
         from sklearn.metrics import roc_auc_score
+
         pred = np.asarray(res.classes, dtype=object)[np.argmax(oof[ok], axis=1)]
         yy = y[ok]
         acc = float(np.mean(pred.astype(str) == yy.astype(str)))
@@ -596,12 +718,25 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
         if wsum <= 0:
             lo, hi = wilson(acc * ok.sum(), ok.sum())
             major = float(pd.Series(yy).value_counts(normalize=True).iloc[0])
-            return {"metric": "accuracy", "score": acc, "low": lo, "high": hi, "dummy": major,
-                    "rows": int(ok.sum())}
+            return {
+                "metric": "accuracy",
+                "score": acc,
+                "low": lo,
+                "high": hi,
+                "dummy": major,
+                "rows": int(ok.sum()),
+            }
         a = num / wsum
         se = float(np.sqrt(var)) / wsum
-        return {"metric": "weighted one-vs-rest AUC", "score": a, "low": a - 1.96 * se, "high": a + 1.96 * se,
-                "dummy": 0.5, "rows": int(ok.sum()), "accuracy": acc}
+        return {
+            "metric": "weighted one-vs-rest AUC",
+            "score": a,
+            "low": a - 1.96 * se,
+            "high": a + 1.96 * se,
+            "dummy": 0.5,
+            "rows": int(ok.sum()),
+            "accuracy": acc,
+        }
     ok = np.isfinite(oof)
     if ok.sum() < 30:
         return None
@@ -613,14 +748,26 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
     r = float(np.corrcoef(yy, pp)[0, 1]) if np.std(pp) > 0 else 0.0
     half = 1.96 / np.sqrt(max(ok.sum() - 3, 1))
     hi_r = float(np.tanh(np.arctanh(np.clip(r, -0.999999, 0.999999)) + half))
-    return {"metric": "r2", "score": r2, "low": float("nan"), "high": max(0.0, hi_r) ** 2,
-            "dummy": 0.0, "rows": int(ok.sum())}
+    return {
+        "metric": "r2",
+        "score": r2,
+        "low": float("nan"),
+        "high": max(0.0, hi_r) ** 2,
+        "dummy": 0.0,
+        "rows": int(ok.sum()),
+    }
 
 
 # ---------------------------------------------------------------------------- label misalignment
 
-@check("data.label_misalignment", tasks=("binary", "multiclass", "regression"), slow=True,
-       auc_margin=0.05, r2_margin=0.03)
+
+@check(
+    "data.label_misalignment",
+    tasks=("binary", "multiclass", "regression"),
+    slow=True,
+    auc_margin=0.05,
+    r2_margin=0.03,
+)
 def label_misalignment(ctx, p):
     """Labels that no longer belong to their rows: every model is no better than the dummy baseline.
 
@@ -665,39 +812,54 @@ def label_misalignment(ctx, p):
     ev = {"table": rows, "margin": margin, "splitter": res.splitter, "rows": res.n_rows}
     try:
         from ..stats.metrics import auc
+
         pr = ctx.predictions("test")
         yt = ctx.y("test")
         if c.task == "binary":
             ev["test_auc_of_your_model"] = auc((yt == c.positive).astype(int), pr.score)
         elif c.task == "multiclass":
-            ev["test_accuracy_of_your_model"] = float(np.mean(np.asarray(pr.label).astype(str) == yt.astype(str)))
-    except Exception:  # noqa: BLE001 - evidence only
+            ev["test_accuracy_of_your_model"] = float(
+                np.mean(np.asarray(pr.label).astype(str) == yt.astype(str))
+            )
+    except Exception:
         pass
     return Finding(
-        "data.label_misalignment", CRITICAL,
+        "data.label_misalignment",
+        CRITICAL,
         f"no model beats the dummy baseline: best cross-validated {best['metric']} {best['score']:.3f} "
         f"(95% upper bound {best['high']:.3f}) vs dummy {best['dummy']:.3f}",
-        evidence=ev, impact=1.0,
+        evidence=ev,
+        impact=1.0,
         root_cause="the labels do not belong to their rows (a merge on the wrong key, a sort or "
-                   "shift applied to the label column), or the features carry no signal at all",
+        "shift applied to the label column), or the features carry no signal at all",
         fix="rebuild the table joining labels on a unique key and check a few rows by hand; if the "
-            "join is right, the features cannot predict this target")
+        "join is right, the features cannot predict this target",
+    )
 
 
 # ---------------------------------------------------------------------------- label leakage
+
 
 def _rest_score(ctx, X, y, task, mask, drop: int, classes, positive, seed: int = 0) -> float:
     """Cross-validated score (same metric as the single-feature scores) of gradient boosting on
     every feature but `drop`."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.model_selection import KFold, StratifiedKFold
+
     from ..stats.leakage import _score
+
     keep = [j for j in range(X.shape[1]) if j != drop]
     if not keep:
         return float("nan")
     Xr, cm = X[:, keep], mask[keep]
-    kw = dict(max_iter=100, early_stopping=True, validation_fraction=0.15, n_iter_no_change=10,
-              random_state=seed, categorical_features=cm if cm.any() else None)
+    kw = dict(
+        max_iter=100,
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=10,
+        random_state=seed,
+        categorical_features=cm if cm.any() else None,
+    )
     if task in ("binary", "multiclass"):
         if task == "binary":
             Y = (np.asarray(y) == positive).astype(float)[:, None]
@@ -709,8 +871,11 @@ def _rest_score(ctx, X, y, task, mask, drop: int, classes, positive, seed: int =
             present = [j for j in range(len(cls)) if (yy == j).sum() >= 2]
             Y = np.stack([(yy == j).astype(float) for j in present], axis=1)
         counts = np.bincount(yy)
-        splitter = StratifiedKFold(3, shuffle=True, random_state=seed) if counts[counts > 0].min() >= 3 \
+        splitter = (
+            StratifiedKFold(3, shuffle=True, random_state=seed)
+            if counts[counts > 0].min() >= 3
             else KFold(3, shuffle=True, random_state=seed)
+        )
         pred = np.zeros_like(Y)
         for a, b in splitter.split(Xr, yy):
             est = HistGradientBoostingClassifier(**kw).fit(Xr[a], yy[a])
@@ -729,8 +894,18 @@ def _rest_score(ctx, X, y, task, mask, drop: int, classes, positive, seed: int =
     return _score("regression", yy[:, None], pred[:, None])[0]
 
 
-@check("data.label_leakage", max_rows=20_000, rest_rows=6_000, perfect_auc=0.98, strong_auc=0.90,
-       auc_gap=0.10, perfect_r2=0.98, strong_r2=0.95, r2_gap=0.20, shortfall_ratio=0.4)
+@check(
+    "data.label_leakage",
+    max_rows=20_000,
+    rest_rows=6_000,
+    perfect_auc=0.98,
+    strong_auc=0.90,
+    auc_gap=0.10,
+    perfect_r2=0.98,
+    strong_r2=0.95,
+    r2_gap=0.20,
+    shortfall_ratio=0.4,
+)
 def label_leakage(ctx, p):
     """A single feature that predicts the target almost perfectly on its own.
 
@@ -754,6 +929,7 @@ def label_leakage(ctx, p):
         point-in-time join).
     """
     from ..stats.leakage import single_feature_scores
+
     c = ctx.case
     task = "regression" if c.task == "ranking" else c.task
     X = ctx.encoded("train")
@@ -762,15 +938,17 @@ def label_leakage(ctx, p):
     if len(idx) < 100:
         raise NotApplicable("fewer than 100 training rows")
     mask = ctx.encoder.categorical_mask
-    scores = single_feature_scores(X[idx], c.features, mask, y[idx], task, c.classes, c.positive,
-                                   seed=ctx.config.seed)
+    scores = single_feature_scores(
+        X[idx], c.features, mask, y[idx], task, c.classes, c.positive, seed=ctx.config.seed
+    )
     scores = [s for s in scores if np.isfinite(s.score)]
     if not scores:
         return None
     top = scores[0]
     reg = task == "regression"
-    perfect, strong, gap = ((p.perfect_r2, p.strong_r2, p.r2_gap) if reg
-                            else (p.perfect_auc, p.strong_auc, p.auc_gap))
+    perfect, strong, gap = (
+        (p.perfect_r2, p.strong_r2, p.r2_gap) if reg else (p.perfect_auc, p.strong_auc, p.auc_gap)
+    )
     metric = "R^2" if reg else ("AUC" if task == "binary" else "macro AUC")
     table = [{"column": s.column, "score": s.score, "low": s.low, "high": s.high} for s in scores[:5]]
     ev = {"metric": metric, "single_feature": table, "rows": int(len(idx))}
@@ -789,20 +967,29 @@ def label_leakage(ctx, p):
         if not (np.isfinite(rest) and (top.low - rest >= gap or relative)):
             return None
         sev = WARNING
-    others = f"; the other features together reach {ev['other_features_together']:.3f}" \
-        if "other_features_together" in ev else ""
+    others = (
+        f"; the other features together reach {ev['other_features_together']:.3f}"
+        if "other_features_together" in ev
+        else ""
+    )
     return Finding(
-        "data.label_leakage", sev,
+        "data.label_leakage",
+        sev,
         f"{top.column} alone predicts the target with cross-validated {metric} {top.score:.3f}"
-        f" (next feature {scores[1].score:.3f}{others})" if len(scores) > 1 else
-        f"{top.column} alone predicts the target with cross-validated {metric} {top.score:.3f}",
-        columns=[top.column], evidence=ev, impact=float(min(1.0, max(0.0, top.score))),
+        f" (next feature {scores[1].score:.3f}{others})"
+        if len(scores) > 1
+        else f"{top.column} alone predicts the target with cross-validated {metric} {top.score:.3f}",
+        columns=[top.column],
+        evidence=ev,
+        impact=float(min(1.0, max(0.0, top.score))),
         root_cause=f"{top.column} is probably recorded after the outcome or derived from the target",
         fix=f"check when {top.column} becomes known; drop it or rebuild it from information "
-            "available at prediction time")
+        "available at prediction time",
+    )
 
 
 # ---------------------------------------------------------------------------- label noise
+
 
 def _label_quality_gap(ctx, res, p) -> dict | None:
     """Fold models scored on training labels (held-out folds) and on evaluation labels.
@@ -827,23 +1014,40 @@ def _label_quality_gap(ctx, res, p) -> dict | None:
         se_eval = np.sqrt(max(ev * (1 - ev), 1e-4) / (n * (0.25 if res.metric == "roc_auc" else 1.0)))
         se_cv = m.std / np.sqrt(len(m.fold_scores)) if np.isfinite(m.std) else 0.0
         gap = ev - cv
-        z = gap / np.sqrt(se_eval ** 2 + se_cv ** 2)
+        z = gap / np.sqrt(se_eval**2 + se_cv**2)
         if res.metric == "roc_auc":  # flips at rate r shrink AUC - 0.5 by about (1 - 2r)
             implied = 0.5 * (1 - (cv - 0.5) / (ev - 0.5)) if ev > 0.5 else float("nan")
-        else:                         # and accuracy by about (1 - r)
+        else:  # and accuracy by about (1 - r)
             implied = 1 - cv / ev if ev > 0 else float("nan")
-        rows.append({"model": key, "metric": res.metric, "held_out_training_labels": cv,
-                     "evaluation_labels": ev, "gap": gap, "z": float(z),
-                     "implied_wrong_label_share": implied})
+        rows.append(
+            {
+                "model": key,
+                "metric": res.metric,
+                "held_out_training_labels": cv,
+                "evaluation_labels": ev,
+                "gap": gap,
+                "z": float(z),
+                "implied_wrong_label_share": implied,
+            }
+        )
     if not rows:
         return None
     fires = all(r["gap"] >= p.min_gap and r["z"] >= p.min_z for r in rows)
     return {"table": rows, "fires": fires, "eval_rows": res.eval_rows}
 
 
-@check("data.label_noise", tasks=("binary", "multiclass"), slow=True, threshold=0.1,
-       min_excess=0.03, min_z=4.0, min_rows=200, floor_error=0.12, plateau_ratio=1.3,
-       min_gap=0.05)
+@check(
+    "data.label_noise",
+    tasks=("binary", "multiclass"),
+    slow=True,
+    threshold=0.1,
+    min_excess=0.03,
+    min_z=4.0,
+    min_rows=200,
+    floor_error=0.12,
+    plateau_ratio=1.3,
+    min_gap=0.05,
+)
 def label_noise(ctx, p):
     """A sizeable share of training labels is likely wrong (confident learning, calibrated).
 
@@ -874,6 +1078,7 @@ def label_noise(ctx, p):
         flagged rows, or train with a noise-robust loss; then re-evaluate on clean labels.
     """
     from ..stats.noise import calibrated_noise
+
     c = ctx.case
     res = ctx.ladder()
     folds = _ladder_folds(ctx, res)
@@ -891,16 +1096,25 @@ def label_noise(ctx, p):
         if np.isfinite(dummy) and not (m.mean > dummy + 0.02):
             continue  # a model without signal cannot say which labels are wrong
         est = calibrated_noise(m.oof[ok], y_idx[ok], folds[ok], p.threshold)
-        per_model.append({"model": key, "rows": est.n, "observed": est.observed,
-                          "expected": est.expected, "excess": est.excess, "z": est.z,
-                          "confident_region_error": est.floor_error,
-                          "confident_region_expected_error": est.floor_expected,
-                          "next_tier_error": est.tier_error})
+        per_model.append(
+            {
+                "model": key,
+                "rows": est.n,
+                "observed": est.observed,
+                "expected": est.expected,
+                "excess": est.excess,
+                "z": est.z,
+                "confident_region_error": est.floor_error,
+                "confident_region_expected_error": est.floor_expected,
+                "next_tier_error": est.tier_error,
+            }
+        )
         if best is None or m.mean > best[1].mean:
             best = (key, m, ok)
     if not per_model:
         raise NotApplicable("no ladder model beats the dummy baseline: nothing to judge labels by")
     from ..stats.metrics import wilson
+
     excess = min(r["excess"] for r in per_model)
     # one model alone may simply be overconfident: ask twice the excess of it
     need = p.min_excess * (1 if len(per_model) > 1 else 2)
@@ -911,35 +1125,46 @@ def label_noise(ctx, p):
         worst = min(q, key=lambda r: r["gap"])
         implied = float(np.nanmedian([r["implied_wrong_label_share"] for r in q]))
         return Finding(
-            "data.label_noise", WARNING,
+            "data.label_noise",
+            WARNING,
             f"training labels look noisier than the evaluation labels: the same fold models score "
             f"{worst['held_out_training_labels']:.3f} {worst['metric']} on held-out training rows but "
             f"{worst['evaluation_labels']:.3f} on evaluation rows (roughly {implied:.0%} of training "
             "labels wrong)",
-            evidence={"label_quality_gap": q, "evaluation_rows": quality["eval_rows"],
-                      "implied_wrong_label_share": implied, "confident_learning": per_model},
+            evidence={
+                "label_quality_gap": q,
+                "evaluation_rows": quality["eval_rows"],
+                "implied_wrong_label_share": implied,
+                "confident_learning": per_model,
+            },
             impact=float(min(1.0, max(0.0, implied))),
             root_cause="training labels flipped or mislabelled (a faulty labelling rule, a mapping "
-                       "error, noisy annotators) while the evaluation labels are cleaner",
+            "error, noisy annotators) while the evaluation labels are cleaner",
             fix="audit a random sample of training labels against the evaluation labelling process; "
-                "relabel or drop the wrong ones, or train with a noise-robust method")
+            "relabel or drop the wrong ones, or train with a noise-robust method",
+        )
     ref = next((r for r in per_model if r["model"] == "hgb"), per_model[-1])
     k_top = max(1, ref["rows"] // 10)
     lo = wilson(ref["confident_region_error"] * k_top, k_top)[0]
-    floor = (ref["confident_region_error"] >= p.floor_error and lo >= 0.75 * p.floor_error
-             and ref["next_tier_error"] <= p.plateau_ratio * ref["confident_region_error"])
+    floor = (
+        ref["confident_region_error"] >= p.floor_error
+        and lo >= 0.75 * p.floor_error
+        and ref["next_tier_error"] <= p.plateau_ratio * ref["confident_region_error"]
+    )
     if not calib:
         if floor:
             return Finding(
-                "data.label_noise", INFO,
+                "data.label_noise",
+                INFO,
                 f"even the 10% of training rows the model is surest about disagree with their label "
                 f"{ref['confident_region_error']:.1%} of the time (the next 30%: "
                 f"{ref['next_tier_error']:.1%}): wrong labels, or features too weak for any row",
-                evidence={"table": per_model}, impact=ref["confident_region_error"],
+                evidence={"table": per_model},
+                impact=ref["confident_region_error"],
                 root_cause="label noise that the models absorbed, or an outcome the features only "
-                           "weakly determine",
-                fix="relabel a random sample of the most confidently predicted rows to tell the two "
-                    "apart")
+                "weakly determine",
+                fix="relabel a random sample of the most confidently predicted rows to tell the two apart",
+            )
         return None
     key, m, ok = best
     P = m.oof[ok]
@@ -948,22 +1173,36 @@ def label_noise(ctx, p):
     ev = {"table": per_model, "threshold": p.threshold}
     try:
         from cleanlab.filter import find_label_issues
+
         issues = find_label_issues(yk, P)
         ev["cleanlab_issue_share"] = float(np.mean(issues))
-    except Exception:  # noqa: BLE001 - evidence only (cleanlab optional)
+    except Exception:
         pass
     own = P[np.arange(len(yk)), yk]
     worst = np.argsort(own)[:10]
     rows = res.index[np.flatnonzero(ok)[worst]]
-    ev["examples"] = [{"row": int(r), "label": res.classes[yk[w]], "p_label": float(own[w]),
-                       "predicted": res.classes[int(np.argmax(P[w]))]} for r, w in zip(rows, worst)]
+    ev["examples"] = [
+        {
+            "row": int(r),
+            "label": res.classes[yk[w]],
+            "p_label": float(own[w]),
+            "predicted": res.classes[int(np.argmax(P[w]))],
+        }
+        for r, w in zip(rows, worst)
+    ]
     share = float(np.mean(own < p.threshold))
-    title = (f"{share:.1%} of training labels get an out-of-fold probability below {p.threshold:g}, "
-             f"{excess:.1%} of rows more than calibrated models allow: likely wrong labels")
+    title = (
+        f"{share:.1%} of training labels get an out-of-fold probability below {p.threshold:g}, "
+        f"{excess:.1%} of rows more than calibrated models allow: likely wrong labels"
+    )
     return Finding(
-        "data.label_noise", WARNING, title,
-        evidence=ev, impact=float(min(1.0, excess * 3)),
+        "data.label_noise",
+        WARNING,
+        title,
+        evidence=ev,
+        impact=float(min(1.0, excess * 3)),
         root_cause="labels flipped or mislabelled in a sizeable share of rows (annotation errors, "
-                   "a faulty labelling rule or mapping)",
+        "a faulty labelling rule or mapping)",
         fix="relabel or drop the flagged rows (start with evidence.examples), fix the labelling "
-            "process, or train with a noise-robust method; evaluate on verified labels")
+        "process, or train with a noise-robust method; evaluate on verified labels",
+    )

@@ -5,6 +5,7 @@ they concentrate (slices of the evaluation rows, searched honestly: discovered o
 confirmed on the other with a multiple-testing correction) and name the likely root cause and the
 design change.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -48,6 +49,7 @@ def errors_of(ctx) -> dict[str, Any]:
     regression the absolute error divided by the typical absolute error at that prediction level,
     so that expensive items do not look bad merely for being large); raw: the error reported.
     """
+
     def compute():
         c = ctx.case
         if c.task == "ranking":
@@ -77,6 +79,7 @@ def errors_of(ctx) -> dict[str, Any]:
         else:
             scale = np.full(raw.shape, max(float(np.nanmedian(raw)), 1e-12))
         return {"search": raw / scale, "raw": raw, "y": yv, "pred": pred, "kind": "absolute error"}
+
     return ctx.cached("errors:test", compute)
 
 
@@ -84,9 +87,18 @@ def _slice_search(ctx, p) -> list[Slice]:
     def compute():
         e = errors_of(ctx)
         df = ctx.frame("test")
-        return find_slices(df, e["search"], search_columns(ctx), categorical=_categorical(ctx),
-                           max_order=p.max_order, min_support=p.min_support, top_k=p.top_k,
-                           alpha=p.alpha, seed=ctx.config.seed if hasattr(ctx.config, "seed") else 0)
+        return find_slices(
+            df,
+            e["search"],
+            search_columns(ctx),
+            categorical=_categorical(ctx),
+            max_order=p.max_order,
+            min_support=p.min_support,
+            top_k=p.top_k,
+            alpha=p.alpha,
+            seed=ctx.config.seed if hasattr(ctx.config, "seed") else 0,
+        )
+
     return ctx.cached("errors:slices", compute)
 
 
@@ -116,6 +128,7 @@ def _binary_auc(ctx, y) -> float | None:
         return None
     try:
         from sklearn.metrics import roc_auc_score
+
         score = np.asarray(ctx.predictions("test").score, dtype=float)
         pos = _same(np.asarray(y), np.asarray([ctx.case.positive] * len(y), dtype=object))
         ok = np.isfinite(score) & ~pd.isna(pd.Series(y)).to_numpy()
@@ -133,38 +146,56 @@ def _root_cause(ctx, s: Slice, skill_share: float, train_share: float | None) ->
     absent = [col for col in s.columns if feats and col not in feats]
     desc = s.describe()
     if absent:
-        return ("features",
-                f"the slice is defined by {', '.join(absent)}, which the model does not take: it cannot "
-                "tell these rows apart",
-                f"add {', '.join(absent)} (or the interaction {desc}) to the model's features")
+        return (
+            "features",
+            f"the slice is defined by {', '.join(absent)}, which the model does not take: it cannot "
+            "tell these rows apart",
+            f"add {', '.join(absent)} (or the interaction {desc}) to the model's features",
+        )
     if train_share is not None and s.support > 0 and train_share < 0.4 * s.support:
-        return ("data",
-                f"the slice is under-represented in training ({train_share:.2%} of training rows vs "
-                f"{s.support:.2%} of evaluation rows), so the model learned little about it",
-                f"collect or up-weight training rows with {desc}; check how the training set was sampled")
+        return (
+            "data",
+            f"the slice is under-represented in training ({train_share:.2%} of training rows vs "
+            f"{s.support:.2%} of evaluation rows), so the model learned little about it",
+            f"collect or up-weight training rows with {desc}; check how the training set was sampled",
+        )
     if c.task in ("binary", "multiclass") and skill_share <= 0.1:
-        return ("labels",
-                "inside the slice the model is no better than a constant guess: its labels follow "
-                "another rule or are noisy there",
-                f"audit and relabel a sample of rows with {desc}; if the rule really differs, give the "
-                "slice its own model or threshold")
-    return ("model capacity",
-            "the model has not learned the interaction that this slice needs",
-            f"add the interaction ({desc}) as a feature, give the model more capacity there, or "
-            "collect more rows of the slice")
+        return (
+            "labels",
+            "inside the slice the model is no better than a constant guess: its labels follow "
+            "another rule or are noisy there",
+            f"audit and relabel a sample of rows with {desc}; if the rule really differs, give the "
+            "slice its own model or threshold",
+        )
+    return (
+        "model capacity",
+        "the model has not learned the interaction that this slice needs",
+        f"add the interaction ({desc}) as a feature, give the model more capacity there, or "
+        "collect more rows of the slice",
+    )
 
 
 def _contrast(ctx) -> dict | None:
     """What separates errors from correct rows, per true class (cached; classification only)."""
+
     def compute():
         c = ctx.case
         if c.task not in ("binary", "multiclass"):
             return None
         pred = ctx.predictions("test")
-        return error_contrast(ctx.frame("test"), ctx.y("test"), pred.label, search_columns(ctx),
-                              task=c.task, classes=c.classes, positive=c.positive,
-                              categorical=_categorical(ctx), model_features=set(c.features or []),
-                              seed=getattr(ctx.config, "seed", 0))
+        return error_contrast(
+            ctx.frame("test"),
+            ctx.y("test"),
+            pred.label,
+            search_columns(ctx),
+            task=c.task,
+            classes=c.classes,
+            positive=c.positive,
+            categorical=_categorical(ctx),
+            model_features=set(c.features or []),
+            seed=getattr(ctx.config, "seed", 0),
+        )
+
     return ctx.cached("errors:contrast", compute)
 
 
@@ -182,12 +213,19 @@ def _costs(ctx, masks: list[np.ndarray] | None = None) -> dict | None:
     score = np.asarray(pred.score, dtype=float) if c.task == "binary" else None
     if c.task == "binary" and score is not None and not np.isfinite(score).any():
         score = None
-    return cost_summary(c.cost_matrix, np.asarray(y)[ok], np.asarray(pred.label)[ok], task=c.task,
-                        score=None if score is None else score[ok],
-                        proba=np.asarray(pred.proba)[ok] if pred.has_proba and pred.proba is not None else None,
-                        proba_classes=pred.classes, positive=c.positive, threshold=ctx.threshold,
-                        masks=None if masks is None else [np.asarray(m)[ok] for m in masks],
-                        seed=getattr(ctx.config, "seed", 0))
+    return cost_summary(
+        c.cost_matrix,
+        np.asarray(y)[ok],
+        np.asarray(pred.label)[ok],
+        task=c.task,
+        score=None if score is None else score[ok],
+        proba=np.asarray(pred.proba)[ok] if pred.has_proba and pred.proba is not None else None,
+        proba_classes=pred.classes,
+        positive=c.positive,
+        threshold=ctx.threshold,
+        masks=None if masks is None else [np.asarray(m)[ok] for m in masks],
+        seed=getattr(ctx.config, "seed", 0),
+    )
 
 
 def _gain(text: str, **numbers: Any) -> dict[str, Any]:
@@ -205,20 +243,39 @@ def _attribution(ctx, masks: list[np.ndarray], budget_s: float) -> dict:
         ck = list(keys(cls)) if cls else []
         pk = keys([ctx.case.positive])[0]
         pos_index = ck.index(pk) if pk in ck else 1
-    return shap_by_slice(m.estimator, ctx.frame("test"), list(ctx.case.features), masks, task=ctx.task,
-                         positive_index=pos_index, budget_s=budget_s,
-                         seed=getattr(ctx.config, "seed", 0))
+    return shap_by_slice(
+        m.estimator,
+        ctx.frame("test"),
+        list(ctx.case.features),
+        masks,
+        task=ctx.task,
+        positive_index=pos_index,
+        budget_s=budget_s,
+        seed=getattr(ctx.config, "seed", 0),
+    )
 
 
 # --------------------------------------------------------------------------- underperforming slices
 
 
-@check("errors.underperforming_slice", tasks=("binary", "multiclass", "regression"),
-       requires=("model",), min_support=0.01, max_order=3, top_k=5, alpha=0.05, min_lift=2.0,
-       min_warning_rows=30, min_warning_errors=10,
-       min_skill_overall=0.2, min_auc_overall=0.7, max_brier_skill_in_slice=-1.0,
-       max_skill_in_slice=-0.75, max_skill_share=0.35,
-       shap_budget_s=1.2)
+@check(
+    "errors.underperforming_slice",
+    tasks=("binary", "multiclass", "regression"),
+    requires=("model",),
+    min_support=0.01,
+    max_order=3,
+    top_k=5,
+    alpha=0.05,
+    min_lift=2.0,
+    min_warning_rows=30,
+    min_warning_errors=10,
+    min_skill_overall=0.2,
+    min_auc_overall=0.7,
+    max_brier_skill_in_slice=-1.0,
+    max_skill_in_slice=-0.75,
+    max_skill_share=0.35,
+    shap_budget_s=1.2,
+)
 def underperforming_slice(ctx, p):
     """A subgroup of evaluation rows whose error is far worse than the rest's.
 
@@ -295,10 +352,15 @@ def underperforming_slice(ctx, p):
         err_in, err_out = float(raw[m].mean()), float(raw[~s.mask & fin].mean())
         base_in = _baseline_error(y[m], kind)
         skill_in = _skill(err_in, base_in)
-        skill_share = (skill_in / skill_all) if skill_all and np.isfinite(skill_all) and skill_all > 0 else np.nan
+        skill_share = (
+            (skill_in / skill_all) if skill_all and np.isfinite(skill_all) and skill_all > 0 else np.nan
+        )
         try:
-            train_share = float(slice_mask(train, s.predicates).mean()) if all(
-                q["column"] in train.columns for q in s.predicates) else None
+            train_share = (
+                float(slice_mask(train, s.predicates).mean())
+                if all(q["column"] in train.columns for q in s.predicates)
+                else None
+            )
         except (KeyError, TypeError, ValueError):
             train_share = None
         brier_in = None
@@ -314,7 +376,9 @@ def underperforming_slice(ctx, p):
         # a warning needs enough rows to act on and to trust: a 10-row slice confirmed on 5 rows
         # is an anecdote, reported as info
         n_err_in = float(raw[m].sum()) if kind == "error rate" else float("nan")
-        big = int(m.sum()) >= p.min_warning_rows and (kind != "error rate" or n_err_in >= p.min_warning_errors)
+        big = int(m.sum()) >= p.min_warning_rows and (
+            kind != "error rate" or n_err_in >= p.min_warning_errors
+        )
         strong = bool(works and lost and big and s.lift >= p.min_lift)
         rows.append((s, m, err_in, err_out, skill_in, skill_share, train_share, strong, brier_in))
 
@@ -325,32 +389,61 @@ def underperforming_slice(ctx, p):
     k_strong = 0
     for i, (s, m, err_in, err_out, skill_in, skill_share, train_share, strong, brier_in) in enumerate(rows):
         lift = err_in / overall if overall > 0 else np.inf
-        diffs = standardized_differences(df, s.mask, [col for col in cols_all if col not in s.columns],
-                                         categorical=_categorical(ctx), top=5)
+        diffs = standardized_differences(
+            df,
+            s.mask,
+            [col for col in cols_all if col not in s.columns],
+            categorical=_categorical(ctx),
+            top=5,
+        )
         cat, cause, fix = _root_cause(ctx, s, skill_share if np.isfinite(skill_share) else 1.0, train_share)
         # expected gain: the slice brought to the rest's error level
         removed = max(0.0, (err_in - err_out) * int(m.sum()))
         share_removed = removed / total_err if total_err > 0 else 0.0
         if kind == "error rate":
-            title = (f"Error rate {err_in:.0%} in {s.describe()} ({s.support:.1%} of rows) vs "
-                     f"{err_out:.0%} elsewhere")
-            gain_text = (f"bringing the slice to the rest's error rate removes about {removed:.0f} errors "
-                         f"({share_removed:.0%} of all errors; accuracy +{removed / max(n_fin, 1):.1%})")
+            title = (
+                f"Error rate {err_in:.0%} in {s.describe()} ({s.support:.1%} of rows) vs "
+                f"{err_out:.0%} elsewhere"
+            )
+            gain_text = (
+                f"bringing the slice to the rest's error rate removes about {removed:.0f} errors "
+                f"({share_removed:.0%} of all errors; accuracy +{removed / max(n_fin, 1):.1%})"
+            )
         else:
-            title = (f"Mean absolute error {err_in:.4g} in {s.describe()} ({s.support:.1%} of rows) vs "
-                     f"{err_out:.4g} elsewhere")
-            gain_text = (f"bringing the slice to the rest's error removes {share_removed:.0%} of the total "
-                         f"absolute error (MAE {overall:.4g} -> {overall - removed / max(n_fin, 1):.4g})")
-        ev = {"slice_size": s.size, "slice_share": s.support, "slice_error": err_in, "rest_error": err_out,
-              "lift": lift, "p_value": s.p_value, "root_cause_category": cat,
-              "slice_share_of_train": train_share, "overall_error": overall, "error_kind": kind,
-              "share_of_errors": float(raw[m].sum() / total_err) if total_err > 0 else None,
-              "ci": list(s.ci) if kind == "error rate" else None,
-              "search_error_ci": list(s.ci), "skill_in_slice": skill_in, "skill_overall": skill_all,
-              "skill_share": skill_share, "auc_overall": auc_all, "brier_skill_in_slice": brier_in}
-        gain = _gain(gain_text, errors_removed=round(removed, 1) if kind == "error rate" else None,
-                     absolute_error_removed=round(removed, 4) if kind != "error rate" else None,
-                     share_of_errors_removed=round(share_removed, 4))
+            title = (
+                f"Mean absolute error {err_in:.4g} in {s.describe()} ({s.support:.1%} of rows) vs "
+                f"{err_out:.4g} elsewhere"
+            )
+            gain_text = (
+                f"bringing the slice to the rest's error removes {share_removed:.0%} of the total "
+                f"absolute error (MAE {overall:.4g} -> {overall - removed / max(n_fin, 1):.4g})"
+            )
+        ev = {
+            "slice_size": s.size,
+            "slice_share": s.support,
+            "slice_error": err_in,
+            "rest_error": err_out,
+            "lift": lift,
+            "p_value": s.p_value,
+            "root_cause_category": cat,
+            "slice_share_of_train": train_share,
+            "overall_error": overall,
+            "error_kind": kind,
+            "share_of_errors": float(raw[m].sum() / total_err) if total_err > 0 else None,
+            "ci": list(s.ci) if kind == "error rate" else None,
+            "search_error_ci": list(s.ci),
+            "skill_in_slice": skill_in,
+            "skill_overall": skill_all,
+            "skill_share": skill_share,
+            "auc_overall": auc_all,
+            "brier_skill_in_slice": brier_in,
+        }
+        gain = _gain(
+            gain_text,
+            errors_removed=round(removed, 1) if kind == "error rate" else None,
+            absolute_error_removed=round(removed, 4) if kind != "error rate" else None,
+            share_of_errors_removed=round(share_removed, 4),
+        )
         impact = share_removed
         if costs and costs.get("slices"):
             sc = costs["slices"][i]
@@ -359,18 +452,34 @@ def underperforming_slice(ctx, p):
             gain["cost_saved"] = round(saved, 3)
             gain["share_of_cost_saved"] = round(saved / total_cost, 4) if total_cost > 0 else 0.0
             gain["text"] += f"; at the rest's cost per row it saves {saved:.4g} cost units"
-            differs = ("slice_optimal_threshold" in sc and
-                       abs(sc["slice_optimal_threshold"] - costs.get("cost_optimal_threshold", 0.0)) > 0.05) or \
-                abs(sc.get("cost_per_row_at_global_optimum", sc["cost_per_row_in_use"]) - sc["cost_per_row_in_use"]) > 1e-9
+            differs = (
+                "slice_optimal_threshold" in sc
+                and abs(sc["slice_optimal_threshold"] - costs.get("cost_optimal_threshold", 0.0)) > 0.05
+            ) or abs(
+                sc.get("cost_per_row_at_global_optimum", sc["cost_per_row_in_use"])
+                - sc["cost_per_row_in_use"]
+            ) > 1e-9
             if differs:
                 ev["expected_cost"] = [
-                    {"decision": "in use", "slice": sc["cost_per_row_in_use"],
-                     "rest": sc["cost_per_row_rest"], "overall": costs["cost_per_row_in_use"]},
-                    {"decision": "cost-optimal (overall)", "slice": sc.get("cost_per_row_at_global_optimum"),
-                     "overall": costs.get("cost_per_row_at_optimum")}]
+                    {
+                        "decision": "in use",
+                        "slice": sc["cost_per_row_in_use"],
+                        "rest": sc["cost_per_row_rest"],
+                        "overall": costs["cost_per_row_in_use"],
+                    },
+                    {
+                        "decision": "cost-optimal (overall)",
+                        "slice": sc.get("cost_per_row_at_global_optimum"),
+                        "overall": costs.get("cost_per_row_at_optimum"),
+                    },
+                ]
                 if "slice_optimal_threshold" in sc:
-                    ev["expected_cost"].append({"decision": f"slice's own threshold {sc['slice_optimal_threshold']:.3g}",
-                                                "slice": sc["cost_per_row_at_slice_optimum"]})
+                    ev["expected_cost"].append(
+                        {
+                            "decision": f"slice's own threshold {sc['slice_optimal_threshold']:.3g}",
+                            "slice": sc["cost_per_row_at_slice_optimum"],
+                        }
+                    )
             if total_cost > 0:
                 impact = max(impact, saved / total_cost)
         ev["expected_gain"] = gain
@@ -379,8 +488,9 @@ def underperforming_slice(ctx, p):
             if shap_res.get("ok"):
                 t = shap_res["slices"][k_strong]
                 if "rows" in t:
-                    ev["attribution_method"] = f"SHAP {shap_res['method']}, {shap_res['rows']} rows, " \
-                                               f"{shap_res['output']}"
+                    ev["attribution_method"] = (
+                        f"SHAP {shap_res['method']}, {shap_res['rows']} rows, {shap_res['output']}"
+                    )
                     ev["attribution"] = t["rows"]
                     top = t["rows"][0]
                     ev["top_attribution_shift"] = top["feature"]
@@ -391,13 +501,25 @@ def underperforming_slice(ctx, p):
             k_strong += 1
         else:
             ev["attribution_method"] = "standardised differences (SHAP is computed for warning slices only)"
-        ev["confirmation"] = {"rows": s.confirm_size, "slice_error": s.confirm_error,
-                              "rest_error": s.confirm_rest_error}
+        ev["confirmation"] = {
+            "rows": s.confirm_size,
+            "slice_error": s.confirm_error,
+            "rest_error": s.confirm_rest_error,
+        }
         ev = _why_table_first(ev)
-        out.append(Finding("errors.underperforming_slice", WARNING if strong else INFO, title,
-                           columns=s.columns, slice=s.predicates, evidence=ev,
-                           root_cause=f"[{cat}] {cause}", fix=fix,
-                           impact=float(min(1.0, max(0.0, impact)))))
+        out.append(
+            Finding(
+                "errors.underperforming_slice",
+                WARNING if strong else INFO,
+                title,
+                columns=s.columns,
+                slice=s.predicates,
+                evidence=ev,
+                root_cause=f"[{cat}] {cause}",
+                fix=fix,
+                impact=float(min(1.0, max(0.0, impact))),
+            )
+        )
     if contrast is not None:
         out.append(contrast)
     return out or None
@@ -408,22 +530,48 @@ def _why_table_first(ev: dict) -> dict:
     SHAP shifts when computed, then the features that differ most."""
     rows = []
     for r in ev.get("attribution", [])[:4]:
-        sl, rest = (r.get("mean_shap_slice"), r.get("mean_shap_rest")) if "mean_shap_slice" in r else \
-            (r["mean_abs_shap_slice"], r["mean_abs_shap_rest"])
-        rows.append({"feature": r["feature"], "measure": "mean SHAP" if "mean_shap_slice" in r else "mean |SHAP|",
-                     "slice": sl, "rest": rest, "shift": sl - rest})
-    for r in ev.get("distinguishing_features", [])[:4 if not rows else 2]:
+        sl, rest = (
+            (r.get("mean_shap_slice"), r.get("mean_shap_rest"))
+            if "mean_shap_slice" in r
+            else (r["mean_abs_shap_slice"], r["mean_abs_shap_rest"])
+        )
+        rows.append(
+            {
+                "feature": r["feature"],
+                "measure": "mean SHAP" if "mean_shap_slice" in r else "mean |SHAP|",
+                "slice": sl,
+                "rest": rest,
+                "shift": sl - rest,
+            }
+        )
+    for r in ev.get("distinguishing_features", [])[: 4 if not rows else 2]:
         if r["kind"] == "categorical":
-            rows.append({"feature": f"{r['column']} == {r['value']!s}", "measure": "share (std diff)",
-                         "slice": r["share_in_slice"], "rest": r["share_in_rest"], "shift": r["std_diff"]})
+            rows.append(
+                {
+                    "feature": f"{r['column']} == {r['value']!s}",
+                    "measure": "share (std diff)",
+                    "slice": r["share_in_slice"],
+                    "rest": r["share_in_rest"],
+                    "shift": r["std_diff"],
+                }
+            )
         else:
-            rows.append({"feature": r["column"], "measure": "mean (std diff)", "slice": r["mean_in_slice"],
-                         "rest": r["mean_in_rest"], "shift": r["std_diff"]})
+            rows.append(
+                {
+                    "feature": r["column"],
+                    "measure": "mean (std diff)",
+                    "slice": r["mean_in_slice"],
+                    "rest": r["mean_in_rest"],
+                    "shift": r["std_diff"],
+                }
+            )
     if not rows:
         return ev
-    return {**{k: v for k, v in ev.items() if not isinstance(v, (list, dict))},
-            "what_sets_it_apart": rows,
-            **{k: v for k, v in ev.items() if isinstance(v, (list, dict))}}
+    return {
+        **{k: v for k, v in ev.items() if not isinstance(v, (list, dict))},
+        "what_sets_it_apart": rows,
+        **{k: v for k, v in ev.items() if isinstance(v, (list, dict))},
+    }
 
 
 def _contrast_finding(ctx) -> Finding | None:
@@ -437,23 +585,36 @@ def _contrast_finding(ctx) -> Finding | None:
     cat = "features" if absent else "model capacity"
     n_err = sum(g["n_errors"] for g in res["groups"])
     n_sig = sum(1 for r in res["table"] if r["p_adj"] < 0.05)
-    ev = {"separating_features": summary or "no feature separates errors from correct rows",
-          "errors": n_err, "rows_compared": res["rows"], "tests": res["tests"],
-          "significant_in_table": n_sig, "alpha": 0.05,
-          "correction": "Holm over every (class, feature) test", "root_cause_category": cat,
-          "expected_gain": _gain("not estimated: this is where errors differ, not a fix"
-                                 + (f"; {', '.join(absent)} separate errors but are not model features"
-                                    if absent else "")),
-          "show_in_terminal": bool(summary),
-          "errors_vs_correct": res["table"], "groups": res["groups"]}
-    return Finding("errors.underperforming_slice", INFO,
-                   f"What separates errors from correct rows ({n_err} errors): "
-                   + (summary.split(";")[0] if summary else "nothing significant"),
-                   columns=list(dict.fromkeys(top))[:6], evidence=ev,
-                   root_cause=f"[{cat}] the errors of each class concentrate where these features differ",
-                   fix="look at the listed features first: a feature that separates errors but is not a "
-                       "model input is a candidate feature; one that is an input points to an interaction "
-                       "the model misses", impact=0.0)
+    ev = {
+        "separating_features": summary or "no feature separates errors from correct rows",
+        "errors": n_err,
+        "rows_compared": res["rows"],
+        "tests": res["tests"],
+        "significant_in_table": n_sig,
+        "alpha": 0.05,
+        "correction": "Holm over every (class, feature) test",
+        "root_cause_category": cat,
+        "expected_gain": _gain(
+            "not estimated: this is where errors differ, not a fix"
+            + (f"; {', '.join(absent)} separate errors but are not model features" if absent else "")
+        ),
+        "show_in_terminal": bool(summary),
+        "errors_vs_correct": res["table"],
+        "groups": res["groups"],
+    }
+    return Finding(
+        "errors.underperforming_slice",
+        INFO,
+        f"What separates errors from correct rows ({n_err} errors): "
+        + (summary.split(";")[0] if summary else "nothing significant"),
+        columns=list(dict.fromkeys(top))[:6],
+        evidence=ev,
+        root_cause=f"[{cat}] the errors of each class concentrate where these features differ",
+        fix="look at the listed features first: a feature that separates errors but is not a "
+        "model input is a candidate feature; one that is an input points to an interaction "
+        "the model misses",
+        impact=0.0,
+    )
 
 
 # --------------------------------------------------------------------------- confusion
@@ -468,14 +629,30 @@ def _per_class_table(y, label, classes) -> list[dict]:
         prec = tp / pp if pp else float("nan")
         rec = tp / ap if ap else float("nan")
         f1 = 2 * prec * rec / (prec + rec) if pp and ap and (prec + rec) > 0 else float("nan")
-        rows.append({"class": k, "support": ap, "predicted": pp, "precision": prec,
-                     "precision_ci": list(wilson(tp, pp)), "recall": rec,
-                     "recall_ci": list(wilson(tp, ap)), "f1": f1})
+        rows.append(
+            {
+                "class": k,
+                "support": ap,
+                "predicted": pp,
+                "precision": prec,
+                "precision_ci": list(wilson(tp, pp)),
+                "recall": rec,
+                "recall_ci": list(wilson(tp, ap)),
+                "f1": f1,
+            }
+        )
     return rows
 
 
-@check("errors.confused_classes", tasks=("binary", "multiclass"), requires=("model",),
-       min_pair_share=0.5, min_pair_errors=20, min_pair_rate=0.05, max_other_share=0.25)
+@check(
+    "errors.confused_classes",
+    tasks=("binary", "multiclass"),
+    requires=("model",),
+    min_pair_share=0.5,
+    min_pair_errors=20,
+    min_pair_rate=0.05,
+    max_other_share=0.25,
+)
 def confused_classes(ctx, p):
     """A pair of classes that the model confuses far more than any other pair.
 
@@ -519,15 +696,25 @@ def confused_classes(ctx, p):
         for b in range(a + 1, k):
             cnt = int(cm[a, b] + cm[b, a])
             rows = int(cm[a].sum() + cm[b].sum())
-            pairs.append({"classes": [classes[a], classes[b]], "errors": cnt,
-                          "share_of_errors": cnt / n_err if n_err else 0.0,
-                          "rate": cnt / rows if rows else 0.0,
-                          f"{classes[a]}->{classes[b]}": int(cm[a, b]),
-                          f"{classes[b]}->{classes[a]}": int(cm[b, a])})
+            pairs.append(
+                {
+                    "classes": [classes[a], classes[b]],
+                    "errors": cnt,
+                    "share_of_errors": cnt / n_err if n_err else 0.0,
+                    "rate": cnt / rows if rows else 0.0,
+                    f"{classes[a]}->{classes[b]}": int(cm[a, b]),
+                    f"{classes[b]}->{classes[a]}": int(cm[b, a]),
+                }
+            )
     pairs.sort(key=lambda r: -r["errors"])
-    evidence = {"per_class": table, "labels": classes, "confusion_matrix": cm.tolist(),
-                "confusion_matrix_normalised": np.nan_to_num(norm).round(4).tolist(),
-                "errors": n_err, "pairs": pairs[:5]}
+    evidence = {
+        "per_class": table,
+        "labels": classes,
+        "confusion_matrix": cm.tolist(),
+        "confusion_matrix_normalised": np.nan_to_num(norm).round(4).tolist(),
+        "errors": n_err,
+        "pairs": pairs[:5],
+    }
     cost = _costs(ctx)
     if cost:
         evidence["cost"] = cost
@@ -535,8 +722,12 @@ def confused_classes(ctx, p):
     if ctx.task == "multiclass" and pairs and n_err:
         top = pairs[0]
         nxt = pairs[1]["share_of_errors"] if len(pairs) > 1 else 0.0
-        if (top["share_of_errors"] >= p.min_pair_share and top["errors"] >= p.min_pair_errors
-                and top["rate"] >= p.min_pair_rate and nxt <= p.max_other_share):
+        if (
+            top["share_of_errors"] >= p.min_pair_share
+            and top["errors"] >= p.min_pair_errors
+            and top["rate"] >= p.min_pair_rate
+            and nxt <= p.max_other_share
+        ):
             a, b = top["classes"]
             ia, ib = classes.index(a), classes.index(b)
             idx = np.flatnonzero(((ti == ia) & (pi == ib)) | ((ti == ib) & (pi == ia)))[:5]
@@ -551,60 +742,102 @@ def confused_classes(ctx, p):
             evidence_pair["expected_gain"] = _gain(
                 f"confusing {a!s} and {b!s} only as often as the other classes err "
                 f"({other_rate:.1%}) removes about {removed:.0f} errors ({removed / n_err:.0%} of all errors)",
-                errors_removed=round(removed, 1), share_of_errors_removed=round(removed / n_err, 4))
+                errors_removed=round(removed, 1),
+                share_of_errors_removed=round(removed / n_err, 4),
+            )
             if cost and "cost_matrix" in cost:
                 cab = cost["cost_matrix"][str(a)][str(b)] if str(a) in cost["cost_matrix"] else None
                 cba = cost["cost_matrix"][str(b)][str(a)] if str(b) in cost["cost_matrix"] else None
                 evidence_pair["cost_of_pair_errors"] = {f"{a}->{b}": cab, f"{b}->{a}": cba}
-            out.append(Finding(
-                "errors.confused_classes", WARNING,
-                f"{top['share_of_errors']:.0%} of errors are confusions between {a!s} and {b!s} "
-                f"({top['errors']} rows, {top['rate']:.0%} of the pair's rows)",
-                classes=[a, b], evidence=evidence_pair, impact=float(min(1.0, removed / n_err)),
-                root_cause=f"[features] the features do not separate {a!s} from {b!s} (or their labels "
-                           "are inconsistent)",
-                fix=f"add a feature that tells {a!s} from {b!s}, merge them if the distinction does not "
-                    "matter, or audit their labels; weigh the two directions of error with a cost matrix"))
+            out.append(
+                Finding(
+                    "errors.confused_classes",
+                    WARNING,
+                    f"{top['share_of_errors']:.0%} of errors are confusions between {a!s} and {b!s} "
+                    f"({top['errors']} rows, {top['rate']:.0%} of the pair's rows)",
+                    classes=[a, b],
+                    evidence=evidence_pair,
+                    impact=float(min(1.0, removed / n_err)),
+                    root_cause=f"[features] the features do not separate {a!s} from {b!s} (or their labels "
+                    "are inconsistent)",
+                    fix=f"add a feature that tells {a!s} from {b!s}, merge them if the distinction does not "
+                    "matter, or audit their labels; weigh the two directions of error with a cost matrix",
+                )
+            )
     worst = min((r for r in table if np.isfinite(r["f1"])), key=lambda r: r["f1"], default=None)
     title = "Per-class precision, recall and F1"
     if worst is not None:
         title += f" (lowest F1 {worst['f1']:.2f} for class {worst['class']!s})"
     impact = 0.0
     if cost and "cost_per_row_at_optimum" in cost:
-        where = (f"threshold {cost['threshold_in_use']:.2f}" if "threshold_in_use" in cost else "the predicted class")
-        best = (f"threshold {cost['cost_optimal_threshold']:.3g}" if "cost_optimal_threshold" in cost
-                else "the Bayes decision")
-        title += (f"; expected cost {cost['cost_per_row_in_use']:.3g}/row at {where}, "
-                  f"{cost['cost_per_row_at_optimum']:.3g} at {best}")
+        where = (
+            f"threshold {cost['threshold_in_use']:.2f}"
+            if "threshold_in_use" in cost
+            else "the predicted class"
+        )
+        best = (
+            f"threshold {cost['cost_optimal_threshold']:.3g}"
+            if "cost_optimal_threshold" in cost
+            else "the Bayes decision"
+        )
+        title += (
+            f"; expected cost {cost['cost_per_row_in_use']:.3g}/row at {where}, "
+            f"{cost['cost_per_row_at_optimum']:.3g} at {best}"
+        )
         saved = cost.get("saving_share", 0.0) or 0.0
         impact = float(min(1.0, max(0.0, saved)))
         evidence["root_cause_category"] = "threshold" if saved > 0.01 else "model capacity"
         evidence["expected_gain"] = _gain(
             f"deciding at {best} instead of {where} saves {cost['saving_per_row']:.3g} cost units per row "
-            f"({saved:.0%} of the cost" + (f"; {cost['cost_per_row_at_optimum_crossfit']:.3g}/row when the "
-                                           "threshold is chosen on held-out halves" if
-                                           "cost_per_row_at_optimum_crossfit" in cost else "") + ")",
-            cost_saved_per_row=cost["saving_per_row"], share_of_cost_saved=round(saved, 4))
+            f"({saved:.0%} of the cost"
+            + (
+                f"; {cost['cost_per_row_at_optimum_crossfit']:.3g}/row when the "
+                "threshold is chosen on held-out halves"
+                if "cost_per_row_at_optimum_crossfit" in cost
+                else ""
+            )
+            + ")",
+            cost_saved_per_row=cost["saving_per_row"],
+            share_of_cost_saved=round(saved, 4),
+        )
         evidence["expected_cost_in_use"] = cost["cost_per_row_in_use"]
         evidence["expected_cost_at_optimum"] = cost["cost_per_row_at_optimum"]
         if "cost_optimal_threshold" in cost:
             evidence["cost_optimal_threshold"] = cost["cost_optimal_threshold"]
     else:
         evidence["root_cause_category"] = "model capacity"
-        evidence["expected_gain"] = _gain("not estimated: errors spread over the classes as listed; "
-                                          "give --cost or --cost-matrix to price them")
-    out.append(Finding("errors.confused_classes", INFO, title, evidence=evidence,
-                       root_cause="", fix="", impact=impact))
+        evidence["expected_gain"] = _gain(
+            "not estimated: errors spread over the classes as listed; "
+            "give --cost or --cost-matrix to price them"
+        )
+    out.append(
+        Finding(
+            "errors.confused_classes", INFO, title, evidence=evidence, root_cause="", fix="", impact=impact
+        )
+    )
     return out
 
 
 # --------------------------------------------------------------------------- confident errors
 
 
-@check("errors.high_confidence_errors", tasks=("binary", "multiclass"), requires=("model", "proba"),
-       confidence=0.9, min_errors=30, min_lift=3.0, min_rate=0.2, alpha=0.05, min_support=0.01,
-       min_skill_overall=0.2, low_confidence=0.6, knn_k=15, knn_train_rows=5000, knn_max_rows=400,
-       max_neighbour_share=0.2)
+@check(
+    "errors.high_confidence_errors",
+    tasks=("binary", "multiclass"),
+    requires=("model", "proba"),
+    confidence=0.9,
+    min_errors=30,
+    min_lift=3.0,
+    min_rate=0.2,
+    alpha=0.05,
+    min_support=0.01,
+    min_skill_overall=0.2,
+    low_confidence=0.6,
+    knn_k=15,
+    knn_train_rows=5000,
+    knn_max_rows=400,
+    max_neighbour_share=0.2,
+)
 def high_confidence_errors(ctx, p):
     """A cluster of mistakes that the model makes with high confidence.
 
@@ -646,9 +879,13 @@ def high_confidence_errors(ctx, p):
     n_ce = int(ce.sum())
     n_err = int(wrong.sum())
     low = wrong & (conf < p.low_confidence)
-    ev: dict[str, Any] = {"confident_errors": n_ce, "errors": n_err, "confidence": p.confidence,
-                          "share_of_rows": n_ce / max(len(ce), 1),
-                          "low_confidence_errors": int(low.sum())}
+    ev: dict[str, Any] = {
+        "confident_errors": n_ce,
+        "errors": n_err,
+        "confidence": p.confidence,
+        "share_of_rows": n_ce / max(len(ce), 1),
+        "low_confidence_errors": int(low.sum()),
+    }
     base = _baseline_error(y[valid], "error rate")
     skill_all = _skill(float(wrong[valid].mean()) if valid.any() else float("nan"), base)
     ev["skill_overall"] = skill_all
@@ -656,12 +893,24 @@ def high_confidence_errors(ctx, p):
     df = ctx.frame("test")
     hit = None
     if n_ce >= p.min_errors:
-        slices = find_slices(df, ce, search_columns(ctx), categorical=_categorical(ctx), max_order=2,
-                             min_support=p.min_support, top_k=3, alpha=p.alpha)
+        slices = find_slices(
+            df,
+            ce,
+            search_columns(ctx),
+            categorical=_categorical(ctx),
+            max_order=2,
+            min_support=p.min_support,
+            top_k=3,
+            alpha=p.alpha,
+        )
         rate_all = n_ce / len(ce)
         for sl in slices:
-            if works and sl.error >= p.min_rate and sl.error >= p.min_lift * rate_all \
-                    and int(ce[sl.mask].sum()) >= p.min_errors:
+            if (
+                works
+                and sl.error >= p.min_rate
+                and sl.error >= p.min_lift * rate_all
+                and int(ce[sl.mask].sum()) >= p.min_errors
+            ):
                 hit = sl
                 break
     # keep the kinds of mistakes apart: systematic (inside a confirmed error slice), likely label
@@ -681,25 +930,49 @@ def high_confidence_errors(ctx, p):
     other_conf = scattered & ~label_err
     mid = wrong & ~confident & ~low
     kinds = [
-        {"kind": "confident, inside an error slice (systematic)", "rows": int(sys_conf.sum()),
-         "action": "a rule the model missed: feature, data or own model for the slice"},
-        {"kind": "confident, scattered, likely label errors (or irreducible noise)", "rows": int(label_err.sum()),
-         "action": "relabel a sample: their nearest training rows carry the predicted class"},
-        {"kind": "confident, scattered, other", "rows": int(other_conf.sum()),
-         "action": "read a sample: rare cases or a missing feature"},
-        {"kind": f"medium confidence ({p.low_confidence:g} <= p < {p.confidence:g})", "rows": int(mid.sum()),
-         "action": "boundary cases: better features or calibration"},
-        {"kind": f"low confidence (p < {p.low_confidence:g})", "rows": int(low.sum()),
-         "action": "near the decision boundary: more data or features help; a threshold moves them"},
+        {
+            "kind": "confident, inside an error slice (systematic)",
+            "rows": int(sys_conf.sum()),
+            "action": "a rule the model missed: feature, data or own model for the slice",
+        },
+        {
+            "kind": "confident, scattered, likely label errors (or irreducible noise)",
+            "rows": int(label_err.sum()),
+            "action": "relabel a sample: their nearest training rows carry the predicted class",
+        },
+        {
+            "kind": "confident, scattered, other",
+            "rows": int(other_conf.sum()),
+            "action": "read a sample: rare cases or a missing feature",
+        },
+        {
+            "kind": f"medium confidence ({p.low_confidence:g} <= p < {p.confidence:g})",
+            "rows": int(mid.sum()),
+            "action": "boundary cases: better features or calibration",
+        },
+        {
+            "kind": f"low confidence (p < {p.low_confidence:g})",
+            "rows": int(low.sum()),
+            "action": "near the decision boundary: more data or features help; a threshold moves them",
+        },
     ]
     for k in kinds:
         k["share_of_errors"] = k["rows"] / n_err if n_err else 0.0
     ev["likely_label_errors"] = int(label_err.sum())
     ev["error_kinds"] = kinds
     if label_err.any():
-        ev["label_error_examples"] = df[label_err].head(5).assign(
-            **{"given_label": y[label_err][:5], "predicted": label[label_err][:5],
-               "confidence": conf[label_err][:5]}).to_dict(orient="records")
+        ev["label_error_examples"] = (
+            df[label_err]
+            .head(5)
+            .assign(
+                **{
+                    "given_label": y[label_err][:5],
+                    "predicted": label[label_err][:5],
+                    "confidence": conf[label_err][:5],
+                }
+            )
+            .to_dict(orient="records")
+        )
     contrast = _contrast(ctx)
     if contrast and contrast["table"]:
         ev["errors_vs_correct"] = contrast["table"]
@@ -709,53 +982,101 @@ def high_confidence_errors(ctx, p):
         n_in = int(sl.mask.sum())
         removed = max(0.0, (sl.error - sl.rest_error) * n_in)
         lab_share = float(label_err[sl.mask].sum() / max(ce[sl.mask].sum(), 1))
-        cat = "features" if any(c not in set(ctx.case.features or []) for c in sl.columns) else (
-            "data" if _train_share(ctx, sl) is not None and _train_share(ctx, sl) < 0.4 * sl.support else "labels")
-        ev.update({"slice_size": sl.size, "slice_share": sl.support,
-                   "confident_error_rate_in_slice": sl.error, "rest_rate": sl.rest_error,
-                   "share_of_confident_errors": sl.share_of_errors, "p_value": sl.p_value,
-                   "slice_share_of_train": _train_share(ctx, sl), "root_cause_category": cat,
-                   "expected_gain": _gain(
-                       f"bringing the slice to the rest's rate of confident mistakes removes about {removed:.0f} "
-                       f"confident errors ({removed / max(n_err, 1):.0%} of all errors)",
-                       errors_removed=round(removed, 1), share_of_errors_removed=round(removed / max(n_err, 1), 4),
-                       likely_label_errors_in_slice=round(lab_share, 3))})
-        ev = _front(ev, ["slice_size", "confident_error_rate_in_slice", "rest_rate", "p_value",
-                         "root_cause_category", "confident_errors", "errors", "likely_label_errors"])
+        cat = (
+            "features"
+            if any(c not in set(ctx.case.features or []) for c in sl.columns)
+            else (
+                "data"
+                if _train_share(ctx, sl) is not None and _train_share(ctx, sl) < 0.4 * sl.support
+                else "labels"
+            )
+        )
+        ev.update(
+            {
+                "slice_size": sl.size,
+                "slice_share": sl.support,
+                "confident_error_rate_in_slice": sl.error,
+                "rest_rate": sl.rest_error,
+                "share_of_confident_errors": sl.share_of_errors,
+                "p_value": sl.p_value,
+                "slice_share_of_train": _train_share(ctx, sl),
+                "root_cause_category": cat,
+                "expected_gain": _gain(
+                    f"bringing the slice to the rest's rate of confident mistakes removes about {removed:.0f} "
+                    f"confident errors ({removed / max(n_err, 1):.0%} of all errors)",
+                    errors_removed=round(removed, 1),
+                    share_of_errors_removed=round(removed / max(n_err, 1), 4),
+                    likely_label_errors_in_slice=round(lab_share, 3),
+                ),
+            }
+        )
+        ev = _front(
+            ev,
+            [
+                "slice_size",
+                "confident_error_rate_in_slice",
+                "rest_rate",
+                "p_value",
+                "root_cause_category",
+                "confident_errors",
+                "errors",
+                "likely_label_errors",
+            ],
+        )
         return Finding(
-            "errors.high_confidence_errors", WARNING,
+            "errors.high_confidence_errors",
+            WARNING,
             f"{sl.error:.0%} of rows with {sl.describe()} are confident mistakes (p >= {p.confidence}) "
             f"vs {sl.rest_error:.1%} elsewhere",
-            columns=sl.columns, slice=sl.predicates, evidence=ev,
+            columns=sl.columns,
+            slice=sl.predicates,
+            evidence=ev,
             impact=float(min(1.0, removed / max(n_err, 1))),
             root_cause=f"[{cat}] the model learned a rule that is wrong for this slice: its labels follow "
-                       "another rule, are wrong, or depend on a feature the model lacks",
+            "another rule, are wrong, or depend on a feature the model lacks",
             fix=f"audit the labels of rows with {sl.describe()}; if they are right, add the feature "
-                "that sets them apart or more training rows of the slice, then recalibrate")
+            "that sets them apart or more training rows of the slice, then recalibrate",
+        )
     n_lab = int(label_err.sum())
-    cat = "labels" if n_lab >= max(10, 0.3 * max(n_ce, 1)) else (
-        "threshold" if low.sum() >= 0.5 * max(n_err, 1) else "model capacity")
+    cat = (
+        "labels"
+        if n_lab >= max(10, 0.3 * max(n_ce, 1))
+        else ("threshold" if low.sum() >= 0.5 * max(n_err, 1) else "model capacity")
+    )
     ev["root_cause_category"] = cat
     ev["expected_gain"] = _gain(
-        (f"relabelling the {n_lab} likely label errors would remove them from the error count "
-         f"({n_lab / max(n_err, 1):.0%} of errors) and from training signal" if n_lab else
-         "not estimated: no cluster of confident mistakes"),
-        errors_removed=n_lab or None, share_of_errors_removed=round(n_lab / max(n_err, 1), 4) if n_lab else None)
+        (
+            f"relabelling the {n_lab} likely label errors would remove them from the error count "
+            f"({n_lab / max(n_err, 1):.0%} of errors) and from training signal"
+            if n_lab
+            else "not estimated: no cluster of confident mistakes"
+        ),
+        errors_removed=n_lab or None,
+        share_of_errors_removed=round(n_lab / max(n_err, 1), 4) if n_lab else None,
+    )
     ev["show_in_terminal"] = cat == "labels"
-    ev = _front(ev, ["confident_errors", "errors", "likely_label_errors", "low_confidence_errors",
-                     "root_cause_category"])
+    ev = _front(
+        ev,
+        ["confident_errors", "errors", "likely_label_errors", "low_confidence_errors", "root_cause_category"],
+    )
     if n_ce < p.min_errors:
         title = f"{n_ce} confident mistakes ({n_ce / max(len(ce), 1):.1%} of rows), too few to cluster"
     else:
         title = f"{n_ce} confident mistakes ({n_ce / max(len(ce), 1):.1%} of rows), scattered: no slice holds them"
-    title += (f"; {n_lab} look like label errors (or irreducible noise), {int(low.sum())} errors are "
-              "low-confidence")
-    return Finding("errors.high_confidence_errors", INFO, title, evidence=ev,
-                   impact=float(min(1.0, n_lab / max(n_err, 1))),
-                   root_cause=f"[{cat}] confident mistakes are scattered; those whose nearest training rows "
-                              "carry the predicted class are likely mislabelled",
-                   fix="relabel the likely label errors listed; low-confidence errors call for more data "
-                       "or features near the boundary")
+    title += (
+        f"; {n_lab} look like label errors (or irreducible noise), {int(low.sum())} errors are low-confidence"
+    )
+    return Finding(
+        "errors.high_confidence_errors",
+        INFO,
+        title,
+        evidence=ev,
+        impact=float(min(1.0, n_lab / max(n_err, 1))),
+        root_cause=f"[{cat}] confident mistakes are scattered; those whose nearest training rows "
+        "carry the predicted class are likely mislabelled",
+        fix="relabel the likely label errors listed; low-confidence errors call for more data "
+        "or features near the boundary",
+    )
 
 
 def _front(ev: dict, first: list[str]) -> dict:
@@ -773,7 +1094,9 @@ def _train_share(ctx, sl: Slice) -> float | None:
     return None
 
 
-def _likely_label_errors(ctx, rows: np.ndarray, label: np.ndarray, y: np.ndarray, p) -> tuple[np.ndarray, str]:
+def _likely_label_errors(
+    ctx, rows: np.ndarray, label: np.ndarray, y: np.ndarray, p
+) -> tuple[np.ndarray, str]:
     """Confident mistakes whose k nearest training rows mostly carry the predicted class (and
     rarely the given one): the row looks like its neighbours, its label does not."""
     out = np.zeros(len(y), dtype=bool)
@@ -783,7 +1106,7 @@ def _likely_label_errors(ctx, rows: np.ndarray, label: np.ndarray, y: np.ndarray
     try:
         Xtr_all = ctx.encoded("train")
         Xte = ctx.encoded("test")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return out, f"not checked: cannot encode the features ({type(exc).__name__})"
     c = ctx.case
     cat_idx = [i for i, f in enumerate(c.features) if f in set(c.categorical or [])]
@@ -810,25 +1133,34 @@ def _likely_label_errors(ctx, rows: np.ndarray, label: np.ndarray, y: np.ndarray
     sd = np.where(sd > 0, sd, 1.0)
     A = np.nan_to_num((Xq[:, num_idx] - mu) / sd)
     B = np.nan_to_num((Xtr[:, num_idx] - mu) / sd)
-    D = (A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] - 2.0 * A @ B.T
-    for j in cat_idx:   # a categorical mismatch counts like one standard deviation squared
-        D += (Xq[:, j][:, None] != Xtr[:, j][None, :])
+    D = (A**2).sum(1)[:, None] + (B**2).sum(1)[None, :] - 2.0 * A @ B.T
+    for j in cat_idx:  # a categorical mismatch counts like one standard deviation squared
+        D += Xq[:, j][:, None] != Xtr[:, j][None, :]
     k = min(p.knn_k, len(tr) - 1)
     nn = np.argpartition(D, k, axis=1)[:, :k]
     nl = ytr[nn]
     share_given_all = (nl == yk_all[allq][:, None]).mean(axis=1)
-    share_given = share_given_all[:idx.size]
-    share_pred = (nl[:idx.size] == lk_all[idx][:, None]).mean(axis=1)
-    ref_share = pd.Series(share_given_all[idx.size:]).groupby(yk_all[ref]).mean()
+    share_given = share_given_all[: idx.size]
+    share_pred = (nl[: idx.size] == lk_all[idx][:, None]).mean(axis=1)
+    ref_share = pd.Series(share_given_all[idx.size :]).groupby(yk_all[ref]).mean()
     typical = pd.Series(yk_all[idx]).map(ref_share).fillna(1.0).to_numpy()
     # the given label is rare around the row (at most max_neighbour_share of its neighbours, and at
     # most a quarter of what correctly classified rows of that class see), the predicted one common
-    flag = (share_given <= p.max_neighbour_share) & (share_given <= 0.25 * typical) \
+    flag = (
+        (share_given <= p.max_neighbour_share)
+        & (share_given <= 0.25 * typical)
         & (share_pred >= 1.0 - 2 * p.max_neighbour_share)
+    )
     out[idx[flag]] = True
-    return out, (f"{k} nearest training rows (of {len(tr):,} sampled; standardised numeric features, "
-                 f"categorical mismatches): a confident mistake is a likely label error when at most "
-                 f"{p.max_neighbour_share:.0%} of its neighbours carry its given label, at most a quarter of "
-                 "the share that correctly classified rows of that class see, and most carry the predicted "
-                 "class; irreducible noise looks the same, so relabel a sample to tell"
-                 + (f"; {rows.sum() - idx.size} rows not checked (sampled {idx.size})" if rows.sum() > idx.size else ""))
+    return out, (
+        f"{k} nearest training rows (of {len(tr):,} sampled; standardised numeric features, "
+        f"categorical mismatches): a confident mistake is a likely label error when at most "
+        f"{p.max_neighbour_share:.0%} of its neighbours carry its given label, at most a quarter of "
+        "the share that correctly classified rows of that class see, and most carry the predicted "
+        "class; irreducible noise looks the same, so relabel a sample to tell"
+        + (
+            f"; {rows.sum() - idx.size} rows not checked (sampled {idx.size})"
+            if rows.sum() > idx.size
+            else ""
+        )
+    )

@@ -4,6 +4,7 @@ Evaluated on the training rows, a misleading headline metric, a decision thresho
 default although costs call for another, probabilities that do not match frequencies, and a
 random split of time-ordered data.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,22 +20,68 @@ from ..stats.metrics import auc_ci, wilson
 # ---------------------------------------------------------------------------- shared helpers
 
 _METRIC_ALIASES = {
-    "accuracy": "accuracy", "acc": "accuracy", "error_rate": "accuracy", "error": "accuracy",
-    "roc_auc": "roc_auc", "auc": "roc_auc", "auroc": "roc_auc", "roc-auc": "roc_auc", "rocauc": "roc_auc",
-    "roc_auc_ovr": "roc_auc", "roc_auc_ovo": "roc_auc",
-    "pr_auc": "pr_auc", "average_precision": "pr_auc", "auprc": "pr_auc", "ap": "pr_auc",
-    "f1": "f1", "f1_score": "f1", "f1_macro": "f1_macro", "macro_f1": "f1_macro", "f1_weighted": "f1",
-    "precision": "precision", "recall": "recall", "sensitivity": "recall",
-    "balanced_accuracy": "balanced_accuracy", "log_loss": "log_loss", "logloss": "log_loss",
-    "cross_entropy": "log_loss", "brier": "brier", "brier_score": "brier", "mcc": "mcc",
-    "r2": "r2", "r^2": "r2", "r_squared": "r2", "rsquared": "r2", "explained_variance": "r2",
-    "mae": "mae", "mean_absolute_error": "mae", "mse": "mse", "mean_squared_error": "mse",
-    "rmse": "rmse", "root_mean_squared_error": "rmse", "mape": "mape",
-    "mean_absolute_percentage_error": "mape", "smape": "smape", "medae": "mae",
-    "ndcg": "ndcg", "map": "map", "mrr": "mrr",
+    "accuracy": "accuracy",
+    "acc": "accuracy",
+    "error_rate": "accuracy",
+    "error": "accuracy",
+    "roc_auc": "roc_auc",
+    "auc": "roc_auc",
+    "auroc": "roc_auc",
+    "roc-auc": "roc_auc",
+    "rocauc": "roc_auc",
+    "roc_auc_ovr": "roc_auc",
+    "roc_auc_ovo": "roc_auc",
+    "pr_auc": "pr_auc",
+    "average_precision": "pr_auc",
+    "auprc": "pr_auc",
+    "ap": "pr_auc",
+    "f1": "f1",
+    "f1_score": "f1",
+    "f1_macro": "f1_macro",
+    "macro_f1": "f1_macro",
+    "f1_weighted": "f1",
+    "precision": "precision",
+    "recall": "recall",
+    "sensitivity": "recall",
+    "balanced_accuracy": "balanced_accuracy",
+    "log_loss": "log_loss",
+    "logloss": "log_loss",
+    "cross_entropy": "log_loss",
+    "brier": "brier",
+    "brier_score": "brier",
+    "mcc": "mcc",
+    "r2": "r2",
+    "r^2": "r2",
+    "r_squared": "r2",
+    "rsquared": "r2",
+    "explained_variance": "r2",
+    "mae": "mae",
+    "mean_absolute_error": "mae",
+    "mse": "mse",
+    "mean_squared_error": "mse",
+    "rmse": "rmse",
+    "root_mean_squared_error": "rmse",
+    "mape": "mape",
+    "mean_absolute_percentage_error": "mape",
+    "smape": "smape",
+    "medae": "mae",
+    "ndcg": "ndcg",
+    "map": "map",
+    "mrr": "mrr",
 }
-_CLASSIFICATION = {"accuracy", "roc_auc", "pr_auc", "f1", "f1_macro", "precision", "recall",
-                   "balanced_accuracy", "log_loss", "brier", "mcc"}
+_CLASSIFICATION = {
+    "accuracy",
+    "roc_auc",
+    "pr_auc",
+    "f1",
+    "f1_macro",
+    "precision",
+    "recall",
+    "balanced_accuracy",
+    "log_loss",
+    "brier",
+    "mcc",
+}
 _REGRESSION = {"r2", "mae", "mse", "rmse", "mape", "smape"}
 _RANKING = {"ndcg", "map", "mrr"}
 
@@ -76,8 +123,16 @@ def _per_class_table(y: np.ndarray, pred: np.ndarray, classes: list, limit: int 
         prec = tp / p.sum() if p.sum() else float("nan")
         rec = tp / t.sum() if t.sum() else float("nan")
         f1 = 2 * tp / (t.sum() + p.sum()) if (t.sum() + p.sum()) else float("nan")
-        rows.append({"class": _lbl(c), "support": int(t.sum()), "predicted": int(p.sum()),
-                     "precision": prec, "recall": rec, "f1": f1})
+        rows.append(
+            {
+                "class": _lbl(c),
+                "support": int(t.sum()),
+                "predicted": int(p.sum()),
+                "precision": prec,
+                "recall": rec,
+                "f1": f1,
+            }
+        )
     rows.sort(key=lambda r: -r["support"])
     return rows[:limit]
 
@@ -90,7 +145,7 @@ def _row_hashes(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
         s = df[c]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
             v = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-            v = np.where(v == 0, 0.0, v)          # -0.0 and 0.0 are the same value
+            v = np.where(v == 0, 0.0, v)  # -0.0 and 0.0 are the same value
         elif pd.api.types.is_datetime64_any_dtype(s):
             v = _as_seconds(s)
         else:
@@ -110,8 +165,10 @@ def _screen_columns(df: pd.DataFrame, cols: list[str], k: int = 4) -> list[str]:
 
 # ---------------------------------------------------------------------------- evaluated_on_train
 
-@check("evaluation.evaluated_on_train", min_share=0.9, min_excess=0.5, partial_share=0.6,
-       max_test_rows=200_000)
+
+@check(
+    "evaluation.evaluated_on_train", min_share=0.9, min_excess=0.5, partial_share=0.6, max_test_rows=200_000
+)
 def evaluated_on_train(ctx, p):
     """The evaluation set is (almost) the training set.
 
@@ -148,9 +205,14 @@ def evaluated_on_train(ctx, p):
     vc = pd.Series(h_tr).value_counts()
     natural = float(vc[vc > 1].sum() / len(h_tr)) if len(h_tr) else 0.0
     lo, hi = wilson(int(inside.sum()), len(inside))
-    ev = {"test_rows_checked": int(len(rows)), "test_rows_in_train": int(inside.sum()),
-          "share_in_train": share, "share_ci": [lo, hi],
-          "train_rows_repeated_within_train": natural, "columns_hashed": len(cols)}
+    ev = {
+        "test_rows_checked": int(len(rows)),
+        "test_rows_in_train": int(inside.sum()),
+        "share_in_train": share,
+        "share_ci": [lo, hi],
+        "train_rows_repeated_within_train": natural,
+        "columns_hashed": len(cols),
+    }
     excess = share - natural
     severity = None
     if share >= p.min_share and excess >= p.min_excess:
@@ -168,14 +230,17 @@ def evaluated_on_train(ctx, p):
     if severity is None:
         return None
     return Finding(
-        "evaluation.evaluated_on_train", severity,
+        "evaluation.evaluated_on_train",
+        severity,
         f"{share:.0%} of the evaluation rows are training rows (features and target identical): "
         "the reported metric is measured on data the model was fitted on",
-        evidence=ev, impact=share,
+        evidence=ev,
+        impact=share,
         root_cause="the evaluation set was taken from the training data (the same file passed twice, "
-                   "a split done after fitting, or train = train + test)",
+        "a split done after fitting, or train = train + test)",
         fix="evaluate on rows held out before fitting; refit on the training part only and re-report "
-            "every metric")
+        "every metric",
+    )
 
 
 def _train_test_gap(ctx) -> dict:
@@ -186,16 +251,27 @@ def _train_test_gap(ctx) -> dict:
         s_te, y_te, _ = _binary_xy(ctx, "test")
         a_tr, a_te = auc_ci(y_tr, s_tr), auc_ci(y_te, s_te)
         tol = max(0.01, (a_te[2] - a_te[1]) / 2)
-        return {"metric": "roc_auc", "train": a_tr[0], "test": a_te[0], "gap": a_tr[0] - a_te[0],
-                "gap_tolerance": tol}
+        return {
+            "metric": "roc_auc",
+            "train": a_tr[0],
+            "test": a_te[0],
+            "gap": a_tr[0] - a_te[0],
+            "gap_tolerance": tol,
+        }
     if c.task == "multiclass":
         acc = [float(np.mean(ctx.predictions(w).label == ctx.y(w))) for w in ("train", "test")]
         n = len(ctx.y("test"))
         tol = max(0.01, 1.96 * np.sqrt(acc[1] * (1 - acc[1]) / max(n, 1)))
-        return {"metric": "accuracy", "train": acc[0], "test": acc[1], "gap": acc[0] - acc[1],
-                "gap_tolerance": tol}
+        return {
+            "metric": "accuracy",
+            "train": acc[0],
+            "test": acc[1],
+            "gap": acc[0] - acc[1],
+            "gap_tolerance": tol,
+        }
     if c.task == "regression":
         from sklearn.metrics import r2_score
+
         r = [float(r2_score(ctx.y(w).astype(float), ctx.predictions(w).score)) for w in ("train", "test")]
         return {"metric": "r2", "train": r[0], "test": r[1], "gap": r[0] - r[1], "gap_tolerance": 0.01}
     raise NotApplicable("no train/test comparison for this task")
@@ -205,14 +281,21 @@ def _train_test_gap(ctx) -> dict:
 
 _BETTER = {
     "binary": "PR-AUC (average precision) or the cost at the decision threshold, with recall and "
-              "precision of the rare class",
+    "precision of the rare class",
     "multiclass": "macro-averaged F1 or balanced accuracy, with the per-class recall table",
 }
 
 
-@check("evaluation.wrong_metric", tasks=("binary", "multiclass", "regression", "ranking"),
-       imbalance_majority=0.85, max_skill=0.5, multiclass_majority=0.5, multiclass_max_skill=0.2,
-       cost_ratio=2.0, rare_auc_prevalence=0.01)
+@check(
+    "evaluation.wrong_metric",
+    tasks=("binary", "multiclass", "regression", "ranking"),
+    imbalance_majority=0.85,
+    max_skill=0.5,
+    multiclass_majority=0.5,
+    multiclass_max_skill=0.2,
+    cost_ratio=2.0,
+    rare_auc_prevalence=0.01,
+)
 def wrong_metric(ctx, p):
     """The owner's headline metric misleads for this task and data.
 
@@ -244,19 +327,32 @@ def wrong_metric(ctx, p):
     findings = []
 
     # -- a metric that does not fit the task
-    family = {"binary": _CLASSIFICATION, "multiclass": _CLASSIFICATION, "regression": _REGRESSION,
-              "ranking": _RANKING}[c.task]
+    family = {
+        "binary": _CLASSIFICATION,
+        "multiclass": _CLASSIFICATION,
+        "regression": _REGRESSION,
+        "ranking": _RANKING,
+    }[c.task]
     known = _CLASSIFICATION | _REGRESSION | _RANKING
     if metric in known and metric not in family:
-        better = {"binary": "ROC AUC or PR-AUC", "multiclass": "accuracy or macro F1",
-                  "regression": "MAE or RMSE (and R^2)", "ranking": "NDCG@k per query"}[c.task]
-        findings.append(Finding(
-            "evaluation.wrong_metric", WARNING,
-            f"The headline metric {c.metric!r} does not fit a {c.task} task; use {better}",
-            evidence={"metric": c.metric, "task": c.task, "suggested": better}, impact=0.5,
-            root_cause=f"{c.metric!r} is a metric of another kind of task (the task or the metric is "
-                       "mislabelled)",
-            fix=f"report {better}"))
+        better = {
+            "binary": "ROC AUC or PR-AUC",
+            "multiclass": "accuracy or macro F1",
+            "regression": "MAE or RMSE (and R^2)",
+            "ranking": "NDCG@k per query",
+        }[c.task]
+        findings.append(
+            Finding(
+                "evaluation.wrong_metric",
+                WARNING,
+                f"The headline metric {c.metric!r} does not fit a {c.task} task; use {better}",
+                evidence={"metric": c.metric, "task": c.task, "suggested": better},
+                impact=0.5,
+                root_cause=f"{c.metric!r} is a metric of another kind of task (the task or the metric is "
+                "mislabelled)",
+                fix=f"report {better}",
+            )
+        )
         return findings
 
     if c.task in ("binary", "multiclass"):
@@ -266,14 +362,23 @@ def wrong_metric(ctx, p):
         scale = np.nanmedian(np.abs(y))
         near0 = float(np.mean(np.abs(y) <= 0.01 * scale)) if scale > 0 else 1.0
         if near0 >= 0.01:
-            findings.append(Finding(
-                "evaluation.wrong_metric", WARNING,
-                f"MAPE on a target that is at or near zero in {near0:.1%} of the evaluation rows: "
-                "those rows dominate (or break) the metric; use MAE or a scaled error",
-                evidence={"metric": c.metric, "share_target_near_zero": near0, "median_abs_target": scale,
-                          "suggested": "MAE, RMSE or MASE"}, impact=near0,
-                root_cause="percentage errors divide by the target, which is (near) zero for some rows",
-                fix="report MAE (or MASE / WAPE = sum|error| / sum|y|) instead of MAPE"))
+            findings.append(
+                Finding(
+                    "evaluation.wrong_metric",
+                    WARNING,
+                    f"MAPE on a target that is at or near zero in {near0:.1%} of the evaluation rows: "
+                    "those rows dominate (or break) the metric; use MAE or a scaled error",
+                    evidence={
+                        "metric": c.metric,
+                        "share_target_near_zero": near0,
+                        "median_abs_target": scale,
+                        "suggested": "MAE, RMSE or MASE",
+                    },
+                    impact=near0,
+                    root_cause="percentage errors divide by the target, which is (near) zero for some rows",
+                    fix="report MAE (or MASE / WAPE = sum|error| / sum|y|) instead of MAPE",
+                )
+            )
     return findings or None
 
 
@@ -290,9 +395,16 @@ def _wrong_metric_classification(ctx, p, metric: str) -> list[Finding]:
     table = _per_class_table(y, pred, list(c.classes))
     recalls = [r["recall"] for r in table if r["support"] > 0 and np.isfinite(r["recall"])]
     bal = float(np.mean(recalls)) if recalls else float("nan")
-    ev = {"metric": c.metric, "accuracy": acc, "accuracy_always_majority": majority,
-          "majority_class": majority_class, "errors_removed_vs_majority": skill,
-          "balanced_accuracy": bal, "per_class": table, "rows": n}
+    ev = {
+        "metric": c.metric,
+        "accuracy": acc,
+        "accuracy_always_majority": majority,
+        "majority_class": majority_class,
+        "errors_removed_vs_majority": skill,
+        "balanced_accuracy": bal,
+        "per_class": table,
+        "rows": n,
+    }
     out = []
     if metric == "accuracy":
         reasons = []
@@ -305,8 +417,10 @@ def _wrong_metric_classification(ctx, p, metric: str) -> list[Finding]:
             se = float(np.std(d, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
             ev["accuracy_lift_over_majority"] = acc - majority
             ev["lift_ci"] = [acc - majority - 1.96 * se, acc - majority + 1.96 * se]
-            reasons.append(f"{majority:.1%} of the rows are class {majority_class!r}, so always predicting "
-                           f"it scores {majority:.3f} against the model's {acc:.3f}")
+            reasons.append(
+                f"{majority:.1%} of the rows are class {majority_class!r}, so always predicting "
+                f"it scores {majority:.3f} against the model's {acc:.3f}"
+            )
         cost = c.cost
         if cost is not None and c.task == "binary":
             w_fp = cost.get("fp", 0.0) - cost.get("tn", 0.0)
@@ -315,8 +429,10 @@ def _wrong_metric_classification(ctx, p, metric: str) -> list[Finding]:
             if ratio >= p.cost_ratio:
                 ev["cost"] = cost
                 ev["cost_ratio"] = ratio
-                reasons.append(f"a {'false negative' if w_fn > w_fp else 'false positive'} costs "
-                               f"{ratio:.3g}x the other error, which accuracy counts the same")
+                reasons.append(
+                    f"a {'false negative' if w_fn > w_fp else 'false positive'} costs "
+                    f"{ratio:.3g}x the other error, which accuracy counts the same"
+                )
         if reasons:
             better = _BETTER[c.task] if imbalanced else "the expected cost per row at the decision threshold"
             if imbalanced and cost is not None and c.task == "binary":
@@ -326,36 +442,62 @@ def _wrong_metric_classification(ctx, p, metric: str) -> list[Finding]:
             detail = ""
             if minority is not None and np.isfinite(minority["recall"]):
                 detail = f"; recall of class {minority['class']!r} is {minority['recall']:.2f}"
-            out.append(Finding(
-                "evaluation.wrong_metric", WARNING,
-                f"Accuracy misleads here: {'; '.join(reasons)}{detail}. Use {better}",
-                evidence=ev, impact=float(max(1 - skill, 0.0)) if imbalanced else 0.3,
-                root_cause="accuracy rewards the majority class and weighs every error the same",
-                fix=f"report {better}; compare models on it and on the per-class recall"))
+            out.append(
+                Finding(
+                    "evaluation.wrong_metric",
+                    WARNING,
+                    f"Accuracy misleads here: {'; '.join(reasons)}{detail}. Use {better}",
+                    evidence=ev,
+                    impact=float(max(1 - skill, 0.0)) if imbalanced else 0.3,
+                    root_cause="accuracy rewards the majority class and weighs every error the same",
+                    fix=f"report {better}; compare models on it and on the per-class recall",
+                )
+            )
     elif metric == "roc_auc" and c.task == "binary":
         prev = float(np.mean(y == c.positive))
         if prev < p.rare_auc_prevalence:
-            out.append(Finding(
-                "evaluation.wrong_metric", INFO,
-                f"ROC AUC at a prevalence of {prev:.2%}: it can stay high while precision at any "
-                "usable threshold is poor; report PR-AUC (average precision) too",
-                evidence={**ev, "prevalence": prev, "suggested": "PR-AUC"}, impact=0.1,
-                root_cause="ROC AUC is insensitive to the false positives that a rare class multiplies",
-                fix="report average precision and precision/recall at the operating threshold"))
+            out.append(
+                Finding(
+                    "evaluation.wrong_metric",
+                    INFO,
+                    f"ROC AUC at a prevalence of {prev:.2%}: it can stay high while precision at any "
+                    "usable threshold is poor; report PR-AUC (average precision) too",
+                    evidence={**ev, "prevalence": prev, "suggested": "PR-AUC"},
+                    impact=0.1,
+                    root_cause="ROC AUC is insensitive to the false positives that a rare class multiplies",
+                    fix="report average precision and precision/recall at the operating threshold",
+                )
+            )
     if not out and c.metric:
-        out.append(Finding(
-            "evaluation.wrong_metric", INFO,
-            f"The headline metric {c.metric!r} suits this task; per-class precision, recall and F1 "
-            "are in the evidence",
-            evidence=ev, impact=0.0, root_cause="none: context for the error analysis",
-            fix="nothing to fix"))
+        out.append(
+            Finding(
+                "evaluation.wrong_metric",
+                INFO,
+                f"The headline metric {c.metric!r} suits this task; per-class precision, recall and F1 "
+                "are in the evidence",
+                evidence=ev,
+                impact=0.0,
+                root_cause="none: context for the error analysis",
+                fix="nothing to fix",
+            )
+        )
     return out
 
 
 # ---------------------------------------------------------------------------- untuned_threshold
 
-@check("evaluation.untuned_threshold", tasks=("binary",), requires=("model",), min_saving_share=0.05,
-       max_recall=0.1, min_auc=0.6, min_f1_gain=0.05, n_boot=200, min_positives=20)
+
+@check(
+    "evaluation.untuned_threshold",
+    tasks=("binary",),
+    requires=("model",),
+    min_saving_share=0.05,
+    max_recall=0.1,
+    min_auc=0.6,
+    min_f1_gain=0.05,
+    n_boot=200,
+    min_positives=20,
+)
 def untuned_threshold(ctx, p):
     """The decision threshold is left at its default although the costs of errors call for another.
 
@@ -391,27 +533,37 @@ def untuned_threshold(ctx, p):
     if cost is not None:
         r = thr.tune(s, y, current, cost, n_boot=p.n_boot, seed=seed)
         share = r.saving / r.value_current if r.value_current > 0 else 0.0
-        ev = {"cost": cost, "threshold_in_use": current, "cost_per_row_at_threshold": r.value_current,
-              "best_threshold": r.best_threshold, "cost_per_row_at_best_in_sample": r.value_best_insample,
-              "cost_per_row_tuned_cross_fitted": r.value_tuned, "saving_per_row": r.saving,
-              "saving_per_row_ci": list(r.saving_ci), "saving_share": share,
-              "bayes_threshold_if_calibrated": thr.bayes_threshold(cost),
-              "thresholds_chosen_on_halves": [round(t, 4) for t in r.chosen_thresholds],
-              "prevalence": float(y.mean())}
+        ev = {
+            "cost": cost,
+            "threshold_in_use": current,
+            "cost_per_row_at_threshold": r.value_current,
+            "best_threshold": r.best_threshold,
+            "cost_per_row_at_best_in_sample": r.value_best_insample,
+            "cost_per_row_tuned_cross_fitted": r.value_tuned,
+            "saving_per_row": r.saving,
+            "saving_per_row_ci": list(r.saving_ci),
+            "saving_share": share,
+            "bayes_threshold_if_calibrated": thr.bayes_threshold(cost),
+            "thresholds_chosen_on_halves": [round(t, 4) for t in r.chosen_thresholds],
+            "prevalence": float(y.mean()),
+        }
         ev.update(_recall_at(s, y, current, r.best_threshold))
         ev.update(_train_chosen(ctx, cost, current))
         if share < p.min_saving_share or not r.saving_ci[0] > 0:
             return None
         return Finding(
-            "evaluation.untuned_threshold", WARNING,
+            "evaluation.untuned_threshold",
+            WARNING,
             f"Threshold {current:g} costs {r.value_current:.3f} per row; a threshold near "
             f"{r.best_threshold:.2g} saves {share:.0%} of it ({r.saving:.3f} per row, 95% CI "
             f"{r.saving_ci[0]:.3f}-{r.saving_ci[1]:.3f}, cross-fitted) under cost {_fmt_cost(cost)}",
-            evidence=ev, impact=float(min(max(share, 0.0), 1.0)),
+            evidence=ev,
+            impact=float(min(max(share, 0.0), 1.0)),
             root_cause="the threshold was left at its default instead of being chosen for the cost of "
-                       "errors and the prevalence",
+            "errors and the prevalence",
             fix=f"use a threshold near {r.best_threshold:.2g} (chosen on validation or out-of-fold "
-                "predictions), and re-tune it when prevalence or costs change")
+            "predictions), and re-tune it when prevalence or costs change",
+        )
 
     # no cost: only the clear case of a threshold that finds (almost) no positives
     rec = _recall_at(s, y, current, None)["recall_at_threshold"]
@@ -419,24 +571,35 @@ def untuned_threshold(ctx, p):
     if not (rec < p.max_recall and a_lo > p.min_auc):
         return None
     r = thr.tune(s, y, current, None, n_boot=p.n_boot, seed=seed)
-    gain = r.saving       # 1 - F1 saved = F1 gained
-    ev = {"threshold_in_use": current, "recall_at_threshold": rec, "auc": a, "auc_ci_low": a_lo,
-          "f1_at_threshold": 1 - r.value_current, "f1_tuned_cross_fitted": 1 - r.value_tuned,
-          "f1_gain": gain, "f1_gain_ci": list(r.saving_ci), "f1_best_threshold": r.best_threshold,
-          "prevalence": float(y.mean()),
-          "note": "no cost of errors given: F1 stands in for it; give --cost fp=..,fn=.. for a cost-optimal threshold"}
+    gain = r.saving  # 1 - F1 saved = F1 gained
+    ev = {
+        "threshold_in_use": current,
+        "recall_at_threshold": rec,
+        "auc": a,
+        "auc_ci_low": a_lo,
+        "f1_at_threshold": 1 - r.value_current,
+        "f1_tuned_cross_fitted": 1 - r.value_tuned,
+        "f1_gain": gain,
+        "f1_gain_ci": list(r.saving_ci),
+        "f1_best_threshold": r.best_threshold,
+        "prevalence": float(y.mean()),
+        "note": "no cost of errors given: F1 stands in for it; give --cost fp=..,fn=.. for a cost-optimal threshold",
+    }
     if gain < p.min_f1_gain or not r.saving_ci[0] > 0:
         return None
     return Finding(
-        "evaluation.untuned_threshold", WARNING,
+        "evaluation.untuned_threshold",
+        WARNING,
         f"Threshold {current:g} finds {rec:.0%} of the positives (prevalence {y.mean():.1%}) although "
         f"the model ranks them (AUC {a:.2f}); a threshold near {r.best_threshold:.2g} raises F1 from "
         f"{1 - r.value_current:.2f} to {1 - r.value_tuned:.2f} (cross-fitted)",
-        evidence=ev, impact=float(min(gain, 1.0)),
+        evidence=ev,
+        impact=float(min(gain, 1.0)),
         root_cause="the default threshold of 0.5 sits above almost every predicted probability of a "
-                   "rare class",
+        "rare class",
         fix="state the cost of each error and choose the threshold that minimises it on validation "
-            "predictions (or rebalance the training)")
+        "predictions (or rebalance the training)",
+    )
 
 
 def _fmt_cost(cost: dict) -> str:
@@ -465,20 +628,32 @@ def _train_chosen(ctx, cost, current) -> dict:
     if len(np.unique(y_tr)) < 2:
         return {}
     a_tr, a_te = auc_ci(y_tr, s_tr), auc_ci(y_te, s_te)
-    if not a_tr[0] <= a_te[2]:      # in-sample predictions: choosing on them would overfit
+    if not a_tr[0] <= a_te[2]:  # in-sample predictions: choosing on them would overfit
         return {}
     g = thr.make_grid(np.concatenate([s_tr, s_te]), [current])
     t = g[int(np.argmin(thr.counts(s_tr, y_tr, g).cost(cost)))]
     te = thr.counts(s_te, y_te, np.array([current, t])).cost(cost)
-    return {"threshold_chosen_on_train_predictions": float(t),
-            "cost_per_row_at_train_chosen_threshold": float(te[1])}
+    return {
+        "threshold_chosen_on_train_predictions": float(t),
+        "cost_per_row_at_train_chosen_threshold": float(te[1]),
+    }
 
 
 # ---------------------------------------------------------------------------- miscalibration
 
-@check("evaluation.miscalibration", tasks=("binary", "multiclass"), requires=("model",),
-       min_excess_ece=0.05, max_bins=15, min_per_bin=40, min_width=0.01, n_boot=200, min_rows=100,
-       max_rows=100_000)
+
+@check(
+    "evaluation.miscalibration",
+    tasks=("binary", "multiclass"),
+    requires=("model",),
+    min_excess_ece=0.05,
+    max_bins=15,
+    min_per_bin=40,
+    min_width=0.01,
+    n_boot=200,
+    min_rows=100,
+    max_rows=100_000,
+)
 def miscalibration(ctx, p):
     """Predicted probabilities do not match observed frequencies.
 
@@ -517,7 +692,7 @@ def miscalibration(ctx, p):
         what = "top-label confidence"
     ok = np.isfinite(conf)
     conf, hit = np.clip(conf[ok], 0.0, 1.0), hit[ok]
-    if len(conf) > p.max_rows:   # the ECE of 100k rows is known to +-0.003: enough to judge
+    if len(conf) > p.max_rows:  # the ECE of 100k rows is known to +-0.003: enough to judge
         keep = np.sort(np.random.default_rng(ctx.config.seed).choice(len(conf), p.max_rows, replace=False))
         conf, hit = conf[keep], hit[keep]
         ctx.note(f"miscalibration: measured on a random {p.max_rows:,} of the evaluation rows")
@@ -540,47 +715,84 @@ def miscalibration(ctx, p):
     table = cal.reliability_table(conf, hit, nb, **kw)
     eps = 1e-15
     ll = float(-np.mean(hit * np.log(np.clip(conf, eps, 1)) + (1 - hit) * np.log(np.clip(1 - conf, eps, 1))))
-    ll_recal = float(-np.mean(hit * np.log(np.clip(recal, eps, 1)) + (1 - hit) * np.log(np.clip(1 - recal, eps, 1))))
+    ll_recal = float(
+        -np.mean(hit * np.log(np.clip(recal, eps, 1)) + (1 - hit) * np.log(np.clip(1 - recal, eps, 1)))
+    )
     over = float(np.mean(conf) - np.mean(hit))
     slope, intercept = cal.calibration_slope(conf, hit)
     extreme = float(np.mean((conf < 0.01) | (conf > 0.99)))
     worst = max(table, key=lambda r: abs(r["gap"]) * r["rows"])
-    ev = {"ece": e, "ece_ci": [lo, hi], "ece_if_perfectly_calibrated": floor, "excess_ece_low": excess_lo,
-          "p_value": p_value, "bins": len(table), "binning": "equal-mass", "probability": what,
-          "mean_predicted": float(np.mean(conf)), "observed_rate": float(np.mean(hit)),
-          "ece_after_platt_recalibration_cross_fitted": e_recal, "log_loss": ll,
-          "log_loss_after_recalibration": ll_recal, "calibration_slope": slope,
-          "calibration_intercept": intercept, "share_probabilities_below_0.01_or_above_0.99": extreme,
-          "reliability": table}
-    shape = ("over-confident (too close to 0 and 1)" if slope < 0.8 else
-             "under-confident (too close to the middle)" if slope > 1.25 else "")
-    level = ("too high on average" if over > 0.02 else "too low on average" if over < -0.02 else "")
+    ev = {
+        "ece": e,
+        "ece_ci": [lo, hi],
+        "ece_if_perfectly_calibrated": floor,
+        "excess_ece_low": excess_lo,
+        "p_value": p_value,
+        "bins": len(table),
+        "binning": "equal-mass",
+        "probability": what,
+        "mean_predicted": float(np.mean(conf)),
+        "observed_rate": float(np.mean(hit)),
+        "ece_after_platt_recalibration_cross_fitted": e_recal,
+        "log_loss": ll,
+        "log_loss_after_recalibration": ll_recal,
+        "calibration_slope": slope,
+        "calibration_intercept": intercept,
+        "share_probabilities_below_0.01_or_above_0.99": extreme,
+        "reliability": table,
+    }
+    shape = (
+        "over-confident (too close to 0 and 1)"
+        if slope < 0.8
+        else "under-confident (too close to the middle)"
+        if slope > 1.25
+        else ""
+    )
+    level = "too high on average" if over > 0.02 else "too low on average" if over < -0.02 else ""
     direction = " and ".join(x for x in (shape, level) if x) or "off in some ranges"
     # multiclass: a top-label confidence that is only too low (the model is right more often than
     # it claims) leaves every argmax decision unchanged; the averaging ensembles (random forests)
     # show it by construction. Context, not an alarm.
     sev = WARNING
-    if c.task == "multiclass" and over < -0.02 and slope >= 0.8 and \
-            float(np.mean([r["gap"] < -0.02 for r in table])) <= 0.2:   # gap = observed - predicted
+    if (
+        c.task == "multiclass"
+        and over < -0.02
+        and slope >= 0.8
+        and float(np.mean([r["gap"] < -0.02 for r in table])) <= 0.2
+    ):  # gap = observed - predicted
         sev = INFO
-        ev["note"] = ("under-confident only: the model is right more often than its top-label confidence "
-                      "says; argmax decisions are unaffected")
+        ev["note"] = (
+            "under-confident only: the model is right more often than its top-label confidence "
+            "says; argmax decisions are unaffected"
+        )
     return Finding(
-        "evaluation.miscalibration", sev,
+        "evaluation.miscalibration",
+        sev,
         f"Probabilities are miscalibrated: ECE {e:.3f} (95% CI {lo:.3f}-{hi:.3f}; {floor:.3f} expected "
         f"by chance) on {what}; in the worst bin predicted {worst['mean_predicted']:.2f} vs observed "
         f"{worst['observed']:.2f}. A cross-fitted recalibration brings it to {e_recal:.3f}",
-        evidence=ev, impact=float(min(e, 1.0)),
+        evidence=ev,
+        impact=float(min(e, 1.0)),
         root_cause=f"the model's probabilities are {direction}: the training objective, resampling or "
-                   "class weights, or overfitting distort them",
+        "class weights, or overfitting distort them",
         fix="recalibrate on held-out data (Platt/sigmoid or isotonic via CalibratedClassifierCV, or "
-            "temperature scaling) before using the probabilities or a cost-based threshold")
+        "temperature scaling) before using the probabilities or a cost-based threshold",
+    )
 
 
 # ---------------------------------------------------------------------------- temporal_split
 
-@check("evaluation.temporal_split", min_later=0.2, min_cramers_v=0.1, min_eta2=0.01,
-       min_feature_drift=0.5, alpha=0.001, max_rows=200_000, n_deciles=10)
+
+@check(
+    "evaluation.temporal_split",
+    min_later=0.2,
+    min_cramers_v=0.1,
+    min_eta2=0.01,
+    min_feature_drift=0.5,
+    alpha=0.001,
+    max_rows=200_000,
+    n_deciles=10,
+)
 def temporal_split(ctx, p):
     """Time-ordered data split at random: training rows come after evaluation rows.
 
@@ -606,8 +818,15 @@ def temporal_split(ctx, p):
     """
     c = ctx.case
     given = c.time_column
-    cols = [given] if given else [col for col in c.features + c.extra_columns
-                                  if col in c.test.columns and pd.api.types.is_datetime64_any_dtype(c.train[col])]
+    cols = (
+        [given]
+        if given
+        else [
+            col
+            for col in c.features + c.extra_columns
+            if col in c.test.columns and pd.api.types.is_datetime64_any_dtype(c.train[col])
+        ]
+    )
     if not cols:
         raise NotApplicable("no time column given and no datetime column found")
     out = []
@@ -645,11 +864,14 @@ def _temporal_one(ctx, p, col: str, given: bool):
     later = float(u / (len(a) * len(b)))
     after_first = float(np.mean(a > b.min()))
     after_median = float(np.mean(a > np.median(b)))
-    ev = {"time_column": col, "p_train_row_later_than_test_row": later,
-          "share_train_rows_after_first_test_row": after_first,
-          "share_train_rows_after_median_test_row": after_median,
-          "train_period": [_fmt_time(c.train[col], a.min()), _fmt_time(c.train[col], a.max())],
-          "test_period": [_fmt_time(c.test[col], b.min()), _fmt_time(c.test[col], b.max())]}
+    ev = {
+        "time_column": col,
+        "p_train_row_later_than_test_row": later,
+        "share_train_rows_after_first_test_row": after_first,
+        "share_train_rows_after_median_test_row": after_median,
+        "train_period": [_fmt_time(c.train[col], a.min()), _fmt_time(c.train[col], a.max())],
+        "test_period": [_fmt_time(c.test[col], b.min()), _fmt_time(c.test[col], b.max())],
+    }
     if later < p.min_later:
         return None
     # does time matter? target drift across time deciles of train + test
@@ -660,10 +882,13 @@ def _temporal_one(ctx, p, col: str, given: bool):
     ev.update(drift)
     feat = _feature_drift(ctx, i_tr, m_tr, a)
     ev.update(feat)
-    matters = (drift.get("target_drift_p", 1.0) < p.alpha and
-               (drift.get("cramers_v", 0.0) >= p.min_cramers_v or drift.get("eta2", 0.0) >= p.min_eta2))
-    matters = matters or (feat.get("max_feature_drift", 0.0) >= p.min_feature_drift
-                          and feat.get("max_feature_drift_p", 1.0) < p.alpha)
+    matters = drift.get("target_drift_p", 1.0) < p.alpha and (
+        drift.get("cramers_v", 0.0) >= p.min_cramers_v or drift.get("eta2", 0.0) >= p.min_eta2
+    )
+    matters = matters or (
+        feat.get("max_feature_drift", 0.0) >= p.min_feature_drift
+        and feat.get("max_feature_drift_p", 1.0) < p.alpha
+    )
     severity = WARNING if (given and matters) else INFO
     why = []
     if "target_by_time_decile" in drift:
@@ -673,10 +898,14 @@ def _temporal_one(ctx, p, col: str, given: bool):
         elif "mean" in first:
             why.append(f"the target mean goes from {first['mean']:.4g} to {last['mean']:.4g} over time")
     if feat.get("max_feature_drift", 0) >= p.min_feature_drift:
-        why.append(f"feature {feat['most_drifting_feature']!r} drifts with time (KS or total variation "
-                   f"{feat['max_feature_drift']:.2f} first vs last third)")
-    title = (f"Random split of time-ordered data on {col!r}: {after_median:.0%} of the training rows are "
-             f"later than the median evaluation row")
+        why.append(
+            f"feature {feat['most_drifting_feature']!r} drifts with time (KS or total variation "
+            f"{feat['max_feature_drift']:.2f} first vs last third)"
+        )
+    title = (
+        f"Random split of time-ordered data on {col!r}: {after_median:.0%} of the training rows are "
+        f"later than the median evaluation row"
+    )
     if why and matters:
         title += "; " + " and ".join(why)
     elif not matters:
@@ -684,12 +913,17 @@ def _temporal_one(ctx, p, col: str, given: bool):
     if not given:
         title += " (datetime column found; pass --time-column if it orders the rows)"
     return Finding(
-        "evaluation.temporal_split", severity, title, columns=[col], evidence=ev,
+        "evaluation.temporal_split",
+        severity,
+        title,
+        columns=[col],
+        evidence=ev,
         impact=float(min(1.0, 2 * later)),
         root_cause="the evaluation rows were drawn at random from the whole period, so the model was "
-                   "trained on rows that come after them",
+        "trained on rows that come after them",
         fix=f"split on {col!r}: train on the past, evaluate on the most recent period (TimeSeriesSplit "
-            "for cross-validation); drop features that encode the date")
+        "for cross-validation); drop features that encode the date",
+    )
 
 
 def _fmt_time(s: pd.Series, v: float):
@@ -707,10 +941,16 @@ def _target_drift(task: str, y: np.ndarray, dec: np.ndarray, k: int) -> dict:
         chi2, pv, _, _ = sps.chi2_contingency(tab.to_numpy())
         v = float(np.sqrt(chi2 / (n * (min(tab.shape) - 1))))
         rows = []
-        top = tab.sum(axis=0).sort_values().index[0]       # the rarest class: its rate over time
+        top = tab.sum(axis=0).sort_values().index[0]  # the rarest class: its rate over time
         for d, r in tab.iterrows():
-            rows.append({"decile": int(d) + 1, "rows": int(r.sum()), "class": _lbl(top),
-                         "rate": float(r[top] / max(r.sum(), 1))})
+            rows.append(
+                {
+                    "decile": int(d) + 1,
+                    "rows": int(r.sum()),
+                    "class": _lbl(top),
+                    "rate": float(r[top] / max(r.sum(), 1)),
+                }
+            )
         return {"cramers_v": v, "target_drift_p": float(pv), "target_by_time_decile": rows}
     yy = np.asarray(y, float)
     ok = np.isfinite(yy)
@@ -734,7 +974,7 @@ def _feature_drift(ctx, i_tr, m_tr, t_tr) -> dict:
     c = ctx.case
     rows = np.asarray(i_tr)[m_tr]
     t = np.asarray(t_tr)
-    if len(rows) > 30_000:     # 30k rows resolve drifts far below the flagging floor
+    if len(rows) > 30_000:  # 30k rows resolve drifts far below the flagging floor
         keep = np.sort(np.random.default_rng(ctx.config.seed).choice(len(rows), 30_000, replace=False))
         rows, t = rows[keep], t[keep]
     if len(rows) < 90:
@@ -758,7 +998,9 @@ def _feature_drift(ctx, i_tr, m_tr, t_tr) -> dict:
             stat = float(0.5 * np.abs(prop[0] - prop[1]).sum())
             pv = float(sps.chi2_contingency(tab.to_numpy())[1])
         else:
-            v = np.array(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan), copy=True)
+            v = np.array(
+                pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan), copy=True
+            )
             a, b = v[early], v[late]
             a, b = a[np.isfinite(a)], b[np.isfinite(b)]
             if len(a) < 30 or len(b) < 30:

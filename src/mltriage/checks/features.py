@@ -1,4 +1,5 @@
 """Rung 2, features: columns that carry no information or repeat another column."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +41,13 @@ def constant(ctx, p):
         vc = df[f].value_counts(dropna=False)
         top_share = float(vc.iloc[0] / n) if len(vc) else 1.0
         other = n - int(vc.iloc[0]) if len(vc) else 0
-        row = {"column": f, "top_value": vc.index[0] if len(vc) else None, "top_share": top_share,
-               "distinct": int(len(vc)), "other_rows": other}
+        row = {
+            "column": f,
+            "top_value": vc.index[0] if len(vc) else None,
+            "top_share": top_share,
+            "distinct": int(len(vc)),
+            "other_rows": other,
+        }
         if len(vc) <= 1 or other <= max(1, int(p.max_other * n)):
             if ctx.has("test") and f in ctx.frame("test").columns:
                 row["distinct_in_test"] = int(ctx.frame("test")[f].nunique(dropna=False))
@@ -52,22 +58,34 @@ def constant(ctx, p):
     if warn:
         names = [r["column"] for r in warn]
         single = [r["column"] for r in warn if r["distinct"] <= 1]
-        out.append(Finding(
-            "features.constant", WARNING,
-            f"{len(names)} feature(s) are constant in training"
-            + ("" if len(single) == len(names) else " or nearly") + f": {', '.join(names[:6])}",
-            columns=names, evidence={"table": warn}, impact=len(names) / len(cols),
-            root_cause="a column filled with a default value, a filter that left one category, or a "
-                       "broken upstream job",
-            fix="drop the column from the model's inputs, or fix the job that should fill it"))
+        out.append(
+            Finding(
+                "features.constant",
+                WARNING,
+                f"{len(names)} feature(s) are constant in training"
+                + ("" if len(single) == len(names) else " or nearly")
+                + f": {', '.join(names[:6])}",
+                columns=names,
+                evidence={"table": warn},
+                impact=len(names) / len(cols),
+                root_cause="a column filled with a default value, a filter that left one category, or a "
+                "broken upstream job",
+                fix="drop the column from the model's inputs, or fix the job that should fill it",
+            )
+        )
     if info:
-        out.append(Finding(
-            "features.constant", INFO,
-            f"{len(info)} feature(s) hold one value in at least {p.info_share:.0%} of training rows: "
-            + ", ".join(r["column"] for r in info[:6]),
-            columns=[r["column"] for r in info], evidence={"table": info},
-            root_cause="rare flags or sparse columns",
-            fix="keep them if the rare values are meaningful; check their support"))
+        out.append(
+            Finding(
+                "features.constant",
+                INFO,
+                f"{len(info)} feature(s) hold one value in at least {p.info_share:.0%} of training rows: "
+                + ", ".join(r["column"] for r in info[:6]),
+                columns=[r["column"] for r in info],
+                evidence={"table": info},
+                root_cause="rare flags or sparse columns",
+                fix="keep them if the rare values are meaningful; check their support",
+            )
+        )
     return out
 
 
@@ -119,7 +137,7 @@ def redundant(ctx, p):
     card = {f: int(codes[f].max()) + 1 if len(codes[f]) else 0 for f in cols}
     by_card: dict[int, list[str]] = {}
     for f in cols:
-        if 1 < card[f] < len(df):            # constants and all-distinct columns say nothing
+        if 1 < card[f] < len(df):  # constants and all-distinct columns say nothing
             by_card.setdefault(card[f], []).append(f)
     checked = 0
     for k, group in by_card.items():
@@ -134,8 +152,14 @@ def redundant(ctx, p):
                     pairs[(a, b)] = {"a": a, "b": b, "kind": "one-to-one recoding", "distinct": k}
 
     # 2. near-perfect linear and monotone correlation between numeric features
-    num = [f for f in cols if f not in set(c.categorical) and card[f] > 2
-           and pd.api.types.is_numeric_dtype(df[f]) and not pd.api.types.is_bool_dtype(df[f])]
+    num = [
+        f
+        for f in cols
+        if f not in set(c.categorical)
+        and card[f] > 2
+        and pd.api.types.is_numeric_dtype(df[f])
+        and not pd.api.types.is_bool_dtype(df[f])
+    ]
     if len(num) >= 2:
         X = df[num].to_numpy(dtype=float, na_value=np.nan)
         X = np.where(np.isfinite(X), X, np.nan)
@@ -156,8 +180,13 @@ def redundant(ctx, p):
                 key = (numl[i], numl[j])
                 if key in pairs or key[::-1] in pairs:
                     continue
-                pairs[key] = {"a": numl[i], "b": numl[j], "kind": "correlated",
-                              "pearson": float(R[i, j]), "spearman": float(S[i, j])}
+                pairs[key] = {
+                    "a": numl[i],
+                    "b": numl[j],
+                    "kind": "correlated",
+                    "pearson": float(R[i, j]),
+                    "spearman": float(S[i, j]),
+                }
     if not pairs:
         return None
     rows = sorted(pairs.values(), key=lambda r: -_closeness(r))
@@ -167,15 +196,20 @@ def redundant(ctx, p):
         rows = copies + [r for r in rows if r not in copies]
     cols_hit = list(dict.fromkeys([r["a"] for r in rows] + [r["b"] for r in rows]))
     first = rows[0]
-    desc = (f"{first['a']} and {first['b']} are a one-to-one recoding of each other"
-            if first["kind"] != "correlated" else
-            f"{first['a']} and {first['b']} correlate at r = {first['pearson']:.3f}")
+    desc = (
+        f"{first['a']} and {first['b']} are a one-to-one recoding of each other"
+        if first["kind"] != "correlated"
+        else f"{first['a']} and {first['b']} correlate at r = {first['pearson']:.3f}"
+    )
     if sev == INFO:
         desc += " (near-perfectly correlated, not a copy)"
     return Finding(
-        "features.redundant", sev,
+        "features.redundant",
+        sev,
         desc + (f" (+{len(rows) - 1} more pair(s))" if len(rows) > 1 else ""),
-        columns=cols_hit, evidence={"pairs": rows[:50], "rows": int(len(df))},
+        columns=cols_hit,
+        evidence={"pairs": rows[:50], "rows": int(len(df))},
         impact=min(1.0, len(cols_hit) / len(cols)) * (1.0 if sev == WARNING else 0.2),
         root_cause="the same quantity enters the model twice (a copy, a recoding, another unit)",
-        fix="keep one column of each pair and drop the other")
+        fix="keep one column of each pair and drop the other",
+    )

@@ -13,6 +13,7 @@ unhandled_imbalance a rare class that is (almost) never predicted at the thresho
 instability         fold-to-fold spread of your model far above that of the baselines
 divergence          the training history: NaN/inf, exploding loss, a loss that never decreases
 """
+
 from __future__ import annotations
 
 import math
@@ -35,6 +36,7 @@ def _headline(ctx, which: str) -> tuple[float, float]:
     AUC: Hanley-McNeil; accuracy: binomial; R²: delta method on the squared errors; NDCG: the
     spread of per-query values. Cached per set.
     """
+
     def compute():
         c = ctx.case
         pred = ctx.predictions(which)
@@ -64,7 +66,7 @@ def _headline(ctx, which: str) -> tuple[float, float]:
             # delta method: var of the ratio of two means
             n = len(yv)
             cov = np.cov(e2, d2)
-            g = np.array([-1 / sst, sse / sst ** 2])
+            g = np.array([-1 / sst, sse / sst**2])
             se = math.sqrt(max(float(g @ cov @ g), 0.0) / n)
             return float(r2), se
         if metric.startswith("ndcg"):
@@ -72,6 +74,7 @@ def _headline(ctx, which: str) -> tuple[float, float]:
             per_q = ndcg_per_query(g, np.asarray(y, float), np.asarray(pred.score, float), 10)
             return float(per_q.mean()), float(per_q.std(ddof=1) / math.sqrt(max(len(per_q), 1)))
         raise NotApplicable(f"no headline metric for {c.task}")
+
     return ctx.cached(f"model:headline:{which}", compute)
 
 
@@ -98,14 +101,21 @@ def _final_estimator(est):
 
 
 def _rows(res) -> list[dict]:
-    return [{k: r[k] for k in ("model", "cv_mean", "cv_std", "train_mean", "folds", "error")}
-            for r in res.table()]
+    return [
+        {k: r[k] for k in ("model", "cv_mean", "cv_std", "train_mean", "folds", "error")} for r in res.table()
+    ]
 
 
 # --------------------------------------------------------------------------- underfit
 
-@check("model.underfit", tasks=("binary", "multiclass", "regression", "ranking"), requires=("model",),
-       slow=True, min_share_missed=0.2)
+
+@check(
+    "model.underfit",
+    tasks=("binary", "multiclass", "regression", "ranking"),
+    requires=("model",),
+    slow=True,
+    min_share_missed=0.2,
+)
 def underfit(ctx, p):
     """The model barely beats the dummy baseline, or a simple baseline of the ladder beats it.
 
@@ -153,17 +163,27 @@ def underfit(ctx, p):
     user_se = user_se if np.isfinite(user_se) else 0.0
     margin = _margin(metric)
     shortfall = best.mean - user_test
-    se = math.sqrt(user_se ** 2 + best_se ** 2)
+    se = math.sqrt(user_se**2 + best_se**2)
     z = shortfall / se if se > 0 else float("inf")
     missed = shortfall / lift if lift > 0 else float("nan")
     user_cv = models.get("user")
     user_cv_mean = user_cv.mean if user_cv is not None else float("nan")
-    evidence = {"metric": metric, "your_model_test": user_test, "your_model_test_se": user_se,
-                "your_model_cv": user_cv_mean, "best_baseline": res.table()[list(models).index(best_key)]["model"],
-                "best_baseline_cv": best.mean, "best_baseline_cv_std": best.std, "dummy_cv": dummy.mean,
-                "shortfall": shortfall, "share_of_lift_missed": missed, "z": z, "ladder": _rows(res)}
+    evidence = {
+        "metric": metric,
+        "your_model_test": user_test,
+        "your_model_test_se": user_se,
+        "your_model_cv": user_cv_mean,
+        "best_baseline": res.table()[list(models).index(best_key)]["model"],
+        "best_baseline_cv": best.mean,
+        "best_baseline_cv_std": best.std,
+        "dummy_cv": dummy.mean,
+        "shortfall": shortfall,
+        "share_of_lift_missed": missed,
+        "z": z,
+        "ladder": _rows(res),
+    }
     # no learnable signal at all: data problem, not capacity
-    dummy_se = math.sqrt(best_se ** 2 + user_se ** 2)
+    dummy_se = math.sqrt(best_se**2 + user_se**2)
     if lift < max(margin, 3 * dummy_se):
         return None
     if not (shortfall >= margin and missed >= p.min_share_missed and z >= 3.0):
@@ -177,18 +197,26 @@ def underfit(ctx, p):
     barely = (user_test - dummy.mean) <= 0.1 * lift
     sev = CRITICAL if barely else WARNING
     name = _METRIC_NAMES.get(metric, metric)
-    title = (f"Underfit: held-out {name} {_fmt(user_test)} vs {_fmt(best.mean)} ± {_fmt(best.std)} for the "
-             f"{evidence['best_baseline']} (dummy {_fmt(dummy.mean)}); the model misses {missed:.0%} of the "
-             "achievable lift")
+    title = (
+        f"Underfit: held-out {name} {_fmt(user_test)} vs {_fmt(best.mean)} ± {_fmt(best.std)} for the "
+        f"{evidence['best_baseline']} (dummy {_fmt(dummy.mean)}); the model misses {missed:.0%} of the "
+        "achievable lift"
+    )
     return Finding(
-        "model.underfit", sev, title, evidence=evidence, impact=float(min(1.0, max(0.0, missed))),
+        "model.underfit",
+        sev,
+        title,
+        evidence=evidence,
+        impact=float(min(1.0, max(0.0, missed))),
         root_cause="the model class or its settings cannot express the relation the baseline finds "
-                   "(too simple, over-regularised, stopped too early, or features lost before the model)",
+        "(too simple, over-regularised, stopped too early, or features lost before the model)",
         fix=f"start from the {evidence['best_baseline']} of the ladder, or give the model capacity: "
-            "non-linear terms, more iterations/depth, weaker regularisation; check every feature reaches it")
+        "non-linear terms, more iterations/depth, weaker regularisation; check every feature reaches it",
+    )
 
 
 # --------------------------------------------------------------------------- overfit
+
 
 @check("model.overfit", requires=("model",), auc_gap=0.10, accuracy_gap=0.10, r2_gap=0.10, ndcg_gap=0.10)
 def overfit(ctx, p):
@@ -227,23 +255,28 @@ def overfit(ctx, p):
     gap = tr - te
     se = math.sqrt((tr_se if np.isfinite(tr_se) else 0) ** 2 + (te_se if np.isfinite(te_se) else 0) ** 2)
     lower = gap - 1.96 * se
-    evidence = {"metric": metric, "train": tr, "test": te, "gap": gap, "gap_ci_low": lower,
-                "threshold": thr}
+    evidence = {"metric": metric, "train": tr, "test": te, "gap": gap, "gap_ci_low": lower, "threshold": thr}
     if gap <= thr or lower <= 0:
         return None
     name = _METRIC_NAMES.get(metric, metric)
     # a classifier fitted to a continuous target: its "R^2" scores class labels as quantities, and
     # the fix is another estimator (model.wrong_output_type), not regularisation
     final = _final_estimator(c.model.estimator) if c.model.estimator is not None else None
-    if c.task == "regression" and final is not None and (
-            getattr(final, "_estimator_type", None) == "classifier" or hasattr(final, "classes_")):
+    if (
+        c.task == "regression"
+        and final is not None
+        and (getattr(final, "_estimator_type", None) == "classifier" or hasattr(final, "classes_"))
+    ):
         return Finding(
-            "model.overfit", INFO,
+            "model.overfit",
+            INFO,
             f"Train {name} {_fmt(tr)} vs held-out {_fmt(te)}, but the model is a classifier predicting a "
             "continuous target: fix the output type first (see model.wrong_output_type)",
-            evidence=evidence, impact=0.0,
+            evidence=evidence,
+            impact=0.0,
             root_cause="a classifier used for a regression task; its gap says little about memorisation",
-            fix="use a regressor, then judge the train/held-out gap again")
+            fix="use a regressor, then judge the train/held-out gap again",
+        )
     # a gap without any held-out signal: the data, not the model
     chance = {"roc_auc": 0.5}.get(metric)
     no_signal = False
@@ -260,50 +293,63 @@ def overfit(ctx, p):
                 evidence["dummy_cv"] = dummy.mean
                 if res.greater_is_better and max(base) - dummy.mean < _margin(metric):
                     no_signal = no_signal or te - dummy.mean < _margin(metric)
-        except Exception:  # noqa: BLE001 - the ladder is context here, not a requirement
+        except Exception:
             pass
     if no_signal:
         return Finding(
-            "model.overfit", INFO,
+            "model.overfit",
+            INFO,
             f"Train {name} {_fmt(tr)} vs held-out {_fmt(te)}, but the held-out score is at chance level: "
             "the model memorised labels that carry no signal (look at the data rung first)",
-            evidence=evidence, impact=0.0,
+            evidence=evidence,
+            impact=0.0,
             root_cause="the labels do not follow from the features (misaligned or random labels)",
-            fix="fix the data first (see data.label_misalignment / data.target_suspect)")
+            fix="fix the data first (see data.label_misalignment / data.target_suspect)",
+        )
     best = evidence.get("best_baseline_cv")
     if best is not None and np.isfinite(best) and res.greater_is_better:
         if tr <= best + 0.01:
             # the model does not even fit its training rows as well as a baseline generalises:
             # the gap is variance of a weak model, not memorisation
             return Finding(
-                "model.overfit", INFO,
+                "model.overfit",
+                INFO,
                 f"Train {name} {_fmt(tr)} vs held-out {_fmt(te)}, but the training score is below what the "
                 f"baselines reach held-out ({_fmt(best)}): a weak model, not memorisation (see model.underfit)",
-                evidence=evidence, impact=0.0,
+                evidence=evidence,
+                impact=0.0,
                 root_cause="a low-capacity or unstable model whose fit varies with the rows it sees",
-                fix="give the model capacity (see model.underfit) before regularising it")
+                fix="give the model capacity (see model.underfit) before regularising it",
+            )
         tol = max(0.01, 1.96 * (te_se if np.isfinite(te_se) else 0.0))
         if te >= best - tol:
             return Finding(
-                "model.overfit", INFO,
+                "model.overfit",
+                INFO,
                 f"Train {name} {_fmt(tr)} vs held-out {_fmt(te)} (gap {gap:.3f}), yet the held-out score matches "
                 f"or beats the best baseline's cross-validated {_fmt(best)}: the model fits its training rows "
                 "far better than new ones (forests and deep trees do) without losing generalisation",
-                evidence=evidence, impact=0.05,
+                evidence=evidence,
+                impact=0.05,
                 root_cause="a high-capacity model (deep trees, forests) fits its training rows almost exactly",
-                fix="nothing urgent; judge it by held-out or cross-validated scores, never by training scores")
+                fix="nothing urgent; judge it by held-out or cross-validated scores, never by training scores",
+            )
     sev = CRITICAL if gap > 3 * thr else WARNING
     return Finding(
-        "model.overfit", sev,
+        "model.overfit",
+        sev,
         f"Overfit: train {name} {_fmt(tr)} vs held-out {_fmt(te)} (gap {gap:.3f} > {thr:.2f}; 95% lower bound {lower:.3f})",
-        evidence=evidence, impact=float(min(1.0, gap)),
+        evidence=evidence,
+        impact=float(min(1.0, gap)),
         root_cause="the model memorises the training rows: too much capacity for the data (deep trees, "
-                   "many leaves, weak regularisation) or features that identify individual rows",
+        "many leaves, weak regularisation) or features that identify individual rows",
         fix="regularise (max_depth / min_samples_leaf / L2 / early stopping), add training rows, "
-            "or drop row-identifying features; judge by the held-out or cross-validated score")
+        "or drop row-identifying features; judge by the held-out or cross-validated score",
+    )
 
 
 # --------------------------------------------------------------------------- prediction collapse
+
 
 def _baseline_spread(ctx) -> float | None:
     """Relative spread of the best baseline's out-of-fold predictions (same measure as for the
@@ -312,14 +358,18 @@ def _baseline_spread(ctx) -> float | None:
         return None
     try:
         res = ctx.ladder()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
-    base = {k: m for k, m in res.models.items() if k in ("linear", "hgb") and np.isfinite(m.mean) and m.oof is not None}
+    base = {
+        k: m
+        for k, m in res.models.items()
+        if k in ("linear", "hgb") and np.isfinite(m.mean) and m.oof is not None
+    }
     if not base:
         return None
     y = np.asarray(res.y)
     spreads = []
-    for m in base.values():   # the calmest baseline: a weak-signal problem keeps every model flat
+    for m in base.values():  # the calmest baseline: a weak-signal problem keeps every model flat
         oof = np.asarray(m.oof, float)
         if res.classes is not None:
             ok = np.isfinite(oof).all(axis=1)
@@ -338,8 +388,13 @@ def _baseline_spread(ctx) -> float | None:
     return min(spreads) if spreads else None
 
 
-@check("model.prediction_collapse", requires=("model",), max_relative_sd=0.02, max_share_of_baseline=0.1,
-       max_label_share=0.99)
+@check(
+    "model.prediction_collapse",
+    requires=("model",),
+    max_relative_sd=0.02,
+    max_share_of_baseline=0.1,
+    max_label_share=0.99,
+)
 def prediction_collapse(ctx, p):
     """(Nearly) every prediction is the same class or value.
 
@@ -389,7 +444,7 @@ def prediction_collapse(ctx, p):
                     rel.append(np.nanstd(P[:, j]) / math.sqrt(pk * (1 - pk)))
             if not rel:
                 raise NotApplicable("a single class in the evaluation labels")
-            r = float(np.max(rel))   # even the most variable class column is flat
+            r = float(np.max(rel))  # even the most variable class column is flat
             ev["probability_sd"] = float(np.nanstd(pred.score))
             ev["relative_sd"] = r
             ev["probability_range"] = [float(np.nanmin(pred.score)), float(np.nanmax(pred.score))]
@@ -398,26 +453,35 @@ def prediction_collapse(ctx, p):
                 ev["baseline_relative_sd"] = base
             if r < p.max_relative_sd and (base is None or r < p.max_share_of_baseline * base):
                 collapsed = True
-                desc = (f"predicted probabilities barely move: sd {ev['probability_sd']:.2g} in "
-                        f"[{ev['probability_range'][0]:.4f}, {ev['probability_range'][1]:.4f}]; "
-                        f"{ev['share_of_predictions']:.1%} of rows get class {ev['most_predicted_class']}")
+                desc = (
+                    f"predicted probabilities barely move: sd {ev['probability_sd']:.2g} in "
+                    f"[{ev['probability_range'][0]:.4f}, {ev['probability_range'][1]:.4f}]; "
+                    f"{ev['share_of_predictions']:.1%} of rows get class {ev['most_predicted_class']}"
+                )
         else:
             share, true_share = ev["share_of_predictions"], ev["true_share_of_that_class"]
             if share >= p.max_label_share and true_share <= min(0.9, share - 0.05):
                 collapsed = True
-                desc = (f"{share:.1%} of rows get class {ev['most_predicted_class']}, "
-                        f"which is {true_share:.1%} of the true labels")
+                desc = (
+                    f"{share:.1%} of rows get class {ev['most_predicted_class']}, "
+                    f"which is {true_share:.1%} of the true labels"
+                )
     elif c.task == "regression":
         sv = np.asarray(pred.score, float)
         yv = np.asarray(y, float)
         sd_y = float(np.nanstd(yv))
         sd_p = float(np.nanstd(sv))
-        ev.update({"prediction_sd": sd_p, "target_sd": sd_y, "distinct_predictions": int(pd.Series(sv).nunique())})
+        ev.update(
+            {"prediction_sd": sd_p, "target_sd": sd_y, "distinct_predictions": int(pd.Series(sv).nunique())}
+        )
         base = _baseline_spread(ctx)
         if base is not None:
             ev["baseline_relative_sd"] = base
-        if sd_y > 0 and (ev["distinct_predictions"] <= 1 or sd_p / sd_y < p.max_relative_sd and
-                         (base is None or sd_p / sd_y < p.max_share_of_baseline * base)):
+        if sd_y > 0 and (
+            ev["distinct_predictions"] <= 1
+            or sd_p / sd_y < p.max_relative_sd
+            and (base is None or sd_p / sd_y < p.max_share_of_baseline * base)
+        ):
             collapsed = True
             desc = f"prediction sd {sd_p:.3g} vs target sd {sd_y:.3g} ({sd_p / sd_y:.1%})"
     else:  # ranking
@@ -432,15 +496,20 @@ def prediction_collapse(ctx, p):
     if not collapsed:
         return None
     return Finding(
-        "model.prediction_collapse", CRITICAL,
-        f"Prediction collapse: {desc}", evidence=ev, impact=1.0,
+        "model.prediction_collapse",
+        CRITICAL,
+        f"Prediction collapse: {desc}",
+        evidence=ev,
+        impact=1.0,
         root_cause="the model outputs (nearly) a constant: extreme regularisation, a degenerate training "
-                   "target, or features that arrive empty or constant at prediction time",
+        "target, or features that arrive empty or constant at prediction time",
         fix="check the features reaching the model (columns, scales, dtypes); weaken the regularisation "
-            "(larger C / smaller alpha); retrain and compare the prediction spread with a baseline's")
+        "(larger C / smaller alpha); retrain and compare the prediction spread with a baseline's",
+    )
 
 
 # --------------------------------------------------------------------------- wrong output type
+
 
 def _as_key(v):
     try:
@@ -483,58 +552,92 @@ def wrong_output_type(ctx, p):
     problem, sev = None, CRITICAL
     if c.task in ("binary", "multiclass"):
         classes = {_as_key(k) for k in c.classes}
-        keys = pd.Series(raw).map(_as_key) if raw.dtype == object else pd.Series(raw.astype(float) if raw.dtype.kind in "biuf" else raw)
+        keys = (
+            pd.Series(raw).map(_as_key)
+            if raw.dtype == object
+            else pd.Series(raw.astype(float) if raw.dtype.kind in "biuf" else raw)
+        )
         bad = ~keys.isin(classes)
         share = float(bad.mean())
         distinct = int(pd.Series(raw).nunique())
-        ev.update({"share_not_a_class": share, "distinct_outputs": distinct,
-                   "has_predict_proba": bool(pred.has_proba), "classes": list(c.classes)[:10]})
+        ev.update(
+            {
+                "share_not_a_class": share,
+                "distinct_outputs": distinct,
+                "has_predict_proba": bool(pred.has_proba),
+                "classes": list(c.classes)[:10],
+            }
+        )
         if m.kind == "precomputed":
             if c.task == "binary" and raw.dtype.kind in "biuf":
                 lo, hi = float(np.nanmin(raw)), float(np.nanmax(raw))
                 ev["output_range"] = [lo, hi]
                 if lo < 0 or hi > 1:
-                    problem = (f"the prediction column holds values in [{lo:.3g}, {hi:.3g}], not probabilities "
-                               "of the positive class")
+                    problem = (
+                        f"the prediction column holds values in [{lo:.3g}, {hi:.3g}], not probabilities "
+                        "of the positive class"
+                    )
                     sev = WARNING
         elif not pred.has_proba and share > 0.01:
             if raw.dtype.kind in "biuf" and distinct > max(10, 3 * len(classes)):
                 lo, hi = float(np.nanmin(raw.astype(float))), float(np.nanmax(raw.astype(float)))
                 ev["output_range"] = [lo, hi]
-                problem = (f"predict() returns {distinct:,} distinct continuous values in [{lo:.3g}, {hi:.3g}] "
-                           f"for a {c.task} target with classes {list(c.classes)[:5]}, and the model has no "
-                           "predict_proba")
+                problem = (
+                    f"predict() returns {distinct:,} distinct continuous values in [{lo:.3g}, {hi:.3g}] "
+                    f"for a {c.task} target with classes {list(c.classes)[:5]}, and the model has no "
+                    "predict_proba"
+                )
             else:
                 vals = sorted(map(str, pd.unique(pd.Series(raw)[bad.to_numpy()])))[:5]
-                problem = (f"predict() returns values that are not the target's classes ({', '.join(vals)}) "
-                           f"for {share:.0%} of rows")
+                problem = (
+                    f"predict() returns values that are not the target's classes ({', '.join(vals)}) "
+                    f"for {share:.0%} of rows"
+                )
         elif pred.has_proba and m.classes is not None and not ({_as_key(k) for k in m.classes} & classes):
-            problem = (f"the model's classes {list(m.classes)[:5]} are not the target's classes "
-                       f"{list(c.classes)[:5]}")
+            problem = (
+                f"the model's classes {list(m.classes)[:5]} are not the target's classes "
+                f"{list(c.classes)[:5]}"
+            )
     else:
         yv = np.asarray(ctx.y("test"))
         y_distinct = int(pd.Series(yv).nunique())
         distinct = int(pd.Series(raw).nunique())
         ev.update({"distinct_outputs": distinct, "target_distinct": y_distinct})
-        is_clf = final is not None and (getattr(final, "_estimator_type", None) == "classifier" or
-                                        hasattr(final, "classes_") or hasattr(final, "predict_proba"))
+        is_clf = final is not None and (
+            getattr(final, "_estimator_type", None) == "classifier"
+            or hasattr(final, "classes_")
+            or hasattr(final, "predict_proba")
+        )
         ev["model_is_classifier"] = bool(is_clf)
         if is_clf and c.task == "regression" and y_distinct > 20:
-            problem = (f"a classifier ({ev['model']}) predicts a continuous target: {distinct} distinct "
-                       f"outputs for {y_distinct} distinct target values")
-        elif (c.task == "regression" and raw.dtype.kind in "biuO" and y_distinct >= 50
-              and distinct <= max(10, y_distinct // 20)):
-            problem = (f"predict() returns {distinct} distinct {raw.dtype} values for a target with "
-                       f"{y_distinct} distinct values: class labels, not quantities")
+            problem = (
+                f"a classifier ({ev['model']}) predicts a continuous target: {distinct} distinct "
+                f"outputs for {y_distinct} distinct target values"
+            )
+        elif (
+            c.task == "regression"
+            and raw.dtype.kind in "biuO"
+            and y_distinct >= 50
+            and distinct <= max(10, y_distinct // 20)
+        ):
+            problem = (
+                f"predict() returns {distinct} distinct {raw.dtype} values for a target with "
+                f"{y_distinct} distinct values: class labels, not quantities"
+            )
             sev = WARNING
     if problem is None:
         return None
     return Finding(
-        "model.wrong_output_type", sev, f"Wrong output type: {problem}", evidence=ev, impact=1.0,
+        "model.wrong_output_type",
+        sev,
+        f"Wrong output type: {problem}",
+        evidence=ev,
+        impact=1.0,
         root_cause="an estimator of the wrong kind for the task (a regressor where a classifier is needed "
-                   "or the reverse), or outputs of another encoding than the target",
+        "or the reverse), or outputs of another encoding than the target",
         fix="use a classifier with predict_proba for class targets (or a regressor for quantities); "
-            "threshold probabilities explicitly and pass them as the prediction column")
+        "threshold probabilities explicitly and pass them as the prediction column",
+    )
 
 
 # --------------------------------------------------------------------------- unhandled imbalance
@@ -554,7 +657,7 @@ def _weighting(est) -> dict:
             found["step"] = type(e).__name__
         try:
             params = e.get_params(deep=False) if hasattr(e, "get_params") else {}
-        except Exception:  # noqa: BLE001
+        except Exception:
             params = {}
         for k in _WEIGHT_PARAMS:
             v = params.get(k)
@@ -563,8 +666,14 @@ def _weighting(est) -> dict:
     return found
 
 
-@check("model.unhandled_imbalance", tasks=("binary", "multiclass"), requires=("model",),
-       max_prevalence=0.10, max_recall=0.10, min_positives=20)
+@check(
+    "model.unhandled_imbalance",
+    tasks=("binary", "multiclass"),
+    requires=("model",),
+    max_prevalence=0.10,
+    max_recall=0.10,
+    min_positives=20,
+)
 def unhandled_imbalance(ctx, p):
     """A rare class is (almost) never predicted at the threshold in use.
 
@@ -616,13 +725,29 @@ def unhandled_imbalance(ctx, p):
         a = a_lo = float("nan")
         if s is not None:
             a, a_lo, _ = auc_ci(pos.astype(int), s)
-        rows.append({"class": _plain(k), "prevalence": prev, "positives": n_pos, "predicted": predicted,
-                     "true_positives": tp, "recall": recall, "recall_ci": [lo, hi], "auc": a, "auc_ci_low": a_lo})
+        rows.append(
+            {
+                "class": _plain(k),
+                "prevalence": prev,
+                "positives": n_pos,
+                "predicted": predicted,
+                "true_positives": tp,
+                "recall": recall,
+                "recall_ci": [lo, hi],
+                "auc": a,
+                "auc_ci_low": a_lo,
+            }
+        )
     if not rows:
         return None
-    bad = [r for r in rows if r["recall"] < p.max_recall and r["recall_ci"][1] < 2 * p.max_recall
-           and r["predicted"] < 0.5 * r["positives"]
-           and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > 0.55)]
+    bad = [
+        r
+        for r in rows
+        if r["recall"] < p.max_recall
+        and r["recall_ci"][1] < 2 * p.max_recall
+        and r["predicted"] < 0.5 * r["positives"]
+        and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > 0.55)
+    ]
     if not bad:
         return None
     thr = ctx.threshold
@@ -630,29 +755,44 @@ def unhandled_imbalance(ctx, p):
     out = []
     # one finding per neglected class: each names exactly the class it is about
     for worst in sorted(bad, key=lambda r: r["recall"]):
-        desc = (f"class {worst['class']!r} ({worst['prevalence']:.1%} of rows, {worst['positives']} in the "
-                f"evaluation set) is predicted {worst['predicted']} time(s): recall {worst['recall']:.1%}"
-                + (f", although the model ranks it (AUC {worst['auc']:.2f})" if np.isfinite(worst["auc"]) else ""))
+        desc = (
+            f"class {worst['class']!r} ({worst['prevalence']:.1%} of rows, {worst['positives']} in the "
+            f"evaluation set) is predicted {worst['predicted']} time(s): recall {worst['recall']:.1%}"
+            + (f", although the model ranks it (AUC {worst['auc']:.2f})" if np.isfinite(worst["auc"]) else "")
+        )
         if weighting:
-            out.append(Finding(
-                "model.unhandled_imbalance", INFO,
-                f"Rare class rarely predicted despite weighting ({weighting}): {desc}",
-                classes=[worst["class"]], evidence=ev, impact=0.1,
-                root_cause="weighting is present but the threshold in use still misses the rare class",
-                fix="tune the decision threshold on a validation set for the costs at hand"))
+            out.append(
+                Finding(
+                    "model.unhandled_imbalance",
+                    INFO,
+                    f"Rare class rarely predicted despite weighting ({weighting}): {desc}",
+                    classes=[worst["class"]],
+                    evidence=ev,
+                    impact=0.1,
+                    root_cause="weighting is present but the threshold in use still misses the rare class",
+                    fix="tune the decision threshold on a validation set for the costs at hand",
+                )
+            )
             continue
-        out.append(Finding(
-            "model.unhandled_imbalance", WARNING, f"Unhandled imbalance: {desc}",
-            classes=[worst["class"]], evidence=ev,
-            impact=float(min(1.0, 1 - worst["recall"])),
-            root_cause="the model was trained without class weights or resampling and is used at the default "
-                       "threshold, so the rare class never clears it",
-            fix="train with class_weight='balanced' (or scale_pos_weight / resampling inside CV), or choose the "
-                "threshold on a validation set from the costs of missed and false alarms"))
+        out.append(
+            Finding(
+                "model.unhandled_imbalance",
+                WARNING,
+                f"Unhandled imbalance: {desc}",
+                classes=[worst["class"]],
+                evidence=ev,
+                impact=float(min(1.0, 1 - worst["recall"])),
+                root_cause="the model was trained without class weights or resampling and is used at the default "
+                "threshold, so the rare class never clears it",
+                fix="train with class_weight='balanced' (or scale_pos_weight / resampling inside CV), or choose the "
+                "threshold on a validation set from the costs of missed and false alarms",
+            )
+        )
     return out
 
 
 # --------------------------------------------------------------------------- instability
+
 
 def _seed_scores(ctx, res, n_seeds: int, max_rows: int, budget_s: float) -> list[float] | None:
     """Refit the user's model with different random seeds on one fixed split of the ladder's rows
@@ -671,7 +811,7 @@ def _seed_scores(ctx, res, n_seeds: int, max_rows: int, budget_s: float) -> list
         return None
     try:
         keys = [k for k in est.get_params(deep=True) if k == "random_state" or k.endswith("__random_state")]
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if not keys:
         return None
@@ -698,22 +838,45 @@ def _seed_scores(ctx, res, n_seeds: int, max_rows: int, budget_s: float) -> list
                     cls = list(m.classes_)
                     if c.task == "binary":
                         pos = cls.index(c.positive) if c.positive in cls else len(cls) - 1
-                        out.append(score(metric, yb, None, proba=proba[:, [1 - pos, pos]] if len(cls) == 2 else proba,
-                                         classes=c.classes, positive=c.positive))
+                        out.append(
+                            score(
+                                metric,
+                                yb,
+                                None,
+                                proba=proba[:, [1 - pos, pos]] if len(cls) == 2 else proba,
+                                classes=c.classes,
+                                positive=c.positive,
+                            )
+                        )
                     else:
                         pred = np.asarray(cls, dtype=object)[np.argmax(proba, axis=1)]
-                        out.append(float(np.mean(pred.astype(yb.dtype) == yb if yb.dtype.kind in "biuf" else pred == yb)))
+                        out.append(
+                            float(
+                                np.mean(
+                                    pred.astype(yb.dtype) == yb if yb.dtype.kind in "biuf" else pred == yb
+                                )
+                            )
+                        )
                 else:
                     out.append(score(metric, yb, np.asarray(m.predict(Xb), float)))
-        except Exception:  # noqa: BLE001 - no seed test for this model
+        except Exception:
             return None
         if time.perf_counter() - t0 > budget_s:
             break
     return out if len(out) >= 2 else None
 
 
-@check("model.instability", requires=("estimator",), slow=True, min_sd=0.03, min_sd_r2=0.05,
-       alpha=0.05, seeds=3, seed_rows=5000, seed_budget_s=6.0)
+@check(
+    "model.instability",
+    requires=("estimator",),
+    slow=True,
+    min_sd=0.03,
+    min_sd_r2=0.05,
+    alpha=0.05,
+    seeds=3,
+    seed_rows=5000,
+    seed_budget_s=6.0,
+)
 def instability(ctx, p):
     """Performance varies widely across cross-validation folds or random seeds.
 
@@ -754,16 +917,25 @@ def instability(ctx, p):
     ratio_needed = math.sqrt(float(f_dist.ppf(1 - p.alpha, len(folds) - 1, len(folds) - 1)))
     dummy = res.models.get("dummy")
     lift = user.mean - dummy.mean if dummy is not None and np.isfinite(dummy.mean) else float("nan")
-    ev = {"metric": metric, "your_folds": folds, "your_sd": sd, "baseline_sd": ref,
-          "sd_ratio": sd / ref if ref and np.isfinite(ref) and ref > 0 else None,
-          "sd_ratio_needed": ratio_needed, "lift_over_dummy": lift, "ladder": _rows(res)}
+    ev = {
+        "metric": metric,
+        "your_folds": folds,
+        "your_sd": sd,
+        "baseline_sd": ref,
+        "sd_ratio": sd / ref if ref and np.isfinite(ref) and ref > 0 else None,
+        "sd_ratio_needed": ratio_needed,
+        "lift_over_dummy": lift,
+        "ladder": _rows(res),
+    }
     name = _METRIC_NAMES.get(metric, metric)
     ref_floor = max(ref, 1e-3) if np.isfinite(ref) else float("nan")
     unstable, how = False, ""
     if sd >= floor and (not np.isfinite(ref_floor) or sd >= ratio_needed * ref_floor):
         unstable = True
-        how = (f"{name} across {len(folds)} folds {min(folds):.3f}–{max(folds):.3f} (sd {sd:.3f} vs "
-               f"{ref:.3f} for the baselines on the same folds)")
+        how = (
+            f"{name} across {len(folds)} folds {min(folds):.3f}–{max(folds):.3f} (sd {sd:.3f} vs "
+            f"{ref:.3f} for the baselines on the same folds)"
+        )
     elif sd >= floor and sd >= 1.5 * ref_floor:
         seeds = _seed_scores(ctx, res, int(p.seeds), int(p.seed_rows), float(p.seed_budget_s))
         if seeds:
@@ -771,28 +943,38 @@ def instability(ctx, p):
             ev.update({"seed_scores": seeds, "seed_sd": s_sd})
             if s_sd >= floor:
                 unstable = True
-                how = (f"{name} {min(seeds):.3f}–{max(seeds):.3f} across {len(seeds)} random seeds on the same "
-                       f"rows (sd {s_sd:.3f}); fold sd {sd:.3f} vs {ref:.3f} for the baselines")
+                how = (
+                    f"{name} {min(seeds):.3f}–{max(seeds):.3f} across {len(seeds)} random seeds on the same "
+                    f"rows (sd {s_sd:.3f}); fold sd {sd:.3f} vs {ref:.3f} for the baselines"
+                )
     if unstable:
         return Finding(
-            "model.instability", WARNING, f"Unstable model: {how}",
-            evidence=ev, impact=float(min(1.0, sd * 5)),
+            "model.instability",
+            WARNING,
+            f"Unstable model: {how}",
+            evidence=ev,
+            impact=float(min(1.0, sd * 5)),
             root_cause="the model's fit depends strongly on which rows it sees or on its random seed (high "
-                       "variance: tiny leaves, high learning rate, unscaled inputs for gradient methods)",
+            "variance: tiny leaves, high learning rate, unscaled inputs for gradient methods)",
             fix="regularise or average (bagging, more trees / lower learning rate), scale inputs, fix seeds; "
-                "report the mean and spread over folds and seeds, not one split")
+            "report the mean and spread over folds and seeds, not one split",
+        )
     if sd >= floor and np.isfinite(lift) and lift > 0 and sd > 0.5 * lift:
         return Finding(
-            "model.instability", INFO,
+            "model.instability",
+            INFO,
             f"Noisy evaluation: {name} varies by {sd:.3f} (sd) across folds for every model, as much as "
             f"half of the lift over dummy ({lift:.3f})",
-            evidence=ev, impact=0.05,
+            evidence=ev,
+            impact=0.05,
             root_cause="few rows or few rare-class rows per fold: the scores of every model are noisy",
-            fix="use repeated cross-validation and report intervals; collect more rows")
+            fix="use repeated cross-validation and report intervals; collect more rows",
+        )
     return None
 
 
 # --------------------------------------------------------------------------- divergence
+
 
 def _pick(cols, names):
     low = {c.lower(): c for c in cols}
@@ -802,8 +984,14 @@ def _pick(cols, names):
     return None
 
 
-@check("model.divergence", requires=("history",), explode_ratio=10.0, rise_ratio=3.0, min_improvement=0.01,
-       min_epochs=5)
+@check(
+    "model.divergence",
+    requires=("history",),
+    explode_ratio=10.0,
+    rise_ratio=3.0,
+    min_improvement=0.01,
+    min_epochs=5,
+)
 def divergence(ctx, p):
     """The training history shows NaN/inf, an exploding loss, or a loss that never decreases.
 
@@ -837,7 +1025,11 @@ def divergence(ctx, p):
     epochs = h[ep_col].to_numpy() if ep_col is not None else np.arange(1, len(h) + 1)
     main = loss_col or val_col
     loss = pd.to_numeric(h[main], errors="coerce").to_numpy(dtype=float)
-    val = pd.to_numeric(h[val_col], errors="coerce").to_numpy(dtype=float) if val_col and val_col != main else None
+    val = (
+        pd.to_numeric(h[val_col], errors="coerce").to_numpy(dtype=float)
+        if val_col and val_col != main
+        else None
+    )
     ev: dict = {"epochs": int(len(loss)), "loss_column": main}
     problems, sev = [], WARNING
     for name, v in ((main, loss), (val_col, val)):
@@ -855,8 +1047,10 @@ def divergence(ctx, p):
         ep = epochs[fin]
         i_min = int(np.argmin(lv))
         best = float(lv[i_min])
-        after = lv[i_min + 1:]
-        ev.update({"first_loss": float(lv[0]), "min_loss": best, "min_epoch": ep[i_min], "last_loss": float(lv[-1])})
+        after = lv[i_min + 1 :]
+        ev.update(
+            {"first_loss": float(lv[0]), "min_loss": best, "min_epoch": ep[i_min], "last_loss": float(lv[-1])}
+        )
         if len(after):
             i_max = int(np.argmax(after)) + i_min + 1
             peak = float(lv[i_max])
@@ -864,31 +1058,54 @@ def divergence(ctx, p):
             scale = abs(best) if best != 0 else max(np.std(lv[: i_min + 1]), 1e-12)
             ratio = (peak - best) / scale + 1 if best > 0 else (peak - best) / scale
             if best > 0 and peak > p.explode_ratio * best or best <= 0 and ratio > p.explode_ratio:
-                jump = int(np.flatnonzero(after > best * math.sqrt(p.explode_ratio) if best > 0 else after > best + scale)[0]) + i_min + 1
-                problems.append(f"{main} explodes: {best:.4g} at epoch {ep[i_min]} -> {peak:.4g} "
-                                f"(first jump at epoch {ep[jump]})")
+                jump = (
+                    int(
+                        np.flatnonzero(
+                            after > best * math.sqrt(p.explode_ratio) if best > 0 else after > best + scale
+                        )[0]
+                    )
+                    + i_min
+                    + 1
+                )
+                problems.append(
+                    f"{main} explodes: {best:.4g} at epoch {ep[i_min]} -> {peak:.4g} "
+                    f"(first jump at epoch {ep[jump]})"
+                )
                 ev["first_jump_epoch"] = ep[jump]
                 ev["explosion_ratio"] = peak / best if best > 0 else None
                 ev["recovered"] = bool(lv[-1] <= best * 2) if best > 0 else None
-            elif best > 0 and len(after) >= 2 and lv[-1] > p.rise_ratio * best and np.median(after) > 1.5 * best:
-                problems.append(f"{main} rises after epoch {ep[i_min]}: best {best:.4g}, last {lv[-1]:.4g} "
-                                f"({lv[-1] / best:.1f}x)")
+            elif (
+                best > 0
+                and len(after) >= 2
+                and lv[-1] > p.rise_ratio * best
+                and np.median(after) > 1.5 * best
+            ):
+                problems.append(
+                    f"{main} rises after epoch {ep[i_min]}: best {best:.4g}, last {lv[-1]:.4g} "
+                    f"({lv[-1] / best:.1f}x)"
+                )
                 ev["rise_ratio"] = lv[-1] / best
         if len(lv) >= p.min_epochs and lv[0] != 0:
             improvement = (lv[0] - best) / abs(lv[0])
             ev["improvement"] = improvement
             if improvement < p.min_improvement:
-                problems.append(f"{main} never decreases: first {lv[0]:.4g}, best {best:.4g}, "
-                                f"last {lv[-1]:.4g} over {len(lv)} epochs")
+                problems.append(
+                    f"{main} never decreases: first {lv[0]:.4g}, best {best:.4g}, "
+                    f"last {lv[-1]:.4g} over {len(lv)} epochs"
+                )
     if val is not None and np.isfinite(val).any():
         ev["val_loss_min"] = float(np.nanmin(np.where(np.isfinite(val), val, np.nan)))
         ev["val_loss_last"] = float(val[np.isfinite(val)][-1])
     if not problems:
         return None
     return Finding(
-        "model.divergence", sev, f"Training diverged: {problems[0]}",
-        evidence={**ev, "problems": problems}, impact=0.8 if sev == CRITICAL else 0.5,
+        "model.divergence",
+        sev,
+        f"Training diverged: {problems[0]}",
+        evidence={**ev, "problems": problems},
+        impact=0.8 if sev == CRITICAL else 0.5,
         root_cause="the optimisation is numerically unstable: learning rate too high, unscaled inputs, "
-                   "exploding gradients, or NaN/inf reaching the loss",
+        "exploding gradients, or NaN/inf reaching the loss",
         fix="lower the learning rate (or use an adaptive optimiser/schedule), clip gradients, scale inputs, "
-            "check features and labels for NaN/inf, and early-stop on the validation loss")
+        "check features and labels for NaN/inf, and early-stop on the validation loss",
+    )

@@ -5,11 +5,10 @@ means, medians, ranges, category lists); the unpickling warnings remember the li
 artifact was saved with. Both are checked here without refitting the model.
 (pipeline.train_serving_skew and pipeline.serialization_mismatch live in `production.py`.)
 """
+
 from __future__ import annotations
 
 import re
-
-import numpy as np
 
 from ..findings import CRITICAL, INFO, WARNING, Finding
 from ..registry import NotApplicable, check
@@ -44,19 +43,22 @@ def preprocessing_leakage(ctx, p):
     """
     c = ctx.case
     est = c.model.estimator
-    for _ in range(3):   # a search or wrapper around the pipeline: audit the fitted pipeline inside
+    for _ in range(3):  # a search or wrapper around the pipeline: audit the fitted pipeline inside
         inner = getattr(est, "best_estimator_", None)
         if inner is None or has_preprocessing(est):
             break
         est = inner
     if not has_preprocessing(est):
-        raise NotApplicable("the model has no fitted preprocessing steps (not a Pipeline or ColumnTransformer)")
+        raise NotApplicable(
+            "the model has no fitted preprocessing steps (not a Pipeline or ColumnTransformer)"
+        )
     sets = {"train": ctx.frame("train"), "test": ctx.frame("test")}
     if ctx.has("current") and all(f in ctx.frame("current").columns for f in c.features):
         sets["current"] = ctx.frame("current")
     y = {"train": ctx.y("train"), "test": ctx.y("test")}
-    audits = ctx.cached("pipeline:audit", lambda: audit_preprocessing(est, sets, y, c.features,
-                                                                      max_rows=int(p.max_rows)))
+    audits = ctx.cached(
+        "pipeline:audit", lambda: audit_preprocessing(est, sets, y, c.features, max_rows=int(p.max_rows))
+    )
     if not audits:
         raise NotApplicable("no fitted preprocessing step stores statistics of its input")
     n_tr, n_te = len(sets["train"]), len(sets["test"])
@@ -71,14 +73,21 @@ def preprocessing_leakage(ctx, p):
         why = []
         sev = None
         if a.verdict.startswith("train+test"):
-            why.append(f"{a.path} ({a.kind}) learned exactly the statistics of the {a.verdict.replace('+', ' + ')} "
-                       "rows, not those of the training rows")
+            why.append(
+                f"{a.path} ({a.kind}) learned exactly the statistics of the {a.verdict.replace('+', ' + ')} "
+                "rows, not those of the training rows"
+            )
             sev = CRITICAL
         if a.n_seen is not None and a.n_seen > a.n_train + dropped:
-            hit_test = any(abs(a.n_seen - (a.n_train + extra)) <= max(1, dropped)
-                           for extra in (n_te, n_te + n_cur) if extra)
-            why.append(f"{a.path} ({a.kind}) saw {a.n_seen:,.0f} rows while the training set has {a.n_train:,}"
-                       + (f" (train + test = {a.n_train + n_te:,})" if hit_test else ""))
+            hit_test = any(
+                abs(a.n_seen - (a.n_train + extra)) <= max(1, dropped)
+                for extra in (n_te, n_te + n_cur)
+                if extra
+            )
+            why.append(
+                f"{a.path} ({a.kind}) saw {a.n_seen:,.0f} rows while the training set has {a.n_train:,}"
+                + (f" (train + test = {a.n_train + n_te:,})" if hit_test else "")
+            )
             sev = CRITICAL if (hit_test or sev == CRITICAL) else WARNING
         elif a.n_seen is not None and a.n_seen < a.n_train and a.verdict != "train":
             smaller.append(f"{a.path} saw {a.n_seen:,.0f} of {a.n_train:,} training rows")
@@ -91,36 +100,55 @@ def preprocessing_leakage(ctx, p):
         leaks.append(a)
         reasons.extend(why)
         severity = sev if severity is None or sev.rank > severity.rank else severity
-        cols = list(a.test_only_categories) if (a.test_only_categories and not a.verdict.startswith("train+test")
-                                                 and not (a.n_seen or 0) > a.n_train) else (a.leaked_columns or a.columns)
+        cols = (
+            list(a.test_only_categories)
+            if (
+                a.test_only_categories
+                and not a.verdict.startswith("train+test")
+                and not (a.n_seen or 0) > a.n_train
+            )
+            else (a.leaked_columns or a.columns)
+        )
         columns += [x for col in cols for x in col.split("+")]
         stats += a.stats
     if not leaks:
         if smaller:
             return Finding(
-                "pipeline.preprocessing_leakage", INFO,
-                "Preprocessing was fitted on a subsample of the training rows (not leakage): " + "; ".join(smaller[:3]),
+                "pipeline.preprocessing_leakage",
+                INFO,
+                "Preprocessing was fitted on a subsample of the training rows (not leakage): "
+                + "; ".join(smaller[:3]),
                 evidence={"steps": table},
                 root_cause="the pipeline was fitted on a sample, or on a different version of the training data",
-                fix="nothing to fix if the sample was intended; otherwise refit on the full training set")
+                fix="nothing to fix if the sample was intended; otherwise refit on the full training set",
+            )
         return None
     columns = [x for x in dict.fromkeys(columns) if x in set(c.features)] or list(dict.fromkeys(columns))
     return Finding(
-        "pipeline.preprocessing_leakage", severity,
+        "pipeline.preprocessing_leakage",
+        severity,
         f"Preprocessing learned from more than the training rows: {reasons[0]}",
         columns=columns,
-        evidence={"reasons": reasons, "steps": table, "statistics": stats[:30],
-                  "train_rows": n_tr, "test_rows": n_te, "current_rows": n_cur or None},
+        evidence={
+            "reasons": reasons,
+            "steps": table,
+            "statistics": stats[:30],
+            "train_rows": n_tr,
+            "test_rows": n_te,
+            "current_rows": n_cur or None,
+        },
         impact=min(1.0, 0.3 + 0.1 * len(leaks)),
         root_cause="the preprocessing (or the whole pipeline) was fitted before the train/test split, "
-                   "or on train and test concatenated",
+        "or on train and test concatenated",
         fix="split first, then fit the Pipeline on the training rows only (Pipeline.fit(X_train, y_train)); "
-            "re-evaluate the refitted model on the untouched test rows")
+        "re-evaluate the refitted model on the untouched test rows",
+    )
 
 
 _VERSION_RE = re.compile(r"unpickle estimator (\w+) from version ([\w.\-]+) when using version ([\w.\-]+)")
-_OTHER_RE = re.compile(r"(older|newer|different|previous) version|from version|saved (with|by|in) .{0,40}version",
-                       re.IGNORECASE)
+_OTHER_RE = re.compile(
+    r"(older|newer|different|previous) version|from version|saved (with|by|in) .{0,40}version", re.IGNORECASE
+)
 
 
 def _vtuple(v: str) -> tuple[int, ...] | None:
@@ -193,17 +221,36 @@ def version_mismatch(ctx, p):
             est_name = hit.group(1)
             orig, cur = orig or hit.group(2), cur or hit.group(3)
         if orig is not None or rec.get("category") == "InconsistentVersionWarning":
-            rows.append({"library": "scikit-learn", "estimator": est_name, "saved_with": str(orig),
-                         "running": str(cur or sklearn.__version__)})
+            rows.append(
+                {
+                    "library": "scikit-learn",
+                    "estimator": est_name,
+                    "saved_with": str(orig),
+                    "running": str(cur or sklearn.__version__),
+                }
+            )
         elif _OTHER_RE.search(msg):
-            rows.append({"library": rec.get("category", "warning"), "estimator": None, "saved_with": "?",
-                         "running": "?", "message": msg[:200]})
+            rows.append(
+                {
+                    "library": rec.get("category", "warning"),
+                    "estimator": None,
+                    "saved_with": "?",
+                    "running": "?",
+                    "message": msg[:200],
+                }
+            )
     seen = {(r["estimator"], r["saved_with"]) for r in rows}
     for e in _walk(m.estimator):
         v = getattr(e, "_sklearn_version", None)
         if v and str(v) != sklearn.__version__ and (type(e).__name__, str(v)) not in seen:
-            rows.append({"library": "scikit-learn", "estimator": type(e).__name__, "saved_with": str(v),
-                         "running": sklearn.__version__})
+            rows.append(
+                {
+                    "library": "scikit-learn",
+                    "estimator": type(e).__name__,
+                    "saved_with": str(v),
+                    "running": sklearn.__version__,
+                }
+            )
     if not rows:
         return None
     levels = [_level(r["saved_with"], r["running"]) if r["saved_with"] != "?" else "unknown" for r in rows]
@@ -215,15 +262,21 @@ def version_mismatch(ctx, p):
     sev = WARNING if serious else INFO
     first = (serious or rows)[0]
     ests = sorted({r["estimator"] for r in rows if r["estimator"]})
-    title = (f"Model saved with {first['library']} {first['saved_with']}, running {first['running']}"
-             f" ({first['difference']} version difference"
-             + (f"; {len(ests)} estimator(s): {', '.join(ests[:5])}" if ests else "") + ")")
+    title = (
+        f"Model saved with {first['library']} {first['saved_with']}, running {first['running']}"
+        f" ({first['difference']} version difference"
+        + (f"; {len(ests)} estimator(s): {', '.join(ests[:5])}" if ests else "")
+        + ")"
+    )
     if first["saved_with"] == "?":
         title = f"Model load warned about a version difference: {first.get('message', '')[:120]}"
     return Finding(
-        "pipeline.version_mismatch", sev, title,
+        "pipeline.version_mismatch",
+        sev,
+        title,
         evidence={"table": rows, "versions": sorted({(r["saved_with"], r["running"]) for r in rows})},
         impact=0.5 if serious else 0.05,
         root_cause="the artifact was pickled in an environment with other library versions than this one",
         fix=f"install the versions it was saved with (e.g. scikit-learn=={first['saved_with']}) to serve it, "
-            "or retrain and re-save under the running versions; record the environment with the model")
+        "or retrain and re-save under the running versions; record the environment with the model",
+    )

@@ -10,55 +10,84 @@ Retrain or fix: drift of the population (PSI >= 0.25 on an important feature, a 
 accuracy over 0.05) is a retrain trigger; a train/serving skew, a schema change or a
 serialization mismatch is a pipeline bug, and retraining on such data would only hide it.
 """
+
 from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..findings import CRITICAL, INFO, WARNING, Finding
+from ..findings import CRITICAL, WARNING, Finding
 from ..registry import NotApplicable, check
-from ..stats.drift import (DomainClassifierResult, DriftConfig, DriftReport, compare_numeric,
-                           compare_profiles, domain_classifier, infer_skew)
-from ..stats.profile import (CategoricalProfile, NumericProfile, Profile, build_profile,
-                             is_numeric_dtype, profile_categorical, profile_numeric)
+from ..stats.drift import (
+    DomainClassifierResult,
+    DriftConfig,
+    DriftReport,
+    compare_numeric,
+    compare_profiles,
+    domain_classifier,
+    infer_skew,
+)
+from ..stats.profile import (
+    CategoricalProfile,
+    NumericProfile,
+    Profile,
+    build_profile,
+    is_numeric_dtype,
+    profile_categorical,
+    profile_numeric,
+)
 
-RETRAIN = ("This is a change in the population, not a bug: if it hurts (PSI >= 0.25 on an important "
-           "feature, or estimated/observed AUC or accuracy down by more than 0.05) retrain on recent "
-           "data that includes it; otherwise keep monitoring. Rule out a pipeline bug first "
-           "(pipeline.train_serving_skew, production.schema_change): retraining on broken inputs "
-           "would hide the bug.")
-PIPELINE_BUG = ("This is a pipeline bug, not a change in the world: fix the serving path; do not "
-                "retrain on these values (the model would learn the bug).")
+RETRAIN = (
+    "This is a change in the population, not a bug: if it hurts (PSI >= 0.25 on an important "
+    "feature, or estimated/observed AUC or accuracy down by more than 0.05) retrain on recent "
+    "data that includes it; otherwise keep monitoring. Rule out a pipeline bug first "
+    "(pipeline.train_serving_skew, production.schema_change): retraining on broken inputs "
+    "would hide the bug."
+)
+PIPELINE_BUG = (
+    "This is a pipeline bug, not a change in the world: fix the serving path; do not "
+    "retrain on these values (the model would learn the bug)."
+)
 
-DRIFT_PARAMS = dict(psi_warning=0.1, psi_critical=0.25, alpha=0.001, min_rows=30,
-                    mv_auc_warning=0.6, mv_auc_critical=0.75, mv_sample=5000,
-                    important_share=0.05)
+DRIFT_PARAMS = dict(
+    psi_warning=0.1,
+    psi_critical=0.25,
+    alpha=0.001,
+    min_rows=30,
+    mv_auc_warning=0.6,
+    mv_auc_critical=0.75,
+    mv_sample=5000,
+    important_share=0.05,
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # shared state: profiles, drift report, importance (computed once per run)
 
+
 @dataclass
 class ProductionInputs:
     """What the production checks read, from a diagnose Context or from `mltriage drift`."""
-    ref: Profile                               # reference profile (training rows)
-    current: pd.DataFrame                      # the batch (rows)
-    features: list[str]                        # columns compared (the model's inputs)
+
+    ref: Profile  # reference profile (training rows)
+    current: pd.DataFrame  # the batch (rows)
+    features: list[str]  # columns compared (the model's inputs)
     categorical: list[str]
     report: DriftReport
     cur_profile: Profile
-    ignore: set[str] = field(default_factory=set)   # target, prediction column, role columns
-    importance: dict[str, float] | None = None      # feature -> share of the model's sensitivity
-    ref_frame: pd.DataFrame | None = None           # reference rows, when available
+    ignore: set[str] = field(default_factory=set)  # target, prediction column, role columns
+    importance: dict[str, float] | None = None  # feature -> share of the model's sensitivity
+    ref_frame: pd.DataFrame | None = None  # reference rows, when available
     skews: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # columns left out, and why
-    missing_severity: Any = CRITICAL     # a reference column absent from the batch
+    missing_severity: Any = CRITICAL  # a reference column absent from the batch
 
     @property
     def common(self) -> list[str]:
@@ -66,14 +95,21 @@ class ProductionInputs:
 
 
 def drift_config(p: Mapping[str, Any] | None) -> DriftConfig:
-    return DriftConfig.from_mapping({k: v for k, v in (p or {}).items()
-                                     if k in DriftConfig.__dataclass_fields__})
+    return DriftConfig.from_mapping(
+        {k: v for k, v in (p or {}).items() if k in DriftConfig.__dataclass_fields__}
+    )
 
 
-def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: list[str],
-                categorical: Iterable[str], cfg: DriftConfig, ignore: Iterable[str] = (),
-                importance: dict[str, float] | None = None,
-                ref_rows: pd.DataFrame | None = None) -> ProductionInputs:
+def make_inputs(
+    ref: Profile | pd.DataFrame,
+    current: pd.DataFrame,
+    features: list[str],
+    categorical: Iterable[str],
+    cfg: DriftConfig,
+    ignore: Iterable[str] = (),
+    importance: dict[str, float] | None = None,
+    ref_rows: pd.DataFrame | None = None,
+) -> ProductionInputs:
     cat = [c for c in categorical]
     ref_frame = None
     skipped: dict[str, str] = {}
@@ -87,16 +123,20 @@ def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: li
         ref_frame = ref_rows
     if ref_frame is not None:
         for c in features:  # integer row identifiers: every value unique
-            if c in ref_frame.columns and c not in cat and len(ref_frame) >= 200 \
-                    and pd.api.types.is_integer_dtype(ref_frame[c]) and ref_frame[c].is_unique:
+            if (
+                c in ref_frame.columns
+                and c not in cat
+                and len(ref_frame) >= 200
+                and pd.api.types.is_integer_dtype(ref_frame[c])
+                and ref_frame[c].is_unique
+            ):
                 skipped[c] = "an identifier-like column (every value unique)"
         features = [c for c in features if c not in skipped]
     if not isinstance(ref, Profile):
         ref = build_profile(ref[[c for c in features if c in ref.columns]], categorical=cat)
     for c in features:
         rp = ref.columns.get(c)
-        if isinstance(rp, CategoricalProfile) and rp.n >= 200 and rp.n_unique >= 0.5 * rp.n \
-                and c not in cat:
+        if isinstance(rp, CategoricalProfile) and rp.n >= 200 and rp.n_unique >= 0.5 * rp.n and c not in cat:
             skipped[c] = "an identifier-like column (mostly unique values)"
     features = [c for c in features if c not in skipped]
     common = [c for c in features if c in current.columns and c in ref.columns]
@@ -105,9 +145,18 @@ def make_inputs(ref: Profile | pd.DataFrame, current: pd.DataFrame, features: li
     report.only_in_current = [c for c in current.columns if c not in ref.columns]
     if importance:
         report.set_importance(importance)
-    return ProductionInputs(ref=ref, current=current, features=list(features), categorical=cat,
-                            report=report, cur_profile=cur_profile, ignore=set(ignore),
-                            importance=importance, ref_frame=ref_frame, skipped=skipped)
+    return ProductionInputs(
+        ref=ref,
+        current=current,
+        features=list(features),
+        categorical=cat,
+        report=report,
+        cur_profile=cur_profile,
+        ignore=set(ignore),
+        importance=importance,
+        ref_frame=ref_frame,
+        skipped=skipped,
+    )
 
 
 def _drift_params(ctx) -> dict[str, Any]:
@@ -129,11 +178,13 @@ def _inputs(ctx) -> ProductionInputs:
         if inp.importance:
             inp.report.set_importance(inp.importance)
         return inp
+
     return ctx.cached("production:inputs", compute)
 
 
-def model_sensitivity(model, X: pd.DataFrame, task: str, columns: list[str],
-                      positive_index: int | None = None, seed: int = 0) -> dict[str, float] | None:
+def model_sensitivity(
+    model, X: pd.DataFrame, task: str, columns: list[str], positive_index: int | None = None, seed: int = 0
+) -> dict[str, float] | None:
     """Each feature's share of the model's sensitivity: the mean change of its output when the
     feature's values are permuted across rows (a cheap permutation importance without labels)."""
     rng = np.random.default_rng(seed)
@@ -144,9 +195,10 @@ def model_sensitivity(model, X: pd.DataFrame, task: str, columns: list[str],
             return pr if pr is not None else None
         v = model.predict_raw(df)
         return pd.to_numeric(pd.Series(np.asarray(v).ravel()), errors="coerce").to_numpy(float)
+
     try:
         base = out(X)
-    except Exception:  # noqa: BLE001 - importance is a nicety: rank by PSI instead
+    except Exception:
         return None
     if base is None:
         return None
@@ -159,7 +211,7 @@ def model_sensitivity(model, X: pd.DataFrame, task: str, columns: list[str],
         Xp[col] = X[col].to_numpy()[rng.permutation(len(X))]
         try:
             o = out(Xp)
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
         d = np.abs(o - base)
         raw[col] = float(np.nanmean(d.sum(axis=1) / 2 if d.ndim == 2 else d / scale))
@@ -178,9 +230,10 @@ def _importance(ctx) -> dict[str, float] | None:
         idx = ctx.sample_index("test", 800, seed=ctx.config.seed)
         X = ctx.frame("test").iloc[idx][c.features].reset_index(drop=True)
         return model_sensitivity(c.model, X, c.task, list(c.features), seed=ctx.config.seed)
+
     try:
         return ctx.cached("production:importance", compute)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -191,24 +244,38 @@ def _fmt_share(v: float | None) -> str:
 # ---------------------------------------------------------------------------------------------
 # the findings, as functions of ProductionInputs (shared with `mltriage drift`)
 
-def data_drift_findings(inp: ProductionInputs, p: Mapping[str, Any],
-                        mv: DomainClassifierResult | None = None) -> list[Finding]:
+
+def data_drift_findings(
+    inp: ProductionInputs, p: Mapping[str, Any], mv: DomainClassifierResult | None = None
+) -> list[Finding]:
     rep = inp.report
     order = "importance" if inp.importance else "psi"
     drifted = rep.drifted(order)
     imp_share = float(p.get("important_share", 0.05))
     table = []
     for f in drifted:
-        row = {"column": f.column, "kind": f.kind, "psi": round(f.psi, 4),
-               "p_value": f.p_value, "severity": f.severity,
-               "importance": None if f.importance is None else round(f.importance, 4)}
+        row = {
+            "column": f.column,
+            "kind": f.kind,
+            "psi": round(f.psi, 4),
+            "p_value": f.p_value,
+            "severity": f.severity,
+            "importance": None if f.importance is None else round(f.importance, 4),
+        }
         if f.kind == "numeric":
-            row.update(ks=round(f.ks or 0, 4), wasserstein_norm=round(f.wasserstein_norm or 0, 4),
-                       mean_ref=f.summary.get("mean_ref"), mean_cur=f.summary.get("mean_cur"))
+            row.update(
+                ks=round(f.ks or 0, 4),
+                wasserstein_norm=round(f.wasserstein_norm or 0, 4),
+                mean_ref=f.summary.get("mean_ref"),
+                mean_cur=f.summary.get("mean_cur"),
+            )
         else:
-            row.update(js=round(f.js or 0, 4), chi2=round(f.chi2, 2),
-                       largest_moves=f.summary.get("largest_moves", [])[:3],
-                       new_categories=f.summary.get("new_categories"))
+            row.update(
+                js=round(f.js or 0, 4),
+                chi2=round(f.chi2, 2),
+                largest_moves=f.summary.get("largest_moves", [])[:3],
+                new_categories=f.summary.get("new_categories"),
+            )
         if f.column in inp.skews:
             row["likely_skew"] = inp.skews[f.column].description
         table.append(row)
@@ -216,9 +283,12 @@ def data_drift_findings(inp: ProductionInputs, p: Mapping[str, Any],
         "drifted": table,
         "tested": sum(1 for f in rep.features.values() if f.tested),
         "rows": {"reference": rep.n_ref, "current": rep.n_cur},
-        "thresholds": {"psi_warning": rep.config.psi_warning, "psi_critical": rep.config.psi_critical,
-                       "alpha": rep.config.alpha,
-                       "rule": "drifted when PSI >= psi_warning and the chi-square p-value < alpha"},
+        "thresholds": {
+            "psi_warning": rep.config.psi_warning,
+            "psi_critical": rep.config.psi_critical,
+            "alpha": rep.config.alpha,
+            "rule": "drifted when PSI >= psi_warning and the chi-square p-value < alpha",
+        },
         "ranked_by": "importance to the model" if inp.importance else "PSI (no model importance)",
     }
     if inp.skipped:
@@ -226,8 +296,10 @@ def data_drift_findings(inp: ProductionInputs, p: Mapping[str, Any],
     if mv is not None:
         evidence["multivariate"] = mv.to_dict()
     if drifted:
+
         def important(f):
             return f.importance is None or f.importance >= imp_share
+
         crit = [f for f in drifted if f.severity == "critical" and important(f)]
         sev = CRITICAL if crit else WARNING
         parts = []
@@ -238,27 +310,51 @@ def data_drift_findings(inp: ProductionInputs, p: Mapping[str, Any],
         title = f"{len(drifted)} feature(s) drifted in the production batch: {', '.join(parts)}{more}"
         if not crit and any(f.severity == "critical" for f in drifted):
             title += "; the strongest drift is on features the model barely uses"
-        mv_txt = (f" A classifier tells reference from batch rows with AUC {mv.auc:.2f}."
-                  if mv is not None else "")
+        mv_txt = (
+            f" A classifier tells reference from batch rows with AUC {mv.auc:.2f}." if mv is not None else ""
+        )
         skew_cols = [f.column for f in drifted if f.column in inp.skews]
-        root = ("the batch comes from a different population than the training rows (new customers, "
-                "season, product change) or an upstream change of how the features are computed."
-                + mv_txt)
+        root = (
+            "the batch comes from a different population than the training rows (new customers, "
+            "season, product change) or an upstream change of how the features are computed." + mv_txt
+        )
         if skew_cols:
-            root += (f" {', '.join(skew_cols)} look(s) like a serving bug rather than real drift "
-                     "(see pipeline.train_serving_skew).")
-        return [Finding("production.data_drift", sev, title, columns=[f.column for f in drifted],
-                        evidence=evidence, root_cause=root, fix=RETRAIN,
-                        impact=min(1.0, max(f.psi for f in drifted) / 2))]
+            root += (
+                f" {', '.join(skew_cols)} look(s) like a serving bug rather than real drift "
+                "(see pipeline.train_serving_skew)."
+            )
+        return [
+            Finding(
+                "production.data_drift",
+                sev,
+                title,
+                columns=[f.column for f in drifted],
+                evidence=evidence,
+                root_cause=root,
+                fix=RETRAIN,
+                impact=min(1.0, max(f.psi for f in drifted) / 2),
+            )
+        ]
     if mv is not None and mv.drifted:
         top = mv.top(5)
-        title = (f"The batch as a whole is distinguishable from the reference (domain classifier AUC "
-                 f"{mv.auc:.2f}) though no single feature drifts past PSI {rep.config.psi_warning}: "
-                 f"mostly {', '.join(top[:3]) or 'several features'}")
-        return [Finding("production.data_drift", WARNING, title, columns=top, evidence=evidence,
-                        root_cause="a change in how features move together (their joint distribution), "
-                                   "too small per feature for univariate tests",
-                        fix=RETRAIN, impact=max(mv.auc - 0.5, 0.0))]
+        title = (
+            f"The batch as a whole is distinguishable from the reference (domain classifier AUC "
+            f"{mv.auc:.2f}) though no single feature drifts past PSI {rep.config.psi_warning}: "
+            f"mostly {', '.join(top[:3]) or 'several features'}"
+        )
+        return [
+            Finding(
+                "production.data_drift",
+                WARNING,
+                title,
+                columns=top,
+                evidence=evidence,
+                root_cause="a change in how features move together (their joint distribution), "
+                "too small per feature for univariate tests",
+                fix=RETRAIN,
+                impact=max(mv.auc - 0.5, 0.0),
+            )
+        ]
     return []
 
 
@@ -289,22 +385,44 @@ def _rename_candidates(inp: ProductionInputs, missing: str, extras: list[str]) -
                 cp.name = missing
                 if cp.n >= max(5, 0.5 * len(s) * (1 - rp.missing_rate)):
                     psi_v = compare_numeric(rp, cp).psi
-            except Exception:  # noqa: BLE001
+            except Exception:
                 psi_v = None
         elif isinstance(rp, CategoricalProfile):
             cp = profile_categorical(s, e, keep=rp.counts)
             if cp.n:
                 shared = sum(v for k, v in cp.counts.items() if k in rp.counts) / cp.n
-                psi_v = None if shared < 0.5 else float(
-                    np.sum([(cp.counts.get(k, 0) / cp.n - v / rp.n) *
-                            math.log((cp.counts.get(k, 0) + 0.5) / (cp.n + 0.5) / ((v + 0.5) / (rp.n + 0.5)))
-                            for k, v in rp.counts.items()]))
+                psi_v = (
+                    None
+                    if shared < 0.5
+                    else float(
+                        np.sum(
+                            [
+                                (cp.counts.get(k, 0) / cp.n - v / rp.n)
+                                * math.log(
+                                    (cp.counts.get(k, 0) + 0.5) / (cp.n + 0.5) / ((v + 0.5) / (rp.n + 0.5))
+                                )
+                                for k, v in rp.counts.items()
+                            ]
+                        )
+                    )
+                )
         match = psi_v is not None and psi_v < 0.1
         if match or name_sim >= 0.75:
-            out.append({"column": e, "psi_vs_missing": None if psi_v is None else round(psi_v, 4),
-                        "name_similarity": round(name_sim, 2), "values_match": match})
-    out.sort(key=lambda d: (not d["values_match"], d["psi_vs_missing"] if d["psi_vs_missing"] is not None else 9,
-                            -d["name_similarity"]))
+            out.append(
+                {
+                    "column": e,
+                    "psi_vs_missing": None if psi_v is None else round(psi_v, 4),
+                    "name_similarity": round(name_sim, 2),
+                    "values_match": match,
+                }
+            )
+    out.sort(
+        key=lambda d: (
+            not d["values_match"],
+            d["psi_vs_missing"] if d["psi_vs_missing"] is not None else 9,
+            -d["name_similarity"],
+        )
+    )
     return out
 
 
@@ -335,12 +453,23 @@ def schema_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding
             cands = _rename_candidates(inp, col, extras)
             if cands:
                 best = cands[0]
-                add("renamed", [col, best["column"]],
+                add(
+                    "renamed",
+                    [col, best["column"]],
                     f"{col!r} is missing; {best['column']!r} is probably it renamed"
-                    + (" (its values match the training distribution"
-                       + (f", PSI {best['psi_vs_missing']:.3f})" if best["psi_vs_missing"] is not None else ")")
-                       if best["values_match"] else " (similar name)"),
-                    CRITICAL, candidates=cands[:3])
+                    + (
+                        " (its values match the training distribution"
+                        + (
+                            f", PSI {best['psi_vs_missing']:.3f})"
+                            if best["psi_vs_missing"] is not None
+                            else ")"
+                        )
+                        if best["values_match"]
+                        else " (similar name)"
+                    ),
+                    CRITICAL,
+                    candidates=cands[:3],
+                )
             else:
                 add("missing", [col], f"{col!r} is missing from the batch", inp.missing_severity)
             continue
@@ -348,22 +477,46 @@ def schema_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding
         fam_ref, fam_cur = _dtype_family(rp.dtype), _dtype_family(str(s.dtype))
         n_nonnull = int(s.notna().sum())
         if n_nonnull == 0 and rp.missing_rate < 0.5:
-            add("empty", [col], f"{col!r} arrives empty (all missing) but is "
-                f"{1 - rp.missing_rate:.0%} filled in training", CRITICAL)
+            add(
+                "empty",
+                [col],
+                f"{col!r} arrives empty (all missing) but is {1 - rp.missing_rate:.0%} filled in training",
+                CRITICAL,
+            )
             continue
-        if isinstance(rp, NumericProfile) and fam_ref in ("numeric", "bool") and fam_cur not in ("numeric", "bool"):
+        if (
+            isinstance(rp, NumericProfile)
+            and fam_ref in ("numeric", "bool")
+            and fam_cur not in ("numeric", "bool")
+        ):
             num = pd.to_numeric(s, errors="coerce")
             parse = float(num.notna().sum() / max(n_nonnull, 1))
             bad = s[num.isna() & s.notna()]
-            add("type", [col], f"{col!r} was {rp.dtype} in training and arrives as {s.dtype} "
-                f"({parse:.0%} of its values parse as numbers)", CRITICAL,
-                dtype_reference=rp.dtype, dtype_current=str(s.dtype), parse_rate=round(parse, 4),
-                examples=[str(v) for v in s.dropna().astype(str).head(3)] +
-                         [str(v) for v in bad.head(3)])
+            add(
+                "type",
+                [col],
+                f"{col!r} was {rp.dtype} in training and arrives as {s.dtype} "
+                f"({parse:.0%} of its values parse as numbers)",
+                CRITICAL,
+                dtype_reference=rp.dtype,
+                dtype_current=str(s.dtype),
+                parse_rate=round(parse, 4),
+                examples=[str(v) for v in s.dropna().astype(str).head(3)] + [str(v) for v in bad.head(3)],
+            )
             continue
-        if isinstance(rp, CategoricalProfile) and fam_ref != fam_cur and {fam_ref, fam_cur} != {"text", "category"}:
-            add("type", [col], f"{col!r} was {rp.dtype} in training and arrives as {s.dtype}",
-                CRITICAL, dtype_reference=rp.dtype, dtype_current=str(s.dtype))
+        if (
+            isinstance(rp, CategoricalProfile)
+            and fam_ref != fam_cur
+            and {fam_ref, fam_cur} != {"text", "category"}
+        ):
+            add(
+                "type",
+                [col],
+                f"{col!r} was {rp.dtype} in training and arrives as {s.dtype}",
+                CRITICAL,
+                dtype_reference=rp.dtype,
+                dtype_current=str(s.dtype),
+            )
             continue
         cp = inp.cur_profile.columns.get(col)
         if isinstance(rp, CategoricalProfile) and isinstance(cp, CategoricalProfile) and rp.other == 0:
@@ -371,51 +524,84 @@ def schema_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding
             share = (sum(new.values()) + cp.other) / max(cp.n, 1)
             if new and share >= new_share:
                 top = sorted(new.items(), key=lambda kv: -kv[1])[:5]
-                add("new_categories", [col],
+                add(
+                    "new_categories",
+                    [col],
                     f"{col!r} carries {len(new)} categor{'y' if len(new) == 1 else 'ies'} unseen in "
-                    f"training in {share:.1%} of rows: " + ", ".join(f"{k!r} ({v / cp.n:.1%})" for k, v in top),
+                    f"training in {share:.1%} of rows: "
+                    + ", ".join(f"{k!r} ({v / cp.n:.1%})" for k, v in top),
                     WARNING if share < 0.2 else CRITICAL,
-                    new_categories={str(k): v for k, v in top}, share=round(share, 4))
+                    new_categories={str(k): v for k, v in top},
+                    share=round(share, 4),
+                )
         if isinstance(rp, NumericProfile) and isinstance(cp, NumericProfile) and cp.n:
             x = pd.to_numeric(s, errors="coerce").to_numpy(np.float64, na_value=np.nan)
             x = x[np.isfinite(x)]
             if rp.min is not None and rp.min >= 0 and len(x):
                 neg = float(np.mean(x < 0))
                 if neg >= domain_share:
-                    add("domain", [col], f"{col!r} has negative values in {neg:.1%} of rows; training "
-                        f"never had any (min {rp.min:g})", WARNING, share=round(neg, 4))
+                    add(
+                        "domain",
+                        [col],
+                        f"{col!r} has negative values in {neg:.1%} of rows; training "
+                        f"never had any (min {rp.min:g})",
+                        WARNING,
+                        share=round(neg, 4),
+                    )
             if rp.integer and rp.n >= 50 and len(x):
                 frac = float(np.mean(x != np.round(x)))
                 if frac >= max(domain_share, 0.05):
-                    add("domain", [col], f"{col!r} was always a whole number in training; "
-                        f"{frac:.0%} of batch values have decimals", WARNING, share=round(frac, 4))
+                    add(
+                        "domain",
+                        [col],
+                        f"{col!r} was always a whole number in training; "
+                        f"{frac:.0%} of batch values have decimals",
+                        WARNING,
+                        share=round(frac, 4),
+                    )
     if not issues:
         return []
     kinds = sorted({i["kind"] for i in issues})
-    title = f"The batch breaks the training schema ({', '.join(kinds)}): " + "; ".join(
-        i["detail"] for i in issues[:3]) + (f"; {len(issues) - 3} more" if len(issues) > 3 else "")
+    title = (
+        f"The batch breaks the training schema ({', '.join(kinds)}): "
+        + "; ".join(i["detail"] for i in issues[:3])
+        + (f"; {len(issues) - 3} more" if len(issues) > 3 else "")
+    )
     fix_parts = []
     for i in issues:
         if i["kind"] == "renamed":
-            fix_parts.append(f"rename {i['columns'][1]!r} back to {i['columns'][0]!r} in the serving "
-                             "path (or map it in the feature store)")
+            fix_parts.append(
+                f"rename {i['columns'][1]!r} back to {i['columns'][0]!r} in the serving "
+                "path (or map it in the feature store)"
+            )
         elif i["kind"] == "type":
-            fix_parts.append(f"cast {i['columns'][0]!r} to {i.get('dtype_reference', 'its training type')} "
-                             "before the model and find the step that serialises it as text")
+            fix_parts.append(
+                f"cast {i['columns'][0]!r} to {i.get('dtype_reference', 'its training type')} "
+                "before the model and find the step that serialises it as text"
+            )
         elif i["kind"] == "new_categories":
-            fix_parts.append(f"decide what {i['columns'][0]!r}'s new values mean: map them to a known "
-                             "category, or retrain with them once labelled rows exist (a real new value "
-                             "is population change)")
+            fix_parts.append(
+                f"decide what {i['columns'][0]!r}'s new values mean: map them to a known "
+                "category, or retrain with them once labelled rows exist (a real new value "
+                "is population change)"
+            )
         elif i["kind"] in ("missing", "empty"):
             fix_parts.append(f"restore {i['columns'][0]!r} in the batch (the model needs it)")
         elif i["kind"] == "domain":
             fix_parts.append(f"validate {i['columns'][0]!r}'s range at ingestion")
-    return [Finding("production.schema_change", sev, title, columns=columns,
-                    evidence={"issues": issues, "extra_columns": extras[:20]},
-                    root_cause="the producer of the batch changed (a renamed field, a new export format, "
-                               "a new category upstream) without the model's input contract changing with it",
-                    fix="; ".join(dict.fromkeys(fix_parts)) + ". " + PIPELINE_BUG,
-                    impact=1.0 if sev == CRITICAL else 0.3)]
+    return [
+        Finding(
+            "production.schema_change",
+            sev,
+            title,
+            columns=columns,
+            evidence={"issues": issues, "extra_columns": extras[:20]},
+            root_cause="the producer of the batch changed (a renamed field, a new export format, "
+            "a new category upstream) without the model's input contract changing with it",
+            fix="; ".join(dict.fromkeys(fix_parts)) + ". " + PIPELINE_BUG,
+            impact=1.0 if sev == CRITICAL else 0.3,
+        )
+    ]
 
 
 def ood_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding]:
@@ -435,20 +621,30 @@ def ood_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding]:
         rp = inp.ref.columns[col]
         if not isinstance(rp, NumericProfile) or rp.min is None or rp.max is None:
             continue
-        x = pd.to_numeric(cur[col], errors="coerce").to_numpy(np.float64, na_value=np.nan) \
-            if not is_numeric_dtype(cur[col]) else cur[col].to_numpy(np.float64, na_value=np.nan)
+        x = (
+            pd.to_numeric(cur[col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+            if not is_numeric_dtype(cur[col])
+            else cur[col].to_numpy(np.float64, na_value=np.nan)
+        )
         span = rp.max - rp.min
         m = margin * (span if span > 0 else max(abs(rp.max), 1.0))
         lo, hi = rp.min - m, rp.max + m
-        far = (x < lo) | (x > hi)   # NaN compares False; +/-inf counts as far
+        far = (x < lo) | (x > hi)  # NaN compares False; +/-inf counts as far
         k = int(far.sum())
         if k:
             any_far |= far
             cols_far[col] = far
             xf = x[far]
-            per_col.append({"column": col, "rows": k, "share": round(k / len(cur), 5),
-                            "train_range": [rp.min, rp.max], "allowed": [lo, hi],
-                            "batch_range_outside": [float(np.min(xf)), float(np.max(xf))]})
+            per_col.append(
+                {
+                    "column": col,
+                    "rows": k,
+                    "share": round(k / len(cur), 5),
+                    "train_range": [rp.min, rp.max],
+                    "allowed": [lo, hi],
+                    "batch_range_outside": [float(np.min(xf)), float(np.max(xf))],
+                }
+            )
     n_far = int(any_far.sum())
     share = n_far / max(len(cur), 1)
     if n_far < min_rows or share < min_share:
@@ -464,25 +660,40 @@ def ood_findings(inp: ProductionInputs, p: Mapping[str, Any]) -> list[Finding]:
             ex[c] = cur[c].iloc[r] if not isinstance(cur[c].iloc[r], (np.generic,)) else cur[c].iloc[r].item()
         examples.append(ex)
     sev = CRITICAL if share >= float(p.get("critical_share", 0.05)) else WARNING
-    title = (f"{share:.1%} of production rows ({n_far:,}) lie far outside the training range, in "
-             + ", ".join(f"{d['column']} (up to {d['batch_range_outside'][1]:.4g} vs training max "
-                         f"{d['train_range'][1]:.4g})" if d['batch_range_outside'][1] > d['train_range'][1]
-                         else f"{d['column']} (down to {d['batch_range_outside'][0]:.4g} vs training min "
-                              f"{d['train_range'][0]:.4g})" for d in flagged[:3]))
-    return [Finding("production.out_of_distribution", sev, title, columns=cols,
-                    evidence={"share": round(share, 5), "rows": n_far, "by_column": per_col,
-                              "examples": examples,
-                              "rule": f"a value is far outside when beyond the training [min, max] by more "
-                                      f"than {margin:.0%} of the range",
-                              "left_to_data_drift": sorted(moved)},
-                    root_cause="rows the model has never seen anything like: it extrapolates there "
-                               "(trees flatten, linear models explode). Often an entry or unit error "
-                               "upstream for a few rows, or a genuinely new segment.",
-                    fix=("Route these rows to a fallback (reject, flag for review, or a conservative "
-                         "default) and validate ranges at ingestion. If they are errors, fix the "
-                         "producer (a pipeline bug: do not retrain on them); if they are a real new "
-                         "segment, collect labels and retrain with it."),
-                    impact=min(share * 5, 1.0))]
+    title = f"{share:.1%} of production rows ({n_far:,}) lie far outside the training range, in " + ", ".join(
+        f"{d['column']} (up to {d['batch_range_outside'][1]:.4g} vs training max {d['train_range'][1]:.4g})"
+        if d["batch_range_outside"][1] > d["train_range"][1]
+        else f"{d['column']} (down to {d['batch_range_outside'][0]:.4g} vs training min "
+        f"{d['train_range'][0]:.4g})"
+        for d in flagged[:3]
+    )
+    return [
+        Finding(
+            "production.out_of_distribution",
+            sev,
+            title,
+            columns=cols,
+            evidence={
+                "share": round(share, 5),
+                "rows": n_far,
+                "by_column": per_col,
+                "examples": examples,
+                "rule": f"a value is far outside when beyond the training [min, max] by more "
+                f"than {margin:.0%} of the range",
+                "left_to_data_drift": sorted(moved),
+            },
+            root_cause="rows the model has never seen anything like: it extrapolates there "
+            "(trees flatten, linear models explode). Often an entry or unit error "
+            "upstream for a few rows, or a genuinely new segment.",
+            fix=(
+                "Route these rows to a fallback (reject, flag for review, or a conservative "
+                "default) and validate ranges at ingestion. If they are errors, fix the "
+                "producer (a pipeline bug: do not retrain on them); if they are a real new "
+                "segment, collect labels and retrain with it."
+            ),
+            impact=min(share * 5, 1.0),
+        )
+    ]
 
 
 def _categorical_skew(rp: CategoricalProfile, s: pd.Series) -> dict | None:
@@ -499,8 +710,7 @@ def _categorical_skew(rp: CategoricalProfile, s: pd.Series) -> dict | None:
     share_new = sum(new.values()) / max(int(vc.sum()), 1)
     share_mapped = sum(new[k] for k in mapped) / max(sum(new.values()), 1)
     if share_new >= 0.05 and share_mapped >= 0.8:
-        return {"mapping": {k: str(v) for k, v in list(mapped.items())[:10]},
-                "share": round(share_new, 4)}
+        return {"mapping": {k: str(v) for k, v in list(mapped.items())[:10]}, "share": round(share_new, 4)}
     return None
 
 
@@ -516,42 +726,61 @@ def skew_findings(inp: ProductionInputs, p: Mapping[str, Any], cfg: DriftConfig)
             if res is None:
                 continue
             inp.skews[col] = res
-            out.append(Finding(
-                "pipeline.train_serving_skew", CRITICAL,
-                f"{col}: {res.description}; undoing it ({res.transform['undo']}) brings the batch back "
-                f"to the training distribution (PSI {res.psi_before:.2f} -> {res.psi_after:.3f})",
-                columns=[col], evidence={"inferred": res.to_dict(), "drift": fd.to_dict()},
-                root_cause="the serving path computes this feature differently from the training "
-                           "pipeline (another unit, a scaling step applied twice or not at all, "
-                           "another default for missing values)",
-                fix=f"{res.fix}. {PIPELINE_BUG}", impact=1.0))
+            out.append(
+                Finding(
+                    "pipeline.train_serving_skew",
+                    CRITICAL,
+                    f"{col}: {res.description}; undoing it ({res.transform['undo']}) brings the batch back "
+                    f"to the training distribution (PSI {res.psi_before:.2f} -> {res.psi_after:.3f})",
+                    columns=[col],
+                    evidence={"inferred": res.to_dict(), "drift": fd.to_dict()},
+                    root_cause="the serving path computes this feature differently from the training "
+                    "pipeline (another unit, a scaling step applied twice or not at all, "
+                    "another default for missing values)",
+                    fix=f"{res.fix}. {PIPELINE_BUG}",
+                    impact=1.0,
+                )
+            )
         elif isinstance(rp, CategoricalProfile) and fd.kind == "categorical" and fd.drifted:
             res = _categorical_skew(rp, inp.current[col])
             if res is None:
                 continue
             inp.skews[col] = type("S", (), {"description": "categories written differently"})()
-            out.append(Finding(
-                "pipeline.train_serving_skew", CRITICAL,
-                f"{col}: {res['share']:.0%} of batch values are training categories written "
-                f"differently (case or spaces), e.g. " + ", ".join(f"{k!r} -> {v!r}" for k, v in
-                                                                   list(res["mapping"].items())[:3]),
-                columns=[col], evidence={"inferred": {"kind": "text_normalisation", **res},
-                                         "drift": fd.to_dict()},
-                root_cause="the serving path normalises text differently from training (case, "
-                           "whitespace), so the encoder sees unknown categories",
-                fix=f"apply the training normalisation to {col} in serving (same case and trimming). "
-                    + PIPELINE_BUG, impact=1.0))
+            out.append(
+                Finding(
+                    "pipeline.train_serving_skew",
+                    CRITICAL,
+                    f"{col}: {res['share']:.0%} of batch values are training categories written "
+                    f"differently (case or spaces), e.g. "
+                    + ", ".join(f"{k!r} -> {v!r}" for k, v in list(res["mapping"].items())[:3]),
+                    columns=[col],
+                    evidence={"inferred": {"kind": "text_normalisation", **res}, "drift": fd.to_dict()},
+                    root_cause="the serving path normalises text differently from training (case, "
+                    "whitespace), so the encoder sees unknown categories",
+                    fix=f"apply the training normalisation to {col} in serving (same case and trimming). "
+                    + PIPELINE_BUG,
+                    impact=1.0,
+                )
+            )
     return out
 
 
-def prediction_drift_finding(ref_scores: pd.Series | None, cur_scores: pd.Series, kind: str,
-                             cfg: DriftConfig, extra: dict | None = None,
-                             ref_profile: Profile | None = None) -> Finding | None:
+def prediction_drift_finding(
+    ref_scores: pd.Series | None,
+    cur_scores: pd.Series,
+    kind: str,
+    cfg: DriftConfig,
+    extra: dict | None = None,
+    ref_profile: Profile | None = None,
+) -> Finding | None:
     """kind: numeric (scores, regression outputs) or categorical (predicted classes).
     ref_profile: a profile with a "prediction" column instead of the reference's scores."""
     cat = ["prediction"] if kind == "categorical" else []
-    rp = ref_profile if ref_profile is not None else build_profile(
-        pd.DataFrame({"prediction": ref_scores}), categorical=cat)
+    rp = (
+        ref_profile
+        if ref_profile is not None
+        else build_profile(pd.DataFrame({"prediction": ref_scores}), categorical=cat)
+    )
     cp = build_profile(pd.DataFrame({"prediction": cur_scores}), like=rp, categorical=cat)
     fd = compare_profiles(rp, cp, cfg).features["prediction"]
     ev = {"drift": fd.to_dict(), **(extra or {})}
@@ -560,27 +789,33 @@ def prediction_drift_finding(ref_scores: pd.Series | None, cur_scores: pd.Series
     sev = CRITICAL if fd.severity == "critical" else WARNING
     if kind == "numeric":
         s = fd.summary
-        what = (f"mean {s['mean_ref']:.4g} -> {s['mean_cur']:.4g}, median {s['median_ref']:.4g} -> "
-                f"{s['median_cur']:.4g}")
+        what = (
+            f"mean {s['mean_ref']:.4g} -> {s['mean_cur']:.4g}, median {s['median_ref']:.4g} -> "
+            f"{s['median_cur']:.4g}"
+        )
     else:
         moves = fd.summary.get("largest_moves", [])[:2]
         what = ", ".join(f"{m['category']!r} {m['share_ref']:.0%} -> {m['share_cur']:.0%}" for m in moves)
     if extra and "positive_rate" in extra:
         pr = extra["positive_rate"]
         what += f"; predicted positive rate {pr['reference']:.1%} -> {pr['current']:.1%}"
-    return Finding("production.prediction_drift", sev,
-                   f"The model's outputs moved between the evaluation set and the batch (PSI {fd.psi:.2f}): {what}",
-                   evidence=ev,
-                   root_cause="the inputs drifted in directions the model uses, or a serving bug "
-                              "changed its inputs; the output distribution is the first place it shows",
-                   fix="find the input that explains it (production.data_drift ranks them by "
-                       "importance; pipeline.train_serving_skew and production.schema_change rule out "
-                       "bugs). " + RETRAIN,
-                   impact=min(fd.psi / 2, 1.0))
+    return Finding(
+        "production.prediction_drift",
+        sev,
+        f"The model's outputs moved between the evaluation set and the batch (PSI {fd.psi:.2f}): {what}",
+        evidence=ev,
+        root_cause="the inputs drifted in directions the model uses, or a serving bug "
+        "changed its inputs; the output distribution is the first place it shows",
+        fix="find the input that explains it (production.data_drift ranks them by "
+        "importance; pipeline.train_serving_skew and production.schema_change rule out "
+        "bugs). " + RETRAIN,
+        impact=min(fd.psi / 2, 1.0),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # the checks
+
 
 @check("production.data_drift", requires=("current",), **DRIFT_PARAMS)
 def data_drift(ctx, p):
@@ -613,18 +848,25 @@ def data_drift(ctx, p):
         raise NotApplicable("the batch shares no model feature with the training set")
     cfg = inp.report.config
     c = ctx.case
-    mv = ctx.cached("production:mv", lambda: domain_classifier(
-        ctx.frame("train"), c.current, inp.common, c.categorical, cfg))
+    mv = ctx.cached(
+        "production:mv",
+        lambda: domain_classifier(ctx.frame("train"), c.current, inp.common, c.categorical, cfg),
+    )
     if not inp.skews:  # let the data-drift table point at skews when they exist
         try:
             skew_findings(inp, {}, cfg)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     return data_drift_findings(inp, p, mv)
 
 
-@check("production.prediction_drift", requires=("model", "current"), psi_warning=0.1,
-       psi_critical=0.25, alpha=0.001)
+@check(
+    "production.prediction_drift",
+    requires=("model", "current"),
+    psi_warning=0.1,
+    psi_critical=0.25,
+    alpha=0.001,
+)
 def prediction_drift(ctx, p):
     """The distribution of the model's outputs moved between the evaluation set and the batch.
 
@@ -647,15 +889,20 @@ def prediction_drift(ctx, p):
     cfg = drift_config(p)
     extra: dict[str, Any] = {}
     if c.task == "multiclass":
-        f = prediction_drift_finding(pd.Series(ref.label).astype(str), pd.Series(cur.label).astype(str),
-                                     "categorical", cfg)
+        f = prediction_drift_finding(
+            pd.Series(ref.label).astype(str), pd.Series(cur.label).astype(str), "categorical", cfg
+        )
     else:
         if c.task == "binary":
             thr = ctx.threshold
-            extra["positive_rate"] = {"reference": float(np.nanmean(ref.score >= thr)),
-                                      "current": float(np.nanmean(cur.score >= thr)), "threshold": thr}
-        f = prediction_drift_finding(pd.Series(ref.score, dtype=float), pd.Series(cur.score, dtype=float),
-                                     "numeric", cfg, extra)
+            extra["positive_rate"] = {
+                "reference": float(np.nanmean(ref.score >= thr)),
+                "current": float(np.nanmean(cur.score >= thr)),
+                "threshold": thr,
+            }
+        f = prediction_drift_finding(
+            pd.Series(ref.score, dtype=float), pd.Series(cur.score, dtype=float), "numeric", cfg, extra
+        )
     return f
 
 
@@ -681,8 +928,8 @@ def _metric_fn(name: str, positive, threshold: float):
         if name == "accuracy":
             return float(np.mean(y == label))
         if name == "f1":
-            yy = (y == positive)
-            pp = (label == positive)
+            yy = y == positive
+            pp = label == positive
             tp = np.sum(yy & pp)
             den = 2 * tp + np.sum(~yy & pp) + np.sum(yy & ~pp)
             return float(2 * tp / den) if den else float("nan")
@@ -691,12 +938,19 @@ def _metric_fn(name: str, positive, threshold: float):
         if name == "r2":
             return float(skm.r2_score(y.astype(float), score))
         raise ValueError(name)
+
     return f
 
 
-@check("production.concept_drift", requires=("model", "current", "current_labels"),
-       tasks=("binary", "multiclass", "regression"), min_drop=0.05, min_rel_drop=0.2, n_boot=200,
-       stable_psi=0.25)
+@check(
+    "production.concept_drift",
+    requires=("model", "current", "current_labels"),
+    tasks=("binary", "multiclass", "regression"),
+    min_drop=0.05,
+    min_rel_drop=0.2,
+    n_boot=200,
+    stable_psi=0.25,
+)
 def concept_drift(ctx, p):
     """With labels in the batch: performance dropped against the evaluation set while inputs held.
 
@@ -744,51 +998,79 @@ def concept_drift(ctx, p):
         if np.isfinite(d):
             diffs.append(d if greater else -d)
     drop = (m_ref - m_cur) if greater else (m_cur - m_ref)
-    lo, hi = (float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))) if diffs else (np.nan, np.nan)
+    lo, hi = (
+        (float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))) if diffs else (np.nan, np.nan)
+    )
     floor = float(p.min_drop) if greater else float(p.min_rel_drop) * abs(m_ref)
-    ev: dict[str, Any] = {"metric": metric, "evaluation": round(m_ref, 4), "current": round(m_cur, 4),
-                          "drop": round(drop, 4), "drop_interval": [round(lo, 4), round(hi, 4)],
-                          "rows": {"evaluation": len(y_ref), "current": int(len(y_cur))}}
+    ev: dict[str, Any] = {
+        "metric": metric,
+        "evaluation": round(m_ref, 4),
+        "current": round(m_cur, 4),
+        "drop": round(drop, 4),
+        "drop_interval": [round(lo, 4), round(hi, 4)],
+        "rows": {"evaluation": len(y_ref), "current": int(len(y_cur))},
+    }
     if c.task == "binary":
-        ev["label_rate"] = {"evaluation": float(np.mean(y_ref == c.positive)),
-                            "current": float(np.mean(y_cur == c.positive))}
+        ev["label_rate"] = {
+            "evaluation": float(np.mean(y_ref == c.positive)),
+            "current": float(np.mean(y_cur == c.positive)),
+        }
     if not (drop >= floor and lo > 0):
         return None
     inp = _inputs(ctx)
     imp_share = float(_drift_params(ctx)["important_share"])
-    moved = [f for f in inp.report.features.values()
-             if f.drifted and f.psi >= float(p.stable_psi)
-             and (f.importance is None or f.importance >= imp_share)]
+    moved = [
+        f
+        for f in inp.report.features.values()
+        if f.drifted and f.psi >= float(p.stable_psi) and (f.importance is None or f.importance >= imp_share)
+    ]
     max_psi = max((f.psi for f in inp.report.features.values() if f.tested), default=0.0)
-    ev["inputs"] = {"max_feature_psi": round(max_psi, 4),
-                    "moved_important_features": [f.column for f in moved]}
+    ev["inputs"] = {
+        "max_feature_psi": round(max_psi, 4),
+        "moved_important_features": [f.column for f in moved],
+    }
     fmt = (lambda v: f"{v:.3f}") if greater else (lambda v: f"{v:.4g}")
     if not moved:
         sev = CRITICAL
-        title = (f"Concept drift: {metric} {fmt(m_ref)} on the evaluation set vs {fmt(m_cur)} on the "
-                 f"labelled batch (drop {drop:.3g}, 95% interval {lo:.3g} to {hi:.3g}) while the inputs "
-                 f"are stable (max feature PSI {max_psi:.3f})")
+        title = (
+            f"Concept drift: {metric} {fmt(m_ref)} on the evaluation set vs {fmt(m_cur)} on the "
+            f"labelled batch (drop {drop:.3g}, 95% interval {lo:.3g} to {hi:.3g}) while the inputs "
+            f"are stable (max feature PSI {max_psi:.3f})"
+        )
         root = "the relation between the features and the label changed: same inputs, other outcomes"
     else:
         sev = WARNING
-        title = (f"{metric} dropped from {fmt(m_ref)} to {fmt(m_cur)} on the labelled batch (drop {drop:.3g}); "
-                 f"inputs moved too ({', '.join(f.column for f in moved[:3])}), so part of it may be "
-                 "covariate shift rather than concept drift")
-        root = ("performance fell; with drifted inputs it cannot be attributed to the label relation "
-                "alone")
+        title = (
+            f"{metric} dropped from {fmt(m_ref)} to {fmt(m_cur)} on the labelled batch (drop {drop:.3g}); "
+            f"inputs moved too ({', '.join(f.column for f in moved[:3])}), so part of it may be "
+            "covariate shift rather than concept drift"
+        )
+        root = "performance fell; with drifted inputs it cannot be attributed to the label relation alone"
     if "label_rate" in ev:
         lr = ev["label_rate"]
         title += f"; the positive rate went {lr['evaluation']:.1%} -> {lr['current']:.1%}"
-    return Finding("production.concept_drift", sev, title, evidence=ev, root_cause=root,
-                   fix="Retrain on recent labelled data (a drop over 0.05 is a retrain trigger), "
-                       "shorten the retraining cycle or weight recent rows, and look for the "
-                       "segment whose outcome rate changed (errors.underperforming_slice on the batch).",
-                   impact=min(abs(drop) * 5, 1.0))
+    return Finding(
+        "production.concept_drift",
+        sev,
+        title,
+        evidence=ev,
+        root_cause=root,
+        fix="Retrain on recent labelled data (a drop over 0.05 is a retrain trigger), "
+        "shorten the retraining cycle or weight recent rows, and look for the "
+        "segment whose outcome rate changed (errors.underperforming_slice on the batch).",
+        impact=min(abs(drop) * 5, 1.0),
+    )
 
 
-@check("production.estimated_performance_drop", requires=("model", "current"),
-       tasks=("binary", "multiclass", "regression"), min_drop=0.03, critical_drop=0.08,
-       min_rel_increase=0.25, n_boot=200)
+@check(
+    "production.estimated_performance_drop",
+    requires=("model", "current"),
+    tasks=("binary", "multiclass", "regression"),
+    min_drop=0.03,
+    critical_drop=0.08,
+    min_rel_increase=0.25,
+    n_boot=200,
+)
 def estimated_performance_drop(ctx, p):
     """Without labels in the batch: estimated performance from the model's confidence dropped.
 
@@ -817,29 +1099,40 @@ def estimated_performance_drop(ctx, p):
     ref, cur = ctx.predictions("test"), ctx.predictions("current")
     y_ref = np.asarray(ctx.y("test"))
     from ..stats.drift_performance import cbpe_binary, cbpe_multiclass, dle_regression
+
     if c.task == "binary":
         if not ref.has_proba:
             raise NotApplicable("the model gives no probabilities to estimate performance from")
         metric = c.metric if c.metric in ("accuracy", "f1", "roc_auc") else "roc_auc"
-        est = cbpe_binary(ref.score, (y_ref == c.positive).astype(float), cur.score, ctx.threshold,
-                          metric=metric, n_boot=int(p.n_boot), seed=ctx.config.seed)
+        est = cbpe_binary(
+            ref.score,
+            (y_ref == c.positive).astype(float),
+            cur.score,
+            ctx.threshold,
+            metric=metric,
+            n_boot=int(p.n_boot),
+            seed=ctx.config.seed,
+        )
         floor, crit = float(p.min_drop), float(p.critical_drop)
         significant = est.high < est.reference
     elif c.task == "multiclass":
         if not ref.has_proba or ref.proba is None or cur.proba is None:
             raise NotApplicable("the model gives no probabilities to estimate performance from")
-        est = cbpe_multiclass(ref.proba, np.asarray(ref.label) == y_ref, cur.proba,
-                              n_boot=int(p.n_boot), seed=ctx.config.seed)
+        est = cbpe_multiclass(
+            ref.proba, np.asarray(ref.label) == y_ref, cur.proba, n_boot=int(p.n_boot), seed=ctx.config.seed
+        )
         floor, crit = float(p.min_drop), float(p.critical_drop)
         significant = est.high < est.reference
     else:
         from ..stats.drift import _encode_for_classifier
+
         feats = [f for f in c.features if f in ctx.frame("current").columns]
         te_df, cu_df = ctx.frame("test"), ctx.frame("current")
         X = _encode_for_classifier([te_df[feats], cu_df[feats]], feats, set(c.categorical))
-        Xr, Xc = X[: len(te_df)], X[len(te_df):]
-        est = dle_regression(Xr, ref.score, y_ref.astype(float), Xc, cur.score,
-                             n_boot=int(p.n_boot), seed=ctx.config.seed)
+        Xr, Xc = X[: len(te_df)], X[len(te_df) :]
+        est = dle_regression(
+            Xr, ref.score, y_ref.astype(float), Xc, cur.score, n_boot=int(p.n_boot), seed=ctx.config.seed
+        )
         floor = float(p.min_rel_increase) * est.reference
         crit = 2 * floor
         significant = est.low > est.reference
@@ -848,20 +1141,26 @@ def estimated_performance_drop(ctx, p):
         return None
     sev = CRITICAL if est.drop >= crit else WARNING
     better = "" if est.greater_is_better else " (lower is better)"
-    title = (f"Estimated {est.metric} on the unlabelled batch is {est.estimate:.3f} (95% interval "
-             f"{est.low:.3f} to {est.high:.3f}) vs {est.reference:.3f} realised on the evaluation set"
-             f"{better}: the batch falls where the model is unsure")
-    return Finding("production.estimated_performance_drop", sev, title, evidence=ev,
-                   root_cause="the batch's rows concentrate where the model's calibrated confidence is "
-                              "low (a shift towards a harder population), so its expected error rises",
-                   fix="Check which inputs moved (production.data_drift); collect labels for this "
-                       "population and retrain if the drop holds (an AUC or accuracy drop over 0.05 is "
-                       "a retrain trigger). The estimate assumes P(y | x) unchanged: confirm with labels.",
-                   impact=min(abs(est.drop) * 5, 1.0))
+    title = (
+        f"Estimated {est.metric} on the unlabelled batch is {est.estimate:.3f} (95% interval "
+        f"{est.low:.3f} to {est.high:.3f}) vs {est.reference:.3f} realised on the evaluation set"
+        f"{better}: the batch falls where the model is unsure"
+    )
+    return Finding(
+        "production.estimated_performance_drop",
+        sev,
+        title,
+        evidence=ev,
+        root_cause="the batch's rows concentrate where the model's calibrated confidence is "
+        "low (a shift towards a harder population), so its expected error rises",
+        fix="Check which inputs moved (production.data_drift); collect labels for this "
+        "population and retrain if the drop holds (an AUC or accuracy drop over 0.05 is "
+        "a retrain trigger). The estimate assumes P(y | x) unchanged: confirm with labels.",
+        impact=min(abs(est.drop) * 5, 1.0),
+    )
 
 
-@check("production.schema_change", requires=("current",), new_category_share=0.005,
-       domain_share=0.005)
+@check("production.schema_change", requires=("current",), new_category_share=0.005, domain_share=0.005)
 def schema_change(ctx, p):
     """The batch breaks the schema inferred from training: columns, types, categories, domains.
 
@@ -888,8 +1187,14 @@ def schema_change(ctx, p):
     return schema_findings(inp, p)
 
 
-@check("production.out_of_distribution", requires=("current",), margin=0.1, min_share=0.005,
-       min_rows=5, critical_share=0.05)
+@check(
+    "production.out_of_distribution",
+    requires=("current",),
+    margin=0.1,
+    min_share=0.005,
+    min_rows=5,
+    critical_share=0.05,
+)
 def out_of_distribution(ctx, p):
     """Production rows far outside the training range, by column and overall.
 
@@ -914,8 +1219,7 @@ def out_of_distribution(ctx, p):
     return ood_findings(inp, p)
 
 
-@check("pipeline.train_serving_skew", requires=("current",), skew_min_psi=0.25,
-       skew_max_psi_after=0.05)
+@check("pipeline.train_serving_skew", requires=("current",), skew_min_psi=0.25, skew_max_psi_after=0.05)
 def train_serving_skew(ctx, p):
     """A feature computed differently in serving: the batch matches training after undoing it.
 
@@ -939,14 +1243,17 @@ def train_serving_skew(ctx, p):
     """
     inp = _inputs(ctx)
     cfg = inp.report.config
-    cfg = DriftConfig.from_mapping({**{k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
-                                    "skew_min_psi": p.skew_min_psi,
-                                    "skew_max_psi_after": p.skew_max_psi_after})
+    cfg = DriftConfig.from_mapping(
+        {
+            **{k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+            "skew_min_psi": p.skew_min_psi,
+            "skew_max_psi_after": p.skew_max_psi_after,
+        }
+    )
     return skew_findings(inp, p, cfg)
 
 
-@check("pipeline.serialization_mismatch", requires=("estimator", "current"), tolerance=1e-3,
-       min_share=0.01)
+@check("pipeline.serialization_mismatch", requires=("estimator", "current"), tolerance=1e-3, min_share=0.01)
 def serialization_mismatch(ctx, p):
     """The saved model does not reproduce the scores production logged for the same rows.
 
@@ -975,12 +1282,19 @@ def serialization_mismatch(ctx, p):
     if col not in cur_df.columns:
         raise NotApplicable(f"the batch has no column {col!r} of logged scores")
     rec = ctx.predictions("current")
-    return serialization_finding(cur_df[col], rec.score, rec.label, c.task, c.classes,
-                                 ctx.threshold, col, p)
+    return serialization_finding(cur_df[col], rec.score, rec.label, c.task, c.classes, ctx.threshold, col, p)
 
 
-def serialization_finding(logged_raw: pd.Series, rec_score, rec_label, task: str, classes,
-                          threshold: float, col: str, p: Mapping[str, Any]) -> Finding | None:
+def serialization_finding(
+    logged_raw: pd.Series,
+    rec_score,
+    rec_label,
+    task: str,
+    classes,
+    threshold: float,
+    col: str,
+    p: Mapping[str, Any],
+) -> Finding | None:
     """Logged scores (or classes) against the ones the saved model recomputes for the same rows.
     Raises InputError when the logged column holds neither numbers nor class labels."""
     p = {"tolerance": 1e-3, "min_share": 0.01, **dict(p)}
@@ -988,7 +1302,7 @@ def serialization_finding(logged_raw: pd.Series, rec_score, rec_label, task: str
     logged = pd.to_numeric(logged_raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     parse = float(np.isfinite(logged).sum() / max(int(logged_raw.notna().sum()), 1))
     if task == "multiclass":
-        logged, parse = None, 0.0   # multiclass logs are classes: compare labels
+        logged, parse = None, 0.0  # multiclass logs are classes: compare labels
     label_mode = False
     if task in ("binary", "multiclass") and (logged is None or parse < 0.9):
         classes = {str(k) for k in (classes or [])}
@@ -996,27 +1310,38 @@ def serialization_finding(logged_raw: pd.Series, rec_score, rec_label, task: str
         if vals and vals <= classes:
             label_mode = True
         else:
-            raise InputError(f"the logged prediction column {col!r} holds {logged_raw.dtype} values "
-                             f"that are neither scores nor class labels (e.g. "
-                             f"{', '.join(map(repr, list(vals)[:3]))})",
-                             "pass the column of scores production logged (numbers), or the predicted classes")
+            raise InputError(
+                f"the logged prediction column {col!r} holds {logged_raw.dtype} values "
+                f"that are neither scores nor class labels (e.g. "
+                f"{', '.join(map(repr, list(vals)[:3]))})",
+                "pass the column of scores production logged (numbers), or the predicted classes",
+            )
     if task in ("regression", "ranking") and parse < 0.9:
-        raise InputError(f"the logged prediction column {col!r} is {logged_raw.dtype}, not numeric "
-                         f"({parse:.0%} of values are numbers)", "pass the column of predictions production logged")
+        raise InputError(
+            f"the logged prediction column {col!r} is {logged_raw.dtype}, not numeric "
+            f"({parse:.0%} of values are numbers)",
+            "pass the column of predictions production logged",
+        )
     if label_mode:
         rl = pd.Series(rec_label).astype(str).to_numpy()
         lg = logged_raw.astype(str).to_numpy()
         ok = logged_raw.notna().to_numpy()
         diff_mask = (rl != lg) & ok
         share = float(diff_mask.sum() / max(ok.sum(), 1))
-        ev = {"compared": "predicted classes", "rows": int(ok.sum()), "mismatch_rows": int(diff_mask.sum()),
-              "mismatch_share": round(share, 5)}
+        ev = {
+            "compared": "predicted classes",
+            "rows": int(ok.sum()),
+            "mismatch_rows": int(diff_mask.sum()),
+            "mismatch_share": round(share, 5),
+        }
         sizes = None
     else:
         if task == "binary" and np.nanmin(logged) >= 0 and np.nanmax(logged) <= 1:
             recomputed = np.asarray(rec_score, float)
         elif task == "binary" and not (np.nanmin(logged) >= 0 and np.nanmax(logged) <= 1):
-            raise NotApplicable(f"logged scores in {col!r} are outside [0, 1]; cannot compare with probabilities")
+            raise NotApplicable(
+                f"logged scores in {col!r} are outside [0, 1]; cannot compare with probabilities"
+            )
         else:
             recomputed = np.asarray(rec_score, float)
         ok = np.isfinite(logged) & np.isfinite(recomputed)
@@ -1025,34 +1350,58 @@ def serialization_finding(logged_raw: pd.Series, rec_score, rec_label, task: str
         diff_mask = ok & (d > tol)
         share = float(diff_mask.sum() / max(ok.sum(), 1))
         dd = d[ok]
-        sizes = {"mean_abs_diff": float(dd.mean()) if len(dd) else 0.0,
-                 "p95_abs_diff": float(np.quantile(dd, 0.95)) if len(dd) else 0.0,
-                 "max_abs_diff": float(dd.max()) if len(dd) else 0.0}
-        ev = {"compared": "scores", "rows": int(ok.sum()), "mismatch_rows": int(diff_mask.sum()),
-              "mismatch_share": round(share, 5), "tolerance": tolerance, **sizes}
+        sizes = {
+            "mean_abs_diff": float(dd.mean()) if len(dd) else 0.0,
+            "p95_abs_diff": float(np.quantile(dd, 0.95)) if len(dd) else 0.0,
+            "max_abs_diff": float(dd.max()) if len(dd) else 0.0,
+        }
+        ev = {
+            "compared": "scores",
+            "rows": int(ok.sum()),
+            "mismatch_rows": int(diff_mask.sum()),
+            "mismatch_share": round(share, 5),
+            "tolerance": tolerance,
+            **sizes,
+        }
         if task == "binary":
             thr = threshold
             flips = ok & ((logged >= thr) != (recomputed >= thr))
             ev["decision_flips"] = int(flips.sum())
             ev["decision_flip_share"] = round(float(flips.sum() / max(ok.sum(), 1)), 5)
         worst = np.argsort(-np.where(ok, d, -1))[:5]
-        ev["examples"] = [{"row": int(i), "logged": float(logged[i]), "recomputed": float(recomputed[i]),
-                           "abs_diff": float(d[i])} for i in worst if ok[i] and d[i] > 0]
+        ev["examples"] = [
+            {
+                "row": int(i),
+                "logged": float(logged[i]),
+                "recomputed": float(recomputed[i]),
+                "abs_diff": float(d[i]),
+            }
+            for i in worst
+            if ok[i] and d[i] > 0
+        ]
     if share < min_share:
         return None
     big = sizes is None or sizes["mean_abs_diff"] >= 0.01 or ev.get("decision_flip_share", 0) >= 0.001
     sev = CRITICAL if big else WARNING
     if sizes is not None:
-        title = (f"The saved model does not reproduce the logged scores: {share:.1%} of rows differ by "
-                 f"more than {tolerance:g} (mean |diff| {sizes['mean_abs_diff']:.3g}, max "
-                 f"{sizes['max_abs_diff']:.3g}"
-                 + (f", {ev['decision_flips']} decisions flip" if "decision_flips" in ev else "") + ")")
+        title = (
+            f"The saved model does not reproduce the logged scores: {share:.1%} of rows differ by "
+            f"more than {tolerance:g} (mean |diff| {sizes['mean_abs_diff']:.3g}, max "
+            f"{sizes['max_abs_diff']:.3g}"
+            + (f", {ev['decision_flips']} decisions flip" if "decision_flips" in ev else "")
+            + ")"
+        )
     else:
         title = f"The saved model predicts another class than production logged for {share:.1%} of rows"
-    return Finding("pipeline.serialization_mismatch", sev, title, evidence=ev,
-                   root_cause="production serves another model than this artifact (another version or "
-                              "training run), or the same model behind different preprocessing or "
-                              "library versions",
-                   fix="Deploy the validated artifact (pin version and hash), align library versions "
-                       "between training and serving, log the model version with every score. "
-                       + PIPELINE_BUG, impact=min(share * 2, 1.0))
+    return Finding(
+        "pipeline.serialization_mismatch",
+        sev,
+        title,
+        evidence=ev,
+        root_cause="production serves another model than this artifact (another version or "
+        "training run), or the same model behind different preprocessing or "
+        "library versions",
+        fix="Deploy the validated artifact (pin version and hash), align library versions "
+        "between training and serving, log the model version with every score. " + PIPELINE_BUG,
+        impact=min(share * 2, 1.0),
+    )

@@ -5,6 +5,7 @@ negatives) and relevant items that it buries below k (hard positives), with the 
 share, found by an honest slice search over every item column, including the ones the ranker does
 not take; and groups of queries whose NDCG is far below the rest.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,7 @@ import pandas as pd
 
 from ..findings import INFO, WARNING, Finding
 from ..registry import NotApplicable, check
-from ..stats.slices import Slice, find_slices, standardized_differences
+from ..stats.slices import find_slices, standardized_differences
 
 
 def _k(ctx) -> int:
@@ -31,6 +32,7 @@ def _item_columns(ctx) -> list[str]:
 
 def ranking_frame(ctx) -> dict[str, Any]:
     """Per item: query, relevance, score, position (1 = top) and ideal position (cached)."""
+
     def compute():
         c = ctx.case
         if not c.group_column:
@@ -45,20 +47,37 @@ def ranking_frame(ctx) -> dict[str, Any]:
         size = t.groupby("g", sort=False)["s"].transform("size").to_numpy()
         lo, hi = np.nanmin(rel), np.nanmax(rel)
         cut = (lo + hi) / 2.0
-        return {"groups": g, "rel": rel, "score": score, "pos": pos, "ideal": ideal, "size": size,
-                "relevant": rel >= cut if hi > lo else np.zeros(len(rel), bool),
-                "irrelevant": rel < cut if hi > lo else np.zeros(len(rel), bool), "cut": cut,
-                "k": _k(ctx)}
+        return {
+            "groups": g,
+            "rel": rel,
+            "score": score,
+            "pos": pos,
+            "ideal": ideal,
+            "size": size,
+            "relevant": rel >= cut if hi > lo else np.zeros(len(rel), bool),
+            "irrelevant": rel < cut if hi > lo else np.zeros(len(rel), bool),
+            "cut": cut,
+            "k": _k(ctx),
+        }
+
     return ctx.cached("ranking:frame", compute)
 
 
 def per_query(ctx) -> pd.DataFrame:
     """NDCG@k, MRR and average precision per query (cached)."""
+
     def compute():
         r = ranking_frame(ctx)
         k = r["k"]
-        t = pd.DataFrame({"g": r["groups"], "rel": r["rel"], "pos": r["pos"], "ideal": r["ideal"],
-                          "relevant": r["relevant"]})
+        t = pd.DataFrame(
+            {
+                "g": r["groups"],
+                "rel": r["rel"],
+                "pos": r["pos"],
+                "ideal": r["ideal"],
+                "relevant": r["relevant"],
+            }
+        )
         gain = np.power(2.0, np.nan_to_num(t["rel"].to_numpy())) - 1.0
         t["dcg"] = np.where(t["pos"] <= k, gain / np.log2(t["pos"] + 1.0), 0.0)
         t["idcg"] = np.where(t["ideal"] <= k, gain / np.log2(t["ideal"] + 1.0), 0.0)
@@ -66,16 +85,24 @@ def per_query(ctx) -> pd.DataFrame:
         t = t.sort_values(["g", "pos"])
         t["hits"] = t.groupby("g")["relevant"].cumsum()
         t["prec"] = np.where(t["relevant"], t["hits"] / t["pos"], 0.0)
-        agg = t.groupby("g").agg(dcg=("dcg", "sum"), idcg=("idcg", "sum"), mrr=("rr", "max"),
-                                 ap_sum=("prec", "sum"), n_rel=("relevant", "sum"), items=("pos", "size"))
+        agg = t.groupby("g").agg(
+            dcg=("dcg", "sum"),
+            idcg=("idcg", "sum"),
+            mrr=("rr", "max"),
+            ap_sum=("prec", "sum"),
+            n_rel=("relevant", "sum"),
+            items=("pos", "size"),
+        )
         agg["ndcg"] = (agg["dcg"] / agg["idcg"].replace(0.0, np.nan)).fillna(1.0)
         agg["map"] = (agg["ap_sum"] / agg["n_rel"].replace(0, np.nan)).fillna(0.0)
         return agg[["ndcg", "mrr", "map", "n_rel", "items"]]
+
     return ctx.cached("ranking:per_query", compute)
 
 
 def _random_ndcg(ctx) -> pd.Series:
     """Expected NDCG@k of a random order, per query: E[DCG@k] = mean gain x sum of discounts."""
+
     def compute():
         r = ranking_frame(ctx)
         k = r["k"]
@@ -86,6 +113,7 @@ def _random_ndcg(ctx) -> pd.Series:
         disc = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))
         edcg = agg["mean_gain"] * disc[np.minimum(agg["n"].to_numpy(), k) - 1]
         return (edcg / agg["idcg"].replace(0.0, np.nan)).fillna(1.0)
+
     return ctx.cached("ranking:random_ndcg", compute)
 
 
@@ -100,10 +128,16 @@ def _mean_ci(x: np.ndarray) -> list[float]:
 def _overview(ctx) -> dict[str, Any]:
     q = per_query(ctx)
     k = ranking_frame(ctx)["k"]
-    return {"k": k, "queries": int(len(q)), f"ndcg@{k}": float(q["ndcg"].mean()),
-            f"ndcg@{k}_ci": _mean_ci(q["ndcg"].to_numpy()), "mrr": float(q["mrr"].mean()),
-            "mrr_ci": _mean_ci(q["mrr"].to_numpy()), "map": float(q["map"].mean()),
-            "map_ci": _mean_ci(q["map"].to_numpy())}
+    return {
+        "k": k,
+        "queries": int(len(q)),
+        f"ndcg@{k}": float(q["ndcg"].mean()),
+        f"ndcg@{k}_ci": _mean_ci(q["ndcg"].to_numpy()),
+        "mrr": float(q["mrr"].mean()),
+        "mrr_ci": _mean_ci(q["mrr"].to_numpy()),
+        "map": float(q["map"].mean()),
+        "map_ci": _mean_ci(q["map"].to_numpy()),
+    }
 
 
 def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
@@ -112,14 +146,16 @@ def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
     df = ctx.frame("test")
     if which == "negatives":
         pool = r["irrelevant"] & (r["size"] > k)
-        err = (r["pos"] <= k).astype(float)       # an irrelevant item in the top k
+        err = (r["pos"] <= k).astype(float)  # an irrelevant item in the top k
     else:
         pool = r["relevant"] & (r["size"] > k)
-        err = (r["pos"] > k).astype(float)        # a relevant item below k
+        err = (r["pos"] > k).astype(float)  # a relevant item below k
     idx = np.flatnonzero(pool)
     if idx.size < 100 or err[idx].sum() < 10:
-        raise NotApplicable(f"too few {'irrelevant' if which == 'negatives' else 'relevant'} items in "
-                            f"queries longer than k={k}")
+        raise NotApplicable(
+            f"too few {'irrelevant' if which == 'negatives' else 'relevant'} items in "
+            f"queries longer than k={k}"
+        )
     sub = df.iloc[idx].reset_index(drop=True)
     cols = _item_columns(ctx)
     feats = set(ctx.case.features or [])
@@ -128,11 +164,29 @@ def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
     seed = getattr(ctx.config, "seed", 0)
     # two families, each at alpha/2: every item column, and the columns the ranker does not take
     # (the usual home of a missing signal, which the first search may rank below natural clusters)
-    slices = find_slices(sub, err[idx], cols, categorical=cats, max_order=p.max_order,
-                         min_support=p.min_support, top_k=3, alpha=p.alpha / 2, seed=seed)
+    slices = find_slices(
+        sub,
+        err[idx],
+        cols,
+        categorical=cats,
+        max_order=p.max_order,
+        min_support=p.min_support,
+        top_k=3,
+        alpha=p.alpha / 2,
+        seed=seed,
+    )
     if absent_cols:
-        extra = find_slices(sub, err[idx], absent_cols, categorical=cats, max_order=p.max_order,
-                            min_support=p.min_support, top_k=3, alpha=p.alpha / 2, seed=seed)
+        extra = find_slices(
+            sub,
+            err[idx],
+            absent_cols,
+            categorical=cats,
+            max_order=p.max_order,
+            min_support=p.min_support,
+            top_k=3,
+            alpha=p.alpha / 2,
+            seed=seed,
+        )
         for s in extra:
             # the same rows described by a column the ranker cannot see: that description names
             # the root cause, so it replaces the other
@@ -151,52 +205,106 @@ def _trait_finding(ctx, p, code: str, which: str) -> list[Finding] | None:
         absent = [c for c in s.columns if feats and c not in feats]
         # a trait over columns the ranker takes is a trade-off it made (info); a trait it cannot
         # see is a missing signal (warning)
-        strong = bool(absent) and s.lift >= p.min_lift and shift >= p.min_position_shift \
+        strong = (
+            bool(absent)
+            and s.lift >= p.min_lift
+            and shift >= p.min_position_shift
             and s.error - s.rest_error >= p.min_rate_gap
-        diffs = standardized_differences(sub, m, [c for c in cols if c not in s.columns],
-                                         categorical=set(ctx.case.categorical or []), top=3)
+        )
+        diffs = standardized_differences(
+            sub,
+            m,
+            [c for c in cols if c not in s.columns],
+            categorical=set(ctx.case.categorical or []),
+            top=3,
+        )
         what = "irrelevant" if which == "negatives" else "relevant"
         where = f"in the top {k}" if which == "negatives" else f"below position {k}"
-        ev = {"items": int(s.size), "share_of_pool": s.support, f"rate_{where.replace(' ', '_')}": s.error,
-              "rate_other_items": s.rest_error, "lift": s.lift, "p_value": s.p_value,
-              "mean_position_slice": pos_in, "mean_position_other": pos_out, "position_shift": shift,
-              "features_absent_from_model": absent, "distinguishing_features": diffs,
-              "relevance_cut": r["cut"], "k": k, "overview": _overview(ctx)}
-        miss = (f"; the model has no such feature ({', '.join(absent)})" if absent else "")
+        ev = {
+            "items": int(s.size),
+            "share_of_pool": s.support,
+            f"rate_{where.replace(' ', '_')}": s.error,
+            "rate_other_items": s.rest_error,
+            "lift": s.lift,
+            "p_value": s.p_value,
+            "mean_position_slice": pos_in,
+            "mean_position_other": pos_out,
+            "position_shift": shift,
+            "features_absent_from_model": absent,
+            "distinguishing_features": diffs,
+            "relevance_cut": r["cut"],
+            "k": k,
+            "overview": _overview(ctx),
+        }
+        miss = f"; the model has no such feature ({', '.join(absent)})" if absent else ""
         total_bad = float(err[idx].sum())
         moved = max(0.0, (s.error - s.rest_error) * s.size)
         share_moved = moved / total_bad if total_bad > 0 else 0.0
         ev["root_cause_category"] = "features" if absent else "model capacity"
         ev["expected_gain"] = {
-            "text": (f"at the other {what} items' rate, about {moved:.0f} fewer {what} items "
-                     + ("in the top " if which == "negatives" else "below position ") + f"{k} "
-                     f"({share_moved:.0%} of all such items)"),
-            "items_moved": round(moved, 1), "share_of_misplaced_items": round(share_moved, 4)}
+            "text": (
+                f"at the other {what} items' rate, about {moved:.0f} fewer {what} items "
+                + ("in the top " if which == "negatives" else "below position ")
+                + f"{k} "
+                f"({share_moved:.0%} of all such items)"
+            ),
+            "items_moved": round(moved, 1),
+            "share_of_misplaced_items": round(share_moved, 4),
+        }
         if which == "negatives":
-            title = (f"Irrelevant items with {s.describe()} sit {shift:.1f} places higher on average "
-                     f"({s.error:.0%} of them in the top {k} vs {s.rest_error:.0%} of other irrelevant items){miss}")
-            cause = (f"[{ev['root_cause_category']}] the ranker cannot see what makes these items irrelevant"
-                     + (f": it does not take {', '.join(absent)}" if absent else ""))
-            fix = (f"add {', '.join(absent)} to the ranker's features" if absent else
-                   f"add a feature or training signal that demotes items with {s.describe()}") + \
-                "; add such items as labelled negatives to the training queries"
+            title = (
+                f"Irrelevant items with {s.describe()} sit {shift:.1f} places higher on average "
+                f"({s.error:.0%} of them in the top {k} vs {s.rest_error:.0%} of other irrelevant items){miss}"
+            )
+            cause = (
+                f"[{ev['root_cause_category']}] the ranker cannot see what makes these items irrelevant"
+                + (f": it does not take {', '.join(absent)}" if absent else "")
+            )
+            fix = (
+                f"add {', '.join(absent)} to the ranker's features"
+                if absent
+                else f"add a feature or training signal that demotes items with {s.describe()}"
+            ) + "; add such items as labelled negatives to the training queries"
         else:
-            title = (f"Relevant items with {s.describe()} sit {shift:.1f} places too low on average "
-                     f"({s.error:.0%} of them below position {k} vs {s.rest_error:.0%} of other relevant items){miss}")
-            cause = (f"[{ev['root_cause_category']}] the ranker cannot see what makes these items relevant"
-                     + (f": it does not take {', '.join(absent)}" if absent else ""))
-            fix = (f"add {', '.join(absent)} to the ranker's features" if absent else
-                   f"add a feature that promotes items with {s.describe()}") + \
-                "; check that training queries hold enough such relevant items"
-        out.append(Finding(code, WARNING if strong else INFO, title, columns=s.columns, slice=s.predicates,
-                           evidence=ev, root_cause=cause,
-                           fix=fix,
-                           impact=float(min(1.0, max(0.0, share_moved)))))
+            title = (
+                f"Relevant items with {s.describe()} sit {shift:.1f} places too low on average "
+                f"({s.error:.0%} of them below position {k} vs {s.rest_error:.0%} of other relevant items){miss}"
+            )
+            cause = f"[{ev['root_cause_category']}] the ranker cannot see what makes these items relevant" + (
+                f": it does not take {', '.join(absent)}" if absent else ""
+            )
+            fix = (
+                f"add {', '.join(absent)} to the ranker's features"
+                if absent
+                else f"add a feature that promotes items with {s.describe()}"
+            ) + "; check that training queries hold enough such relevant items"
+        out.append(
+            Finding(
+                code,
+                WARNING if strong else INFO,
+                title,
+                columns=s.columns,
+                slice=s.predicates,
+                evidence=ev,
+                root_cause=cause,
+                fix=fix,
+                impact=float(min(1.0, max(0.0, share_moved))),
+            )
+        )
     return out or None
 
 
-@check("ranking.hard_negatives", tasks=("ranking",), requires=("model", "group"), min_support=0.02,
-       max_order=2, alpha=0.05, min_lift=1.5, min_position_shift=3.0, min_rate_gap=0.1)
+@check(
+    "ranking.hard_negatives",
+    tasks=("ranking",),
+    requires=("model", "group"),
+    min_support=0.02,
+    max_order=2,
+    alpha=0.05,
+    min_lift=1.5,
+    min_position_shift=3.0,
+    min_rate_gap=0.1,
+)
 def hard_negatives(ctx, p):
     """Irrelevant items that the ranker lifts into the top k, sharing a trait.
 
@@ -222,8 +330,17 @@ def hard_negatives(ctx, p):
     return _trait_finding(ctx, p, "ranking.hard_negatives", "negatives")
 
 
-@check("ranking.hard_positives", tasks=("ranking",), requires=("model", "group"), min_support=0.02,
-       max_order=2, alpha=0.05, min_lift=1.25, min_position_shift=2.0, min_rate_gap=0.1)
+@check(
+    "ranking.hard_positives",
+    tasks=("ranking",),
+    requires=("model", "group"),
+    min_support=0.02,
+    max_order=2,
+    alpha=0.05,
+    min_lift=1.25,
+    min_position_shift=2.0,
+    min_rate_gap=0.1,
+)
 def hard_positives(ctx, p):
     """Relevant items that the ranker buries below k, sharing a trait.
 
@@ -267,8 +384,17 @@ def query_frame(ctx) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-@check("ranking.underperforming_queries", tasks=("ranking",), requires=("model", "group"),
-       min_support=0.03, max_order=2, alpha=0.05, min_lift=2.0, min_ndcg_gap=0.15, max_skill_share=0.4)
+@check(
+    "ranking.underperforming_queries",
+    tasks=("ranking",),
+    requires=("model", "group"),
+    min_support=0.03,
+    max_order=2,
+    alpha=0.05,
+    min_lift=2.0,
+    min_ndcg_gap=0.15,
+    max_skill_share=0.4,
+)
 def underperforming_queries(ctx, p):
     """A group of queries whose NDCG@k is far below the rest.
 
@@ -297,10 +423,17 @@ def underperforming_queries(ctx, p):
     overview = _overview(ctx)
     if len(q) < 40:
         raise NotApplicable("fewer than 40 queries")
-    slices = find_slices(qf.reset_index(drop=True), short, list(qf.columns),
-                         categorical=set(ctx.case.categorical or []) & set(qf.columns),
-                         max_order=p.max_order, min_support=p.min_support, top_k=3, alpha=p.alpha,
-                         seed=getattr(ctx.config, "seed", 0))
+    slices = find_slices(
+        qf.reset_index(drop=True),
+        short,
+        list(qf.columns),
+        categorical=set(ctx.case.categorical or []) & set(qf.columns),
+        max_order=p.max_order,
+        min_support=p.min_support,
+        top_k=3,
+        alpha=p.alpha,
+        seed=getattr(ctx.config, "seed", 0),
+    )
     k = overview["k"]
     out = []
     nd = q["ndcg"].to_numpy()
@@ -313,32 +446,56 @@ def underperforming_queries(ctx, p):
         strong = (s.lift >= p.min_lift or lost) and (n_out - n_in) >= p.min_ndcg_gap
         gain_ndcg = max(0.0, (n_out - n_in) * s.support)
         short_all = float(short.sum())
-        ev = {"queries": int(s.size), "share_of_queries": s.support, f"ndcg@{k}_slice": n_in,
-              f"ndcg@{k}_other": n_out, "shortfall_lift": s.lift, "p_value": s.p_value,
-              f"random_order_ndcg@{k}_slice": r_in, f"random_order_ndcg@{k}_other": r_out,
-              "skill_over_random_share": skill_share,
-              "root_cause_category": "data",
-              "expected_gain": {"text": f"bringing these queries to the others' NDCG@{k} raises the mean "
-                                        f"NDCG@{k} by {gain_ndcg:.3f}",
-                                "mean_ndcg_gain": round(gain_ndcg, 4),
-                                "share_of_shortfall_removed": round(gain_ndcg * len(q) / short_all, 4)
-                                if short_all > 0 else 0.0},
-              "overview": overview}
-        out.append(Finding("ranking.underperforming_queries", WARNING if strong else INFO,
-                           f"NDCG@{k} {n_in:.2f} for queries with {s.describe()} ({s.size} queries) vs "
-                           f"{n_out:.2f} for the others",
-                           columns=[c for c in s.columns if c in ctx.frame("test").columns],
-                           slice=[pr for pr in s.predicates if pr["column"] in ctx.frame("test").columns],
-                           evidence=ev, impact=float(min(1.0, ev["expected_gain"]["share_of_shortfall_removed"])),
-                           root_cause="[data] this query type is under-served: too few training queries "
-                                      "like it, or the features that matter for it are missing",
-                           fix="add training queries of this type and features that matter for them; "
-                               "monitor NDCG per query type"))
+        ev = {
+            "queries": int(s.size),
+            "share_of_queries": s.support,
+            f"ndcg@{k}_slice": n_in,
+            f"ndcg@{k}_other": n_out,
+            "shortfall_lift": s.lift,
+            "p_value": s.p_value,
+            f"random_order_ndcg@{k}_slice": r_in,
+            f"random_order_ndcg@{k}_other": r_out,
+            "skill_over_random_share": skill_share,
+            "root_cause_category": "data",
+            "expected_gain": {
+                "text": f"bringing these queries to the others' NDCG@{k} raises the mean "
+                f"NDCG@{k} by {gain_ndcg:.3f}",
+                "mean_ndcg_gain": round(gain_ndcg, 4),
+                "share_of_shortfall_removed": round(gain_ndcg * len(q) / short_all, 4)
+                if short_all > 0
+                else 0.0,
+            },
+            "overview": overview,
+        }
+        out.append(
+            Finding(
+                "ranking.underperforming_queries",
+                WARNING if strong else INFO,
+                f"NDCG@{k} {n_in:.2f} for queries with {s.describe()} ({s.size} queries) vs "
+                f"{n_out:.2f} for the others",
+                columns=[c for c in s.columns if c in ctx.frame("test").columns],
+                slice=[pr for pr in s.predicates if pr["column"] in ctx.frame("test").columns],
+                evidence=ev,
+                impact=float(min(1.0, ev["expected_gain"]["share_of_shortfall_removed"])),
+                root_cause="[data] this query type is under-served: too few training queries "
+                "like it, or the features that matter for it are missing",
+                fix="add training queries of this type and features that matter for them; "
+                "monitor NDCG per query type",
+            )
+        )
     if not out:
-        out.append(Finding("ranking.underperforming_queries", INFO,
-                           f"NDCG@{k} {overview[f'ndcg@{k}']:.3f}, MRR {overview['mrr']:.3f}, MAP "
-                           f"{overview['map']:.3f} over {overview['queries']} queries; no group of queries "
-                           "falls far below the rest",
-                           evidence={"overview": overview, "root_cause_category": "model capacity",
-                                     "expected_gain": {"text": "not estimated: no group of queries stands out"}}))
+        out.append(
+            Finding(
+                "ranking.underperforming_queries",
+                INFO,
+                f"NDCG@{k} {overview[f'ndcg@{k}']:.3f}, MRR {overview['mrr']:.3f}, MAP "
+                f"{overview['map']:.3f} over {overview['queries']} queries; no group of queries "
+                "falls far below the rest",
+                evidence={
+                    "overview": overview,
+                    "root_cause_category": "model capacity",
+                    "expected_gain": {"text": "not estimated: no group of queries stands out"},
+                },
+            )
+        )
     return out

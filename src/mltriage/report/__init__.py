@@ -1,5 +1,6 @@
 """The Report: every finding of one run plus its context. Renderers (terminal, HTML, JSON) all
 read this one object."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,10 @@ class Report:
     def top(self, n: int = 3) -> list[Finding]:
         """The findings to act on first: most severe, lowest layer, highest impact."""
         order = {layer: i for i, layer in enumerate(LAYERS)}
-        return sorted(self.alarms, key=lambda f: (-f.severity.rank, bool(f.conditional_on),
-                                                  order[f.layer], -(f.impact or 0)))[:n]
+        return sorted(
+            self.alarms,
+            key=lambda f: (-f.severity.rank, bool(f.conditional_on), order[f.layer], -(f.impact or 0)),
+        )[:n]
 
     def codes(self, at_least: str = "warning") -> list[str]:
         return [f.code for f in self.by_severity(at_least)]
@@ -46,19 +49,22 @@ class Report:
     # ------------------------------------------------------------ renderers
     def to_dict(self) -> dict[str, Any]:
         from .. import __version__
+
         counts = {s.value: sum(f.severity == s for f in self.findings) for s in Severity}
-        return jsonable({
-            "tool": "mltriage", "version": __version__,
-            "summary": {"counts": counts, "top": [f.code for f in self.top()],
-                        "seconds": self.seconds},
-            "case": self.case,
-            "findings": [f.to_dict() for f in self.findings],
-            "ladder": self.ladder,
-            "not_applicable": self.not_applicable,
-            "skipped": self.skipped,
-            "notes": self.notes,
-            "timings": self.timings,
-        })
+        return jsonable(
+            {
+                "tool": "mltriage",
+                "version": __version__,
+                "summary": {"counts": counts, "top": [f.code for f in self.top()], "seconds": self.seconds},
+                "case": self.case,
+                "findings": [f.to_dict() for f in self.findings],
+                "ladder": self.ladder,
+                "not_applicable": self.not_applicable,
+                "skipped": self.skipped,
+                "notes": self.notes,
+                "timings": self.timings,
+            }
+        )
 
     def to_json(self, path: str | None = None, indent: int = 2) -> str:
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
@@ -69,6 +75,7 @@ class Report:
 
     def to_html(self, path: str | None = None) -> str:
         from .html import render_html
+
         text = render_html(self)
         if path:
             with open(path, "w", encoding="utf-8") as fh:
@@ -77,13 +84,17 @@ class Report:
 
     def __rich_console__(self, console, options):
         from .terminal import render
+
         yield from render(self, verbose=False)
 
     def _repr_html_(self) -> str:
         from .html import render_html
+
         return render_html(self, fragment=True)
 
     def __repr__(self) -> str:
         c = {s.value: sum(f.severity == s for f in self.findings) for s in Severity}
-        return (f"<mltriage Report: {c['critical']} critical, {c['warning']} warning, "
-                f"{c['info']} info; top: {', '.join(f.code for f in self.top()) or 'none'}>")
+        return (
+            f"<mltriage Report: {c['critical']} critical, {c['warning']} warning, "
+            f"{c['info']} info; top: {', '.join(f.code for f in self.top()) or 'none'}>"
+        )

@@ -1,4 +1,5 @@
 """A self-contained HTML report (no external assets), for a browser or a notebook cell."""
+
 from __future__ import annotations
 
 from html import escape
@@ -22,23 +23,28 @@ CSS = """
 def _table(rows: list[dict], most: int = 15) -> str:
     cols = list(dict.fromkeys(k for r in rows[:most] for k in r))
     head = "".join(f"<th>{escape(str(c))}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{escape(fmt(r.get(c)))}</td>" for c in cols) + "</tr>"
-                   for r in rows[:most])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(fmt(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows[:most]
+    )
     more = f"<div class='dim'>{len(rows) - most} more rows in the JSON</div>" if len(rows) > most else ""
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
 def render_html(report, fragment: bool = False) -> str:
     c = report.case
-    out = [f"<div class='mlt'><style>{CSS}</style>",
-           f"<h2>mltriage diagnosis</h2><div class='dim'>{escape(str(c.get('task')))} model on "
-           f"<code>{escape(str(c.get('target')))}</code>; rows {escape(str(c.get('rows')))}; "
-           f"model: {escape(str(c.get('model')))}</div>"]
+    out = [
+        f"<div class='mlt'><style>{CSS}</style>",
+        f"<h2>mltriage diagnosis</h2><div class='dim'>{escape(str(c.get('task')))} model on "
+        f"<code>{escape(str(c.get('target')))}</code>; rows {escape(str(c.get('rows')))}; "
+        f"model: {escape(str(c.get('model')))}</div>",
+    ]
     top = report.top()
     if top:
         out.append("<h3>Act on these first</h3><ol>")
-        out += [f"<li><b>{escape(f.code)}</b>: {escape(f.title)} <span class='fix'>{escape(f.fix)}</span></li>"
-                for f in top]
+        out += [
+            f"<li><b>{escape(f.code)}</b>: {escape(f.title)} <span class='fix'>{escape(f.fix)}</span></li>"
+            for f in top
+        ]
         out.append("</ol>")
     else:
         out.append("<p>No warning or critical finding.</p>")
@@ -49,8 +55,10 @@ def render_html(report, fragment: bool = False) -> str:
         out.append(f"<h3>rung {escape(RUNG_TITLES[layer])}</h3>")
         for f in fs:
             sev = f.severity.value
-            out.append(f"<div class='f {sev}'><span class='sev {sev}'>{sev.upper()}</span> "
-                       f"<b>{escape(f.code)}</b> {escape(f.title)}")
+            out.append(
+                f"<div class='f {sev}'><span class='sev {sev}'>{sev.upper()}</span> "
+                f"<b>{escape(f.code)}</b> {escape(f.title)}"
+            )
             about = []
             if f.columns:
                 about.append("columns: " + escape(", ".join(f.columns)))
@@ -60,10 +68,15 @@ def render_html(report, fragment: bool = False) -> str:
                 about.append("slice: <code>" + escape(slice_text(f.slice)) + "</code>")
             if about:
                 out.append("<div>" + " · ".join(about) + "</div>")
-            sc = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))
-                  and k not in ("show_in_terminal", "primary_table")}
+            sc = {
+                k: v
+                for k, v in f.evidence.items()
+                if not isinstance(v, (list, dict)) and k not in ("show_in_terminal", "primary_table")
+            }
             if sc:
-                out.append("<div class='dim'>" + escape("  ".join(f"{k}={fmt(v)}" for k, v in sc.items())) + "</div>")
+                out.append(
+                    "<div class='dim'>" + escape("  ".join(f"{k}={fmt(v)}" for k, v in sc.items())) + "</div>"
+                )
             for k, v in f.evidence.items():
                 if isinstance(v, list) and v and isinstance(v[0], dict):
                     out.append(f"<div class='dim'>{escape(k)}</div>" + _table(v))
@@ -75,15 +88,20 @@ def render_html(report, fragment: bool = False) -> str:
             if isinstance(gain, dict) and gain.get("text"):
                 out.append(f"<div class='fix'>gain: {escape(str(gain['text']))}</div>")
             if f.conditional_on:
-                out.append(f"<div class='cond'>conditional on fixing {escape(', '.join(f.conditional_on))}</div>")
+                out.append(
+                    f"<div class='cond'>conditional on fixing {escape(', '.join(f.conditional_on))}</div>"
+                )
             out.append("</div>")
         if layer == "model" and report.ladder:
             out.append("<div class='dim'>model ladder</div>" + _table(report.ladder["models"]))
     if report.notes:
         out.append("<p class='dim'>notes: " + escape("; ".join(report.notes)) + "</p>")
     if report.not_applicable:
-        out.append("<p class='dim'>not applicable: " + escape("; ".join(
-            f"{x['code']} ({x['reason']})" for x in report.not_applicable)) + "</p>")
+        out.append(
+            "<p class='dim'>not applicable: "
+            + escape("; ".join(f"{x['code']} ({x['reason']})" for x in report.not_applicable))
+            + "</p>"
+        )
     out.append("</div>")
     body = "".join(out)
     if fragment:

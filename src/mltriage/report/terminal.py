@@ -1,7 +1,9 @@
 """The terminal report (rich): what to act on first, then the ladder rung by rung."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from rich.console import Group
 from rich.panel import Panel
@@ -12,9 +14,16 @@ from ..findings import LAYERS, Finding, jsonable
 
 STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
 HIDDEN_KEYS = {"show_in_terminal", "primary_table"}
-RUNG_TITLES = {"data": "1 data", "features": "1 features", "pipeline": "2 pipeline", "model": "3 model",
-               "evaluation": "4 evaluation", "errors": "5 error analysis", "ranking": "5 ranking",
-               "production": "6 production"}
+RUNG_TITLES = {
+    "data": "1 data",
+    "features": "1 features",
+    "pipeline": "2 pipeline",
+    "model": "3 model",
+    "evaluation": "4 evaluation",
+    "errors": "5 error analysis",
+    "ranking": "5 ranking",
+    "production": "6 production",
+}
 
 
 def fmt(v: Any) -> str:
@@ -42,8 +51,9 @@ def slice_text(pred: list[dict]) -> str:
     return " and ".join(parts)
 
 
-def table_of(rows: list[dict], title: str | None = None, most: int = 10,
-             max_cols: int | None = None, cell: int = 28) -> Table:
+def table_of(
+    rows: list[dict], title: str | None = None, most: int = 10, max_cols: int | None = None, cell: int = 28
+) -> Table:
     t = Table(title=title, title_justify="left", show_edge=False, header_style="bold dim", pad_edge=False)
     cols = list(dict.fromkeys(k for r in rows[:most] for k in r))
     hidden = len(cols) - max_cols if max_cols and len(cols) > max_cols else 0
@@ -81,19 +91,28 @@ def finding_block(f: Finding, verbose: bool) -> Group:
         about.append("slice: " + slice_text(f.slice))
     if about:
         parts.append(Text("   " + "   ".join(about), style="cyan"))
-    scalars = {k: v for k, v in f.evidence.items()
-               if not isinstance(v, (list, dict)) and k not in HIDDEN_KEYS}
+    scalars = {
+        k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict)) and k not in HIDDEN_KEYS
+    }
     if scalars:
         shown = list(scalars.items())[: (40 if verbose else 8)]
         parts.append(Text("   " + "  ".join(f"{k}={fmt(v)}" for k, v in shown), style="dim"))
-    tables = [(k, v) for k, v in f.evidence.items()
-              if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0)]
+    tables = [
+        (k, v)
+        for k, v in f.evidence.items()
+        if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0)
+    ]
     primary = f.evidence.get("primary_table")
     tables.sort(key=lambda kv: kv[0] != primary)
     for k, v in tables[: None if verbose else 1]:
         if True:
-            t = table_of(v, title=f"   {k}", most=20 if verbose else 5,
-                         max_cols=None if verbose else 6, cell=60 if verbose else 24)
+            t = table_of(
+                v,
+                title=f"   {k}",
+                most=20 if verbose else 5,
+                max_cols=None if verbose else 6,
+                cell=60 if verbose else 24,
+            )
             parts.append(t)
     if f.root_cause and f.severity.rank > 0:
         parts.append(Text("   why: " + f.root_cause))
@@ -103,21 +122,29 @@ def finding_block(f: Finding, verbose: bool) -> Group:
     if isinstance(gain, dict) and gain.get("text") and f.severity.rank > 0:
         parts.append(Text("   gain: " + str(gain["text"]), style="green"))
     if f.conditional_on:
-        parts.append(Text("   conditional: fix " + ", ".join(f.conditional_on) + " first, then re-check",
-                          style="magenta"))
+        parts.append(
+            Text(
+                "   conditional: fix " + ", ".join(f.conditional_on) + " first, then re-check",
+                style="magenta",
+            )
+        )
     return Group(*parts)
 
 
 def render(report, verbose: bool = False) -> Iterator[Any]:
     c = report.case
     rows = c.get("rows", {})
-    head = (f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: "
-            f"train {fmt(rows.get('train'))} rows, test {fmt(rows.get('test'))}"
-            + (f", current {fmt(rows.get('current'))}" if rows.get("current") else "")
-            + f"; {c.get('features')} features; model: {c.get('model') or 'none'}")
+    head = (
+        f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: "
+        f"train {fmt(rows.get('train'))} rows, test {fmt(rows.get('test'))}"
+        + (f", current {fmt(rows.get('current'))}" if rows.get("current") else "")
+        + f"; {c.get('features')} features; model: {c.get('model') or 'none'}"
+    )
     counts = {s: sum(f.severity.value == s for f in report.findings) for s in ("critical", "warning", "info")}
-    verdict = (f"[red]{counts['critical']} critical[/], [yellow]{counts['warning']} warning[/], "
-               f"{counts['info']} info" + (f" in {report.seconds:.1f}s" if report.seconds else ""))
+    verdict = (
+        f"[red]{counts['critical']} critical[/], [yellow]{counts['warning']} warning[/], "
+        f"{counts['info']} info" + (f" in {report.seconds:.1f}s" if report.seconds else "")
+    )
     yield Panel(Text.from_markup(head + "\n" + verdict), title="mltriage diagnosis", title_align="left")
     top = report.top()
     if top:
@@ -128,14 +155,20 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         for i, f in enumerate(top, 1):
             gain = f.evidence.get("expected_gain")
             gain_text = f"\ngain: {gain['text']}" if isinstance(gain, dict) and gain.get("text") else ""
-            t.add_row(str(i), Text(f"{f.code}\n", style="bold") + Text(f.title),
-                      Text((f.fix or "") + gain_text, style="green"))
+            t.add_row(
+                str(i),
+                Text(f"{f.code}\n", style="bold") + Text(f.title),
+                Text((f.fix or "") + gain_text, style="green"),
+            )
         yield t
     else:
         yield Text("No warning or critical finding: nothing on the ladder looks wrong.", style="green")
     for layer in LAYERS:
-        fs = [f for f in report.findings if f.layer == layer and (verbose or f.severity.rank > 0
-                                                                   or _informative(f))]
+        fs = [
+            f
+            for f in report.findings
+            if f.layer == layer and (verbose or f.severity.rank > 0 or _informative(f))
+        ]
         if not fs:
             continue
         yield Text(f"\n── rung {RUNG_TITLES[layer]} " + "─" * 40, style="bold")
@@ -149,12 +182,16 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         yield Text("\nnotes: " + "; ".join(report.notes), style="dim")
     if report.not_applicable:
         n = report.not_applicable
-        msg = "; ".join(f"{x['code']} ({x['reason']})" for x in n) if verbose else \
-            f"{len(n)} checks not applicable (run with --verbose to list them)"
+        msg = (
+            "; ".join(f"{x['code']} ({x['reason']})" for x in n)
+            if verbose
+            else f"{len(n)} checks not applicable (run with --verbose to list them)"
+        )
         yield Text("not applicable: " + msg, style="dim")
     if report.skipped:
-        yield Text("skipped: " + "; ".join(f"{x['code']} ({x['reason']})" for x in report.skipped[:12]),
-                   style="dim")
+        yield Text(
+            "skipped: " + "; ".join(f"{x['code']} ({x['reason']})" for x in report.skipped[:12]), style="dim"
+        )
 
 
 def _informative(f: Finding) -> bool:
@@ -162,15 +199,26 @@ def _informative(f: Finding) -> bool:
 
 
 def ladder_table(ladder: dict) -> Table:
-    t = Table(title=f"   model ladder ({ladder['metric']}, {ladder['splitter']}, {ladder['folds']} folds, "
-                    f"{ladder['rows']:,} rows{', subsampled' if ladder.get('subsampled') else ''})",
-              title_justify="left", show_edge=False, header_style="bold dim")
+    t = Table(
+        title=f"   model ladder ({ladder['metric']}, {ladder['splitter']}, {ladder['folds']} folds, "
+        f"{ladder['rows']:,} rows{', subsampled' if ladder.get('subsampled') else ''})",
+        title_justify="left",
+        show_edge=False,
+        header_style="bold dim",
+    )
     for col in ("model", "cv mean", "± sd", "train", "on test", "seconds"):
         t.add_column(col)
     for m in ladder["models"]:
-        t.add_row(m["model"], fmt(m["cv_mean"]), fmt(m["cv_std"]), fmt(m["train_mean"]),
-                  fmt(m.get("eval_mean")),
-                  fmt(m["seconds"]) + (f"  ({m['error'][:60]})" if m.get("error") else ""))
-    t.caption = ("cv: held-out training folds; train: the folds' own training rows; on test: the "
-                 "same fold models on evaluation rows not in train")
+        t.add_row(
+            m["model"],
+            fmt(m["cv_mean"]),
+            fmt(m["cv_std"]),
+            fmt(m["train_mean"]),
+            fmt(m.get("eval_mean")),
+            fmt(m["seconds"]) + (f"  ({m['error'][:60]})" if m.get("error") else ""),
+        )
+    t.caption = (
+        "cv: held-out training folds; train: the folds' own training rows; on test: the "
+        "same fold models on evaluation rows not in train"
+    )
     return t

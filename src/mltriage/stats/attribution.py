@@ -16,6 +16,7 @@
   cost-optimal one (binary: the best threshold; multiclass: the Bayes decision from the
   probabilities), with a two-fold cross-fitted estimate of the optimum's cost.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,14 @@ import pandas as pd
 from .metrics import holm as _holm
 from .slices import _is_categorical
 
-__all__ = ["error_contrast", "shap_by_slice", "map_to_inputs", "cost_summary", "decision_cost",
-           "best_threshold"]
+__all__ = [
+    "error_contrast",
+    "shap_by_slice",
+    "map_to_inputs",
+    "cost_summary",
+    "decision_cost",
+    "best_threshold",
+]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -109,7 +116,7 @@ def _numeric_contrast(X: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndar
 def _categorical_contrast(codes: np.ndarray, levels: list, g: np.ndarray) -> dict:
     from scipy.stats import chi2
 
-    k = len(levels) + 1                     # last bin: missing
+    k = len(levels) + 1  # last bin: missing
     c = np.where(codes < 0, k - 1, codes)
     h1 = np.bincount(c[g], minlength=k).astype(float)
     h0 = np.bincount(c[~g], minlength=k).astype(float)
@@ -121,25 +128,48 @@ def _categorical_contrast(codes: np.ndarray, levels: list, g: np.ndarray) -> dic
         d = (p1 - p0) / np.sqrt(np.maximum(pbar * (1 - pbar), 1e-12))
         used = pbar > 0
         e1, e0 = n1 * pbar, n0 * pbar
-        stat = float(np.nansum(np.where(used, (h1 - e1) ** 2 / np.maximum(e1, 1e-12)
-                                        + (h0 - e0) ** 2 / np.maximum(e0, 1e-12), 0.0)))
+        stat = float(
+            np.nansum(
+                np.where(
+                    used, (h1 - e1) ** 2 / np.maximum(e1, 1e-12) + (h0 - e0) ** 2 / np.maximum(e0, 1e-12), 0.0
+                )
+            )
+        )
     dof = max(int(used.sum()) - 1, 1)
     j = int(np.nanargmax(np.abs(np.where(used, d, 0.0))))
     lev = levels[j] if j < len(levels) else None
     if isinstance(lev, np.generic):
         lev = lev.item()
-    return {"std_diff": float(d[j]), "ks": tvd, "p": float(chi2.sf(stat, dof)), "level": lev,
-            "share_err": float(p1[j]), "share_ok": float(p0[j])}
+    return {
+        "std_diff": float(d[j]),
+        "ks": tvd,
+        "p": float(chi2.sf(stat, dof)),
+        "level": lev,
+        "share_err": float(p1[j]),
+        "share_ok": float(p0[j]),
+    }
 
 
 # --------------------------------------------------------------------------- errors vs correct rows
 
 
-def error_contrast(frame: pd.DataFrame, y: np.ndarray, label: np.ndarray, columns: list[str], *,
-                   task: str, classes: list | None = None, positive: Any = None,
-                   categorical: set[str] | None = None, model_features: set[str] | None = None,
-                   max_rows: int = 20_000, min_rows: int = 20, max_groups: int = 6, top: int = 3,
-                   seed: int = 0) -> dict[str, Any]:
+def error_contrast(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    label: np.ndarray,
+    columns: list[str],
+    *,
+    task: str,
+    classes: list | None = None,
+    positive: Any = None,
+    categorical: set[str] | None = None,
+    model_features: set[str] | None = None,
+    max_rows: int = 20_000,
+    min_rows: int = 20,
+    max_groups: int = 6,
+    top: int = 3,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Per true class, the features that separate the rows the model gets wrong from the rows it
     gets right. Returns {"groups": [...], "table": [...], "tests": m, "rows": n}."""
     categorical = set(categorical or ())
@@ -185,16 +215,37 @@ def error_contrast(frame: pd.DataFrame, y: np.ndarray, label: np.ndarray, column
         if enc.X.shape[1]:
             d, ks, p, m1, m0 = _numeric_contrast(enc.X[sel], g)
             for j, c in enumerate(enc.num_cols):
-                rows.append({"true_class": cls, "errors": err_name, "feature": c, "kind": "numeric",
-                             "std_diff": float(d[j]), "ks": float(ks[j]), "p": float(p[j]),
-                             "mean_errors": float(m1[j]), "mean_correct": float(m0[j]),
-                             "in_model": (c in model_features) if model_features else None})
+                rows.append(
+                    {
+                        "true_class": cls,
+                        "errors": err_name,
+                        "feature": c,
+                        "kind": "numeric",
+                        "std_diff": float(d[j]),
+                        "ks": float(ks[j]),
+                        "p": float(p[j]),
+                        "mean_errors": float(m1[j]),
+                        "mean_correct": float(m0[j]),
+                        "in_model": (c in model_features) if model_features else None,
+                    }
+                )
         for j, c in enumerate(enc.cat_cols):
             r = _categorical_contrast(enc.C[sel, j], enc.cat_levels[j], g)
-            rows.append({"true_class": cls, "errors": err_name, "feature": c, "kind": "categorical",
-                         "std_diff": r["std_diff"], "ks": r["ks"], "p": r["p"],
-                         "level": r["level"], "share_errors": r["share_err"], "share_correct": r["share_ok"],
-                         "in_model": (c in model_features) if model_features else None})
+            rows.append(
+                {
+                    "true_class": cls,
+                    "errors": err_name,
+                    "feature": c,
+                    "kind": "categorical",
+                    "std_diff": r["std_diff"],
+                    "ks": r["ks"],
+                    "p": r["p"],
+                    "level": r["level"],
+                    "share_errors": r["share_err"],
+                    "share_correct": r["share_ok"],
+                    "in_model": (c in model_features) if model_features else None,
+                }
+            )
         meta.append(info)
     if rows:
         adj = _holm(np.array([r["p"] for r in rows]))
@@ -203,16 +254,29 @@ def error_contrast(frame: pd.DataFrame, y: np.ndarray, label: np.ndarray, column
             del r["p"]
     table = []
     for info in meta:
-        mine = [r for r in rows if str(r["true_class"]) == str(info["true_class"]) and r["errors"] == info["errors"]]
+        mine = [
+            r
+            for r in rows
+            if str(r["true_class"]) == str(info["true_class"]) and r["errors"] == info["errors"]
+        ]
         mine.sort(key=lambda r: (-(r["p_adj"] < 0.05), -r["ks"], -abs(r["std_diff"])))
         info["top"] = [r["feature"] for r in mine[:top] if r["p_adj"] < 0.05]
         for r in mine[:top]:
-            row = {"true_class": r["true_class"], "errors": r["errors"],
-                   "n_errors": info["n_errors"], "n_correct": info["n_correct"], "feature": r["feature"],
-                   "std_diff": round(r["std_diff"], 3), "ks": round(r["ks"], 3), "p_adj": r["p_adj"]}
+            row = {
+                "true_class": r["true_class"],
+                "errors": r["errors"],
+                "n_errors": info["n_errors"],
+                "n_correct": info["n_correct"],
+                "feature": r["feature"],
+                "std_diff": round(r["std_diff"], 3),
+                "ks": round(r["ks"], 3),
+                "p_adj": r["p_adj"],
+            }
             if r["kind"] == "categorical":
-                row["detail"] = (f"{r['level']!s}: {r['share_errors']:.0%} of errors vs "
-                                 f"{r['share_correct']:.0%} of correct")
+                row["detail"] = (
+                    f"{r['level']!s}: {r['share_errors']:.0%} of errors vs "
+                    f"{r['share_correct']:.0%} of correct"
+                )
             else:
                 row["detail"] = f"mean {r['mean_errors']:.4g} in errors vs {r['mean_correct']:.4g}"
             if r["in_model"] is False:
@@ -227,7 +291,11 @@ def contrast_summary(res: dict) -> str:
     for g in res["groups"]:
         if g.get("skipped"):
             continue
-        rows = [r for r in res["table"] if str(r["true_class"]) == str(g["true_class"]) and r["errors"] == g["errors"]]
+        rows = [
+            r
+            for r in res["table"]
+            if str(r["true_class"]) == str(g["true_class"]) and r["errors"] == g["errors"]
+        ]
         sig = [r for r in rows if r["p_adj"] < 0.05]
         if not sig:
             parts.append(f"{g['errors']}: no feature separates them from {g['vs']}")
@@ -239,8 +307,18 @@ def contrast_summary(res: dict) -> str:
 
 # --------------------------------------------------------------------------- SHAP by slice
 
-TREE_TYPES = ("HistGradientBoosting", "LGBM", "XGB", "RandomForest", "ExtraTrees", "GradientBoosting",
-              "DecisionTree", "Booster", "CatBoost", "IsolationForest")
+TREE_TYPES = (
+    "HistGradientBoosting",
+    "LGBM",
+    "XGB",
+    "RandomForest",
+    "ExtraTrees",
+    "GradientBoosting",
+    "DecisionTree",
+    "Booster",
+    "CatBoost",
+    "IsolationForest",
+)
 
 
 def _split_pipeline(est: Any) -> tuple[Any | None, Any]:
@@ -278,7 +356,9 @@ def map_to_inputs(names: list[str], inputs: list[str]) -> list[str | None]:
                 break
         if hit is None:
             for c in cands:
-                hit = next((col for col in by_len if c.startswith(col + "_") or c.startswith(col + "=")), None)
+                hit = next(
+                    (col for col in by_len if c.startswith(col + "_") or c.startswith(col + "=")), None
+                )
                 if hit is not None:
                     break
         out.append(hit)
@@ -300,10 +380,21 @@ def _shap_matrix(values: Any, n_features: int, pos_index: int | None) -> tuple[n
     return None, np.abs(arr).sum(axis=-1)
 
 
-def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], masks: list[np.ndarray], *,
-                  task: str, positive_index: int | None = None, budget_s: float = 1.2,
-                  max_rows: int = 2000, per_slice_rows: int = 300, min_rows: int = 40, top: int = 5,
-                  seed: int = 0) -> dict[str, Any]:
+def shap_by_slice(
+    estimator: Any,
+    frame: pd.DataFrame,
+    features: list[str],
+    masks: list[np.ndarray],
+    *,
+    task: str,
+    positive_index: int | None = None,
+    budget_s: float = 1.2,
+    max_rows: int = 2000,
+    per_slice_rows: int = 300,
+    min_rows: int = 40,
+    top: int = 5,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Mean SHAP and mean |SHAP| per input column inside each mask vs outside it.
 
     Returns {"ok": True, "method", "rows", "seconds", "slices": [table per mask]} or
@@ -312,13 +403,19 @@ def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], mask
     try:
         prep, final = _split_pipeline(estimator)
         if not is_tree_model(final):
-            return {"ok": False, "reason": f"the model ({type(final).__name__}) is not a tree model; "
-                                           "SHAP is computed for tree models only"}
+            return {
+                "ok": False,
+                "reason": f"the model ({type(final).__name__}) is not a tree model; "
+                "SHAP is computed for tree models only",
+            }
         try:
-            import shap  # noqa: F401  (optional extra)
-        except Exception as exc:  # noqa: BLE001
-            return {"ok": False, "reason": f"the optional `shap` package is not available ({type(exc).__name__}: "
-                                           f"{str(exc)[:80]}); install mltriage[shap]"}
+            import shap
+        except Exception as exc:
+            return {
+                "ok": False,
+                "reason": f"the optional `shap` package is not available ({type(exc).__name__}: "
+                f"{str(exc)[:80]}); install mltriage[shap]",
+            }
         t_import = time.perf_counter() - t0
         rng = np.random.default_rng(seed)
         n = len(frame)
@@ -333,7 +430,9 @@ def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], mask
         for m in masks:
             union |= m
         rest = np.flatnonzero(~union)
-        pick.append(rng.choice(rest, min(rest.size, per_slice_rows * 2), replace=False) if rest.size else rest)
+        pick.append(
+            rng.choice(rest, min(rest.size, per_slice_rows * 2), replace=False) if rest.size else rest
+        )
         idx = np.unique(np.concatenate(pick)) if pick else np.arange(0)
         if idx.size > max_rows:
             idx = np.sort(rng.choice(idx, max_rows, replace=False))
@@ -343,7 +442,7 @@ def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], mask
             Xt = prep.transform(X)
             try:
                 names = [str(v) for v in prep.get_feature_names_out()]
-            except Exception:  # noqa: BLE001
+            except Exception:
                 names = [f"x{i}" for i in range(Xt.shape[1])]
             if hasattr(Xt, "toarray"):
                 Xt = Xt.toarray()
@@ -359,8 +458,11 @@ def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], mask
 
         def explain(rows, approximate=False):
             part = Xt.iloc[rows] if isinstance(Xt, pd.DataFrame) else Xt[rows]
-            return explainer.shap_values(part, check_additivity=False, approximate=approximate) \
-                if approximate else explainer.shap_values(part, check_additivity=False)
+            return (
+                explainer.shap_values(part, check_additivity=False, approximate=approximate)
+                if approximate
+                else explainer.shap_values(part, check_additivity=False)
+            )
 
         # measure the cost per row on a few rows, then size the sample to the budget
         probe = np.arange(min(20, idx.size))
@@ -380,8 +482,11 @@ def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], mask
             approximate = True
             method = "TreeExplainer (Saabas approximation: the exact algorithm is too slow for this model)"
         if afford < min(idx.size, 4 * min_rows):
-            return {"ok": False, "reason": f"SHAP costs {per_row * 1000:.1f} ms per row on this model; "
-                                           f"too slow for the {budget_s:.1f} s budget"}
+            return {
+                "ok": False,
+                "reason": f"SHAP costs {per_row * 1000:.1f} ms per row on this model; "
+                f"too slow for the {budget_s:.1f} s budget",
+            }
         keep = np.arange(probe.size, idx.size)
         if keep.size > afford - probe.size:
             # keep every mask represented: thin each stratum proportionally
@@ -401,7 +506,9 @@ def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], mask
             groups.setdefault(o if o is not None else names[j], []).append(j)
         gnames = list(groups)
         agg_abs = np.column_stack([absval[:, groups[g]].sum(axis=1) for g in gnames])
-        agg_sig = None if signed is None else np.column_stack([signed[:, groups[g]].sum(axis=1) for g in gnames])
+        agg_sig = (
+            None if signed is None else np.column_stack([signed[:, groups[g]].sum(axis=1) for g in gnames])
+        )
         overall_abs = agg_abs.mean(axis=0)
         scale = float(overall_abs.sum()) or 1.0
         tables = []
@@ -421,24 +528,42 @@ def shap_by_slice(estimator: Any, frame: pd.DataFrame, features: list[str], mask
                 diff = ma_in - ma_out
             order = np.argsort(-np.abs(diff))[:top]
             for j in order:
-                r = {"feature": gnames[j], "mean_shap_slice": float(ms_in[j]) if ms_in is not None else None,
-                     "mean_shap_rest": float(ms_out[j]) if ms_out is not None else None,
-                     "mean_abs_shap_slice": float(ma_in[j]), "mean_abs_shap_rest": float(ma_out[j]),
-                     "shift_share": float(abs(diff[j]) / scale)}
+                r = {
+                    "feature": gnames[j],
+                    "mean_shap_slice": float(ms_in[j]) if ms_in is not None else None,
+                    "mean_shap_rest": float(ms_out[j]) if ms_out is not None else None,
+                    "mean_abs_shap_slice": float(ma_in[j]),
+                    "mean_abs_shap_rest": float(ma_out[j]),
+                    "shift_share": float(abs(diff[j]) / scale),
+                }
                 if ms_in is None:
                     r.pop("mean_shap_slice")
                     r.pop("mean_shap_rest")
                 rows.append(r)
             tables.append({"rows": rows, "n_slice": n_in, "n_rest": n_out})
-        return {"ok": True, "method": method, "rows": int(used.size), "approximate": approximate,
-                "seconds": round(time.perf_counter() - t0, 3), "import_seconds": round(t_import, 3),
-                "mapped_to_inputs": f"{mapped} of {len(names)} model inputs mapped to input columns",
-                "output": (("probability" if any(t in type(final).__name__ for t in ("Forest", "Trees", "DecisionTree"))
-                            else "log-odds") + " of the positive class" if signed is not None and task == "binary"
-                           else "prediction" if task in ("regression", "ranking") and signed is not None
-                           else "sum over classes of |SHAP|"),
-                "slices": tables}
-    except Exception as exc:  # noqa: BLE001 - attribution must never break a run
+        return {
+            "ok": True,
+            "method": method,
+            "rows": int(used.size),
+            "approximate": approximate,
+            "seconds": round(time.perf_counter() - t0, 3),
+            "import_seconds": round(t_import, 3),
+            "mapped_to_inputs": f"{mapped} of {len(names)} model inputs mapped to input columns",
+            "output": (
+                (
+                    "probability"
+                    if any(t in type(final).__name__ for t in ("Forest", "Trees", "DecisionTree"))
+                    else "log-odds"
+                )
+                + " of the positive class"
+                if signed is not None and task == "binary"
+                else "prediction"
+                if task in ("regression", "ranking") and signed is not None
+                else "sum over classes of |SHAP|"
+            ),
+            "slices": tables,
+        }
+    except Exception as exc:
         return {"ok": False, "reason": f"SHAP failed: {type(exc).__name__}: {str(exc)[:160]}"}
 
 
@@ -463,8 +588,8 @@ def best_threshold(score: np.ndarray, pos: np.ndarray, C: np.ndarray) -> tuple[f
         return float("nan"), float("nan")
     order = np.argsort(-s, kind="stable")
     ss, pp = s[order], pos[order]
-    c1 = np.where(pp, C[1, 1], C[0, 1])            # cost when predicted positive
-    c0 = np.where(pp, C[1, 0], C[0, 0])            # cost when predicted negative
+    c1 = np.where(pp, C[1, 1], C[0, 1])  # cost when predicted positive
+    c0 = np.where(pp, C[1, 0], C[0, 0])  # cost when predicted negative
     # predicting the top k rows positive: cost = sum c1[:k] + sum c0[k:]
     tot = np.concatenate([[0.0], np.cumsum(c1)]) + (c0.sum() - np.concatenate([[0.0], np.cumsum(c0)]))
     # only cut between distinct scores
@@ -481,10 +606,20 @@ def best_threshold(score: np.ndarray, pos: np.ndarray, C: np.ndarray) -> tuple[f
     return thr, float(tot[k])
 
 
-def cost_summary(C: pd.DataFrame, y: np.ndarray, label: np.ndarray, *, task: str,
-                 score: np.ndarray | None = None, proba: np.ndarray | None = None,
-                 proba_classes: list | None = None, positive: Any = None, threshold: float = 0.5,
-                 masks: list[np.ndarray] | None = None, seed: int = 0) -> dict[str, Any]:
+def cost_summary(
+    C: pd.DataFrame,
+    y: np.ndarray,
+    label: np.ndarray,
+    *,
+    task: str,
+    score: np.ndarray | None = None,
+    proba: np.ndarray | None = None,
+    proba_classes: list | None = None,
+    positive: Any = None,
+    threshold: float = 0.5,
+    masks: list[np.ndarray] | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Expected cost per row at the decision in use and at the cost-optimal decision.
 
     Binary (with scores): the best threshold on these rows, plus a two-fold cross-fitted cost (the
@@ -501,8 +636,11 @@ def cost_summary(C: pd.DataFrame, y: np.ndarray, label: np.ndarray, *, task: str
     pk = keys([positive])[0] if positive is not None else None
     n = max(int((yi >= 0).sum()), 1)
     cost_use = decision_cost(Cm, yi, li)
-    out: dict[str, Any] = {"cost_matrix": {str(r): {str(c): float(C.loc[r, c]) for c in classes} for r in classes},
-                           "rows": int(n), "cost_per_row_in_use": float(cost_use.sum() / n)}
+    out: dict[str, Any] = {
+        "cost_matrix": {str(r): {str(c): float(C.loc[r, c]) for c in classes} for r in classes},
+        "rows": int(n),
+        "cost_per_row_in_use": float(cost_use.sum() / n),
+    }
     opt_rows = None
     if task == "binary" and score is not None and len(classes) == 2:
         order = [1 - pos_of[pk], pos_of[pk]]
@@ -519,39 +657,53 @@ def cost_summary(C: pd.DataFrame, y: np.ndarray, label: np.ndarray, *, task: str
             t_a, _ = best_threshold(s[a], pos[a], C2)
             d_b = s[~a] >= t_a
             p_b = pos[~a]
-            cf += float(np.where(p_b, np.where(d_b, C2[1, 1], C2[1, 0]),
-                                 np.where(d_b, C2[0, 1], C2[0, 0])).sum())
+            cf += float(
+                np.where(p_b, np.where(d_b, C2[1, 1], C2[1, 0]), np.where(d_b, C2[0, 1], C2[0, 0])).sum()
+            )
         dc = C2[0, 1] - C2[0, 0]
         dn = C2[1, 0] - C2[1, 1]
-        out.update({"threshold_in_use": float(threshold), "cost_optimal_threshold": thr,
-                    "bayes_threshold": float(dc / (dc + dn)) if dc + dn > 0 else None,
-                    "cost_per_row_at_optimum": float(tot / s.size),
-                    "cost_per_row_at_optimum_crossfit": float(cf / s.size),
-                    "optimum_chosen_on": "these rows (in-sample); the cross-fitted figure picks the "
-                                         "threshold on one half and pays on the other"})
+        out.update(
+            {
+                "threshold_in_use": float(threshold),
+                "cost_optimal_threshold": thr,
+                "bayes_threshold": float(dc / (dc + dn)) if dc + dn > 0 else None,
+                "cost_per_row_at_optimum": float(tot / s.size),
+                "cost_per_row_at_optimum_crossfit": float(cf / s.size),
+                "optimum_chosen_on": "these rows (in-sample); the cross-fitted figure picks the "
+                "threshold on one half and pays on the other",
+            }
+        )
     elif proba is not None and proba_classes is not None:
         pc = [pos_of.get(k, -1) for k in keys(proba_classes)]
         if all(i >= 0 for i in pc) and len(pc) == len(classes):
-            Cp = Cm[np.ix_(pc, pc)]                        # in proba's column order
-            risk = np.asarray(proba, dtype=float) @ Cp     # (n, k): expected cost of deciding j
+            Cp = Cm[np.ix_(pc, pc)]  # in proba's column order
+            risk = np.asarray(proba, dtype=float) @ Cp  # (n, k): expected cost of deciding j
             dj = np.argmin(risk, axis=1)
             bayes = np.array(pc)[dj]
             opt_rows = decision_cost(Cm, yi, bayes)
-            out.update({"decision_in_use": "the predicted class (highest probability)",
-                        "optimal_decision": "Bayes: argmin_j sum_i p_i C[i, j]",
-                        "cost_per_row_at_optimum": float(opt_rows.sum() / n),
-                        "decisions_changed": float(np.mean(bayes != li))})
+            out.update(
+                {
+                    "decision_in_use": "the predicted class (highest probability)",
+                    "optimal_decision": "Bayes: argmin_j sum_i p_i C[i, j]",
+                    "cost_per_row_at_optimum": float(opt_rows.sum() / n),
+                    "decisions_changed": float(np.mean(bayes != li)),
+                }
+            )
     if opt_rows is not None:
         out["saving_per_row"] = out["cost_per_row_in_use"] - out["cost_per_row_at_optimum"]
-        out["saving_share"] = (out["saving_per_row"] / out["cost_per_row_in_use"]
-                               if out["cost_per_row_in_use"] > 0 else 0.0)
+        out["saving_share"] = (
+            out["saving_per_row"] / out["cost_per_row_in_use"] if out["cost_per_row_in_use"] > 0 else 0.0
+        )
     if masks:
         per = []
         for m in masks:
             m = np.asarray(m, dtype=bool)
             k = max(int(m.sum()), 1)
-            r = {"rows": int(m.sum()), "cost_per_row_in_use": float(cost_use[m].sum() / k),
-                 "cost_per_row_rest": float(cost_use[~m].sum() / max(int((~m).sum()), 1))}
+            r = {
+                "rows": int(m.sum()),
+                "cost_per_row_in_use": float(cost_use[m].sum() / k),
+                "cost_per_row_rest": float(cost_use[~m].sum() / max(int((~m).sum()), 1)),
+            }
             if opt_rows is not None:
                 r["cost_per_row_at_global_optimum"] = float(opt_rows[m].sum() / k)
             if task == "binary" and score is not None and "cost_optimal_threshold" in out and m.sum() >= 30:

@@ -9,6 +9,7 @@ ECE on a finite sample is biased upwards (every bin's observed rate is noisy), s
 the *excess* ECE: the observed ECE minus its expected value under perfect calibration, obtained by
 "consistency resampling" (Broecker and Smith, 2007): labels drawn as Bernoulli(conf).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +44,9 @@ def equal_mass_bins(conf: np.ndarray, n_bins: int, min_width: float = 0.0) -> np
     return new_id[bins]
 
 
-def _ece_from_bins(bins: np.ndarray, conf: np.ndarray, hit: np.ndarray, n_bins: int,
-                   weights: np.ndarray | None = None) -> float:
+def _ece_from_bins(
+    bins: np.ndarray, conf: np.ndarray, hit: np.ndarray, n_bins: int, weights: np.ndarray | None = None
+) -> float:
     w = np.ones(len(conf)) if weights is None else weights
     cnt = np.bincount(bins, weights=w, minlength=n_bins)
     s_conf = np.bincount(bins, weights=w * conf, minlength=n_bins)
@@ -69,8 +71,9 @@ def n_bins_for(n: int, max_bins: int = 15, min_per_bin: int = 40) -> int:
     return int(max(2, min(max_bins, n // min_per_bin)))
 
 
-def reliability_table(conf: np.ndarray, hit: np.ndarray, n_bins: int = 15,
-                      min_width: float = 0.0) -> list[dict]:
+def reliability_table(
+    conf: np.ndarray, hit: np.ndarray, n_bins: int = 15, min_width: float = 0.0
+) -> list[dict]:
     """Per equal-mass bin: its confidence range, rows, mean predicted and observed frequency."""
     conf = np.asarray(conf, float)
     hit = np.asarray(hit, float)
@@ -81,14 +84,23 @@ def reliability_table(conf: np.ndarray, hit: np.ndarray, n_bins: int = 15,
         if not m.any():
             continue
         c, h = conf[m], hit[m]
-        rows.append({"bin": len(rows) + 1, "low": float(c.min()), "high": float(c.max()), "rows": int(m.sum()),
-                     "mean_predicted": float(c.mean()), "observed": float(h.mean()),
-                     "gap": float(h.mean() - c.mean())})
+        rows.append(
+            {
+                "bin": len(rows) + 1,
+                "low": float(c.min()),
+                "high": float(c.max()),
+                "rows": int(m.sum()),
+                "mean_predicted": float(c.mean()),
+                "observed": float(h.mean()),
+                "gap": float(h.mean() - c.mean()),
+            }
+        )
     return rows
 
 
-def ece_null(conf: np.ndarray, n_bins: int = 15, n_sim: int = 200, seed: int = 0,
-             min_width: float = 0.0) -> np.ndarray:
+def ece_null(
+    conf: np.ndarray, n_bins: int = 15, n_sim: int = 200, seed: int = 0, min_width: float = 0.0
+) -> np.ndarray:
     """ECE values of a perfectly calibrated model with these confidences (labels ~ Bernoulli(conf))."""
     conf = np.clip(np.asarray(conf, float), 0.0, 1.0)
     rng = np.random.default_rng(seed)
@@ -103,8 +115,15 @@ def ece_null(conf: np.ndarray, n_bins: int = 15, n_sim: int = 200, seed: int = 0
     return out
 
 
-def ece_bootstrap(conf: np.ndarray, hit: np.ndarray, n_bins: int = 15, n_boot: int = 200,
-                  seed: int = 0, level: float = 0.95, min_width: float = 0.0) -> tuple[float, float]:
+def ece_bootstrap(
+    conf: np.ndarray,
+    hit: np.ndarray,
+    n_bins: int = 15,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+    min_width: float = 0.0,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the ECE (bins re-formed on each resample's confidences
     would move little; the bins of the full sample are kept, rows are reweighted)."""
     conf = np.asarray(conf, float)

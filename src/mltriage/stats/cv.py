@@ -5,6 +5,7 @@ Splitter: grouped (GroupKFold) with a group column, time-ordered (TimeSeriesSpli
 by time) with a time column, stratified for classification, plain K-fold otherwise. Large
 training sets are subsampled to `max_rows` (said in the report).
 """
+
 from __future__ import annotations
 
 import time
@@ -28,8 +29,12 @@ from .encode import Encoder
 from .metrics import GREATER_IS_BETTER, HEADLINE, score
 
 TRAIN_SCORE_ROWS = 3_000
-LABELS = {"dummy": "dummy baseline", "linear": "linear model", "hgb": "gradient boosting (HGB)",
-          "user": "your model, refitted"}
+LABELS = {
+    "dummy": "dummy baseline",
+    "linear": "linear model",
+    "hgb": "gradient boosting (HGB)",
+    "user": "your model, refitted",
+}
 
 
 @dataclass
@@ -39,7 +44,7 @@ class ModelCV:
     train_scores: list[float] = field(default_factory=list)
     # each fold's model scored on the evaluation rows (those not also in train), when given
     eval_scores: list[float] = field(default_factory=list)
-    oof: np.ndarray | None = None           # (n, k) probabilities or (n,) predictions; NaN where unscored
+    oof: np.ndarray | None = None  # (n, k) probabilities or (n,) predictions; NaN where unscored
     seconds: float = 0.0
     error: str | None = None
 
@@ -71,12 +76,12 @@ class CVResult:
     n_rows: int
     n_splits: int
     subsampled: bool
-    index: np.ndarray                       # rows of the training frame that were used
+    index: np.ndarray  # rows of the training frame that were used
     y: np.ndarray
     models: dict[str, ModelCV]
     classes: list | None = None
-    fold: np.ndarray | None = None          # validation fold of each used row (-1: never validated)
-    eval_rows: int = 0                      # evaluation rows the fold models were also scored on
+    fold: np.ndarray | None = None  # validation fold of each used row (-1: never validated)
+    eval_rows: int = 0  # evaluation rows the fold models were also scored on
 
     @property
     def greater_is_better(self) -> bool:
@@ -85,11 +90,20 @@ class CVResult:
     def table(self) -> list[dict[str, Any]]:
         rows = []
         for name, m in self.models.items():
-            rows.append({"model": LABELS.get(name, name), "key": name, "metric": self.metric,
-                         "cv_mean": m.mean, "cv_std": m.std, "train_mean": m.train_mean,
-                         "eval_mean": m.eval_mean,
-                         "folds": [round(s, 4) for s in m.fold_scores], "seconds": round(m.seconds, 2),
-                         "error": m.error})
+            rows.append(
+                {
+                    "model": LABELS.get(name, name),
+                    "key": name,
+                    "metric": self.metric,
+                    "cv_mean": m.mean,
+                    "cv_std": m.std,
+                    "train_mean": m.train_mean,
+                    "eval_mean": m.eval_mean,
+                    "folds": [round(s, 4) for s in m.fold_scores],
+                    "seconds": round(m.seconds, 2),
+                    "error": m.error,
+                }
+            )
         return rows
 
 
@@ -98,20 +112,38 @@ def _linear(task: str, mask: np.ndarray):
     cat = np.flatnonzero(mask)
     parts = []
     if len(num):
-        parts.append(("num", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                           StandardScaler()), num))
+        parts.append(
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
+                num,
+            )
+        )
     if len(cat):
-        parts.append(("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value=-1.0,
-                                                         keep_empty_features=True),
-                                           OneHotEncoder(handle_unknown="ignore", max_categories=30)), cat))
+        parts.append(
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True),
+                    OneHotEncoder(handle_unknown="ignore", max_categories=30),
+                ),
+                cat,
+            )
+        )
     est = LogisticRegression(max_iter=300) if task in ("binary", "multiclass") else Ridge(alpha=1.0)
     return make_pipeline(ColumnTransformer(parts), est)
 
 
 def _hgb(task: str, mask: np.ndarray, seed: int):
-    kw = dict(max_iter=100, learning_rate=0.1, early_stopping=True, validation_fraction=0.15,
-              n_iter_no_change=10, random_state=seed,
-              categorical_features=mask if mask.any() else None)
+    kw = dict(
+        max_iter=100,
+        learning_rate=0.1,
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=10,
+        random_state=seed,
+        categorical_features=mask if mask.any() else None,
+    )
     if task in ("binary", "multiclass"):
         return HistGradientBoostingClassifier(**kw)
     return HistGradientBoostingRegressor(**kw)
@@ -133,9 +165,16 @@ def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: i
     return "K-fold", KFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
 
-def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0,
-               include_user: bool = True, user_budget_s: float = 20.0,
-               eval_frame: pd.DataFrame | None = None) -> CVResult:
+def run_ladder(
+    case,
+    *,
+    max_rows: int = 20_000,
+    n_splits: int = 5,
+    seed: int = 0,
+    include_user: bool = True,
+    user_budget_s: float = 20.0,
+    eval_frame: pd.DataFrame | None = None,
+) -> CVResult:
     """Cross-validate the four rungs of the model ladder on (a sample of) the training rows.
 
     With `eval_frame` (evaluation rows with the target), every fold's model is also scored on
@@ -174,8 +213,12 @@ def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0
     classes = case.classes if task in ("binary", "multiclass") else None
     if eval_frame is not None and len(eval_frame):
         ev_df = eval_frame.reset_index(drop=True)
-        ev = (enc.transform(ev_df), ev_df[case.features], ev_df[case.target].to_numpy(),
-              ev_df[case.group_column].to_numpy() if case.group_column else None)
+        ev = (
+            enc.transform(ev_df),
+            ev_df[case.features],
+            ev_df[case.target].to_numpy(),
+            ev_df[case.group_column].to_numpy() if case.group_column else None,
+        )
     else:
         ev = None
 
@@ -196,17 +239,24 @@ def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0
                 if task in ("binary", "multiclass"):
                     proba = _aligned_proba(est, Xs, classes)
                     pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-                    pred = pred.astype(np.asarray(ys).dtype, copy=False) if np.asarray(ys).dtype.kind in "biuf" else pred
-                    outs.append((score(metric, ys, pred, proba=proba, classes=classes,
-                                       positive=case.positive), proba))
+                    pred = (
+                        pred.astype(np.asarray(ys).dtype, copy=False)
+                        if np.asarray(ys).dtype.kind in "biuf"
+                        else pred
+                    )
+                    outs.append(
+                        (score(metric, ys, pred, proba=proba, classes=classes, positive=case.positive), proba)
+                    )
                 else:
                     pred = np.asarray(est.predict(Xs), dtype=float)
                     outs.append((score(metric, ys, pred, groups=gs), pred))
         return outs
 
-    specs: list[tuple[str, Any, bool]] = [("dummy", lambda: _dummy(task), True),
-                                          ("linear", lambda: _linear(task, enc.categorical_mask), True),
-                                          ("hgb", lambda: _hgb(task, enc.categorical_mask, seed), True)]
+    specs: list[tuple[str, Any, bool]] = [
+        ("dummy", lambda: _dummy(task), True),
+        ("linear", lambda: _linear(task, enc.categorical_mask), True),
+        ("hgb", lambda: _hgb(task, enc.categorical_mask, seed), True),
+    ]
     est = case.model.estimator if case.model is not None else None
     if include_user and est is not None and hasattr(est, "get_params") and hasattr(est, "fit"):
         specs.append(("user", lambda: clone(est), False))
@@ -220,31 +270,50 @@ def run_ladder(case, *, max_rows: int = 20_000, n_splits: int = 5, seed: int = 0
             for f, (a, b) in enumerate(folds):
                 spent = time.perf_counter() - t0
                 if key == "user" and f > 0 and spent / f * (f + 1) > user_budget_s:
-                    m.error = (f"refitting your model takes {spent / f:.1f}s per fold; stopped after "
-                               f"{f} of {len(folds)} folds to stay fast (raise cv_user_budget_s to run all)")
+                    m.error = (
+                        f"refitting your model takes {spent / f:.1f}s per fold; stopped after "
+                        f"{f} of {len(folds)} folds to stay fast (raise cv_user_budget_s to run all)"
+                    )
                     break
                 if encoded:
                     Xa, Xb = X[a], X[b]
                 else:
                     Xa, Xb = df.iloc[a][case.features], df.iloc[b][case.features]
                 Xe = None if ev is None else (ev[0] if encoded else ev[1])
-                outs = fit_score(factory(), Xa, y[a], Xb, y[b],
-                                 None if groups is None else groups[b],
-                                 None if groups is None else groups[a], Xe)
+                outs = fit_score(
+                    factory(),
+                    Xa,
+                    y[a],
+                    Xb,
+                    y[b],
+                    None if groups is None else groups[b],
+                    None if groups is None else groups[a],
+                    Xe,
+                )
                 (s_val, out_val), (s_tr, _) = outs[0], outs[1]
                 m.fold_scores.append(s_val)
                 m.train_scores.append(s_tr)
                 if len(outs) > 2:
                     m.eval_scores.append(outs[2][0])
                 oof[b] = out_val
-        except Exception as exc:  # noqa: BLE001 - one failing rung must not sink the ladder
+        except Exception as exc:
             m.error = f"{type(exc).__name__}: {str(exc)[:200]}"
         m.seconds = time.perf_counter() - t0
         m.oof = oof
         models[key] = m
-    return CVResult(metric=metric, splitter=name, n_rows=len(df), n_splits=len(folds),
-                    subsampled=subsampled, index=idx, y=y, models=models, classes=classes,
-                    fold=fold_of, eval_rows=0 if ev is None else len(ev[2]))
+    return CVResult(
+        metric=metric,
+        splitter=name,
+        n_rows=len(df),
+        n_splits=len(folds),
+        subsampled=subsampled,
+        index=idx,
+        y=y,
+        models=models,
+        classes=classes,
+        fold=fold_of,
+        eval_rows=0 if ev is None else len(ev[2]),
+    )
 
 
 def _aligned_proba(est, X, classes) -> np.ndarray:

@@ -32,39 +32,50 @@ Skew: `infer_skew` tries transformations that a broken serving path typically ap
 change by a power of ten, values already standardised or min-max scaled, a changed fill value
 for missing values) and reports the one under which the batch matches the reference again.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .profile import (CategoricalProfile, NumericProfile, Profile, _point_masses, _py,
-                      bin_counts_sorted, build_profile, hist_support, to_float_array)
+from .profile import (
+    CategoricalProfile,
+    NumericProfile,
+    Profile,
+    _point_masses,
+    _py,
+    bin_counts_sorted,
+    build_profile,
+    hist_support,
+    to_float_array,
+)
 
 
 @dataclass
 class DriftConfig:
-    psi_warning: float = 0.1          # PSI at which a feature counts as drifted
-    psi_critical: float = 0.25        # PSI at which the drift is critical (retrain trigger)
-    alpha: float = 1e-3               # significance gate (chi-square on the binned counts)
-    min_rows: int = 30                # fewer values in the batch: not tested
-    smoothing: float = 0.5            # pseudo-count per bin
+    psi_warning: float = 0.1  # PSI at which a feature counts as drifted
+    psi_critical: float = 0.25  # PSI at which the drift is critical (retrain trigger)
+    alpha: float = 1e-3  # significance gate (chi-square on the binned counts)
+    min_rows: int = 30  # fewer values in the batch: not tested
+    smoothing: float = 0.5  # pseudo-count per bin
     # multivariate domain classifier
-    mv_sample: int = 5000             # rows per side
+    mv_sample: int = 5000  # rows per side
     mv_auc_warning: float = 0.6
     mv_auc_critical: float = 0.75
-    mv_auc_lower: float = 0.55        # the AUC interval's lower end must exceed this
+    mv_auc_lower: float = 0.55  # the AUC interval's lower end must exceed this
     # skew inference
-    skew_min_psi: float = 0.25        # only features drifting at least this much are examined
+    skew_min_psi: float = 0.25  # only features drifting at least this much are examined
     skew_max_psi_after: float = 0.05  # the transformed batch must match this well
     skew_max_ratio_after: float = 0.2  # ... and at most this share of the drift may remain
     seed: int = 0
 
     @classmethod
-    def from_mapping(cls, m: Mapping[str, Any] | None) -> "DriftConfig":
+    def from_mapping(cls, m: Mapping[str, Any] | None) -> DriftConfig:
         cfg = cls()
         for k, v in (m or {}).items():
             if hasattr(cfg, k):
@@ -74,6 +85,7 @@ class DriftConfig:
 
 # ---------------------------------------------------------------------------------------------
 # elementary statistics on counts
+
 
 def _shares(counts: np.ndarray, smoothing: float) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
@@ -96,6 +108,7 @@ def psi_terms(ref_counts, cur_counts, smoothing: float = 0.5) -> np.ndarray:
 def chi2_test(ref_counts, cur_counts) -> tuple[float, float]:
     """Chi-square test of homogeneity on a 2 x K table (empty columns dropped)."""
     from scipy.stats import chi2
+
     a = np.asarray(ref_counts, dtype=np.float64)
     b = np.asarray(cur_counts, dtype=np.float64)
     keep = (a + b) > 0
@@ -112,6 +125,7 @@ def chi2_test(ref_counts, cur_counts) -> tuple[float, float]:
 def ks_from_counts(ref_counts, cur_counts) -> tuple[float, float]:
     """KS statistic from two binned CDFs (a lower bound of the exact one) and its p-value."""
     from scipy.stats import kstwo
+
     a = np.asarray(ref_counts, dtype=np.float64)
     b = np.asarray(cur_counts, dtype=np.float64)
     na, nb = a.sum(), b.sum()
@@ -134,6 +148,7 @@ def js_distance(ref_counts, cur_counts) -> float:
     def kl(x, y):
         nz = x > 0
         return float(np.sum(x[nz] * np.log2(x[nz] / y[nz])))
+
     return float(math.sqrt(max(0.5 * kl(p, m) + 0.5 * kl(q, m), 0.0)))
 
 
@@ -186,6 +201,7 @@ def rebin(p: NumericProfile, edges: np.ndarray) -> NumericProfile:
 # ---------------------------------------------------------------------------------------------
 # per-feature comparison
 
+
 @dataclass
 class FeatureDrift:
     column: str
@@ -193,7 +209,7 @@ class FeatureDrift:
     n_ref: int
     n_cur: int
     psi: float = 0.0
-    p_value: float = 1.0              # chi-square on the bins (the significance gate)
+    p_value: float = 1.0  # chi-square on the bins (the significance gate)
     chi2: float = 0.0
     ks: float | None = None
     ks_p_value: float | None = None
@@ -201,11 +217,11 @@ class FeatureDrift:
     wasserstein_norm: float | None = None
     js: float | None = None
     drifted: bool = False
-    severity: str = "none"            # none, warning, critical
+    severity: str = "none"  # none, warning, critical
     tested: bool = True
     reason: str = ""
     summary: dict[str, Any] = field(default_factory=dict)  # means, quantiles, shares moved
-    importance: float | None = None   # the feature's importance to the model, when known
+    importance: float | None = None  # the feature's importance to the model, when known
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -217,10 +233,12 @@ class FeatureDrift:
 
 def _extra_bin(ref_p, cur_p) -> tuple[list[int], list[int]]:
     """A bin for values that are missing, infinite or unparsable, when either side has some."""
+
     def nonfinite(p):
         if isinstance(p, NumericProfile):
             return p.missing + p.unparsed + p.pos_inf + p.neg_inf
         return p.missing
+
     a, b = nonfinite(ref_p), nonfinite(cur_p)
     return ([a], [b]) if (a or b) else ([], [])
 
@@ -242,8 +260,7 @@ def _grade(fd: FeatureDrift, cfg: DriftConfig) -> FeatureDrift:
     return fd
 
 
-def compare_numeric(ref: NumericProfile, cur: NumericProfile,
-                    cfg: DriftConfig | None = None) -> FeatureDrift:
+def compare_numeric(ref: NumericProfile, cur: NumericProfile, cfg: DriftConfig | None = None) -> FeatureDrift:
     cfg = cfg or DriftConfig()
     if len(ref.edges) != len(cur.edges) or not np.array_equal(ref.edges, cur.edges):
         cur = rebin(cur, ref.edges)
@@ -263,11 +280,18 @@ def compare_numeric(ref: NumericProfile, cur: NumericProfile,
         fd.wasserstein_norm = w / ref.scale()
     terms = psi_terms(rc, cc, cfg.smoothing)
     fd.summary = {
-        "mean_ref": ref.mean if ref.n else None, "mean_cur": cur.mean if cur.n else None,
-        "std_ref": ref.std, "std_cur": cur.std,
-        "median_ref": ref.quantile(0.5), "median_cur": cur.quantile(0.5),
-        "min_ref": ref.min, "max_ref": ref.max, "min_cur": cur.min, "max_cur": cur.max,
-        "missing_rate_ref": ref.missing_rate, "missing_rate_cur": cur.missing_rate,
+        "mean_ref": ref.mean if ref.n else None,
+        "mean_cur": cur.mean if cur.n else None,
+        "std_ref": ref.std,
+        "std_cur": cur.std,
+        "median_ref": ref.quantile(0.5),
+        "median_cur": cur.quantile(0.5),
+        "min_ref": ref.min,
+        "max_ref": ref.max,
+        "min_cur": cur.min,
+        "max_cur": cur.max,
+        "missing_rate_ref": ref.missing_rate,
+        "missing_rate_cur": cur.missing_rate,
         "share_below_ref_min": float(cur.counts[0] / cur.n) if cur.n else 0.0,
         "share_above_ref_max": float(cur.counts[-1] / cur.n) if cur.n else 0.0,
         "top_bin_psi_share": float(terms.max() / fd.psi) if fd.psi > 0 else 0.0,
@@ -275,8 +299,9 @@ def compare_numeric(ref: NumericProfile, cur: NumericProfile,
     return _grade(fd, cfg)
 
 
-def compare_categorical(ref: CategoricalProfile, cur: CategoricalProfile,
-                        cfg: DriftConfig | None = None) -> FeatureDrift:
+def compare_categorical(
+    ref: CategoricalProfile, cur: CategoricalProfile, cfg: DriftConfig | None = None
+) -> FeatureDrift:
     cfg = cfg or DriftConfig()
     keys = list(ref.counts) + [k for k in cur.counts if k not in ref.counts]
     rc = [ref.counts.get(k, 0) for k in keys] + [ref.other]
@@ -285,8 +310,7 @@ def compare_categorical(ref: CategoricalProfile, cur: CategoricalProfile,
         rc.append(ref.missing)
         cc.append(cur.missing)
     rc_a, cc_a = np.asarray(rc, np.float64), np.asarray(cc, np.float64)
-    fd = FeatureDrift(column=ref.name, kind="categorical", n_ref=int(rc_a.sum()),
-                      n_cur=int(cc_a.sum()))
+    fd = FeatureDrift(column=ref.name, kind="categorical", n_ref=int(rc_a.sum()), n_cur=int(cc_a.sum()))
     if fd.n_ref == 0 or fd.n_cur == 0:
         fd.tested, fd.reason = False, "no values on one side"
         return fd
@@ -299,9 +323,16 @@ def compare_categorical(ref: CategoricalProfile, cur: CategoricalProfile,
     fd.summary = {
         "new_categories": {str(_py(k)): round(cur.counts[k] / nc, 6) for k in new[:20]},
         "new_share": float(sum(cur.counts[k] for k in new) / nc),
-        "largest_moves": [{"category": _py(k), "share_ref": round(ref.counts.get(k, 0) / nr, 6),
-                           "share_cur": round(cur.counts.get(k, 0) / nc, 6)} for k in moved[:5]],
-        "missing_rate_ref": ref.missing_rate, "missing_rate_cur": cur.missing_rate,
+        "largest_moves": [
+            {
+                "category": _py(k),
+                "share_ref": round(ref.counts.get(k, 0) / nr, 6),
+                "share_cur": round(cur.counts.get(k, 0) / nc, 6),
+            }
+            for k in moved[:5]
+        ],
+        "missing_rate_ref": ref.missing_rate,
+        "missing_rate_cur": cur.missing_rate,
     }
     return _grade(fd, cfg)
 
@@ -328,19 +359,24 @@ class DriftReport:
                 f.importance = float(importance[c])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n_ref": self.n_ref, "n_cur": self.n_cur,
-                "only_in_reference": self.only_in_reference,
-                "only_in_current": self.only_in_current,
-                "config": asdict(self.config),
-                "features": {c: f.to_dict() for c, f in self.features.items()}}
+        return {
+            "n_ref": self.n_ref,
+            "n_cur": self.n_cur,
+            "only_in_reference": self.only_in_reference,
+            "only_in_current": self.only_in_current,
+            "config": asdict(self.config),
+            "features": {c: f.to_dict() for c, f in self.features.items()},
+        }
 
 
-def compare_profiles(ref: Profile, cur: Profile, cfg: DriftConfig | None = None,
-                     columns: Iterable[str] | None = None) -> DriftReport:
+def compare_profiles(
+    ref: Profile, cur: Profile, cfg: DriftConfig | None = None, columns: Iterable[str] | None = None
+) -> DriftReport:
     """Per-feature drift of `cur` against `ref`, from the two profiles alone."""
     cfg = cfg or DriftConfig()
-    cols = [c for c in (columns if columns is not None else ref.columns)
-            if c in ref.columns and c in cur.columns]
+    cols = [
+        c for c in (columns if columns is not None else ref.columns) if c in ref.columns and c in cur.columns
+    ]
     feats: dict[str, FeatureDrift] = {}
     for c in cols:
         r, k = ref.columns[c], cur.columns[c]
@@ -349,29 +385,50 @@ def compare_profiles(ref: Profile, cur: Profile, cfg: DriftConfig | None = None,
         elif isinstance(r, CategoricalProfile) and isinstance(k, CategoricalProfile):
             feats[c] = compare_categorical(r, k, cfg)
         else:  # kind changed: a schema problem, not a distribution one
-            feats[c] = FeatureDrift(column=c, kind=r.kind, n_ref=r.rows, n_cur=k.rows,
-                                    tested=False, reason=f"{r.kind} in the reference, {k.kind} in the batch")
-    return DriftReport(features=feats, n_ref=ref.rows, n_cur=cur.rows,
-                       only_in_reference=[c for c in ref.columns if c not in cur.columns],
-                       only_in_current=[c for c in cur.columns if c not in ref.columns],
-                       config=cfg)
+            feats[c] = FeatureDrift(
+                column=c,
+                kind=r.kind,
+                n_ref=r.rows,
+                n_cur=k.rows,
+                tested=False,
+                reason=f"{r.kind} in the reference, {k.kind} in the batch",
+            )
+    return DriftReport(
+        features=feats,
+        n_ref=ref.rows,
+        n_cur=cur.rows,
+        only_in_reference=[c for c in ref.columns if c not in cur.columns],
+        only_in_current=[c for c in cur.columns if c not in ref.columns],
+        config=cfg,
+    )
 
 
-def drift_frames(reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile,
-                 cfg: DriftConfig | None = None, categorical: Iterable[str] = (),
-                 columns: Iterable[str] | None = None) -> tuple[DriftReport, Profile, Profile]:
+def drift_frames(
+    reference: pd.DataFrame | Profile,
+    current: pd.DataFrame | Profile,
+    cfg: DriftConfig | None = None,
+    categorical: Iterable[str] = (),
+    columns: Iterable[str] | None = None,
+) -> tuple[DriftReport, Profile, Profile]:
     """Profile what is not yet a profile (the batch on the reference's edges) and compare."""
     cfg = cfg or DriftConfig()
     cols = list(columns) if columns is not None else None
-    ref = reference if isinstance(reference, Profile) else build_profile(
-        reference, categorical=categorical, columns=cols)
-    cur = current if isinstance(current, Profile) else build_profile(
-        current, like=ref, categorical=categorical, columns=cols)
+    ref = (
+        reference
+        if isinstance(reference, Profile)
+        else build_profile(reference, categorical=categorical, columns=cols)
+    )
+    cur = (
+        current
+        if isinstance(current, Profile)
+        else build_profile(current, like=ref, categorical=categorical, columns=cols)
+    )
     return compare_profiles(ref, cur, cfg, cols), ref, cur
 
 
 # ---------------------------------------------------------------------------------------------
 # multivariate: a classifier telling reference rows from current rows
+
 
 @dataclass
 class DomainClassifierResult:
@@ -379,7 +436,7 @@ class DomainClassifierResult:
     auc_low: float
     auc_high: float
     n_per_side: int
-    importances: dict[str, float]      # held-out AUC lost when the feature is permuted
+    importances: dict[str, float]  # held-out AUC lost when the feature is permuted
     drifted: bool = False
     severity: str = "none"
 
@@ -389,8 +446,9 @@ class DomainClassifierResult:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["importances"] = {k: round(v, 5) for k, v in
-                            sorted(self.importances.items(), key=lambda kv: -kv[1])[:15]}
+        d["importances"] = {
+            k: round(v, 5) for k, v in sorted(self.importances.items(), key=lambda kv: -kv[1])[:15]
+        }
         return d
 
 
@@ -403,8 +461,9 @@ def auc_interval(auc: float, n_pos: int, n_neg: int, z: float = 1.96) -> tuple[f
     return max(auc - z * se, 0.0), min(auc + z * se, 1.0)
 
 
-def _encode_for_classifier(frames: list[pd.DataFrame], columns: list[str],
-                           categorical: set[str]) -> np.ndarray:
+def _encode_for_classifier(
+    frames: list[pd.DataFrame], columns: list[str], categorical: set[str]
+) -> np.ndarray:
     """Numeric columns as floats (text parsed), categorical ones as shared integer codes."""
     n = sum(len(f) for f in frames)
     X = np.empty((n, len(columns)), dtype=np.float64)
@@ -428,15 +487,21 @@ def _encode_for_classifier(frames: list[pd.DataFrame], columns: list[str],
 def _one_thread():
     try:
         from threadpoolctl import threadpool_limits
+
         return threadpool_limits(limits=1, user_api="openmp")
     except Exception:  # pragma: no cover - threadpoolctl ships with scikit-learn
         import contextlib
+
         return contextlib.nullcontext()
 
 
-def domain_classifier(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str],
-                      categorical: Iterable[str] = (), cfg: DriftConfig | None = None
-                      ) -> DomainClassifierResult | None:
+def domain_classifier(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: Sequence[str],
+    categorical: Iterable[str] = (),
+    cfg: DriftConfig | None = None,
+) -> DomainClassifierResult | None:
     """Train a classifier to tell reference rows from current rows on a balanced subsample."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
@@ -449,14 +514,20 @@ def domain_classifier(reference: pd.DataFrame, current: pd.DataFrame, columns: S
     rng = np.random.default_rng(cfg.seed)
     ri = np.sort(rng.choice(len(reference), m, replace=False))
     ci = np.sort(rng.choice(len(current), m, replace=False))
-    X = _encode_for_classifier([reference[columns].iloc[ri], current[columns].iloc[ci]], columns,
-                               set(categorical))
+    X = _encode_for_classifier(
+        [reference[columns].iloc[ri], current[columns].iloc[ci]], columns, set(categorical)
+    )
     y = np.r_[np.zeros(m), np.ones(m)]
     half = rng.permutation(2 * m)
-    tr, te = half[: m], half[m:]
-    clf = HistGradientBoostingClassifier(max_iter=40, learning_rate=0.2, max_leaf_nodes=15,
-                                         min_samples_leaf=20, early_stopping=False,
-                                         random_state=cfg.seed)
+    tr, te = half[:m], half[m:]
+    clf = HistGradientBoostingClassifier(
+        max_iter=40,
+        learning_rate=0.2,
+        max_leaf_nodes=15,
+        min_samples_leaf=20,
+        early_stopping=False,
+        random_state=cfg.seed,
+    )
     # one OpenMP thread: on this small sample more threads gain little, and on a busy machine
     # OpenMP's spinning threads make HistGradientBoosting 10-30x slower
     with _one_thread():
@@ -484,12 +555,13 @@ def domain_classifier(reference: pd.DataFrame, current: pd.DataFrame, columns: S
 # ---------------------------------------------------------------------------------------------
 # train/serving skew: which simple transformation makes the batch match the reference again?
 
+
 @dataclass
 class SkewResult:
     column: str
-    kind: str                          # scale, standardised, minmax, fill_value
-    description: str                   # what the serving path does, in words
-    transform: dict[str, Any]          # how to undo it on the batch
+    kind: str  # scale, standardised, minmax, fill_value
+    description: str  # what the serving path does, in words
+    transform: dict[str, Any]  # how to undo it on the batch
     psi_before: float
     psi_after: float
     fix: str
@@ -502,8 +574,9 @@ class SkewResult:
 
 def _psi_sorted(ref: NumericProfile, xs: np.ndarray, n_nonfinite: int, cfg: DriftConfig) -> float:
     counts = bin_counts_sorted(xs, ref.edges)
-    xa, xb = _extra_bin(ref, NumericProfile(name="", dtype="", edges=ref.edges, counts=counts,
-                                            missing=n_nonfinite))
+    xa, xb = _extra_bin(
+        ref, NumericProfile(name="", dtype="", edges=ref.edges, counts=counts, missing=n_nonfinite)
+    )
     return psi(np.concatenate((ref.counts, xa)), np.concatenate((counts, xb)), cfg.smoothing)
 
 
@@ -511,8 +584,9 @@ def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
-def infer_skew(ref: NumericProfile, current: pd.Series | np.ndarray,
-               cfg: DriftConfig | None = None) -> SkewResult | None:
+def infer_skew(
+    ref: NumericProfile, current: pd.Series | np.ndarray, cfg: DriftConfig | None = None
+) -> SkewResult | None:
     """The transformation of the batch column under which it matches the reference, if any.
 
     Candidates: x / 10^k (k = +-1..6: the batch arrives in another unit), x * std + mean (the
@@ -546,44 +620,67 @@ def infer_skew(ref: NumericProfile, current: pd.Series | np.ndarray,
     nz_ref = None
     if zero_share >= 0.3 and ref.n - ref.point_masses.get(0.0, 0) >= cfg.min_rows:
         zc = bin_counts_sorted(np.array([0.0]), ref.edges)
-        nz_ref = NumericProfile(name=ref.name, dtype=ref.dtype, edges=ref.edges,
-                                counts=np.maximum(ref.counts - zc * ref.point_masses.get(0.0, 0), 0),
-                                n=ref.n - ref.point_masses.get(0.0, 0))
+        nz_ref = NumericProfile(
+            name=ref.name,
+            dtype=ref.dtype,
+            edges=ref.edges,
+            counts=np.maximum(ref.counts - zc * ref.point_masses.get(0.0, 0), 0),
+            n=ref.n - ref.point_masses.get(0.0, 0),
+        )
     # too few non-zero reference values: a unit change cannot be told from noise around 0
     scale_identifiable = zero_share < 0.3 or nz_ref is not None
     xs_nz = xs[xs != 0]
     med_c = float(np.median(np.abs(xs))) or float(np.mean(np.abs(xs)))
     med_r = abs(ref.quantile(0.5) or 0.0) or abs(ref.mean)
     for k in (1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6) if scale_identifiable else ():
-        f = 10.0 ** k
+        f = 10.0**k
         if med_r > 0 and med_c > 0 and abs(math.log10(med_c / med_r) - k) > 1.5:
             continue  # the medians are nowhere near this ratio: skip the pass
         after = _psi_sorted(ref, xs / f, n_nonfinite, cfg)
         if nz_ref is not None:
-            after = max(after, _psi_sorted(nz_ref, xs_nz / f, 0, cfg) if xs_nz.size >= cfg.min_rows
-                        else np.inf)
-        consider(after, "scale",
-                 f"values arrive multiplied by {_fmt(f)} (another unit: x {_fmt(f)})",
-                 {"type": "scale", "factor": f, "undo": f"x / {_fmt(f)}"},
-                 f"convert {ref.name} to the training unit in the serving path (divide by {_fmt(f)})")
+            after = max(
+                after, _psi_sorted(nz_ref, xs_nz / f, 0, cfg) if xs_nz.size >= cfg.min_rows else np.inf
+            )
+        consider(
+            after,
+            "scale",
+            f"values arrive multiplied by {_fmt(f)} (another unit: x {_fmt(f)})",
+            {"type": "scale", "factor": f, "undo": f"x / {_fmt(f)}"},
+            f"convert {ref.name} to the training unit in the serving path (divide by {_fmt(f)})",
+        )
     # already standardised / min-max scaled
     if ref.std > 0 and abs(ref.mean) + abs(ref.std - 1.0) > 0.1:
         after = _psi_sorted(ref, xs * ref.std + ref.mean, n_nonfinite, cfg)
-        consider(after, "standardised",
-                 f"values arrive already standardised (mean {np.mean(xs):.3g}, std {np.std(xs):.3g}) "
-                 f"while the model expects raw values (mean {ref.mean:.4g}, std {ref.std:.4g})",
-                 {"type": "standardised", "mean": ref.mean, "std": ref.std,
-                  "undo": f"x * {ref.std:.6g} + {ref.mean:.6g}"},
-                 f"send raw {ref.name} to the model (its pipeline scales it), or drop the extra scaling step in serving")
-    if ref.min is not None and ref.max is not None and ref.max > ref.min and \
-            (ref.min < -0.05 or ref.max > 1.05) and xs[0] >= -1e-9 and xs[-1] <= 1 + 1e-9:
+        consider(
+            after,
+            "standardised",
+            f"values arrive already standardised (mean {np.mean(xs):.3g}, std {np.std(xs):.3g}) "
+            f"while the model expects raw values (mean {ref.mean:.4g}, std {ref.std:.4g})",
+            {
+                "type": "standardised",
+                "mean": ref.mean,
+                "std": ref.std,
+                "undo": f"x * {ref.std:.6g} + {ref.mean:.6g}",
+            },
+            f"send raw {ref.name} to the model (its pipeline scales it), or drop the extra scaling step in serving",
+        )
+    if (
+        ref.min is not None
+        and ref.max is not None
+        and ref.max > ref.min
+        and (ref.min < -0.05 or ref.max > 1.05)
+        and xs[0] >= -1e-9
+        and xs[-1] <= 1 + 1e-9
+    ):
         span = ref.max - ref.min
         after = _psi_sorted(ref, xs * span + ref.min, n_nonfinite, cfg)
-        consider(after, "minmax",
-                 f"values arrive min-max scaled to [0, 1] while the model expects [{ref.min:.4g}, {ref.max:.4g}]",
-                 {"type": "minmax", "min": ref.min, "max": ref.max,
-                  "undo": f"x * {span:.6g} + {ref.min:.6g}"},
-                 f"send raw {ref.name} to the model, or drop the extra scaling step in serving")
+        consider(
+            after,
+            "minmax",
+            f"values arrive min-max scaled to [0, 1] while the model expects [{ref.min:.4g}, {ref.max:.4g}]",
+            {"type": "minmax", "min": ref.min, "max": ref.max, "undo": f"x * {span:.6g} + {ref.min:.6g}"},
+            f"send raw {ref.name} to the model, or drop the extra scaling step in serving",
+        )
     # a changed fill value for missing
     n_ref_rows = max(ref.rows, 1)
     pr = {v: c / n_ref_rows for v, c in ref.point_masses.items()}
@@ -601,27 +698,40 @@ def infer_skew(ref: NumericProfile, current: pd.Series | np.ndarray,
             if close(pc[vn], pr[vo]):
                 y = np.sort(np.where(xs == vn, vo, xs))
                 after = _psi_sorted(ref, y, n_nonfinite, cfg)
-                consider(after, "fill_value",
-                         f"the default for missing values changed: {_fmt(vn)} in serving where training used {_fmt(vo)}",
-                         {"type": "fill_value", "from": vn, "to": vo,
-                          "undo": f"replace {_fmt(vn)} with {_fmt(vo)}"},
-                         f"use the training default {_fmt(vo)} for missing {ref.name} in the serving path")
+                consider(
+                    after,
+                    "fill_value",
+                    f"the default for missing values changed: {_fmt(vn)} in serving where training used {_fmt(vo)}",
+                    {
+                        "type": "fill_value",
+                        "from": vn,
+                        "to": vo,
+                        "undo": f"replace {_fmt(vn)} with {_fmt(vo)}",
+                    },
+                    f"use the training default {_fmt(vo)} for missing {ref.name} in the serving path",
+                )
         if close(pc[vn], miss_r) and miss_c < miss_r / 3:
             y = xs[xs != vn]
             after = _psi_sorted(ref, y, n_nonfinite + int(len(xs) - len(y)), cfg)
-            consider(after, "fill_value",
-                     f"missing values are filled with {_fmt(vn)} in serving but were left missing in training",
-                     {"type": "fill_value", "from": vn, "to": None, "undo": f"replace {_fmt(vn)} with NaN"},
-                     f"stop filling missing {ref.name} with {_fmt(vn)} before the model (let the model's own imputation run)")
+            consider(
+                after,
+                "fill_value",
+                f"missing values are filled with {_fmt(vn)} in serving but were left missing in training",
+                {"type": "fill_value", "from": vn, "to": None, "undo": f"replace {_fmt(vn)} with NaN"},
+                f"stop filling missing {ref.name} with {_fmt(vn)} before the model (let the model's own imputation run)",
+            )
     if miss_c >= 0.01 and miss_r < miss_c / 3:
         for vo in gone_vals:
             if close(miss_c, pr[vo]):
                 y = np.sort(np.concatenate((xs, np.full(n_nonfinite, vo))))
                 after = _psi_sorted(ref, y, 0, cfg)
-                consider(after, "fill_value",
-                         f"missing values arrive as NaN in serving where training filled them with {_fmt(vo)}",
-                         {"type": "fill_value", "from": None, "to": vo, "undo": f"fill NaN with {_fmt(vo)}"},
-                         f"fill missing {ref.name} with {_fmt(vo)} in the serving path, as training did")
+                consider(
+                    after,
+                    "fill_value",
+                    f"missing values arrive as NaN in serving where training filled them with {_fmt(vo)}",
+                    {"type": "fill_value", "from": None, "to": vo, "undo": f"fill NaN with {_fmt(vo)}"},
+                    f"fill missing {ref.name} with {_fmt(vo)} in the serving path, as training did",
+                )
     if not cands:
         return None
     after, best = min(cands, key=lambda t: t[0])

@@ -17,6 +17,7 @@ Regression
 
 Intervals are percentile bootstraps over the batch's rows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,8 +53,12 @@ def expected_binary_metrics(p: np.ndarray, score: np.ndarray, threshold: float) 
     tn = float(np.sum(1 - p[~pred]))
     n = max(len(p), 1)
     f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) > 0 else float("nan")
-    return {"accuracy": (tp + tn) / n, "f1": f1, "roc_auc": weighted_auc(score, p),
-            "prevalence": float(np.mean(p))}
+    return {
+        "accuracy": (tp + tn) / n,
+        "f1": f1,
+        "roc_auc": weighted_auc(score, p),
+        "prevalence": float(np.mean(p)),
+    }
 
 
 def realised_binary_metrics(y: np.ndarray, score: np.ndarray, threshold: float) -> dict[str, float]:
@@ -64,39 +69,58 @@ def realised_binary_metrics(y: np.ndarray, score: np.ndarray, threshold: float) 
 @dataclass
 class PerformanceEstimate:
     metric: str
-    reference: float                   # realised on the evaluation set
-    estimate: float                    # estimated on the batch
+    reference: float  # realised on the evaluation set
+    estimate: float  # estimated on the batch
     low: float
     high: float
-    reference_estimate: float | None = None   # the estimator applied to the evaluation set
+    reference_estimate: float | None = None  # the estimator applied to the evaluation set
     all_metrics: dict[str, Any] = field(default_factory=dict)
     greater_is_better: bool = True
 
     @property
     def drop(self) -> float:
         """How much worse the batch is (positive = worse), in the metric's units."""
-        return (self.reference - self.estimate) if self.greater_is_better else (self.estimate - self.reference)
+        return (
+            (self.reference - self.estimate) if self.greater_is_better else (self.estimate - self.reference)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         r = lambda v: None if v is None or not np.isfinite(v) else round(float(v), 4)  # noqa: E731
-        return {"metric": self.metric, "reference": r(self.reference), "estimate": r(self.estimate),
-                "interval": [r(self.low), r(self.high)], "drop": r(self.drop),
-                "reference_estimate": r(self.reference_estimate),
-                "all": {k: {kk: r(vv) if isinstance(vv, float) else vv for kk, vv in v.items()}
-                        if isinstance(v, dict) else v for k, v in self.all_metrics.items()}}
+        return {
+            "metric": self.metric,
+            "reference": r(self.reference),
+            "estimate": r(self.estimate),
+            "interval": [r(self.low), r(self.high)],
+            "drop": r(self.drop),
+            "reference_estimate": r(self.reference_estimate),
+            "all": {
+                k: {kk: r(vv) if isinstance(vv, float) else vv for kk, vv in v.items()}
+                if isinstance(v, dict)
+                else v
+                for k, v in self.all_metrics.items()
+            },
+        }
 
 
 def _isotonic(x: np.ndarray, y: np.ndarray):
     from sklearn.isotonic import IsotonicRegression
+
     ok = np.isfinite(x)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
     iso.fit(x[ok], y[ok].astype(np.float64))
     return iso
 
 
-def cbpe_binary(ref_score: np.ndarray, ref_y: np.ndarray, cur_score: np.ndarray,
-                threshold: float, metric: str = "roc_auc", n_boot: int = 200,
-                seed: int = 0, max_rows: int = 50_000) -> PerformanceEstimate:
+def cbpe_binary(
+    ref_score: np.ndarray,
+    ref_y: np.ndarray,
+    cur_score: np.ndarray,
+    threshold: float,
+    metric: str = "roc_auc",
+    n_boot: int = 200,
+    seed: int = 0,
+    max_rows: int = 50_000,
+) -> PerformanceEstimate:
     """Estimate `metric` (accuracy, f1, roc_auc) on the batch from the model's scores alone.
     ref_y: 0/1 labels of the evaluation set (1 = positive class)."""
     ref_score = np.asarray(ref_score, dtype=np.float64)
@@ -120,13 +144,20 @@ def cbpe_binary(ref_score: np.ndarray, ref_y: np.ndarray, cur_score: np.ndarray,
     centre = est[metric]
     lo = centre - (centre - np.quantile(boots, 0.025)) * scale if len(boots) else float("nan")
     hi = centre + (np.quantile(boots, 0.975) - centre) * scale if len(boots) else float("nan")
-    return PerformanceEstimate(metric=metric, reference=real[metric], estimate=centre,
-                               low=float(lo), high=float(hi), reference_estimate=ref_est[metric],
-                               all_metrics={"estimated_current": est, "realised_reference": real})
+    return PerformanceEstimate(
+        metric=metric,
+        reference=real[metric],
+        estimate=centre,
+        low=float(lo),
+        high=float(hi),
+        reference_estimate=ref_est[metric],
+        all_metrics={"estimated_current": est, "realised_reference": real},
+    )
 
 
-def cbpe_multiclass(ref_proba: np.ndarray, ref_correct: np.ndarray, cur_proba: np.ndarray,
-                    n_boot: int = 200, seed: int = 0) -> PerformanceEstimate:
+def cbpe_multiclass(
+    ref_proba: np.ndarray, ref_correct: np.ndarray, cur_proba: np.ndarray, n_boot: int = 200, seed: int = 0
+) -> PerformanceEstimate:
     """Expected accuracy from the calibrated top-class probability."""
     conf_r = np.max(ref_proba, axis=1)
     conf_c = np.max(cur_proba, axis=1)
@@ -135,15 +166,25 @@ def cbpe_multiclass(ref_proba: np.ndarray, ref_correct: np.ndarray, cur_proba: n
     est = float(np.mean(pc))
     rng = np.random.default_rng(seed)
     boots = [float(np.mean(pc[rng.integers(0, len(pc), len(pc))])) for _ in range(n_boot)]
-    return PerformanceEstimate(metric="accuracy", reference=float(np.mean(ref_correct)),
-                               estimate=est, low=float(np.quantile(boots, 0.025)),
-                               high=float(np.quantile(boots, 0.975)),
-                               reference_estimate=float(np.mean(iso.predict(conf_r))))
+    return PerformanceEstimate(
+        metric="accuracy",
+        reference=float(np.mean(ref_correct)),
+        estimate=est,
+        low=float(np.quantile(boots, 0.025)),
+        high=float(np.quantile(boots, 0.975)),
+        reference_estimate=float(np.mean(iso.predict(conf_r))),
+    )
 
 
-def dle_regression(X_ref: np.ndarray, pred_ref: np.ndarray, y_ref: np.ndarray,
-                   X_cur: np.ndarray, pred_cur: np.ndarray, n_boot: int = 200,
-                   seed: int = 0) -> PerformanceEstimate:
+def dle_regression(
+    X_ref: np.ndarray,
+    pred_ref: np.ndarray,
+    y_ref: np.ndarray,
+    X_cur: np.ndarray,
+    pred_cur: np.ndarray,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> PerformanceEstimate:
     """Direct loss estimation of the MAE: learn |y - pred| from (features, pred) on the
     evaluation set, average its prediction on the batch."""
     from sklearn.ensemble import HistGradientBoostingRegressor
@@ -154,9 +195,15 @@ def dle_regression(X_ref: np.ndarray, pred_ref: np.ndarray, y_ref: np.ndarray,
     loss = np.abs(np.asarray(y_ref, np.float64) - np.asarray(pred_ref, np.float64))
 
     def model():
-        return HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
-                                             min_samples_leaf=40, loss="squared_error",
-                                             random_state=seed)
+        return HistGradientBoostingRegressor(
+            max_iter=100,
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
+            loss="squared_error",
+            random_state=seed,
+        )
+
     oof = np.empty(len(loss))
     for tr, te in KFold(3, shuffle=True, random_state=seed).split(Xr):
         oof[te] = model().fit(Xr[tr], loss[tr]).predict(Xr[te])
@@ -165,8 +212,12 @@ def dle_regression(X_ref: np.ndarray, pred_ref: np.ndarray, y_ref: np.ndarray,
     est = float(np.mean(lc))
     rng = np.random.default_rng(seed)
     boots = [float(np.mean(lc[rng.integers(0, len(lc), len(lc))])) for _ in range(n_boot)]
-    return PerformanceEstimate(metric="mae", reference=float(np.mean(loss)), estimate=est,
-                               low=float(np.quantile(boots, 0.025)),
-                               high=float(np.quantile(boots, 0.975)),
-                               reference_estimate=float(np.mean(np.maximum(oof, 0.0))),
-                               greater_is_better=False)
+    return PerformanceEstimate(
+        metric="mae",
+        reference=float(np.mean(loss)),
+        estimate=est,
+        low=float(np.quantile(boots, 0.025)),
+        high=float(np.quantile(boots, 0.975)),
+        reference_estimate=float(np.mean(np.maximum(oof, 0.0))),
+        greater_is_better=False,
+    )

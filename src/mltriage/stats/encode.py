@@ -5,6 +5,7 @@ training categories (the most frequent `max_categories`; others and NaN -> NaN),
 HistGradientBoosting can use them natively and a one-hot encoder can expand them. Datetime
 columns become seconds since the epoch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,12 +17,13 @@ import pandas as pd
 @dataclass
 class Encoder:
     columns: list[str]
-    categorical_mask: np.ndarray            # per column: True when codes
-    categories: dict[str, pd.Index]         # column -> the training categories kept
+    categorical_mask: np.ndarray  # per column: True when codes
+    categories: dict[str, pd.Index]  # column -> the training categories kept
 
     @classmethod
-    def fit(cls, df: pd.DataFrame, columns: list[str], categorical: list[str],
-            max_categories: int = 250) -> "Encoder":
+    def fit(
+        cls, df: pd.DataFrame, columns: list[str], categorical: list[str], max_categories: int = 250
+    ) -> Encoder:
         cat_set = set(categorical)
         cats = {}
         for c in columns:

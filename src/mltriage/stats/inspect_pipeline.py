@@ -19,6 +19,7 @@ ColumnTransformer column selections and `get_feature_names_out`), so a finding n
 Nothing here predicts or refits the model itself; the steps are small and vectorised. On very
 large inputs the refits are skipped (`max_rows`) and only the row counts are compared.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -29,30 +30,52 @@ import numpy as np
 import pandas as pd
 
 # statistics a transformer learns from its input rows
-STAT_ATTRS = ("n_samples_seen_", "statistics_", "mean_", "var_", "scale_", "data_min_",
-              "data_max_", "max_abs_", "center_", "categories_", "variances_", "quantiles_",
-              "lambdas_", "bin_edges_", "scores_", "encodings_", "target_mean_")
+STAT_ATTRS = (
+    "n_samples_seen_",
+    "statistics_",
+    "mean_",
+    "var_",
+    "scale_",
+    "data_min_",
+    "data_max_",
+    "max_abs_",
+    "center_",
+    "categories_",
+    "variances_",
+    "quantiles_",
+    "lambdas_",
+    "bin_edges_",
+    "scores_",
+    "encodings_",
+    "target_mean_",
+)
 
 
 @dataclass
 class StepAudit:
-    path: str                               # e.g. "prep/num/scale"
-    kind: str                               # class name of the step
-    columns: list[str]                      # model input features the step covers
-    n_seen: float | None = None             # rows the step saw (max over features)
-    n_train: int = 0                        # rows (non-missing values) the training set gives it
+    path: str  # e.g. "prep/num/scale"
+    kind: str  # class name of the step
+    columns: list[str]  # model input features the step covers
+    n_seen: float | None = None  # rows the step saw (max over features)
+    n_train: int = 0  # rows (non-missing values) the training set gives it
     n_test: int = 0
-    verdict: str = "unknown"                # "train" | "train+test" | "train+test+current" | "unknown" | "not refitted"
-    leaked_columns: list[str] = field(default_factory=list)   # features whose statistics show it
+    verdict: str = "unknown"  # "train" | "train+test" | "train+test+current" | "unknown" | "not refitted"
+    leaked_columns: list[str] = field(default_factory=list)  # features whose statistics show it
     test_only_categories: dict[str, list] = field(default_factory=dict)
     other_categories: dict[str, list] = field(default_factory=dict)  # in neither train nor test
-    stats: list[dict] = field(default_factory=list)          # per-feature fitted vs refits (means)
+    stats: list[dict] = field(default_factory=list)  # per-feature fitted vs refits (means)
     note: str = ""
 
     def row(self) -> dict[str, Any]:
-        return {"step": self.path, "transformer": self.kind, "n_samples_seen": self.n_seen,
-                "train_rows": self.n_train, "test_rows": self.n_test,
-                "learned_from": self.verdict, "columns": ", ".join(self.leaked_columns or self.columns)[:200]}
+        return {
+            "step": self.path,
+            "transformer": self.kind,
+            "n_samples_seen": self.n_seen,
+            "train_rows": self.n_train,
+            "test_rows": self.n_test,
+            "learned_from": self.verdict,
+            "columns": ", ".join(self.leaked_columns or self.columns)[:200],
+        }
 
 
 def has_preprocessing(est: Any) -> bool:
@@ -60,6 +83,7 @@ def has_preprocessing(est: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------- helpers
+
 
 def _take(X: Any, idx: list[int]) -> Any:
     if isinstance(X, pd.DataFrame):
@@ -74,6 +98,7 @@ def _concat(parts: list[Any]) -> Any:
         return pd.concat(parts, ignore_index=True)
     if any(hasattr(p, "tocsr") for p in parts):
         import scipy.sparse as sp
+
         return sp.vstack([p if hasattr(p, "tocsr") else sp.csr_matrix(p) for p in parts]).tocsr()
     return np.vstack([np.asarray(p) for p in parts])
 
@@ -84,7 +109,7 @@ def _out_names(step: Any, names: list[str] | None, width: int) -> list[str]:
         out = [str(n) for n in out]
         if len(out) == width:
             return out
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return [f"x{i}" for i in range(width)]
 
@@ -103,18 +128,25 @@ def _map_origin(in_names: list[str], in_origin: list[tuple], out_names: list[str
         bare = name.split("__", 1)[1] if "__" in name else name
         best = None
         for i, n in enumerate(in_names):
-            if (bare == n or bare.startswith(n + "_") or name == n) and (best is None or len(n) > len(in_names[best])):
+            if (bare == n or bare.startswith(n + "_") or name == n) and (
+                best is None or len(n) > len(in_names[best])
+            ):
                 best = i
         out.append(in_origin[best] if best is not None else union)
     if len(out_names) == len(in_names) and all(o == union for o in out):
-        return list(in_origin)   # same width, names changed (e.g. a scaler renamed nothing useful)
+        return list(in_origin)  # same width, names changed (e.g. a scaler renamed nothing useful)
     return out
 
 
 def _same(a: Any, b: Any) -> np.ndarray | bool:
     """Per-feature equality of a learned statistic (tolerant for floats, NaN == NaN)."""
-    if isinstance(a, list) or (isinstance(a, np.ndarray) and a.dtype == object and a.ndim == 1
-                               and len(a) and isinstance(a[0], np.ndarray)):
+    if isinstance(a, list) or (
+        isinstance(a, np.ndarray)
+        and a.dtype == object
+        and a.ndim == 1
+        and len(a)
+        and isinstance(a[0], np.ndarray)
+    ):
         if not isinstance(b, (list, np.ndarray)) or len(a) != len(b):
             return False
         return np.array([_set(x) == _set(y) for x, y in zip(a, b)])
@@ -126,8 +158,9 @@ def _same(a: Any, b: Any) -> np.ndarray | bool:
         scale = np.nanmax(np.abs(bf)) if bf.size and np.isfinite(bf).any() else 1.0
         eq = np.isclose(af, bf, rtol=1e-7, atol=1e-12 * max(scale, 1e-300), equal_nan=True)
     else:
-        eq = np.array([(x == y) or (_isnan(x) and _isnan(y)) for x, y in zip(a.ravel(), b.ravel())],
-                      dtype=bool).reshape(a.shape)
+        eq = np.array(
+            [(x == y) or (_isnan(x) and _isnan(y)) for x, y in zip(a.ravel(), b.ravel())], dtype=bool
+        ).reshape(a.shape)
     if eq.ndim == 0:
         return bool(eq)
     if eq.ndim == 2:
@@ -152,6 +185,7 @@ def _nfeat(est: Any, X: Any) -> int:
 
 # ---------------------------------------------------------------------------- the walk
 
+
 class _Walker:
     def __init__(self, sets: dict[str, Any], y: dict[str, Any], max_rows: int) -> None:
         self.sets = sets
@@ -167,8 +201,12 @@ class _Walker:
             for i, (n, s) in enumerate(steps):
                 sub = f"{path}/{n}" if path else n
                 self.visit(s, Xs, names, origin, sub)
-                later = [t for _, t in steps[i + 1:] if hasattr(t, "transform") and
-                         (has_preprocessing(t) or any(hasattr(t, a) for a in STAT_ATTRS))]
+                later = [
+                    t
+                    for _, t in steps[i + 1 :]
+                    if hasattr(t, "transform")
+                    and (has_preprocessing(t) or any(hasattr(t, a) for a in STAT_ATTRS))
+                ]
                 if not later or not hasattr(s, "transform"):
                     break
                 Xs = {k: self._transform(s, v) for k, v in Xs.items()}
@@ -188,8 +226,9 @@ class _Walker:
                 if not idx:
                     continue
                 sub_X = {k: _take(v, idx) for k, v in Xs.items()}
-                self.visit(t, sub_X, [names[i] for i in idx], [origin[i] for i in idx],
-                           f"{path}/{n}" if path else n)
+                self.visit(
+                    t, sub_X, [names[i] for i in idx], [origin[i] for i in idx], f"{path}/{n}" if path else n
+                )
             return
         if hasattr(est, "transformer_list"):
             for n, t in est.transformer_list:
@@ -203,22 +242,22 @@ class _Walker:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return step.transform(X)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return None
 
-    def audit_leaf(self, est: Any, Xs: dict[str, Any], names: list[str], origin: list[tuple],
-                   path: str) -> None:
+    def audit_leaf(
+        self, est: Any, Xs: dict[str, Any], names: list[str], origin: list[tuple], path: str
+    ) -> None:
         if not hasattr(est, "transform"):
             return
         attrs = [a for a in STAT_ATTRS if hasattr(est, a)]
         if attrs and "categories_" in attrs and getattr(est, "categories", "auto") != "auto":
-            attrs.remove("categories_")   # categories given by the user, not learned
+            attrs.remove("categories_")  # categories given by the user, not learned
         if not attrs:
             return
         Xtr, Xte = Xs["train"], Xs["test"]
         cols = list(dict.fromkeys(o for orig in origin for o in orig))
-        a = StepAudit(path=path, kind=type(est).__name__, columns=cols,
-                      n_train=len(Xtr), n_test=len(Xte))
+        a = StepAudit(path=path, kind=type(est).__name__, columns=cols, n_train=len(Xtr), n_test=len(Xte))
         if hasattr(est, "n_samples_seen_"):
             ns = np.asarray(est.n_samples_seen_, dtype=float)
             a.n_seen = float(ns.max()) if ns.size else None
@@ -226,8 +265,11 @@ class _Walker:
         refits: dict[str, dict] = {}
         if self.refit:
             from sklearn.base import clone
-            cands = {"train": (Xtr, self.y.get("train")),
-                     "train+test": (_concat([Xtr, Xte]), _cat_y(self.y.get("train"), self.y.get("test")))}
+
+            cands = {
+                "train": (Xtr, self.y.get("train")),
+                "train+test": (_concat([Xtr, Xte]), _cat_y(self.y.get("train"), self.y.get("test"))),
+            }
             if "current" in Xs:
                 cands["train+test+current"] = (_concat([Xtr, Xte, Xs["current"]]), None)
             for key, (X, y) in cands.items():
@@ -237,10 +279,10 @@ class _Walker:
                         r = clone(est)
                         try:
                             r.fit(X, y)
-                        except Exception:  # noqa: BLE001 - unsupervised steps may reject y
+                        except Exception:
                             r = clone(est).fit(X)
                     refits[key] = {k: getattr(r, k, None) for k in attrs}
-                except Exception:  # noqa: BLE001
+                except Exception:
                     continue
         if "train" not in refits:
             a.verdict = "not refitted"
@@ -262,7 +304,9 @@ class _Walker:
             if matches.get("train"):
                 a.verdict = "train"
             else:
-                a.verdict = next((k for k in ("train+test", "train+test+current") if matches.get(k)), "unknown")
+                a.verdict = next(
+                    (k for k in ("train+test", "train+test+current") if matches.get(k)), "unknown"
+                )
                 bad = np.flatnonzero(~per_feature_train) if per_feature_train.size == len(origin) else []
                 leaked = [o for i in bad for o in origin[i]]
                 a.leaked_columns = list(dict.fromkeys(leaked)) or cols
@@ -271,8 +315,16 @@ class _Walker:
                     f, t = np.asarray(fitted[k], float), np.asarray(refits["train"][k], float)
                     tt = np.asarray(refits.get("train+test", {}).get(k, np.full_like(t, np.nan)), float)
                     for i in range(min(len(f), len(origin), 12)):
-                        a.stats.append({"step": path, "statistic": k.rstrip("_"), "column": "+".join(origin[i]),
-                                        "fitted": f[i], "from_train": t[i], "from_train_and_test": tt[i]})
+                        a.stats.append(
+                            {
+                                "step": path,
+                                "statistic": k.rstrip("_"),
+                                "column": "+".join(origin[i]),
+                                "fitted": f[i],
+                                "from_train": t[i],
+                                "from_train_and_test": tt[i],
+                            }
+                        )
                     break
             if a.n_seen is not None and "n_samples_seen_" in refits.get("train", {}):
                 a.n_train = int(np.asarray(refits["train"]["n_samples_seen_"], float).max())
@@ -310,8 +362,13 @@ def _cat_y(a: Any, b: Any) -> Any:
     return np.concatenate([np.asarray(a), np.asarray(b)])
 
 
-def audit_preprocessing(estimator: Any, sets: dict[str, pd.DataFrame], y: dict[str, Any],
-                        features: list[str], max_rows: int = 400_000) -> list[StepAudit]:
+def audit_preprocessing(
+    estimator: Any,
+    sets: dict[str, pd.DataFrame],
+    y: dict[str, Any],
+    features: list[str],
+    max_rows: int = 400_000,
+) -> list[StepAudit]:
     """Audit every fitted preprocessing step of `estimator` (see the module docstring).
 
     `sets` maps "train", "test" (and optionally "current") to frames holding `features`.

@@ -7,6 +7,7 @@ monotone and non-monotone relations alike, costs a handful of `bincount`s per fe
 sees a row's own label. The score is ROC AUC (binary), macro one-vs-rest AUC (multiclass) or R^2
 (regression); the same score is computed for the whole feature set elsewhere to compare.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,13 +19,15 @@ from sklearn import metrics as skm
 @dataclass
 class SingleFeatureScore:
     column: str
-    score: float            # AUC (binary / multiclass macro OvR) or R^2 (regression)
-    low: float              # a rough 95% interval of the score
+    score: float  # AUC (binary / multiclass macro OvR) or R^2 (regression)
+    low: float  # a rough 95% interval of the score
     high: float
     n_bins: int
 
 
-def bin_codes(x: np.ndarray, categorical: bool, max_bins: int = 32, min_count: int = 10) -> tuple[np.ndarray, int]:
+def bin_codes(
+    x: np.ndarray, categorical: bool, max_bins: int = 32, min_count: int = 10
+) -> tuple[np.ndarray, int]:
     """Integer bin codes 0..B-1 of one feature column (float, NaN = missing)."""
     x = np.asarray(x, dtype=float)
     miss = ~np.isfinite(x)
@@ -55,25 +58,41 @@ def bin_codes(x: np.ndarray, categorical: bool, max_bins: int = 32, min_count: i
     return codes, n + int(miss.any())
 
 
-def _oof_means(codes: np.ndarray, n_bins: int, Y: np.ndarray, folds: np.ndarray, n_folds: int,
-               prior: np.ndarray, smooth: float) -> np.ndarray:
+def _oof_means(
+    codes: np.ndarray,
+    n_bins: int,
+    Y: np.ndarray,
+    folds: np.ndarray,
+    n_folds: int,
+    prior: np.ndarray,
+    smooth: float,
+) -> np.ndarray:
     """Out-of-fold smoothed per-bin means of the columns of Y (n, k)."""
     k = Y.shape[1]
     key = folds * n_bins + codes
     size = n_folds * n_bins
     cnt_f = np.bincount(key, minlength=size).reshape(n_folds, n_bins).astype(float)
-    sums_f = np.stack([np.bincount(key, weights=Y[:, j], minlength=size) for j in range(k)],
-                      axis=-1).reshape(n_folds, n_bins, k)
-    cnt_oof = cnt_f.sum(0)[None, :] - cnt_f                    # (folds, bins)
-    sums_oof = sums_f.sum(0)[None, :, :] - sums_f              # (folds, bins, k)
+    sums_f = np.stack([np.bincount(key, weights=Y[:, j], minlength=size) for j in range(k)], axis=-1).reshape(
+        n_folds, n_bins, k
+    )
+    cnt_oof = cnt_f.sum(0)[None, :] - cnt_f  # (folds, bins)
+    sums_oof = sums_f.sum(0)[None, :, :] - sums_f  # (folds, bins, k)
     means = (sums_oof + smooth * prior[None, None, :]) / (cnt_oof[..., None] + smooth)
-    return means[folds, codes]                                 # (n, k)
+    return means[folds, codes]  # (n, k)
 
 
-def single_feature_scores(X: np.ndarray, columns: list[str], categorical_mask: np.ndarray,
-                          y: np.ndarray, task: str, classes: list | None = None,
-                          positive=None, n_folds: int = 5, seed: int = 0,
-                          smooth: float = 20.0) -> list[SingleFeatureScore]:
+def single_feature_scores(
+    X: np.ndarray,
+    columns: list[str],
+    categorical_mask: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    classes: list | None = None,
+    positive=None,
+    n_folds: int = 5,
+    seed: int = 0,
+    smooth: float = 20.0,
+) -> list[SingleFeatureScore]:
     """Cross-validated predictive power of each column of X alone (sorted best first)."""
     n = len(y)
     rng = np.random.default_rng(seed)

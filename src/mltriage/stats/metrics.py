@@ -1,7 +1,8 @@
 """Metrics and intervals shared by the checks: one definition of each, vectorised."""
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -9,9 +10,20 @@ from scipy import stats as sps
 from sklearn import metrics as skm
 
 HEADLINE = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2", "ranking": "ndcg@10"}
-GREATER_IS_BETTER = {"roc_auc": True, "accuracy": True, "r2": True, "ndcg@10": True,
-                     "log_loss": False, "mae": False, "rmse": False, "balanced_accuracy": True,
-                     "f1": True, "pr_auc": True, "precision": True, "recall": True}
+GREATER_IS_BETTER = {
+    "roc_auc": True,
+    "accuracy": True,
+    "r2": True,
+    "ndcg@10": True,
+    "log_loss": False,
+    "mae": False,
+    "rmse": False,
+    "balanced_accuracy": True,
+    "f1": True,
+    "pr_auc": True,
+    "precision": True,
+    "recall": True,
+}
 
 
 def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
@@ -37,8 +49,13 @@ def holm(p) -> np.ndarray:
     return adj
 
 
-def bootstrap_ci(fn: Callable[..., float], arrays: Sequence[np.ndarray], n_boot: int = 200,
-                 seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+def bootstrap_ci(
+    fn: Callable[..., float],
+    arrays: Sequence[np.ndarray],
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of fn(*arrays) over resampled rows."""
     rng = np.random.default_rng(seed)
     n = len(arrays[0])
@@ -81,11 +98,15 @@ def auc_ci(y_true: np.ndarray, score: np.ndarray) -> tuple[float, float, float]:
     return a, float(max(0.0, a - 1.96 * se)), float(min(1.0, a + 1.96 * se))
 
 
-def ndcg_per_query(groups: np.ndarray, relevance: np.ndarray, score: np.ndarray,
-                   k: int = 10) -> pd.Series:
+def ndcg_per_query(groups: np.ndarray, relevance: np.ndarray, score: np.ndarray, k: int = 10) -> pd.Series:
     """NDCG@k of every query (exponential gain 2^rel - 1), vectorised over groups."""
-    df = pd.DataFrame({"g": groups, "rel": np.asarray(relevance, float),
-                       "s": np.nan_to_num(np.asarray(score, float), nan=-np.inf)})
+    df = pd.DataFrame(
+        {
+            "g": groups,
+            "rel": np.asarray(relevance, float),
+            "s": np.nan_to_num(np.asarray(score, float), nan=-np.inf),
+        }
+    )
     gain = np.power(2.0, df["rel"].to_numpy()) - 1.0
     pos = df.groupby("g", sort=False)["s"].rank(method="first", ascending=False).to_numpy()
     ideal = df.groupby("g", sort=False)["rel"].rank(method="first", ascending=False).to_numpy()
@@ -96,9 +117,16 @@ def ndcg_per_query(groups: np.ndarray, relevance: np.ndarray, score: np.ndarray,
     return (dcg / idcg.replace(0.0, np.nan)).fillna(1.0)
 
 
-def score(metric: str, y: np.ndarray, pred: np.ndarray, *, proba: np.ndarray | None = None,
-          classes: list | None = None, groups: np.ndarray | None = None,
-          positive=None) -> float:
+def score(
+    metric: str,
+    y: np.ndarray,
+    pred: np.ndarray,
+    *,
+    proba: np.ndarray | None = None,
+    classes: list | None = None,
+    groups: np.ndarray | None = None,
+    positive=None,
+) -> float:
     """One metric on one set. `pred` is the label/value, `proba` the (n, k) probabilities."""
     y = np.asarray(y)
     try:

@@ -11,6 +11,7 @@ an excess that no calibrated model explains. Before comparing, each fold's proba
 adjusted to the fold's class frequencies (a prior-shift correction, e.g. under a time-ordered
 split), so that a drifting prevalence is not mistaken for noise.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,12 +23,12 @@ import numpy as np
 class NoiseEstimate:
     n: int
     threshold: float
-    observed: float         # share of labels whose out-of-fold probability is below `threshold`
-    expected: float         # the share a calibrated model predicts
+    observed: float  # share of labels whose out-of-fold probability is below `threshold`
+    expected: float  # the share a calibrated model predicts
     z: float
-    floor_error: float      # error rate among the 10% most confident rows
-    floor_expected: float   # the error rate the model predicts there
-    tier_error: float       # error rate among the next 30% (ranked 10%-40% by confidence)
+    floor_error: float  # error rate among the 10% most confident rows
+    floor_expected: float  # the error rate the model predicts there
+    tier_error: float  # error rate among the next 30% (ranked 10%-40% by confidence)
 
     @property
     def excess(self) -> float:
@@ -46,8 +47,9 @@ def prior_adjust(P: np.ndarray, Y: np.ndarray, iters: int = 10) -> np.ndarray:
     return Q
 
 
-def calibrated_noise(P: np.ndarray, y_idx: np.ndarray, folds: np.ndarray | None = None,
-                     threshold: float = 0.1) -> NoiseEstimate:
+def calibrated_noise(
+    P: np.ndarray, y_idx: np.ndarray, folds: np.ndarray | None = None, threshold: float = 0.1
+) -> NoiseEstimate:
     """Observed vs expected share of labels the out-of-fold model contradicts with confidence.
 
     P: (n, k) out-of-fold probabilities; y_idx: the given labels as column indices of P; folds:
@@ -67,7 +69,7 @@ def calibrated_noise(P: np.ndarray, y_idx: np.ndarray, folds: np.ndarray | None 
         P = Q
     own = P[np.arange(n), y_idx]
     observed = float(np.mean(own < threshold))
-    q = (P * (P < threshold)).sum(1)
+    q = (P * (threshold > P)).sum(1)
     expected = float(q.mean())
     var = float(np.sum(q * (1 - q)))
     z = (observed - expected) * n / np.sqrt(var) if var > 0 else (np.inf if observed > expected else 0.0)
@@ -76,8 +78,15 @@ def calibrated_noise(P: np.ndarray, y_idx: np.ndarray, folds: np.ndarray | None 
     floor_error = float(np.mean(P[top].argmax(1) != y_idx[top]))
     floor_expected = float(np.mean(1 - conf[top]))
     order = np.argsort(-conf, kind="stable")
-    tier = order[n // 10: max(n // 10 + 1, (4 * n) // 10)]
+    tier = order[n // 10 : max(n // 10 + 1, (4 * n) // 10)]
     tier_error = float(np.mean(P[tier].argmax(1) != y_idx[tier]))
-    return NoiseEstimate(n=n, threshold=threshold, observed=observed, expected=expected, z=float(z),
-                         floor_error=floor_error, floor_expected=floor_expected,
-                         tier_error=tier_error)
+    return NoiseEstimate(
+        n=n,
+        threshold=threshold,
+        observed=observed,
+        expected=expected,
+        z=float(z),
+        floor_error=floor_error,
+        floor_expected=floor_expected,
+        tier_error=tier_error,
+    )

@@ -27,12 +27,14 @@ the profile. Implementation: one sort per numeric column (numpy's SIMD sort) giv
 quantiles, min/max, the bin counts (`np.searchsorted` of the edges into the sorted values, so no
 per-row binary search) and the point masses; categorical columns use a pyarrow/pandas value_counts.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +53,7 @@ class ProfileError(ValueError):
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
 
 def _py(v: Any) -> Any:
     """A numpy/pandas scalar as a plain Python value (for dict keys and JSON)."""
@@ -99,8 +102,9 @@ def _quantiles_from_sorted(xs: np.ndarray, probs: Iterable[float]) -> list[float
     return out
 
 
-def make_edges(xs: np.ndarray, bins: int = DEFAULT_BINS,
-               point_masses: Mapping[float, int] | None = None) -> np.ndarray:
+def make_edges(
+    xs: np.ndarray, bins: int = DEFAULT_BINS, point_masses: Mapping[float, int] | None = None
+) -> np.ndarray:
     """Bin edges for a sorted finite reference array.
 
     Bins are [e0, e1), [e1, e2), ..., [e_{k-1}, e_k]: the last one closed. e0 is the minimum.
@@ -153,8 +157,9 @@ def bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return bin_counts_sorted(np.sort(x), edges)
 
 
-def _point_masses(xs: np.ndarray, min_share: float = POINT_MASS_SHARE,
-                  max_values: int = 20) -> dict[float, int]:
+def _point_masses(
+    xs: np.ndarray, min_share: float = POINT_MASS_SHARE, max_values: int = 20
+) -> dict[float, int]:
     """Values of a sorted array holding at least `min_share` of it, with exact counts.
 
     Any such value sits at one of the grid positions k * n * min_share / 2, so only those
@@ -176,6 +181,7 @@ def _point_masses(xs: np.ndarray, min_share: float = POINT_MASS_SHARE,
 # ---------------------------------------------------------------------------------------------
 # column profiles
 
+
 class _Missing:
     """What both column profiles derive from their `missing` count and `rows`."""
 
@@ -192,18 +198,18 @@ class _Missing:
 class NumericProfile(_Missing):
     name: str
     dtype: str
-    edges: np.ndarray                      # bin edges, see make_edges
-    counts: np.ndarray                     # underflow, inner bins, overflow
-    n: int = 0                             # finite values
-    missing: int = 0                       # NaN / None
+    edges: np.ndarray  # bin edges, see make_edges
+    counts: np.ndarray  # underflow, inner bins, overflow
+    n: int = 0  # finite values
+    missing: int = 0  # NaN / None
     pos_inf: int = 0
     neg_inf: int = 0
-    unparsed: int = 0                      # non-missing values that were not numbers (text)
+    unparsed: int = 0  # non-missing values that were not numbers (text)
     min: float | None = None
     max: float | None = None
     mean: float = 0.0
-    m2: float = 0.0                        # sum of squared deviations from the mean
-    integer: bool = True                   # every finite value is a whole number
+    m2: float = 0.0  # sum of squared deviations from the mean
+    integer: bool = True  # every finite value is a whole number
     quantiles: dict[float, float] = field(default_factory=dict)
     quantiles_exact: bool = True
     point_masses: dict[float, int] = field(default_factory=dict)
@@ -244,11 +250,19 @@ class NumericProfile(_Missing):
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": "numeric", "dtype": self.dtype,
-            "edges": [float(e) for e in self.edges], "counts": [int(c) for c in self.counts],
-            "n": self.n, "missing": self.missing, "pos_inf": self.pos_inf, "neg_inf": self.neg_inf,
-            "unparsed": self.unparsed, "min": _finite_or_none(self.min),
-            "max": _finite_or_none(self.max), "mean": float(self.mean), "m2": float(self.m2),
+            "kind": "numeric",
+            "dtype": self.dtype,
+            "edges": [float(e) for e in self.edges],
+            "counts": [int(c) for c in self.counts],
+            "n": self.n,
+            "missing": self.missing,
+            "pos_inf": self.pos_inf,
+            "neg_inf": self.neg_inf,
+            "unparsed": self.unparsed,
+            "min": _finite_or_none(self.min),
+            "max": _finite_or_none(self.max),
+            "mean": float(self.mean),
+            "m2": float(self.m2),
             "integer": bool(self.integer),
             "quantiles": [[float(k), float(v)] for k, v in self.quantiles.items()],
             "quantiles_exact": bool(self.quantiles_exact),
@@ -256,27 +270,36 @@ class NumericProfile(_Missing):
         }
 
     @classmethod
-    def from_dict(cls, name: str, d: Mapping[str, Any]) -> "NumericProfile":
-        return cls(name=name, dtype=str(d["dtype"]),
-                   edges=np.asarray(d["edges"], dtype=np.float64),
-                   counts=np.asarray(d["counts"], dtype=np.int64), n=int(d["n"]),
-                   missing=int(d.get("missing", 0)), pos_inf=int(d.get("pos_inf", 0)),
-                   neg_inf=int(d.get("neg_inf", 0)), unparsed=int(d.get("unparsed", 0)),
-                   min=d.get("min"), max=d.get("max"), mean=float(d.get("mean", 0.0)),
-                   m2=float(d.get("m2", 0.0)), integer=bool(d.get("integer", False)),
-                   quantiles={float(k): float(v) for k, v in d.get("quantiles", [])},
-                   quantiles_exact=bool(d.get("quantiles_exact", False)),
-                   point_masses={float(k): int(v) for k, v in d.get("point_masses", [])})
+    def from_dict(cls, name: str, d: Mapping[str, Any]) -> NumericProfile:
+        return cls(
+            name=name,
+            dtype=str(d["dtype"]),
+            edges=np.asarray(d["edges"], dtype=np.float64),
+            counts=np.asarray(d["counts"], dtype=np.int64),
+            n=int(d["n"]),
+            missing=int(d.get("missing", 0)),
+            pos_inf=int(d.get("pos_inf", 0)),
+            neg_inf=int(d.get("neg_inf", 0)),
+            unparsed=int(d.get("unparsed", 0)),
+            min=d.get("min"),
+            max=d.get("max"),
+            mean=float(d.get("mean", 0.0)),
+            m2=float(d.get("m2", 0.0)),
+            integer=bool(d.get("integer", False)),
+            quantiles={float(k): float(v) for k, v in d.get("quantiles", [])},
+            quantiles_exact=bool(d.get("quantiles_exact", False)),
+            point_masses={float(k): int(v) for k, v in d.get("point_masses", [])},
+        )
 
 
 @dataclass
 class CategoricalProfile(_Missing):
     name: str
     dtype: str
-    counts: dict[Any, int]                 # top categories -> count
-    other: int = 0                         # rows in categories beyond the top N
+    counts: dict[Any, int]  # top categories -> count
+    other: int = 0  # rows in categories beyond the top N
     missing: int = 0
-    n_unique: int = 0                      # distinct non-missing values (a lower bound after merge)
+    n_unique: int = 0  # distinct non-missing values (a lower bound after merge)
     kind: str = "categorical"
 
     @property
@@ -292,16 +315,25 @@ class CategoricalProfile(_Missing):
         return set(self.counts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "categorical", "dtype": self.dtype,
-                "counts": [[_py(k), int(v)] for k, v in self.counts.items()],
-                "other": int(self.other), "missing": int(self.missing),
-                "n_unique": int(self.n_unique)}
+        return {
+            "kind": "categorical",
+            "dtype": self.dtype,
+            "counts": [[_py(k), int(v)] for k, v in self.counts.items()],
+            "other": int(self.other),
+            "missing": int(self.missing),
+            "n_unique": int(self.n_unique),
+        }
 
     @classmethod
-    def from_dict(cls, name: str, d: Mapping[str, Any]) -> "CategoricalProfile":
-        return cls(name=name, dtype=str(d["dtype"]),
-                   counts={_py(k): int(v) for k, v in d["counts"]}, other=int(d.get("other", 0)),
-                   missing=int(d.get("missing", 0)), n_unique=int(d.get("n_unique", 0)))
+    def from_dict(cls, name: str, d: Mapping[str, Any]) -> CategoricalProfile:
+        return cls(
+            name=name,
+            dtype=str(d["dtype"]),
+            counts={_py(k): int(v) for k, v in d["counts"]},
+            other=int(d.get("other", 0)),
+            missing=int(d.get("missing", 0)),
+            n_unique=int(d.get("n_unique", 0)),
+        )
 
 
 ColumnProfile = NumericProfile | CategoricalProfile
@@ -310,8 +342,10 @@ ColumnProfile = NumericProfile | CategoricalProfile
 # ---------------------------------------------------------------------------------------------
 # building
 
-def profile_numeric(s: pd.Series, name: str | None = None, edges: np.ndarray | None = None,
-                    bins: int = DEFAULT_BINS) -> NumericProfile:
+
+def profile_numeric(
+    s: pd.Series, name: str | None = None, edges: np.ndarray | None = None, bins: int = DEFAULT_BINS
+) -> NumericProfile:
     """Profile one numeric column. `edges` given: count on them (a batch against its reference);
     otherwise derive them from this column's quantiles."""
     name = str(s.name if name is None else name)
@@ -323,7 +357,7 @@ def profile_numeric(s: pd.Series, name: str | None = None, edges: np.ndarray | N
     end = n_all - n_nan
     neg_inf = int(np.searchsorted(x[:end], -np.inf, side="right"))
     pos_inf = end - int(np.searchsorted(x[:end], np.inf, side="left"))
-    xs = x[neg_inf:end - pos_inf]
+    xs = x[neg_inf : end - pos_inf]
     n = len(xs)
     missing = n_nan - unparsed
     if n:
@@ -344,11 +378,25 @@ def profile_numeric(s: pd.Series, name: str | None = None, edges: np.ndarray | N
         if edges is None:
             edges = np.array([0.0, 0.0])
         counts = np.zeros(len(edges) + 1, dtype=np.int64)
-    return NumericProfile(name=name, dtype=str(s.dtype), edges=np.asarray(edges, np.float64),
-                          counts=counts, n=n, missing=max(missing, 0), pos_inf=pos_inf,
-                          neg_inf=neg_inf, unparsed=unparsed, min=mn, max=mx, mean=mean, m2=m2,
-                          integer=integer, quantiles=quant, quantiles_exact=True,
-                          point_masses=pm)
+    return NumericProfile(
+        name=name,
+        dtype=str(s.dtype),
+        edges=np.asarray(edges, np.float64),
+        counts=counts,
+        n=n,
+        missing=max(missing, 0),
+        pos_inf=pos_inf,
+        neg_inf=neg_inf,
+        unparsed=unparsed,
+        min=mn,
+        max=mx,
+        mean=mean,
+        m2=m2,
+        integer=integer,
+        quantiles=quant,
+        quantiles_exact=True,
+        point_masses=pm,
+    )
 
 
 def _value_counts(s: pd.Series) -> pd.Series:
@@ -358,6 +406,7 @@ def _value_counts(s: pd.Series) -> pd.Series:
     if pa_arr is not None:
         try:
             import pyarrow.compute as pc
+
             vc = pc.value_counts(pa_arr)
             vals = vc.field("values").to_pylist()
             cnts = vc.field("counts").to_numpy()
@@ -369,9 +418,9 @@ def _value_counts(s: pd.Series) -> pd.Series:
     return s.value_counts(dropna=True, sort=True)
 
 
-def profile_categorical(s: pd.Series, name: str | None = None,
-                        top: int = DEFAULT_TOP_CATEGORIES,
-                        keep: Iterable[Any] = ()) -> CategoricalProfile:
+def profile_categorical(
+    s: pd.Series, name: str | None = None, top: int = DEFAULT_TOP_CATEGORIES, keep: Iterable[Any] = ()
+) -> CategoricalProfile:
     """Profile one categorical column: counts of the top `top` categories (and of every category
     in `keep`, the reference's set when profiling a batch), the rest as "other"."""
     name = str(s.name if name is None else name)
@@ -386,13 +435,15 @@ def profile_categorical(s: pd.Series, name: str | None = None,
             counts[k] = counts.get(k, 0) + int(v)
         else:
             other += int(v)
-    return CategoricalProfile(name=name, dtype=str(s.dtype), counts=counts, other=other,
-                              missing=missing, n_unique=int(len(vc)))
+    return CategoricalProfile(
+        name=name, dtype=str(s.dtype), counts=counts, other=other, missing=missing, n_unique=int(len(vc))
+    )
 
 
 @dataclass
 class Profile:
     """The mergeable summary of a frame: column profiles (which carry the schema) and row count."""
+
     columns: dict[str, ColumnProfile]
     rows: int
     meta: dict[str, Any] = field(default_factory=dict)
@@ -425,9 +476,12 @@ class Profile:
 
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"mltriage_profile": PROFILE_VERSION, "rows": int(self.rows),
-                "meta": self.meta,
-                "columns": {c: p.to_dict() for c, p in self.columns.items()}}
+        return {
+            "mltriage_profile": PROFILE_VERSION,
+            "rows": int(self.rows),
+            "meta": self.meta,
+            "columns": {c: p.to_dict() for c, p in self.columns.items()},
+        }
 
     def to_json(self, path: str | None = None, indent: int | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_py)
@@ -437,13 +491,17 @@ class Profile:
         return text
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Profile":
+    def from_dict(cls, d: Mapping[str, Any]) -> Profile:
         if not isinstance(d, Mapping) or "mltriage_profile" not in d:
-            raise ProfileError("not an mltriage profile (no 'mltriage_profile' key); "
-                               "write one with `mltriage profile --data REF --out ref.json`")
+            raise ProfileError(
+                "not an mltriage profile (no 'mltriage_profile' key); "
+                "write one with `mltriage profile --data REF --out ref.json`"
+            )
         if int(d["mltriage_profile"]) > PROFILE_VERSION:
-            raise ProfileError(f"profile version {d['mltriage_profile']} is newer than this "
-                               f"mltriage understands ({PROFILE_VERSION}); upgrade mltriage")
+            raise ProfileError(
+                f"profile version {d['mltriage_profile']} is newer than this "
+                f"mltriage understands ({PROFILE_VERSION}); upgrade mltriage"
+            )
         cols: dict[str, ColumnProfile] = {}
         for c, p in d["columns"].items():
             if p.get("kind") == "numeric":
@@ -455,7 +513,7 @@ class Profile:
         return cls(columns=cols, rows=int(d["rows"]), meta=dict(d.get("meta", {})))
 
     @classmethod
-    def from_json(cls, text_or_path: str) -> "Profile":
+    def from_json(cls, text_or_path: str) -> Profile:
         """Read a profile from a JSON string or from a file path."""
         text = text_or_path
         if not text_or_path.lstrip().startswith("{"):
@@ -473,6 +531,7 @@ class Profile:
 
 def default_workers() -> int:
     import os
+
     return max(1, min(2, os.cpu_count() or 1))
 
 
@@ -484,10 +543,17 @@ def _as_pandas(df: Any) -> pd.DataFrame:
     raise ProfileError(f"cannot profile an object of type {type(df).__name__}")
 
 
-def build_profile(df: Any, *, like: Profile | None = None,
-                  categorical: Iterable[str] = (), columns: Iterable[str] | None = None,
-                  bins: int = DEFAULT_BINS, top: int = DEFAULT_TOP_CATEGORIES,
-                  meta: Mapping[str, Any] | None = None, n_jobs: int | None = None) -> Profile:
+def build_profile(
+    df: Any,
+    *,
+    like: Profile | None = None,
+    categorical: Iterable[str] = (),
+    columns: Iterable[str] | None = None,
+    bins: int = DEFAULT_BINS,
+    top: int = DEFAULT_TOP_CATEGORIES,
+    meta: Mapping[str, Any] | None = None,
+    n_jobs: int | None = None,
+) -> Profile:
     """Profile a frame (pandas, or anything with `.to_pandas()`).
 
     like: a reference profile. Its columns that the frame also has are profiled on the
@@ -508,8 +574,7 @@ def build_profile(df: Any, *, like: Profile | None = None,
         name = str(c)
         ref = like.columns.get(name) if like is not None else None
         if isinstance(ref, NumericProfile):
-            if not is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s.dtype) \
-                    and name in cat:
+            if not is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s.dtype) and name in cat:
                 return profile_categorical(s, name, top)
             return profile_numeric(s, name, edges=ref.edges, bins=bins)
         if isinstance(ref, CategoricalProfile):
@@ -522,6 +587,7 @@ def build_profile(df: Any, *, like: Profile | None = None,
     if workers > 1 and len(cols) > 1 and len(df) >= 50_000:
         # numpy's sort and arithmetic release the GIL: columns profile in parallel threads
         from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(workers) as ex:
             profiles = list(ex.map(one, cols))
     else:
@@ -532,6 +598,7 @@ def build_profile(df: Any, *, like: Profile | None = None,
 
 # ---------------------------------------------------------------------------------------------
 # histogram utilities
+
 
 def hist_support(p: NumericProfile) -> np.ndarray:
     """x positions bounding each bin of p (len(counts) + 1): the underflow bin spans
@@ -562,10 +629,13 @@ def hist_quantile(p: NumericProfile, prob: float) -> float | None:
 # ---------------------------------------------------------------------------------------------
 # merging
 
+
 def _merge_numeric(a: NumericProfile, b: NumericProfile) -> NumericProfile:
     if len(a.edges) != len(b.edges) or not np.allclose(a.edges, b.edges, rtol=0, atol=0):
-        raise ProfileError(f"column {a.name!r}: the two profiles have different bin edges; "
-                           "profile batches with like=<reference profile> so that they share them")
+        raise ProfileError(
+            f"column {a.name!r}: the two profiles have different bin edges; "
+            "profile batches with like=<reference profile> so that they share them"
+        )
     n = a.n + b.n
     if n:
         delta = b.mean - a.mean
@@ -579,13 +649,25 @@ def _merge_numeric(a: NumericProfile, b: NumericProfile) -> NumericProfile:
     for k, v in b.point_masses.items():
         pm[k] = pm.get(k, 0) + v
     pm = {k: v for k, v in pm.items() if v >= POINT_MASS_SHARE * n}
-    out = NumericProfile(name=a.name, dtype=a.dtype if a.dtype == b.dtype else f"{a.dtype}|{b.dtype}",
-                         edges=a.edges.copy(), counts=a.counts + b.counts, n=n,
-                         missing=a.missing + b.missing, pos_inf=a.pos_inf + b.pos_inf,
-                         neg_inf=a.neg_inf + b.neg_inf, unparsed=a.unparsed + b.unparsed,
-                         min=min(mins) if mins else None, max=max(maxs) if maxs else None,
-                         mean=mean, m2=m2, integer=a.integer and b.integer,
-                         quantiles={}, quantiles_exact=False, point_masses=pm)
+    out = NumericProfile(
+        name=a.name,
+        dtype=a.dtype if a.dtype == b.dtype else f"{a.dtype}|{b.dtype}",
+        edges=a.edges.copy(),
+        counts=a.counts + b.counts,
+        n=n,
+        missing=a.missing + b.missing,
+        pos_inf=a.pos_inf + b.pos_inf,
+        neg_inf=a.neg_inf + b.neg_inf,
+        unparsed=a.unparsed + b.unparsed,
+        min=min(mins) if mins else None,
+        max=max(maxs) if maxs else None,
+        mean=mean,
+        m2=m2,
+        integer=a.integer and b.integer,
+        quantiles={},
+        quantiles_exact=False,
+        point_masses=pm,
+    )
     if a.n == 0 or b.n == 0:  # nothing to interpolate: keep the other side's exact quantiles
         src = a if b.n == 0 else b
         out.quantiles, out.quantiles_exact = dict(src.quantiles), src.quantiles_exact
@@ -595,8 +677,9 @@ def _merge_numeric(a: NumericProfile, b: NumericProfile) -> NumericProfile:
     return out
 
 
-def _merge_categorical(a: CategoricalProfile, b: CategoricalProfile,
-                       top: int = DEFAULT_TOP_CATEGORIES) -> CategoricalProfile:
+def _merge_categorical(
+    a: CategoricalProfile, b: CategoricalProfile, top: int = DEFAULT_TOP_CATEGORIES
+) -> CategoricalProfile:
     counts = dict(a.counts)
     for k, v in b.counts.items():
         counts[k] = counts.get(k, 0) + v
@@ -605,9 +688,14 @@ def _merge_categorical(a: CategoricalProfile, b: CategoricalProfile,
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])
         counts = dict(ranked[:top])
         other += sum(v for _, v in ranked[top:])
-    return CategoricalProfile(name=a.name, dtype=a.dtype if a.dtype == b.dtype else f"{a.dtype}|{b.dtype}",
-                              counts=counts, other=other, missing=a.missing + b.missing,
-                              n_unique=max(a.n_unique, b.n_unique, len(counts)))
+    return CategoricalProfile(
+        name=a.name,
+        dtype=a.dtype if a.dtype == b.dtype else f"{a.dtype}|{b.dtype}",
+        counts=counts,
+        other=other,
+        missing=a.missing + b.missing,
+        n_unique=max(a.n_unique, b.n_unique, len(counts)),
+    )
 
 
 def merge(a: Profile, b: Profile) -> Profile:
@@ -630,8 +718,9 @@ def merge(a: Profile, b: Profile) -> Profile:
         elif isinstance(pa_, CategoricalProfile) and isinstance(pb, CategoricalProfile):
             cols[c] = _merge_categorical(pa_, pb)
         else:
-            raise ProfileError(f"column {c!r} is numeric in one profile and categorical in the "
-                               "other; cannot merge")
+            raise ProfileError(
+                f"column {c!r} is numeric in one profile and categorical in the other; cannot merge"
+            )
     meta = dict(a.meta)
     meta["merged"] = int(a.meta.get("merged", 1)) + int(b.meta.get("merged", 1))
     return Profile(columns=cols, rows=a.rows + b.rows, meta=meta)

@@ -18,6 +18,7 @@ statistics come from `np.bincount` over combined codes (one pass per column for 
 tiny matrix products that sum bins into ranges; level 3 extends only the best level-2 slices. No
 Python loop runs over rows.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,8 @@ from .metrics import holm
 
 __all__ = ["Slice", "find_slices", "slice_mask", "standardized_differences"]
 
-KMAX = 32                     # codes per column fit in 5 bits (uint8 storage)
-MAX_CAT_LEVELS = KMAX - 2     # most frequent categories kept; the rest share an "other" code
+KMAX = 32  # codes per column fit in 5 bits (uint8 storage)
+MAX_CAT_LEVELS = KMAX - 2  # most frequent categories kept; the rest share an "other" code
 
 
 # --------------------------------------------------------------------------- result
@@ -74,12 +75,19 @@ class Slice:
         return describe_predicates(self.predicates)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"slice": [dict(p) for p in self.predicates], "size": int(self.size),
-                "support": float(self.support), "error": float(self.error),
-                "rest_error": float(self.rest_error), "overall_error": float(self.overall_error),
-                "ci": [float(self.ci[0]), float(self.ci[1])], "lift": float(self.lift),
-                "share_of_errors": float(self.share_of_errors), "p_value": float(self.p_value),
-                "score": float(self.score)}
+        return {
+            "slice": [dict(p) for p in self.predicates],
+            "size": int(self.size),
+            "support": float(self.support),
+            "error": float(self.error),
+            "rest_error": float(self.rest_error),
+            "overall_error": float(self.overall_error),
+            "ci": [float(self.ci[0]), float(self.ci[1])],
+            "lift": float(self.lift),
+            "share_of_errors": float(self.share_of_errors),
+            "p_value": float(self.p_value),
+            "score": float(self.score),
+        }
 
 
 def _fmt_value(v: Any) -> str:
@@ -122,8 +130,8 @@ class _Col:
 
     def __init__(self, name: str, kind: str):
         self.name = name
-        self.kind = kind              # "num" | "cat"
-        self.K = 0                    # number of codes in use
+        self.kind = kind  # "num" | "cat"
+        self.K = 0  # number of codes in use
         self.items: list[tuple] = []  # ("range", lo, hi) | ("na",) | ("eq", code) | ("ne", code)
         self.R: np.ndarray | None = None  # membership matrix items x K (float64)
         # numeric
@@ -132,7 +140,7 @@ class _Col:
         self.edges: np.ndarray | None = None
         self.is_int = False
         # categorical
-        self.codes: np.ndarray | None = None   # full-length uint8 codes
+        self.codes: np.ndarray | None = None  # full-length uint8 codes
         self.labels: list[Any] = []
         self.missing_code: int | None = None
         self.other_code: int | None = None
@@ -261,7 +269,7 @@ def _encode_numeric(col: _Col, s: pd.Series, sample_rows: np.ndarray, n_bins: in
                 continue
             items.append(("range", float(lo_b[i]), float(hi_b[j])))
             r = np.zeros(col.K)
-            r[i:j + 1] = 1
+            r[i : j + 1] = 1
             rows.append(r)
     if col.missing_code is not None:
         items.append(("na",))
@@ -282,11 +290,11 @@ def _encode_categorical(col: _Col, s: pd.Series) -> bool:
     counts = np.bincount(codes[codes >= 0], minlength=n_levels)
     order = np.argsort(-counts, kind="stable")
     keep = order[:MAX_CAT_LEVELS]
-    lut = np.empty(n_levels + 1, dtype=np.uint8)   # index n_levels <- NA sentinel (-1)
+    lut = np.empty(n_levels + 1, dtype=np.uint8)  # index n_levels <- NA sentinel (-1)
     nxt = len(keep)
     other = n_levels > len(keep)
-    lut[:n_levels] = nxt                           # everything -> other ...
-    lut[keep] = np.arange(len(keep), dtype=np.uint8)   # ... unless kept
+    lut[:n_levels] = nxt  # everything -> other ...
+    lut[keep] = np.arange(len(keep), dtype=np.uint8)  # ... unless kept
     has_na = bool((codes < 0).any())
     K = len(keep) + (1 if other else 0)
     col.other_code = len(keep) if other else None
@@ -294,7 +302,7 @@ def _encode_categorical(col: _Col, s: pd.Series) -> bool:
         col.missing_code = K
         K += 1
     lut[n_levels] = col.missing_code if has_na else 0
-    col.codes = lut[codes]                         # codes == -1 -> lut[-1] == lut[n_levels]
+    col.codes = lut[codes]  # codes == -1 -> lut[-1] == lut[n_levels]
     col.K = K
     col.labels = [_py(uniques[i]) for i in keep]
     n_used = len(keep) + (1 if other else 0)
@@ -355,7 +363,7 @@ def _one_sided_p(e_in: np.ndarray, e_out: np.ndarray, binary: bool) -> float:
     if se == 0.0:
         return 0.0 if m1 > m0 else 1.0
     t = (m1 - m0) / se
-    df = (v1 + v0) ** 2 / ((v1 ** 2) / (n1 - 1) + (v0 ** 2) / (n0 - 1)) if (v1 + v0) > 0 else n1 + n0 - 2
+    df = (v1 + v0) ** 2 / ((v1**2) / (n1 - 1) + (v0**2) / (n0 - 1)) if (v1 + v0) > 0 else n1 + n0 - 2
     return float(stats.t.sf(t, df))
 
 
@@ -385,12 +393,12 @@ def _mean_ci(e: np.ndarray, binary: bool) -> tuple[float, float]:
 
 @dataclass
 class _Cand:
-    preds: list[tuple[int, tuple]]       # (column index, item)
+    preds: list[tuple[int, tuple]]  # (column index, item)
     score: float = -np.inf
     size: int = 0
     err: float = 0.0
-    mask: np.ndarray | None = None       # over the search sample
-    by_mass: bool = False                # found and refined by excess error mass
+    mask: np.ndarray | None = None  # over the search sample
+    by_mass: bool = False  # found and refined by excess error mass
 
     @property
     def order(self) -> int:
@@ -413,13 +421,27 @@ def _penalised(score: float, order: int, simplicity: float) -> float:
     return score / (1.0 + simplicity * (order - 1))
 
 
-def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | None = None, *,
-                categorical: set[str] | None = None, max_order: int = 3, n_bins: int = 8,
-                min_support: float | int = 0.01, top_k: int = 10, alpha: float = 0.05,
-                seed: int = 0, sl_alpha: float = 0.98, simplicity: float = 0.15,
-                search_rows: int = 100_000, n_confirm: int | None = None,
-                max_pair_columns: int = 16, level3_parents: int = 30,
-                min_rows: int = 10, min_lift: float = 1.25) -> list[Slice]:
+def find_slices(
+    frame: pd.DataFrame,
+    error: np.ndarray,
+    columns: list[str] | None = None,
+    *,
+    categorical: set[str] | None = None,
+    max_order: int = 3,
+    n_bins: int = 8,
+    min_support: float | int = 0.01,
+    top_k: int = 10,
+    alpha: float = 0.05,
+    seed: int = 0,
+    sl_alpha: float = 0.98,
+    simplicity: float = 0.15,
+    search_rows: int = 100_000,
+    n_confirm: int | None = None,
+    max_pair_columns: int = 16,
+    level3_parents: int = 30,
+    min_rows: int = 10,
+    min_lift: float = 1.25,
+) -> list[Slice]:
     """Slices of `frame` whose mean `error` is significantly worse than the rest's.
 
     error: per-row float >= 0 (0/1 misclassification, absolute error, NDCG shortfall, ...).
@@ -439,13 +461,26 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
     valid = np.isfinite(error)
     if not valid.all():
         idx = np.flatnonzero(valid)
-        sub = find_slices(frame.iloc[idx].reset_index(drop=True), error[idx], columns,
-                          categorical=categorical, max_order=max_order, n_bins=n_bins,
-                          min_support=min_support if min_support >= 1 else min_support,
-                          top_k=top_k, alpha=alpha, seed=seed, sl_alpha=sl_alpha,
-                          simplicity=simplicity, search_rows=search_rows, n_confirm=n_confirm,
-                          max_pair_columns=max_pair_columns, level3_parents=level3_parents,
-                          min_rows=min_rows, min_lift=min_lift)
+        sub = find_slices(
+            frame.iloc[idx].reset_index(drop=True),
+            error[idx],
+            columns,
+            categorical=categorical,
+            max_order=max_order,
+            n_bins=n_bins,
+            min_support=min_support if min_support >= 1 else min_support,
+            top_k=top_k,
+            alpha=alpha,
+            seed=seed,
+            sl_alpha=sl_alpha,
+            simplicity=simplicity,
+            search_rows=search_rows,
+            n_confirm=n_confirm,
+            max_pair_columns=max_pair_columns,
+            level3_parents=level3_parents,
+            min_rows=min_rows,
+            min_lift=min_lift,
+        )
         for s in sub:
             full = np.zeros(n_all, dtype=bool)
             full[idx] = s.mask
@@ -510,8 +545,8 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
     # ---- level 1
     col_priority = np.full(p, -np.inf)
     for j, c in enumerate(cols):
-        cnt = np.bincount(CS[:, j], minlength=c.K)[:c.K].astype(np.float64)
-        ers = np.bincount(CS[err_rows, j], weights=e_err, minlength=c.K)[:c.K]
+        cnt = np.bincount(CS[:, j], minlength=c.K)[: c.K].astype(np.float64)
+        ers = np.bincount(CS[err_rows, j], weights=e_err, minlength=c.K)[: c.K]
         ss, se = c.R @ cnt, c.R @ ers
         sc = _sl_score(se, ss, ebar, nS, sl_alpha)
         ok = (ss >= min_S) & (ss <= nS - min_S)
@@ -548,8 +583,8 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
             ca = cols[a]
             for t, b in enumerate(bs):
                 cb = cols[b]
-                H = cnt_all[t * KMAX * KMAX:(t + 1) * KMAX * KMAX].reshape(KMAX, KMAX)[:ca.K, :cb.K]
-                E = err_all[t * KMAX * KMAX:(t + 1) * KMAX * KMAX].reshape(KMAX, KMAX)[:ca.K, :cb.K]
+                H = cnt_all[t * KMAX * KMAX : (t + 1) * KMAX * KMAX].reshape(KMAX, KMAX)[: ca.K, : cb.K]
+                E = err_all[t * KMAX * KMAX : (t + 1) * KMAX * KMAX].reshape(KMAX, KMAX)[: ca.K, : cb.K]
                 ss = ca.R @ H @ cb.R.T
                 se = ca.R @ E @ cb.R.T
                 sc = _sl_score(se, ss, ebar, nS, sl_alpha)
@@ -604,13 +639,15 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
             err_all = np.bincount(sub.ravel(), weights=np.repeat(er, m), minlength=m * KMAX)
             for t, cidx in enumerate(others):
                 cc = cols[cidx]
-                cnt = cnt_all[t * KMAX:t * KMAX + cc.K]
-                ers = err_all[t * KMAX:t * KMAX + cc.K]
+                cnt = cnt_all[t * KMAX : t * KMAX + cc.K]
+                ers = err_all[t * KMAX : t * KMAX + cc.K]
                 ss, se = cc.R @ cnt, cc.R @ ers
                 sc = _sl_score(se, ss, ebar, nS, sl_alpha)
                 ok = (ss >= min_S) & (sc > par.score)
                 for i in np.flatnonzero(ok):
-                    cands.append(_Cand(par.preds + [(cidx, cc.items[i])], float(sc[i]), int(ss[i]), float(se[i])))
+                    cands.append(
+                        _Cand(par.preds + [(cidx, cc.items[i])], float(sc[i]), int(ss[i]), float(se[i]))
+                    )
 
     if not cands:
         return []
@@ -634,7 +671,9 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
     # score above favours small, extreme slices; a broad slice that holds most of the excess
     # error must be tested too
     extra = 0
-    for c in sorted(cands, key=lambda c: -_penalised(_mass_score(c.err, c.size, ebar, nS), c.order, simplicity)):
+    for c in sorted(
+        cands, key=lambda c: -_penalised(_mass_score(c.err, c.size, ebar, nS), c.order, simplicity)
+    ):
         if extra >= max(3, n_confirm // 3) or looked > 2500:
             break
         if not c.err > 1.5 * ebar * c.size:
@@ -668,8 +707,13 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
         mk = _cand_mask_rows(c, cols, conf)
         e_in, e_out = e_conf[mk], e_conf[~mk]
         pvals.append(_one_sided_p(e_in, e_out, binary))
-        conf_stats.append((int(mk.sum()), float(e_in.mean()) if e_in.size else float("nan"),
-                           float(e_out.mean()) if e_out.size else float("nan")))
+        conf_stats.append(
+            (
+                int(mk.sum()),
+                float(e_in.mean()) if e_in.size else float("nan"),
+                float(e_out.mean()) if e_out.size else float("nan"),
+            )
+        )
     adj = holm(pvals).tolist()
 
     total_err = float(error.sum())
@@ -691,12 +735,25 @@ def find_slices(frame: pd.DataFrame, error: np.ndarray, columns: list[str] | Non
         if err_in <= err_out:
             continue
         preds = [cols[j].predicate(it) for j, it in c.preds]
-        out.append(Slice(predicates=preds, size=size, support=size / n, error=err_in,
-                         rest_error=err_out, ci=_mean_ci(e_in, binary), lift=err_in / ebar_all,
-                         share_of_errors=float(e_in.sum()) / total_err, p_value=float(pa), mask=mk,
-                         score=float(_sl_score(e_in.sum(), size, ebar_all, n, sl_alpha)),
-                         overall_error=ebar_all, confirm_size=cs[0], confirm_error=cs[1],
-                         confirm_rest_error=cs[2]))
+        out.append(
+            Slice(
+                predicates=preds,
+                size=size,
+                support=size / n,
+                error=err_in,
+                rest_error=err_out,
+                ci=_mean_ci(e_in, binary),
+                lift=err_in / ebar_all,
+                share_of_errors=float(e_in.sum()) / total_err,
+                p_value=float(pa),
+                mask=mk,
+                score=float(_sl_score(e_in.sum(), size, ebar_all, n, sl_alpha)),
+                overall_error=ebar_all,
+                confirm_size=cs[0],
+                confirm_error=cs[1],
+                confirm_rest_error=cs[2],
+            )
+        )
     out.sort(key=lambda s: -_penalised(s.score, s.order, simplicity))
     return out[:top_k]
 
@@ -717,7 +774,7 @@ def _item_member(col: _Col, item: tuple) -> np.ndarray:
     elif kind == "eq":
         m[item[1]] = True
     elif kind == "ne":
-        m[:col.K] = True
+        m[: col.K] = True
         m[item[1]] = False
         if col.missing_code is not None:
             m[col.missing_code] = False
@@ -759,9 +816,19 @@ def _excess_z(e_in: np.ndarray, e_out: np.ndarray) -> float:
     return d / se
 
 
-def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: float, nS: int,
-            min_S: int, w: float, simplicity: float, z_keep: float = 3.0,
-            by_mass: bool = False) -> _Cand | None:
+def _refine(
+    c: _Cand,
+    cols: list[_Col],
+    S: np.ndarray,
+    eS: np.ndarray,
+    ebar: float,
+    nS: int,
+    min_S: int,
+    w: float,
+    simplicity: float,
+    z_keep: float = 3.0,
+    by_mass: bool = False,
+) -> _Cand | None:
     """Move numeric thresholds to the best boundary (finer than the bins) on the search sample,
     then drop predicates whose removal does not lower the penalised score."""
     preds = list(c.preds)
@@ -778,7 +845,7 @@ def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: flo
             col = cols[j]
             if col.kind != "num" or it[0] != "range":
                 continue
-            other = total(masks[:k] + masks[k + 1:])
+            other = total(masks[:k] + masks[k + 1 :])
             x = col.values()[S][other]
             e = eS[other]
             fin = ~np.isnan(x)
@@ -825,7 +892,11 @@ def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: flo
         return m, ss, se, sc
 
     # predicates that became trivial (-inf, inf) vanish
-    keep = [k for k, (j, it) in enumerate(preds) if not (it[0] == "range" and it[1] == -np.inf and it[2] == np.inf)]
+    keep = [
+        k
+        for k, (j, it) in enumerate(preds)
+        if not (it[0] == "range" and it[1] == -np.inf and it[2] == np.inf)
+    ]
     preds = [preds[k] for k in keep]
     masks = [masks[k] for k in keep]
     if not preds:
@@ -837,7 +908,7 @@ def _refine(c: _Cand, cols: list[_Col], S: np.ndarray, eS: np.ndarray, ebar: flo
         base = _penalised(sc, len(preds), simplicity)
         best = None
         for k in range(len(preds)):
-            m2, ss2, se2, sc2 = stats(masks[:k] + masks[k + 1:])
+            m2, ss2, se2, sc2 = stats(masks[:k] + masks[k + 1 :])
             pen = _penalised(sc2, len(preds) - 1, simplicity)
             # does predicate k remove rows whose error is clearly lower than the slice's?
             z = _excess_z(eS[m], eS[m2 & ~m])
@@ -888,8 +959,14 @@ def slice_mask(frame: pd.DataFrame, predicates: list[dict]) -> np.ndarray:
     return m
 
 
-def standardized_differences(frame: pd.DataFrame, mask: np.ndarray, columns: list[str], *,
-                             categorical: set[str] | None = None, top: int = 5) -> list[dict]:
+def standardized_differences(
+    frame: pd.DataFrame,
+    mask: np.ndarray,
+    columns: list[str],
+    *,
+    categorical: set[str] | None = None,
+    top: int = 5,
+) -> list[dict]:
     """Features whose distribution differs most between the rows in `mask` and the rest.
 
     Numeric: standardised mean difference (Cohen's d with the pooled sd). Categorical: the level
@@ -917,8 +994,16 @@ def standardized_differences(frame: pd.DataFrame, mask: np.ndarray, columns: lis
                 d = (p1 - p0) / np.sqrt(np.maximum(pbar * (1 - pbar), 1e-12))
             k = int(np.nanargmax(np.abs(d)))
             lev = levels[k]
-            out.append({"column": c, "kind": "categorical", "value": _py(lev) if not pd.isna(lev) else None,
-                        "share_in_slice": float(p1[k]), "share_in_rest": float(p0[k]), "std_diff": float(d[k])})
+            out.append(
+                {
+                    "column": c,
+                    "kind": "categorical",
+                    "value": _py(lev) if not pd.isna(lev) else None,
+                    "share_in_slice": float(p1[k]),
+                    "share_in_rest": float(p0[k]),
+                    "std_diff": float(d[k]),
+                }
+            )
         else:
             x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             a, b = x[mask], x[~mask]
@@ -929,7 +1014,14 @@ def standardized_differences(frame: pd.DataFrame, mask: np.ndarray, columns: lis
             if sd == 0:
                 continue
             d = (a.mean() - b.mean()) / sd
-            out.append({"column": c, "kind": "numeric", "mean_in_slice": float(a.mean()),
-                        "mean_in_rest": float(b.mean()), "std_diff": float(d)})
+            out.append(
+                {
+                    "column": c,
+                    "kind": "numeric",
+                    "mean_in_slice": float(a.mean()),
+                    "mean_in_rest": float(b.mean()),
+                    "std_diff": float(d),
+                }
+            )
     out.sort(key=lambda r: -abs(r["std_diff"]))
     return out[:top]

@@ -9,6 +9,7 @@ saving is therefore measured by cross-fitting: the threshold is chosen on one ra
 evaluation rows and its cost measured on the other half (and the reverse), repeated over several
 random splits. The bootstrap resamples rows (as weights) and repeats the whole procedure.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ def make_grid(score: np.ndarray, extra: list[float] = (), size: int = 200) -> np
 @dataclass
 class Counts:
     """Weighted positives and negatives that each threshold of a grid predicts positive."""
-    tp: np.ndarray   # (..., G)
+
+    tp: np.ndarray  # (..., G)
     fp: np.ndarray
     pos: np.ndarray  # (...,) total positives
     neg: np.ndarray
@@ -48,8 +50,12 @@ class Counts:
         fn = self.pos[..., None] - self.tp
         tn = self.neg[..., None] - self.fp
         n = (self.pos + self.neg)[..., None]
-        total = c.get("fp", 0.0) * self.fp + c.get("fn", 0.0) * fn \
-            + c.get("tp", 0.0) * self.tp + c.get("tn", 0.0) * tn
+        total = (
+            c.get("fp", 0.0) * self.fp
+            + c.get("fn", 0.0) * fn
+            + c.get("tp", 0.0) * self.tp
+            + c.get("tn", 0.0) * tn
+        )
         return total / np.maximum(n, 1e-12)
 
     def f1(self) -> np.ndarray:
@@ -60,16 +66,14 @@ class Counts:
         return self.tp / np.maximum(self.pos[..., None], 1e-12)
 
 
-def counts(score: np.ndarray, y: np.ndarray, grid: np.ndarray,
-           weights: np.ndarray | None = None) -> Counts:
+def counts(score: np.ndarray, y: np.ndarray, grid: np.ndarray, weights: np.ndarray | None = None) -> Counts:
     """TP and FP at every grid threshold. `weights` may be (n,) or (B, n) (bootstrap draws)."""
     # number of grid thresholds <= s: the row is predicted positive for grid[j], j < k
     k = np.searchsorted(grid, np.asarray(score, float), side="right")
     return counts_from_buckets(k, np.asarray(y, float), len(grid), weights)
 
 
-def counts_from_buckets(k: np.ndarray, y: np.ndarray, G: int,
-                        weights: np.ndarray | None = None) -> Counts:
+def counts_from_buckets(k: np.ndarray, y: np.ndarray, G: int, weights: np.ndarray | None = None) -> Counts:
     """As `counts`, for rows (or cells of rows) already placed in buckets k in 0..G, k being the
     number of grid thresholds at or below their score."""
     W = np.ones((1, len(k))) if weights is None else np.atleast_2d(np.asarray(weights, float))
@@ -77,7 +81,7 @@ def counts_from_buckets(k: np.ndarray, y: np.ndarray, G: int,
     flat = (np.arange(B)[:, None] * (G + 1) + k[None, :]).ravel()
     pos_b = np.bincount(flat, weights=(W * y[None, :]).ravel(), minlength=B * (G + 1)).reshape(B, G + 1)
     neg_b = np.bincount(flat, weights=(W * (1 - y)[None, :]).ravel(), minlength=B * (G + 1)).reshape(B, G + 1)
-    tp = np.cumsum(pos_b[:, ::-1], axis=1)[:, ::-1][:, 1:]    # sum over buckets k > j
+    tp = np.cumsum(pos_b[:, ::-1], axis=1)[:, ::-1][:, 1:]  # sum over buckets k > j
     fp = np.cumsum(neg_b[:, ::-1], axis=1)[:, ::-1][:, 1:]
     if weights is None or np.ndim(weights) == 1:
         return Counts(tp=tp[0], fp=fp[0], pos=pos_b.sum(axis=1)[0], neg=neg_b.sum(axis=1)[0])
@@ -92,18 +96,26 @@ def _objective(cnt: Counts, cost: dict[str, float] | None) -> np.ndarray:
 @dataclass
 class TuneResult:
     grid: np.ndarray
-    current: float                 # threshold in use
-    best_threshold: float          # optimum on all evaluation rows (for the report)
-    value_current: float           # objective at the threshold in use (all rows)
-    value_best_insample: float     # objective at the in-sample optimum (optimistic)
-    value_tuned: float             # cross-fitted objective of a tuned threshold (honest)
-    saving: float                  # value_current - value_tuned (honest)
+    current: float  # threshold in use
+    best_threshold: float  # optimum on all evaluation rows (for the report)
+    value_current: float  # objective at the threshold in use (all rows)
+    value_best_insample: float  # objective at the in-sample optimum (optimistic)
+    value_tuned: float  # cross-fitted objective of a tuned threshold (honest)
+    saving: float  # value_current - value_tuned (honest)
     saving_ci: tuple[float, float]
     chosen_thresholds: list[float]  # thresholds chosen on the halves (their spread)
 
 
-def tune(score: np.ndarray, y: np.ndarray, current: float, cost: dict[str, float] | None = None,
-         n_splits: int = 3, n_boot: int = 200, seed: int = 0, grid_size: int = 200) -> TuneResult:
+def tune(
+    score: np.ndarray,
+    y: np.ndarray,
+    current: float,
+    cost: dict[str, float] | None = None,
+    n_splits: int = 3,
+    n_boot: int = 200,
+    seed: int = 0,
+    grid_size: int = 200,
+) -> TuneResult:
     """Compare the threshold in use with a tuned one; objective = cost per row (or 1 - F1).
 
     The tuned threshold's value is cross-fitted (chosen on one half, measured on the other) over
@@ -160,8 +172,14 @@ def tune(score: np.ndarray, y: np.ndarray, current: float, cost: dict[str, float
     w = rng.multinomial(n, cnt / cnt.sum(), size=n_boot).astype(float)
     t, c, _ = crossfit(w)
     d = c - t
-    return TuneResult(grid=grid, current=float(current), best_threshold=float(grid[j_best]),
-                      value_current=float(full[j_cur]), value_best_insample=float(full[j_best]),
-                      value_tuned=float(t0[0]), saving=float(c0[0] - t0[0]),
-                      saving_ci=(float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))),
-                      chosen_thresholds=chosen_thr)
+    return TuneResult(
+        grid=grid,
+        current=float(current),
+        best_threshold=float(grid[j_best]),
+        value_current=float(full[j_cur]),
+        value_best_insample=float(full[j_best]),
+        value_tuned=float(t0[0]),
+        saving=float(c0[0] - t0[0]),
+        saving_ci=(float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))),
+        chosen_thresholds=chosen_thr,
+    )
