@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from mltriage.registry import Params
+from mltriage import registry
 
 
 def run(fn, ctx, **over):
     """Call a registered check with its default parameters (overridden by `over`); a list back."""
-    p = Params(dict(fn.check.params))
-    p.update(over)
-    out = fn(ctx, p)
-    if out is None:
-        return []
-    return [out] if not isinstance(out, list) else out
+    chk = fn.check
+    return registry.run_check(chk, ctx, chk.resolve(over))
 
 
 def alarms(findings):

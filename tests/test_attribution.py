@@ -93,7 +93,7 @@ def test_underperforming_slice_attaches_shap_on_warning(monkeypatch):
         train[["age", "score", "noise", "plan"]], train["y"]
     )
     ctx = Context(build_case(train, test, "y", task="binary", model=model, categorical=["plan"]))
-    p = Params(dict(er.underperforming_slice.check.params))
+    p = er.underperforming_slice.check.resolve({})
     warn = [f for f in er.underperforming_slice(ctx, p) if f.severity.value == "warning"]
     assert warn
     ev = warn[0].evidence

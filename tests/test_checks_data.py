@@ -16,7 +16,7 @@ from mltriage.registry import NotApplicable, Params
 
 
 def run(fn, ctx):
-    out = fn(ctx, Params(fn.check.params))
+    out = fn(ctx, fn.check.resolve({}))
     if out is None:
         return []
     return [out] if not isinstance(out, list) else out
@@ -256,7 +256,7 @@ def test_label_noise_not_applicable_without_signal():
     df["y"] = np.random.default_rng(0).permutation(df["y"].to_numpy())
     tr, te = split(df)
     with pytest.raises(NotApplicable):
-        D.label_noise(ctx_of(tr, te), Params(D.label_noise.check.params))
+        D.label_noise(ctx_of(tr, te), D.label_noise.check.resolve({}))
 
 
 # ---------------------------------------------------------------- through diagnose, with a model

@@ -14,7 +14,7 @@ from mltriage.registry import Params
 
 
 def alarms(fn, ctx):
-    out = fn(ctx, Params(fn.check.params))
+    out = fn(ctx, fn.check.resolve({}))
     out = [] if out is None else ([out] if not isinstance(out, list) else out)
     return [f for f in out if f.severity.rank >= Severity.WARNING.rank]
 
@@ -77,6 +77,6 @@ def test_redundant_natural_near_perfect_correlation_is_info_only():
     radius = rng.uniform(5, 25, len(df))
     df["radius"] = radius
     df["perimeter"] = 2 * np.pi * radius * (1 + rng.normal(scale=0.02, size=len(df)))
-    out = F.redundant(ctx_of(df), Params(F.redundant.check.params))
+    out = F.redundant(ctx_of(df), F.redundant.check.resolve({}))
     assert out is not None and out.severity == Severity.INFO
     assert alarms(F.redundant, ctx_of(df)) == []

@@ -52,7 +52,7 @@ def _ctx(train, test, model, task, **kw):
 
 
 def _run(fn, ctx):
-    return fn(ctx, Params(fn.check.params))
+    return fn(ctx, fn.check.resolve({}))
 
 
 def _fit(model, train):

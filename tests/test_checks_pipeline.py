@@ -49,7 +49,7 @@ def _ctx(train, test, model):
 
 
 def _run(fn, ctx):
-    return fn(ctx, Params(fn.check.params))
+    return fn(ctx, fn.check.resolve({}))
 
 
 def test_preprocessing_leakage_fires_when_fitted_on_train_and_test():

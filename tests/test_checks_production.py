@@ -22,7 +22,7 @@ runner = CliRunner()
 
 def run(code, case, **params):
     chk = load_all()[code]
-    out = chk.fn(Context(case), Params({**chk.params, **params}))
+    out = chk.fn(Context(case), chk.resolve(params))
     if out is None:
         return []
     return [out] if not isinstance(out, list) else out

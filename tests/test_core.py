@@ -10,7 +10,7 @@ import mltriage
 from mltriage.config import load_config
 from mltriage.errors import InputError
 from mltriage.findings import CODES, Finding
-from mltriage.ladder import rank_and_gate
+from mltriage.runner import rank_and_gate
 from mltriage.registry import DOC_SECTIONS, load_all, parse_doc
 
 
@@ -93,11 +93,12 @@ def test_config_file_and_set(tmp_path):
     )
     cfg = load_config(start=tmp_path)
     assert cfg.fail_on == "warning" and not cfg.wants("features.constant") and cfg.wants("data.duplicates")
-    assert cfg.params_for("data.infinite_values", {"max_share": 0.0}) == {"max_share": 0.5}
+    assert cfg.params("data.infinite_values")["max_share"] == 0.5
     cfg.set_param("data.infinite_values.max_share=0.25")
-    assert cfg.params_for("data.infinite_values", {"max_share": 0.0})["max_share"] == 0.25
-    with pytest.raises(InputError):
-        cfg.params_for("data.infinite_values", {"other": 1})
+    assert cfg.params("data.infinite_values").max_share == 0.25
+    cfg.set_param("data.infinite_values.other=1")
+    with pytest.raises(InputError, match="no parameter 'other'"):
+        cfg.validate()
 
 
 def test_pyproject_table(tmp_path):
@@ -119,7 +120,7 @@ def test_select_layer_limits_checks(binary_case):
     assert {"code": "data.infinite_values", "reason": "deselected (--select/--ignore)"} in rep.skipped
 
 
-def test_broken_check_becomes_info(binary_case, monkeypatch):
+def test_broken_check_is_counted_as_failed(binary_case, monkeypatch):
     from mltriage.registry import REGISTRY
 
     chk = REGISTRY["data.infinite_values"]
@@ -130,8 +131,44 @@ def test_broken_check_becomes_info(binary_case, monkeypatch):
     monkeypatch.setattr(chk, "fn", boom)
     train, test, model = binary_case
     rep = mltriage.diagnose(train, test, "y", model=model, select=["data.infinite_values"])
-    [f] = rep.findings
-    assert f.severity.value == "info" and "kaput" in f.title
+    assert rep.findings == [] and rep.passed == []
+    [failed] = rep.failed
+    assert failed["code"] == "data.infinite_values" and "kaput" in failed["error"]
+    assert rep.summary()["checks"]["failed"] == 1
+    assert "1 check failed" in rep.to_text()
+    assert rep.exit_code("critical") == 0 and rep.exit_code("critical", strict=True) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"select": ["dta"]}, "names no layer or check. Did you mean 'data'"),
+        ({"ignore": ["model.overfitt"]}, "Did you mean 'model.overfit'"),
+        ({"set_params": ["model.overfit.auc_gpa=0.2"]}, "no parameter 'auc_gpa'"),
+        ({"set_params": ["model.overfitt.auc_gap=0.2"]}, "no check has the code"),
+        ({"set_params": ["errors.underperforming_slice.alpha=5"]}, "must be a number in"),
+    ],
+)
+def test_settings_are_validated_not_ignored(binary_case, kwargs, message):
+    train, test, model = binary_case
+    with pytest.raises(InputError, match=message):
+        mltriage.diagnose(train, test, "y", model=model, **kwargs)
+
+
+def test_report_lists_passed_checks_and_loads_back(binary_case, tmp_path):
+    from mltriage import Report
+
+    train, test, model = binary_case
+    rep = mltriage.diagnose(train, test, "y", model=model, select=["data"], fast=True)
+    assert "data.infinite_values" in rep.passed
+    path = tmp_path / "r.json"
+    rep.to_json(path)
+    back = Report.load(path)
+    assert back.to_dict() == rep.to_dict()
+    assert "mltriage diagnosis" in repr(back)  # the terminal rendering, not one line
+    assert rep.headline["metric"] == "roc_auc" and 0.5 < rep.headline["test"]["value"] <= 1
+    with pytest.raises(InputError):
+        Report.load(tmp_path / "missing.json")
 
 
 def test_encoder_handles_float_inf_and_dates():

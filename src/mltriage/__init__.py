@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from .errors import InputError
 from .findings import CODES, Finding, Severity
-from .ladder import diagnose
+from .commands.diagnose import diagnose
 from .report import Report
 
 __all__ = ["diagnose", "Report", "Finding", "Severity", "InputError", "CODES", "__version__"]

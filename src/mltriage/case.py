@@ -57,6 +57,11 @@ class Case:
         return [c for c in self.features if c not in cat]
 
     @property
+    def has_evaluation(self) -> bool:
+        """Training and evaluation rows are both there (not a batch-only comparison)."""
+        return self.test is not None
+
+    @property
     def has_current_labels(self) -> bool:
         return (
             self.current is not None

@@ -52,7 +52,9 @@ def handles_input_errors(fn):
     return wrapper
 
 
-def _fail_on(value: str) -> str:
+def _fail_on(value: str | None) -> str | None:
+    if value is None:
+        return None
     v = value.lower()
     if v not in ("warning", "critical", "never"):
         raise typer.BadParameter("use warning, critical or never")
@@ -102,8 +104,8 @@ def diagnose(
     ),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
     html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
-    fail_on: str = typer.Option(
-        "critical",
+    fail_on: Optional[str] = typer.Option(
+        None,
         "--fail-on",
         callback=_fail_on,
         help="exit 1 when a finding is at least this severe: warning, critical or never",
@@ -114,10 +116,11 @@ def diagnose(
     ignore: Optional[str] = typer.Option(
         None, "--ignore", help="skip these codes or layers, comma-separated"
     ),
-    fast: bool = typer.Option(False, "--fast", help="skip the slow checks (the model ladder's refits)"),
+    fast: bool = typer.Option(False, "--fast", help="skip the slow checks (the model baselines's refits)"),
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a check threshold: CODE.NAME=VALUE (repeatable)"
     ),
+    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
     config: Optional[Path] = typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
     ),
@@ -125,15 +128,10 @@ def diagnose(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Diagnose a model and its data, bottom rung first."""
+    from .commands.diagnose import diagnose as run
     from .config import load_config
-    from .ladder import diagnose as run
 
     cfg = load_config(config)
-    for s in set_ or []:
-        cfg.set_param(s)
-    if fail_on == "critical" and cfg.fail_on != "critical":
-        fail_on = cfg.fail_on
-    split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None
     report = run(
         str(train),
         str(test),
@@ -144,7 +142,7 @@ def diagnose(
         history=str(history) if history else None,
         time_column=time_column,
         group_column=group_column,
-        categorical=split(categorical),
+        categorical=split_list(categorical) or None,
         prediction_column=prediction_column,
         metric=metric,
         threshold=threshold,
@@ -152,20 +150,31 @@ def diagnose(
         cost_matrix=str(cost_matrix) if cost_matrix else None,
         config=cfg,
         fast=fast,
-        select=split(select),
-        ignore=split(ignore),
+        strict=strict,
+        select=split_list(select),
+        ignore=split_list(ignore),
+        set_params=set_,
         progress=not quiet,
     )
+    finish(report, json_out, html_out, quiet, verbose, fail_on or cfg.fail_on, cfg.strict)
+
+
+def split_list(s: str | None) -> list[str]:
+    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+
+
+def finish(report, json_out, html_out, quiet: bool, verbose: bool, fail_on: str, strict: bool) -> None:
+    """Write the files asked for, render to the terminal, exit with the gate's code."""
     if json_out:
-        report.to_json(str(json_out))
+        report.to_json(json_out)
     if html_out:
-        report.to_html(str(html_out))
+        report.to_html(html_out)
     if not quiet:
         from .report.terminal import render
 
         for part in render(report, verbose=verbose):
             out.print(part)
-    raise typer.Exit(0 if fail_on == "never" else report.exit_code(fail_on))
+    raise typer.Exit(report.exit_code(fail_on, strict=strict))
 
 
 @app.command()

@@ -18,9 +18,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from .errors import InputError, closest
+
+if TYPE_CHECKING:
+    from .registry import Params
+
+FAIL_ON = ("warning", "critical", "never")
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,6 +39,7 @@ class Config:
     ignore: list[str] = field(default_factory=list)
     select: list[str] = field(default_factory=list)
     fast: bool = False
+    strict: bool = False  # a check that crashes makes the run fail (exit 2)
     seed: int = 0
     cv_folds: int = 3
     max_refit_rows: int = 10_000
@@ -48,6 +54,7 @@ class Config:
         "ignore",
         "select",
         "fast",
+        "strict",
         "seed",
         "cv_folds",
         "max_refit_rows",
@@ -66,18 +73,42 @@ class Config:
             return False
         return not hit(self.ignore)
 
-    def params_for(self, code: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        out = dict(defaults)
-        for k, v in self.checks.get(code, {}).items():
-            if k not in defaults:
-                raise InputError(
-                    f"unknown parameter {k!r} for check {code}",
-                    f"its parameters are: {', '.join(defaults) or 'none'}",
-                )
-            out[k] = (
-                type(defaults[k])(v) if defaults[k] is not None and not isinstance(defaults[k], bool) else v
+    def params(self, code: str) -> Params:
+        """The validated parameters of the check for `code` (defaults, then the settings)."""
+        from .registry import load_all
+
+        return load_all()[code].resolve(self.checks.get(code, {}))
+
+    def validate(self) -> None:
+        """Refuse every setting that would otherwise be silently ignored: an unknown code or layer
+        in select/ignore, an unknown check or parameter, a value outside a parameter's
+        constraint, an unknown fail_on."""
+        from .findings import LAYERS
+        from .registry import load_all
+
+        checks = load_all()
+        if self.fail_on not in FAIL_ON:
+            raise InputError(
+                f"fail_on = {self.fail_on!r} is not one of {', '.join(FAIL_ON)}.{closest(self.fail_on, FAIL_ON)}",
+                "use warning, critical or never",
             )
-        return out
+        known = [*LAYERS, *checks]
+        for option in ("select", "ignore"):
+            for pattern in getattr(self, option):
+                name = pattern.rstrip(".")
+                if name in known or any(c.startswith(name + ".") for c in checks):
+                    continue
+                raise InputError(
+                    f"--{option} {pattern!r} names no layer or check.{closest(name, known)}",
+                    f"layers: {', '.join(LAYERS)}; `mltriage codes` lists every check",
+                )
+        for code, values in self.checks.items():
+            if code not in checks:
+                raise InputError(
+                    f"no check has the code {code!r} (in --set or [checks]).{closest(code, checks)}",
+                    "`mltriage codes` lists them",
+                )
+            checks[code].resolve(values)
 
     def apply(self, values: dict[str, Any], source: str) -> None:
         for k, v in values.items():
@@ -89,10 +120,11 @@ class Config:
             elif k in self.SETTINGS:
                 if k in ("ignore", "select") and isinstance(v, str):
                     v = [x.strip() for x in v.split(",") if x.strip()]
-                setattr(self, k, v)
+                setattr(self, k, _typed(k, v, type(getattr(Config(), k)), source))
             else:
                 raise InputError(
-                    f"{source}: unknown setting {k!r}", f"known settings: {', '.join(self.SETTINGS)}, checks"
+                    f"{source}: unknown setting {k!r}.{closest(k, self.SETTINGS)}",
+                    f"known settings: {', '.join(self.SETTINGS)}, checks",
                 )
 
     def set_param(self, assignment: str) -> None:
@@ -112,6 +144,18 @@ class Config:
         except tomllib.TOMLDecodeError:
             parsed = value.strip()
         self.checks.setdefault(code, {})[name] = parsed
+
+
+def _typed(name: str, value: Any, kind: type, source: str) -> Any:
+    """A setting's value checked against the type of its default."""
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return list(value) if kind is list else value
+    raise InputError(
+        f"{source}: setting {name} = {value!r} is not {'a list' if kind is list else 'a ' + kind.__name__}",
+        f"give {name} a {kind.__name__} value",
+    )
 
 
 def load_config(path: str | Path | None = None, start: Path | None = None) -> Config:

@@ -1,13 +1,13 @@
 """The run's context: the validated Case plus every shared computation, computed once.
 
-Checks read predictions, encoded matrices and the cross-validated model ladder from here, so that
+Checks read predictions, encoded matrices and the cross-validated model baselines from here, so that
 two checks needing the same thing never compute it twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,10 @@ from .config import Config
 from .model import Predictions
 from .registry import NotApplicable
 from .stats.encode import Encoder
+from .stats.rows import row_hashes
+
+if TYPE_CHECKING:
+    from .stats.baselines import BaselinesResult
 
 
 class Context:
@@ -181,22 +185,12 @@ class Context:
             )
         return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=classes)
 
-    def row_hashes(self, which: str) -> np.ndarray:
-        """One 64-bit hash per row of a set over the features and the target (cached)."""
-
-        def compute():
-            df = self.frame(which)
-            cols = [c for c in self.case.features + [self.case.target] if c in df.columns]
-            part = df[cols].copy()
-            for c in cols:  # hash values, not dtypes: 1 and 1.0, category and text hash alike
-                s = part[c]
-                if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-                    part[c] = s.astype(float)
-                else:
-                    part[c] = s.astype(object).where(s.notna(), None).astype(str)
-            return pd.util.hash_pandas_object(part, index=False).to_numpy()
-
-        return self.cached(f"hash:{which}", compute)
+    def row_hashes(self, which: str, with_target: bool = True) -> np.ndarray:
+        """One 64-bit hash per row of a set over the model's features (and the target), cached:
+        the single row identity every check uses (see `stats.rows`)."""
+        c = self.case
+        cols = c.features + ([c.target] if with_target else [])
+        return self.cached(f"hash:{which}:{with_target}", lambda: row_hashes(self.frame(which), cols))
 
     def fresh_eval_rows(self, n: int = 10_000) -> pd.DataFrame:
         """A sample of evaluation rows that do not also appear in the training set."""
@@ -211,14 +205,14 @@ class Context:
             idx = np.sort(np.random.default_rng(self.config.seed).choice(idx, n, replace=False))
         return test.iloc[idx]
 
-    # ---------------------------------------------------------------- the model ladder
-    def ladder(self):
-        """The cross-validated model ladder (dummy, linear, HGB, your model refitted)."""
-        from .stats.cv import run_ladder
+    # ---------------------------------------------------------------- the model baselines
+    def baselines(self) -> BaselinesResult:
+        """The cross-validated model baselines (dummy, linear, HGB, your model refitted)."""
+        from .stats.baselines import run_baselines
 
         def compute():
             cfg = self.config
-            res = run_ladder(
+            res = run_baselines(
                 self.case,
                 max_rows=cfg.max_refit_rows,
                 n_splits=cfg.cv_folds,
@@ -229,12 +223,17 @@ class Context:
             )
             if res.subsampled:
                 self.note(
-                    f"the model ladder refits used a random sample of {res.n_rows:,} of "
+                    f"the model baselines refits used a random sample of {res.n_rows:,} of "
                     f"{len(self.case.train):,} training rows (max_refit_rows)"
                 )
             return res
 
-        return self.cached("ladder", compute)
+        return self.cached("baselines", compute)
+
+    def computed(self, key: str) -> Any:
+        """A cached value if it was computed (and did not fail) during the run, else None."""
+        value = self._cache.get(key)
+        return None if isinstance(value, _Failed) else value
 
 
 class _Failed:

@@ -83,7 +83,7 @@ def run_demo(console=None):
     from rich.console import Console
     from rich.panel import Panel
 
-    from .ladder import diagnose
+    from .commands.diagnose import diagnose
     from .report.terminal import render
 
     console = console or Console()

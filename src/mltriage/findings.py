@@ -14,16 +14,20 @@ from typing import Any
 
 import numpy as np
 
-LAYERS: tuple[str, ...] = (
-    "data",
-    "features",
-    "pipeline",
-    "model",
-    "evaluation",
-    "errors",
-    "ranking",
-    "production",
+# A code's prefix is its layer (fixed by the shared catalogue of failure codes). The debugging
+# ladder groups the layers into six rungs, numbered one way everywhere (code, README, reports):
+RUNGS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "data and features", ("data", "features")),
+    (2, "pipeline", ("pipeline",)),
+    (3, "model", ("model",)),
+    (4, "evaluation", ("evaluation",)),
+    (5, "error analysis", ("errors", "ranking")),
+    (6, "production", ("production",)),
 )
+LAYERS: tuple[str, ...] = tuple(layer for _, _, layers in RUNGS for layer in layers)
+_RUNG_OF_LAYER = {layer: number for number, _, layers in RUNGS for layer in layers}
+RUNG_NAMES = {number: name for number, name, _ in RUNGS}
+
 
 # code -> one-line meaning. Mirrors the shared failure-code table; the registry refuses a check
 # whose code is not here, so a typo fails at import time, not in a user's report.
@@ -75,6 +79,16 @@ def layer_of(code: str) -> str:
     return code.split(".", 1)[0]
 
 
+def rung_of(code_or_layer: str) -> int:
+    """The ladder rung (1-6) of a code or a layer."""
+    return _RUNG_OF_LAYER[layer_of(code_or_layer)]
+
+
+def layer_order(layer: str) -> int:
+    """Position of a layer on the ladder (the one order every ranking uses)."""
+    return LAYERS.index(layer)
+
+
 class Severity(str, Enum):
     INFO = "info"
     WARNING = "warning"
@@ -114,6 +128,10 @@ class Finding:
     # Filled in by the ladder: codes of critical findings on lower layers that make this one
     # conditional ("fix those first, then re-check this").
     conditional_on: list[str] = field(default_factory=list)
+    # What renderers show, declared here rather than hidden in evidence keys:
+    gain: str = ""  # the expected gain of the fix, in words
+    show: bool = False  # shown in the terminal's default view even when only info
+    primary_table: str | None = None  # the evidence table to show first (a key of evidence)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -125,10 +143,15 @@ class Finding:
     def layer(self) -> str:
         return layer_of(self.code)
 
+    @property
+    def rung(self) -> int:
+        return rung_of(self.code)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "layer": self.layer,
+            "rung": self.rung,
             "severity": self.severity.value,
             "title": self.title,
             "columns": list(self.columns),
@@ -139,7 +162,31 @@ class Finding:
             "fix": self.fix,
             "impact": jsonable(self.impact),
             "conditional_on": list(self.conditional_on),
+            "gain": self.gain,
+            "show": self.show,
+            "primary_table": self.primary_table,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        """The inverse of to_dict (for Report.load)."""
+        keys = (
+            "code",
+            "severity",
+            "title",
+            "columns",
+            "classes",
+            "slice",
+            "evidence",
+            "root_cause",
+            "fix",
+            "impact",
+            "conditional_on",
+            "gain",
+            "show",
+            "primary_table",
+        )
+        return cls(**{k: d[k] for k in keys if k in d and d[k] is not None})
 
 
 def jsonable(obj: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The checks, one module per rung of the ladder. Every module in this package is imported so
+"""The checks, one module per rung of the baselines. Every module in this package is imported so
 that its `@check` functions register; adding a check needs no edit here."""
 
 from __future__ import annotations

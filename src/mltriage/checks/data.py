@@ -661,18 +661,17 @@ def target_suspect(ctx, p):
     )
 
 
-# ---------------------------------------------------------------------------- ladder helpers
+# ---------------------------------------------------------------------------- baseline helpers
 
 
-def _ladder_folds(ctx, res) -> np.ndarray:
-    """The validation fold of each ladder row (-1: never validated)."""
+def _baseline_folds(ctx, res) -> np.ndarray:
+    """The validation fold of each baseline row (-1: never validated)."""
     return res.fold
 
 
 def _oof_skill(task: str, res, m, positive) -> dict | None:
-    """Pooled out-of-fold score of one ladder model with a 95% interval, or None."""
-    from ..stats.leakage import _hanley
-    from ..stats.metrics import wilson
+    """Pooled out-of-fold score of one baseline model with a 95% interval, or None."""
+    from ..stats.metrics import auc_interval, wilson
 
     oof = m.oof
     if oof is None or m.error and not np.isfinite(oof).any():
@@ -688,7 +687,7 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
         from sklearn.metrics import roc_auc_score
 
         a = float(roc_auc_score(yy, s[ok]))
-        lo, hi = _hanley(a, int(yy.sum()), int(len(yy) - yy.sum()))
+        lo, hi = auc_interval(a, int(yy.sum()), int(len(yy) - yy.sum()))
         return {"metric": "roc_auc", "score": a, "low": lo, "high": hi, "dummy": 0.5, "rows": int(ok.sum())}
     if task == "multiclass":
         ok = np.isfinite(oof).all(1)
@@ -710,7 +709,7 @@ def _oof_skill(task: str, res, m, positive) -> dict | None:
             if n1 < 5 or n1 > len(ys) - 5:
                 continue
             a = float(roc_auc_score(pos.astype(int), oof[ok, j]))
-            lo_k, hi_k = _hanley(a, n1, len(ys) - n1)
+            lo_k, hi_k = auc_interval(a, n1, len(ys) - n1)
             w = n1 / len(ys)
             num += w * a
             var += (w * (hi_k - lo_k) / 3.92) ** 2
@@ -772,7 +771,7 @@ def label_misalignment(ctx, p):
     """Labels that no longer belong to their rows: every model is no better than the dummy baseline.
 
     What it detects
-        The cross-validated ladder (linear model, gradient boosting and the user's model refitted)
+        The cross-validated baselines (linear model, gradient boosting and the user's model refitted)
         where no model beats the dummy baseline with confidence: the upper end of each model's
         95% interval (binary: AUC; multiclass: prevalence-weighted one-vs-rest AUC, since accuracy
         stays at the majority's share on weak-signal targets; regression: R^2 — all of the pooled
@@ -790,7 +789,7 @@ def label_misalignment(ctx, p):
         align by position after a sort or filter.
     """
     c = ctx.case
-    res = ctx.ladder()
+    res = ctx.baselines()
     margin = {"binary": p.auc_margin, "multiclass": p.auc_margin, "regression": p.r2_margin}[c.task]
     rows = []
     for key in ("linear", "hgb", "user"):
@@ -802,7 +801,7 @@ def label_misalignment(ctx, p):
             sk["model"] = key
             rows.append(sk)
     if not rows or not any(r["model"] in ("linear", "hgb") for r in rows):
-        raise NotApplicable("the ladder's models produced no out-of-fold predictions")
+        raise NotApplicable("the baseline models produced no out-of-fold predictions")
     if res.n_rows < 200:
         raise NotApplicable("fewer than 200 training rows: too few to tell chance from signal")
     best = max(rows, key=lambda r: r["score"])
@@ -1052,12 +1051,12 @@ def label_noise(ctx, p):
     """A sizeable share of training labels is likely wrong (confident learning, calibrated).
 
     What it detects
-        Labels that the out-of-fold models of the ladder (linear and gradient boosting)
+        Labels that the out-of-fold models of the baselines (linear and gradient boosting)
         contradict with confidence (probability of the given label below `threshold`), in excess
         of what the models' own probabilities predict for a calibrated model (each fold adjusted
         to its class shares first). A warning when every model shows an excess of at least
         `min_excess` of the rows with z >= `min_z` (twice that when only one model has signal).
-        Also a warning when the ladder's fold models score far better on the evaluation labels
+        Also a warning when the baselines' fold models score far better on the evaluation labels
         than on held-out training labels (by `min_gap` with z >= `min_z`, for every model):
         the same models on the same distribution should score alike, so the training labels are
         the noisier ones. A model trained on many noisy rows learns the
@@ -1080,8 +1079,8 @@ def label_noise(ctx, p):
     from ..stats.noise import calibrated_noise
 
     c = ctx.case
-    res = ctx.ladder()
-    folds = _ladder_folds(ctx, res)
+    res = ctx.baselines()
+    folds = _baseline_folds(ctx, res)
     pos = {v: i for i, v in enumerate(res.classes)}
     y_idx = np.array([pos.get(v, -1) for v in res.y.tolist()])
     per_model, best = [], None
@@ -1112,7 +1111,7 @@ def label_noise(ctx, p):
         if best is None or m.mean > best[1].mean:
             best = (key, m, ok)
     if not per_model:
-        raise NotApplicable("no ladder model beats the dummy baseline: nothing to judge labels by")
+        raise NotApplicable("no baseline model beats the dummy baseline: nothing to judge labels by")
     from ..stats.metrics import wilson
 
     excess = min(r["excess"] for r in per_model)

@@ -920,7 +920,7 @@ def high_confidence_errors(ctx, p):
     if hit is not None:
         systematic |= hit.mask
     try:
-        for sl in _slice_search(ctx, Params(dict(underperforming_slice.check.params))):
+        for sl in _slice_search(ctx, underperforming_slice.check.resolve({})):
             systematic |= sl.mask
     except NotApplicable:
         pass

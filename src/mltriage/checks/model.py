@@ -1,10 +1,10 @@
 """Rung 4, model: is the model itself the problem?
 
-The cross-validated ladder (dummy baseline, linear model, gradient boosting, your model refitted;
+The cross-validated baselines (dummy baseline, linear model, gradient boosting, your model refitted;
 see `stats/cv.py`) is shown in the report as a table by the core. The checks here read it, and the
 model's own predictions on the training and evaluation sets:
 
-underfit            the model is clearly beaten by a baseline of the ladder, or barely beats dummy
+underfit            the model is clearly beaten by a baseline of the baselines, or barely beats dummy
 overfit             large train vs held-out gap of the headline metric
 prediction_collapse (nearly) one output for every row
 wrong_output_type   outputs that do not fit the task (scores where classes are due, classes where
@@ -117,15 +117,15 @@ def _rows(res) -> list[dict]:
     min_share_missed=0.2,
 )
 def underfit(ctx, p):
-    """The model barely beats the dummy baseline, or a simple baseline of the ladder beats it.
+    """The model barely beats the dummy baseline, or a simple baseline of the baselines beats it.
 
     What it detects
-        The ladder cross-validates a dummy baseline, a linear model and gradient boosting on the
+        The baselines cross-validate a dummy baseline, a linear model and gradient boosting on the
         training rows. The model is underfit when its held-out score (on the evaluation set)
         misses at least `min_share_missed` (20%) of the lift over dummy that the best baseline
         reaches, by more than a fixed margin (0.03 AUC/accuracy, 0.05 R²) and beyond the noise of
         both estimates (the test score's standard error and the baseline's fold spread). When the
-        model could be refitted inside the ladder, its own cross-validated score must fall short
+        model could be refitted among the baselines, its own cross-validated score must fall short
         too: a model that does as well as the baselines under cross-validation but worse on the
         test rows points at the test data (drift, missing values), not at capacity. When no
         baseline beats dummy either, the target has no learnable signal here: that is a data
@@ -134,7 +134,7 @@ def underfit(ctx, p):
         Every error analysis on top of an underfit model studies the model's limits, not the
         data's: a better model class, features or hyper-parameters are the first lever.
     How to confirm
-        Read the ladder table: the gap between your model and the best baseline, with the fold
+        Read the baselines table: the gap between your model and the best baseline, with the fold
         spread; refit your model with more capacity (deeper trees, more iterations, interactions)
         and compare under the same split.
     Fix
@@ -142,7 +142,7 @@ def underfit(ctx, p):
         instead of a linear one, less regularisation, more iterations, interaction or
         transformed features; check that the features reach the model (not dropped in a step).
     """
-    res = ctx.ladder()
+    res = ctx.baselines()
     c = ctx.case
     metric = res.metric
     if not res.greater_is_better:
@@ -151,7 +151,7 @@ def underfit(ctx, p):
     dummy = models.get("dummy")
     base = {k: m for k, m in models.items() if k in ("linear", "hgb") and np.isfinite(m.mean)}
     if dummy is None or not np.isfinite(dummy.mean) or not base:
-        raise NotApplicable("the ladder has no usable baseline")
+        raise NotApplicable("the baselines have no usable baseline")
     best_key = max(base, key=lambda k: base[k].mean)
     best = base[best_key]
     k = max(len([s for s in best.fold_scores if np.isfinite(s)]), 1)
@@ -180,7 +180,7 @@ def underfit(ctx, p):
         "shortfall": shortfall,
         "share_of_lift_missed": missed,
         "z": z,
-        "ladder": _rows(res),
+        "baselines": _rows(res),
     }
     # no learnable signal at all: data problem, not capacity
     dummy_se = math.sqrt(best_se**2 + user_se**2)
@@ -210,7 +210,7 @@ def underfit(ctx, p):
         impact=float(min(1.0, max(0.0, missed))),
         root_cause="the model class or its settings cannot express the relation the baseline finds "
         "(too simple, over-regularised, stopped too early, or features lost before the model)",
-        fix=f"start from the {evidence['best_baseline']} of the ladder, or give the model capacity: "
+        fix=f"start from the {evidence['best_baseline']} of the baselines, or give the model capacity: "
         "non-linear terms, more iterations/depth, weaker regularisation; check every feature reaches it",
     )
 
@@ -237,9 +237,9 @@ def overfit(ctx, p):
         A model that is much better on the rows it was fitted on has memorised them: its held-out
         score is the one to trust, it is usually improvable by regularisation, and its
         confident predictions on new rows are often wrong. (Random forests and deep trees have a
-        large gap by construction; the held-out score and the ladder say whether it costs anything.)
+        large gap by construction; the held-out score and the baselines say whether it costs anything.)
     How to confirm
-        Compare train and test scores, and the ladder's train vs cross-validated scores; plot a
+        Compare train and test scores, and the baselines' train vs cross-validated scores; plot a
         learning curve or a validation curve over the main capacity parameter.
     Fix
         Regularise (depth, leaves, minimum samples per leaf, L2, early stopping on a validation
@@ -285,7 +285,7 @@ def overfit(ctx, p):
     res = None
     if not ctx.config.fast:
         try:
-            res = ctx.ladder()
+            res = ctx.baselines()
             dummy = res.models.get("dummy")
             base = [m.mean for k, m in res.models.items() if k in ("linear", "hgb") and np.isfinite(m.mean)]
             if dummy is not None and base:
@@ -353,11 +353,11 @@ def overfit(ctx, p):
 
 def _baseline_spread(ctx) -> float | None:
     """Relative spread of the best baseline's out-of-fold predictions (same measure as for the
-    user's model), or None when the ladder is not available (--fast) or failed."""
+    user's model), or None when the baselines are not available (--fast) or failed."""
     if ctx.config.fast:
         return None
     try:
-        res = ctx.ladder()
+        res = ctx.baselines()
     except Exception:
         return None
     base = {
@@ -795,7 +795,7 @@ def unhandled_imbalance(ctx, p):
 
 
 def _seed_scores(ctx, res, n_seeds: int, max_rows: int, budget_s: float) -> list[float] | None:
-    """Refit the user's model with different random seeds on one fixed split of the ladder's rows
+    """Refit the user's model with different random seeds on one fixed split of the baselines's rows
     and score each on the same held-out part: the spread is the model's own randomness."""
     import time
     import warnings
@@ -881,7 +881,7 @@ def instability(ctx, p):
     """Performance varies widely across cross-validation folds or random seeds.
 
     What it detects
-        Your model refitted in each fold of the ladder: the standard deviation of its fold scores
+        Your model refitted in each fold of the baselines: the standard deviation of its fold scores
         is at least `min_sd` (0.03; 0.05 for R²) and larger than that of the baselines (linear
         model, gradient boosting) on the very same folds by a variance ratio that the F test
         rejects at `alpha` (5%): 2.5 times the baselines' sd with five folds, 4.4 times with three.
@@ -894,7 +894,7 @@ def instability(ctx, p):
         An unstable model's test score is one draw from a wide distribution: the next retrain
         may be much worse, and comparisons between versions are noise.
     How to confirm
-        Cross-validate with repeated folds and several seeds; look at the fold scores in the ladder
+        Cross-validate with repeated folds and several seeds; look at the fold scores in the baselines
         table; check for tiny leaves, unscaled features for SGD/MLP, or high learning rates.
     Fix
         Regularise or average (bagging, more trees, smaller learning rate with more iterations),
@@ -902,10 +902,10 @@ def instability(ctx, p):
     """
     from scipy.stats import f as f_dist
 
-    res = ctx.ladder()
+    res = ctx.baselines()
     user = res.models.get("user")
     if user is None:
-        raise NotApplicable("your model could not be refitted in the ladder (not a cloneable estimator)")
+        raise NotApplicable("your model could not be refitted in the baselines (not a cloneable estimator)")
     folds = [s for s in user.fold_scores if np.isfinite(s)]
     if len(folds) < 3:
         raise NotApplicable(user.error or "fewer than 3 folds of your model were scored")
@@ -925,7 +925,7 @@ def instability(ctx, p):
         "sd_ratio": sd / ref if ref and np.isfinite(ref) and ref > 0 else None,
         "sd_ratio_needed": ratio_needed,
         "lift_over_dummy": lift,
-        "ladder": _rows(res),
+        "baselines": _rows(res),
     }
     name = _METRIC_NAMES.get(metric, metric)
     ref_floor = max(ref, 1e-3) if np.isfinite(ref) else float("nan")

@@ -160,7 +160,7 @@ def make_inputs(
 
 
 def _drift_params(ctx) -> dict[str, Any]:
-    return ctx.config.params_for("production.data_drift", DRIFT_PARAMS)
+    return dict(ctx.config.params("production.data_drift"))
 
 
 def _inputs(ctx) -> ProductionInputs:

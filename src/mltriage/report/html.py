@@ -68,11 +68,7 @@ def render_html(report, fragment: bool = False) -> str:
                 about.append("slice: <code>" + escape(slice_text(f.slice)) + "</code>")
             if about:
                 out.append("<div>" + " · ".join(about) + "</div>")
-            sc = {
-                k: v
-                for k, v in f.evidence.items()
-                if not isinstance(v, (list, dict)) and k not in ("show_in_terminal", "primary_table")
-            }
+            sc = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
             if sc:
                 out.append(
                     "<div class='dim'>" + escape("  ".join(f"{k}={fmt(v)}" for k, v in sc.items())) + "</div>"
@@ -84,16 +80,15 @@ def render_html(report, fragment: bool = False) -> str:
                 out.append(f"<div>why: {escape(f.root_cause)}</div>")
             if f.fix:
                 out.append(f"<div class='fix'>fix: {escape(f.fix)}</div>")
-            gain = f.evidence.get("expected_gain")
-            if isinstance(gain, dict) and gain.get("text"):
-                out.append(f"<div class='fix'>gain: {escape(str(gain['text']))}</div>")
+            if f.gain:
+                out.append(f"<div class='fix'>gain: {escape(f.gain)}</div>")
             if f.conditional_on:
                 out.append(
                     f"<div class='cond'>conditional on fixing {escape(', '.join(f.conditional_on))}</div>"
                 )
             out.append("</div>")
-        if layer == "model" and report.ladder:
-            out.append("<div class='dim'>model ladder</div>" + _table(report.ladder["models"]))
+        if layer == "model" and report.baselines:
+            out.append("<div class='dim'>model baselines</div>" + _table(report.baselines["models"]))
     if report.notes:
         out.append("<p class='dim'>notes: " + escape("; ".join(report.notes)) + "</p>")
     if report.not_applicable:

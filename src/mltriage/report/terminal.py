@@ -10,20 +10,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import LAYERS, Finding, jsonable
+from ..findings import LAYERS, RUNGS, Finding, jsonable
 
 STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
-HIDDEN_KEYS = {"show_in_terminal", "primary_table"}
-RUNG_TITLES = {
-    "data": "1 data",
-    "features": "1 features",
-    "pipeline": "2 pipeline",
-    "model": "3 model",
-    "evaluation": "4 evaluation",
-    "errors": "5 error analysis",
-    "ranking": "5 ranking",
-    "production": "6 production",
-}
+TITLES = {"diagnose": "diagnosis"}
+RUNG_TITLES = {layer: f"{n} {name}" for n, name, layers in RUNGS for layer in layers}
 
 
 def fmt(v: Any) -> str:
@@ -91,9 +82,7 @@ def finding_block(f: Finding, verbose: bool) -> Group:
         about.append("slice: " + slice_text(f.slice))
     if about:
         parts.append(Text("   " + "   ".join(about), style="cyan"))
-    scalars = {
-        k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict)) and k not in HIDDEN_KEYS
-    }
+    scalars = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
     if scalars:
         shown = list(scalars.items())[: (40 if verbose else 8)]
         parts.append(Text("   " + "  ".join(f"{k}={fmt(v)}" for k, v in shown), style="dim"))
@@ -102,7 +91,7 @@ def finding_block(f: Finding, verbose: bool) -> Group:
         for k, v in f.evidence.items()
         if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0)
     ]
-    primary = f.evidence.get("primary_table")
+    primary = f.primary_table
     tables.sort(key=lambda kv: kv[0] != primary)
     for k, v in tables[: None if verbose else 1]:
         if True:
@@ -118,9 +107,8 @@ def finding_block(f: Finding, verbose: bool) -> Group:
         parts.append(Text("   why: " + f.root_cause))
     if f.fix and f.severity.rank > 0:
         parts.append(Text("   fix: " + f.fix, style="green"))
-    gain = f.evidence.get("expected_gain")
-    if isinstance(gain, dict) and gain.get("text") and f.severity.rank > 0:
-        parts.append(Text("   gain: " + str(gain["text"]), style="green"))
+    if f.gain and f.severity.rank > 0:
+        parts.append(Text("   gain: " + f.gain, style="green"))
     if f.conditional_on:
         parts.append(
             Text(
@@ -141,11 +129,25 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         + f"; {c.get('features')} features; model: {c.get('model') or 'none'}"
     )
     counts = {s: sum(f.severity.value == s for f in report.findings) for s in ("critical", "warning", "info")}
+    shown_info = sum(1 for f in report.findings if f.severity.rank == 0 and (verbose or f.show))
     verdict = (
         f"[red]{counts['critical']} critical[/], [yellow]{counts['warning']} warning[/], "
-        f"{counts['info']} info" + (f" in {report.seconds:.1f}s" if report.seconds else "")
+        f"{counts['info']} info"
+        + ("" if verbose or not counts["info"] else f" ({shown_info} shown; --verbose for all)")
+        + (f" in {report.seconds:.1f}s" if report.seconds else "")
     )
-    yield Panel(Text.from_markup(head + "\n" + verdict), title="mltriage diagnosis", title_align="left")
+    lines = [head, headline_text(report.headline), verdict]
+    if report.failed:
+        n = len(report.failed)
+        lines.append(
+            f"[bold red]{n} check{'s' if n > 1 else ''} failed:[/] "
+            + "; ".join(f"{x['code']} ({x['error']})" for x in report.failed)
+        )
+    yield Panel(
+        Text.from_markup("\n".join(x for x in lines if x)),
+        title=f"mltriage {TITLES.get(report.command, report.command)}",
+        title_align="left",
+    )
     top = report.top()
     if top:
         t = Table(title="Act on these first", title_justify="left", show_edge=False, header_style="bold")
@@ -153,8 +155,7 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         t.add_column("finding")
         t.add_column("fix")
         for i, f in enumerate(top, 1):
-            gain = f.evidence.get("expected_gain")
-            gain_text = f"\ngain: {gain['text']}" if isinstance(gain, dict) and gain.get("text") else ""
+            gain_text = f"\ngain: {f.gain}" if f.gain else ""
             t.add_row(
                 str(i),
                 Text(f"{f.code}\n", style="bold") + Text(f.title),
@@ -174,10 +175,10 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         yield Text(f"\n── rung {RUNG_TITLES[layer]} " + "─" * 40, style="bold")
         for f in fs:
             yield finding_block(f, verbose)
-        if layer == "model" and report.ladder:
-            yield ladder_table(report.ladder)
-    if report.ladder and not any(f.layer == "model" for f in report.findings):
-        yield ladder_table(report.ladder)
+        if layer == "model" and report.baselines:
+            yield baselines_table(report.baselines)
+    if report.baselines and not any(f.layer == "model" for f in report.findings):
+        yield baselines_table(report.baselines)
     if report.notes:
         yield Text("\nnotes: " + "; ".join(report.notes), style="dim")
     if report.not_applicable:
@@ -189,18 +190,37 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         )
         yield Text("not applicable: " + msg, style="dim")
     if report.skipped:
-        yield Text(
-            "skipped: " + "; ".join(f"{x['code']} ({x['reason']})" for x in report.skipped[:12]), style="dim"
-        )
+        reasons: dict[str, int] = {}
+        for x in report.skipped:
+            reasons[x["reason"]] = reasons.get(x["reason"], 0) + 1
+        yield Text("skipped: " + "; ".join(f"{n} ({why})" for why, n in reasons.items()), style="dim")
 
 
 def _informative(f: Finding) -> bool:
-    return bool(f.evidence.get("show_in_terminal"))
+    return f.show
 
 
-def ladder_table(ladder: dict) -> Table:
+def headline_text(h: dict | None) -> str:
+    """The model's own score in one line: evaluation metric with its interval, training, best baseline."""
+    if not h:
+        return ""
+    parts = []
+    if h.get("test"):
+        t = h["test"]
+        parts.append(
+            f"{h['metric']} on evaluation {fmt(t['value'])} (95% {fmt(t['low'])} to {fmt(t['high'])})"
+        )
+    if h.get("train"):
+        parts.append(f"on training {fmt(h['train']['value'])}")
+    if h.get("best_baseline"):
+        b = h["best_baseline"]
+        parts.append(f"best baseline {b['model']} {fmt(b['value'])} (cross-validated)")
+    return "; ".join(parts)
+
+
+def baselines_table(ladder: dict) -> Table:
     t = Table(
-        title=f"   model ladder ({ladder['metric']}, {ladder['splitter']}, {ladder['folds']} folds, "
+        title=f"   model baselines ({ladder['metric']}, {ladder['splitter']}, {ladder['folds']} folds, "
         f"{ladder['rows']:,} rows{', subsampled' if ladder.get('subsampled') else ''})",
         title_justify="left",
         show_edge=False,

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .metrics import auc_interval
 from .profile import (
     CategoricalProfile,
     NumericProfile,
@@ -450,15 +451,6 @@ class DomainClassifierResult:
             k: round(v, 5) for k, v in sorted(self.importances.items(), key=lambda kv: -kv[1])[:15]
         }
         return d
-
-
-def auc_interval(auc: float, n_pos: int, n_neg: int, z: float = 1.96) -> tuple[float, float]:
-    """Hanley-McNeil standard error -> a normal interval for a ROC AUC."""
-    a = min(max(auc, 1e-6), 1 - 1e-6)
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / max(n_pos * n_neg, 1)
-    se = math.sqrt(max(var, 0.0))
-    return max(auc - z * se, 0.0), min(auc + z * se, 1.0)
 
 
 def _encode_for_classifier(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn import metrics as skm
 
+from .metrics import auc_interval
+
 
 @dataclass
 class SingleFeatureScore:
@@ -127,14 +129,14 @@ def _score(task: str, Y: np.ndarray, pred: np.ndarray) -> tuple[float, float, fl
         if y.min() == y.max():
             return float("nan"), float("nan"), float("nan")
         a = float(skm.roc_auc_score(y, pred[:, 0]))
-        return (a, *_hanley(a, int(y.sum()), int(len(y) - y.sum())))
+        return (a, *auc_interval(a, int(y.sum()), int(len(y) - y.sum())))
     if task == "multiclass":
         aucs, ses = [], []
         for j in range(Y.shape[1]):
             y = Y[:, j]
             if 0 < y.sum() < len(y):
                 a = float(skm.roc_auc_score(y, pred[:, j]))
-                lo, hi = _hanley(a, int(y.sum()), int(len(y) - y.sum()))
+                lo, hi = auc_interval(a, int(y.sum()), int(len(y) - y.sum()))
                 aucs.append(a)
                 ses.append((hi - lo) / 3.92)
         if not aucs:
@@ -156,11 +158,3 @@ def _score(task: str, Y: np.ndarray, pred: np.ndarray) -> tuple[float, float, fl
     else:
         lo = hi = r2
     return r2, float(lo), float(hi)
-
-
-def _hanley(a: float, n1: int, n0: int) -> tuple[float, float]:
-    if n0 == 0 or n1 == 0 or not np.isfinite(a):
-        return float("nan"), float("nan")
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    se = np.sqrt(max(a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a), 0.0) / (n0 * n1))
-    return float(max(0.0, a - 1.96 * se)), float(min(1.0, a + 1.96 * se))

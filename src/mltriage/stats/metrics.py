@@ -85,17 +85,77 @@ def auc(y_true: np.ndarray, score: np.ndarray) -> float:
     return float(skm.roc_auc_score(y, s))
 
 
+def auc_se(a: float, n1: int, n0: int) -> float:
+    """Hanley-McNeil standard error of a ROC AUC `a` with n1 positives and n0 negatives: the one
+    AUC interval of mltriage (every check that states an AUC interval uses this)."""
+    if not np.isfinite(a) or n0 <= 0 or n1 <= 0:
+        return float("nan")
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    return float(
+        np.sqrt(max(a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a), 0.0) / (n0 * n1))
+    )
+
+
+def auc_interval(a: float, n1: int, n0: int, z: float = 1.96) -> tuple[float, float]:
+    """The normal interval of an AUC from its Hanley-McNeil standard error, clipped to [0, 1]."""
+    se = auc_se(a, n1, n0)
+    if not np.isfinite(se):
+        return float("nan"), float("nan")
+    return float(max(0.0, a - z * se)), float(min(1.0, a + z * se))
+
+
 def auc_ci(y_true: np.ndarray, score: np.ndarray) -> tuple[float, float, float]:
     """AUC with the Hanley-McNeil 95% interval (fast, no resampling)."""
     a = auc(y_true, score)
     y = np.asarray(y_true)
     n1 = int((y == 1).sum()) if set(np.unique(y)) <= {0, 1} else int((y == np.max(y)).sum())
-    n0 = len(y) - n1
-    if not np.isfinite(a) or n0 == 0 or n1 == 0:
-        return a, float("nan"), float("nan")
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    se = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n0 * n1))
-    return a, float(max(0.0, a - 1.96 * se)), float(min(1.0, a + 1.96 * se))
+    return (a, *auc_interval(a, n1, len(y) - n1))
+
+
+def headline(
+    task: str,
+    y: np.ndarray,
+    score: np.ndarray,
+    label: np.ndarray | None = None,
+    *,
+    positive: object = 1,
+    groups: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """The headline metric HEADLINE[task] of predictions on a set, with its standard error.
+
+    binary: ROC AUC of `score` for `positive` (Hanley-McNeil); multiclass: accuracy of `label`
+    (binomial); regression: R² of `score` (delta method on the squared errors); ranking: NDCG@10
+    by query `groups` (the spread of per-query values). NaN when it cannot be computed."""
+    nan = (float("nan"), float("nan"))
+    metric = HEADLINE[task]
+    if metric == "roc_auc":
+        yy = (np.asarray(y) == positive).astype(int)
+        s = np.asarray(score, dtype=float)
+        ok = np.isfinite(s)
+        a = auc(yy[ok], s[ok])
+        n1 = int(yy[ok].sum())
+        return a, auc_se(a, n1, int(ok.sum()) - n1)
+    if metric == "accuracy":
+        hit = np.asarray(np.asarray(label) == np.asarray(y), dtype=float)
+        if not len(hit):
+            return nan
+        acc = float(hit.mean())
+        return acc, float(np.sqrt(max(acc * (1 - acc), 1e-12) / len(hit)))
+    if metric == "r2":
+        yv, pv = np.asarray(y, dtype=float), np.asarray(score, dtype=float)
+        ok = np.isfinite(yv) & np.isfinite(pv)
+        yv, pv = yv[ok], pv[ok]
+        e2, d2 = (yv - pv) ** 2, (yv - yv.mean()) ** 2
+        sse, sst = e2.mean() if len(e2) else np.nan, d2.mean() if len(d2) else np.nan
+        if not len(yv) > 2 or sst <= 0:
+            return nan
+        g = np.array([-1 / sst, sse / sst**2])  # delta method: variance of a ratio of two means
+        se = float(np.sqrt(max(float(g @ np.cov(e2, d2) @ g), 0.0) / len(yv)))
+        return float(1 - sse / sst), se
+    if groups is None:
+        return nan
+    per_q = ndcg_per_query(groups, np.asarray(y, float), np.asarray(score, float), 10)
+    return float(per_q.mean()), float(per_q.std(ddof=1) / np.sqrt(max(len(per_q), 1)))
 
 
 def ndcg_per_query(groups: np.ndarray, relevance: np.ndarray, score: np.ndarray, k: int = 10) -> pd.Series:

@@ -1,4 +1,4 @@
-"""The model ladder: dummy, linear, non-linear and the user's own model refitted, under the
+"""The model baselines: dummy, linear, non-linear and the user's own model refitted, under the
 splitter the data calls for, with out-of-fold predictions kept for the data checks.
 
 Splitter: grouped (GroupKFold) with a group column, time-ordered (TimeSeriesSplit on rows sorted
@@ -70,7 +70,7 @@ class ModelCV:
 
 
 @dataclass
-class CVResult:
+class BaselinesResult:
     metric: str
     splitter: str
     n_rows: int
@@ -165,7 +165,7 @@ def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: i
     return "K-fold", KFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
 
-def run_ladder(
+def run_baselines(
     case,
     *,
     max_rows: int = 20_000,
@@ -174,8 +174,8 @@ def run_ladder(
     include_user: bool = True,
     user_budget_s: float = 20.0,
     eval_frame: pd.DataFrame | None = None,
-) -> CVResult:
-    """Cross-validate the four rungs of the model ladder on (a sample of) the training rows.
+) -> BaselinesResult:
+    """Cross-validate the four rungs of the model baselines on (a sample of) the training rows.
 
     With `eval_frame` (evaluation rows with the target), every fold's model is also scored on
     it: a model validated on training labels and on evaluation labels should score alike, so a
@@ -301,7 +301,7 @@ def run_ladder(
         m.seconds = time.perf_counter() - t0
         m.oof = oof
         models[key] = m
-    return CVResult(
+    return BaselinesResult(
         metric=metric,
         splitter=name,
         n_rows=len(df),

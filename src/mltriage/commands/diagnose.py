@@ -1,0 +1,96 @@
+"""`mltriage diagnose`: the whole debugging ladder on a model and its data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..case import build_case
+from ..config import Config, load_config
+from ..context import Context
+from ..registry import NotApplicable
+from ..report import Report
+from ..runner import run_checks
+
+
+def settings(
+    config: Config | None,
+    *,
+    fast: bool = False,
+    strict: bool = False,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    set_params: list[str] | None = None,
+) -> Config:
+    """The run's settings: the config file (or `config`), then these options; validated."""
+    cfg = config or load_config()
+    cfg.fast = cfg.fast or fast
+    cfg.strict = cfg.strict or strict
+    if select:
+        cfg.select = list(select)
+    if ignore:
+        cfg.ignore = list(cfg.ignore) + list(ignore)
+    for assignment in set_params or []:
+        cfg.set_param(assignment)
+    cfg.validate()
+    return cfg
+
+
+def diagnose(
+    train: Any,
+    test: Any,
+    target: str,
+    *,
+    model: Any = None,
+    task: str | None = None,
+    current: Any = None,
+    history: Any = None,
+    time_column: str | None = None,
+    group_column: str | None = None,
+    categorical: Any = None,
+    prediction_column: str | None = None,
+    metric: str | None = None,
+    threshold: float | None = None,
+    cost: Any = None,
+    cost_matrix: Any = None,
+    config: Config | None = None,
+    fast: bool = False,
+    strict: bool = False,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    set_params: list[str] | None = None,
+    progress: bool = True,
+) -> Report:
+    """Diagnose a model and its data; returns a Report (see `Report.findings`, `to_json()`).
+
+    `train`, `test`, `current`: pandas or polars DataFrames, or CSV/Parquet paths. `model`: a
+    fitted estimator or Pipeline, any object with predict/predict_proba, a callable, a joblib
+    path (loading a pickle runs its code: trust the file), or None with `prediction_column`.
+    `select`/`ignore`: layers or codes; `set_params`: ["CODE.NAME=VALUE", ...].
+    Raises InputError (a ValueError) on bad input or settings, naming the problem and the fix.
+    """
+    cfg = settings(config, fast=fast, strict=strict, select=select, ignore=ignore, set_params=set_params)
+    case = build_case(
+        train,
+        test,
+        target,
+        task=task,
+        model=model,
+        current=current,
+        history=history,
+        time_column=time_column,
+        group_column=group_column,
+        categorical=categorical,
+        prediction_column=prediction_column,
+        metric=metric,
+        threshold=threshold,
+        cost=cost,
+        cost_matrix=cost_matrix,
+    )
+    ctx = Context(case, cfg)
+    if case.model is not None:  # a model that cannot predict on the data is bad input: say it now
+        for which in ("test", "train"):
+            try:
+                ctx.predictions(which)
+            except NotApplicable:
+                pass
+    return run_checks(ctx, command="diagnose", progress=progress)

@@ -1,0 +1,207 @@
+"""The one runner: a selection of registered checks, run rung by rung, bottom first; then the
+findings ranked and gated (a finding above a critical one on a lower rung is conditional on
+fixing it). Every command (`diagnose`, `drift`, ...) builds a Context and calls `run_checks`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from . import registry
+from .context import Context
+from .errors import InputError
+from .findings import Finding, layer_order
+from .registry import Check, NotApplicable, ordered
+from .report import Report
+from .stats.metrics import HEADLINE, headline
+
+Progress = Callable[[str], None]
+
+
+def run_checks(
+    ctx: Context,
+    *,
+    scope: Callable[[Check], bool] | None = None,
+    command: str = "diagnose",
+    progress: bool = False,
+    details: dict[str, Any] | None = None,
+) -> Report:
+    """Run every registered check in `scope` (all by default) that the settings select.
+
+    A check whose needs are not met is listed as not applicable with the reason; one that runs and
+    finds nothing is listed as passed; one that crashes is listed as failed (the run goes on)."""
+    t0 = time.perf_counter()
+    cfg = ctx.config
+    cfg.validate()
+    checks = [c for c in ordered() if scope is None or scope(c)]
+    report = Report(findings=[], command=command, case=ctx.case.summary(), details=details or {})
+    runnable: list[Check] = []
+    for chk in checks:
+        why = _skip_reason(chk, ctx)
+        if why is not None:
+            report.skipped.append({"code": chk.code, "reason": why})
+            continue
+        unmet = chk.unmet(ctx.case)
+        if unmet is not None:
+            report.not_applicable.append({"code": chk.code, "reason": unmet})
+            continue
+        runnable.append(chk)
+    with _threads(cfg.n_jobs), _progress(len(runnable)) if progress else nullcontext(None) as tick:
+        for chk in runnable:
+            if tick:
+                tick(chk.code)
+            _run_one(chk, ctx, report)
+    rank_and_gate(report.findings)
+    report.baselines = _baselines(ctx)
+    report.headline = model_headline(ctx)
+    report.notes = list(ctx.notes)
+    report.seconds = round(time.perf_counter() - t0, 2)
+    return report
+
+
+def _skip_reason(chk: Check, ctx: Context) -> str | None:
+    if not ctx.config.wants(chk.code):
+        return "deselected (--select/--ignore)"
+    if ctx.config.fast and chk.slow:
+        return "slow check skipped by --fast"
+    return None
+
+
+def _run_one(chk: Check, ctx: Context, report: Report) -> None:
+    params = ctx.config.params(chk.code)
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = registry.run_check(chk, ctx, params)
+    except NotApplicable as exc:
+        report.not_applicable.append({"code": chk.code, "reason": str(exc)})
+    except InputError:
+        raise
+    except Exception as exc:  # a broken check is reported as failed and the run goes on
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f"{os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else ""
+        report.failed.append(
+            {"code": chk.code, "error": f"{type(exc).__name__}: {str(exc)[:300]}", "where": where}
+        )
+    else:
+        report.findings.extend(found)
+        if not found:
+            report.passed.append(chk.code)
+    report.timings[chk.code] = round(time.perf_counter() - t0, 3)
+
+
+def rank_and_gate(findings: list[Finding]) -> None:
+    """Sort by rung (lowest first), severity, then impact; mark findings that sit above a
+    critical finding of a lower layer as conditional on fixing it."""
+    findings.sort(key=lambda f: (layer_order(f.layer), -f.severity.rank, -(f.impact or 0.0)))
+    critical = [f for f in findings if f.severity.rank == 2]
+    for f in findings:
+        # production findings describe another data set: not conditional on offline ones
+        if f.layer != "production":
+            below = [c.code for c in critical if layer_order(c.layer) < layer_order(f.layer)]
+            f.conditional_on = list(dict.fromkeys(below))
+
+
+def _baselines(ctx: Context) -> dict[str, Any] | None:
+    res = ctx.computed("baselines")
+    if res is None:
+        return None
+    return {
+        "metric": res.metric,
+        "splitter": res.splitter,
+        "rows": res.n_rows,
+        "folds": res.n_splits,
+        "subsampled": res.subsampled,
+        "models": res.table(),
+    }
+
+
+def model_headline(ctx: Context) -> dict[str, Any] | None:
+    """The model's own headline score: evaluation metric with its 95% interval, training metric,
+    and the best cross-validated baseline (when the baselines ran). None without predictions."""
+    c = ctx.case
+    if c.model is None or not c.has_evaluation or c.task not in HEADLINE:
+        return None
+    out: dict[str, Any] = {"metric": HEADLINE[c.task]}
+    for which in ("test", "train"):
+        try:
+            pred = ctx.predictions(which)
+            groups = ctx.frame(which)[c.group_column].to_numpy() if c.group_column else None
+            value, se = headline(
+                c.task, ctx.y(which), pred.score, pred.label, positive=c.positive, groups=groups
+            )
+        except (NotApplicable, InputError, KeyError, ValueError, TypeError):
+            continue
+        out[which] = {"value": value, "low": value - 1.96 * se, "high": value + 1.96 * se}
+    res = ctx.computed("baselines")
+    if res is not None:
+        rows = [r for r in res.table() if r.get("cv_mean") is not None and r["key"] != "user"]
+        if rows:
+            best = (max if res.greater_is_better else min)(rows, key=lambda r: r["cv_mean"])
+            out["best_baseline"] = {"model": best["model"], "value": best["cv_mean"]}
+    return out if ("test" in out or "train" in out) else None
+
+
+def _threads(n_jobs: int) -> AbstractContextManager[Any]:
+    """Limit OpenMP/BLAS threads: on a busy machine, spinning OpenMP workers of gradient boosting
+    can be 40x slower than one thread (measured on a 2-core machine under load)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=max(1, int(n_jobs)))
+
+
+class _progress:
+    """A one-line progress display on stderr: the check, how many of how many, the time taken.
+    A live line on a terminal; a few plain lines elsewhere (CI logs)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self.p: Any = None
+
+    def __enter__(self) -> Progress:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.p = Progress(
+                TextColumn("[bold]mltriage[/] {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.p.__enter__()
+            task = self.p.add_task("starting", total=self.total)
+            return lambda code: self.p.update(task, description=code, advance=1)
+        return self._plain
+
+    def _plain(self, code: str) -> None:
+        self.done += 1
+        step = max(1, self.total // 4)
+        if self.done == 1 or self.done % step == 0:
+            print(
+                f"mltriage: check {self.done}/{self.total} ({code}), {time.perf_counter() - self.t0:.1f}s",
+                file=sys.stderr,
+            )
+
+    def __exit__(self, *exc: object) -> bool:
+        if self.p is not None:
+            self.p.__exit__(*exc)
+        return False
+
+
+def scope_of(codes_or_layers: Iterable[str]) -> Callable[[Check], bool]:
+    """A scope over the given codes and layers (for commands that run part of the ladder)."""
+    names = set(codes_or_layers)
+    return lambda c: c.code in names or c.layer in names
