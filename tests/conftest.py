@@ -65,3 +65,39 @@ def hgb_model(binary_case):
     X = train.drop(columns="y").copy()
     X["color"] = X["color"].astype("category")
     return HistGradientBoostingClassifier(max_iter=50, categorical_features="from_dtype").fit(X, train["y"])
+
+
+# ------------------------------------------------------------------ fires / silent markers
+# `@pytest.mark.fires("CODE")`: the test must run the check for CODE (through the runner or
+# `checkhelp.run`) and it must report a warning or critical finding (`severity="info"` lowers the
+# bar for a case whose right answer is info). `@pytest.mark.silent("CODE")`: the check must run
+# and report nothing at warning or above. `tests/test_contract.py` asks for both for every code.
+
+
+@pytest.fixture(autouse=True)
+def _fires_and_silent(request, monkeypatch):
+    marks = [m for m in request.node.iter_markers() if m.name in ("fires", "silent")]
+    if not marks:
+        yield
+        return
+    from mltriage import registry
+
+    seen: dict[str, list] = {}
+    real = registry.run_check
+
+    def recording(chk, ctx, params):
+        out = real(chk, ctx, params)
+        seen.setdefault(chk.code, []).extend(out)
+        return out
+
+    monkeypatch.setattr(registry, "run_check", recording)
+    yield
+    for m in marks:
+        code = m.args[0]
+        assert code in seen, f"marked {m.name}({code!r}) but the check never ran to completion"
+        floor = {"info": 0, "warning": 1, "critical": 2}[m.kwargs.get("severity", "warning")]
+        hits = [f for f in seen[code] if f.severity.rank >= (floor if m.name == "fires" else 1)]
+        if m.name == "fires":
+            assert hits, f"{code} was expected to fire (>= {m.kwargs.get('severity', 'warning')}) but did not"
+        else:
+            assert not hits, f"{code} was expected to stay silent but reported: {[f.title for f in hits]}"
