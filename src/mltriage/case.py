@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, closest, listing
+from .findings import TASKS
 from .model import ModelAdapter
-
-TASKS = ("binary", "multiclass", "regression", "ranking")
 
 
 @dataclass
@@ -348,7 +347,60 @@ def build_case(
     te = read_frame(test, "test")
     cur = read_frame(current, "current") if current is not None else None
     hist = read_history(history) if history is not None else None
+    if isinstance(categorical, str):
+        categorical = [c.strip() for c in categorical.split(",") if c.strip()]
 
+    _check_target_present(tr, te, target)
+    _check_role_columns(tr, target, model, time_column, group_column, prediction_column)
+    tr, te, dropped = _drop_unlabelled(tr, te, target, notes)
+    task = _resolve_task(task, tr[target], group_column, notes)
+    classes = _classes(tr, te, target, task)
+    adapter = ModelAdapter.load(model, prediction_column)
+    positive = _positive(adapter, classes, task)
+    roles = {target, time_column, group_column, prediction_column} - {None}
+    features, extra = _features(tr, te, adapter, roles)
+    cats = _categoricals(tr, features, extra, categorical, roles, notes)
+    _check_numeric_in_test(tr, te, features, set(cats))
+    if time_column:
+        _parse_time_column(time_column, tr, te, cur)
+    if prediction_column and adapter is not None:
+        if adapter.kind == "precomputed":
+            _check_precomputed_column(prediction_column, tr, te, task)
+        else:
+            _check_logged_column(prediction_column, cur, task, classes)
+    threshold = _threshold(threshold, task)
+    cost, cmatrix = _costs(cost, cost_matrix, classes, positive, task)
+    if cur is not None and not set(cur.columns) & set(features):
+        raise InputError(
+            "the current batch has no column in common with the model's features",
+            f"the features are: {listing(features)}",
+        )
+    return Case(
+        train=tr,
+        test=te,
+        target=target,
+        task=task,
+        features=features,
+        categorical=cats,
+        model=adapter,
+        current=cur,
+        history=hist,
+        time_column=time_column,
+        group_column=group_column,
+        prediction_column=prediction_column,
+        metric=metric,
+        threshold=threshold,
+        cost=cost,
+        cost_matrix=cmatrix,
+        extra_columns=extra,
+        classes=classes,
+        positive=positive,
+        notes=notes,
+        dropped_target_rows=dropped,
+    )
+
+
+def _check_target_present(tr: pd.DataFrame, te: pd.DataFrame, target: str) -> None:
     if not target:
         raise InputError("no target column given", "pass --target COLUMN")
     for name, df in (("train", tr), ("test", te)):
@@ -358,8 +410,15 @@ def build_case(
                 f"its columns are: {listing(df.columns)}",
             )
 
-    if isinstance(categorical, str):
-        categorical = [c.strip() for c in categorical.split(",") if c.strip()]
+
+def _check_role_columns(
+    tr: pd.DataFrame,
+    target: str,
+    model: Any,
+    time_column: str | None,
+    group_column: str | None,
+    prediction_column: str | None,
+) -> None:
     for role, col in (
         ("time column", time_column),
         ("group column", group_column),
@@ -373,9 +432,13 @@ def build_case(
         if col and col == target:
             raise InputError(f"the {role} {col!r} is the target", f"name a different {role}")
 
-    # -- target: drop unlabeled rows (reported), refuse hopeless targets
-    for name in ("train", "test"):
-        df = tr if name == "train" else te
+
+def _drop_unlabelled(
+    tr: pd.DataFrame, te: pd.DataFrame, target: str, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Rows without a target value leave the metrics (said in a note); an all-missing target is refused."""
+    dropped = {}
+    for name, df in (("train", tr), ("test", te)):
         miss = int(df[target].isna().sum())
         if miss == len(df):
             raise InputError(
@@ -384,63 +447,77 @@ def build_case(
             )
         if miss:
             notes.append(f"{miss} {name} rows without a target value were left out of the metrics")
-    dropped = {"train": int(tr[target].isna().sum()), "test": int(te[target].isna().sum())}
+        dropped[name] = miss
     if dropped["train"]:
         tr = tr[tr[target].notna()].reset_index(drop=True)
     if dropped["test"]:
         te = te[te[target].notna()].reset_index(drop=True)
+    return tr, te, dropped
 
-    # -- task
+
+def _resolve_task(task: str | None, y: pd.Series, group_column: str | None, notes: list[str]) -> str:
     if task:
         task = str(task).lower()
         if task not in TASKS:
-            raise InputError(f"unknown task {task!r}", f"use one of {', '.join(TASKS)}")
+            raise InputError(
+                f"unknown task {task!r}.{closest(task, TASKS)}", f"use one of {', '.join(TASKS)}"
+            )
     else:
-        task, why = infer_task(tr[target], group_column)
+        task, why = infer_task(y, group_column)
         notes.append(f"task inferred as {task}: {why}")
     if task == "ranking" and not group_column:
         raise InputError("a ranking task needs the query (group) column", "pass --group-column COLUMN")
+    return task
 
-    classes = positive = None
-    if task in ("binary", "multiclass"):
-        ytr = tr[target]
-        if isinstance(ytr.dtype, pd.CategoricalDtype):
-            tr[target] = ytr.astype(ytr.cat.categories.dtype)
-            te[target] = te[target].astype(ytr.cat.categories.dtype)
-        values = pd.unique(pd.concat([tr[target], te[target]], ignore_index=True))
-        n = len(values)
-        if tr[target].nunique() < 2:
-            raise InputError(
-                f"the target {target!r} has a single class ({tr[target].iloc[0]!r}) in train",
-                "a classifier needs at least two classes; check the filter that built the data",
-            )
-        if task == "binary" and n > 2:
-            raise InputError(
-                f"task is binary but the target {target!r} has {n} classes ({listing(map(str, values[:8]))})",
-                "use --task multiclass, or binarise the target",
-            )
-        try:
-            classes = sorted(values.tolist())
-        except TypeError:
-            classes = sorted(values.tolist(), key=str)
-        if task == "multiclass" and n > 200:
-            raise InputError(
-                f"the target {target!r} has {n} distinct values, too many for classes",
-                "use --task regression if it is a quantity",
-            )
-    else:
+
+def _classes(tr: pd.DataFrame, te: pd.DataFrame, target: str, task: str) -> list | None:
+    """The sorted class labels of a classification target (validated), None for other tasks."""
+    if task not in ("binary", "multiclass"):
         if not pd.api.types.is_numeric_dtype(tr[target]) or pd.api.types.is_bool_dtype(tr[target]):
             raise InputError(
                 f"task is {task} but the target {target!r} is not numeric (dtype {tr[target].dtype})",
                 "use --task binary or multiclass for class labels, or convert the target",
             )
+        return None
+    ytr = tr[target]
+    if isinstance(ytr.dtype, pd.CategoricalDtype):
+        tr[target] = ytr.astype(ytr.cat.categories.dtype)
+        te[target] = te[target].astype(ytr.cat.categories.dtype)
+    values = pd.unique(pd.concat([tr[target], te[target]], ignore_index=True))
+    n = len(values)
+    if tr[target].nunique() < 2:
+        raise InputError(
+            f"the target {target!r} has a single class ({tr[target].iloc[0]!r}) in train",
+            "a classifier needs at least two classes; check the filter that built the data",
+        )
+    if task == "binary" and n > 2:
+        raise InputError(
+            f"task is binary but the target {target!r} has {n} classes ({listing(map(str, values[:8]))})",
+            "use --task multiclass, or binarise the target",
+        )
+    if task == "multiclass" and n > 200:
+        raise InputError(
+            f"the target {target!r} has {n} distinct values, too many for classes",
+            "use --task regression if it is a quantity",
+        )
+    try:
+        return sorted(values.tolist())
+    except TypeError:
+        return sorted(values.tolist(), key=str)
 
-    # -- model and features
-    adapter = ModelAdapter.load(model, prediction_column)
-    if task == "binary" and classes is not None:
-        mc = adapter.classes if adapter is not None else None
-        positive = mc[-1] if mc and len(mc) == 2 else classes[-1]
-    roles = {target, time_column, group_column, prediction_column} - {None}
+
+def _positive(adapter: ModelAdapter | None, classes: list | None, task: str) -> Any:
+    """The positive class of a binary task: the model's second class, else the larger label."""
+    if task != "binary" or classes is None:
+        return None
+    mc = adapter.classes if adapter is not None else None
+    return mc[-1] if mc and len(mc) == 2 else classes[-1]
+
+
+def _features(
+    tr: pd.DataFrame, te: pd.DataFrame, adapter: ModelAdapter | None, roles: set[str]
+) -> tuple[list[str], list[str]]:
+    """(the model's features, other columns present): the model's own names when it has them."""
     model_features = adapter.feature_names if adapter is not None else None
     if model_features:
         for name, df in (("train", tr), ("test", te)):
@@ -467,8 +544,19 @@ def build_case(
             "no feature columns are left once the target and role columns are set aside",
             "check --target, --time-column, --group-column and --prediction-column",
         )
+    return features, extra
 
-    # -- categorical columns
+
+def _categoricals(
+    tr: pd.DataFrame,
+    features: list[str],
+    extra: list[str],
+    categorical: list[str] | None,
+    roles: set[str],
+    notes: list[str],
+) -> list[str]:
+    """The categorical columns: those given (validated) or inferred from dtypes, plus any
+    non-numeric feature."""
     if categorical:
         unknown = [c for c in categorical if c not in tr.columns]
         if unknown:
@@ -495,10 +583,12 @@ def build_case(
     ]
     if auto and categorical:
         notes.append(f"non-numeric feature(s) treated as categorical too: {listing(auto, 8)}")
-    cats += [c for c in auto if c not in cats]
-    cat_set = set(cats)
+    return cats + [c for c in auto if c not in cats]
+
+
+def _check_numeric_in_test(tr: pd.DataFrame, te: pd.DataFrame, features: list[str], cats: set[str]) -> None:
     for c in features:
-        if c in cat_set or pd.api.types.is_datetime64_any_dtype(tr[c]):
+        if c in cats or pd.api.types.is_datetime64_any_dtype(tr[c]):
             continue
         s = te[c]
         if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
@@ -510,117 +600,109 @@ def build_case(
                 f"({int(bad.sum())} values are not numbers{example})",
                 f"convert {c!r} to numbers in the test data, or list it with --categorical",
             )
-    # -- time column
-    if time_column:
-        for df in (tr, te) + ((cur,) if cur is not None and time_column in cur.columns else ()):
-            if not pd.api.types.is_datetime64_any_dtype(
-                df[time_column]
-            ) and not pd.api.types.is_numeric_dtype(df[time_column]):
-                conv = pd.to_datetime(df[time_column], errors="coerce")
-                if conv.isna().mean() > 0.5:
-                    raise InputError(
-                        f"time column {time_column!r} cannot be read as dates or numbers",
-                        "give ISO dates, timestamps or numbers",
-                    )
-                df[time_column] = conv
-    # -- precomputed predictions
-    if prediction_column and adapter is not None and adapter.kind == "precomputed":
-        for name, df in (("train", tr), ("test", te)):
-            if prediction_column not in df.columns:
-                raise InputError(
-                    f"prediction column {prediction_column!r} is not in the {name} data",
-                    "without a model, every set needs the column of model outputs",
-                )
-            if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(
-                df[prediction_column]
-            ):
-                raise InputError(
-                    f"prediction column {prediction_column!r} is {df[prediction_column].dtype}, not numeric",
-                    "binary: give P(positive class); regression/ranking: the prediction",
-                )
-    if prediction_column and adapter is not None and adapter.kind != "precomputed":
-        # with a model, the prediction column holds the scores production logged in `current`
-        if cur is None or prediction_column not in cur.columns:
+
+
+def _parse_time_column(
+    time_column: str, tr: pd.DataFrame, te: pd.DataFrame, cur: pd.DataFrame | None
+) -> None:
+    """Read a text time column as dates, in place, in every set that has it."""
+    frames = (tr, te) + ((cur,) if cur is not None and time_column in cur.columns else ())
+    for df in frames:
+        col = df[time_column]
+        if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            continue
+        conv = pd.to_datetime(col, errors="coerce")
+        if conv.isna().mean() > 0.5:
             raise InputError(
-                f"prediction column {prediction_column!r} is not in the current batch",
-                "with --model, --prediction-column names the scores production logged in "
-                "--current; drop it, or pass the batch that has it",
+                f"time column {time_column!r} cannot be read as dates or numbers",
+                "give ISO dates, timestamps or numbers",
             )
-        pc = cur[prediction_column]
-        labels_ok = (
-            task == "binary"
-            and classes is not None
-            and set(pc.dropna().astype(str).unique()) <= {str(k) for k in classes}
-        )
-        if (
-            task in ("binary", "regression", "ranking")
-            and not pd.api.types.is_numeric_dtype(pc)
-            and not labels_ok
+        df[time_column] = conv
+
+
+def _check_precomputed_column(prediction_column: str, tr: pd.DataFrame, te: pd.DataFrame, task: str) -> None:
+    """Without a model, every set carries the model's outputs in the prediction column."""
+    for name, df in (("train", tr), ("test", te)):
+        if prediction_column not in df.columns:
+            raise InputError(
+                f"prediction column {prediction_column!r} is not in the {name} data",
+                "without a model, every set needs the column of model outputs",
+            )
+        if task in ("binary", "regression", "ranking") and not pd.api.types.is_numeric_dtype(
+            df[prediction_column]
         ):
-            conv = pd.to_numeric(pc, errors="coerce")
-            bad = conv.isna() & pc.notna()
-            example = f" (e.g. {pc[bad].iloc[0]!r})" if bad.any() else ""
             raise InputError(
-                f"prediction column {prediction_column!r} in the current batch is "
-                f"{pc.dtype}: neither scores nor class labels{example}",
-                "log the model's score as a number (binary: P(positive class))",
+                f"prediction column {prediction_column!r} is {df[prediction_column].dtype}, not numeric",
+                "binary: give P(positive class); regression/ranking: the prediction",
             )
-    if threshold is not None:
-        threshold = float(threshold)
-        if not 0.0 < threshold < 1.0 and task == "binary":
-            raise InputError(
-                f"threshold {threshold} is outside (0, 1)", "give a probability threshold such as 0.5"
-            )
-    cost = parse_cost(cost)
+
+
+def _check_logged_column(
+    prediction_column: str, cur: pd.DataFrame | None, task: str, classes: list | None
+) -> None:
+    """With a model, the prediction column holds the scores production logged in `current`."""
+    if cur is None or prediction_column not in cur.columns:
+        raise InputError(
+            f"prediction column {prediction_column!r} is not in the current batch",
+            "with --model, --prediction-column names the scores production logged in "
+            "--current; drop it, or pass the batch that has it",
+        )
+    pc = cur[prediction_column]
+    labels_ok = (
+        task == "binary"
+        and classes is not None
+        and set(pc.dropna().astype(str).unique()) <= {str(k) for k in classes}
+    )
+    if (
+        task in ("binary", "regression", "ranking")
+        and not pd.api.types.is_numeric_dtype(pc)
+        and not labels_ok
+    ):
+        conv = pd.to_numeric(pc, errors="coerce")
+        bad = conv.isna() & pc.notna()
+        example = f" (e.g. {pc[bad].iloc[0]!r})" if bad.any() else ""
+        raise InputError(
+            f"prediction column {prediction_column!r} in the current batch is "
+            f"{pc.dtype}: neither scores nor class labels{example}",
+            "log the model's score as a number (binary: P(positive class))",
+        )
+
+
+def _threshold(threshold: float | None, task: str) -> float | None:
+    if threshold is None:
+        return None
+    threshold = float(threshold)
+    if not 0.0 < threshold < 1.0 and task == "binary":
+        raise InputError(
+            f"threshold {threshold} is outside (0, 1)", "give a probability threshold such as 0.5"
+        )
+    return threshold
+
+
+def _costs(
+    cost: Any, cost_matrix: Any, classes: list | None, positive: Any, task: str
+) -> tuple[dict[str, float] | None, pd.DataFrame | None]:
+    """The binary cost dict and the cost matrix, each built from the other when only one is given."""
+    parsed = parse_cost(cost)
     cmatrix = parse_cost_matrix(cost_matrix, classes, task)
-    if cost is not None and task != "binary":
+    if parsed is not None and task != "binary":
         raise InputError(
             "--cost fp=..,fn=.. is for binary tasks",
             "for multiclass give --cost-matrix FILE (rows: true class, columns: predicted)",
         )
-    if cmatrix is None and cost is not None and classes is not None and len(classes) == 2:
+    if cmatrix is None and parsed is not None and classes is not None and len(classes) == 2:
         neg = [k for k in classes if k != positive][0]
         cmatrix = pd.DataFrame(
-            [[cost.get("tn", 0.0), cost["fp"]], [cost["fn"], cost.get("tp", 0.0)]],
+            [[parsed.get("tn", 0.0), parsed["fp"]], [parsed["fn"], parsed.get("tp", 0.0)]],
             index=[neg, positive],
             columns=[neg, positive],
         )
-    elif cmatrix is not None and cost is None and task == "binary":
+    elif cmatrix is not None and parsed is None and task == "binary" and classes is not None:
         neg = [k for k in classes if k != positive][0]
-        cost = {
+        parsed = {
             "fp": float(cmatrix.loc[neg, positive]),
             "fn": float(cmatrix.loc[positive, neg]),
             "tp": float(cmatrix.loc[positive, positive]),
             "tn": float(cmatrix.loc[neg, neg]),
         }
-    if cur is not None:
-        shared = set(cur.columns) & set(features)
-        if not shared:
-            raise InputError(
-                "the current batch has no column in common with the model's features",
-                f"the features are: {listing(features)}",
-            )
-    case = Case(
-        train=tr,
-        test=te,
-        target=target,
-        task=task,
-        features=features,
-        categorical=cats,
-        model=adapter,
-        current=cur,
-        history=hist,
-        time_column=time_column,
-        group_column=group_column,
-        prediction_column=prediction_column,
-        metric=metric,
-        threshold=threshold,
-        cost=cost,
-        cost_matrix=cmatrix,
-        extra_columns=extra,
-        classes=classes,
-        positive=positive,
-        notes=notes,
-        dropped_target_rows=dropped,
-    )
-    return case
+    return parsed, cmatrix

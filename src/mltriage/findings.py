@@ -24,6 +24,7 @@ RUNGS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (5, "error analysis", ("errors", "ranking")),
     (6, "production", ("production",)),
 )
+TASKS: tuple[str, ...] = ("binary", "multiclass", "regression", "ranking")
 LAYERS: tuple[str, ...] = tuple(layer for _, _, layers in RUNGS for layer in layers)
 _RUNG_OF_LAYER = {layer: number for number, _, layers in RUNGS for layer in layers}
 RUNG_NAMES = {number: name for number, name, _ in RUNGS}
@@ -208,19 +209,21 @@ def jsonable(obj: Any) -> Any:
         return [jsonable(v) for v in obj.tolist()]
     if isinstance(obj, Enum):
         return obj.value
-    try:  # pandas objects
-        import pandas as pd
+    return _jsonable_other(obj)
 
-        if isinstance(obj, pd.DataFrame):
-            return [jsonable(r) for r in obj.to_dict(orient="records")]
-        if isinstance(obj, pd.Series):
-            return jsonable(obj.to_dict())
-        if obj is pd.NA or obj is pd.NaT:
-            return None
-        if isinstance(obj, pd.Timestamp):
-            return obj.isoformat()
-    except ImportError:  # pragma: no cover
-        pass
+
+def _jsonable_other(obj: Any) -> Any:
+    """pandas objects, then anything with .item(), then its text."""
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        return [jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, pd.Series):
+        return jsonable(obj.to_dict())
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
     if hasattr(obj, "item"):
         try:
             return jsonable(obj.item())

@@ -50,12 +50,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 from .errors import InputError, closest
-from .findings import CODES, Finding, layer_of, rung_of
+from .findings import CODES, TASKS, Finding, layer_of, rung_of
 
 if TYPE_CHECKING:
     from .context import Context
 
-TASKS = ("binary", "multiclass", "regression", "ranking")
 DOC_SECTIONS = ("What it detects", "Why it matters", "How to confirm", "Fix")
 
 Findings = Union[list[Finding], Finding, None]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
-from ..findings import LAYERS
-from .terminal import RUNG_TITLES, fmt, slice_text
+from ..findings import LAYERS, Finding
+from .terminal import RUNG_TITLES, TITLES, fmt, headline_text, slice_text
+
+if TYPE_CHECKING:
+    from . import Report
 
 CSS = """
 .mlt{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;color:#222}
@@ -30,75 +34,96 @@ def _table(rows: list[dict], most: int = 15) -> str:
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
-def render_html(report, fragment: bool = False) -> str:
+def render_html(report: Report, fragment: bool = False) -> str:
     c = report.case
+    title = TITLES.get(report.command, report.command)
     out = [
         f"<div class='mlt'><style>{CSS}</style>",
-        f"<h2>mltriage diagnosis</h2><div class='dim'>{escape(str(c.get('task')))} model on "
+        f"<h2>mltriage {escape(title)}</h2><div class='dim'>{escape(str(c.get('task')))} model on "
         f"<code>{escape(str(c.get('target')))}</code>; rows {escape(str(c.get('rows')))}; "
         f"model: {escape(str(c.get('model')))}</div>",
     ]
-    top = report.top()
-    if top:
-        out.append("<h3>Act on these first</h3><ol>")
-        out += [
-            f"<li><b>{escape(f.code)}</b>: {escape(f.title)} <span class='fix'>{escape(f.fix)}</span></li>"
-            for f in top
-        ]
-        out.append("</ol>")
-    else:
-        out.append("<p>No warning or critical finding.</p>")
+    if report.headline:
+        out.append(f"<div>{escape(headline_text(report.headline))}</div>")
+    if report.failed:
+        out.append(
+            f"<div class='cond'>{len(report.failed)} check(s) failed: "
+            + escape("; ".join(f"{x['code']} ({x['error']})" for x in report.failed))
+            + "</div>"
+        )
+    out.append(_top(report))
     for layer in LAYERS:
         fs = [f for f in report.findings if f.layer == layer]
-        if not fs:
-            continue
-        out.append(f"<h3>rung {escape(RUNG_TITLES[layer])}</h3>")
-        for f in fs:
-            sev = f.severity.value
-            out.append(
-                f"<div class='f {sev}'><span class='sev {sev}'>{sev.upper()}</span> "
-                f"<b>{escape(f.code)}</b> {escape(f.title)}"
-            )
-            about = []
-            if f.columns:
-                about.append("columns: " + escape(", ".join(f.columns)))
-            if f.classes:
-                about.append("classes: " + escape(", ".join(map(str, f.classes))))
-            if f.slice:
-                about.append("slice: <code>" + escape(slice_text(f.slice)) + "</code>")
-            if about:
-                out.append("<div>" + " · ".join(about) + "</div>")
-            sc = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
-            if sc:
-                out.append(
-                    "<div class='dim'>" + escape("  ".join(f"{k}={fmt(v)}" for k, v in sc.items())) + "</div>"
-                )
-            for k, v in f.evidence.items():
-                if isinstance(v, list) and v and isinstance(v[0], dict):
-                    out.append(f"<div class='dim'>{escape(k)}</div>" + _table(v))
-            if f.root_cause:
-                out.append(f"<div>why: {escape(f.root_cause)}</div>")
-            if f.fix:
-                out.append(f"<div class='fix'>fix: {escape(f.fix)}</div>")
-            if f.gain:
-                out.append(f"<div class='fix'>gain: {escape(f.gain)}</div>")
-            if f.conditional_on:
-                out.append(
-                    f"<div class='cond'>conditional on fixing {escape(', '.join(f.conditional_on))}</div>"
-                )
-            out.append("</div>")
+        if fs:
+            out.append(f"<h3>rung {escape(RUNG_TITLES[layer])}</h3>")
+            out += [_finding(f) for f in fs]
         if layer == "model" and report.baselines:
             out.append("<div class='dim'>model baselines</div>" + _table(report.baselines["models"]))
+    out.append(_footer(report))
+    out.append("</div>")
+    body = "".join(out)
+    if fragment:
+        return body
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>mltriage report</title></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def _top(report: Report) -> str:
+    top = report.top()
+    if not top:
+        return "<p>No warning or critical finding.</p>"
+    items = "".join(
+        f"<li><b>{escape(f.code)}</b>: {escape(f.title)} <span class='fix'>{escape(f.fix)}</span></li>"
+        for f in top
+    )
+    return f"<h3>Act on these first</h3><ol>{items}</ol>"
+
+
+def _finding(f: Finding) -> str:
+    sev = f.severity.value
+    out = [
+        f"<div class='f {sev}'><span class='sev {sev}'>{sev.upper()}</span> "
+        f"<b>{escape(f.code)}</b> {escape(f.title)}"
+    ]
+    about = []
+    if f.columns:
+        about.append("columns: " + escape(", ".join(f.columns)))
+    if f.classes:
+        about.append("classes: " + escape(", ".join(map(str, f.classes))))
+    if f.slice:
+        about.append("slice: <code>" + escape(slice_text(f.slice)) + "</code>")
+    if about:
+        out.append("<div>" + " · ".join(about) + "</div>")
+    sc = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
+    if sc:
+        out.append("<div class='dim'>" + escape("  ".join(f"{k}={fmt(v)}" for k, v in sc.items())) + "</div>")
+    for k, v in f.evidence.items():
+        if isinstance(v, list) and v and isinstance(v[0], dict):
+            out.append(f"<div class='dim'>{escape(k)}</div>" + _table(v))
+    for cls, label, text in (
+        ("", "why", f.root_cause),
+        ("fix", "fix", f.fix),
+        ("fix", "gain", f.gain),
+        ("cond", "conditional on fixing", ", ".join(f.conditional_on)),
+    ):
+        if text:
+            out.append(f"<div class='{cls}'>{label}: {escape(text)}</div>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def _footer(report: Report) -> str:
+    out = []
     if report.notes:
         out.append("<p class='dim'>notes: " + escape("; ".join(report.notes)) + "</p>")
+    if report.passed:
+        out.append("<p class='dim'>passed: " + escape(", ".join(report.passed)) + "</p>")
     if report.not_applicable:
         out.append(
             "<p class='dim'>not applicable: "
             + escape("; ".join(f"{x['code']} ({x['reason']})" for x in report.not_applicable))
             + "</p>"
         )
-    out.append("</div>")
-    body = "".join(out)
-    if fragment:
-        return body
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>mltriage report</title></head><body>{body}</body></html>"
+    return "".join(out)
