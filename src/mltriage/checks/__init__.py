@@ -1,11 +1,13 @@
-"""The checks, one module per rung of the baselines. Every module in this package is imported so
-that its `@check` functions register; adding a check needs no edit here."""
+"""The checks, one package (or module) per rung of the debugging ladder. Every module below this
+package is imported, recursively, so that its `@check` functions register; adding a check needs no
+edit here. A package that wants its checks to run in ladder order imports its modules in that
+order in its own `__init__.py` (the walk then finds them already imported)."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 
-for _mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    if not _mod.startswith("_"):
-        importlib.import_module(f"{__name__}.{_mod}")
+for _info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+    if not any(part.startswith("_") for part in _info.name.split(".")):
+        importlib.import_module(_info.name)
