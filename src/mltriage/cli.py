@@ -182,11 +182,12 @@ def finish(report, json_out, html_out, quiet: bool, verbose: bool, fail_on: str,
 def demo(
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the JSON report here"),
     html_out: Optional[Path] = typer.Option(None, "--html", help="also write an HTML report here"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Diagnose a real data set shipped with mltriage, with realistic failures planted in it."""
     from .demo import run_demo
 
-    report = run_demo(console=out)
+    report = run_demo(console=out, verbose=verbose)
     if json_out:
         report.to_json(str(json_out))
     if html_out:
@@ -205,13 +206,16 @@ def explain(code: str = typer.Argument(..., help="a finding code, e.g. data.labe
         err.print("  [green]fix:[/] `mltriage codes` lists them")
         raise typer.Exit(2)
     chk = checks[code]
-    out.print(f"[bold]{code}[/] — {chk.summary}")
+    out.print(f"[bold]{code}[/] — {chk.summary}  (rung {chk.rung})", highlight=False)
     for section, text in chk.doc.items():
-        out.print(f"\n[bold]{section}[/]\n  {text}")
+        out.print(f"\n[bold]{section}[/]\n  {text}", highlight=False)
+    needs = ", ".join(sorted(chk.requires)) or "nothing beyond training and evaluation rows"
+    out.print(f"\n[bold]Needs[/]\n  {needs}; tasks: {', '.join(chk.tasks)}", highlight=False)
     if chk.params:
-        out.print('\n[bold]Parameters[/] (mltriage.toml [checks."%s"] or --set %s.NAME=VALUE)' % (code, code))
-        for k, v in chk.params.items():
-            out.print(f"  {k} = {v!r}")
+        out.print(f'\n[bold]Parameters[/] (mltriage.toml \\[checks."{code}"] or --set {code}.NAME=VALUE)')
+        for k, prm in chk.params.items():
+            out.print(f"  [bold]{k}[/] = {prm.default!r}  ({prm.constraint.describe()})", highlight=False)
+            out.print(f"      {prm.doc}", highlight=False)
 
 
 @app.command()

@@ -12,6 +12,7 @@ Planted:
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+if TYPE_CHECKING:
+    from .report import Report
 
 PLANTED = {
     "data.label_leakage": "collections_flag is recorded after the outcome",
@@ -79,7 +83,7 @@ def build_demo_case(seed: int = 0):
     return train, test, model
 
 
-def run_demo(console=None):
+def run_demo(console: Any = None, verbose: bool = False) -> Report:
     from rich.console import Console
     from rich.panel import Panel
 
@@ -102,7 +106,7 @@ def run_demo(console=None):
     with threadpool_limits(limits=1):
         train, test, model = build_demo_case()
     report = diagnose(train, test, "income", model=model, task="binary", progress=True)
-    for part in render(report):
+    for part in render(report, verbose=verbose):
         console.print(part)
     found = {c for c in report.codes("warning") if c in PLANTED}
     console.print(
