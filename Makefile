@@ -2,30 +2,53 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+PIP    := $(PY) -m pip install --quiet
 
-.PHONY: install demo test bench score clean
+.PHONY: install demo test lint check bench score clean
 
-$(STAMP): pyproject.toml
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	$(PIP) --upgrade pip
+	touch $@
 
-install: $(STAMP)
+# what the demo needs: mltriage and its runtime dependencies only
+$(VENV)/.installed: pyproject.toml $(VENV)/.created
+	$(PIP) -e .
+	touch $@
 
-demo: $(STAMP)
+# the test suite's extras (boosting libraries, shap, cleanlab, polars)
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) -e ".[test]"
+	touch $@
+
+# the shape guards: ruff, mypy
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PIP) -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
 	$(VENV)/bin/mltriage demo
 
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
-score: $(STAMP)
+# lint, format check, type check and the README's generated codes table
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+	$(PY) -m mltriage.docs --check
+
+check: lint test
+
+score: $(VENV)/.installed-test
 	$(PY) ../shared/bench/score.py --cmd "$(CURDIR)/$(VENV)/bin/mltriage"
 
-bench: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[bench]"
+bench: $(VENV)/.installed-test
+	$(PIP) -e ".[bench]"
 	$(PY) benchmarks/bench_diagnose.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
