@@ -184,7 +184,7 @@ def read_history(data: Any) -> pd.DataFrame:
         "iteration": "epoch",
         "step": "epoch",
     }
-    cols = {}
+    cols: dict[str, str] = {}
     for c in df.columns:
         key = aliases.get(c.lower(), c.lower())
         cols.setdefault(key, c)
@@ -357,7 +357,7 @@ def build_case(
     classes = _classes(tr, te, target, task)
     adapter = ModelAdapter.load(model, prediction_column)
     positive = _positive(adapter, classes, task)
-    roles = {target, time_column, group_column, prediction_column} - {None}
+    roles = {r for r in (target, time_column, group_column, prediction_column) if r is not None}
     features, extra = _features(tr, te, adapter, roles)
     cats = _categoricals(tr, features, extra, categorical, roles, notes)
     _check_numeric_in_test(tr, te, features, set(cats))

@@ -151,7 +151,7 @@ def _typed(name: str, value: Any, kind: type, source: str) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-        return list(value) if kind is list else value
+        return list(value) if isinstance(value, list) else value
     raise InputError(
         f"{source}: setting {name} = {value!r} is not {'a list' if kind is list else 'a ' + kind.__name__}",
         f"give {name} a {kind.__name__} value",

@@ -106,8 +106,10 @@ class Context:
 
     def _predict(self, which: str) -> Predictions:
         c, m = self.case, self.case.model
+        assert m is not None  # predictions() refuses a case without a model
         df = self.frame(which)
         thr = self.threshold
+        known_classes: list = list(c.classes or [])
         if m.kind == "precomputed":
             col = c.prediction_column
             if col not in df.columns:
@@ -116,7 +118,7 @@ class Context:
             if c.task == "binary":
                 p = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
                 in_unit = bool(np.nanmin(p) >= 0 and np.nanmax(p) <= 1)
-                neg = [k for k in c.classes if k != c.positive][0]
+                neg = [k for k in known_classes if k != c.positive][0]
                 label = np.where(p >= thr, c.positive, neg)
                 proba = np.column_stack([1 - p, p]) if in_unit else None
                 return Predictions(
@@ -138,7 +140,7 @@ class Context:
 
         with threadpool_limits(limits=self.config.predict_jobs or os.cpu_count() or 1):
             proba = m.predict_proba(X) if c.task in ("binary", "multiclass") else None
-            classes = m.classes or c.classes
+            classes: list = list(m.classes or known_classes)
             if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
                 # predict() of a probabilistic classifier is the argmax: not a second pass
                 raw = np.asarray(classes)[np.argmax(proba, axis=1)]
@@ -151,7 +153,6 @@ class Context:
                 else pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
             )
             return Predictions(score=v, label=v, raw=raw)
-        classes = m.classes or c.classes
         if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
             if c.task == "binary":
                 pos_idx = list(classes).index(c.positive) if c.positive in list(classes) else 1
@@ -168,14 +169,14 @@ class Context:
                 score=proba.max(axis=1), label=label, raw=raw, proba=proba, classes=classes, has_proba=True
             )
         # no usable probabilities
-        known = set(pd.unique(pd.Series(raw)).tolist()) <= set(c.classes)
+        known = set(pd.unique(pd.Series(raw)).tolist()) <= set(known_classes)
         if c.task == "binary":
             if known:
                 return Predictions(
                     score=(raw == c.positive).astype(float), label=raw, raw=raw, classes=classes
                 )
             s = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
-            neg = [k for k in c.classes if k != c.positive][0]
+            neg = [k for k in known_classes if k != c.positive][0]
             return Predictions(
                 score=s,
                 label=np.where(s >= thr, c.positive, neg),

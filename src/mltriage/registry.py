@@ -131,6 +131,7 @@ class Interval(Constraint):
             return False
         if self.kind is int and not float(value).is_integer():
             return False
+        value = float(value)
         lo_ok = (
             self.left is None or value > self.left or (value == self.left and self.closed in ("both", "left"))
         )

@@ -195,10 +195,9 @@ class _progress:
                 file=sys.stderr,
             )
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> None:
         if self.p is not None:
             self.p.__exit__(*exc)
-        return False
 
 
 def scope_of(codes_or_layers: Iterable[str]) -> Callable[[Check], bool]:

@@ -4,6 +4,7 @@ top-level keys; what is particular to a command sits under `details`."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,7 +173,9 @@ class Report:
 
         from .terminal import render
 
-        console = Console(width=width, record=True, color_system=None, force_terminal=False, file=_Null())
+        console = Console(
+            width=width, record=True, color_system=None, force_terminal=False, file=io.StringIO()
+        )
         for part in render(self, verbose=verbose):
             console.print(part)
         return console.export_text()
@@ -192,14 +195,6 @@ class Report:
 
     def __str__(self) -> str:
         return self.to_text()
-
-
-class _Null:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
 
 
 def _write(path: str | Path, text: str) -> None:
