@@ -128,3 +128,32 @@ def test_console_script_runs(binary_files, tmp_path):
     )
     assert proc.returncode in (0, 1), proc.stderr
     assert json.loads(out.read_text())["findings"] is not None
+
+
+def test_markdown_report_for_a_pull_request(binary_files, tmp_path):
+    md, html = tmp_path / "sub" / "r.md", tmp_path / "r.html"
+    res = runner.invoke(app, _args(binary_files, "--markdown", str(md), "--html", str(html), "--quiet"))
+    assert res.exit_code in (0, 1), res.output
+    text = md.read_text()
+    assert text.startswith("## mltriage diagnosis") and len(text) < 65_000
+    assert "roc_auc on evaluation" in text and str(html) in text
+
+
+def test_markdown_stays_under_the_comment_limit():
+    from mltriage import Finding, Report
+
+    rows = [{"feature": f"f{i}", "value": "x" * 50} for i in range(40)]
+    findings = [
+        Finding("data.duplicates", "info", f"finding {i}", evidence={"rows": rows, "n": i})
+        for i in range(400)
+    ]
+    text = Report(findings=findings).to_markdown()
+    assert len(text) <= 65_000 and "left out" in text
+
+
+def test_bad_setting_is_exit_2_with_did_you_mean(binary_files):
+    res = runner.invoke(app, _args(binary_files, "--select", "dta", "--fail-on", "warning"))
+    assert res.exit_code == 2
+    assert "Did you mean 'data'" in res.output
+    res = runner.invoke(app, _args(binary_files, "--set", "model.overfit.auc_gap=7"))
+    assert res.exit_code == 2 and "must be a number in" in res.output

@@ -104,6 +104,9 @@ def diagnose(
     ),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
     html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    markdown_out: Optional[Path] = typer.Option(
+        None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
+    ),
     fail_on: Optional[str] = typer.Option(
         None,
         "--fail-on",
@@ -156,19 +159,23 @@ def diagnose(
         set_params=set_,
         progress=not quiet,
     )
-    finish(report, json_out, html_out, quiet, verbose, fail_on or cfg.fail_on, cfg.strict)
+    finish(report, json_out, html_out, quiet, verbose, fail_on or cfg.fail_on, cfg.strict, markdown_out)
 
 
 def split_list(s: str | None) -> list[str]:
     return [x.strip() for x in s.split(",") if x.strip()] if s else []
 
 
-def finish(report, json_out, html_out, quiet: bool, verbose: bool, fail_on: str, strict: bool) -> None:
+def finish(
+    report, json_out, html_out, quiet: bool, verbose: bool, fail_on: str, strict: bool, markdown_out=None
+) -> None:
     """Write the files asked for, render to the terminal, exit with the gate's code."""
     if json_out:
         report.to_json(json_out)
     if html_out:
         report.to_html(html_out)
+    if markdown_out:
+        report.to_markdown(markdown_out, html_link=str(html_out) if html_out else None)
     if not quiet:
         from .report.terminal import render
 

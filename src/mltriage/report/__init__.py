@@ -167,6 +167,15 @@ class Report:
             _write(path, text)
         return text
 
+    def to_markdown(self, path: str | Path | None = None, html_link: str | None = None) -> str:
+        """GitHub-flavoured markdown (under 65,000 characters, a PR comment's limit)."""
+        from .markdown import render_markdown
+
+        text = render_markdown(self, html_link=html_link)
+        if path:
+            _write(path, text)
+        return text
+
     def to_text(self, verbose: bool = False, width: int = 110) -> str:
         """The terminal rendering as plain text."""
         from rich.console import Console
