@@ -176,8 +176,10 @@ class Report:
             _write(path, text)
         return text
 
-    def to_text(self, verbose: bool = False, width: int = 110) -> str:
-        """The terminal rendering as plain text."""
+    def to_text(
+        self, verbose: bool = False, width: int = 110, hint: str = "report.to_text(verbose=True)"
+    ) -> str:
+        """The terminal rendering as plain text (`hint`: how the reader asks for every finding)."""
         from rich.console import Console
 
         from .terminal import render
@@ -185,14 +187,14 @@ class Report:
         console = Console(
             width=width, record=True, color_system=None, force_terminal=False, file=io.StringIO()
         )
-        for part in render(self, verbose=verbose):
+        for part in render(self, verbose=verbose, hint=hint):
             console.print(part)
         return console.export_text()
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         from .terminal import render
 
-        yield from render(self, verbose=False)
+        yield from render(self, verbose=False, hint="report.to_text(verbose=True)")
 
     def _repr_html_(self) -> str:
         from .html import render_html

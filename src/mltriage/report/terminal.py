@@ -43,14 +43,21 @@ def slice_text(pred: list[dict]) -> str:
 
 
 def table_of(
-    rows: list[dict], title: str | None = None, most: int = 10, max_cols: int | None = None, cell: int = 28
+    rows: list[dict],
+    title: str | None = None,
+    most: int = 10,
+    max_cols: int | None = None,
+    cell: int = 28,
+    hint: str = "--verbose",
 ) -> Table:
     t = Table(title=title, title_justify="left", show_edge=False, header_style="bold dim", pad_edge=False)
     cols = list(dict.fromkeys(k for r in rows[:most] for k in r))
     hidden = len(cols) - max_cols if max_cols and len(cols) > max_cols else 0
     cols = cols[:max_cols] if max_cols else cols
-    for c in cols:
-        t.add_column(str(c), overflow="ellipsis", no_wrap=True, max_width=cell)
+    for c in column_labels([str(c) for c in cols], cell):
+        t.add_column(
+            Text(c, overflow="fold", no_wrap=False), overflow="ellipsis", no_wrap=True, max_width=cell
+        )
     for r in rows[:most]:
         t.add_row(*[_clip(fmt(r.get(c)), cell) for c in cols])
     more = []
@@ -59,27 +66,43 @@ def table_of(
     if hidden:
         more.append(f"{hidden} more columns")
     if more:
-        t.caption = " and ".join(more) + " in the JSON report (or --verbose)"
+        t.caption = " and ".join(more) + f" in the JSON report (or {hint})"
     return t
+
+
+def mid_abbrev(name: str, n: int) -> str:
+    """Shorten a name to n characters by cutting its middle: the start and the end stay, so
+    `cost_per_row_at_best_in_sample` and `cost_per_row_at_threshold` still read apart."""
+    if len(name) <= n:
+        return name
+    head = (n - 1) // 2
+    return name[:head] + "…" + name[len(name) - (n - 1 - head) :]
+
+
+def column_labels(names: list[str], width: int) -> list[str]:
+    """Column headers at most 2 lines of `width` (they wrap); a longer name is cut in the
+    middle, and where two cut names would read alike, both keep their full text."""
+    room = max(2 * width, 12)
+    labels = [mid_abbrev(c, room) for c in names]
+    for i, lab in enumerate(labels):
+        if labels.count(lab) > 1:
+            labels[i] = names[i]
+    return labels
 
 
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def finding_block(f: Finding, verbose: bool) -> Group:
+def finding_block(f: Finding, verbose: bool, rank: int | None = None, hint: str = "--verbose") -> Group:
+    """One finding under its rung. A finding already listed among those to act on first (`rank`)
+    is referred to, not repeated: its title, fix and gain are in that list."""
     head = Text()
     head.append(f" {f.severity.value.upper()} ", style=STYLE[f.severity.value])
     head.append(f" {f.code} ", style="bold")
-    head.append(f.title)
+    head.append(f"see #{rank} above" if rank else f.title, style="italic" if rank else "")
     parts: list[Any] = [head]
-    about = []
-    if f.columns:
-        about.append("columns: " + ", ".join(f.columns[:10]) + (" …" if len(f.columns) > 10 else ""))
-    if f.classes:
-        about.append("classes: " + ", ".join(map(str, f.classes)))
-    if f.slice:
-        about.append("slice: " + slice_text(f.slice))
+    about = _about(f)
     if about:
         parts.append(Text("   " + "   ".join(about), style="cyan"))
     scalars = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
@@ -91,41 +114,58 @@ def finding_block(f: Finding, verbose: bool) -> Group:
         for k, v in f.evidence.items()
         if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0)
     ]
-    primary = f.primary_table
-    tables.sort(key=lambda kv: kv[0] != primary)
+    tables.sort(key=lambda kv: kv[0] != f.primary_table)
     for k, v in tables[: None if verbose else 1]:
-        if True:
-            t = table_of(
+        parts.append(
+            table_of(
                 v,
                 title=f"   {k}",
                 most=20 if verbose else 5,
                 max_cols=None if verbose else 6,
                 cell=60 if verbose else 24,
+                hint=hint,
             )
-            parts.append(t)
+        )
+    parts += _advice(f, rank)
+    return Group(*parts)
+
+
+def _about(f: Finding) -> list[str]:
+    about = []
+    if f.columns:
+        about.append("columns: " + ", ".join(f.columns[:10]) + (" …" if len(f.columns) > 10 else ""))
+    if f.classes:
+        about.append("classes: " + ", ".join(map(str, f.classes)))
+    if f.slice:
+        about.append("slice: " + slice_text(f.slice))
+    return about
+
+
+def _advice(f: Finding, rank: int | None) -> list[Text]:
+    out = []
     if f.root_cause and f.severity.rank > 0:
-        parts.append(Text("   why: " + f.root_cause))
-    if f.fix and f.severity.rank > 0:
-        parts.append(Text("   fix: " + f.fix, style="green"))
-    if f.gain and f.severity.rank > 0:
-        parts.append(Text("   gain: " + f.gain, style="green"))
+        out.append(Text("   why: " + f.root_cause))
+    if not rank and f.fix and f.severity.rank > 0:
+        out.append(Text("   fix: " + f.fix, style="green"))
+    if not rank and f.gain and f.severity.rank > 0:
+        out.append(Text("   gain: " + f.gain, style="green"))
     if f.conditional_on:
-        parts.append(
+        out.append(
             Text(
                 "   conditional: fix " + ", ".join(f.conditional_on) + " first, then re-check",
                 style="magenta",
             )
         )
-    return Group(*parts)
+    return out
 
 
-def render(report, verbose: bool = False) -> Iterator[Any]:
+def _header(report: Any, verbose: bool, hint: str) -> Panel:
     c = report.case
     rows = c.get("rows", {})
     head = (
         f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: "
-        f"train {fmt(rows.get('train'))} rows, test {fmt(rows.get('test'))}"
-        + (f", current {fmt(rows.get('current'))}" if rows.get("current") else "")
+        f"train {_count(rows.get('train'))} rows, test {_count(rows.get('test'))}"
+        + (f", current {_count(rows.get('current'))}" if rows.get("current") else "")
         + f"; {c.get('features')} features; model: {c.get('model') or 'none'}"
     )
     counts = {s: sum(f.severity.value == s for f in report.findings) for s in ("critical", "warning", "info")}
@@ -133,7 +173,7 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
     verdict = (
         f"[red]{counts['critical']} critical[/], [yellow]{counts['warning']} warning[/], "
         f"{counts['info']} info"
-        + ("" if verbose or not counts["info"] else f" ({shown_info} shown; --verbose for all)")
+        + ("" if verbose or not counts["info"] else f" ({shown_info} shown; {hint} for all)")
         + (f" in {report.seconds:.1f}s" if report.seconds else "")
     )
     lines = [head, headline_text(report.headline), verdict]
@@ -143,25 +183,40 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
             f"[bold red]{n} check{'s' if n > 1 else ''} failed:[/] "
             + "; ".join(f"{x['code']} ({x['error']})" for x in report.failed)
         )
-    yield Panel(
+    return Panel(
         Text.from_markup("\n".join(x for x in lines if x)),
         title=f"mltriage {TITLES.get(report.command, report.command)}",
         title_align="left",
     )
+
+
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else fmt(n)
+
+
+def _top_table(top: list[Finding]) -> Table:
+    t = Table(title="Act on these first", title_justify="left", show_edge=False, header_style="bold")
+    t.add_column("#")
+    t.add_column("finding")
+    t.add_column("fix")
+    for i, f in enumerate(top, 1):
+        gain_text = f"\ngain: {f.gain}" if f.gain else ""
+        t.add_row(
+            str(i),
+            Text(f"{f.code}\n", style="bold") + Text(f.title),
+            Text((f.fix or "") + gain_text, style="green"),
+        )
+    return t
+
+
+def render(report: Any, verbose: bool = False, hint: str = "--verbose") -> Iterator[Any]:
+    """The terminal report. `hint` is how the caller asks for everything (an option the command
+    takes, e.g. "--verbose", or "to_text(verbose=True)" from Python)."""
+    yield _header(report, verbose, hint)
     top = report.top()
+    rank = {id(f): i for i, f in enumerate(top, 1)}
     if top:
-        t = Table(title="Act on these first", title_justify="left", show_edge=False, header_style="bold")
-        t.add_column("#")
-        t.add_column("finding")
-        t.add_column("fix")
-        for i, f in enumerate(top, 1):
-            gain_text = f"\ngain: {f.gain}" if f.gain else ""
-            t.add_row(
-                str(i),
-                Text(f"{f.code}\n", style="bold") + Text(f.title),
-                Text((f.fix or "") + gain_text, style="green"),
-            )
-        yield t
+        yield _top_table(top)
     else:
         yield Text("No warning or critical finding: nothing on the ladder looks wrong.", style="green")
     for layer in LAYERS:
@@ -170,15 +225,18 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
             for f in report.findings
             if f.layer == layer and (verbose or f.severity.rank > 0 or _informative(f))
         ]
-        if not fs:
+        baselines = layer == "model" and report.baselines
+        if not fs and not baselines:
             continue
         yield Text(f"\n── rung {RUNG_TITLES[layer]} " + "─" * 40, style="bold")
         for f in fs:
-            yield finding_block(f, verbose)
-        if layer == "model" and report.baselines:
+            yield finding_block(f, verbose, rank.get(id(f)), hint)
+        if baselines:
             yield baselines_table(report.baselines)
-    if report.baselines and not any(f.layer == "model" for f in report.findings):
-        yield baselines_table(report.baselines)
+    yield from _footer(report, verbose, hint)
+
+
+def _footer(report: Any, verbose: bool, hint: str) -> Iterator[Text]:
     if report.notes:
         yield Text("\nnotes: " + "; ".join(report.notes), style="dim")
     if report.not_applicable:
@@ -186,7 +244,7 @@ def render(report, verbose: bool = False) -> Iterator[Any]:
         msg = (
             "; ".join(f"{x['code']} ({x['reason']})" for x in n)
             if verbose
-            else f"{len(n)} checks not applicable (run with --verbose to list them)"
+            else f"{len(n)} checks not applicable ({hint} lists them)"
         )
         yield Text("not applicable: " + msg, style="dim")
     if report.skipped:
