@@ -10,10 +10,15 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from checkhelp import alarms, run
 from mltriage.case import build_case
-from mltriage.checks import evaluation as ev
+from mltriage.checks.evaluation.calibration import miscalibration
+from mltriage.checks.evaluation.metric import canonical_metric, wrong_metric
+from mltriage.checks.evaluation.split import evaluated_on_train
+from mltriage.checks.evaluation.temporal import temporal_split
+from mltriage.checks.evaluation.threshold import untuned_threshold
 from mltriage.context import Context
 from mltriage.stats import calibration as cal
 from mltriage.stats import threshold as thr
+from mltriage.stats.metrics import per_class_table
 
 
 def logistic_data(n, seed, intercept=0.0, coef=(1.5, -1.0)):
@@ -103,21 +108,24 @@ def test_threshold_counts_match_brute_force():
 # ---------------------------------------------------------------------------- evaluated_on_train
 
 
+@pytest.mark.fires("evaluation.evaluated_on_train", severity="critical")
 def test_evaluated_on_train_fires_when_test_is_train(healthy):
     train, _, model = healthy
     ctx = Context(build_case(train, train.sample(frac=1.0, random_state=0), "y", model=model, task="binary"))
-    out = alarms(run(ev.evaluated_on_train, ctx))
+    out = alarms(run(evaluated_on_train, ctx))
     assert len(out) == 1 and out[0].severity.value == "critical"
     assert out[0].evidence["share_in_train"] == 1.0
 
 
+@pytest.mark.silent("evaluation.evaluated_on_train")
 def test_evaluated_on_train_silent_on_partial_overlap(healthy):
     train, test, model = healthy
     mixed = pd.concat([train.iloc[:600], test.iloc[:1400]], ignore_index=True)  # 30% shared
     ctx = Context(build_case(train, mixed, "y", model=model, task="binary"))
-    assert alarms(run(ev.evaluated_on_train, ctx)) == []
+    assert alarms(run(evaluated_on_train, ctx)) == []
 
 
+@pytest.mark.silent("evaluation.evaluated_on_train")
 def test_evaluated_on_train_ignores_natural_repeats():
     # few distinct rows: a random split shares most rows by nature
     rng = np.random.default_rng(0)
@@ -126,29 +134,32 @@ def test_evaluated_on_train_ignores_natural_repeats():
     train, test = df.iloc[:3000].reset_index(drop=True), df.iloc[3000:].reset_index(drop=True)
     model = LogisticRegression().fit(train[["a", "b"]], train["y"])
     ctx = Context(build_case(train, test, "y", model=model, task="binary"))
-    assert alarms(run(ev.evaluated_on_train, ctx)) == []
+    assert alarms(run(evaluated_on_train, ctx)) == []
 
 
 # ---------------------------------------------------------------------------- wrong_metric
 
 
+@pytest.mark.fires("evaluation.wrong_metric")
 def test_wrong_metric_fires_on_accuracy_with_rare_class(rare):
     train, test, model = rare
     ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="accuracy"))
-    out = alarms(run(ev.wrong_metric, ctx))
+    out = alarms(run(wrong_metric, ctx))
     assert len(out) == 1 and "Accuracy misleads" in out[0].title
     assert out[0].evidence["accuracy_always_majority"] > 0.9
 
 
+@pytest.mark.fires("evaluation.wrong_metric")
 def test_wrong_metric_fires_on_accuracy_with_asymmetric_cost(healthy):
     train, test, model = healthy
     ctx = Context(
         build_case(train, test, "y", model=model, task="binary", metric="accuracy", cost="fp=1,fn=10")
     )
-    out = alarms(run(ev.wrong_metric, ctx))
+    out = alarms(run(wrong_metric, ctx))
     assert len(out) == 1 and out[0].evidence["cost_ratio"] == 10
 
 
+@pytest.mark.fires("evaluation.wrong_metric")
 def test_wrong_metric_fires_on_metric_of_another_task():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": rng.normal(size=500)})
@@ -157,47 +168,51 @@ def test_wrong_metric_fires_on_metric_of_another_task():
     ctx = Context(
         build_case(df.iloc[:400], df.iloc[400:], "y", model=model, task="regression", metric="accuracy")
     )
-    assert len(alarms(run(ev.wrong_metric, ctx))) == 1
+    assert len(alarms(run(wrong_metric, ctx))) == 1
 
 
+@pytest.mark.silent("evaluation.wrong_metric")
 def test_wrong_metric_silent_on_suitable_metrics(healthy, rare):
     train, test, model = healthy
     for metric in ("accuracy", "roc_auc", "AUC"):
         ctx = Context(build_case(train, test, "y", model=model, task="binary", metric=metric))
-        out = run(ev.wrong_metric, ctx)
+        out = run(wrong_metric, ctx)
         assert alarms(out) == []
         assert out and out[0].evidence["per_class"]  # the info table is there
     train, test, model = rare  # AUC on a rare class is fine
     ctx = Context(build_case(train, test, "y", model=model, task="binary", metric="roc_auc"))
-    assert alarms(run(ev.wrong_metric, ctx)) == []
+    assert alarms(run(wrong_metric, ctx)) == []
 
 
 # ---------------------------------------------------------------------------- untuned_threshold
 
 
+@pytest.mark.fires("evaluation.untuned_threshold")
 def test_untuned_threshold_fires_with_asymmetric_cost(rare):
     train, test, model = rare
     ctx = Context(build_case(train, test, "y", model=model, task="binary", cost="fp=1,fn=10"))
-    out = alarms(run(ev.untuned_threshold, ctx, n_boot=100))
+    out = alarms(run(untuned_threshold, ctx, n_boot=100))
     assert len(out) == 1
     e = out[0].evidence
     assert e["best_threshold"] < 0.3 and e["saving_per_row_ci"][0] > 0 and e["saving_share"] > 0.05
 
 
+@pytest.mark.silent("evaluation.untuned_threshold")
 def test_untuned_threshold_silent_when_threshold_fits_cost(healthy):
     train, test, model = healthy
     # symmetric cost: 0.5 is already the optimum of a calibrated model
     ctx = Context(build_case(train, test, "y", model=model, task="binary", cost="fp=1,fn=1"))
-    assert alarms(run(ev.untuned_threshold, ctx, n_boot=100)) == []
+    assert alarms(run(untuned_threshold, ctx, n_boot=100)) == []
     # no cost, balanced classes: nothing to say
     ctx = Context(build_case(train, test, "y", model=model, task="binary"))
-    assert alarms(run(ev.untuned_threshold, ctx, n_boot=100)) == []
+    assert alarms(run(untuned_threshold, ctx, n_boot=100)) == []
 
 
+@pytest.mark.fires("evaluation.untuned_threshold")
 def test_untuned_threshold_without_cost_only_when_positives_are_missed(rare):
     train, test, model = rare
     ctx = Context(build_case(train, test, "y", model=model, task="binary", threshold=0.5))
-    out = alarms(run(ev.untuned_threshold, ctx, n_boot=100))
+    out = alarms(run(untuned_threshold, ctx, n_boot=100))
     # the weak rare-class model finds almost none of the positives at 0.5
     assert len(out) == 1 and out[0].evidence["recall_at_threshold"] < 0.1
 
@@ -205,22 +220,25 @@ def test_untuned_threshold_without_cost_only_when_positives_are_missed(rare):
 # ---------------------------------------------------------------------------- miscalibration
 
 
+@pytest.mark.fires("evaluation.miscalibration")
 def test_miscalibration_fires_on_overconfident_model(healthy):
     train, test, model = healthy
     ctx = Context(build_case(train, test, "y", model=Sharpened(model), task="binary"))
-    out = alarms(run(ev.miscalibration, ctx, n_boot=100))
+    out = alarms(run(miscalibration, ctx, n_boot=100))
     assert len(out) == 1
     e = out[0].evidence
     assert e["ece"] > 0.05 and e["ece_after_platt_recalibration_cross_fitted"] < e["ece"]
     assert e["reliability"] and "over-confident" in out[0].root_cause
 
 
+@pytest.mark.silent("evaluation.miscalibration")
 def test_miscalibration_silent_on_calibrated_model(healthy):
     train, test, model = healthy
     ctx = Context(build_case(train, test, "y", model=model, task="binary"))
-    assert run(ev.miscalibration, ctx, n_boot=100) == []
+    assert run(miscalibration, ctx, n_boot=100) == []
 
 
+@pytest.mark.fires("evaluation.miscalibration")
 def test_miscalibration_multiclass_top_label():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3000, 2))
@@ -229,9 +247,9 @@ def test_miscalibration_multiclass_top_label():
     model = LogisticRegression().fit(df.iloc[:2000][["a", "b"]], df.iloc[:2000]["y"])
     args = (df.iloc[:2000], df.iloc[2000:], "y")
     ctx = Context(build_case(*args, model=model, task="multiclass"))
-    assert run(ev.miscalibration, ctx, n_boot=100) == []
+    assert run(miscalibration, ctx, n_boot=100) == []
     ctx = Context(build_case(*args, model=Sharpened(model, 6.0), task="multiclass"))
-    assert len(alarms(run(ev.miscalibration, ctx, n_boot=100))) == 1
+    assert len(alarms(run(miscalibration, ctx, n_boot=100))) == 1
 
 
 # ---------------------------------------------------------------------------- temporal_split
@@ -246,36 +264,40 @@ def drifting(n=4000, seed=0):
     return pd.DataFrame({"x": x, "z": rng.normal(size=n), "when": t, "y": y})
 
 
+@pytest.mark.fires("evaluation.temporal_split")
 def test_temporal_split_fires_on_random_split_of_drifting_data():
     df = drifting()
     perm = np.random.default_rng(1).permutation(len(df))
     train, test = df.iloc[perm[:3000]].reset_index(drop=True), df.iloc[perm[3000:]].reset_index(drop=True)
     model = LogisticRegression().fit(train[["x", "z"]], train["y"])
     ctx = Context(build_case(train, test, "y", model=model, task="binary", time_column="when"))
-    out = alarms(run(ev.temporal_split, ctx))
+    out = alarms(run(temporal_split, ctx))
     assert len(out) == 1 and out[0].columns == ["when"]
     assert 0.4 < out[0].evidence["p_train_row_later_than_test_row"] < 0.6
     assert out[0].evidence["train_period"][0].startswith("2020")
 
 
+@pytest.mark.silent("evaluation.temporal_split")
 def test_temporal_split_silent_on_forward_split():
     df = drifting()
     train, test = df.iloc[:3000].reset_index(drop=True), df.iloc[3000:].reset_index(drop=True)
     model = LogisticRegression().fit(train[["x", "z"]], train["y"])
     ctx = Context(build_case(train, test, "y", model=model, task="binary", time_column="when"))
-    assert run(ev.temporal_split, ctx) == []
+    assert run(temporal_split, ctx) == []
 
 
+@pytest.mark.silent("evaluation.temporal_split")
 def test_temporal_split_without_time_column_is_info_only():
     df = drifting()
     perm = np.random.default_rng(1).permutation(len(df))
     train, test = df.iloc[perm[:3000]].reset_index(drop=True), df.iloc[perm[3000:]].reset_index(drop=True)
     model = LogisticRegression().fit(train[["x", "z"]], train["y"])
     ctx = Context(build_case(train, test, "y", model=model, task="binary"))
-    out = run(ev.temporal_split, ctx)
+    out = run(temporal_split, ctx)
     assert out and alarms(out) == []
 
 
+@pytest.mark.fires("evaluation.wrong_metric")
 def test_wrong_metric_fires_on_mape_with_zero_targets():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": rng.normal(size=600)})
@@ -283,11 +305,12 @@ def test_wrong_metric_fires_on_mape_with_zero_targets():
     model = LinearRegression().fit(df[["a"]], df["y"])
     args = (df.iloc[:400], df.iloc[400:], "y")
     ctx = Context(build_case(*args, model=model, task="regression", metric="MAPE"))
-    assert len(alarms(run(ev.wrong_metric, ctx))) == 1
+    assert len(alarms(run(wrong_metric, ctx))) == 1
     ctx = Context(build_case(*args, model=model, task="regression", metric="mae"))
-    assert run(ev.wrong_metric, ctx) == []
+    assert run(wrong_metric, ctx) == []
 
 
+@pytest.mark.fires("evaluation.evaluated_on_train", severity="critical")
 def test_evaluated_on_train_regression_and_time_column():
     rng = np.random.default_rng(0)
     df = pd.DataFrame(
@@ -304,7 +327,7 @@ def test_evaluated_on_train_regression_and_time_column():
             df, df.iloc[::-1].reset_index(drop=True), "y", model=model, task="regression", time_column="t"
         )
     )
-    out = alarms(run(ev.evaluated_on_train, ctx))
+    out = alarms(run(evaluated_on_train, ctx))
     assert len(out) == 1 and out[0].severity.value == "critical"
 
 
@@ -319,13 +342,15 @@ def dominant_multiclass(n, seed):
     return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
 
 
+@pytest.mark.fires("evaluation.wrong_metric")
 def test_wrong_metric_fires_on_accuracy_with_dominant_multiclass_majority():
     train, test = dominant_multiclass(3000, 0), dominant_multiclass(3000, 1)
     ctx = Context(build_case(train, test, "y", model=fitted(train), task="multiclass", metric="accuracy"))
-    found = alarms(run(ev.wrong_metric, ctx))
+    found = alarms(run(wrong_metric, ctx))
     assert len(found) == 1 and "Accuracy misleads" in found[0].title
 
 
+@pytest.mark.silent("evaluation.wrong_metric")
 def test_wrong_metric_silent_on_balanced_multiclass_accuracy():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3000, 2))
@@ -341,7 +366,7 @@ def test_wrong_metric_silent_on_balanced_multiclass_accuracy():
             metric="accuracy",
         )
     )
-    assert alarms(run(ev.wrong_metric, ctx)) == []
+    assert alarms(run(wrong_metric, ctx)) == []
 
 
 class Softened(Sharpened):
@@ -352,6 +377,7 @@ class Softened(Sharpened):
         return 0.4 * p + 0.6 / p.shape[1]
 
 
+@pytest.mark.silent("evaluation.miscalibration")
 def test_miscalibration_multiclass_under_confidence_is_info_only():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3000, 2))
@@ -359,5 +385,77 @@ def test_miscalibration_multiclass_under_confidence_is_info_only():
     df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
     model = LogisticRegression().fit(df.iloc[:2000][["a", "b"]], df.iloc[:2000]["y"])
     ctx = Context(build_case(df.iloc[:2000], df.iloc[2000:], "y", model=Softened(model), task="multiclass"))
-    out = run(ev.miscalibration, ctx, n_boot=100)
+    out = run(miscalibration, ctx, n_boot=100)
     assert out and alarms(out) == []
+
+
+# ---------------------------------------------------------------------------- shared pieces
+
+
+@pytest.mark.fires("evaluation.evaluated_on_train")
+def test_evaluated_on_train_mostly_shared_rows_scored_alike(healthy):
+    train, test, model = healthy
+    # 70% of the evaluation rows are training rows, and the model scores alike on both sets
+    mixed = pd.concat([train.iloc[:1400], test.iloc[:600]], ignore_index=True)
+    ctx = Context(build_case(train, mixed, "y", model=model, task="binary"))
+    out = alarms(run(evaluated_on_train, ctx))
+    assert len(out) == 1 and out[0].severity.value == "warning"
+    assert out[0].evidence["share_in_train"] == pytest.approx(0.7)
+    assert out[0].evidence["gap"] <= out[0].evidence["gap_tolerance"]
+
+
+@pytest.mark.fires("evaluation.evaluated_on_train", severity="critical")
+def test_evaluated_on_train_one_row_identity_across_dtypes():
+    # the evaluation set is the training set with integers stored as floats: the same rows
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame({"a": rng.normal(size=800), "k": rng.integers(0, 50, 800)})
+    train["y"] = (train["a"] + rng.normal(size=800) > 0).astype(int)
+    test = train.astype({"k": float}).sample(frac=1.0, random_state=1).reset_index(drop=True)
+    model = LogisticRegression().fit(train[["a", "k"]], train["y"])
+    ctx = Context(build_case(train, test, "y", model=model, task="binary"))
+    out = alarms(run(evaluated_on_train, ctx))
+    assert len(out) == 1 and out[0].evidence["share_in_train"] == 1.0
+
+
+def test_per_class_table_counts_and_ratios():
+    y = np.array([0, 0, 0, 1, 1, 2])
+    label = np.array([0, 0, 1, 1, 0, 0])
+    table = per_class_table(y, label, [0, 1, 2])
+    assert [r["class"] for r in table] == [0, 1, 2]
+    r0, r1, r2 = table
+    assert (r0["support"], r0["predicted"]) == (3, 4)
+    assert r0["precision"] == pytest.approx(0.5) and r0["recall"] == pytest.approx(2 / 3)
+    assert r1["f1"] == pytest.approx(0.5)
+    assert np.isnan(r2["precision"]) and r2["recall"] == 0.0 and r2["f1"] == 0.0
+    with_ci = per_class_table(y, label, [0, 1, 2], intervals=True)
+    assert list(with_ci[0]) == [
+        "class",
+        "support",
+        "predicted",
+        "precision",
+        "precision_ci",
+        "recall",
+        "recall_ci",
+        "f1",
+    ]
+
+
+def test_canonical_metric_names():
+    assert canonical_metric("AUC") == "roc_auc"
+    assert canonical_metric("ndcg@10") == "ndcg"
+    assert canonical_metric("neg_mean_absolute_error") == "mae"
+    assert canonical_metric(None) is None
+
+
+def test_evaluation_parameters_refuse_values_outside_their_constraint():
+    from mltriage.errors import InputError
+
+    for fn, name, bad in (
+        (miscalibration, "min_excess_ece", 2.0),
+        (temporal_split, "alpha", 0.0),
+        (untuned_threshold, "n_boot", 0),
+        (wrong_metric, "cost_ratio", 0.5),
+        (evaluated_on_train, "min_share", 1.5),
+    ):
+        with pytest.raises(InputError):
+            fn.check.resolve({name: bad})

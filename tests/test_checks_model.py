@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
+from checkhelp import alarms, run
 from mltriage.case import build_case
-from mltriage.checks.model import (
-    divergence,
-    instability,
-    overfit,
-    prediction_collapse,
-    underfit,
-    unhandled_imbalance,
-    wrong_output_type,
-)
+from mltriage.checks.model.common import headline_score
+from mltriage.checks.model.fit import overfit, underfit
+from mltriage.checks.model.history import divergence
+from mltriage.checks.model.imbalance import unhandled_imbalance
+from mltriage.checks.model.outputs import prediction_collapse, wrong_output_type
+from mltriage.checks.model.stability import instability
 from mltriage.context import Context
-from mltriage.registry import Params
+from mltriage.errors import InputError
+from mltriage.stats.metrics import headline
 
 FEATS = ["x1", "x2", "x3"]
 
@@ -51,8 +51,11 @@ def _ctx(train, test, model, task, **kw):
     return Context(build_case(train, test, "y", model=model, task=task, **kw))
 
 
-def _run(fn, ctx):
-    return fn(ctx, fn.check.resolve({}))
+def _run(fn, ctx, **over):
+    """The check's findings through the registry (so that the fires/silent markers see them):
+    None when it passed, the finding when it returned one, else the list."""
+    out = run(fn, ctx, **over)
+    return None if not out else out[0] if len(out) == 1 else out
 
 
 def _fit(model, train):
@@ -61,14 +64,13 @@ def _fit(model, train):
 
 
 def _alarm(f):
-    if isinstance(f, list):
-        return any(_alarm(x) for x in f)
-    return f is not None and f.severity.value in ("warning", "critical")
+    return bool(alarms(f if isinstance(f, list) else [f] if f is not None else []))
 
 
 # ------------------------------------------------------------------ underfit
 
 
+@pytest.mark.fires("model.underfit")
 def test_underfit_fires_for_linear_model_on_nonlinear_target():
     tr, te = _regression()
     f = _run(underfit, _ctx(tr, te, _fit(LinearRegression(), tr), "regression"))
@@ -76,12 +78,14 @@ def test_underfit_fires_for_linear_model_on_nonlinear_target():
     assert f.evidence["shortfall"] > 0.3
 
 
+@pytest.mark.silent("model.underfit")
 def test_underfit_silent_when_model_matches_baselines():
     tr, te = _regression()
     f = _run(underfit, _ctx(tr, te, _fit(HistGradientBoostingRegressor(max_iter=200), tr), "regression"))
     assert not _alarm(f)
 
 
+@pytest.mark.silent("model.underfit")
 def test_underfit_silent_when_no_model_beats_dummy():
     tr, te = _binary(1200)
     rng = np.random.default_rng(1)
@@ -94,6 +98,7 @@ def test_underfit_silent_when_no_model_beats_dummy():
 # ------------------------------------------------------------------ overfit
 
 
+@pytest.mark.fires("model.overfit")
 def test_overfit_fires_for_a_full_depth_tree():
     tr, te = _binary(1600, slope=0.6, noise_feats=5)
     f = _run(overfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
@@ -101,6 +106,7 @@ def test_overfit_fires_for_a_full_depth_tree():
     assert f.evidence["gap"] > 0.2
 
 
+@pytest.mark.silent("model.overfit")
 def test_overfit_of_a_forest_that_generalises_is_only_info():
     from sklearn.ensemble import RandomForestClassifier
 
@@ -115,6 +121,7 @@ def test_overfit_of_a_forest_that_generalises_is_only_info():
     assert f is not None and f.severity.value == "info"
 
 
+@pytest.mark.silent("model.overfit")
 def test_overfit_silent_for_a_regularised_model():
     tr, te = _binary()
     assert _run(overfit, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
@@ -123,17 +130,20 @@ def test_overfit_silent_for_a_regularised_model():
 # ------------------------------------------------------------------ prediction collapse
 
 
+@pytest.mark.fires("model.prediction_collapse")
 def test_prediction_collapse_fires_for_extreme_regularisation():
     tr, te = _binary()
     f = _run(prediction_collapse, _ctx(tr, te, _fit(LogisticRegression(C=1e-7), tr), "binary"))
     assert _alarm(f)
 
 
+@pytest.mark.silent("model.prediction_collapse")
 def test_prediction_collapse_silent_for_a_healthy_model():
     tr, te = _binary()
     assert _run(prediction_collapse, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
 
 
+@pytest.mark.silent("model.prediction_collapse")
 def test_prediction_collapse_silent_on_weak_signal_data():
     # every model predicts nearly the prevalence here: small spread is the data, not a collapse
     tr, te = _binary(4000, intercept=-1.0, slope=0.015)
@@ -144,6 +154,7 @@ def test_prediction_collapse_silent_on_weak_signal_data():
     assert not _alarm(f)
 
 
+@pytest.mark.fires("model.prediction_collapse")
 def test_prediction_collapse_regression_constant():
     tr, te = _regression(nonlinear=False)
     model = _fit(HistGradientBoostingRegressor(max_iter=1, learning_rate=1e-4), tr)
@@ -153,6 +164,7 @@ def test_prediction_collapse_regression_constant():
 # ------------------------------------------------------------------ wrong output type
 
 
+@pytest.mark.fires("model.wrong_output_type")
 def test_wrong_output_type_fires_for_regressor_on_binary_target():
     tr, te = _binary()
     f = _run(wrong_output_type, _ctx(tr, te, _fit(LinearRegression(), tr), "binary"))
@@ -160,6 +172,7 @@ def test_wrong_output_type_fires_for_regressor_on_binary_target():
     assert f.evidence["share_not_a_class"] > 0.9
 
 
+@pytest.mark.fires("model.wrong_output_type")
 def test_wrong_output_type_fires_for_classifier_on_regression_target():
     tr, te = _regression(nonlinear=False)
     tr_int = tr.copy()
@@ -167,6 +180,7 @@ def test_wrong_output_type_fires_for_classifier_on_regression_target():
     assert _alarm(_run(wrong_output_type, _ctx(tr, te, model, "regression")))
 
 
+@pytest.mark.silent("model.wrong_output_type")
 def test_wrong_output_type_silent_for_a_classifier():
     tr, te = _binary()
     assert _run(wrong_output_type, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
@@ -175,19 +189,22 @@ def test_wrong_output_type_silent_for_a_classifier():
 # ------------------------------------------------------------------ unhandled imbalance
 
 
+@pytest.mark.fires("model.unhandled_imbalance")
 def test_unhandled_imbalance_fires_for_rare_class_at_default_threshold():
     tr, te = _binary(8000, intercept=-4.5, slope=1.2)
-    f = _run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5))
-    assert _alarm(f)
-    assert [x.classes for x in f] == [[1]]
+    out = run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5))
+    assert _alarm(out)
+    assert [x.classes for x in out] == [[1]]
 
 
+@pytest.mark.silent("model.unhandled_imbalance")
 def test_unhandled_imbalance_silent_with_class_weights():
     tr, te = _binary(8000, intercept=-4.5, slope=1.2)
     model = _fit(LogisticRegression(class_weight="balanced"), tr)
     assert not _alarm(_run(unhandled_imbalance, _ctx(tr, te, model, "binary", threshold=0.5)))
 
 
+@pytest.mark.silent("model.unhandled_imbalance")
 def test_unhandled_imbalance_silent_when_balanced():
     tr, te = _binary()
     assert _run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
@@ -215,6 +232,7 @@ class Erratic(BaseEstimator, ClassifierMixin):
         return self.inner_.predict(X)
 
 
+@pytest.mark.fires("model.instability")
 def test_instability_fires_for_an_erratic_model():
     tr, te = _binary(1500)
     Erratic.calls = 0
@@ -222,6 +240,7 @@ def test_instability_fires_for_an_erratic_model():
     assert _alarm(f)
 
 
+@pytest.mark.silent("model.instability")
 def test_instability_silent_for_a_stable_model():
     tr, te = _binary(1500)
     f = _run(instability, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary"))
@@ -242,6 +261,7 @@ def _div_ctx(history):
     return _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", history=history)
 
 
+@pytest.mark.fires("model.divergence")
 def test_divergence_fires_on_exploding_loss():
     loss = [0.6, 0.5, 0.45, 0.43, 0.42, 3e5, 2e6, 1.9e6]
     f = _run(divergence, _div_ctx(_hist(loss)))
@@ -249,28 +269,33 @@ def test_divergence_fires_on_exploding_loss():
     assert f.evidence["first_jump_epoch"] == 6
 
 
+@pytest.mark.fires("model.divergence", severity="critical")
 def test_divergence_nan_is_critical():
     f = _run(divergence, _div_ctx(_hist([0.6, 0.5, np.nan, np.nan, np.nan])))
     assert f is not None and f.severity.value == "critical"
 
 
+@pytest.mark.fires("model.divergence")
 def test_divergence_fires_on_flat_loss():
     f = _run(divergence, _div_ctx(_hist([0.69, 0.695, 0.7, 0.69, 0.71, 0.72])))
     assert _alarm(f)
 
 
+@pytest.mark.fires("model.divergence")
 def test_divergence_fires_on_rising_loss():
     loss = [0.6, 0.5, 0.45, 0.5, 0.8, 1.2, 1.6, 2.0]
     f = _run(divergence, _div_ctx(_hist(loss)))
     assert _alarm(f) and "rise_ratio" in f.evidence
 
 
+@pytest.mark.silent("model.divergence")
 def test_divergence_silent_on_healthy_history():
     loss = 0.25 + 0.3 * np.exp(-np.arange(60) / 15)
     val = loss + 0.03 + np.linspace(0, 0.01, 60)
     assert _run(divergence, _div_ctx(_hist(loss, val))) is None
 
 
+@pytest.mark.silent("model.divergence")
 def test_divergence_silent_when_only_val_loss_rises():
     loss = 0.2 + 0.4 * np.exp(-np.arange(40) / 8)
     val = 0.45 - 0.1 * np.exp(-np.arange(40) / 8) + np.linspace(0, 0.3, 40)  # overfitting, not divergence
@@ -280,6 +305,7 @@ def test_divergence_silent_when_only_val_loss_rises():
 # ------------------------------------------------------------------ generalisation
 
 
+@pytest.mark.fires("model.unhandled_imbalance")
 def test_unhandled_imbalance_one_finding_per_neglected_class():
     rng = np.random.default_rng(0)
     n = 12000
@@ -295,6 +321,7 @@ def test_unhandled_imbalance_one_finding_per_neglected_class():
     assert {f.classes[0] for f in out} >= {"r1", "r2"}
 
 
+@pytest.mark.silent("model.overfit")
 def test_overfit_of_a_classifier_on_a_regression_target_is_info():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3000, 3))
@@ -305,3 +332,44 @@ def test_overfit_of_a_classifier_on_a_regression_target_is_info():
     f = _run(overfit, _ctx(tr, te, clf, "regression"))
     assert f is not None and not _alarm(f)
     assert "classifier" in f.title
+
+
+# ------------------------------------------------------------------ shared pieces
+
+
+def test_headline_score_is_the_shared_headline_kernel():
+    """The model checks' cached headline is stats.metrics.headline (the AUC's error is the half
+    width of its interval clipped to [0, 1], which equals Hanley-McNeil's away from 1)."""
+    tr, te = _binary()
+    ctx = _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")
+    pred = ctx.predictions("test")
+    value, se = headline("binary", ctx.y("test"), pred.score, pred.label, positive=ctx.case.positive)
+    got = headline_score(ctx, "test")
+    assert got[0] == value and got[1] == pytest.approx(se, rel=1e-12)
+    tr, te = _regression()
+    ctx = _ctx(tr, te, _fit(LinearRegression(), tr), "regression")
+    pred = ctx.predictions("train")
+    assert headline_score(ctx, "train") == headline("regression", ctx.y("train"), pred.score, pred.label)
+
+
+def test_headline_score_clips_the_auc_interval_at_one():
+    tr, te = _binary(slope=40.0)  # nearly separable: the AUC is close to 1
+    ctx = _ctx(tr, te, _fit(LogisticRegression(C=100.0), tr), "binary")
+    pred = ctx.predictions("test")
+    a, se = headline("binary", ctx.y("test"), pred.score, pred.label, positive=ctx.case.positive)
+    got_a, got_se = headline_score(ctx, "test")
+    assert got_a == a and a + 1.96 * se > 1
+    assert got_se == pytest.approx((1.0 - (a - 1.96 * se)) / (2 * 1.96))
+
+
+def test_declared_parameters_refuse_values_outside_their_constraint():
+    for fn, name, bad in (
+        (instability, "alpha", 5),
+        (overfit, "auc_gap", 1.5),
+        (unhandled_imbalance, "min_positives", 0),
+        (divergence, "explode_ratio", 0.5),
+        (prediction_collapse, "max_label_share", -0.1),
+    ):
+        with pytest.raises(InputError):
+            fn.check.resolve({name: bad})
+    assert instability.check.resolve({"seeds": 4.0}).seeds == 4

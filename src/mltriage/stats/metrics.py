@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -158,6 +159,36 @@ def headline(
     return float(per_q.mean()), float(per_q.std(ddof=1) / np.sqrt(max(len(per_q), 1)))
 
 
+def per_class_table(
+    y: np.ndarray, label: np.ndarray, classes: Sequence[Any], *, intervals: bool = False
+) -> list[dict[str, Any]]:
+    """Support, predicted count, precision, recall and F1 of every class, in the order of
+    `classes`; with `intervals`, the Wilson 95% intervals of precision and recall too. Labels are
+    compared as text (1 and "1" are one class, as in a report); a ratio without denominator is NaN,
+    and F1 is 2 TP / (support + predicted)."""
+    y = pd.Series(np.asarray(y, dtype=object)).astype(str).to_numpy()
+    label = pd.Series(np.asarray(label, dtype=object)).astype(str).to_numpy()
+    rows = []
+    for c in classes:
+        k = str(c)
+        t, p = y == k, label == k
+        tp = float(np.sum(t & p))
+        row: dict[str, Any] = {
+            "class": c,
+            "support": int(t.sum()),
+            "predicted": int(p.sum()),
+            "precision": tp / p.sum() if p.sum() else float("nan"),
+        }
+        if intervals:
+            row["precision_ci"] = list(wilson(tp, p.sum()))
+        row["recall"] = tp / t.sum() if t.sum() else float("nan")
+        if intervals:
+            row["recall_ci"] = list(wilson(tp, t.sum()))
+        row["f1"] = 2 * tp / (t.sum() + p.sum()) if (t.sum() + p.sum()) else float("nan")
+        rows.append(row)
+    return rows
+
+
 def ndcg_per_query(groups: np.ndarray, relevance: np.ndarray, score: np.ndarray, k: int = 10) -> pd.Series:
     """NDCG@k of every query (exponential gain 2^rel - 1), vectorised over groups."""
     df = pd.DataFrame(
@@ -180,12 +211,12 @@ def ndcg_per_query(groups: np.ndarray, relevance: np.ndarray, score: np.ndarray,
 def score(
     metric: str,
     y: np.ndarray,
-    pred: np.ndarray,
+    pred: np.ndarray | None,
     *,
     proba: np.ndarray | None = None,
     classes: list | None = None,
     groups: np.ndarray | None = None,
-    positive=None,
+    positive: Any = None,
 ) -> float:
     """One metric on one set. `pred` is the label/value, `proba` the (n, k) probabilities."""
     y = np.asarray(y)
@@ -201,7 +232,7 @@ def score(
         if metric == "balanced_accuracy":
             return float(skm.balanced_accuracy_score(y, pred))
         if metric == "log_loss":
-            return float(skm.log_loss(y, np.clip(proba, 1e-15, 1 - 1e-15), labels=classes))
+            return float(skm.log_loss(y, np.clip(cast(np.ndarray, proba), 1e-15, 1 - 1e-15), labels=classes))
         if metric == "r2":
             return float(skm.r2_score(y, pred))
         if metric == "mae":
@@ -210,7 +241,7 @@ def score(
             return float(np.sqrt(np.mean((y - pred) ** 2)))
         if metric.startswith("ndcg"):
             k = int(metric.split("@")[1]) if "@" in metric else 10
-            return float(ndcg_per_query(groups, y, pred, k).mean())
+            return float(ndcg_per_query(cast(np.ndarray, groups), y, cast(np.ndarray, pred), k).mean())
     except ValueError:
         return float("nan")
     raise ValueError(f"unknown metric {metric!r}")

@@ -1,0 +1,176 @@
+"""evaluation.miscalibration: the expected calibration error of the predicted probabilities, judged
+against its noise floor under perfect calibration (kernels in `stats/calibration.py`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...findings import INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats import calibration as cal
+from ...stats.rows import scalar
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+def _confidence(ctx: Context, p: Params) -> tuple[np.ndarray, np.ndarray, str]:
+    """(predicted probability, 1 when the event happened, what the probability is of) on at most
+    `max_rows` evaluation rows: P(positive) for binary, the top-label confidence for multiclass."""
+    c = ctx.case
+    pr = ctx.predictions("test")
+    if not pr.has_proba or pr.proba is None:
+        raise NotApplicable("the model gives no probabilities")
+    y = np.asarray(ctx.y("test"))
+    if c.task == "binary":
+        conf = np.asarray(pr.score, float)
+        hit = (y == c.positive).astype(float)
+        what = f"P({scalar(c.positive)!r})"
+    else:
+        conf = np.asarray(pr.proba, float).max(axis=1)
+        hit = (np.asarray(pr.label) == y).astype(float)
+        what = "top-label confidence"
+    ok = np.isfinite(conf)
+    conf, hit = np.clip(conf[ok], 0.0, 1.0), hit[ok]
+    if len(conf) > p.max_rows:  # the ECE of 100k rows is known to +-0.003: enough to judge
+        keep = np.sort(np.random.default_rng(ctx.config.seed).choice(len(conf), p.max_rows, replace=False))
+        conf, hit = conf[keep], hit[keep]
+        ctx.note(f"miscalibration: measured on a random {p.max_rows:,} of the evaluation rows")
+    return conf, hit, what
+
+
+def _log_loss(prob: np.ndarray, hit: np.ndarray) -> float:
+    eps = 1e-15
+    return float(
+        -np.mean(hit * np.log(np.clip(prob, eps, 1)) + (1 - hit) * np.log(np.clip(1 - prob, eps, 1)))
+    )
+
+
+def _direction(slope: float, over: float) -> str:
+    """How the probabilities are off, in words: their shape (calibration slope) and level."""
+    shape = (
+        "over-confident (too close to 0 and 1)"
+        if slope < 0.8
+        else "under-confident (too close to the middle)"
+        if slope > 1.25
+        else ""
+    )
+    level = "too high on average" if over > 0.02 else "too low on average" if over < -0.02 else ""
+    return " and ".join(x for x in (shape, level) if x) or "off in some ranges"
+
+
+@check(
+    "evaluation.miscalibration",
+    tasks=("binary", "multiclass"),
+    requires=("model",),
+    min_excess_ece=Param(
+        0.05,
+        Interval(float, 0, 1),
+        "excess of the ECE's lower bound over its noise floor (perfect calibration) that is flagged",
+    ),
+    max_bins=Param(15, Interval(int, 2, None), "most equal-mass bins of the ECE"),
+    min_per_bin=Param(40, Interval(int, 1, None), "fewest rows per bin (fewer bins on small sets)"),
+    min_width=Param(
+        0.01, Interval(float, 0, 1), "neighbouring bins whose mean probabilities differ by less are merged"
+    ),
+    n_boot=Param(200, Interval(int, 1, None), "bootstrap draws of the ECE's interval"),
+    min_rows=Param(100, Interval(int, 1, None), "fewest evaluation rows to judge calibration"),
+    max_rows=Param(
+        100_000,
+        Interval(int, 1, None),
+        "most evaluation rows used (a random sample beyond; ±0.003 ECE at 100k)",
+    ),
+)
+def miscalibration(ctx: Context, p: Params) -> Findings:
+    """Predicted probabilities do not match observed frequencies.
+
+    What it detects
+        The expected calibration error (ECE) on the evaluation set, on equal-mass bins (binary:
+        P(positive); multiclass: the top-label confidence against whether it was right), judged by
+        its excess over the ECE that a perfectly calibrated model with the same probabilities shows
+        by chance (consistency resampling). Flagged when the lower end of its bootstrap interval
+        exceeds that noise floor by `min_excess_ece` (0.05); info only for a multiclass model whose
+        top-label confidence is merely too low (under-confident: argmax decisions unaffected). The
+        reliability table, the ECE after a
+        cross-fitted Platt recalibration and the log loss are in the evidence.
+    Why it matters
+        Decisions that use the probability itself (a cost-based threshold, an expected loss, a
+        ranking across models, a risk shown to a person) are off by the calibration error.
+    How to confirm
+        Plot the reliability table (mean predicted against observed per bin); compare the ECE with
+        the recalibrated one in the evidence.
+    Fix
+        Recalibrate on held-out data (`CalibratedClassifierCV(method="sigmoid" or "isotonic")`,
+        temperature scaling), or remove what distorts the probabilities (resampling without
+        correction, a hard-margin model's scores used as probabilities, overfitting).
+    """
+    conf, hit, what = _confidence(ctx, p)
+    n = len(conf)
+    if n < p.min_rows:
+        raise NotApplicable(f"only {n} evaluation rows (needs {p.min_rows})")
+    nb = cal.n_bins_for(n, p.max_bins, p.min_per_bin)
+    seed = ctx.config.seed
+    e = cal.ece(conf, hit, nb, min_width=p.min_width)
+    null = cal.ece_null(conf, nb, seed=seed, min_width=p.min_width)
+    lo, hi = cal.ece_bootstrap(conf, hit, nb, n_boot=p.n_boot, seed=seed, min_width=p.min_width)
+    floor = float(null.mean())
+    excess_lo = lo - floor
+    p_value = float((1 + np.sum(null >= e)) / (1 + len(null)))
+    if excess_lo <= p.min_excess_ece:
+        return None
+    recal = cal.platt_crossfit(conf, hit, seed=seed)
+    e_recal = cal.ece(recal, hit, nb, min_width=p.min_width)
+    table = cal.reliability_table(conf, hit, nb, min_width=p.min_width)
+    over = float(np.mean(conf) - np.mean(hit))
+    slope, intercept = cal.calibration_slope(conf, hit)
+    extreme = float(np.mean((conf < 0.01) | (conf > 0.99)))
+    worst = max(table, key=lambda r: abs(r["gap"]) * r["rows"])
+    ev: dict[str, Any] = {
+        "ece": e,
+        "ece_ci": [lo, hi],
+        "ece_if_perfectly_calibrated": floor,
+        "excess_ece_low": excess_lo,
+        "p_value": p_value,
+        "bins": len(table),
+        "binning": "equal-mass",
+        "probability": what,
+        "mean_predicted": float(np.mean(conf)),
+        "observed_rate": float(np.mean(hit)),
+        "ece_after_platt_recalibration_cross_fitted": e_recal,
+        "log_loss": _log_loss(conf, hit),
+        "log_loss_after_recalibration": _log_loss(recal, hit),
+        "calibration_slope": slope,
+        "calibration_intercept": intercept,
+        "share_probabilities_below_0.01_or_above_0.99": extreme,
+        "reliability": table,
+    }
+    # multiclass: a top-label confidence that is only too low (the model is right more often than
+    # it claims) leaves every argmax decision unchanged; the averaging ensembles (random forests)
+    # show it by construction. Context, not an alarm.
+    sev = WARNING
+    if (
+        ctx.case.task == "multiclass"
+        and over < -0.02
+        and slope >= 0.8
+        and float(np.mean([r["gap"] < -0.02 for r in table])) <= 0.2
+    ):  # gap = observed - predicted
+        sev = INFO
+        ev["note"] = (
+            "under-confident only: the model is right more often than its top-label confidence "
+            "says; argmax decisions are unaffected"
+        )
+    return Finding(
+        "evaluation.miscalibration",
+        sev,
+        f"Probabilities are miscalibrated: ECE {e:.3f} (95% CI {lo:.3f}-{hi:.3f}; {floor:.3f} expected "
+        f"by chance) on {what}; in the worst bin predicted {worst['mean_predicted']:.2f} vs observed "
+        f"{worst['observed']:.2f}. A cross-fitted recalibration brings it to {e_recal:.3f}",
+        evidence=ev,
+        impact=float(min(e, 1.0)),
+        root_cause=f"the model's probabilities are {_direction(slope, over)}: the training objective, "
+        "resampling or class weights, or overfitting distort them",
+        fix="recalibrate on held-out data (Platt/sigmoid or isotonic via CalibratedClassifierCV, or "
+        "temperature scaling) before using the probabilities or a cost-based threshold",
+    )

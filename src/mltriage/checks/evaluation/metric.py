@@ -1,0 +1,353 @@
+"""evaluation.wrong_metric: the headline metric that the model's owner reports misleads for this
+task and data (accuracy on dominant classes or asymmetric costs, a metric of another task, MAPE
+on targets near zero)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...findings import INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.metrics import per_class_table
+from ...stats.rows import scalar
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+_METRIC_ALIASES = {
+    "accuracy": "accuracy",
+    "acc": "accuracy",
+    "error_rate": "accuracy",
+    "error": "accuracy",
+    "roc_auc": "roc_auc",
+    "auc": "roc_auc",
+    "auroc": "roc_auc",
+    "roc-auc": "roc_auc",
+    "rocauc": "roc_auc",
+    "roc_auc_ovr": "roc_auc",
+    "roc_auc_ovo": "roc_auc",
+    "pr_auc": "pr_auc",
+    "average_precision": "pr_auc",
+    "auprc": "pr_auc",
+    "ap": "pr_auc",
+    "f1": "f1",
+    "f1_score": "f1",
+    "f1_macro": "f1_macro",
+    "macro_f1": "f1_macro",
+    "f1_weighted": "f1",
+    "precision": "precision",
+    "recall": "recall",
+    "sensitivity": "recall",
+    "balanced_accuracy": "balanced_accuracy",
+    "log_loss": "log_loss",
+    "logloss": "log_loss",
+    "cross_entropy": "log_loss",
+    "brier": "brier",
+    "brier_score": "brier",
+    "mcc": "mcc",
+    "r2": "r2",
+    "r^2": "r2",
+    "r_squared": "r2",
+    "rsquared": "r2",
+    "explained_variance": "r2",
+    "mae": "mae",
+    "mean_absolute_error": "mae",
+    "mse": "mse",
+    "mean_squared_error": "mse",
+    "rmse": "rmse",
+    "root_mean_squared_error": "rmse",
+    "mape": "mape",
+    "mean_absolute_percentage_error": "mape",
+    "smape": "smape",
+    "medae": "mae",
+    "ndcg": "ndcg",
+    "map": "map",
+    "mrr": "mrr",
+}
+_CLASSIFICATION = {
+    "accuracy",
+    "roc_auc",
+    "pr_auc",
+    "f1",
+    "f1_macro",
+    "precision",
+    "recall",
+    "balanced_accuracy",
+    "log_loss",
+    "brier",
+    "mcc",
+}
+_REGRESSION = {"r2", "mae", "mse", "rmse", "mape", "smape"}
+_RANKING = {"ndcg", "map", "mrr"}
+_BETTER_FOR_TASK = {
+    "binary": "ROC AUC or PR-AUC",
+    "multiclass": "accuracy or macro F1",
+    "regression": "MAE or RMSE (and R^2)",
+    "ranking": "NDCG@k per query",
+}
+_BETTER = {
+    "binary": "PR-AUC (average precision) or the cost at the decision threshold, with recall and "
+    "precision of the rare class",
+    "multiclass": "macro-averaged F1 or balanced accuracy, with the per-class recall table",
+}
+
+
+def canonical_metric(name: str | None) -> str | None:
+    """The metric's canonical name (`AUC` -> roc_auc, `ndcg@10` -> ndcg), or the name lowered."""
+    if not name:
+        return None
+    m = str(name).strip().lower().replace(" ", "_")
+    base = m.split("@")[0]
+    if base.startswith("neg_"):
+        base = base[4:]
+    return _METRIC_ALIASES.get(base, base)
+
+
+@check(
+    "evaluation.wrong_metric",
+    tasks=("binary", "multiclass", "regression", "ranking"),
+    imbalance_majority=Param(
+        0.85,
+        Interval(float, 0, 1),
+        "share of the evaluation rows held by the majority class from which accuracy may mislead",
+    ),
+    max_skill=Param(
+        0.5,
+        Interval(float, 0, 1),
+        "accuracy misleads when the model removes less than this share of the majority-class errors",
+    ),
+    multiclass_majority=Param(
+        0.5,
+        Interval(float, 0, 1),
+        "multiclass: share of the rows held by a dominant class from which accuracy may mislead",
+    ),
+    multiclass_max_skill=Param(
+        0.2,
+        Interval(float, 0, 1),
+        "multiclass: share of the dominant class's errors the model must remove for accuracy to stand",
+    ),
+    cost_ratio=Param(
+        2.0,
+        Interval(float, 1, None),
+        "ratio of the costs of the two errors from which accuracy (which counts them alike) misleads",
+    ),
+    rare_auc_prevalence=Param(
+        0.01, Interval(float, 0, 1), "prevalence below which ROC AUC is noted (info) as flattering"
+    ),
+)
+def wrong_metric(ctx: Context, p: Params) -> Findings:
+    """The owner's headline metric misleads for this task and data.
+
+    What it detects
+        The metric the model's owner reports (`--metric`) when it cannot tell a useful model from a
+        useless one here: accuracy on imbalanced classes (the majority class holds at least
+        `imbalance_majority` of the evaluation rows and the model removes less than `max_skill` of
+        the errors of always predicting it; multiclass also when one class holds at least
+        `multiclass_majority` of the rows and the model removes less than `multiclass_max_skill` of
+        those errors, so the accuracy reported is mostly the dominant class's share);
+        accuracy when the costs of a false positive and a false negative differ by `cost_ratio` or
+        more; a metric that does not fit the task (R^2 for classes, accuracy for a regression, a
+        pooled metric for a ranking); MAPE on targets at or near zero. ROC AUC at a prevalence below
+        `rare_auc_prevalence` is noted as info.
+    Why it matters
+        A metric that the trivial model nearly matches hides a model that never finds the cases
+        that matter; comparing models or tracking regressions with it points the wrong way.
+    How to confirm
+        Compare the metric with the dummy baseline's (always the majority class); look at the
+        per-class recall in the evidence; recompute with the metric suggested.
+    Fix
+        Report the metric suggested in the finding (PR-AUC, balanced accuracy, macro F1, the
+        expected cost at the threshold in use, MAE) next to or instead of the current one.
+    """
+    c = ctx.case
+    metric = canonical_metric(c.metric)
+    if metric is None:
+        raise NotApplicable("no headline metric was given (--metric)")
+    findings: list[Finding] = []
+
+    # -- a metric that does not fit the task
+    family = {
+        "binary": _CLASSIFICATION,
+        "multiclass": _CLASSIFICATION,
+        "regression": _REGRESSION,
+        "ranking": _RANKING,
+    }[c.task]
+    known = _CLASSIFICATION | _REGRESSION | _RANKING
+    if metric in known and metric not in family:
+        better = _BETTER_FOR_TASK[c.task]
+        findings.append(
+            Finding(
+                "evaluation.wrong_metric",
+                WARNING,
+                f"The headline metric {c.metric!r} does not fit a {c.task} task; use {better}",
+                evidence={"metric": c.metric, "task": c.task, "suggested": better},
+                impact=0.5,
+                root_cause=f"{c.metric!r} is a metric of another kind of task (the task or the metric is "
+                "mislabelled)",
+                fix=f"report {better}",
+            )
+        )
+        return findings
+
+    if c.task in ("binary", "multiclass"):
+        findings += _wrong_metric_classification(ctx, p, metric)
+    elif c.task == "regression" and metric in ("mape", "smape"):
+        f = _mape_near_zero(ctx)
+        if f is not None:
+            findings.append(f)
+    return findings or None
+
+
+def _mape_near_zero(ctx: Context) -> Finding | None:
+    """MAPE on a target that is at or near zero in at least 1% of the evaluation rows."""
+    y = np.asarray(ctx.y("test"), float)
+    scale = np.nanmedian(np.abs(y))
+    near0 = float(np.mean(np.abs(y) <= 0.01 * scale)) if scale > 0 else 1.0
+    if near0 < 0.01:
+        return None
+    return Finding(
+        "evaluation.wrong_metric",
+        WARNING,
+        f"MAPE on a target that is at or near zero in {near0:.1%} of the evaluation rows: "
+        "those rows dominate (or break) the metric; use MAE or a scaled error",
+        evidence={
+            "metric": ctx.case.metric,
+            "share_target_near_zero": near0,
+            "median_abs_target": scale,
+            "suggested": "MAE, RMSE or MASE",
+        },
+        impact=near0,
+        root_cause="percentage errors divide by the target, which is (near) zero for some rows",
+        fix="report MAE (or MASE / WAPE = sum|error| / sum|y|) instead of MAPE",
+    )
+
+
+def _cost_reason(ctx: Context, p: Params, ev: dict[str, Any]) -> str | None:
+    """Binary with costs: the errors' costs differ by `cost_ratio` or more (accuracy counts them alike)."""
+    cost = ctx.case.cost
+    if cost is None or ctx.case.task != "binary":
+        return None
+    w_fp = cost.get("fp", 0.0) - cost.get("tn", 0.0)
+    w_fn = cost.get("fn", 0.0) - cost.get("tp", 0.0)
+    ratio = max(w_fp, w_fn) / max(min(w_fp, w_fn), 1e-12)
+    if ratio < p.cost_ratio:
+        return None
+    ev["cost"] = cost
+    ev["cost_ratio"] = ratio
+    return (
+        f"a {'false negative' if w_fn > w_fp else 'false positive'} costs "
+        f"{ratio:.3g}x the other error, which accuracy counts the same"
+    )
+
+
+def _accuracy_misleads(
+    ctx: Context,
+    p: Params,
+    y: np.ndarray,
+    pred: np.ndarray,
+    imbalanced: bool,
+    ev: dict[str, Any],
+    table: list[dict[str, Any]],
+) -> Finding | None:
+    """Accuracy as the headline metric, on dominant classes or under asymmetric costs."""
+    c = ctx.case
+    acc, majority = ev["accuracy"], ev["accuracy_always_majority"]
+    majority_class, skill, n = ev["majority_class"], ev["errors_removed_vs_majority"], ev["rows"]
+    reasons = []
+    if imbalanced:
+        # the lift over the trivial model, with an interval (paired: rows where they differ)
+        d = (pred == y).astype(float) - (y == majority_class).astype(float)
+        se = float(np.std(d, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+        ev["accuracy_lift_over_majority"] = acc - majority
+        ev["lift_ci"] = [acc - majority - 1.96 * se, acc - majority + 1.96 * se]
+        reasons.append(
+            f"{majority:.1%} of the rows are class {majority_class!r}, so always predicting "
+            f"it scores {majority:.3f} against the model's {acc:.3f}"
+        )
+    cost_reason = _cost_reason(ctx, p, ev)
+    if cost_reason is not None:
+        reasons.append(cost_reason)
+    if not reasons:
+        return None
+    better = _BETTER[c.task] if imbalanced else "the expected cost per row at the decision threshold"
+    if imbalanced and c.cost is not None and c.task == "binary":
+        better = "the expected cost per row at the threshold in use, with PR-AUC and recall of the rare class"
+    ev["suggested"] = better
+    minority = min(table, key=lambda r: r["support"]) if table else None
+    detail = ""
+    if minority is not None and np.isfinite(minority["recall"]):
+        detail = f"; recall of class {minority['class']!r} is {minority['recall']:.2f}"
+    return Finding(
+        "evaluation.wrong_metric",
+        WARNING,
+        f"Accuracy misleads here: {'; '.join(reasons)}{detail}. Use {better}",
+        evidence=ev,
+        impact=float(max(1 - skill, 0.0)) if imbalanced else 0.3,
+        root_cause="accuracy rewards the majority class and weighs every error the same",
+        fix=f"report {better}; compare models on it and on the per-class recall",
+    )
+
+
+def _wrong_metric_classification(ctx: Context, p: Params, metric: str) -> list[Finding]:
+    c = ctx.case
+    y = np.asarray(ctx.y("test"))
+    pred = np.asarray(ctx.predictions("test").label)
+    n = len(y)
+    vc = pd.Series(y).value_counts()
+    majority_class, majority = scalar(vc.index[0]), float(vc.iloc[0] / n)
+    acc = float(np.mean(pred == y))
+    skill = (acc - majority) / (1 - majority) if majority < 1 else 0.0
+    # the largest classes first, at most 30
+    table = sorted(per_class_table(y, pred, list(c.classes or [])), key=lambda r: -r["support"])[:30]
+    recalls = [r["recall"] for r in table if r["support"] > 0 and np.isfinite(r["recall"])]
+    bal = float(np.mean(recalls)) if recalls else float("nan")
+    ev: dict[str, Any] = {
+        "metric": c.metric,
+        "accuracy": acc,
+        "accuracy_always_majority": majority,
+        "majority_class": majority_class,
+        "errors_removed_vs_majority": skill,
+        "balanced_accuracy": bal,
+        "per_class": table,
+        "rows": n,
+    }
+    out = []
+    if metric == "accuracy":
+        imbalanced = majority >= p.imbalance_majority and skill < p.max_skill
+        if c.task == "multiclass" and len(vc) > 2:
+            imbalanced = imbalanced or (majority >= p.multiclass_majority and skill < p.multiclass_max_skill)
+        f = _accuracy_misleads(ctx, p, y, pred, imbalanced, ev, table)
+        if f is not None:
+            out.append(f)
+    elif metric == "roc_auc" and c.task == "binary":
+        prev = float(np.mean(y == c.positive))
+        if prev < p.rare_auc_prevalence:
+            out.append(
+                Finding(
+                    "evaluation.wrong_metric",
+                    INFO,
+                    f"ROC AUC at a prevalence of {prev:.2%}: it can stay high while precision at any "
+                    "usable threshold is poor; report PR-AUC (average precision) too",
+                    evidence={**ev, "prevalence": prev, "suggested": "PR-AUC"},
+                    impact=0.1,
+                    root_cause="ROC AUC is insensitive to the false positives that a rare class multiplies",
+                    fix="report average precision and precision/recall at the operating threshold",
+                )
+            )
+    if not out and c.metric:
+        out.append(
+            Finding(
+                "evaluation.wrong_metric",
+                INFO,
+                f"The headline metric {c.metric!r} suits this task; per-class precision, recall and F1 "
+                "are in the evidence",
+                evidence=ev,
+                impact=0.0,
+                root_cause="none: context for the error analysis",
+                fix="nothing to fix",
+            )
+        )
+    return out

@@ -1,0 +1,157 @@
+"""evaluation.evaluated_on_train: the evaluation rows are (almost all) training rows, by the one
+row identity of mltriage (`ctx.row_hashes`: every model feature and the target)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...findings import CRITICAL, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.metrics import auc_ci, wilson
+from ...stats.rows import row_hashes
+from .common import binary_xy
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+def _screen_columns(df: pd.DataFrame, cols: list[str], k: int = 4) -> list[str]:
+    """The k columns with the most distinct values in a sample: a cheap first hash that already
+    separates almost every pair of distinct rows."""
+    sample = df[cols].iloc[: min(len(df), 2000)]
+    nun = sample.nunique(dropna=False).sort_values(ascending=False)
+    return list(nun.index[:k])
+
+
+def _train_test_gap(ctx: Context) -> dict[str, Any]:
+    """Headline-like score on train and test (AUC, accuracy or R^2) and a tolerance for equality."""
+    c = ctx.case
+    if c.task == "binary":
+        s_tr, y_tr, _ = binary_xy(ctx, "train")
+        s_te, y_te, _ = binary_xy(ctx, "test")
+        a_tr, a_te = auc_ci(y_tr, s_tr), auc_ci(y_te, s_te)
+        tol = max(0.01, (a_te[2] - a_te[1]) / 2)
+        return {
+            "metric": "roc_auc",
+            "train": a_tr[0],
+            "test": a_te[0],
+            "gap": a_tr[0] - a_te[0],
+            "gap_tolerance": tol,
+        }
+    if c.task == "multiclass":
+        acc = [float(np.mean(ctx.predictions(w).label == ctx.y(w))) for w in ("train", "test")]
+        n = len(ctx.y("test"))
+        tol = max(0.01, 1.96 * np.sqrt(acc[1] * (1 - acc[1]) / max(n, 1)))
+        return {
+            "metric": "accuracy",
+            "train": acc[0],
+            "test": acc[1],
+            "gap": acc[0] - acc[1],
+            "gap_tolerance": tol,
+        }
+    if c.task == "regression":
+        from sklearn.metrics import r2_score
+
+        r = [float(r2_score(ctx.y(w).astype(float), ctx.predictions(w).score)) for w in ("train", "test")]
+        return {"metric": "r2", "train": r[0], "test": r[1], "gap": r[0] - r[1], "gap_tolerance": 0.01}
+    raise NotApplicable("no train/test comparison for this task")
+
+
+def _scores_alike(ctx: Context, ev: dict[str, Any]) -> bool:
+    """The model scores as well on the evaluation rows as on the training rows (the gap, added to
+    the evidence, within its tolerance)."""
+    try:
+        gap = _train_test_gap(ctx)
+    except NotApplicable:
+        return False
+    ev.update(gap)
+    return bool(gap["gap"] <= gap["gap_tolerance"])
+
+
+@check(
+    "evaluation.evaluated_on_train",
+    min_share=Param(
+        0.9, Interval(float, 0, 1), "share of the evaluation rows found in train that is critical"
+    ),
+    min_excess=Param(
+        0.5,
+        Interval(float, 0, 1),
+        "that share must exceed the rate at which training rows repeat among themselves by this much",
+    ),
+    partial_share=Param(
+        0.6,
+        Interval(float, 0, 1),
+        "from this share on, a warning when the model scores alike on evaluation and training rows",
+    ),
+    max_test_rows=Param(
+        200_000, Interval(int, 1, None), "most evaluation rows looked up (a random sample beyond)"
+    ),
+)
+def evaluated_on_train(ctx: Context, p: Params) -> Findings:
+    """The evaluation set is (almost) the training set.
+
+    What it detects
+        Rows of the evaluation set, hashed on every model feature and the target, that also occur
+        in the training set, when they make up (nearly) all of it: at least `min_share` (90%) of the
+        evaluation rows, and at least `min_excess` more than the rate at which training rows repeat
+        among themselves (data with few distinct rows repeats by nature). From `partial_share`
+        (60%) on it is also flagged when the model scores as well on the evaluation rows as on the
+        training rows. A smaller share is partial contamination (data.train_test_overlap).
+    Why it matters
+        A model scored on the rows it was fitted on reports how well it memorised them, not how it
+        will do on new data: every reported number is optimistic by the train/test gap.
+    How to confirm
+        Hash the rows of both sets (`pd.util.hash_pandas_object(df[features + [target]],
+        index=False)`) and count the evaluation hashes found in train; compare the reported metric
+        with the metric on rows the model never saw.
+    Fix
+        Hold out an evaluation set before fitting (split by entity or time where rows are related),
+        fit on the rest only, and report metrics on the held-out rows.
+    """
+    c = ctx.case
+    cols = [f for f in c.features if f in c.train.columns and f in c.test.columns] + [c.target]
+    rows = ctx.sample_index("test", p.max_test_rows, seed=ctx.config.seed)
+    # a cheap screen on a few high-cardinality columns: rows that differ there differ overall
+    screen = list(dict.fromkeys(_screen_columns(c.train, cols[:-1]) + [c.target]))
+    screened = np.isin(row_hashes(c.test.iloc[rows], screen), row_hashes(c.train, screen))
+    if screened.mean() < min(p.partial_share, p.min_share):
+        return None
+    h_tr = ctx.row_hashes("train")
+    inside = np.isin(ctx.row_hashes("test")[rows], h_tr)
+    share = float(inside.mean())
+    vc = pd.Series(h_tr).value_counts()
+    natural = float(vc[vc > 1].sum() / len(h_tr)) if len(h_tr) else 0.0
+    lo, hi = wilson(int(inside.sum()), len(inside))
+    ev: dict[str, Any] = {
+        "test_rows_checked": int(len(rows)),
+        "test_rows_in_train": int(inside.sum()),
+        "share_in_train": share,
+        "share_ci": [lo, hi],
+        "train_rows_repeated_within_train": natural,
+        "columns_hashed": len(cols),
+    }
+    excess = share - natural
+    severity = None
+    if share >= p.min_share and excess >= p.min_excess:
+        severity = CRITICAL
+    elif share >= p.partial_share and excess >= p.min_excess and c.model is not None:
+        # most rows shared: flag when the evaluation score is as good as the training score
+        if _scores_alike(ctx, ev):
+            severity = WARNING
+    if severity is None:
+        return None
+    return Finding(
+        "evaluation.evaluated_on_train",
+        severity,
+        f"{share:.0%} of the evaluation rows are training rows (features and target identical): "
+        "the reported metric is measured on data the model was fitted on",
+        evidence=ev,
+        impact=share,
+        root_cause="the evaluation set was taken from the training data (the same file passed twice, "
+        "a split done after fitting, or train = train + test)",
+        fix="evaluate on rows held out before fitting; refit on the training part only and re-report "
+        "every metric",
+    )

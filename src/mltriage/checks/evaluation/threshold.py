@@ -1,0 +1,186 @@
+"""evaluation.untuned_threshold: the decision threshold in use against one tuned for the cost of
+errors (or, without costs, for F1 when the threshold finds almost none of the positives)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...findings import WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats import threshold as thr
+from ...stats.metrics import auc_ci
+from .common import binary_xy
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+def _fmt_cost(cost: dict[str, float]) -> str:
+    return ",".join(f"{k}={v:g}" for k, v in cost.items())
+
+
+def _recall_at(s: np.ndarray, y: np.ndarray, current: float, best: float | None) -> dict[str, float]:
+    out = {}
+    pos = max(y.sum(), 1)
+    out["recall_at_threshold"] = float(((s >= current) & (y == 1)).sum() / pos)
+    out["predicted_positive_share_at_threshold"] = float(np.mean(s >= current))
+    if best is not None:
+        out["recall_at_best"] = float(((s >= best) & (y == 1)).sum() / pos)
+        out["predicted_positive_share_at_best"] = float(np.mean(s >= best))
+    return out
+
+
+def _train_chosen(ctx: Context, cost: dict[str, float], current: float) -> dict[str, float]:
+    """When the training predictions look honest (not better than the evaluation ones), the
+    threshold chosen on them, and its cost on the evaluation rows: a second, fully held-out view."""
+    try:
+        s_tr, y_tr, _ = binary_xy(ctx, "train")
+        s_te, y_te, _ = binary_xy(ctx, "test")
+    except NotApplicable:
+        return {}
+    if len(np.unique(y_tr)) < 2:
+        return {}
+    a_tr, a_te = auc_ci(y_tr, s_tr), auc_ci(y_te, s_te)
+    if not a_tr[0] <= a_te[2]:  # in-sample predictions: choosing on them would overfit
+        return {}
+    g = thr.make_grid(np.concatenate([s_tr, s_te]), [current])
+    t = g[int(np.argmin(thr.counts(s_tr, y_tr, g).cost(cost)))]
+    te = thr.counts(s_te, y_te, np.array([current, t])).cost(cost)
+    return {
+        "threshold_chosen_on_train_predictions": float(t),
+        "cost_per_row_at_train_chosen_threshold": float(te[1]),
+    }
+
+
+def _cost_tuned(
+    ctx: Context, p: Params, s: np.ndarray, y: np.ndarray, cost: dict[str, float]
+) -> Finding | None:
+    """With a cost of errors: the cross-fitted saving of a tuned threshold."""
+    current = ctx.threshold
+    r = thr.tune(s, y, current, cost, n_boot=p.n_boot, seed=ctx.config.seed)
+    share = r.saving / r.value_current if r.value_current > 0 else 0.0
+    ev: dict[str, Any] = {
+        "cost": cost,
+        "threshold_in_use": current,
+        "cost_per_row_at_threshold": r.value_current,
+        "best_threshold": r.best_threshold,
+        "cost_per_row_at_best_in_sample": r.value_best_insample,
+        "cost_per_row_tuned_cross_fitted": r.value_tuned,
+        "saving_per_row": r.saving,
+        "saving_per_row_ci": list(r.saving_ci),
+        "saving_share": share,
+        "bayes_threshold_if_calibrated": thr.bayes_threshold(cost),
+        "thresholds_chosen_on_halves": [round(t, 4) for t in r.chosen_thresholds],
+        "prevalence": float(y.mean()),
+    }
+    ev.update(_recall_at(s, y, current, r.best_threshold))
+    ev.update(_train_chosen(ctx, cost, current))
+    if share < p.min_saving_share or not r.saving_ci[0] > 0:
+        return None
+    return Finding(
+        "evaluation.untuned_threshold",
+        WARNING,
+        f"Threshold {current:g} costs {r.value_current:.3f} per row; a threshold near "
+        f"{r.best_threshold:.2g} saves {share:.0%} of it ({r.saving:.3f} per row, 95% CI "
+        f"{r.saving_ci[0]:.3f}-{r.saving_ci[1]:.3f}, cross-fitted) under cost {_fmt_cost(cost)}",
+        evidence=ev,
+        impact=float(min(max(share, 0.0), 1.0)),
+        root_cause="the threshold was left at its default instead of being chosen for the cost of "
+        "errors and the prevalence",
+        fix=f"use a threshold near {r.best_threshold:.2g} (chosen on validation or out-of-fold "
+        "predictions), and re-tune it when prevalence or costs change",
+    )
+
+
+def _f1_tuned(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray) -> Finding | None:
+    """Without a cost: only the clear case of a threshold that finds (almost) no positives."""
+    current = ctx.threshold
+    rec = _recall_at(s, y, current, None)["recall_at_threshold"]
+    a, a_lo, _ = auc_ci(y, s)
+    if not (rec < p.max_recall and a_lo > p.min_auc):
+        return None
+    r = thr.tune(s, y, current, None, n_boot=p.n_boot, seed=ctx.config.seed)
+    gain = r.saving  # 1 - F1 saved = F1 gained
+    ev = {
+        "threshold_in_use": current,
+        "recall_at_threshold": rec,
+        "auc": a,
+        "auc_ci_low": a_lo,
+        "f1_at_threshold": 1 - r.value_current,
+        "f1_tuned_cross_fitted": 1 - r.value_tuned,
+        "f1_gain": gain,
+        "f1_gain_ci": list(r.saving_ci),
+        "f1_best_threshold": r.best_threshold,
+        "prevalence": float(y.mean()),
+        "note": "no cost of errors given: F1 stands in for it; give --cost fp=..,fn=.. for a cost-optimal threshold",
+    }
+    if gain < p.min_f1_gain or not r.saving_ci[0] > 0:
+        return None
+    return Finding(
+        "evaluation.untuned_threshold",
+        WARNING,
+        f"Threshold {current:g} finds {rec:.0%} of the positives (prevalence {y.mean():.1%}) although "
+        f"the model ranks them (AUC {a:.2f}); a threshold near {r.best_threshold:.2g} raises F1 from "
+        f"{1 - r.value_current:.2f} to {1 - r.value_tuned:.2f} (cross-fitted)",
+        evidence=ev,
+        impact=float(min(gain, 1.0)),
+        root_cause="the default threshold of 0.5 sits above almost every predicted probability of a "
+        "rare class",
+        fix="state the cost of each error and choose the threshold that minimises it on validation "
+        "predictions (or rebalance the training)",
+    )
+
+
+@check(
+    "evaluation.untuned_threshold",
+    tasks=("binary",),
+    requires=("model",),
+    min_saving_share=Param(
+        0.05, Interval(float, 0, 1), "share of the cost per row that a tuned threshold must save"
+    ),
+    max_recall=Param(
+        0.1, Interval(float, 0, 1), "without a cost: recall at the threshold in use below which it is flagged"
+    ),
+    min_auc=Param(
+        0.6, Interval(float, 0, 1), "without a cost: lower end of the AUC interval the model must reach"
+    ),
+    min_f1_gain=Param(0.05, Interval(float, 0, 1), "without a cost: F1 a tuned threshold must add"),
+    n_boot=Param(200, Interval(int, 1, None), "bootstrap draws of the saving's interval"),
+    min_positives=Param(
+        20, Interval(int, 1, None), "fewest positives (and negatives) in the evaluation set to tune on"
+    ),
+)
+def untuned_threshold(ctx: Context, p: Params) -> Findings:
+    """The decision threshold is left at its default although the costs of errors call for another.
+
+    What it detects
+        With a cost of errors (`--cost fp=1,fn=10`): the expected cost per row at the threshold in
+        use (`--threshold`, 0.5 by default) against a threshold tuned on the evaluation set. The
+        saving is cross-fitted (the threshold chosen on one half of the rows, its cost measured on
+        the other, over several random halvings) with a bootstrap interval; flagged when it saves
+        at least `min_saving_share` of the cost and the interval excludes zero. Without a cost:
+        only when the threshold in use finds almost none of the positives (recall below
+        `max_recall`) although the model ranks them (AUC lower bound above `min_auc`) and a tuned
+        threshold raises F1 by at least `min_f1_gain` (interval excluding zero).
+    Why it matters
+        0.5 minimises the error rate of a calibrated model only when both errors cost the same;
+        with a rare class or asymmetric costs it leaves most of the value of the model unused.
+    How to confirm
+        Plot the cost (or precision and recall) against the threshold on held-out rows; compare
+        with fp / (fp + fn), the optimal threshold of calibrated probabilities.
+    Fix
+        Choose the threshold on validation (or out-of-fold) predictions to minimise the expected
+        cost, and use that threshold in serving; re-check it when prevalence changes.
+    """
+    s, y, _ = binary_xy(ctx, "test")
+    if len(np.unique(s)) < 3:
+        raise NotApplicable("the model's scores take fewer than three values: nothing to tune")
+    npos = int(y.sum())
+    if npos < p.min_positives or len(y) - npos < p.min_positives:
+        raise NotApplicable(f"too few positives or negatives in the evaluation set ({npos} positives)")
+    cost = ctx.case.cost
+    if cost is not None:
+        return _cost_tuned(ctx, p, s, y, cost)
+    return _f1_tuned(ctx, p, s, y)

@@ -1,0 +1,184 @@
+"""model.unhandled_imbalance: a rare class that the model ranks but (almost) never predicts at the
+threshold in use, and whether the estimator shows any imbalance handling."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...findings import INFO, WARNING, Finding
+from ...registry import Findings, Interval, Param, Params, check
+from ...stats.metrics import auc_ci, wilson
+from .common import fitted_model
+
+if TYPE_CHECKING:
+    from ...context import Context
+    from ...model import Predictions
+
+_WEIGHT_PARAMS = ("class_weight", "scale_pos_weight", "is_unbalance", "sample_weight")
+
+
+def _weighting(est: Any) -> dict[str, Any]:
+    """Imbalance handling visible on the estimator (class weights, resampling steps)."""
+    found = {}
+    items = [est]
+    if hasattr(est, "steps"):
+        items += [s for _, s in est.steps]
+    for e in items:
+        name = type(e).__name__.lower()
+        if any(w in name for w in ("smote", "sampler", "adasyn", "balanced")):
+            found["step"] = type(e).__name__
+        try:
+            params = e.get_params(deep=False) if hasattr(e, "get_params") else {}
+        except Exception:
+            params = {}
+        for k in _WEIGHT_PARAMS:
+            v = params.get(k)
+            if v not in (None, False, 1, 1.0, "None"):
+                found[k] = v
+    return found
+
+
+def _class_score(ctx: Context, pred: Predictions, k: Any) -> np.ndarray | None:
+    """The model's score for class k (its ranking of that class), None without probabilities."""
+    c = ctx.case
+    if c.task == "binary":
+        return np.asarray(pred.score, float) if k == c.positive else 1 - np.asarray(pred.score, float)
+    if pred.proba is not None and pred.classes is not None and k in list(pred.classes):
+        return np.asarray(pred.proba, float)[:, list(pred.classes).index(k)]
+    return None
+
+
+def _rare_class_rows(ctx: Context, p: Params, pred: Predictions, y: np.ndarray) -> list[dict[str, Any]]:
+    """Recall, predictions and ranking power (one-vs-rest AUC) of every rare class."""
+    c = ctx.case
+    labels = np.asarray(pred.label)
+    n = len(y)
+    classes = list(c.classes or [])
+    rare_cut = p.max_prevalence if c.task == "binary" else min(p.max_prevalence, 0.5 / len(classes))
+    rows = []
+    for k in classes:
+        pos = y == k
+        n_pos = int(pos.sum())
+        prev = n_pos / n if n else 0.0
+        if prev > rare_cut or n_pos < p.min_positives:
+            continue
+        tp = int((labels[pos] == k).sum())
+        lo, hi = wilson(tp, n_pos)
+        s = _class_score(ctx, pred, k)
+        a = a_lo = float("nan")
+        if s is not None:
+            a, a_lo, _ = auc_ci(pos.astype(int), s)
+        rows.append(
+            {
+                "class": k,  # a label of the case's classes, as the case names it
+                "prevalence": prev,
+                "positives": n_pos,
+                "predicted": int((labels == k).sum()),
+                "true_positives": tp,
+                "recall": tp / n_pos,
+                "recall_ci": [lo, hi],
+                "auc": a,
+                "auc_ci_low": a_lo,
+            }
+        )
+    return rows
+
+
+@check(
+    "model.unhandled_imbalance",
+    tasks=("binary", "multiclass"),
+    requires=("model",),
+    max_prevalence=Param(
+        0.10,
+        Interval(float, 0, 1),
+        "largest share of the evaluation rows a class may hold to count as rare",
+    ),
+    max_recall=Param(
+        0.10,
+        Interval(float, 0, 1),
+        "recall of a rare class at the threshold in use below which it is neglected",
+    ),
+    min_positives=Param(
+        20, Interval(int, 1, None), "fewest evaluation rows of a rare class to judge its recall"
+    ),
+)
+def unhandled_imbalance(ctx: Context, p: Params) -> Findings:
+    """A rare class is (almost) never predicted at the threshold in use.
+
+    What it detects
+        For each class with prevalence at most `max_prevalence` (10%; for multiclass also at most
+        half the share of a uniform class) and at least
+        `min_positives` (20) rows in the evaluation set: its recall at the threshold in use is below
+        `max_recall` (10%, with the Wilson interval's upper end below twice that) and the model
+        predicts it far less often than it occurs, although the model does rank it (one-vs-rest
+        AUC significantly above 0.5) — so the information is there and the decision rule throws
+        it away. One finding per such class. Info only when the estimator shows class weights or
+        a resampling step.
+    Why it matters
+        With the default threshold and no weighting, the rare class (fraud, default, churn) is
+        the one that matters and the one never flagged; accuracy stays high, the model is useless
+        for its purpose.
+    How to confirm
+        The confusion matrix at the threshold in use, recall of the rare class, and the share of
+        predicted positives against the prevalence.
+    Fix
+        Use class weights (`class_weight="balanced"`, `scale_pos_weight`), resampling inside the
+        cross-validation, or tune the decision threshold on a validation set for the costs at hand.
+    """
+    c = ctx.case
+    pred = ctx.predictions("test")
+    y = np.asarray(ctx.y("test"))
+    est = fitted_model(ctx).estimator
+    weighting = _weighting(est) if est is not None else {}
+    rows = _rare_class_rows(ctx, p, pred, y)
+    bad = [
+        r
+        for r in rows
+        if r["recall"] < p.max_recall
+        and r["recall_ci"][1] < 2 * p.max_recall
+        and r["predicted"] < 0.5 * r["positives"]
+        and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > 0.55)
+    ]
+    if not bad:
+        return None
+    thr = ctx.threshold
+    ev = {"table": rows, "threshold": thr if c.task == "binary" else "argmax", "weighting_found": weighting}
+    out = []
+    # one finding per neglected class: each names exactly the class it is about
+    for worst in sorted(bad, key=lambda r: r["recall"]):
+        desc = (
+            f"class {worst['class']!r} ({worst['prevalence']:.1%} of rows, {worst['positives']} in the "
+            f"evaluation set) is predicted {worst['predicted']} time(s): recall {worst['recall']:.1%}"
+            + (f", although the model ranks it (AUC {worst['auc']:.2f})" if np.isfinite(worst["auc"]) else "")
+        )
+        if weighting:
+            out.append(
+                Finding(
+                    "model.unhandled_imbalance",
+                    INFO,
+                    f"Rare class rarely predicted despite weighting ({weighting}): {desc}",
+                    classes=[worst["class"]],
+                    evidence=ev,
+                    impact=0.1,
+                    root_cause="weighting is present but the threshold in use still misses the rare class",
+                    fix="tune the decision threshold on a validation set for the costs at hand",
+                )
+            )
+            continue
+        out.append(
+            Finding(
+                "model.unhandled_imbalance",
+                WARNING,
+                f"Unhandled imbalance: {desc}",
+                classes=[worst["class"]],
+                evidence=ev,
+                impact=float(min(1.0, 1 - worst["recall"])),
+                root_cause="the model was trained without class weights or resampling and is used at the default "
+                "threshold, so the rare class never clears it",
+                fix="train with class_weight='balanced' (or scale_pos_weight / resampling inside CV), or choose the "
+                "threshold on a validation set from the costs of missed and false alarms",
+            )
+        )
+    return out
