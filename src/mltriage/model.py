@@ -40,7 +40,7 @@ class Predictions:
     label: np.ndarray
     raw: np.ndarray
     proba: np.ndarray | None = None
-    classes: list | None = None
+    classes: list[Any] | None = None
     has_proba: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -56,7 +56,7 @@ class ModelAdapter:
         *,
         prediction_column: str | None = None,
         source: str | None = None,
-        load_warnings: list[dict] | None = None,
+        load_warnings: list[dict[str, Any]] | None = None,
     ) -> None:
         self.obj = obj
         self.prediction_column = prediction_column
@@ -134,7 +134,7 @@ class ModelAdapter:
         return [str(n) for n in names] if names is not None else None
 
     @property
-    def classes(self) -> list | None:
+    def classes(self) -> list[Any] | None:
         c = getattr(self.obj, "classes_", None)
         return list(c) if c is not None else None
 
@@ -170,7 +170,7 @@ class ModelAdapter:
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         if self.kind == "precomputed":
-            return X[self.prediction_column].to_numpy()
+            return np.asarray(X[self.prediction_column].to_numpy())
         out = self._call("predict", X)
         return out.ravel() if out.ndim > 1 and out.shape[1] == 1 else out
 

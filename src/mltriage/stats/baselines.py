@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .encode import Encoder
 from .metrics import GREATER_IS_BETTER, HEADLINE, score
+
+if TYPE_CHECKING:
+    from ..case import Case
 
 TRAIN_SCORE_ROWS = 3_000
 LABELS = {
@@ -165,8 +169,109 @@ def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: i
     return "K-fold", KFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
 
+def _sample_rows(case: Case, max_rows: int, seed: int) -> tuple[np.ndarray, bool]:
+    """Positions of the training rows the baselines use: all, or a random `max_rows` (whole groups
+    when there is a group column); and whether they were subsampled."""
+    train = case.train
+    idx = np.arange(len(train))
+    if len(idx) <= max_rows:
+        return idx, False
+    rng = np.random.default_rng(seed)
+    if case.group_column:
+        groups = train[case.group_column].to_numpy()
+        uniq = pd.unique(groups)
+        keep = rng.permutation(uniq)[: max(2, int(len(uniq) * max_rows / len(idx)))]
+        return idx[np.isin(groups, keep)], True
+    return np.sort(rng.choice(idx, size=max_rows, replace=False)), True
+
+
+@dataclass
+class _CrossValidation:
+    """The folds of the baselines' rows and how each model is fitted and scored on them."""
+
+    case: Case
+    df: pd.DataFrame  # the rows used, in the order the splitter sees them
+    X: np.ndarray  # their encoded features
+    y: np.ndarray
+    groups: np.ndarray | None
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    classes: list | None
+    seed: int
+    # the evaluation rows: (encoded, raw features, target, groups), or None
+    ev: tuple[np.ndarray, pd.DataFrame, np.ndarray, np.ndarray | None] | None
+
+    @property
+    def metric(self) -> str:
+        return HEADLINE[self.case.task]
+
+    def _score(self, est: Any, Xs: Any, ys: np.ndarray, gs: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """The metric of a fitted model on a set, and its outputs there (probabilities or values)."""
+        case, classes = self.case, self.classes
+        if case.task in ("binary", "multiclass"):
+            proba = _aligned_proba(est, Xs, classes)
+            pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+            pred = (
+                pred.astype(np.asarray(ys).dtype, copy=False) if np.asarray(ys).dtype.kind in "biuf" else pred
+            )
+            return score(self.metric, ys, pred, proba=proba, classes=classes, positive=case.positive), proba
+        pred = np.asarray(est.predict(Xs), dtype=float)
+        return score(self.metric, ys, pred, groups=gs), pred
+
+    def fit_score(
+        self, est: Any, a: np.ndarray, b: np.ndarray, encoded: bool
+    ) -> list[tuple[float, np.ndarray]]:
+        """Fit on rows `a`; score on the validation rows `b`, on (a sample of) the training rows,
+        and on the evaluation rows when given."""
+        if encoded:
+            Xa, Xb = self.X[a], self.X[b]
+        else:
+            Xa, Xb = self.df.iloc[a][self.case.features], self.df.iloc[b][self.case.features]
+        ya, yb = self.y[a], self.y[b]
+        ga, gb = (None, None) if self.groups is None else (self.groups[a], self.groups[b])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(Xa, ya)
+            # the training-fold score only needs a sample (not for ranking: whole queries count)
+            if ga is None and len(ya) > TRAIN_SCORE_ROWS:
+                pick = np.random.default_rng(self.seed).choice(len(ya), TRAIN_SCORE_ROWS, replace=False)
+                Xa = Xa.iloc[pick] if hasattr(Xa, "iloc") else Xa[pick]
+                ya = ya[pick]
+            sets: list[tuple[Any, np.ndarray, np.ndarray | None]] = [(Xb, yb, gb), (Xa, ya, ga)]
+            if self.ev is not None:
+                sets.append((self.ev[0] if encoded else self.ev[1], self.ev[2], self.ev[3]))
+            return [self._score(est, Xs, ys, gs) for Xs, ys, gs in sets]
+
+    def run(self, key: str, factory: Callable[[], Any], encoded: bool, user_budget_s: float) -> ModelCV:
+        """Cross-validate one model; your own model stops early past its time budget."""
+        m = ModelCV(key)
+        n, k = len(self.df), len(self.classes) if self.classes is not None else 1
+        oof = np.full((n, k) if self.classes is not None else n, np.nan)
+        t0 = time.perf_counter()
+        try:
+            for f, (a, b) in enumerate(self.folds):
+                spent = time.perf_counter() - t0
+                if key == "user" and f > 0 and spent / f * (f + 1) > user_budget_s:
+                    m.error = (
+                        f"refitting your model takes {spent / f:.1f}s per fold; stopped after "
+                        f"{f} of {len(self.folds)} folds to stay fast (raise cv_user_budget_s to run all)"
+                    )
+                    break
+                outs = self.fit_score(factory(), a, b, encoded)
+                (s_val, out_val), (s_tr, _) = outs[0], outs[1]
+                m.fold_scores.append(s_val)
+                m.train_scores.append(s_tr)
+                if len(outs) > 2:
+                    m.eval_scores.append(outs[2][0])
+                oof[b] = out_val
+        except Exception as exc:
+            m.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        m.seconds = time.perf_counter() - t0
+        m.oof = oof
+        return m
+
+
 def run_baselines(
-    case,
+    case: Case,
     *,
     max_rows: int = 20_000,
     n_splits: int = 5,
@@ -181,36 +286,23 @@ def run_baselines(
     it: a model validated on training labels and on evaluation labels should score alike, so a
     large difference says the two sets' labels (or distributions) differ."""
     task = case.task
-    train = case.train
-    idx = np.arange(len(train))
-    subsampled = False
-    if len(idx) > max_rows:
-        rng = np.random.default_rng(seed)
-        if case.group_column:
-            groups = train[case.group_column].to_numpy()
-            uniq = pd.unique(groups)
-            keep = rng.permutation(uniq)[: max(2, int(len(uniq) * max_rows / len(idx)))]
-            idx = idx[np.isin(groups, keep)]
-        else:
-            idx = np.sort(rng.choice(idx, size=max_rows, replace=False))
-        subsampled = True
+    idx, subsampled = _sample_rows(case, max_rows, seed)
     times = None
     if case.time_column and not case.group_column:
-        order = np.argsort(train[case.time_column].to_numpy()[idx], kind="stable")
+        order = np.argsort(case.train[case.time_column].to_numpy()[idx], kind="stable")
         idx = idx[order]
         times = True
-    df = train.iloc[idx].reset_index(drop=True)
+    df = case.train.iloc[idx].reset_index(drop=True)
     y = df[case.target].to_numpy()
     groups = df[case.group_column].to_numpy() if case.group_column else None
     enc = Encoder.fit(df, case.features, case.categorical)
     X = enc.transform(df)
-    metric = HEADLINE[task]
     name, splitter = splitter_for(task, y, groups, times, n_splits, seed)
     folds = list(splitter.split(X, y, groups))
     fold_of = np.full(len(df), -1)
     for i, (_, b) in enumerate(folds):
         fold_of[b] = i
-    classes = case.classes if task in ("binary", "multiclass") else None
+    ev = None
     if eval_frame is not None and len(eval_frame):
         ev_df = eval_frame.reset_index(drop=True)
         ev = (
@@ -219,40 +311,9 @@ def run_baselines(
             ev_df[case.target].to_numpy(),
             ev_df[case.group_column].to_numpy() if case.group_column else None,
         )
-    else:
-        ev = None
-
-    def fit_score(est, Xa, ya, Xb, yb, gb, ga, Xe=None):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est.fit(Xa, ya)
-            outs = []
-            # the training-fold score only needs a sample (not for ranking: whole queries count)
-            if ga is None and len(ya) > TRAIN_SCORE_ROWS:
-                pick = np.random.default_rng(seed).choice(len(ya), TRAIN_SCORE_ROWS, replace=False)
-                Xa = Xa.iloc[pick] if hasattr(Xa, "iloc") else Xa[pick]
-                ya = ya[pick]
-            sets = [(Xb, yb, gb), (Xa, ya, ga)]
-            if Xe is not None:
-                sets.append((Xe, ev[2], ev[3]))
-            for Xs, ys, gs in sets:
-                if task in ("binary", "multiclass"):
-                    proba = _aligned_proba(est, Xs, classes)
-                    pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-                    pred = (
-                        pred.astype(np.asarray(ys).dtype, copy=False)
-                        if np.asarray(ys).dtype.kind in "biuf"
-                        else pred
-                    )
-                    outs.append(
-                        (score(metric, ys, pred, proba=proba, classes=classes, positive=case.positive), proba)
-                    )
-                else:
-                    pred = np.asarray(est.predict(Xs), dtype=float)
-                    outs.append((score(metric, ys, pred, groups=gs), pred))
-        return outs
-
-    specs: list[tuple[str, Any, bool]] = [
+    classes = case.classes if task in ("binary", "multiclass") else None
+    cv = _CrossValidation(case, df, X, y, groups, folds, classes, seed, ev)
+    specs: list[tuple[str, Callable[[], Any], bool]] = [
         ("dummy", lambda: _dummy(task), True),
         ("linear", lambda: _linear(task, enc.categorical_mask), True),
         ("hgb", lambda: _hgb(task, enc.categorical_mask, seed), True),
@@ -260,49 +321,9 @@ def run_baselines(
     est = case.model.estimator if case.model is not None else None
     if include_user and est is not None and hasattr(est, "get_params") and hasattr(est, "fit"):
         specs.append(("user", lambda: clone(est), False))
-    models: dict[str, ModelCV] = {}
-    k = len(classes) if classes is not None else 1
-    for key, factory, encoded in specs:
-        m = ModelCV(key)
-        oof = np.full((len(df), k) if classes is not None else len(df), np.nan)
-        t0 = time.perf_counter()
-        try:
-            for f, (a, b) in enumerate(folds):
-                spent = time.perf_counter() - t0
-                if key == "user" and f > 0 and spent / f * (f + 1) > user_budget_s:
-                    m.error = (
-                        f"refitting your model takes {spent / f:.1f}s per fold; stopped after "
-                        f"{f} of {len(folds)} folds to stay fast (raise cv_user_budget_s to run all)"
-                    )
-                    break
-                if encoded:
-                    Xa, Xb = X[a], X[b]
-                else:
-                    Xa, Xb = df.iloc[a][case.features], df.iloc[b][case.features]
-                Xe = None if ev is None else (ev[0] if encoded else ev[1])
-                outs = fit_score(
-                    factory(),
-                    Xa,
-                    y[a],
-                    Xb,
-                    y[b],
-                    None if groups is None else groups[b],
-                    None if groups is None else groups[a],
-                    Xe,
-                )
-                (s_val, out_val), (s_tr, _) = outs[0], outs[1]
-                m.fold_scores.append(s_val)
-                m.train_scores.append(s_tr)
-                if len(outs) > 2:
-                    m.eval_scores.append(outs[2][0])
-                oof[b] = out_val
-        except Exception as exc:
-            m.error = f"{type(exc).__name__}: {str(exc)[:200]}"
-        m.seconds = time.perf_counter() - t0
-        m.oof = oof
-        models[key] = m
+    models = {key: cv.run(key, factory, encoded, user_budget_s) for key, factory, encoded in specs}
     return BaselinesResult(
-        metric=metric,
+        metric=cv.metric,
         splitter=name,
         n_rows=len(df),
         n_splits=len(folds),

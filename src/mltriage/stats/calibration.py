@@ -78,7 +78,7 @@ def reliability_table(
     conf = np.asarray(conf, float)
     hit = np.asarray(hit, float)
     bins = equal_mass_bins(conf, n_bins, min_width)
-    rows = []
+    rows: list[dict[str, float]] = []
     for b in range(n_bins):
         m = bins == b
         if not m.any():

@@ -12,6 +12,7 @@ random splits. The bootstrap resamples rows (as weights) and repeats the whole p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ def bayes_threshold(cost: dict[str, float]) -> float:
     return float(min(max(a / (a + b), 0.0), 1.0))
 
 
-def make_grid(score: np.ndarray, extra: list[float] = (), size: int = 200) -> np.ndarray:
+def make_grid(score: np.ndarray, extra: Sequence[float] = (), size: int = 200) -> np.ndarray:
     """Candidate thresholds: quantiles of the scores, plus `extra` (the threshold in use), sorted
     and unique; the largest is above every score (predict nothing positive)."""
     s = np.asarray(score, float)
