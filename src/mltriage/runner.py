@@ -6,7 +6,6 @@ fixing it). Every command (`diagnose`, `drift`, ...) builds a Context and calls 
 from __future__ import annotations
 
 import os
-import sys
 import time
 import traceback
 import warnings
@@ -18,6 +17,7 @@ from . import registry
 from .context import Context
 from .errors import InputError
 from .findings import Finding, layer_order
+from .progress import Progress as _progress
 from .registry import Check, NotApplicable, ordered
 from .report import Report
 from .stats.metrics import HEADLINE, headline
@@ -156,48 +156,6 @@ def _threads(n_jobs: int) -> AbstractContextManager[Any]:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=max(1, int(n_jobs)))
-
-
-class _progress:
-    """A one-line progress display on stderr: the check, how many of how many, the time taken.
-    A live line on a terminal; a few plain lines elsewhere (CI logs)."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.done = 0
-        self.t0 = time.perf_counter()
-        self.p: Any = None
-
-    def __enter__(self) -> Progress:
-        if sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.p = Progress(
-                TextColumn("[bold]mltriage[/] {task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.p.__enter__()
-            task = self.p.add_task("starting", total=self.total)
-            return lambda code: self.p.update(task, description=code, advance=1)
-        return self._plain
-
-    def _plain(self, code: str) -> None:
-        self.done += 1
-        step = max(1, self.total // 4)
-        if self.done == 1 or self.done % step == 0:
-            print(
-                f"mltriage: check {self.done}/{self.total} ({code}), {time.perf_counter() - self.t0:.1f}s",
-                file=sys.stderr,
-            )
-
-    def __exit__(self, *exc: object) -> None:
-        if self.p is not None:
-            self.p.__exit__(*exc)
 
 
 def scope_of(codes_or_layers: Iterable[str]) -> Callable[[Check], bool]:
