@@ -130,6 +130,8 @@ class Progress:
             self._view = ("widget", bar, label)
         except ImportError:
             handle = display(HTML(self._html()), display_id=True)
+            if handle is None:  # no frontend to display in
+                raise RuntimeError("no display") from None
             self._view = ("html", handle, HTML)
 
     def _html(self) -> str:
