@@ -185,7 +185,12 @@ class Report:
         from .terminal import render
 
         console = Console(
-            width=width, record=True, color_system=None, force_terminal=False, file=io.StringIO()
+            width=width,
+            record=True,
+            color_system=None,
+            force_terminal=False,
+            force_jupyter=False,  # text, never a display of its own in a notebook
+            file=io.StringIO(),
         )
         for part in render(self, verbose=verbose, hint=hint):
             console.print(part)
