@@ -3,27 +3,42 @@ silent on a clean one."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+import checkhelp
 from mltriage.case import build_case
-from mltriage.checks import data as D
+from mltriage.checks.data import leakage, misalignment, noise, rows, target, values
 from mltriage.context import Context
 from mltriage.findings import Severity
-from mltriage.registry import NotApplicable, Params
+from mltriage.registry import NotApplicable
+
+# every check of the data layer by name, wherever its module is
+D = SimpleNamespace(
+    infinite_values=values.infinite_values,
+    missing_values=values.missing_values,
+    unseen_categories=values.unseen_categories,
+    duplicates=rows.duplicates,
+    train_test_overlap=rows.train_test_overlap,
+    class_imbalance=target.class_imbalance,
+    target_suspect=target.target_suspect,
+    label_misalignment=misalignment.label_misalignment,
+    label_leakage=leakage.label_leakage,
+    label_noise=noise.label_noise,
+)
 
 
-def run(fn, ctx):
-    out = fn(ctx, fn.check.resolve({}))
-    if out is None:
-        return []
-    return [out] if not isinstance(out, list) else out
+def run(fn, ctx, **over):
+    """The check's findings (through the registry's runner, so that the fires/silent marks see it)."""
+    return checkhelp.run(fn, ctx, **over)
 
 
-def alarms(fn, ctx):
-    return [f for f in run(fn, ctx) if f.severity.rank >= Severity.WARNING.rank]
+def alarms(fn, ctx, **over):
+    return checkhelp.alarms(run(fn, ctx, **over))
 
 
 def binary_frame(n=1500, seed=0, noise=1.0):
@@ -59,6 +74,7 @@ def clean():
 # ---------------------------------------------------------------- missing values
 
 
+@pytest.mark.fires("data.missing_values")
 def test_missing_values_fires_on_new_nans():
     tr, te = split(binary_frame())
     te.loc[te.sample(frac=0.25, random_state=0).index, "a"] = np.nan
@@ -66,6 +82,7 @@ def test_missing_values_fires_on_new_nans():
     assert found and found[0].columns == ["a"]
 
 
+@pytest.mark.silent("data.missing_values")
 def test_missing_values_silent_when_rates_match():
     tr, te = split(binary_frame())
     rng = np.random.default_rng(1)
@@ -77,6 +94,7 @@ def test_missing_values_silent_when_rates_match():
 # ---------------------------------------------------------------- unseen categories
 
 
+@pytest.mark.fires("data.unseen_categories")
 def test_unseen_categories_fires_and_rare_is_info():
     tr, te = split(binary_frame())
     te.loc[:99, "cat"] = "new"
@@ -88,6 +106,7 @@ def test_unseen_categories_fires_and_rare_is_info():
     assert out and all(f.severity == Severity.INFO for f in out)
 
 
+@pytest.mark.silent("data.unseen_categories")
 def test_unseen_categories_silent(clean):
     assert alarms(D.unseen_categories, clean) == []
 
@@ -95,6 +114,7 @@ def test_unseen_categories_silent(clean):
 # ---------------------------------------------------------------- duplicates and overlap
 
 
+@pytest.mark.fires("data.duplicates")
 def test_duplicates_fires_on_copies():
     tr, te = split(binary_frame(2000))
     tr = pd.concat([tr, tr.sample(frac=0.25, random_state=0)], ignore_index=True)
@@ -102,6 +122,7 @@ def test_duplicates_fires_on_copies():
     assert found and found[0].evidence["share_among_unique"] > 0.1
 
 
+@pytest.mark.silent("data.duplicates")
 def test_duplicates_silent_on_natural_repeats():
     # coarse columns repeat by nature: many identical rows, none of them a copy
     rng = np.random.default_rng(0)
@@ -120,6 +141,7 @@ def test_duplicates_silent_on_natural_repeats():
     assert alarms(D.duplicates, ctx_of(tr, te)) == []
 
 
+@pytest.mark.fires("data.train_test_overlap", severity="critical")
 def test_train_test_overlap_fires():
     tr, te = split(binary_frame(2000))
     te = pd.concat([te.iloc[:400], tr.iloc[:200]], ignore_index=True)
@@ -127,6 +149,7 @@ def test_train_test_overlap_fires():
     assert found and found[0].severity == Severity.CRITICAL
 
 
+@pytest.mark.silent("data.train_test_overlap")
 def test_train_test_overlap_silent(clean):
     assert alarms(D.train_test_overlap, clean) == []
 
@@ -134,6 +157,7 @@ def test_train_test_overlap_silent(clean):
 # ---------------------------------------------------------------- class imbalance
 
 
+@pytest.mark.fires("data.class_imbalance")
 def test_class_imbalance_fires_when_rare():
     df = binary_frame(3000)
     rng = np.random.default_rng(0)
@@ -143,6 +167,7 @@ def test_class_imbalance_fires_when_rare():
     assert found and found[0].classes == [1]
 
 
+@pytest.mark.silent("data.class_imbalance")
 def test_class_imbalance_silent_at_quarter(clean):
     # about a quarter positives: ordinary, not an alarm
     assert alarms(D.class_imbalance, clean) == []
@@ -151,6 +176,7 @@ def test_class_imbalance_silent_at_quarter(clean):
 # ---------------------------------------------------------------- target suspect
 
 
+@pytest.mark.fires("data.target_suspect", severity="critical")
 def test_target_suspect_fires_on_row_id():
     df = binary_frame(600)
     df["y"] = np.arange(len(df))
@@ -159,12 +185,14 @@ def test_target_suspect_fires_on_row_id():
     assert found and found[0].severity == Severity.CRITICAL
 
 
+@pytest.mark.fires("data.target_suspect")
 def test_target_suspect_fires_when_mostly_missing():
     tr, te = split(binary_frame(1000))
     tr.loc[: int(len(tr) * 0.7), "y"] = np.nan
     assert alarms(D.target_suspect, ctx_of(tr, te))
 
 
+@pytest.mark.silent("data.target_suspect")
 def test_target_suspect_silent(clean):
     assert alarms(D.target_suspect, clean) == []
 
@@ -172,6 +200,7 @@ def test_target_suspect_silent(clean):
 # ---------------------------------------------------------------- label leakage
 
 
+@pytest.mark.fires("data.label_leakage")
 def test_label_leakage_fires_on_post_outcome_column():
     df = binary_frame(2000)
     rng = np.random.default_rng(3)
@@ -181,6 +210,7 @@ def test_label_leakage_fires_on_post_outcome_column():
     assert found and found[0].columns == ["calls_after"]
 
 
+@pytest.mark.silent("data.label_leakage")
 def test_label_leakage_silent_on_a_strong_driver():
     # regression: one real driver explains most of the variance, but far from all
     rng = np.random.default_rng(0)
@@ -191,6 +221,7 @@ def test_label_leakage_silent_on_a_strong_driver():
     assert alarms(D.label_leakage, ctx_of(tr, te, task="regression")) == []
 
 
+@pytest.mark.silent("data.label_leakage")
 def test_label_leakage_silent(clean):
     assert alarms(D.label_leakage, clean) == []
 
@@ -198,6 +229,7 @@ def test_label_leakage_silent(clean):
 # ---------------------------------------------------------------- misalignment and noise (ladder)
 
 
+@pytest.mark.fires("data.label_misalignment", severity="critical")
 def test_label_misalignment_fires_on_shuffled_labels():
     df = binary_frame(3000)
     df["y"] = np.random.default_rng(0).permutation(df["y"].to_numpy())
@@ -206,6 +238,7 @@ def test_label_misalignment_fires_on_shuffled_labels():
     assert found and found[0].severity == Severity.CRITICAL
 
 
+@pytest.mark.silent("data.label_misalignment")
 def test_label_misalignment_silent(clean):
     assert alarms(D.label_misalignment, clean) == []
 
@@ -221,6 +254,7 @@ def multiclass_frame(n=1500, seed=0):
     return df
 
 
+@pytest.mark.fires("data.label_noise")
 def test_label_noise_fires_on_flipped_labels():
     df = multiclass_frame()
     rng = np.random.default_rng(1)
@@ -230,6 +264,7 @@ def test_label_noise_fires_on_flipped_labels():
     assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass"))
 
 
+@pytest.mark.fires("data.label_noise")
 def test_label_noise_fires_on_binary_flips_in_training_labels_only():
     # binary flips are absorbed by calibrated models; the train-vs-evaluation label gap shows them
     tr, te = split(binary_frame(4000, seed=3))
@@ -241,11 +276,13 @@ def test_label_noise_fires_on_binary_flips_in_training_labels_only():
     assert 0.05 < found[0].evidence["implied_wrong_label_share"] < 0.4
 
 
+@pytest.mark.silent("data.label_noise")
 def test_label_noise_silent_on_clean_binary_labels():
     tr, te = split(binary_frame(4000, seed=3))
     assert alarms(D.label_noise, ctx_of(tr, te)) == []
 
 
+@pytest.mark.silent("data.label_noise")
 def test_label_noise_silent_on_clean_labels():
     tr, te = split(multiclass_frame())
     assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass")) == []
@@ -256,7 +293,7 @@ def test_label_noise_not_applicable_without_signal():
     df["y"] = np.random.default_rng(0).permutation(df["y"].to_numpy())
     tr, te = split(df)
     with pytest.raises(NotApplicable):
-        D.label_noise(ctx_of(tr, te), D.label_noise.check.resolve({}))
+        run(D.label_noise, ctx_of(tr, te))
 
 
 # ---------------------------------------------------------------- through diagnose, with a model
@@ -278,6 +315,7 @@ def test_diagnose_runs_the_data_rung_with_a_model():
 # ---------------------------------------------------------------- multiclass generalisation
 
 
+@pytest.mark.silent("data.class_imbalance")
 def test_class_imbalance_multiclass_one_rare_class_among_balanced_is_info():
     rng = np.random.default_rng(1)
     n = 4000
@@ -288,6 +326,7 @@ def test_class_imbalance_multiclass_one_rare_class_among_balanced_is_info():
     assert run(D.class_imbalance, ctx_of(tr, te, task="multiclass"))[0].classes == ["rare"]
 
 
+@pytest.mark.fires("data.class_imbalance")
 def test_class_imbalance_multiclass_fires_when_majority_dominates():
     rng = np.random.default_rng(2)
     n = 4000
@@ -310,11 +349,13 @@ def weak_dominant_multiclass(n=3000, seed=0):
     return df
 
 
+@pytest.mark.silent("data.label_misalignment")
 def test_label_misalignment_silent_on_weak_signal_multiclass():
     tr, te = split(weak_dominant_multiclass())
     assert alarms(D.label_misalignment, ctx_of(tr, te, task="multiclass")) == []
 
 
+@pytest.mark.fires("data.label_misalignment", severity="critical")
 def test_label_misalignment_fires_on_shifted_multiclass_labels():
     df = weak_dominant_multiclass()
     df = pd.concat(
@@ -325,3 +366,55 @@ def test_label_misalignment_fires_on_shifted_multiclass_labels():
     tr, te = split(df)
     found = alarms(D.label_misalignment, ctx_of(tr, te, task="multiclass"))
     assert found and found[0].severity == Severity.CRITICAL
+
+
+# ---------------------------------------------------------------- infinite values
+
+
+@pytest.mark.fires("data.infinite_values", severity="critical")
+def test_infinite_values_fires_on_a_division_by_zero():
+    tr, te = split(binary_frame())
+    te["c"] = te["a"] / np.where(np.arange(len(te)) % 20 == 0, 0.0, 1.0)  # 5% of rows divide by zero
+    found = alarms(D.infinite_values, ctx_of(tr, te))
+    assert found and found[0].columns == ["c"] and found[0].severity == Severity.CRITICAL
+
+
+@pytest.mark.silent("data.infinite_values")
+def test_infinite_values_silent(clean):
+    assert run(D.infinite_values, clean) == []
+
+
+# ---------------------------------------------------------------- row identity
+
+
+def ranking_frame(n_queries=300, per_query=10, seed=0):
+    """Queries that draw items from one small catalogue: the same item (same features, same
+    relevance) appears in many queries, which is no copy."""
+    rng = np.random.default_rng(seed)
+    items = pd.DataFrame({"price": rng.lognormal(3, 1, 400), "rating": rng.uniform(1, 5, 400)})
+    items["y"] = (items.rating > 3.5).astype(int) + (items.rating > 4.5).astype(int)
+    pick = np.concatenate([rng.choice(len(items), per_query, replace=False) for _ in range(n_queries)])
+    df = items.iloc[pick].reset_index(drop=True)
+    df["query"] = np.repeat(np.arange(n_queries), per_query)
+    return df
+
+
+@pytest.mark.silent("data.duplicates")
+def test_duplicates_count_the_query_in_a_rows_identity():
+    df = ranking_frame()
+    tr, te = df[df["query"] < 200].reset_index(drop=True), df[df["query"] >= 200].reset_index(drop=True)
+    ctx = ctx_of(tr, te, task="ranking", group_column="query")
+    # by features and target alone, most rows repeat; with the query, none does
+    assert pd.Series(ctx.row_hashes("train")).duplicated().mean() > 0.5
+    assert not pd.Series(rows.identity_hashes(ctx, "train")).duplicated().any()
+    assert alarms(D.duplicates, ctx) == []
+    assert alarms(D.train_test_overlap, ctx) == []
+
+
+def test_parameters_are_validated():
+    from mltriage.errors import InputError
+
+    with pytest.raises(InputError):
+        D.missing_values.check.resolve({"alpha": 5})
+    with pytest.raises(InputError):
+        D.duplicates.check.resolve({"min_count": 0.5})

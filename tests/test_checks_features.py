@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+import checkhelp
 from mltriage.case import build_case
-from mltriage.checks import features as F
+from mltriage.checks.data import features as F
 from mltriage.context import Context
 from mltriage.findings import Severity
-from mltriage.registry import Params
 
 
 def alarms(fn, ctx):
-    out = fn(ctx, fn.check.resolve({}))
-    out = [] if out is None else ([out] if not isinstance(out, list) else out)
-    return [f for f in out if f.severity.rank >= Severity.WARNING.rank]
+    return checkhelp.alarms(checkhelp.run(fn, ctx))
 
 
 def frame(n=1200, seed=0):
@@ -41,6 +40,7 @@ def ctx_of(df):
     )
 
 
+@pytest.mark.fires("features.constant")
 def test_constant_fires():
     df = frame()
     df["const"] = 7.0
@@ -50,10 +50,12 @@ def test_constant_fires():
     assert found and set(found[0].columns) == {"const", "almost"}
 
 
+@pytest.mark.silent("features.constant")
 def test_constant_silent_on_rare_flags():
     assert alarms(F.constant, ctx_of(frame())) == []
 
 
+@pytest.mark.fires("features.redundant")
 def test_redundant_fires_on_unit_copy_and_recoding():
     df = frame()
     df["a_in_cents"] = df.a * 100 + 3
@@ -63,6 +65,7 @@ def test_redundant_fires_on_unit_copy_and_recoding():
     assert {"a", "a_in_cents", "cat", "cat_code"} <= set(found[0].columns)
 
 
+@pytest.mark.silent("features.redundant")
 def test_redundant_silent_on_correlated_but_distinct():
     df = frame()
     rng = np.random.default_rng(5)
@@ -70,6 +73,7 @@ def test_redundant_silent_on_correlated_but_distinct():
     assert alarms(F.redundant, ctx_of(df)) == []
 
 
+@pytest.mark.silent("features.redundant")
 def test_redundant_natural_near_perfect_correlation_is_info_only():
     # radius and perimeter of a measured shape: r ~ 0.998 but not a copy (measurement noise)
     df = frame()
@@ -77,6 +81,6 @@ def test_redundant_natural_near_perfect_correlation_is_info_only():
     radius = rng.uniform(5, 25, len(df))
     df["radius"] = radius
     df["perimeter"] = 2 * np.pi * radius * (1 + rng.normal(scale=0.02, size=len(df)))
-    out = F.redundant(ctx_of(df), F.redundant.check.resolve({}))
-    assert out is not None and out.severity == Severity.INFO
+    out = checkhelp.run(F.redundant, ctx_of(df))
+    assert len(out) == 1 and out[0].severity == Severity.INFO
     assert alarms(F.redundant, ctx_of(df)) == []

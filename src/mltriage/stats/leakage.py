@@ -117,13 +117,15 @@ def single_feature_scores(
             out.append(SingleFeatureScore(col, float("nan"), float("nan"), float("nan"), nb))
             continue
         pred = _oof_means(codes, nb, Y, folds, n_folds, prior, smooth)
-        s, lo, hi = _score(task, Y, pred)
+        s, lo, hi = prediction_score(task, Y, pred)
         out.append(SingleFeatureScore(col, s, lo, hi, nb))
     out.sort(key=lambda r: -r.score if np.isfinite(r.score) else np.inf)
     return out
 
 
-def _score(task: str, Y: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
+def prediction_score(task: str, Y: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
+    """The score of predictions `pred` of the targets `Y` (one column per class, or the value) with
+    a rough 95% interval: AUC (binary), mean one-vs-rest AUC (multiclass) or R^2 (regression)."""
     if task == "binary":
         y = Y[:, 0]
         if y.min() == y.max():

@@ -1,16 +1,32 @@
-"""Rung 2, features: columns that carry no information or repeat another column."""
+"""Rung 1, features: columns that carry no information or repeat another column."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..findings import INFO, WARNING, Finding
-from ..registry import NotApplicable, check
+from ...findings import INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+
+if TYPE_CHECKING:
+    from ...context import Context
 
 
-@check("features.constant", max_other=0.001, info_share=0.99, max_rows=200_000)
-def constant(ctx, p):
+@check(
+    "features.constant",
+    max_other=Param(
+        0.001,
+        Interval(float, 0, 1),
+        "largest share of rows (and at least one row) that may differ from the top value for a warning",
+    ),
+    info_share=Param(
+        0.99, Interval(float, 0, 1), "share of rows holding the top value from which to report info"
+    ),
+    max_rows=Param(200_000, Interval(int, 1, None), "training rows sampled to count values"),
+)
+def constant(ctx: Context, p: Params) -> Findings:
     """A feature with a single value (or nearly) in the training set.
 
     What it detects
@@ -36,12 +52,13 @@ def constant(ctx, p):
         raise NotApplicable("no model features in the training data")
     df = tr.iloc[ctx.sample_index("train", p.max_rows)]
     n = len(df)
-    warn, info = [], []
+    warn: list[dict[str, Any]] = []
+    info: list[dict[str, Any]] = []
     for f in cols:
         vc = df[f].value_counts(dropna=False)
         top_share = float(vc.iloc[0] / n) if len(vc) else 1.0
         other = n - int(vc.iloc[0]) if len(vc) else 0
-        row = {
+        row: dict[str, Any] = {
             "column": f,
             "top_value": vc.index[0] if len(vc) else None,
             "top_share": top_share,
@@ -89,21 +106,95 @@ def constant(ctx, p):
     return out
 
 
+# ---------------------------------------------------------------------------- redundant
+
+
+Pairs = dict[tuple[str, str], dict[str, Any]]
+
+
 def _codes(s: pd.Series) -> np.ndarray:
     """Integer codes of a column's values (NaN its own code)."""
     codes, _ = pd.factorize(s, use_na_sentinel=False)
     return codes.astype(np.int64)
 
 
-def _closeness(r: dict) -> float:
+def _closeness(r: dict[str, Any]) -> float:
     """1 for identical columns and recodings, else the weaker of |Pearson| and |Spearman|."""
     if r["kind"] != "correlated":
         return 1.0
     return min(abs(r["pearson"]), abs(r["spearman"]))
 
 
-@check("features.redundant", min_abs_r=0.98, copy_abs_r=0.9999, max_rows=20_000, max_pairs=50_000)
-def redundant(ctx, p):
+def _recodings(codes: dict[str, np.ndarray], card: dict[str, int], n: int, max_pairs: int) -> Pairs:
+    """Pairs of columns of equal cardinality that partition the rows alike (one-to-one recodings);
+    comparisons stop after `max_pairs` pairs."""
+    by_card: dict[int, list[str]] = {}
+    for f in codes:
+        if 1 < card[f] < n:  # constants and all-distinct columns say nothing
+            by_card.setdefault(card[f], []).append(f)
+    pairs: Pairs = {}
+    checked = 0
+    for k, group in by_card.items():
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                a, b = group[i], group[j]
+                checked += 1
+                if checked > max_pairs:
+                    break
+                joint = np.unique(codes[a] * k + codes[b]).size
+                if joint == k:
+                    pairs[(a, b)] = {"a": a, "b": b, "kind": "one-to-one recoding", "distinct": k}
+    return pairs
+
+
+def _correlated(df: pd.DataFrame, num: list[str], min_abs_r: float, pairs: Pairs) -> None:
+    """Adds to `pairs` the numeric columns whose Pearson and Spearman correlations both reach
+    `min_abs_r` in absolute value (pairs already there are kept)."""
+    X = df[num].to_numpy(dtype=float, na_value=np.nan)
+    X = np.where(np.isfinite(X), X, np.nan)
+    mu = np.nanmean(X, axis=0)
+    X = np.where(np.isnan(X), mu, X)
+    sd = X.std(axis=0)
+    live = sd > 0
+    X, numl = X[:, live], [f for f, ok in zip(num, live) if ok]
+    if len(numl) < 2:
+        return
+    R = np.corrcoef(X, rowvar=False)
+    ranks = np.argsort(np.argsort(X, axis=0, kind="stable"), axis=0).astype(float)
+    S = np.corrcoef(ranks, rowvar=False)
+    both = np.minimum(np.abs(R), np.abs(S))
+    iu = np.triu_indices(len(numl), 1)
+    hit = np.flatnonzero(both[iu] >= min_abs_r)
+    for h in hit:
+        i, j = iu[0][h], iu[1][h]
+        key = (numl[i], numl[j])
+        if key in pairs or key[::-1] in pairs:
+            continue
+        pairs[key] = {
+            "a": numl[i],
+            "b": numl[j],
+            "kind": "correlated",
+            "pearson": float(R[i, j]),
+            "spearman": float(S[i, j]),
+        }
+
+
+@check(
+    "features.redundant",
+    min_abs_r=Param(
+        0.98,
+        Interval(float, 0, 1),
+        "absolute Pearson and Spearman correlation from which two numeric features are redundant (info)",
+    ),
+    copy_abs_r=Param(
+        0.9999,
+        Interval(float, 0, 1),
+        "absolute correlation from which a pair is a copy (warning): the same quantity in another unit",
+    ),
+    max_rows=Param(20_000, Interval(int, 1, None), "training rows sampled to compare columns"),
+    max_pairs=Param(50_000, Interval(int, 1, None), "most column pairs compared for one-to-one recodings"),
+)
+def redundant(ctx: Context, p: Params) -> Findings:
     """Features that duplicate each other: identical, one-to-one recodings or near-perfectly correlated.
 
     What it detects
@@ -130,26 +221,11 @@ def redundant(ctx, p):
     if len(cols) < 2:
         raise NotApplicable("fewer than two features")
     df = tr.iloc[ctx.sample_index("train", p.max_rows)]
-    pairs: dict[tuple[str, str], dict] = {}
 
     # 1. one-to-one recodings (identical partitions), among columns of equal cardinality
     codes = {f: _codes(df[f]) for f in cols}
     card = {f: int(codes[f].max()) + 1 if len(codes[f]) else 0 for f in cols}
-    by_card: dict[int, list[str]] = {}
-    for f in cols:
-        if 1 < card[f] < len(df):  # constants and all-distinct columns say nothing
-            by_card.setdefault(card[f], []).append(f)
-    checked = 0
-    for k, group in by_card.items():
-        for i in range(len(group)):
-            for j in range(i + 1, len(group)):
-                a, b = group[i], group[j]
-                checked += 1
-                if checked > p.max_pairs:
-                    break
-                joint = np.unique(codes[a] * k + codes[b]).size
-                if joint == k:
-                    pairs[(a, b)] = {"a": a, "b": b, "kind": "one-to-one recoding", "distinct": k}
+    pairs = _recodings(codes, card, len(df), p.max_pairs)
 
     # 2. near-perfect linear and monotone correlation between numeric features
     num = [
@@ -161,32 +237,7 @@ def redundant(ctx, p):
         and not pd.api.types.is_bool_dtype(df[f])
     ]
     if len(num) >= 2:
-        X = df[num].to_numpy(dtype=float, na_value=np.nan)
-        X = np.where(np.isfinite(X), X, np.nan)
-        mu = np.nanmean(X, axis=0)
-        X = np.where(np.isnan(X), mu, X)
-        sd = X.std(axis=0)
-        live = sd > 0
-        X, numl = X[:, live], [f for f, ok in zip(num, live) if ok]
-        if len(numl) >= 2:
-            R = np.corrcoef(X, rowvar=False)
-            ranks = np.argsort(np.argsort(X, axis=0, kind="stable"), axis=0).astype(float)
-            S = np.corrcoef(ranks, rowvar=False)
-            both = np.minimum(np.abs(R), np.abs(S))
-            iu = np.triu_indices(len(numl), 1)
-            hit = np.flatnonzero(both[iu] >= p.min_abs_r)
-            for h in hit:
-                i, j = iu[0][h], iu[1][h]
-                key = (numl[i], numl[j])
-                if key in pairs or key[::-1] in pairs:
-                    continue
-                pairs[key] = {
-                    "a": numl[i],
-                    "b": numl[j],
-                    "kind": "correlated",
-                    "pearson": float(R[i, j]),
-                    "spearman": float(S[i, j]),
-                }
+        _correlated(df, num, p.min_abs_r, pairs)
     if not pairs:
         return None
     rows = sorted(pairs.values(), key=lambda r: -_closeness(r))

@@ -1,0 +1,213 @@
+"""Rung 1, data: labels that no longer belong to their rows, judged by the cross-validated model
+baselines (no model beats the dummy)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...findings import CRITICAL, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+
+if TYPE_CHECKING:
+    from ...context import Context
+    from ...stats.baselines import BaselinesResult, ModelCV
+
+
+def _binary_skill(res: BaselinesResult, oof: np.ndarray, positive: Any) -> dict[str, Any] | None:
+    from sklearn.metrics import roc_auc_score
+
+    from ...stats.metrics import auc_interval
+
+    assert res.classes is not None  # set for every classification task
+    classes = list(res.classes)
+    pos = classes.index(positive) if positive in classes else -1
+    s = oof[:, pos]
+    ok = np.isfinite(s)
+    yy = (res.y[ok] == positive).astype(int)
+    if ok.sum() < 30 or yy.min() == yy.max():
+        return None
+    a = float(roc_auc_score(yy, s[ok]))
+    lo, hi = auc_interval(a, int(yy.sum()), int(len(yy) - yy.sum()))
+    return {"metric": "roc_auc", "score": a, "low": lo, "high": hi, "dummy": 0.5, "rows": int(ok.sum())}
+
+
+def _multiclass_skill(res: BaselinesResult, oof: np.ndarray) -> dict[str, Any] | None:
+    # prevalence-weighted one-vs-rest AUC: unlike accuracy, it stays at 0.5 only when the
+    # probabilities carry no information (a weak-signal target with a dominant class leaves the
+    # accuracy at the majority's while every class is still ranked far above chance)
+    from sklearn.metrics import roc_auc_score
+
+    from ...stats.metrics import auc_interval, wilson
+
+    ok = np.isfinite(oof).all(1)
+    if ok.sum() < 30:
+        return None
+    assert res.classes is not None  # set for every classification task
+    classes = list(res.classes)
+    pred = np.asarray(classes, dtype=object)[np.argmax(oof[ok], axis=1)]
+    yy = res.y[ok]
+    acc = float(np.mean(pred.astype(str) == yy.astype(str)))
+    ys = yy.astype(str)
+    num = var = wsum = 0.0
+    for j, k in enumerate(classes):
+        pos = ys == str(k)
+        n1 = int(pos.sum())
+        if n1 < 5 or n1 > len(ys) - 5:
+            continue
+        a = float(roc_auc_score(pos.astype(int), oof[ok, j]))
+        lo_k, hi_k = auc_interval(a, n1, len(ys) - n1)
+        w = n1 / len(ys)
+        num += w * a
+        var += (w * (hi_k - lo_k) / 3.92) ** 2
+        wsum += w
+    if wsum <= 0:
+        lo, hi = wilson(acc * ok.sum(), ok.sum())
+        major = float(pd.Series(yy).value_counts(normalize=True).iloc[0])
+        return {
+            "metric": "accuracy",
+            "score": acc,
+            "low": lo,
+            "high": hi,
+            "dummy": major,
+            "rows": int(ok.sum()),
+        }
+    a = num / wsum
+    se = float(np.sqrt(var)) / wsum
+    return {
+        "metric": "weighted one-vs-rest AUC",
+        "score": a,
+        "low": a - 1.96 * se,
+        "high": a + 1.96 * se,
+        "dummy": 0.5,
+        "rows": int(ok.sum()),
+        "accuracy": acc,
+    }
+
+
+def _regression_skill(res: BaselinesResult, oof: np.ndarray) -> dict[str, Any] | None:
+    ok = np.isfinite(oof)
+    if ok.sum() < 30:
+        return None
+    yy, pp = res.y[ok].astype(float), oof[ok]
+    ss = float(np.sum((yy - yy.mean()) ** 2))
+    if ss <= 0:
+        return None
+    r2 = 1 - float(np.sum((yy - pp) ** 2)) / ss
+    r = float(np.corrcoef(yy, pp)[0, 1]) if np.std(pp) > 0 else 0.0
+    half = 1.96 / np.sqrt(max(ok.sum() - 3, 1))
+    hi_r = float(np.tanh(np.arctanh(np.clip(r, -0.999999, 0.999999)) + half))
+    return {
+        "metric": "r2",
+        "score": r2,
+        "low": float("nan"),
+        "high": max(0.0, hi_r) ** 2,
+        "dummy": 0.0,
+        "rows": int(ok.sum()),
+    }
+
+
+def oof_skill(task: str, res: BaselinesResult, m: ModelCV, positive: Any) -> dict[str, Any] | None:
+    """Pooled out-of-fold score of one baseline model with a 95% interval, or None."""
+    oof = m.oof
+    if oof is None or m.error and not np.isfinite(oof).any():
+        return None
+    if task == "binary":
+        return _binary_skill(res, oof, positive)
+    if task == "multiclass":
+        return _multiclass_skill(res, oof)
+    return _regression_skill(res, oof)
+
+
+def _your_model_on_test(ctx: Context) -> dict[str, float]:
+    """The user's model's test AUC (binary) or accuracy (multiclass), when it can be computed."""
+    ev: dict[str, float] = {}
+    try:
+        from ...stats.metrics import auc
+
+        c = ctx.case
+        pr = ctx.predictions("test")
+        yt = ctx.y("test")
+        if c.task == "binary":
+            ev["test_auc_of_your_model"] = auc((yt == c.positive).astype(int), pr.score)
+        elif c.task == "multiclass":
+            ev["test_accuracy_of_your_model"] = float(
+                np.mean(np.asarray(pr.label).astype(str) == yt.astype(str))
+            )
+    except Exception:
+        pass
+    return ev
+
+
+@check(
+    "data.label_misalignment",
+    tasks=("binary", "multiclass", "regression"),
+    slow=True,
+    auc_margin=Param(
+        0.05,
+        Interval(float, 0, 1),
+        "how far above the dummy's AUC (0.5) a model's 95% upper bound must reach to count as signal",
+    ),
+    r2_margin=Param(
+        0.03,
+        Interval(float, 0, 1),
+        "how far above the dummy's R^2 (0) a model's 95% upper bound must reach to count as signal",
+    ),
+)
+def label_misalignment(ctx: Context, p: Params) -> Findings:
+    """Labels that no longer belong to their rows: every model is no better than the dummy baseline.
+
+    What it detects
+        The cross-validated baselines (linear model, gradient boosting and the user's model refitted)
+        where no model beats the dummy baseline with confidence: the upper end of each model's
+        95% interval (binary: AUC; multiclass: prevalence-weighted one-vs-rest AUC, since accuracy
+        stays at the majority's share on weak-signal targets; regression: R^2 — all of the pooled
+        out-of-fold predictions) stays within a small margin of the dummy's score.
+    Why it matters
+        When labels are shuffled or shifted against their rows (a merge on the wrong key, a sort
+        applied to one column, an off-by-one join), the features carry no information about the
+        target any more: every model, however good, learns noise, and every metric is meaningless.
+    How to confirm
+        Check the join/merge that attaches the labels (keys, sort order, an index reset); look at a
+        few rows by hand; a simple, known-good relation (a feature that must correlate with the
+        target) that has vanished confirms it.
+    Fix
+        Rebuild the training table joining labels on a unique key (and assert it is unique); never
+        align by position after a sort or filter.
+    """
+    c = ctx.case
+    res = ctx.baselines()
+    margin = {"binary": p.auc_margin, "multiclass": p.auc_margin, "regression": p.r2_margin}[c.task]
+    rows = []
+    for key in ("linear", "hgb", "user"):
+        m = res.models.get(key)
+        if m is None:
+            continue
+        sk = oof_skill(c.task, res, m, c.positive)
+        if sk is not None:
+            sk["model"] = key
+            rows.append(sk)
+    if not rows or not any(r["model"] in ("linear", "hgb") for r in rows):
+        raise NotApplicable("the baseline models produced no out-of-fold predictions")
+    if res.n_rows < 200:
+        raise NotApplicable("fewer than 200 training rows: too few to tell chance from signal")
+    best = max(rows, key=lambda r: r["score"])
+    no_better = all(r["high"] < r["dummy"] + margin for r in rows)
+    if not no_better:
+        return None
+    ev: dict[str, Any] = {"table": rows, "margin": margin, "splitter": res.splitter, "rows": res.n_rows}
+    ev.update(_your_model_on_test(ctx))
+    return Finding(
+        "data.label_misalignment",
+        CRITICAL,
+        f"no model beats the dummy baseline: best cross-validated {best['metric']} {best['score']:.3f} "
+        f"(95% upper bound {best['high']:.3f}) vs dummy {best['dummy']:.3f}",
+        evidence=ev,
+        impact=1.0,
+        root_cause="the labels do not belong to their rows (a merge on the wrong key, a sort or "
+        "shift applied to the label column), or the features carry no signal at all",
+        fix="rebuild the table joining labels on a unique key and check a few rows by hand; if the "
+        "join is right, the features cannot predict this target",
+    )

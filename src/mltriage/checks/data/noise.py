@@ -1,0 +1,285 @@
+"""Rung 1, data: wrong training labels, from the cross-validated model baselines (confident
+learning judged against calibration, and fold models scored on both sets' labels)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...findings import INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+
+if TYPE_CHECKING:
+    from ...context import Context
+    from ...stats.baselines import BaselinesResult, ModelCV
+
+
+def _has_signal(res: BaselinesResult, m: ModelCV) -> bool:
+    """A model that does not beat the dummy baseline cannot say which labels are wrong."""
+    dummy = res.models["dummy"].mean if "dummy" in res.models else float("nan")
+    return not (np.isfinite(dummy) and not (m.mean > dummy + 0.02))
+
+
+def _label_quality_gap(res: BaselinesResult, p: Params) -> dict[str, Any] | None:
+    """Fold models scored on training labels (held-out folds) and on evaluation labels.
+
+    The same models, trained on the same rows, should score alike on both when the two sets
+    share one distribution and one labelling; when they score far better on the evaluation
+    labels, the training labels are the noisier ones (flipped labels depress the held-out-fold
+    score, not the evaluation score). Time-ordered folds predict the future and are pessimistic
+    by design, so this is not used with a time column."""
+    if res.splitter.startswith("time") or res.eval_rows < p.min_rows:
+        return None
+    rows = []
+    for key in ("linear", "hgb"):
+        m = res.models.get(key)
+        if m is None or m.error or len(m.eval_scores) < 2:
+            continue
+        if not _has_signal(res, m):
+            continue
+        cv, ev = m.mean, m.eval_mean
+        n = res.eval_rows
+        se_eval = np.sqrt(max(ev * (1 - ev), 1e-4) / (n * (0.25 if res.metric == "roc_auc" else 1.0)))
+        se_cv = m.std / np.sqrt(len(m.fold_scores)) if np.isfinite(m.std) else 0.0
+        gap = ev - cv
+        z = gap / np.sqrt(se_eval**2 + se_cv**2)
+        if res.metric == "roc_auc":  # flips at rate r shrink AUC - 0.5 by about (1 - 2r)
+            implied = 0.5 * (1 - (cv - 0.5) / (ev - 0.5)) if ev > 0.5 else float("nan")
+        else:  # and accuracy by about (1 - r)
+            implied = 1 - cv / ev if ev > 0 else float("nan")
+        rows.append(
+            {
+                "model": key,
+                "metric": res.metric,
+                "held_out_training_labels": cv,
+                "evaluation_labels": ev,
+                "gap": gap,
+                "z": float(z),
+                "implied_wrong_label_share": implied,
+            }
+        )
+    if not rows:
+        return None
+    fires = all(r["gap"] >= p.min_gap and r["z"] >= p.min_z for r in rows)
+    return {"table": rows, "fires": fires, "eval_rows": res.eval_rows}
+
+
+def _confident_learning(
+    res: BaselinesResult, y_idx: np.ndarray, p: Params
+) -> tuple[list[dict[str, Any]], tuple[str, ModelCV, np.ndarray] | None]:
+    """Per baseline model with signal, the calibrated confident-learning estimate; and the best
+    such model (its key, result and rows with usable probabilities)."""
+    from ...stats.noise import calibrated_noise
+
+    folds = res.fold
+    per_model: list[dict[str, Any]] = []
+    best: tuple[str, ModelCV, np.ndarray] | None = None
+    for key in ("linear", "hgb"):
+        m = res.models.get(key)
+        if m is None or m.oof is None:
+            continue
+        ok = np.isfinite(m.oof).all(1) & (y_idx >= 0)
+        if ok.sum() < p.min_rows:
+            continue
+        if not _has_signal(res, m):
+            continue
+        est = calibrated_noise(m.oof[ok], y_idx[ok], None if folds is None else folds[ok], p.threshold)
+        per_model.append(
+            {
+                "model": key,
+                "rows": est.n,
+                "observed": est.observed,
+                "expected": est.expected,
+                "excess": est.excess,
+                "z": est.z,
+                "confident_region_error": est.floor_error,
+                "confident_region_expected_error": est.floor_expected,
+                "next_tier_error": est.tier_error,
+            }
+        )
+        if best is None or m.mean > best[1].mean:
+            best = (key, m, ok)
+    return per_model, best
+
+
+def _quality_finding(quality: dict[str, Any], per_model: list[dict[str, Any]]) -> Finding:
+    q = quality["table"]
+    worst = min(q, key=lambda r: r["gap"])
+    implied = float(np.nanmedian([r["implied_wrong_label_share"] for r in q]))
+    return Finding(
+        "data.label_noise",
+        WARNING,
+        f"training labels look noisier than the evaluation labels: the same fold models score "
+        f"{worst['held_out_training_labels']:.3f} {worst['metric']} on held-out training rows but "
+        f"{worst['evaluation_labels']:.3f} on evaluation rows (roughly {implied:.0%} of training "
+        "labels wrong)",
+        evidence={
+            "label_quality_gap": q,
+            "evaluation_rows": quality["eval_rows"],
+            "implied_wrong_label_share": implied,
+            "confident_learning": per_model,
+        },
+        impact=float(min(1.0, max(0.0, implied))),
+        root_cause="training labels flipped or mislabelled (a faulty labelling rule, a mapping "
+        "error, noisy annotators) while the evaluation labels are cleaner",
+        fix="audit a random sample of training labels against the evaluation labelling process; "
+        "relabel or drop the wrong ones, or train with a noise-robust method",
+    )
+
+
+def _floor_finding(per_model: list[dict[str, Any]], p: Params) -> Finding | None:
+    """Info when even the most confident rows are often wrong (noise the models absorbed, or
+    weak features): an error floor, not an alarm."""
+    from ...stats.metrics import wilson
+
+    ref = next((r for r in per_model if r["model"] == "hgb"), per_model[-1])
+    k_top = max(1, ref["rows"] // 10)
+    lo = wilson(ref["confident_region_error"] * k_top, k_top)[0]
+    floor = (
+        ref["confident_region_error"] >= p.floor_error
+        and lo >= 0.75 * p.floor_error
+        and ref["next_tier_error"] <= p.plateau_ratio * ref["confident_region_error"]
+    )
+    if not floor:
+        return None
+    return Finding(
+        "data.label_noise",
+        INFO,
+        f"even the 10% of training rows the model is surest about disagree with their label "
+        f"{ref['confident_region_error']:.1%} of the time (the next 30%: "
+        f"{ref['next_tier_error']:.1%}): wrong labels, or features too weak for any row",
+        evidence={"table": per_model},
+        impact=ref["confident_region_error"],
+        root_cause="label noise that the models absorbed, or an outcome the features only weakly determine",
+        fix="relabel a random sample of the most confidently predicted rows to tell the two apart",
+    )
+
+
+def _suspect_rows(
+    res: BaselinesResult, m: ModelCV, ok: np.ndarray, y_idx: np.ndarray, ev: dict
+) -> np.ndarray:
+    """Adds cleanlab's issue share and the ten most suspect rows to `ev`; returns the
+    out-of-fold probability of each usable row's own label."""
+    assert m.oof is not None and res.classes is not None
+    P = m.oof[ok]
+    P = P / np.maximum(P.sum(1, keepdims=True), 1e-12)
+    yk = y_idx[ok]
+    try:
+        from cleanlab.filter import find_label_issues
+
+        issues = find_label_issues(yk, P)
+        ev["cleanlab_issue_share"] = float(np.mean(issues))
+    except Exception:
+        pass
+    own = P[np.arange(len(yk)), yk]
+    worst = np.argsort(own)[:10]
+    rows = res.index[np.flatnonzero(ok)[worst]]
+    ev["examples"] = [
+        {
+            "row": int(r),
+            "label": res.classes[yk[w]],
+            "p_label": float(own[w]),
+            "predicted": res.classes[int(np.argmax(P[w]))],
+        }
+        for r, w in zip(rows, worst)
+    ]
+    return own
+
+
+@check(
+    "data.label_noise",
+    tasks=("binary", "multiclass"),
+    slow=True,
+    threshold=Param(
+        0.1,
+        Interval(float, 0, 1, closed="neither"),
+        "out-of-fold probability of a row's own label below which the label is suspect",
+    ),
+    min_excess=Param(
+        0.03,
+        Interval(float, 0, 1),
+        "share of rows by which suspect labels must exceed what calibrated models predict "
+        "(doubled when only one model has signal)",
+    ),
+    min_z=Param(4.0, Interval(float, 0, None), "z-score the excess (and the label-quality gap) must reach"),
+    min_rows=Param(200, Interval(int, 1, None), "fewest scored rows (training, or evaluation for the gap)"),
+    floor_error=Param(
+        0.12,
+        Interval(float, 0, 1),
+        "error rate of the 10% most confident rows from which an error floor is reported (info)",
+    ),
+    plateau_ratio=Param(
+        1.3,
+        Interval(float, 0, None),
+        "how many times the confident rows' error the next 30% may reach for the floor to count as flat",
+    ),
+    min_gap=Param(
+        0.05,
+        Interval(float, 0, 1),
+        "how much better the fold models must score on evaluation labels than on held-out training labels",
+    ),
+)
+def label_noise(ctx: Context, p: Params) -> Findings:
+    """A sizeable share of training labels is likely wrong (confident learning, calibrated).
+
+    What it detects
+        Labels that the out-of-fold models of the baselines (linear and gradient boosting)
+        contradict with confidence (probability of the given label below `threshold`), in excess
+        of what the models' own probabilities predict for a calibrated model (each fold adjusted
+        to its class shares first). A warning when every model shows an excess of at least
+        `min_excess` of the rows with z >= `min_z` (twice that when only one model has signal).
+        Also a warning when the baselines' fold models score far better on the evaluation labels
+        than on held-out training labels (by `min_gap` with z >= `min_z`, for every model):
+        the same models on the same distribution should score alike, so the training labels are
+        the noisier ones. A model trained on many noisy rows learns the
+        noise and stays calibrated to it; then the only sign is an error floor (even the 10% of
+        rows the gradient boosting model is surest about are wrong at least `floor_error` of the
+        time, and the next 30% no more often, within `plateau_ratio`), which weak features
+        produce as well: it is reported as info, not as an alarm. The share of issues found by
+        cleanlab's `find_label_issues` is given as evidence.
+    Why it matters
+        Every data set has hard examples near the class boundaries; flipped labels are different:
+        they sit deep inside another class's region. They cap the achievable accuracy, bias the
+        model toward the noise and make the evaluation labels unreliable too.
+    How to confirm
+        Inspect the rows with the lowest out-of-fold probability of their own label (evidence
+        `examples`); relabel a random sample of them and measure the error rate of the labels.
+    Fix
+        Fix the labelling process (guidelines, consensus of annotators), relabel or drop the
+        flagged rows, or train with a noise-robust loss; then re-evaluate on clean labels.
+    """
+    res = ctx.baselines()
+    pos = {v: i for i, v in enumerate(res.classes or [])}
+    y_idx = np.array([pos.get(v, -1) for v in res.y.tolist()])
+    per_model, best = _confident_learning(res, y_idx, p)
+    if not per_model or best is None:
+        raise NotApplicable("no baseline model beats the dummy baseline: nothing to judge labels by")
+    excess = min(r["excess"] for r in per_model)
+    # one model alone may simply be overconfident: ask twice the excess of it
+    need = p.min_excess * (1 if len(per_model) > 1 else 2)
+    calib = excess >= need and all(r["z"] >= p.min_z for r in per_model)
+    quality = _label_quality_gap(res, p)
+    if not calib and quality is not None and quality["fires"]:
+        return _quality_finding(quality, per_model)
+    if not calib:
+        return _floor_finding(per_model, p)
+    _key, m, ok = best
+    ev: dict[str, Any] = {"table": per_model, "threshold": p.threshold}
+    own = _suspect_rows(res, m, ok, y_idx, ev)
+    share = float(np.mean(own < p.threshold))
+    title = (
+        f"{share:.1%} of training labels get an out-of-fold probability below {p.threshold:g}, "
+        f"{excess:.1%} of rows more than calibrated models allow: likely wrong labels"
+    )
+    return Finding(
+        "data.label_noise",
+        WARNING,
+        title,
+        evidence=ev,
+        impact=float(min(1.0, excess * 3)),
+        root_cause="labels flipped or mislabelled in a sizeable share of rows (annotation errors, "
+        "a faulty labelling rule or mapping)",
+        fix="relabel or drop the flagged rows (start with evidence.examples), fix the labelling "
+        "process, or train with a noise-robust method; evaluate on verified labels",
+    )

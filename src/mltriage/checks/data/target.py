@@ -1,0 +1,204 @@
+"""Rung 1, data: the target column itself, its class balance and whether it looks like a target."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...findings import CRITICAL, INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+def _plain(v: Any) -> Any:
+    # a numpy scalar as its Python value, keeping its type (a float class 1.0 stays 1.0, which
+    # `stats.rows.scalar` would turn into 1 and so change the class's name in the finding)
+    return v.item() if hasattr(v, "item") else v
+
+
+# ---------------------------------------------------------------------------- class imbalance
+
+
+@check(
+    "data.class_imbalance",
+    tasks=("binary", "multiclass"),
+    warn_share=Param(
+        0.05, Interval(float, 0, 1, closed="right"), "share of the rarest class below which to warn"
+    ),
+    min_ratio=Param(
+        10.0, Interval(float, 0, None), "how many times larger the largest class must be for a warning"
+    ),
+    info_share=Param(
+        0.15, Interval(float, 0, 1, closed="right"), "share of the rarest class below which to report info"
+    ),
+    dominant_share=Param(
+        0.5,
+        Interval(float, 0, 1),
+        "share of rows the largest class must hold for a warning (accuracy and argmax then mostly "
+        "reflect it; always met in binary tasks)",
+    ),
+)
+def class_imbalance(ctx: Context, p: Params) -> Findings:
+    """A class rare enough that accuracy and the default threshold mislead.
+
+    What it detects
+        The rarest class of the training target. A warning when its share is below `warn_share`,
+        the largest class is at least `min_ratio` times larger and the largest class dominates
+        (holds at least `dominant_share` of the rows, so that accuracy and argmax mostly reflect
+        it; automatic in binary tasks); info when it is below `info_share`, or for one rare class
+        among several balanced ones in a multiclass task.
+    Why it matters
+        With a rare class, predicting the majority everywhere already scores a high accuracy; the
+        default 0.5 threshold (argmax) then almost never predicts the rare class, and the model's
+        loss is dominated by the majority. Metrics, thresholds and training must account for it.
+    How to confirm
+        `y.value_counts(normalize=True)`; compare the model's accuracy with the all-majority
+        baseline and look at the rare class's recall and precision (PR curve).
+    Fix
+        Report PR-AUC, recall at a precision, or a cost-based metric; tune the decision threshold
+        on validation data; use class weights or resampling inside the cross-validation.
+    """
+    y = pd.Series(ctx.y("train"))
+    vc = y.value_counts()
+    if len(vc) < 2:
+        raise NotApplicable("a single class")
+    shares = vc / vc.sum()
+    rare, top = _plain(vc.index[-1]), _plain(vc.index[0])
+    share = float(shares.iloc[-1])
+    ratio = float(vc.iloc[0] / max(vc.iloc[-1], 1))
+    table = [{"class": _plain(k), "count": int(v), "share": float(v / vc.sum())} for k, v in vc.items()]
+    ev = {
+        "table": table,
+        "minority_share": share,
+        "majority_to_minority": ratio,
+        "majority_accuracy": float(shares.iloc[0]),
+    }
+    if share < p.warn_share and ratio >= p.min_ratio and float(shares.iloc[0]) >= p.dominant_share:
+        return Finding(
+            "data.class_imbalance",
+            WARNING,
+            f"class {rare!r} is {share:.1%} of training rows ({int(vc.iloc[-1]):,}), "
+            f"{ratio:.0f}x rarer than {top!r}"
+            + (
+                f"; always predicting {top!r} scores accuracy {float(shares.iloc[0]):.1%}"
+                if ctx.case.task == "binary"
+                else ""
+            ),
+            classes=[rare],
+            evidence=ev,
+            impact=1 - share,
+            root_cause="a rare outcome: the majority class dominates the loss, accuracy and the "
+            "default threshold",
+            fix="judge the model with PR-AUC / recall at a fixed precision or a cost; tune the "
+            "threshold; use class weights or resampling inside cross-validation",
+        )
+    if share < p.info_share and (ctx.case.task == "binary" or ratio >= 3):
+        return Finding(
+            "data.class_imbalance",
+            INFO,
+            f"class {rare!r} is {share:.1%} of training rows (majority {top!r} {float(shares.iloc[0]):.1%})",
+            classes=[rare],
+            evidence=ev,
+            impact=1 - share,
+            root_cause="an unbalanced target",
+            fix="prefer threshold-free or class-aware metrics (ROC/PR-AUC, balanced accuracy)",
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------- target suspect
+
+
+def _numeric_target_issues(task: str, y: pd.Series, nun: int) -> tuple[list[str], bool]:
+    """What looks wrong in a numeric target of at least 50 rows, and whether it is critical."""
+    issues, critical = [], False
+    n = len(y)
+    v = y.to_numpy(dtype=float)
+    integral = bool(np.all(np.mod(v, 1) == 0))
+    if integral and nun == n and (v.max() - v.min() + 1) <= 1.05 * n:
+        issues.append("every target value is a distinct consecutive integer: it looks like a row id")
+        critical = True
+    if task in ("binary", "multiclass") and not integral and nun > 20:
+        issues.append(
+            f"a {task} task but the target has {nun} distinct non-integer values (a continuous quantity)"
+        )
+        critical = True
+    if task == "regression" and nun == 2:
+        issues.append("a regression task but the target has only two values (a class label)")
+    if task == "regression" and nun > 2:
+        top = float(y.value_counts(normalize=True).iloc[0])
+        if top >= 0.99:
+            issues.append(f"{top:.1%} of training targets hold the same value")
+    return issues, critical
+
+
+@check(
+    "data.target_suspect",
+    mostly_missing=Param(
+        0.5,
+        Interval(float, 0, 1, closed="right"),
+        "share of training rows without a target from which the target is suspect",
+    ),
+)
+def target_suspect(ctx: Context, p: Params) -> Findings:
+    """The target looks wrong: constant, an identifier, continuous where classes are expected, or
+    mostly missing.
+
+    What it detects
+        A training target that is (nearly) constant; integer values that are all distinct and
+        consecutive (a row id); many non-integer values with a classification task; only two
+        values with a regression task; most training rows without a target; classes in the
+        evaluation set that training never had.
+    Why it matters
+        Everything downstream (metrics, every other check) assumes the target column holds the
+        outcome. A wrong column name, a join that blanked it, or an id picked by mistake makes the
+        whole diagnosis meaningless.
+    How to confirm
+        `y.describe()`, `y.nunique()`, `y.isna().mean()` on the raw data; check the column's
+        definition with its owner.
+    Fix
+        Point to the right column, fix the join that fills it, or use the task that fits it.
+    """
+    c = ctx.case
+    y = pd.Series(ctx.y("train"))
+    n = len(y)
+    issues, sev = [], WARNING
+    dropped = int(c.dropped_target_rows.get("train", 0))
+    miss = dropped / (dropped + n) if dropped + n else 0.0
+    if miss >= p.mostly_missing:
+        issues.append(f"{miss:.0%} of training rows have no target value")
+    nun = int(y.nunique())
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    if nun <= 1:
+        issues.append(f"the target is constant ({y.iloc[0]!r})")
+        sev = CRITICAL
+    elif numeric and n >= 50:
+        found, critical = _numeric_target_issues(c.task, y, nun)
+        issues += found
+        if critical:
+            sev = CRITICAL
+    if c.task in ("binary", "multiclass"):
+        new = sorted(set(pd.unique(pd.Series(ctx.y("test")))) - set(pd.unique(y)), key=str)
+        if new:
+            issues.append(f"the evaluation set has class(es) never seen in training: {new[:5]}")
+    if not issues:
+        return None
+    return Finding(
+        "data.target_suspect",
+        sev,
+        "the target looks wrong: " + "; ".join(issues),
+        evidence={
+            "issues": issues,
+            "distinct_values": nun,
+            "rows": n,
+            "missing_share": miss,
+            "dtype": str(y.dtype),
+        },
+        impact=1.0,
+        root_cause="the wrong column was given as target, or the join that fills it failed",
+        fix="check the target column's name and definition, and the task (binary, multiclass, regression)",
+    )

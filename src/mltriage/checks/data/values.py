@@ -1,0 +1,330 @@
+"""Rung 1, data: values a model cannot use (infinities), missing values it never learned to handle,
+and categories it never saw."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...findings import CRITICAL, INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.rows import row_hashes
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+def model_columns(ctx: Context, df: pd.DataFrame) -> list[str]:
+    """The model features present in `df`, in the model's order."""
+    return [f for f in ctx.case.features if f in df.columns]
+
+
+def value_hashes(s: pd.Series) -> np.ndarray:
+    """One uint64 per value of a column, equal for equal values whatever the dtype (the row
+    identity of `stats.rows` over this one column)."""
+    return row_hashes(s.to_frame(name="v"), ["v"])
+
+
+# ---------------------------------------------------------------------------- infinite values
+
+
+@check(
+    "data.infinite_values",
+    max_share=Param(
+        0.0,
+        Interval(float, 0, 1),
+        "largest share of a set's rows holding +/-inf in one feature that passes (0: any inf alarms)",
+    ),
+)
+def infinite_values(ctx: Context, p: Params) -> Findings:
+    """Numeric features that hold +inf or -inf.
+
+    What it detects
+        Numeric feature columns with +/-inf values in the training, evaluation or production set.
+    Why it matters
+        Most estimators either raise on inf or treat it as an extreme value; scalers turn it into NaN
+        or inf means, and a division by zero upstream usually produced it.
+    How to confirm
+        `np.isinf(df[col]).sum()` per set; look at the rows and the formula that computes the column.
+    Fix
+        Fix the computation that divides by zero, or replace inf by NaN and impute explicitly.
+    """
+    c = ctx.case
+    num = [f for f in c.numeric if pd.api.types.is_numeric_dtype(c.train[f])]
+    if not num:
+        raise NotApplicable("no numeric features")
+    rows = []
+    for which in ("train", "test", "current"):
+        if not ctx.has(which):
+            continue
+        df = ctx.frame(which)
+        cols = [f for f in num if f in df.columns and pd.api.types.is_float_dtype(df[f])]
+        if not cols:
+            continue
+        counts = np.isinf(df[cols].to_numpy(dtype=float, na_value=np.nan)).sum(axis=0)
+        for col, k in zip(cols, counts):
+            if k > 0:
+                rows.append({"set": which, "column": col, "count": int(k), "share": k / len(df)})
+    bad = [r for r in rows if r["share"] > p.max_share]
+    if not bad:
+        return None
+    cols = list(dict.fromkeys(r["column"] for r in bad))
+    worst = max(r["share"] for r in bad)
+    return Finding(
+        "data.infinite_values",
+        CRITICAL if worst > 0.01 else WARNING,
+        f"{len(cols)} feature(s) hold infinite values (up to {worst:.1%} of a set): {', '.join(cols[:5])}",
+        columns=cols,
+        evidence={"table": rows},
+        impact=worst,
+        root_cause="a division by zero or a log of zero upstream, or an overflow in a ratio feature",
+        fix="fix the computation at the source, or map inf to NaN and impute it inside the pipeline",
+    )
+
+
+# ---------------------------------------------------------------------------- missing values
+
+
+def _missing_rises(ctx: Context, p: Params, cols: list[str], r_tr: pd.Series) -> tuple[list, list]:
+    """Features whose missing share rose in the test or current set: (alarms, small rises)."""
+    from ...stats.metrics import two_proportion_p
+
+    n_tr = len(ctx.frame("train"))
+    alarms, info_rows = [], []
+    sets = [w for w in ("test", "current") if ctx.has(w)]
+    m_tests = max(1, len(cols) * len(sets))
+    for which in sets:
+        df = ctx.frame(which)
+        cs = [f for f in cols if f in df.columns]
+        if not cs:
+            continue
+        k_s = df[cs].isna().sum()
+        for f in cs:
+            k, n = int(k_s[f]), len(df)
+            share, base = k / n, float(r_tr[f])
+            if k == 0 or share <= base:
+                continue
+            pval = two_proportion_p(k, n, int(round(base * n_tr)), n_tr, "greater")
+            row = {
+                "set": which,
+                "column": f,
+                "missing": k,
+                "share": share,
+                "train_share": base,
+                "p_value": pval,
+            }
+            big = (
+                share >= p.min_share
+                and k >= p.min_count
+                and share >= p.min_ratio * base
+                and pval * m_tests < p.alpha
+            )
+            if big:
+                alarms.append(row)
+            elif base == 0 or pval < 0.01:
+                info_rows.append(row)
+    return alarms, info_rows
+
+
+def _missing_alarm(alarms: list[dict[str, Any]]) -> Finding:
+    cols_bad = list(dict.fromkeys(r["column"] for r in alarms))
+    worst = max(alarms, key=lambda r: r["share"] - r["train_share"])
+    never = [r["column"] for r in alarms if r["train_share"] == 0]
+    return Finding(
+        "data.missing_values",
+        WARNING,
+        f"{worst['column']} is missing in {worst['share']:.1%} of {worst['set']} rows vs "
+        f"{worst['train_share']:.1%} in training"
+        + (f" (+{len(cols_bad) - 1} more feature(s))" if len(cols_bad) > 1 else ""),
+        columns=cols_bad,
+        evidence={"table": alarms, "never_missing_in_training": never},
+        impact=min(1.0, worst["share"] - worst["train_share"]),
+        root_cause=(
+            f"the model never saw missing values in {', '.join(never[:5])} during training"
+            if never
+            else "missing values became far more frequent than in training"
+        )
+        + ": an upstream join, a renamed source field or a failed feature job",
+        fix="fix the upstream source of the missing values; if they are legitimate, train on data "
+        "with the same missingness and impute inside the pipeline (with a missing indicator)",
+    )
+
+
+@check(
+    "data.missing_values",
+    min_share=Param(
+        0.01, Interval(float, 0, 1), "smallest share of a set's rows missing in a feature for a warning"
+    ),
+    min_count=Param(20, Interval(int, 1, None), "fewest missing rows in a set for a warning"),
+    min_ratio=Param(
+        2.0,
+        Interval(float, 0, None),
+        "how many times the training share the missing share must reach for a warning",
+    ),
+    alpha=Param(
+        0.001,
+        Interval(float, 0, 1, closed="neither"),
+        "significance of the one-sided two-proportion test, Bonferroni-adjusted over features and sets",
+    ),
+    mostly_missing=Param(
+        0.5,
+        Interval(float, 0, 1, closed="right"),
+        "share of training rows missing from which a feature is reported (info) as mostly missing",
+    ),
+)
+def missing_values(ctx: Context, p: Params) -> Findings:
+    """Missing values (NaN/None) that the model never learned to handle, or whose rate rose.
+
+    What it detects
+        Model features whose share of missing values in the evaluation or production set is
+        significantly and substantially higher than in training (one-sided two-proportion test,
+        Bonferroni over features, at least `min_ratio` times the training rate and `min_share` of
+        rows), in particular missing values in a column that had none in training; and, as info,
+        features missing in most training rows.
+    Why it matters
+        A model learns what to do with missing values only from the training rows. A column that
+        had none in training gets no learned treatment: gradient boosting silently routes NaN down
+        a default branch, a scaler or linear model propagates it, and an imputer fills a value that
+        says nothing about why it is missing. Rows with the new missing values get systematically
+        worse predictions while the aggregate metric moves little.
+    How to confirm
+        Compare `df[col].isna().mean()` between train and test/current; compare the error rate of
+        the rows with and without the missing value; look at the join or the upstream job that
+        produces the column.
+    Fix
+        Fix the pipeline that drops the values (a failed join, a renamed source field); if missing
+        values are legitimate, make training see them (an imputer plus a missing-indicator inside
+        the pipeline, trained on data with the same missingness).
+    """
+    tr = ctx.frame("train")
+    cols = model_columns(ctx, tr)
+    if not cols:
+        raise NotApplicable("no model features in the training data")
+    r_tr = tr[cols].isna().mean()
+    alarms, info_rows = _missing_rises(ctx, p, cols, r_tr)
+    out = []
+    if alarms:
+        out.append(_missing_alarm(alarms))
+    mostly = [{"column": f, "train_share": float(r_tr[f])} for f in cols if r_tr[f] >= p.mostly_missing]
+    if info_rows or mostly:
+        out.append(
+            Finding(
+                "data.missing_values",
+                INFO,
+                f"missing values: {len(info_rows)} small rise(s) in evaluation/production, "
+                f"{len(mostly)} feature(s) mostly missing in training",
+                columns=list(dict.fromkeys([r["column"] for r in info_rows] + [m["column"] for m in mostly])),
+                evidence={"small_rises": info_rows[:20], "mostly_missing": mostly[:20]},
+                root_cause="rare new missing values, or sparsely filled features",
+                fix="check that the pipeline imputes these columns the same way in training and serving",
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- unseen categories
+
+
+def _unseen_rows(ctx: Context, cats: list[str]) -> list[dict[str, Any]]:
+    """Per set and categorical feature, the rows whose value training never held."""
+    tr = ctx.frame("train")
+    known = {f: pd.Index(np.unique(value_hashes(tr[f].dropna()))) for f in cats}
+    rows = []
+    for which in ("test", "current"):
+        if not ctx.has(which):
+            continue
+        df = ctx.frame(which)
+        for f in cats:
+            if f not in df.columns:
+                continue
+            s = df[f]
+            nn = s.notna().to_numpy()
+            new = nn & (known[f].get_indexer(value_hashes(s)) < 0)
+            k = int(new.sum())
+            if k:
+                top = s[new].astype(object).value_counts().head(5)
+                rows.append(
+                    {
+                        "set": which,
+                        "column": f,
+                        "rows": k,
+                        "share": k / len(df),
+                        "values": {str(v): int(n) for v, n in top.items()},
+                    }
+                )
+    return rows
+
+
+@check(
+    "data.unseen_categories",
+    min_share=Param(
+        0.01, Interval(float, 0, 1), "smallest share of a set's rows holding unseen values for a warning"
+    ),
+    min_count=Param(20, Interval(int, 1, None), "fewest rows holding unseen values for a warning"),
+)
+def unseen_categories(ctx: Context, p: Params) -> Findings:
+    """Categorical values in the evaluation or production set that training never saw.
+
+    What it detects
+        For every categorical model feature, the rows of the test and current sets whose value
+        does not occur in the training rows. A warning when such rows reach `min_share` of a set
+        and `min_count` rows; rarer unseen values are reported as info.
+    Why it matters
+        The model has learned nothing about an unseen category: a one-hot encoder with
+        `handle_unknown='ignore'` turns it into all zeros, an ordinal encoder into a default code,
+        and the prediction for those rows rests on the other features alone. Errors concentrate
+        on them, silently.
+    How to confirm
+        `set(test[col]) - set(train[col])` and the error rate of the rows holding those values.
+    Fix
+        Train on data that covers the values (retrain, or stratify the split by the category),
+        map new values to a known one or an explicit 'other' level, or alert on them in serving.
+    """
+    c = ctx.case
+    tr = ctx.frame("train")
+    cats = [f for f in c.features if f in set(c.categorical) and f in tr.columns]
+    if not cats:
+        raise NotApplicable("no categorical features")
+    rows = _unseen_rows(ctx, cats)
+    if not rows:
+        return None
+    bad = [r for r in rows if r["share"] >= p.min_share and r["rows"] >= p.min_count]
+    rare = [r for r in rows if r not in bad]
+    out = []
+    if bad:
+        worst = max(bad, key=lambda r: r["share"])
+        cols = list(dict.fromkeys(r["column"] for r in bad))
+        vals = ", ".join(repr(v) for v in list(worst["values"])[:3])
+        out.append(
+            Finding(
+                "data.unseen_categories",
+                WARNING,
+                f"{worst['column']}: {worst['share']:.1%} of {worst['set']} rows hold values never seen in "
+                f"training ({vals})" + (f"; {len(cols) - 1} more feature(s)" if len(cols) > 1 else ""),
+                columns=cols,
+                evidence={"table": bad},
+                impact=min(1.0, worst["share"]),
+                slice=[{"column": worst["column"], "op": "in", "value": list(worst["values"])}]
+                if len(worst["values"]) <= 5
+                else [],
+                root_cause="the split or the training window does not cover every category, or a new "
+                "category appeared upstream",
+                fix="retrain on data that covers the category (or stratify the split by it), or map "
+                "unknown values to an explicit 'other' level that training contains",
+            )
+        )
+    if rare:
+        out.append(
+            Finding(
+                "data.unseen_categories",
+                INFO,
+                f"{sum(r['rows'] for r in rare)} row(s) hold rare categorical values unseen in training",
+                columns=list(dict.fromkeys(r["column"] for r in rare)),
+                evidence={"table": rare},
+                root_cause="rare categories that the training sample happens not to contain",
+                fix="usually harmless; group rare levels into 'other' if they keep appearing",
+            )
+        )
+    return out
