@@ -11,6 +11,7 @@ sees a row's own label. The score is ROC AUC (binary), macro one-vs-rest AUC (mu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
@@ -90,7 +91,7 @@ def single_feature_scores(
     y: np.ndarray,
     task: str,
     classes: list | None = None,
-    positive=None,
+    positive: Any = None,
     n_folds: int = 5,
     seed: int = 0,
     smooth: float = 20.0,
