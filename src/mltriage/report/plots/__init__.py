@@ -3,6 +3,7 @@ turns the finding's evidence into Charts (chart.py), drawn as inline SVG (svg.py
 
     chart.py       what a plot shows, as data (bars, ranges, lines, bands, points, rules, heat map)
     svg.py         draws a Chart as inline SVG with its text alternative
+    scale.py       axes: nice ticks, tick labels, data-to-pixel scales
     model.py       model baselines with intervals; training history (model.divergence)
     evaluation.py  reliability curve (evaluation.miscalibration); cost against threshold
                    (evaluation.untuned_threshold)
