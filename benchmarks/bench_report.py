@@ -85,6 +85,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, action="append", help="case size (repeatable)")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "mltriage-perf")
     ap.add_argument("--candidate", action="append", default=[], choices=["matplotlib"], help="also measure")
+    ap.add_argument("--report", type=Path, action="append", default=[], help="also a saved JSON report")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -94,18 +95,22 @@ def main() -> int:
           f"{'md chars':>8}  verdict")  # fmt: skip
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for rows in args.rows or [100_000, 1_000_000]:
-            case = ensure_case(rows, args.cache)
-            report = Report.load(diagnose(case))
+        jobs = [
+            (f"{rows:,}", ensure_case(rows, args.cache), None)
+            for rows in args.rows or ([] if args.report else [100_000, 1_000_000])
+        ]
+        jobs += [(p.stem[:10], p.parent, p) for p in args.report]
+        for name, case, saved in jobs:
+            report = Report.load(saved or diagnose(case))
             md = len(report.to_markdown())
             for candidate in ["svg", *args.candidate]:
-                path = case / f"report-{candidate}.html"
+                path = Path(os.environ.get("TMPDIR", "/tmp")) / f"{case.name}-{name}-{candidate}.html"
                 secs = build(report, path, candidate)
                 html = path.read_text()
                 size, plots = len(html.encode()), html.count("<figure class='plot'")
                 shown = render_seconds(browser, path)
                 ok = size < TARGET_BYTES and shown < TARGET_SECONDS
-                print(f"{rows:>10,}  {candidate:10}  {size:>11,}  {plots:>5}  {secs:7.2f}  {shown:8.2f}  {md:>8,}  "
+                print(f"{name:>10}  {candidate:10}  {size:>11,}  {plots:>5}  {secs:7.2f}  {shown:8.2f}  {md:>8,}  "
                       f"{'ok' if ok else 'MISS'}", flush=True)  # fmt: skip
         browser.close()
     return 0
