@@ -110,8 +110,8 @@ class Progress:
             TextColumn(f"[bold]mltriage[/] {self.what}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.description}"),
             TimeElapsedColumn(),
+            TextColumn("{task.description}"),  # last: a long step name does not move the bar
             console=Console(file=self.stream),
             transient=True,
         )
