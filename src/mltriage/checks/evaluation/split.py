@@ -112,11 +112,12 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
         fit on the rest only, and report metrics on the held-out rows.
     """
     c = ctx.case
-    cols = [f for f in c.features if f in c.train.columns and f in c.test.columns] + [c.target]
+    train, test = ctx.frame("train"), ctx.frame("test")
+    cols = [f for f in c.features if f in train.columns and f in test.columns] + [c.target]
     rows = ctx.sample_index("test", p.max_test_rows, seed=ctx.config.seed)
     # a cheap screen on a few high-cardinality columns: rows that differ there differ overall
-    screen = list(dict.fromkeys(_screen_columns(c.train, cols[:-1]) + [c.target]))
-    screened = np.isin(row_hashes(c.test.iloc[rows], screen), row_hashes(c.train, screen))
+    screen = list(dict.fromkeys(_screen_columns(train, cols[:-1]) + [c.target]))
+    screened = np.isin(row_hashes(test.iloc[rows], screen), row_hashes(train, screen))
     if screened.mean() < min(p.partial_share, p.min_share):
         return None
     h_tr = ctx.row_hashes("train")

@@ -66,6 +66,7 @@ def temporal_split(ctx: Context, p: Params) -> Findings:
         cross-validation) and drop features that encode the date itself.
     """
     c = ctx.case
+    train, test = ctx.frame("train"), ctx.frame("test")
     given = c.time_column
     cols = (
         [given]
@@ -73,14 +74,14 @@ def temporal_split(ctx: Context, p: Params) -> Findings:
         else [
             col
             for col in c.features + c.extra_columns
-            if col in c.test.columns and pd.api.types.is_datetime64_any_dtype(c.train[col])
+            if col in test.columns and pd.api.types.is_datetime64_any_dtype(train[col])
         ]
     )
     if not cols:
         raise NotApplicable("no time column given and no datetime column found")
     out = []
     for col in cols:
-        if col not in c.test.columns:
+        if col not in test.columns:
             raise NotApplicable(f"the evaluation set has no time column {col!r}")
         f = _temporal_one(ctx, p, col, given=bool(given))
         if f is not None:
@@ -98,11 +99,12 @@ def _as_seconds(s: pd.Series) -> np.ndarray:
 
 def _temporal_one(ctx: Context, p: Params, col: str, given: bool) -> Finding | None:
     c = ctx.case
+    train, test = ctx.frame("train"), ctx.frame("test")
     seed = ctx.config.seed
     i_tr = ctx.sample_index("train", p.max_rows, seed)
     i_te = ctx.sample_index("test", p.max_rows, seed)
-    t_tr = _as_seconds(c.train[col].iloc[i_tr])
-    t_te = _as_seconds(c.test[col].iloc[i_te])
+    t_tr = _as_seconds(train[col].iloc[i_tr])
+    t_te = _as_seconds(test[col].iloc[i_te])
     m_tr, m_te = np.isfinite(t_tr), np.isfinite(t_te)
     if m_tr.sum() < 50 or m_te.sum() < 20:
         raise NotApplicable(f"too few rows with a time in {col!r}")
@@ -118,8 +120,8 @@ def _temporal_one(ctx: Context, p: Params, col: str, given: bool) -> Finding | N
         "p_train_row_later_than_test_row": later,
         "share_train_rows_after_first_test_row": after_first,
         "share_train_rows_after_median_test_row": after_median,
-        "train_period": [_fmt_time(c.train[col], a.min()), _fmt_time(c.train[col], a.max())],
-        "test_period": [_fmt_time(c.test[col], b.min()), _fmt_time(c.test[col], b.max())],
+        "train_period": [_fmt_time(train[col], a.min()), _fmt_time(train[col], a.max())],
+        "test_period": [_fmt_time(test[col], b.min()), _fmt_time(test[col], b.max())],
     }
     if later < p.min_later:
         return None
@@ -227,6 +229,7 @@ def _feature_drift(ctx: Context, i_tr: np.ndarray, m_tr: np.ndarray, t_tr: np.nd
     training rows: the two-sample KS statistic for numbers, the total variation distance (the KS
     analogue) with a chi-square test for categories."""
     c = ctx.case
+    train = ctx.frame("train")
     rows = np.asarray(i_tr)[m_tr]
     t = np.asarray(t_tr)
     if len(rows) > 30_000:  # 30k rows resolve drifts far below the flagging floor
@@ -240,9 +243,9 @@ def _feature_drift(ctx: Context, i_tr: np.ndarray, m_tr: np.ndarray, t_tr: np.nd
     cat = set(c.categorical)
     best: tuple[float, float, str | None] = (0.0, 1.0, None)
     for name in c.features:
-        if name not in c.train.columns or name == c.time_column:
+        if name not in train.columns or name == c.time_column:
             continue
-        col = c.train[name]
+        col = train[name]
         if name in cat or not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
             a = col.iloc[early].astype("object").fillna("<NA>").astype(str)
             b = col.iloc[late].astype("object").fillna("<NA>").astype(str)
