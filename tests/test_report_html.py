@@ -115,11 +115,9 @@ LADDER_PLOTS = 12
 
 
 @pytest.fixture(scope="module")
-def real_diagnosis(tmp_path_factory):
-    """A real diagnosis of a small synthetic case with failures planted on several rungs: a
-    leaking column, a cost that calls for another threshold, a diverging training history and
-    a drifted production batch."""
-    import mltriage
+def planted(tmp_path_factory):
+    """A small synthetic case with failures planted on several rungs: a leaking column, a cost
+    that calls for another threshold, a diverging training history, a drifted production batch."""
     from conftest import binary_pipeline, make_binary
 
     df = make_binary(3000, seed=3)
@@ -129,17 +127,21 @@ def real_diagnosis(tmp_path_factory):
     model = binary_pipeline().fit(train.drop(columns="y"), train["y"])  # takes the leak, uses it not
     current = test.drop(columns="y").copy()
     current["x1"] = current["x1"] + 2.0
-    history = pd.DataFrame(
-        {
-            "epoch": range(1, 21),
-            "loss": [0.7 - 0.02 * i for i in range(10)] + [1e3 * 10**i for i in range(10)],
-        }
-    )
+    loss = [0.7 - 0.02 * i for i in range(10)] + [1e3 * 10**i for i in range(10)]
     hpath = tmp_path_factory.mktemp("hist") / "history.csv"
-    history.to_csv(hpath, index=False)
+    pd.DataFrame({"epoch": range(1, 21), "loss": loss}).to_csv(hpath, index=False)
+    return {"train": train, "test": test, "model": model, "current": current, "history": str(hpath)}
+
+
+@pytest.fixture(scope="module")
+def real_diagnosis(planted):
+    import mltriage
+
+    p = planted
     return mltriage.diagnose(
-        train, test, "y", model=model, current=current, history=str(hpath), cost="fp=1,fn=10", progress=False
-    )
+        p["train"], p["test"], "y", model=p["model"], current=p["current"], history=p["history"],
+        cost="fp=1,fn=10", progress=False,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -150,12 +152,28 @@ def clean_diagnosis(binary_case):
     return mltriage.diagnose(train, test, "y", model=model, fast=True, progress=False)
 
 
-def drift_report(real: Report) -> Report:
-    """The drift command's report where it exists, else the production findings of a diagnosis
-    with the per-feature summaries a drift report carries."""
+def _drift_command():
+    import importlib
+
     import mltriage
 
-    production = [f for f in real.findings if f.layer == "production"]
+    fn = getattr(mltriage, "drift", None)
+    if callable(fn):
+        return fn
+    try:
+        return importlib.import_module("mltriage.commands.drift").drift
+    except (ImportError, AttributeError):
+        return None
+
+
+@pytest.fixture(scope="module")
+def drift_report(planted, real_diagnosis):
+    """The drift command's report where the command exists; else the production findings of the
+    diagnosis, with the per-feature summaries that a drift report carries in its details."""
+    drift = _drift_command()
+    if drift is not None:
+        return drift(planted["train"].drop(columns="y"), planted["current"], model=planted["model"])
+    production = [f for f in real_diagnosis.findings if f.layer == "production"]
     summary = {
         "median_ref": 0.0,
         "median_cur": 2.0,
@@ -164,10 +182,17 @@ def drift_report(real: Report) -> Report:
         "min_cur": -1.0,
         "max_cur": 5.3,
     }
-    details = {"drift": {"features": {c: {"summary": summary} for f in production for c in f.columns}}}
-    if callable(getattr(mltriage, "drift", None)):
-        return real  # replaced by the command's own report in the drift command's tests
-    return Report(findings=production, command="drift", case=real.case, details=details)
+    features = {
+        c: {"column": c, "kind": "numeric", "psi": 2.0, "summary": summary}
+        for f in production
+        for c in f.columns
+    }
+    return Report(
+        findings=production,
+        command="drift",
+        case=real_diagnosis.case,
+        details={"drift": {"features": features}},
+    )
 
 
 # ------------------------------------------------------------------ the browser
@@ -253,12 +278,13 @@ def test_real_diagnosis_in_the_browser(browser, real_diagnosis, tmp_path):
 
 
 @pytest.mark.browser
-def test_drift_report_in_the_browser(browser, real_diagnosis, tmp_path):
-    report = drift_report(real_diagnosis)
+def test_drift_report_in_the_browser(browser, drift_report, tmp_path):
+    report = drift_report
     assert any(f.code == "production.data_drift" for f in report.findings)
     n = expected_plots(report)
     assert n >= 2  # PSI bars and at least one reference-vs-batch distribution
-    check_page(browser, report, tmp_path / "drift.html", n)
+    page = check_page(browser, report, tmp_path / "drift.html", n)
+    assert "x1" in page.inner_text("section[id=details]")  # the per-feature drift table
 
 
 @pytest.mark.browser

@@ -133,6 +133,10 @@ class Page:
             items.append(
                 f"<li><a href='#{self.uid}rung-{number}'>Rung {number}: {escape(name)}</a>{chips}</li>"
             )
+        if details_html(self.report.details):
+            items.append(
+                f"<li><a href='#{self.uid}details'>Details of the {escape(self.report.command)} command</a></li>"
+            )
         items.append(f"<li><a href='#{self.uid}checks'>Checks run</a></li>")
         sev = "".join(
             f"<label><input type='checkbox' data-sev='{s}' checked> {s}</label>" for s in SEVERITIES
@@ -209,6 +213,10 @@ class Page:
         return "".join(out)
 
     # ------------------------------------------------------------ the rest
+    def details(self) -> str:
+        body = details_html(self.report.details)
+        return f"<section id='{self.uid}details'><h2>Details</h2>{body}</section>" if body else ""
+
     def footer(self) -> str:
         r = self.report
         out = [f"<section id='{self.uid}checks'><h2>Checks run</h2>"]
@@ -231,7 +239,6 @@ class Page:
                 )
         if r.notes:
             out.append("<p class='dim'>Notes: " + escape("; ".join(r.notes)) + "</p>")
-        out.append(_details(r.details))
         out.append("</section>")
         return "".join(out)
 
@@ -262,9 +269,31 @@ def _evidence(f: Finding) -> str:
     return "".join(out)
 
 
-def _details(details: dict[str, Any]) -> str:
-    """What is particular to the command: its tables (lists of rows) as tables."""
+DRIFT_COLUMNS = ("column", "kind", "psi", "ks", "js", "wasserstein_norm", "p_value", "importance")
+
+
+def _drift_rows(details: dict[str, Any]) -> list[dict]:
+    """The per-feature drift table of a drift report (details["drift"]["features"]), by PSI."""
+    feats = (details.get("drift") or {}).get("features") or {}
+    if not isinstance(feats, dict):
+        return []
+    rows = sorted((f for f in feats.values() if isinstance(f, dict)), key=lambda f: -(f.get("psi") or 0))
+    return [{**{k: f.get(k) for k in DRIFT_COLUMNS if k in f}, "verdict": _drift_verdict(f)} for f in rows]
+
+
+def _drift_verdict(f: dict[str, Any]) -> str:
+    if f.get("drifted"):
+        return str(f.get("severity"))
+    return "ok" if f.get("tested", True) else "untested"
+
+
+def details_html(details: dict[str, Any]) -> str:
+    """What is particular to the command: a drift report's per-feature table, and any table
+    (a list of rows) it put under `details`."""
     out = []
+    drift = _drift_rows(details)
+    if drift:
+        out.append(f"<h3>Per-feature drift ({len(drift)} features)</h3>{_table(drift, most=60)}")
     for k, v in details.items():
         if isinstance(v, list) and v and isinstance(v[0], dict):
             out.append(f"<h3>{escape(k)}</h3>{_table(v, most=50)}")
@@ -280,6 +309,7 @@ def render_html(report: Report, fragment: bool = False) -> str:
         + page.summary()
         + page.nav()
         + page.sections()
+        + page.details()
         + page.footer()
         + f"<script>{JS % {'root': uid + 'root'}}</script></div>"
     )
