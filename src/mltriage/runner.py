@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import numpy as np
+
 from . import registry
 from .context import Context
 from .errors import InputError
@@ -140,7 +142,12 @@ def model_headline(ctx: Context) -> dict[str, Any] | None:
             )
         except (NotApplicable, InputError, KeyError, ValueError, TypeError):
             continue
-        out[which] = {"value": value, "low": value - 1.96 * se, "high": value + 1.96 * se}
+        floor = -np.inf if out["metric"] == "r2" else 0.0  # every headline metric is at most 1
+        out[which] = {
+            "value": value,
+            "low": float(np.clip(value - 1.96 * se, floor, 1.0)),
+            "high": float(np.clip(value + 1.96 * se, floor, 1.0)),
+        }
     res = ctx.computed("baselines")
     if res is not None:
         rows = [r for r in res.table() if r.get("cv_mean") is not None and r["key"] != "user"]

@@ -22,7 +22,7 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     for c in cols:
         s = df[c].reset_index(drop=True)
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            part[c] = s.astype(float)
+            part[c] = s.astype(float) + 0.0  # -0.0 and 0.0 are the same value
         else:
             part[c] = s.astype(object).where(s.notna(), None).astype(str)
     return pd.util.hash_pandas_object(part, index=False).to_numpy()
