@@ -25,9 +25,16 @@ RUNGS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (6, "production", ("production",)),
 )
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression", "ranking")
-LAYERS: tuple[str, ...] = tuple(layer for _, _, layers in RUNGS for layer in layers)
-_RUNG_OF_LAYER = {layer: number for number, _, layers in RUNGS for layer in layers}
-RUNG_NAMES = {number: name for number, name, _ in RUNGS}
+# The workflow around a diagnosis: commands whose checks are not on the ladder (rung 0). Each has
+# its own layer: `mltriage gate` (a retrained model against the one in production), `replay` (one
+# production input through the pipeline), `compare` (attributions between versions), `latency`.
+WORKFLOW_LAYERS: tuple[str, ...] = ("gate", "replay", "attribution", "latency")
+LADDER_LAYERS: tuple[str, ...] = tuple(layer for _, _, layers in RUNGS for layer in layers)
+LAYERS: tuple[str, ...] = LADDER_LAYERS + WORKFLOW_LAYERS
+_RUNG_OF_LAYER = {layer: number for number, _, layers in RUNGS for layer in layers} | {
+    layer: 0 for layer in WORKFLOW_LAYERS
+}
+RUNG_NAMES = {0: "workflow"} | {number: name for number, name, _ in RUNGS}
 
 
 # code -> one-line meaning. Mirrors the shared failure-code table; the registry refuses a check
@@ -73,6 +80,23 @@ CODES: dict[str, str] = {
     "production.schema_change": "a column is missing, renamed, of another type, or carries values outside the training schema",
     "production.out_of_distribution": "production rows far outside the training range",
     "production.estimated_performance_drop": "with labels not yet arrived, estimated performance has dropped",
+    # workflow commands (not on the ladder): gate, replay, compare, latency
+    "gate.regression_overall": "the candidate model is significantly worse than the baseline on the same rows",
+    "gate.regression_slice": "the candidate model is significantly worse than the baseline on a slice of the rows",
+    "gate.calibration_regression": "the candidate model's probabilities are significantly less calibrated than the baseline's",
+    "gate.positive_rate_shift": "the candidate model predicts the positive class at a significantly different rate",
+    "gate.latency_regression": "the candidate model is significantly slower per row than the baseline",
+    "replay.step_error": "a step of the saved pipeline raises on the replayed input",
+    "replay.non_finite": "a step of the saved pipeline turns the replayed input into NaN or infinite values",
+    "replay.out_of_range": "the replayed input lies outside the training range or holds categories the encoders never saw",
+    "replay.prediction_mismatch": "the saved pipeline does not reproduce the prediction logged for the replayed input",
+    "attribution.population_shift": "a feature's distribution moved while its effect on the prediction did not: a real population change",
+    "attribution.preprocessing_bug": "a feature's transformed values moved while its raw values did not: scaling or encoding changed",
+    "attribution.new_leakage": "a feature's attribution jumped while it became a near-perfect predictor",
+    "attribution.training_artifact": "two models on the same data attribute differently beyond the spread across seeds",
+    "attribution.segment_drivers": "the features whose attributions set a failing segment apart from the rest",
+    "latency.target_missed": "the model does not meet its p99 latency target at the target request rate on this machine",
+    "latency.slow_step": "one pipeline step takes most of the prediction time",
 }
 
 
@@ -81,7 +105,7 @@ def layer_of(code: str) -> str:
 
 
 def rung_of(code_or_layer: str) -> int:
-    """The ladder rung (1-6) of a code or a layer."""
+    """The ladder rung (1-6) of a code or a layer; 0 for the workflow commands' layers."""
     return _RUNG_OF_LAYER[layer_of(code_or_layer)]
 
 

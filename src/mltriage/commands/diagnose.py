@@ -7,7 +7,8 @@ from typing import Any
 from ..case import build_case
 from ..config import Config, load_config
 from ..context import Context
-from ..registry import NotApplicable
+from ..findings import LADDER_LAYERS
+from ..registry import Check, NotApplicable
 from ..report import Report
 from ..runner import run_checks
 
@@ -93,4 +94,9 @@ def diagnose(
                 ctx.predictions(which)
             except NotApplicable:
                 pass
-    return run_checks(ctx, command="diagnose", progress=progress)
+    return run_checks(ctx, command="diagnose", scope=on_the_ladder, progress=progress)
+
+
+def on_the_ladder(chk: Check) -> bool:
+    """The checks of the six rungs (not the workflow commands' own checks)."""
+    return chk.layer in LADDER_LAYERS

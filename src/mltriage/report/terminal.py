@@ -14,7 +14,12 @@ from ..findings import LAYERS, RUNGS, Finding, jsonable
 
 STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "bold white on blue"}
 TITLES = {"diagnose": "diagnosis"}
-RUNG_TITLES = {layer: f"{n} {name}" for n, name, layers in RUNGS for layer in layers}
+RUNG_TITLES = {layer: f"{n} {name}" for n, name, layers in RUNGS for layer in layers} | {
+    "gate": "release gate",
+    "replay": "replay",
+    "attribution": "attribution shift",
+    "latency": "latency",
+}
 
 
 def fmt(v: Any) -> str:
