@@ -15,10 +15,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from checkhelp import run
 from mltriage.case import build_case
-from mltriage.checks import errors as er
+from mltriage.checks.error_analysis.slices import underperforming_slice
 from mltriage.context import Context
-from mltriage.registry import Params
 from mltriage.stats.attribution import map_to_inputs, shap_by_slice
 
 
@@ -83,6 +83,7 @@ def test_shap_on_pipeline_names_input_columns_and_stays_in_budget():
     assert took < 3.0  # budget 1.2 s plus the first import of shap on a loaded machine
 
 
+@pytest.mark.fires("errors.underperforming_slice")
 def test_underperforming_slice_attaches_shap_on_warning(monkeypatch):
     rng = np.random.default_rng(1)
     df, _ = _data(12000, rng)
@@ -93,8 +94,7 @@ def test_underperforming_slice_attaches_shap_on_warning(monkeypatch):
         train[["age", "score", "noise", "plan"]], train["y"]
     )
     ctx = Context(build_case(train, test, "y", task="binary", model=model, categorical=["plan"]))
-    p = er.underperforming_slice.check.resolve({})
-    warn = [f for f in er.underperforming_slice(ctx, p) if f.severity.value == "warning"]
+    warn = [f for f in run(underperforming_slice, ctx) if f.severity.value == "warning"]
     assert warn
     ev = warn[0].evidence
     assert ev["attribution_method"].startswith("SHAP"), ev["attribution_method"]
@@ -102,7 +102,7 @@ def test_underperforming_slice_attaches_shap_on_warning(monkeypatch):
     # without shap: the same run falls back and says why
     monkeypatch.setitem(sys.modules, "shap", None)
     ctx2 = Context(build_case(train, test, "y", task="binary", model=model, categorical=["plan"]))
-    warn2 = [f for f in er.underperforming_slice(ctx2, p) if f.severity.value == "warning"]
+    warn2 = [f for f in run(underperforming_slice, ctx2) if f.severity.value == "warning"]
     assert warn2 and "shap" in warn2[0].evidence["attribution_method"]
     assert warn2[0].evidence["attribution_method"].startswith("standardised differences")
     assert "attribution" not in warn2[0].evidence and warn2[0].evidence["distinguishing_features"]

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from checkhelp import alarms, run
 from mltriage.case import build_case
-from mltriage.checks import errors as er
+from mltriage.checks.error_analysis.confident import high_confidence_errors
+from mltriage.checks.error_analysis.confusion import confused_classes
+from mltriage.checks.error_analysis.slices import underperforming_slice
 from mltriage.context import Context
+from mltriage.stats.slices import slice_mask
 
 
 def jaccard(a, b):
@@ -72,13 +76,12 @@ class _DummyPipe:
         return self.m.predict(self._X(df))
 
 
+@pytest.mark.fires("errors.underperforming_slice")
 def test_underperforming_slice_fires_on_planted_slice():
     ctx, test = binary_case(planted=True)
-    f = alarms(run(er.underperforming_slice, ctx))
+    f = alarms(run(underperforming_slice, ctx))
     assert f, "planted slice not reported"
     assert f[0].code == "errors.underperforming_slice"
-    from mltriage.stats.slices import slice_mask
-
     assert jaccard(slice_mask(test, f[0].slice), _in_slice(test)) >= 0.5
     ev = f[0].evidence
     assert ev["slice_error"] > ev["rest_error"] and ev["p_value"] < 0.05
@@ -86,9 +89,10 @@ def test_underperforming_slice_fires_on_planted_slice():
     assert ev["slice_share_of_train"] < ev["slice_share"]
 
 
+@pytest.mark.silent("errors.underperforming_slice")
 def test_underperforming_slice_silent_on_healthy_model():
     ctx, _ = binary_case(planted=False)
-    assert alarms(run(er.underperforming_slice, ctx)) == []
+    assert alarms(run(underperforming_slice, ctx)) == []
 
 
 def regression_case(planted: bool, seed: int = 1):
@@ -108,17 +112,16 @@ def regression_case(planted: bool, seed: int = 1):
     return Context(case), test
 
 
+@pytest.mark.fires("errors.underperforming_slice")
 def test_underperforming_slice_regression():
     ctx, test = regression_case(planted=True)
-    f = alarms(run(er.underperforming_slice, ctx))
+    f = alarms(run(underperforming_slice, ctx))
     assert f
-    from mltriage.stats.slices import slice_mask
-
     assert jaccard(slice_mask(test, f[0].slice), _in_slice(test)) >= 0.5
     # region is not a model feature: the root cause says so
     assert "region" in f[0].root_cause or f[0].evidence["root_cause_category"] in ("features", "data")
     ctx, _ = regression_case(planted=False)
-    assert alarms(run(er.underperforming_slice, ctx)) == []
+    assert alarms(run(underperforming_slice, ctx)) == []
 
 
 def multiclass_case(confused: bool, seed: int = 2):
@@ -133,8 +136,9 @@ def multiclass_case(confused: bool, seed: int = 2):
     return Context(build_case(train, test, "y", task="multiclass", model=model))
 
 
+@pytest.mark.fires("errors.confused_classes")
 def test_confused_classes_fires_on_indistinguishable_pair():
-    f = run(er.confused_classes, multiclass_case(True))
+    f = run(confused_classes, multiclass_case(True))
     warn = alarms(f)
     assert warn and sorted(map(str, warn[0].classes)) == ["C", "D"]
     info = [x for x in f if x.severity.value == "info"][0]
@@ -142,8 +146,9 @@ def test_confused_classes_fires_on_indistinguishable_pair():
     assert len(info.evidence["confusion_matrix"]) == 4
 
 
+@pytest.mark.silent("errors.confused_classes")
 def test_confused_classes_silent_when_classes_separate():
-    f = run(er.confused_classes, multiclass_case(False))
+    f = run(confused_classes, multiclass_case(False))
     assert alarms(f) == [] and f  # the per-class table is still there, as info
 
 
@@ -165,9 +170,10 @@ def _binary_case_with_cost(planted, fp=1.0, fn=10.0):
     return Context(case), test
 
 
+@pytest.mark.silent("errors.confused_classes")
 def test_confused_classes_cost_table_binary():
     ctx, _ = _binary_case_with_cost(planted=False)
-    f = run(er.confused_classes, ctx)
+    f = run(confused_classes, ctx)
     assert alarms(f) == []
     cost = f[-1].evidence["cost"]
     assert cost["cost_optimal_threshold"] < 0.5
@@ -179,9 +185,10 @@ def test_confused_classes_cost_table_binary():
     assert 0 < f[-1].impact <= 1 and f[-1].evidence["expected_gain"]["share_of_cost_saved"] > 0
 
 
+@pytest.mark.fires("errors.underperforming_slice")
 def test_cost_per_slice_on_slice_findings():
     ctx, test = _binary_case_with_cost(planted=True)
-    f = alarms(run(er.underperforming_slice, ctx))
+    f = alarms(run(underperforming_slice, ctx))
     assert f
     ev = f[0].evidence
     assert ev["expected_gain"]["cost_saved"] > 0
@@ -218,18 +225,14 @@ def test_multiclass_cost_matrix_through_context():
         M.loc[c, c] = 0.0
     M.loc["D", "C"] = 10.0
     ctx.case.cost_matrix = M
-    f = run(er.confused_classes, ctx)
+    f = run(confused_classes, ctx)
     cost = f[-1].evidence["cost"]
     assert "decisions_changed" in cost and cost["cost_per_row_at_optimum"] <= cost["cost_per_row_in_use"]
 
 
 def test_leverage_fields_on_every_finding():
     ctx, _ = binary_case(planted=True)
-    out = (
-        run(er.underperforming_slice, ctx)
-        + run(er.confused_classes, ctx)
-        + run(er.high_confidence_errors, ctx)
-    )
+    out = run(underperforming_slice, ctx) + run(confused_classes, ctx) + run(high_confidence_errors, ctx)
     assert out
     for f in out:
         assert f.evidence["root_cause_category"] in (
@@ -239,9 +242,12 @@ def test_leverage_fields_on_every_finding():
             "labels",
             "threshold",
         )
-        assert isinstance(f.evidence["expected_gain"], dict) and f.evidence["expected_gain"]["text"]
+        # the gain in words is declared on the finding; its figures stay in the evidence
+        assert f.gain
+        assert "text" not in f.evidence.get("expected_gain", {})
+        assert "show_in_terminal" not in f.evidence and "primary_table" not in f.evidence
         assert 0.0 <= f.impact <= 1.0
-    w = alarms(run(er.underperforming_slice, ctx))[0]
+    w = alarms(run(underperforming_slice, ctx))[0]
     g = w.evidence["expected_gain"]
     assert g["errors_removed"] > 0 and abs(w.impact - g["share_of_errors_removed"]) < 1e-3
 
@@ -286,6 +292,7 @@ def test_errors_vs_correct_silent_without_signal():
     assert all(not g["top"] for g in res["groups"])
 
 
+@pytest.mark.silent("errors.high_confidence_errors")
 def test_high_confidence_errors_keeps_kinds_apart_and_flags_label_errors():
     rng = np.random.default_rng(5)
     n = 8000
@@ -298,7 +305,7 @@ def test_high_confidence_errors_keeps_kinds_apart_and_flags_label_errors():
     far = np.abs(test["x1"].to_numpy()[flip]) > 1.5  # flips far from the boundary
     test.loc[flip, "y"] = 1 - test.loc[flip, "y"]
     ctx = Context(build_case(train, test, "y", task="binary", model=model))
-    f = run(er.high_confidence_errors, ctx)
+    f = run(high_confidence_errors, ctx)
     assert alarms(f) == []  # scattered: no slice
     ev = f[0].evidence
     assert sum(k["rows"] for k in ev["error_kinds"]) == ev["errors"]
@@ -306,17 +313,16 @@ def test_high_confidence_errors_keeps_kinds_apart_and_flags_label_errors():
     assert ev["root_cause_category"] == "labels"
 
 
+@pytest.mark.fires("errors.high_confidence_errors")
 def test_high_confidence_errors_fires_on_cluster_and_not_on_healthy():
     ctx, test = binary_case(planted=True)
-    f = alarms(run(er.high_confidence_errors, ctx))
+    f = alarms(run(high_confidence_errors, ctx))
     assert f and f[0].slice
-    from mltriage.stats.slices import slice_mask
-
     m = slice_mask(test, f[0].slice)
     # confident mistakes are the part of the planted slice far from the boundary: inside it
     assert (m & _in_slice(test)).sum() / m.sum() >= 0.8
     ctx, _ = binary_case(planted=False)
-    assert alarms(run(er.high_confidence_errors, ctx)) == []
+    assert alarms(run(high_confidence_errors, ctx)) == []
 
 
 def _imbalanced_case(planted: bool, seed: int = 0):
@@ -339,21 +345,21 @@ def _imbalanced_case(planted: bool, seed: int = 0):
     return Context(build_case(train, test, "y", task="binary", model=model, categorical=["region"])), test
 
 
+@pytest.mark.fires("errors.underperforming_slice")
 def test_underperforming_slice_fires_on_imbalanced_binary_with_a_ranking_model():
     ctx, test = _imbalanced_case(True)
-    f = alarms(run(er.underperforming_slice, ctx))
+    f = alarms(run(underperforming_slice, ctx))
     assert f and jaccard(f[0].slice and _mask(test, f[0].slice), _in_slice(test)) >= 0.5
     assert f[0].evidence["skill_overall"] < 0.2 <= 0.7 <= f[0].evidence["auc_overall"]
 
 
+@pytest.mark.silent("errors.underperforming_slice")
 def test_underperforming_slice_silent_on_imbalanced_binary_without_a_slice():
     ctx, _ = _imbalanced_case(False)
-    assert alarms(run(er.underperforming_slice, ctx)) == []
+    assert alarms(run(underperforming_slice, ctx)) == []
 
 
 def _mask(df, preds):
-    from mltriage.stats.slices import slice_mask
-
     return slice_mask(df, preds)
 
 
@@ -363,12 +369,28 @@ def test_slice_below_the_warning_size_is_info():
     ctx, test = binary_case(planted=True)
     truth = _in_slice(test)
     hit = lambda fs: [f for f in alarms(fs) if jaccard(_slice_rows(test, f), truth) >= 0.5]  # noqa: E731
-    assert hit(run(er.underperforming_slice, ctx))
-    found = run(er.underperforming_slice, ctx, min_warning_rows=int(truth.sum()) + 1)
+    assert hit(run(underperforming_slice, ctx))
+    found = run(underperforming_slice, ctx, min_warning_rows=int(truth.sum()) + 1)
     assert found and not hit(found)
 
 
 def _slice_rows(df, f):
-    from mltriage.stats.slices import slice_mask
-
     return np.asarray(slice_mask(df, f.slice)) if f.slice else np.zeros(len(df), bool)
+
+
+def test_warning_slice_declares_its_first_table_and_gain():
+    ctx, _ = binary_case(planted=True)
+    w = alarms(run(underperforming_slice, ctx))[0]
+    assert w.primary_table == "what_sets_it_apart" and w.evidence[w.primary_table]
+    assert w.gain.startswith("bringing the slice to the rest's error rate")
+
+
+def test_slice_search_is_shared_per_parameters_whatever_the_order():
+    # high_confidence_errors reads the slices of errors.underperforming_slice (with that check's
+    # configured parameters): running it first must not leave its search in place of another
+    ctx, _ = binary_case(planted=True)
+    run(high_confidence_errors, ctx)
+    after = run(underperforming_slice, ctx, alpha=1e-9, max_order=1)
+    fresh, _ = binary_case(planted=True)
+    alone = run(underperforming_slice, fresh, alpha=1e-9, max_order=1)
+    assert [(f.title, f.severity) for f in after] == [(f.title, f.severity) for f in alone]

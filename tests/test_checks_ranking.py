@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.linear_model import LinearRegression
 
 from checkhelp import alarms, run
 from mltriage.case import build_case
-from mltriage.checks import ranking as rk
+from mltriage.checks.error_analysis.hard_items import hard_negatives, hard_positives
+from mltriage.checks.error_analysis.queries import underperforming_queries
 from mltriage.context import Context
 
 
@@ -65,33 +67,44 @@ def case(plant=None, seed=0):
     return Context(c)
 
 
+@pytest.mark.fires("ranking.hard_negatives")
 def test_hard_negatives_fires_on_promoted_irrelevant_items():
-    f = alarms(run(rk.hard_negatives, case("negatives")))
+    f = alarms(run(hard_negatives, case("negatives")))
     assert f and f[0].slice == [{"column": "promo", "op": "==", "value": 1}]
     assert f[0].evidence["features_absent_from_model"] == ["promo"]
     assert f[0].evidence["position_shift"] > 3
 
 
+@pytest.mark.fires("ranking.hard_positives")
 def test_hard_positives_fires_on_buried_relevant_items():
-    f = alarms(run(rk.hard_positives, case("positives")))
+    f = alarms(run(hard_positives, case("positives")))
     assert f and f[0].slice == [{"column": "promo", "op": "==", "value": 1}]
 
 
+@pytest.mark.silent("ranking.hard_negatives")
+@pytest.mark.silent("ranking.hard_positives")
 def test_trait_checks_silent_on_healthy_ranker():
     ctx = case(None)
-    assert alarms(run(rk.hard_negatives, ctx)) == []
-    assert alarms(run(rk.hard_positives, ctx)) == []
+    assert alarms(run(hard_negatives, ctx)) == []
+    assert alarms(run(hard_positives, ctx)) == []
 
 
-def test_underperforming_queries_fires_and_stays_silent():
-    f = alarms(run(rk.underperforming_queries, case("queries")))
+@pytest.mark.fires("ranking.underperforming_queries")
+def test_underperforming_queries_fires_on_a_locale_ranked_at_random():
+    f = alarms(run(underperforming_queries, case("queries")))
     assert f and {"column": "locale", "op": "==", "value": "fr"} in f[0].slice
-    healthy = run(rk.underperforming_queries, case(None))
+    assert f[0].gain.startswith("bringing these queries to the others' NDCG@10")
+
+
+@pytest.mark.silent("ranking.underperforming_queries")
+def test_underperforming_queries_silent_on_healthy_ranker():
+    healthy = run(underperforming_queries, case(None))
     assert alarms(healthy) == []
     ov = healthy[0].evidence["overview"]
     assert 0 < ov["ndcg@10"] <= 1 and ov["queries"] == 300 and len(ov["ndcg@10_ci"]) == 2
 
 
+@pytest.mark.fires("ranking.underperforming_queries")
 def test_underperforming_queries_fires_when_a_query_type_is_no_better_than_random():
     # one locale is ranked at random: its NDCG shortfall cannot double a healthy overall one
     # (a random order still earns NDCG ~0.5), yet it has lost all skill over a random order
@@ -125,6 +138,6 @@ def test_underperforming_queries_fires_when_a_query_type_is_no_better_than_rando
             metric="ndcg@10",
         )
     )
-    f = alarms(run(rk.underperforming_queries, ctx))
+    f = alarms(run(underperforming_queries, ctx))
     assert f and {"column": "locale", "op": "==", "value": "fr"} in f[0].slice
     assert f[0].evidence["shortfall_lift"] < 2.0 and f[0].evidence["skill_over_random_share"] < 0.4

@@ -1,0 +1,201 @@
+"""Helpers shared by the error-analysis checks (errors.*): the per-row errors on the evaluation
+rows, the slice search over them, the skill of a model over the best constant, what separates
+errors from correct rows, the expected cost of errors, and a fix's expected gain."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...registry import NotApplicable, Params
+from ...stats.attribution import cost_summary, error_contrast
+from ...stats.slices import Slice, find_slices, slice_mask
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+def search_columns(ctx: Context) -> list[str]:
+    """Every column of the evaluation set except the target and the model's own outputs;
+    columns that the model does not take are included on purpose (a missing feature)."""
+    c = ctx.case
+    drop = {c.target, c.prediction_column, c.group_column}
+    return [col for col in ctx.frame("test").columns if col not in drop]
+
+
+def categorical_columns(ctx: Context) -> set[str]:
+    return set(ctx.case.categorical or [])
+
+
+def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise equality of labels that may differ in dtype (1 vs 1.0 vs '1')."""
+    try:
+        return np.asarray(a == b, dtype=bool)
+    except (TypeError, ValueError):
+        return np.array([str(x) == str(y) for x, y in zip(a, b)], dtype=bool)
+
+
+def is_positive(ctx: Context, values: Any) -> np.ndarray:
+    """Which of `values` are the positive class."""
+    values = np.asarray(values)
+    return same(values, np.asarray([ctx.case.positive] * len(values), dtype=object))
+
+
+def _regression_scale(raw: np.ndarray, pv: np.ndarray) -> np.ndarray:
+    """The typical absolute error at each prediction level (median within deciles of the
+    prediction), floored, so that expensive items do not look bad merely for being large."""
+    fin = np.isfinite(raw)
+    if fin.sum() < 50:
+        return np.full(raw.shape, max(float(np.nanmedian(raw)), 1e-12))
+    scale = np.full(raw.shape, np.nan)
+    q = np.quantile(pv[fin], np.linspace(0, 1, 11)[1:-1])
+    b = np.searchsorted(q, pv, side="left")
+    for i in range(10):
+        sel = fin & (b == i)
+        if sel.any():
+            scale[b == i] = np.median(raw[sel])
+    pos = scale[fin & (scale > 0)]
+    floor = float(np.median(pos)) * 0.05 if pos.size else 1.0
+    return np.maximum(np.nan_to_num(scale, nan=floor), max(floor, 1e-12))
+
+
+def errors_of(ctx: Context) -> dict[str, Any]:
+    """Per-row errors on the evaluation set (cached).
+
+    search: the error the slice search ranks (misclassification at the threshold in use; for
+    regression the absolute error divided by the typical absolute error at that prediction level,
+    so that expensive items do not look bad merely for being large); raw: the error reported.
+    """
+
+    def compute() -> dict[str, Any]:
+        c = ctx.case
+        if c.task == "ranking":
+            raise NotApplicable("ranking errors are analysed by the ranking rung")
+        pred = ctx.predictions("test")
+        y = ctx.y("test")
+        if c.task in ("binary", "multiclass"):
+            ok = np.array([not pd.isna(v) for v in y], dtype=bool)
+            wrong = ~same(np.asarray(pred.label), np.asarray(y))
+            err = np.where(ok, wrong.astype(float), np.nan)
+            return {"search": err, "raw": err, "y": y, "pred": pred, "kind": "error rate"}
+        yv = pd.to_numeric(pd.Series(y), errors="coerce").to_numpy(dtype=float)
+        pv = np.asarray(pred.score, dtype=float)
+        raw = np.abs(pv - yv)
+        scale = _regression_scale(raw, pv)
+        return {"search": raw / scale, "raw": raw, "y": yv, "pred": pred, "kind": "absolute error"}
+
+    return ctx.cached("errors:test", compute)
+
+
+def slice_search(ctx: Context, p: Params) -> list[Slice]:
+    """The slices of evaluation rows where the error concentrates, with the search parameters of
+    errors.underperforming_slice (`p`), cached per set of parameters: the confident-errors check
+    reuses the search through `ctx.config.params("errors.underperforming_slice")`."""
+
+    def compute() -> list[Slice]:
+        e = errors_of(ctx)
+        return find_slices(
+            ctx.frame("test"),
+            e["search"],
+            search_columns(ctx),
+            categorical=categorical_columns(ctx),
+            max_order=p.max_order,
+            min_support=p.min_support,
+            top_k=p.top_k,
+            alpha=p.alpha,
+            seed=ctx.config.seed,
+        )
+
+    key = f"errors:slices:{p.max_order}:{p.min_support}:{p.top_k}:{p.alpha}"
+    return ctx.cached(key, compute)
+
+
+def baseline_error(y: np.ndarray, kind: str) -> float:
+    """Error of the best constant inside a set of rows (the majority class; the median)."""
+    if y.size == 0:
+        return float("nan")
+    if kind == "error rate":
+        vc = pd.Series(y).value_counts(normalize=True)
+        return float(1.0 - vc.iloc[0]) if len(vc) else float("nan")
+    yv = y[np.isfinite(y)]
+    return float(np.mean(np.abs(yv - np.median(yv)))) if yv.size else float("nan")
+
+
+def skill(err: float, base: float) -> float:
+    """1 - model error / error of the best constant (1 perfect, 0 no better than a constant)."""
+    if not np.isfinite(base):
+        return float("nan")
+    if base <= 0:
+        return 0.0 if err <= 0 else -np.inf
+    return 1.0 - err / base
+
+
+def train_share(ctx: Context, sl: Slice) -> float | None:
+    """Share of the training rows inside the slice (None when training lacks its columns)."""
+    train = ctx.frame("train")
+    try:
+        if all(q["column"] in train.columns for q in sl.predicates):
+            return float(slice_mask(train, sl.predicates).mean())
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def contrast(ctx: Context) -> dict | None:
+    """What separates errors from correct rows, per true class (cached; classification only)."""
+
+    def compute() -> dict | None:
+        c = ctx.case
+        if c.task not in ("binary", "multiclass"):
+            return None
+        pred = ctx.predictions("test")
+        return error_contrast(
+            ctx.frame("test"),
+            ctx.y("test"),
+            pred.label,
+            search_columns(ctx),
+            task=c.task,
+            classes=c.classes,
+            positive=c.positive,
+            categorical=categorical_columns(ctx),
+            model_features=set(c.features or []),
+            seed=ctx.config.seed,
+        )
+
+    return ctx.cached("errors:contrast", compute)
+
+
+def costs(ctx: Context, masks: list[np.ndarray] | None = None) -> dict | None:
+    """Expected cost per row at the decision in use and at the cost-optimal one (overall, and per
+    mask when given); None without a cost matrix or on a task without classes."""
+    c = ctx.case
+    if c.cost_matrix is None or c.task not in ("binary", "multiclass"):
+        return None
+    pred = ctx.predictions("test")
+    y = ctx.y("test")
+    ok = ~pd.isna(pd.Series(y)).to_numpy()
+    if c.task == "binary" and not pred.has_proba and pred.score is None:
+        return None
+    score = np.asarray(pred.score, dtype=float) if c.task == "binary" else None
+    if c.task == "binary" and score is not None and not np.isfinite(score).any():
+        score = None
+    return cost_summary(
+        c.cost_matrix,
+        np.asarray(y)[ok],
+        np.asarray(pred.label)[ok],
+        task=c.task,
+        score=None if score is None else score[ok],
+        proba=np.asarray(pred.proba)[ok] if pred.has_proba and pred.proba is not None else None,
+        proba_classes=pred.classes,
+        positive=c.positive,
+        threshold=ctx.threshold,
+        masks=None if masks is None else [np.asarray(m)[ok] for m in masks],
+        seed=ctx.config.seed,
+    )
+
+
+def gain_numbers(**numbers: Any) -> dict[str, Any]:
+    """The figures of a fix's expected gain, kept in the evidence (its text is `Finding.gain`)."""
+    return {k: v for k, v in numbers.items() if v is not None}

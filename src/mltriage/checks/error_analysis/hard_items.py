@@ -1,0 +1,264 @@
+"""ranking.hard_negatives and ranking.hard_positives: irrelevant items that the ranker lifts into
+the top k, and relevant items that it buries below k, when they share a trait (a slice over the
+item columns, including the ones the ranker does not take)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...findings import INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.slices import Slice, find_slices, standardized_differences
+from .ranking_frame import item_columns, overview, ranking_frame
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+# the parameters both trait checks share (they differ in min_lift and min_position_shift)
+MIN_SUPPORT = Param(
+    0.02, Interval(float, 0, 1, closed="neither"), "smallest share of the items a trait may hold"
+)
+MAX_ORDER = Param(2, Interval(int, 1, 3), "most predicates in a trait's description")
+ALPHA = Param(
+    0.05, Interval(float, 0, 1, closed="neither"), "family-wise error rate of the two searches (Holm)"
+)
+MIN_RATE_GAP = Param(0.1, Interval(float, 0, 1), "misplacement rate with the trait minus the rate without")
+LIFT = "misplacement rate with the trait over the rate without"
+SHIFT = "places the trait's items sit off on average"
+
+
+@check(
+    "ranking.hard_negatives",
+    tasks=("ranking",),
+    requires=("model", "group"),
+    min_support=MIN_SUPPORT,
+    max_order=MAX_ORDER,
+    alpha=ALPHA,
+    min_lift=Param(1.5, Interval(float, 0, None), LIFT),
+    min_position_shift=Param(3.0, Interval(float, 0, None), SHIFT),
+    min_rate_gap=MIN_RATE_GAP,
+)
+def hard_negatives(ctx: Context, p: Params) -> Findings:
+    """Irrelevant items that the ranker lifts into the top k, sharing a trait.
+
+    What it detects
+        Among the irrelevant items (relevance below the middle of the grade range) of queries
+        longer than k, a slice of items (a trait over any item column, including columns the
+        ranker does not take) that lands in the top k at least `min_lift` times as often as the
+        other irrelevant items, `min_rate_gap` more in absolute terms, and sits at least
+        `min_position_shift` places higher on average; discovered and confirmed on disjoint
+        halves with Holm's correction (two searches at alpha/2: all item columns, and the columns
+        the ranker does not take). A warning needs a trait the ranker cannot see (a column it does
+        not take); clusters over its own features are reported as info.
+    Why it matters
+        Irrelevant items near the top cost the most NDCG and user trust; when they share a trait,
+        one missing signal explains them (sponsored, duplicate, out-of-stock items).
+    How to confirm
+        Compare the positions of irrelevant items with and without the trait; check whether the
+        ranker's features can express the trait at all.
+    Fix
+        Add the trait (or what it stands for) as a feature, add such items as labelled negatives
+        to training queries, or filter them before ranking.
+    """
+    return _trait_findings(ctx, p, "ranking.hard_negatives", "negatives")
+
+
+@check(
+    "ranking.hard_positives",
+    tasks=("ranking",),
+    requires=("model", "group"),
+    min_support=MIN_SUPPORT,
+    max_order=MAX_ORDER,
+    alpha=ALPHA,
+    min_lift=Param(1.25, Interval(float, 0, None), LIFT),
+    min_position_shift=Param(2.0, Interval(float, 0, None), SHIFT),
+    min_rate_gap=MIN_RATE_GAP,
+)
+def hard_positives(ctx: Context, p: Params) -> Findings:
+    """Relevant items that the ranker buries below k, sharing a trait.
+
+    What it detects
+        Among the relevant items (relevance at or above the middle of the grade range) of queries
+        longer than k, a slice of items (a trait over any item column, including columns the
+        ranker does not take) that falls below position k at least `min_lift` times as often as
+        the other relevant items, `min_rate_gap` more in absolute terms, and sits at least
+        `min_position_shift` places lower on average; discovered and confirmed on disjoint
+        halves with Holm's correction (two searches at alpha/2: all item columns, and the columns
+        the ranker does not take). A warning needs a trait the ranker cannot see (a column it does
+        not take); clusters over its own features are reported as info.
+    Why it matters
+        Buried relevant items are lost to users; when they share a trait, the ranker lacks the
+        signal that makes them relevant (a missing feature) or is biased against them (popularity).
+    How to confirm
+        Compare the positions of relevant items with and without the trait; check whether the
+        ranker's features can express the trait.
+    Fix
+        Add the trait as a feature, de-bias popularity features, or add training queries in which
+        such items are relevant.
+    """
+    return _trait_findings(ctx, p, "ranking.hard_positives", "positives")
+
+
+def _trait_findings(ctx: Context, p: Params, code: str, which: str) -> list[Finding] | None:
+    r = ranking_frame(ctx)
+    k = r["k"]
+    if which == "negatives":
+        pool = r["irrelevant"] & (r["size"] > k)
+        err = (r["pos"] <= k).astype(float)  # an irrelevant item in the top k
+    else:
+        pool = r["relevant"] & (r["size"] > k)
+        err = (r["pos"] > k).astype(float)  # a relevant item below k
+    idx = np.flatnonzero(pool)
+    if idx.size < 100 or err[idx].sum() < 10:
+        raise NotApplicable(
+            f"too few {'irrelevant' if which == 'negatives' else 'relevant'} items in "
+            f"queries longer than k={k}"
+        )
+    sub = ctx.frame("test").iloc[idx].reset_index(drop=True)
+    slices = _traits(ctx, sub, err[idx], p)
+    total_bad = float(err[idx].sum())
+    out = [_trait_finding(ctx, s, sub, r["pos"][idx], total_bad, r, p, code, which) for s in slices]
+    return out or None
+
+
+def _traits(ctx: Context, sub: pd.DataFrame, err: np.ndarray, p: Params) -> list[Slice]:
+    """Traits of the misplaced items, in two families each at alpha/2: every item column, and the
+    columns the ranker does not take (the usual home of a missing signal, which the first search
+    may rank below natural clusters)."""
+    cols = item_columns(ctx)
+    feats = set(ctx.case.features or [])
+    absent_cols = [c for c in cols if feats and c not in feats]
+
+    def search(columns: list[str]) -> list[Slice]:
+        return find_slices(
+            sub,
+            err,
+            columns,
+            categorical=set(ctx.case.categorical or []),
+            max_order=p.max_order,
+            min_support=p.min_support,
+            top_k=3,
+            alpha=p.alpha / 2,
+            seed=ctx.config.seed,
+        )
+
+    slices = search(cols)
+    if not absent_cols:
+        return slices
+    for s in search(absent_cols):
+        # the same rows described by a column the ranker cannot see: that description names
+        # the root cause, so it replaces the other
+        same = [t for t in slices if (s.mask & t.mask).sum() / max((s.mask | t.mask).sum(), 1) > 0.5]
+        slices = [t for t in slices if not any(t is u for u in same)]
+        if same:
+            slices.insert(0, s)
+        else:
+            slices.append(s)
+    return slices
+
+
+def _trait_finding(
+    ctx: Context,
+    s: Slice,
+    sub: pd.DataFrame,
+    pos: np.ndarray,
+    total_bad: float,
+    r: dict[str, Any],
+    p: Params,
+    code: str,
+    which: str,
+) -> Finding:
+    k = r["k"]
+    m = s.mask
+    feats = set(ctx.case.features or [])
+    pos_in, pos_out = float(pos[m].mean()), float(pos[~m].mean())
+    shift = (pos_out - pos_in) if which == "negatives" else (pos_in - pos_out)
+    absent = [c for c in s.columns if feats and c not in feats]
+    # a trait over columns the ranker takes is a trade-off it made (info); a trait it cannot
+    # see is a missing signal (warning)
+    strong = (
+        bool(absent)
+        and s.lift >= p.min_lift
+        and shift >= p.min_position_shift
+        and s.error - s.rest_error >= p.min_rate_gap
+    )
+    diffs = standardized_differences(
+        sub,
+        m,
+        [c for c in item_columns(ctx) if c not in s.columns],
+        categorical=set(ctx.case.categorical or []),
+        top=3,
+    )
+    what = "irrelevant" if which == "negatives" else "relevant"
+    where = f"in the top {k}" if which == "negatives" else f"below position {k}"
+    moved = max(0.0, (s.error - s.rest_error) * s.size)
+    share_moved = moved / total_bad if total_bad > 0 else 0.0
+    category = "features" if absent else "model capacity"
+    ev = {
+        "items": int(s.size),
+        "share_of_pool": s.support,
+        f"rate_{where.replace(' ', '_')}": s.error,
+        "rate_other_items": s.rest_error,
+        "lift": s.lift,
+        "p_value": s.p_value,
+        "mean_position_slice": pos_in,
+        "mean_position_other": pos_out,
+        "position_shift": shift,
+        "features_absent_from_model": absent,
+        "distinguishing_features": diffs,
+        "relevance_cut": r["cut"],
+        "k": k,
+        "overview": overview(ctx),
+        "root_cause_category": category,
+        "expected_gain": {"items_moved": round(moved, 1), "share_of_misplaced_items": round(share_moved, 4)},
+    }
+    title, cause, fix = _words(s, absent, shift, k, category, which)
+    return Finding(
+        code,
+        WARNING if strong else INFO,
+        title,
+        columns=s.columns,
+        slice=s.predicates,
+        evidence=ev,
+        root_cause=cause,
+        fix=fix,
+        impact=float(min(1.0, max(0.0, share_moved))),
+        gain=f"at the other {what} items' rate, about {moved:.0f} fewer {what} items "
+        + ("in the top " if which == "negatives" else "below position ")
+        + f"{k} ({share_moved:.0%} of all such items)",
+    )
+
+
+def _words(
+    s: Slice, absent: list[str], shift: float, k: int, category: str, which: str
+) -> tuple[str, str, str]:
+    """(title, root cause, fix) of a trait finding."""
+    miss = f"; the model has no such feature ({', '.join(absent)})" if absent else ""
+    takes = f": it does not take {', '.join(absent)}" if absent else ""
+    if which == "negatives":
+        title = (
+            f"Irrelevant items with {s.describe()} sit {shift:.1f} places higher on average "
+            f"({s.error:.0%} of them in the top {k} vs {s.rest_error:.0%} of other irrelevant items){miss}"
+        )
+        cause = f"[{category}] the ranker cannot see what makes these items irrelevant" + takes
+        fix = (
+            f"add {', '.join(absent)} to the ranker's features"
+            if absent
+            else f"add a feature or training signal that demotes items with {s.describe()}"
+        ) + "; add such items as labelled negatives to the training queries"
+        return title, cause, fix
+    title = (
+        f"Relevant items with {s.describe()} sit {shift:.1f} places too low on average "
+        f"({s.error:.0%} of them below position {k} vs {s.rest_error:.0%} of other relevant items){miss}"
+    )
+    cause = f"[{category}] the ranker cannot see what makes these items relevant" + takes
+    fix = (
+        f"add {', '.join(absent)} to the ranker's features"
+        if absent
+        else f"add a feature that promotes items with {s.describe()}"
+    ) + "; check that training queries hold enough such relevant items"
+    return title, cause, fix

@@ -1,0 +1,135 @@
+"""ranking.underperforming_queries: a group of queries (described by the query's own attributes)
+whose NDCG@k is far below the rest's, or that has lost its skill over a random order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...findings import INFO, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.slices import Slice, find_slices
+from .ranking_frame import overview, per_query, query_frame, random_ndcg
+
+if TYPE_CHECKING:
+    from ...context import Context
+
+
+@check(
+    "ranking.underperforming_queries",
+    tasks=("ranking",),
+    requires=("model", "group"),
+    min_support=Param(
+        0.03, Interval(float, 0, 1, closed="neither"), "smallest share of the queries a group may hold"
+    ),
+    max_order=Param(2, Interval(int, 1, 3), "most predicates in a group's description"),
+    alpha=Param(0.05, Interval(float, 0, 1, closed="neither"), "family-wise error rate of the search (Holm)"),
+    min_lift=Param(2.0, Interval(float, 0, None), "NDCG shortfall of the group over the overall shortfall"),
+    min_ndcg_gap=Param(0.15, Interval(float, 0, 1), "mean NDCG of the other queries minus the group's"),
+    max_skill_share=Param(
+        0.4,
+        Interval(float, 0, 1),
+        "skill over a random order at most this share of the other queries' (a group ranked at "
+        "random cannot double a healthy shortfall)",
+    ),
+)
+def underperforming_queries(ctx: Context, p: Params) -> Findings:
+    """A group of queries whose NDCG@k is far below the rest.
+
+    What it detects
+        Per-query NDCG@k (MRR and MAP reported beside it); a slice of queries, described by the
+        query's own attributes (columns constant within a query, per-query means of numeric item
+        columns, query length), whose NDCG shortfall (1 - NDCG) is at least `min_lift` times the
+        overall shortfall, or whose skill over a random order (NDCG minus the NDCG a random order
+        would reach on the same queries) is at most `max_skill_share` of the other queries' skill
+        (random order caps the shortfall well below 1, so a ranker that is no better than chance
+        on a query type can never double a healthy overall shortfall), and whose mean NDCG is at
+        least `min_ndcg_gap` below the other queries, confirmed on a held-out half of the queries
+        with Holm's correction.
+    Why it matters
+        A ranker tuned on the average query can fail a whole query type (long-tail queries, one
+        category, one locale) while the mean NDCG looks fine.
+    How to confirm
+        Compare the NDCG distribution of the slice's queries with the rest; read a few of their
+        rankings next to the ideal order.
+    Fix
+        Add training queries of that type, features that matter for it, or a dedicated ranker.
+    """
+    q = per_query(ctx)
+    qf = query_frame(ctx).reindex(q.index)
+    short = (1.0 - q["ndcg"].to_numpy()).clip(0, None)
+    ov = overview(ctx)
+    if len(q) < 40:
+        raise NotApplicable("fewer than 40 queries")
+    slices = find_slices(
+        qf.reset_index(drop=True),
+        short,
+        list(qf.columns),
+        categorical=set(ctx.case.categorical or []) & set(qf.columns),
+        max_order=p.max_order,
+        min_support=p.min_support,
+        top_k=3,
+        alpha=p.alpha,
+        seed=ctx.config.seed,
+    )
+    nd = q["ndcg"].to_numpy()
+    rnd = random_ndcg(ctx).reindex(q.index).to_numpy()
+    out = [_group_finding(ctx, s, nd, rnd, float(short.sum()), ov, p) for s in slices]
+    if not out:
+        k = ov["k"]
+        out.append(
+            Finding(
+                "ranking.underperforming_queries",
+                INFO,
+                f"NDCG@{k} {ov[f'ndcg@{k}']:.3f}, MRR {ov['mrr']:.3f}, MAP "
+                f"{ov['map']:.3f} over {ov['queries']} queries; no group of queries "
+                "falls far below the rest",
+                evidence={"overview": ov, "root_cause_category": "model capacity"},
+                gain="not estimated: no group of queries stands out",
+            )
+        )
+    return out
+
+
+def _group_finding(
+    ctx: Context, s: Slice, nd: np.ndarray, rnd: np.ndarray, short_all: float, ov: dict[str, Any], p: Params
+) -> Finding:
+    k = ov["k"]
+    n_in, n_out = float(nd[s.mask].mean()), float(nd[~s.mask].mean())
+    r_in, r_out = float(rnd[s.mask].mean()), float(rnd[~s.mask].mean())
+    skill_share = (n_in - r_in) / (n_out - r_out) if n_out - r_out > 0.05 else float("nan")
+    lost = np.isfinite(skill_share) and skill_share <= p.max_skill_share
+    strong = (s.lift >= p.min_lift or lost) and (n_out - n_in) >= p.min_ndcg_gap
+    gain_ndcg = max(0.0, (n_out - n_in) * s.support)
+    share_removed = round(gain_ndcg * len(nd) / short_all, 4) if short_all > 0 else 0.0
+    ev = {
+        "queries": int(s.size),
+        "share_of_queries": s.support,
+        f"ndcg@{k}_slice": n_in,
+        f"ndcg@{k}_other": n_out,
+        "shortfall_lift": s.lift,
+        "p_value": s.p_value,
+        f"random_order_ndcg@{k}_slice": r_in,
+        f"random_order_ndcg@{k}_other": r_out,
+        "skill_over_random_share": skill_share,
+        "root_cause_category": "data",
+        "expected_gain": {"mean_ndcg_gain": round(gain_ndcg, 4), "share_of_shortfall_removed": share_removed},
+        "overview": ov,
+    }
+    test_columns = ctx.frame("test").columns
+    return Finding(
+        "ranking.underperforming_queries",
+        WARNING if strong else INFO,
+        f"NDCG@{k} {n_in:.2f} for queries with {s.describe()} ({s.size} queries) vs "
+        f"{n_out:.2f} for the others",
+        columns=[c for c in s.columns if c in test_columns],
+        slice=[pr for pr in s.predicates if pr["column"] in test_columns],
+        evidence=ev,
+        impact=float(min(1.0, share_removed)),
+        root_cause="[data] this query type is under-served: too few training queries "
+        "like it, or the features that matter for it are missing",
+        fix="add training queries of this type and features that matter for them; "
+        "monitor NDCG per query type",
+        gain=f"bringing these queries to the others' NDCG@{k} raises the mean NDCG@{k} by {gain_ndcg:.3f}",
+    )
