@@ -149,8 +149,8 @@ class Interval(Constraint):
         what = "an integer" if self.kind is int else "a number"
         if self.left is None and self.right is None:
             return what
-        lb = "[" if self.closed in ("both", "left") else "("
-        rb = "]" if self.closed in ("both", "right") else ")"
+        lb = "[" if self.closed in ("both", "left") and self.left is not None else "("
+        rb = "]" if self.closed in ("both", "right") and self.right is not None else ")"
         lo = "-inf" if self.left is None else f"{self.left:g}"
         hi = "inf" if self.right is None else f"{self.right:g}"
         return f"{what} in {lb}{lo}, {hi}{rb}"
