@@ -60,8 +60,13 @@ def table_of(
     hidden = len(cols) - max_cols if max_cols and len(cols) > max_cols else 0
     cols = cols[:max_cols] if max_cols else cols
     for c in column_labels([str(c) for c in cols], cell):
+        # a header is never squeezed below its width (up to 12): squeezing falls on long cells,
+        # which wrap rather than vanish
         t.add_column(
-            Text(c, overflow="fold", no_wrap=False), overflow="ellipsis", no_wrap=True, max_width=cell
+            Text(c, overflow="fold", no_wrap=False),
+            overflow="fold",
+            max_width=cell,
+            min_width=min(len(c), 12),
         )
     for r in rows[:most]:
         t.add_row(*[_clip(fmt(r.get(c)), cell) for c in cols])
