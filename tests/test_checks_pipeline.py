@@ -1,4 +1,6 @@
-"""pipeline.preprocessing_leakage and pipeline.version_mismatch: one case that fires, one that stays silent."""
+"""The pipeline rung: each check fires on a planted problem and stays silent without it
+(preprocessing leakage and version mismatch from the saved artifact; train/serving skew and
+serialization mismatch from a production batch)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
+import checkhelp
+from conftest import make_binary
 from mltriage.case import build_case
-from mltriage.checks.pipeline import preprocessing_leakage, version_mismatch
+from mltriage.checks.pipeline.artifact import preprocessing_leakage, version_mismatch
+from mltriage.checks.pipeline.serialization import serialization_mismatch
+from mltriage.checks.pipeline.skew import train_serving_skew
 from mltriage.context import Context
-from mltriage.registry import NotApplicable, Params
+from mltriage.errors import InputError
+from mltriage.registry import NotApplicable
 
 
 def _data(n=400, seed=0, test_category=False):
@@ -48,10 +55,14 @@ def _ctx(train, test, model):
     return Context(build_case(train, test, "y", model=model, task="binary"))
 
 
-def _run(fn, ctx):
-    return fn(ctx, fn.check.resolve({}))
+def _run(fn, ctx, **over):
+    """The check's one finding (or None), run through the registry."""
+    found = checkhelp.run(fn, ctx, **over)
+    assert len(found) <= 1
+    return found[0] if found else None
 
 
+@pytest.mark.fires("pipeline.preprocessing_leakage", severity="critical")
 def test_preprocessing_leakage_fires_when_fitted_on_train_and_test():
     train, test = _data()
     both = pd.concat([train, test], ignore_index=True)
@@ -62,6 +73,7 @@ def test_preprocessing_leakage_fires_when_fitted_on_train_and_test():
     assert f.evidence["train_rows"] == len(train)
 
 
+@pytest.mark.fires("pipeline.preprocessing_leakage")
 def test_preprocessing_leakage_names_test_only_categories():
     train, test = _data(test_category=True)
     both = pd.concat([train, test], ignore_index=True)
@@ -80,12 +92,14 @@ def test_preprocessing_leakage_names_test_only_categories():
     assert any("z" in r for r in f.evidence["reasons"])
 
 
+@pytest.mark.silent("pipeline.preprocessing_leakage")
 def test_preprocessing_leakage_silent_when_fitted_on_train():
     train, test = _data()
     model = _pipe().fit(train[["a", "b", "c"]], train["y"])
     assert _run(preprocessing_leakage, _ctx(train, test, model)) is None
 
 
+@pytest.mark.silent("pipeline.preprocessing_leakage")
 def test_preprocessing_leakage_subsample_is_not_leakage():
     train, test = _data()
     sample = train.sample(150, random_state=0)
@@ -114,6 +128,7 @@ def _dump_with_version(model, path, version):
         sklearn.base.__version__ = real
 
 
+@pytest.mark.fires("pipeline.version_mismatch")
 def test_version_mismatch_fires_on_minor_difference(tmp_path):
     train, test = _data()
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(train[["a", "b"]].fillna(0), train["y"])
@@ -128,6 +143,7 @@ def test_version_mismatch_fires_on_minor_difference(tmp_path):
     assert f.evidence["table"][0]["saved_with"] == "1.0.2"
 
 
+@pytest.mark.fires("pipeline.version_mismatch", severity="info")
 def test_version_mismatch_patch_level_is_info():
     import sklearn
 
@@ -149,9 +165,86 @@ def test_version_mismatch_patch_level_is_info():
     assert f is not None and f.severity.value == "info"
 
 
+@pytest.mark.silent("pipeline.version_mismatch")
 def test_version_mismatch_silent_for_same_version(tmp_path):
     train, test = _data()
     tr, te = train[["a", "b", "y"]].fillna(0), test[["a", "b", "y"]].fillna(0)
     path = tmp_path / "same.joblib"
     joblib.dump(LogisticRegression().fit(tr[["a", "b"]], tr["y"]), path)
     assert _run(version_mismatch, _ctx(tr, te, str(path))) is None
+
+
+# ---------------------------------------------------------------- from a production batch
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    """A new batch from the same population (with labels)."""
+    return make_binary(2000, seed=11)
+
+
+def _batch_ctx(binary_case, current, **kw):
+    train, test, model = binary_case
+    case = build_case(
+        train, test, "y", task="binary", model=model, current=current, categorical=["color"], **kw
+    )
+    return Context(case)
+
+
+@pytest.mark.fires("pipeline.train_serving_skew", severity="critical")
+def test_train_serving_skew_unit_change(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    cur["x3"] = cur["x3"] * 1000
+    f = checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur))
+    assert len(f) == 1 and f[0].columns == ["x3"]
+    assert f[0].evidence["inferred"]["transform"]["factor"] == 1000
+    assert "do not retrain" in f[0].fix
+
+
+@pytest.mark.fires("pipeline.train_serving_skew")
+def test_train_serving_skew_text_case(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    cur["color"] = cur["color"].str.upper()
+    f = checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur))
+    assert len(f) == 1 and f[0].columns == ["color"]
+    assert f[0].evidence["inferred"]["kind"] == "text_normalisation"
+
+
+@pytest.mark.silent("pipeline.train_serving_skew")
+def test_train_serving_skew_silent_on_real_shift(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    cur["x3"] = cur["x3"] * 1.8  # a real change, no unit
+    assert checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur)) == []
+
+
+def test_train_serving_skew_uses_its_own_parameters(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    cur["x3"] = cur["x3"] * 1000  # PSI far above any threshold; undone, it matches
+    ctx = _batch_ctx(binary_case, cur)
+    assert checkhelp.run(train_serving_skew, ctx, skew_min_psi=1000.0) == []
+    assert len(checkhelp.run(train_serving_skew, ctx)) == 1
+
+
+@pytest.mark.fires("pipeline.serialization_mismatch", severity="critical")
+def test_serialization_mismatch(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    p = binary_case[2].predict_proba(cur)[:, 1]
+    cur["logged"] = np.clip(p + np.random.default_rng(0).normal(0, 0.05, len(p)), 0, 1)
+    f = checkhelp.run(serialization_mismatch, _batch_ctx(binary_case, cur, prediction_column="logged"))
+    assert len(f) == 1 and f[0].evidence["mismatch_share"] > 0.5 and f[0].evidence["examples"]
+
+
+@pytest.mark.silent("pipeline.serialization_mismatch")
+def test_serialization_float32_logging_is_not_a_mismatch(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    cur["logged"] = binary_case[2].predict_proba(cur)[:, 1].astype(np.float32)
+    assert (
+        checkhelp.run(serialization_mismatch, _batch_ctx(binary_case, cur, prediction_column="logged")) == []
+    )
+
+
+def test_serialization_wrong_typed_column(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    cur["logged"] = "n/a"
+    with pytest.raises(InputError, match="neither scores nor class labels"):
+        checkhelp.run(serialization_mismatch, _batch_ctx(binary_case, cur, prediction_column="logged"))

@@ -10,22 +10,20 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import checkhelp
 from conftest import make_binary
 from mltriage.case import build_case
 from mltriage.cli import app
 from mltriage.context import Context
 from mltriage.errors import InputError
-from mltriage.registry import Params, load_all
+from mltriage.registry import load_all
 
 runner = CliRunner()
 
 
 def run(code, case, **params):
-    chk = load_all()[code]
-    out = chk.fn(Context(case), chk.resolve(params))
-    if out is None:
-        return []
-    return [out] if not isinstance(out, list) else out
+    """Run the check for `code` on `case` through the registry (a list of findings back)."""
+    return checkhelp.run(load_all()[code].fn, Context(case), **params)
 
 
 def case_with(binary_case, current, **kw):
@@ -44,6 +42,7 @@ def fresh():
 # ---------------------------------------------------------------- data drift
 
 
+@pytest.mark.fires("production.data_drift")
 def test_data_drift_fires_and_ranks(binary_case, fresh):
     cur = fresh.drop(columns="y").copy()
     cur["x1"] = cur["x1"] + 1.5  # important feature
@@ -56,13 +55,34 @@ def test_data_drift_fires_and_ranks(binary_case, fresh):
     assert f[0].evidence["multivariate"]["auc"] > 0.7
 
 
+@pytest.mark.silent("production.data_drift")
 def test_data_drift_silent_on_same_population(binary_case, fresh):
     assert run("production.data_drift", case_with(binary_case, fresh.drop(columns="y"))) == []
+
+
+def test_data_drift_does_not_depend_on_the_selection(binary_case, fresh):
+    """The skew a drifted column is attributed to comes from the skew check's own parameters,
+    not from whichever check ran before: the data-drift finding is the same either way."""
+    import mltriage
+
+    train, test, model = binary_case
+    cur = fresh.drop(columns="y").copy()
+    cur["x3"] = cur["x3"] * 1000  # a unit change: drift explained by a skew
+    kw = dict(model=model, current=cur, categorical=["color"], task="binary")
+    alone = mltriage.diagnose(train, test, "y", select=["production.data_drift"], **kw)
+    both = mltriage.diagnose(
+        train, test, "y", select=["production.data_drift", "pipeline.train_serving_skew"], **kw
+    )
+    drift_alone = [f.to_dict() for f in alone.findings if f.code == "production.data_drift"]
+    drift_both = [f.to_dict() for f in both.findings if f.code == "production.data_drift"]
+    assert drift_alone == drift_both and drift_alone
+    assert drift_alone[0]["evidence"]["drifted"][0]["likely_skew"].startswith("values arrive multiplied")
 
 
 # ---------------------------------------------------------------- prediction drift
 
 
+@pytest.mark.fires("production.prediction_drift")
 def test_prediction_drift(binary_case, fresh):
     cur = fresh.drop(columns="y").copy()
     cur["x1"] = cur["x1"] + 1.5
@@ -71,12 +91,17 @@ def test_prediction_drift(binary_case, fresh):
         len(f) == 1
         and f[0].evidence["positive_rate"]["current"] > f[0].evidence["positive_rate"]["reference"]
     )
+
+
+@pytest.mark.silent("production.prediction_drift")
+def test_prediction_drift_silent_on_same_population(binary_case, fresh):
     assert run("production.prediction_drift", case_with(binary_case, fresh.drop(columns="y"))) == []
 
 
 # ---------------------------------------------------------------- concept drift
 
 
+@pytest.mark.fires("production.concept_drift", severity="critical")
 def test_concept_drift_fires_with_stable_inputs(binary_case, fresh):
     cur = fresh.copy()
     rng = np.random.default_rng(0)
@@ -89,6 +114,7 @@ def test_concept_drift_fires_with_stable_inputs(binary_case, fresh):
     assert ev["inputs"]["moved_important_features"] == []
 
 
+@pytest.mark.silent("production.concept_drift")
 def test_concept_drift_silent_when_labels_hold(binary_case, fresh):
     assert run("production.concept_drift", case_with(binary_case, fresh)) == []
 
@@ -96,10 +122,10 @@ def test_concept_drift_silent_when_labels_hold(binary_case, fresh):
 # ---------------------------------------------------------------- estimated performance
 
 
+@pytest.mark.fires("production.estimated_performance_drop")
 def test_estimated_performance_drop_on_uncertain_rows(binary_case):
-    train, test, model = binary_case
     pool = make_binary(30000, seed=21)
-    p = model.predict_proba(pool.drop(columns="y"))[:, 1]
+    p = binary_case[2].predict_proba(pool.drop(columns="y"))[:, 1]
     cur = pool[(p > 0.35) & (p < 0.65)].drop(columns="y").head(2000)  # where the model is unsure
     f = run("production.estimated_performance_drop", case_with(binary_case, cur))
     assert len(f) == 1
@@ -107,11 +133,13 @@ def test_estimated_performance_drop_on_uncertain_rows(binary_case):
     assert ev["estimate"] < ev["reference"] - 0.05 and ev["interval"][1] < ev["reference"]
 
 
+@pytest.mark.silent("production.estimated_performance_drop")
 def test_estimated_performance_silent_on_same_population(binary_case, fresh):
     assert run("production.estimated_performance_drop", case_with(binary_case, fresh.drop(columns="y"))) == []
 
 
-def test_estimated_performance_regression_dle():
+@pytest.fixture(scope="module")
+def regression_dle():
     rng = np.random.default_rng(0)
 
     def make(n, lo=0, hi=10):
@@ -124,23 +152,28 @@ def test_estimated_performance_regression_dle():
 
     tr, te = make(4000), make(3000)
     m = HistGradientBoostingRegressor(max_iter=60).fit(tr[["x", "z"]], tr["y"])
-    hard = make(1500, 8, 10).drop(columns="y")
+    return tr, te, m, make(1500, 8, 10).drop(columns="y"), make(1500).drop(columns="y")
+
+
+@pytest.mark.fires("production.estimated_performance_drop")
+def test_estimated_performance_regression_dle(regression_dle):
+    tr, te, m, hard, _ = regression_dle
     case = build_case(tr, te, "y", task="regression", model=m, current=hard)
     f = run("production.estimated_performance_drop", case)
     assert len(f) == 1 and f[0].evidence["metric"] == "mae"
-    easy = make(1500).drop(columns="y")
-    assert (
-        run(
-            "production.estimated_performance_drop",
-            build_case(tr, te, "y", task="regression", model=m, current=easy),
-        )
-        == []
-    )
+
+
+@pytest.mark.silent("production.estimated_performance_drop")
+def test_estimated_performance_regression_dle_silent(regression_dle):
+    tr, te, m, _, easy = regression_dle
+    case = build_case(tr, te, "y", task="regression", model=m, current=easy)
+    assert run("production.estimated_performance_drop", case) == []
 
 
 # ---------------------------------------------------------------- schema
 
 
+@pytest.mark.fires("production.schema_change", severity="critical")
 def test_schema_change_rename_type_new_category(binary_case, fresh):
     cur = fresh.drop(columns="y").copy()
     cur = cur.rename(columns={"x2": "x2_v2"})
@@ -156,6 +189,18 @@ def test_schema_change_rename_type_new_category(binary_case, fresh):
     assert "do not retrain" in f[0].fix
 
 
+@pytest.mark.fires("production.schema_change")
+def test_schema_change_domain_and_empty_column(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    cur.loc[cur.index[:100], "x3"] = -cur.loc[cur.index[:100], "x3"] - 1  # training is >= 0
+    cur["x2"] = np.nan
+    f = run("production.schema_change", case_with(binary_case, cur))
+    issues = {(i["kind"], tuple(i["columns"])) for i in f[0].evidence["issues"]}
+    assert ("domain", ("x3",)) in issues and ("empty", ("x2",)) in issues
+    assert f[0].severity.value == "critical"  # an empty model input
+
+
+@pytest.mark.silent("production.schema_change")
 def test_schema_change_silent(binary_case, fresh):
     assert run("production.schema_change", case_with(binary_case, fresh.drop(columns="y"))) == []
 
@@ -163,60 +208,28 @@ def test_schema_change_silent(binary_case, fresh):
 # ---------------------------------------------------------------- out of distribution
 
 
+@pytest.mark.fires("production.out_of_distribution")
 def test_out_of_distribution(binary_case, fresh):
     cur = fresh.drop(columns="y").copy()
     cur.loc[cur.index[:60], "x3"] = 250.0  # training range is [0, 10]
     f = run("production.out_of_distribution", case_with(binary_case, cur))
     assert len(f) == 1 and f[0].columns == ["x3"]
     assert f[0].evidence["rows"] == 60 and f[0].evidence["examples"]
+
+
+@pytest.mark.silent("production.out_of_distribution")
+def test_out_of_distribution_silent_on_same_population(binary_case, fresh):
     assert run("production.out_of_distribution", case_with(binary_case, fresh.drop(columns="y"))) == []
 
 
-# ---------------------------------------------------------------- skew
+def test_production_parameters_are_validated(binary_case, fresh):
+    import mltriage
 
-
-def test_train_serving_skew_unit_change(binary_case, fresh):
-    cur = fresh.drop(columns="y").copy()
-    cur["x3"] = cur["x3"] * 1000
-    f = run("pipeline.train_serving_skew", case_with(binary_case, cur))
-    assert len(f) == 1 and f[0].columns == ["x3"]
-    assert f[0].evidence["inferred"]["transform"]["factor"] == 1000
-
-
-def test_train_serving_skew_text_case(binary_case, fresh):
-    cur = fresh.drop(columns="y").copy()
-    cur["color"] = cur["color"].str.upper()
-    f = run("pipeline.train_serving_skew", case_with(binary_case, cur))
-    assert len(f) == 1 and f[0].columns == ["color"]
-
-
-def test_train_serving_skew_silent_on_real_shift(binary_case, fresh):
-    cur = fresh.drop(columns="y").copy()
-    cur["x3"] = cur["x3"] * 1.8  # a real change, no unit
-    assert run("pipeline.train_serving_skew", case_with(binary_case, cur)) == []
-
-
-# ---------------------------------------------------------------- serialization
-
-
-def test_serialization_mismatch(binary_case, fresh):
     train, test, model = binary_case
-    cur = fresh.drop(columns="y").copy()
-    p = model.predict_proba(cur)[:, 1]
-    cur["logged"] = np.clip(p + np.random.default_rng(0).normal(0, 0.05, len(p)), 0, 1)
-    f = run("pipeline.serialization_mismatch", case_with(binary_case, cur, prediction_column="logged"))
-    assert len(f) == 1 and f[0].evidence["mismatch_share"] > 0.5 and f[0].evidence["examples"]
-    cur["logged"] = p.astype(np.float32)  # float32 logging is not a mismatch
-    assert (
-        run("pipeline.serialization_mismatch", case_with(binary_case, cur, prediction_column="logged")) == []
-    )
-
-
-def test_serialization_wrong_typed_column(binary_case, fresh):
-    cur = fresh.drop(columns="y").copy()
-    cur["logged"] = "n/a"
-    with pytest.raises(InputError, match="neither scores nor class labels"):
-        run("pipeline.serialization_mismatch", case_with(binary_case, cur, prediction_column="logged"))
+    with pytest.raises(InputError, match="production.data_drift.psi_warning"):
+        mltriage.diagnose(
+            train, test, "y", model=model, current=fresh, set_params=["production.data_drift.psi_warning=-1"]
+        )
 
 
 # ---------------------------------------------------------------- the commands
@@ -275,7 +288,7 @@ def test_profile_then_drift_without_reference_rows(files, tmp_path):
     codes = {f["code"]: f for f in doc["findings"]}
     assert codes["production.data_drift"]["columns"][0] == "x1"
     assert "production.prediction_drift" in codes
-    assert doc["drift"]["features"]["x1"]["drifted"]
+    assert doc["details"]["drift"]["features"]["x1"]["drifted"]
     res = runner.invoke(
         app,
         [
@@ -313,7 +326,7 @@ def test_drift_from_rows_and_chunked_profiles(files, tmp_path):
     )
     assert res.exit_code == 1
     doc = json.loads(out.read_text())
-    assert doc["multivariate"]["auc"] > 0.7  # rows on both sides: domain classifier
+    assert doc["details"]["multivariate"]["auc"] > 0.7  # rows on both sides: domain classifier
     # the batch profiled in chunks on the reference's bins, then compared as a profile
     ref, batch = tmp_path / "ref.json", tmp_path / "batch.json"
     assert (
@@ -434,7 +447,7 @@ def test_drift_leaves_out_ids_and_timestamps_and_warns_on_missing_label(tmp_path
     doc = json.loads(out.read_text())
     assert {f["code"] for f in doc["findings"]} == {"production.schema_change"}
     assert doc["findings"][0]["severity"] == "warning" and doc["findings"][0]["columns"] == ["label"]
-    assert not {"id", "rid", "ts"} & set(doc["drift"]["features"])
+    assert not {"id", "rid", "ts"} & set(doc["details"]["drift"]["features"])
     assert any("identifier" in n for n in doc["notes"])
 
 
@@ -454,3 +467,107 @@ def test_ood_leaves_a_wholly_moved_column_to_data_drift(binary_case):
     )
     codes = rep.codes("warning")
     assert "production.data_drift" in codes and "production.out_of_distribution" not in codes
+
+
+def test_drift_writes_the_diagnose_document_shape(files, binary_files, tmp_path):
+    d_json, g_json = tmp_path / "drift.json", tmp_path / "diagnose.json"
+    res = runner.invoke(
+        app,
+        [
+            "drift",
+            "--reference",
+            str(files / "train.parquet"),
+            "--target",
+            "y",
+            "--current",
+            str(files / "drifted.parquet"),
+            "--model",
+            str(files / "model.joblib"),
+            "--json",
+            str(d_json),
+            "--html",
+            str(tmp_path / "drift.html"),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 1, res.output
+    args = ["diagnose", "--train", str(binary_files / "train.parquet"), "--test"]
+    args += [str(binary_files / "test.parquet"), "--target", "y", "--fast", "--select", "data.duplicates"]
+    res = runner.invoke(app, [*args, "--json", str(g_json), "-q"])
+    assert res.exit_code in (0, 1), res.output
+    d, g = json.loads(d_json.read_text()), json.loads(g_json.read_text())
+    assert list(d) == list(g) and d["command"] == "drift"
+    assert set(d["details"]) == {"drift", "multivariate", "rows"}
+    assert (tmp_path / "drift.html").read_text().strip()
+    # what a batch-only comparison cannot judge is listed, with the reason
+    na = {x["code"]: x["reason"] for x in d["not_applicable"]}
+    assert "training and evaluation sets" in na["production.estimated_performance_drop"]
+    assert "production.concept_drift" in na
+
+
+@pytest.mark.fires("production.data_drift", severity="critical")
+@pytest.mark.fires("production.prediction_drift")
+def test_drift_api_on_frames_with_select_ignore_and_fail_on(binary_case):
+    from mltriage.commands.drift import drift
+
+    train, _, model = binary_case
+    cur = make_binary(2000, seed=11).drop(columns="y")
+    cur["x1"] = cur["x1"] + 1.5
+    rep = drift(train, cur, model=model, target="y", ignore=["production.schema_change"])
+    assert rep.command == "drift" and rep.case["task"] == "binary"
+    assert {"production.data_drift", "production.prediction_drift"} <= set(rep.codes())
+    assert any(x["code"] == "production.schema_change" for x in rep.skipped)
+    assert rep.exit_code("critical") == 1 and rep.exit_code("never") == 0
+    only = drift(train, cur, model=model, target="y", select=["production.prediction_drift"])
+    assert only.codes() == ["production.prediction_drift"]
+    assert only.details["multivariate"] is None  # data drift (and its domain classifier) did not run
+    loose = drift(train, cur, model=model, target="y", set_params=["production.data_drift.psi_warning=5"])
+    joint = [f for f in loose.findings if f.code == "production.data_drift"]
+    assert not joint or joint[0].evidence["drifted"] == []  # no single feature past PSI 5
+
+
+@pytest.mark.silent("production.data_drift")
+def test_drift_api_silent_on_same_population_and_refuses_bad_settings(binary_case):
+    from mltriage.commands.drift import drift
+
+    train, _, model = binary_case
+    same = make_binary(2000, seed=12).drop(columns="y")
+    rep = drift(train, same, model=model, target="y")
+    assert rep.codes() == [] and rep.exit_code("warning") == 0
+    with pytest.raises(InputError, match="names no layer or check"):
+        drift(train, same, select=["production.drfit"])
+    with pytest.raises(InputError, match="threshold"):
+        drift(train, same, model=model, target="y", threshold=1.5)
+
+
+def test_drift_threshold_is_the_one_in_use(binary_case):
+    """The logged scores are compared at the decision threshold given, not a fixed 0.5."""
+    from mltriage.commands.drift import drift
+
+    train, _, model = binary_case
+    cur = make_binary(2000, seed=11).drop(columns="y")
+    p = model.predict_proba(cur)[:, 1]
+    cur["logged"] = np.clip(p + 0.02, 0, 1)
+    at = {
+        t: drift(train, cur, model=model, target="y", prediction_column="logged", threshold=t)
+        for t in (0.5, 0.9)
+    }
+    flips = {
+        t: next(f for f in r.findings if f.code == "pipeline.serialization_mismatch").evidence[
+            "decision_flips"
+        ]
+        for t, r in at.items()
+    }
+    assert flips[0.5] == int(((p >= 0.5) != (p + 0.02 >= 0.5)).sum())
+    assert flips[0.9] == int(((p >= 0.9) != (np.clip(p + 0.02, 0, 1) >= 0.9)).sum())
+    assert at[0.9].case["threshold"] == 0.9
+
+
+def test_profile_api(files, tmp_path):
+    from mltriage.commands.profile import profile
+
+    prof = profile(files / "train.parquet", target="y", model=files / "model.joblib")
+    assert prof.rows == 3000 and "y" not in prof.columns and "__prediction__" in prof.columns
+    assert prof.meta["prediction"] == {"task": "binary", "kind": "numeric"}
+    with pytest.raises(InputError, match="does not exist"):
+        profile([tmp_path / "nope.parquet"])

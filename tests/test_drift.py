@@ -11,11 +11,11 @@ from mltriage.stats.drift import (
     compare_profiles,
     domain_classifier,
     drift_frames,
-    infer_skew,
     js_distance,
     psi,
 )
 from mltriage.stats.profile import Profile, build_profile
+from mltriage.stats.skew import infer_skew
 
 
 def numeric(n, loc=0.0, scale=1.0, seed=0):

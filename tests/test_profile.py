@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mltriage.stats.bins import bin_counts
 from mltriage.stats.profile import (
     CategoricalProfile,
     NumericProfile,
     Profile,
     ProfileError,
-    bin_counts,
     build_profile,
     hist_quantile,
-    merge,
 )
+from mltriage.stats.profile_merge import merge
 
 
 def frame(n, seed=0, shift=0.0):

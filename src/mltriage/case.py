@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,14 @@ from .errors import InputError, closest, listing
 from .findings import TASKS
 from .model import ModelAdapter
 
+if TYPE_CHECKING:
+    from .stats.profile import Profile
+
 
 @dataclass
 class Case:
-    train: pd.DataFrame
-    test: pd.DataFrame
+    train: pd.DataFrame  # in a batch-only comparison (`mltriage drift`): the reference rows, if any
+    test: pd.DataFrame | None  # None in a batch-only comparison: no evaluation rows
     target: str
     task: str
     features: list[str]  # columns the model takes (its feature_names_in_ when known)
@@ -45,6 +48,10 @@ class Case:
     positive: Any = None  # the positive class (binary)
     notes: list[str] = field(default_factory=list)  # what was inferred, reported to the user
     dropped_target_rows: dict[str, int] = field(default_factory=dict)
+    # a batch-only comparison (`mltriage drift`): the reference's profile, and the batch's when it
+    # came as a profile (no rows; `current` is then None)
+    reference: Profile | None = None
+    current_profile: Profile | None = None
 
     @property
     def is_classification(self) -> bool:
@@ -78,13 +85,18 @@ class Case:
         return self.frame(which)[self.target].to_numpy()
 
     def summary(self) -> dict[str, Any]:
+        rows: dict[str, int | None] = {
+            k: (None if v is None else int(len(v)))
+            for k, v in (("train", self.train), ("test", self.test), ("current", self.current))
+        }
+        if self.reference is not None:
+            rows["reference"] = self.reference.rows
+        if self.current_profile is not None and self.current is None:
+            rows["current"] = self.current_profile.rows
         return {
             "task": self.task,
             "target": self.target,
-            "rows": {
-                k: (None if v is None else int(len(v)))
-                for k, v in (("train", self.train), ("test", self.test), ("current", self.current))
-            },
+            "rows": rows,
             "features": len(self.features),
             "categorical": list(self.categorical),
             "model": self.model.description if self.model else None,

@@ -243,13 +243,8 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Production commands (drift, profile) are registered below by the production rung.
-# ---------------------------------------------------------------------------------------------
-# (production rung block: `mltriage drift` and `mltriage profile`; logic in stats/drift_commands.py)
-
-
-def _split_csv(s: Optional[str]) -> list:
-    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+# Production commands: `mltriage drift` and `mltriage profile` (logic in commands/drift.py and
+# commands/profile.py).
 
 
 @app.command()
@@ -269,9 +264,6 @@ def drift(
         help="the fitted model (joblib): ranks drift by importance, compares predictions. "
         "[bold]Loading a pickle runs code from it: only load files you trust.[/]",
     ),
-    json_out: Optional[Path] = typer.Option(
-        None, "--json", help="write the findings and per-feature statistics here"
-    ),
     categorical: Optional[str] = typer.Option(
         None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"
     ),
@@ -283,86 +275,72 @@ def drift(
         "--prediction-column",
         help="scores production logged in the batch (with --model: checked against the model)",
     ),
+    task: Optional[str] = typer.Option(
+        None,
+        "--task",
+        help="binary, multiclass or regression (inferred from the model's outputs when absent)",
+    ),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", help="the decision threshold in use (binary; default 0.5)"
+    ),
     min_rows: int = typer.Option(30, "--min-rows", help="smallest batch to compare"),
-    fail_on: str = typer.Option(
-        "critical",
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="write the JSON report here (the per-feature statistics under details)"
+    ),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    markdown_out: Optional[Path] = typer.Option(
+        None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
+    ),
+    fail_on: Optional[str] = typer.Option(
+        None,
         "--fail-on",
         callback=_fail_on,
         help="exit 1 when a finding is at least this severe: warning, critical or never",
     ),
+    select: Optional[str] = typer.Option(
+        None, "--select", help="only these layers or codes, comma-separated (e.g. production.data_drift)"
+    ),
+    ignore: Optional[str] = typer.Option(
+        None, "--ignore", help="skip these codes or layers, comma-separated"
+    ),
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. production.data_drift.psi_warning=0.2"
     ),
+    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Compare a production batch with a reference (rows or a saved profile)."""
-    import json as _json
+    from .commands.drift import drift as run
+    from .config import load_config
 
-    from .config import Config
-    from .findings import Severity
-    from .stats.drift_commands import run_drift
-
-    cfg = Config()
-    for s in set_ or []:
-        cfg.set_param(s)
-    res = run_drift(
+    cfg = load_config(config)
+    report = run(
         str(reference),
         str(current),
         model=str(model) if model else None,
-        categorical=_split_csv(categorical),
         target=target,
         prediction_column=prediction_column,
+        categorical=split_list(categorical),
+        task=task,
+        threshold=threshold,
         min_rows=min_rows,
-        params=cfg.checks,
+        config=cfg,
+        strict=strict,
+        select=split_list(select),
+        ignore=split_list(ignore),
+        set_params=set_,
     )
-    findings = res["findings"]
-    if json_out:
-        doc = {
-            "findings": [f.to_dict() for f in findings],
-            "drift": res["drift"],
-            "multivariate": res["multivariate"],
-            "rows": res["rows"],
-            "notes": res["notes"],
-            "seconds": res["seconds"],
-        }
-        from .findings import jsonable
-
-        json_out.write_text(_json.dumps(jsonable(doc), indent=2))
     if not quiet:
-        from rich.table import Table
+        from .report.drift_table import drift_table
 
-        feats = res["drift"]["features"]
-        t = Table(
-            title=f"drift: {res['rows']['current']:,} batch rows vs {res['rows']['reference']:,} reference rows",
-            show_lines=False,
-        )
-        for h in ("feature", "kind", "PSI", "KS / JS", "W (norm)", "p", "importance", "verdict"):
-            t.add_column(h)
-        order = sorted(feats.values(), key=lambda f: -(f["psi"] or 0))
-        for f in order[:25]:
-            t.add_row(
-                f["column"],
-                f["kind"],
-                f"{f['psi']:.3f}" if f["psi"] is not None else "-",
-                f"{(f['ks'] if f['kind'] == 'numeric' else f['js']) or 0:.3f}",
-                f"{f['wasserstein_norm']:.3f}" if f.get("wasserstein_norm") is not None else "-",
-                f"{f['p_value']:.2g}" if f["p_value"] is not None else "-",
-                f"{f['importance']:.0%}" if f.get("importance") is not None else "-",
-                f["severity"] if f["drifted"] else ("untested" if not f["tested"] else "ok"),
-            )
-        out.print(t)
-        for f in findings:
-            colour = {"critical": "red", "warning": "yellow", "info": "blue"}[f.severity.value]
-            out.print(f"[bold {colour}]{f.severity.value:8s}[/] [bold]{f.code}[/] {f.title}", highlight=False)
-            out.print(f"         [green]fix:[/] {f.fix}", highlight=False)
-        for n in res["notes"]:
-            out.print(f"[dim]note: {n}[/]", highlight=False)
-        if not findings:
-            out.print("[bold green]no drift, schema, range or skew problem found[/]")
-    worst = max((f.severity.rank for f in findings), default=-1)
-    if fail_on == "never":
-        raise typer.Exit(0)
-    raise typer.Exit(1 if worst >= Severity(fail_on).rank else 0)
+        table = drift_table(report.details)
+        if table is not None:
+            out.print(table)
+    finish(report, json_out, html_out, quiet, verbose, fail_on or cfg.fail_on, cfg.strict, markdown_out)
 
 
 @app.command()
@@ -396,14 +374,15 @@ def profile(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
 ) -> None:
     """Summarise reference rows into a mergeable profile (bins, counts, quantiles, schema)."""
-    from .stats.drift_commands import run_profile
+    from .commands.profile import profile as run
 
     if chunk_rows is not None and chunk_rows < 1:
         raise typer.BadParameter("--chunk-rows must be positive")
-    prof = run_profile(
+    prof = run(
         [str(d) for d in data],
-        categorical=_split_csv(categorical),
-        exclude=[target, *_split_csv(exclude)],
+        target=target,
+        exclude=split_list(exclude),
+        categorical=split_list(categorical),
         model=str(model) if model else None,
         like=str(like) if like else None,
         chunk_rows=chunk_rows,

@@ -21,6 +21,7 @@ from .stats.rows import row_hashes
 
 if TYPE_CHECKING:
     from .stats.baselines import BaselinesResult
+    from .stats.production import ProductionInputs
 
 
 class Context:
@@ -186,12 +187,20 @@ class Context:
             )
         return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=classes)
 
-    def row_hashes(self, which: str, with_target: bool = True) -> np.ndarray:
-        """One 64-bit hash per row of a set over the model's features (and the target), cached:
-        the single row identity every check uses (see `stats.rows`)."""
+    def role_columns(self) -> list[str]:
+        """The group (query) and time columns that are not model features."""
         c = self.case
-        cols = c.features + ([c.target] if with_target else [])
-        return self.cached(f"hash:{which}:{with_target}", lambda: row_hashes(self.frame(which), cols))
+        return [r for r in (c.group_column, c.time_column) if r and r not in c.features]
+
+    def row_hashes(self, which: str, with_target: bool = True, roles: bool = False) -> np.ndarray:
+        """One 64-bit hash per row of a set over the model's features (and the target), cached:
+        the single row identity every check uses (see `stats.rows`). With `roles`, the group and
+        time columns count too, so that the same item in two queries or on two dates is not a
+        copy (the identity the duplicate and overlap checks judge)."""
+        c = self.case
+        cols = c.features + (self.role_columns() if roles else []) + ([c.target] if with_target else [])
+        key = f"hash:{which}:{with_target}:{roles and bool(self.role_columns())}"
+        return self.cached(key, lambda: row_hashes(self.frame(which), cols))
 
     def fresh_eval_rows(self, n: int = 10_000) -> pd.DataFrame:
         """A sample of evaluation rows that do not also appear in the training set."""
@@ -235,6 +244,25 @@ class Context:
         """A cached value if it was computed (and did not fail) during the run, else None."""
         value = self._cache.get(key)
         return None if isinstance(value, _Failed) else value
+
+    # ---------------------------------------------------------------- the production batch
+    def production(self) -> ProductionInputs:
+        """The production batch against its reference (profiles, per-feature drift, the model's
+        sensitivity, train/serving skews), built once with production.data_drift's parameters
+        (see `stats.production`)."""
+        c = self.case
+        if c.current is None and c.current_profile is None:
+            raise NotApplicable("no production batch (--current) was given")
+        from .stats.production import build_production
+
+        def compute() -> ProductionInputs:
+            seed = self.config.seed
+            rows = None
+            if c.has_evaluation and c.model is not None:
+                rows = self.frame("test").iloc[self.sample_index("test", 800, seed=seed)]
+            return build_production(c, self.config.params("production.data_drift"), seed=seed, eval_rows=rows)
+
+        return self.cached("production", compute)
 
 
 class _Failed:

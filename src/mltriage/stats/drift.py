@@ -28,9 +28,8 @@ ROC AUC with an interval and the features it relies on (permutation importance o
 half). AUC near 0.5 means the two sets are indistinguishable; the default alarm is AUC >= 0.6
 with the interval's lower end above 0.55 (critical at 0.75).
 
-Skew: `infer_skew` tries transformations that a broken serving path typically applies (a unit
-change by a power of ten, values already standardised or min-max scaled, a changed fill value
-for missing values) and reports the one under which the batch matches the reference again.
+The train/serving skew inference (which transformation of the batch undoes the drift) is in
+`skew.py`.
 """
 
 from __future__ import annotations
@@ -42,19 +41,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
+from .bins import to_float_array
 from .metrics import auc_interval
-from .profile import (
-    CategoricalProfile,
-    NumericProfile,
-    Profile,
-    _point_masses,
-    _py,
-    bin_counts_sorted,
-    build_profile,
-    hist_support,
-    to_float_array,
-)
+from .profile import CategoricalProfile, NumericProfile, Profile, build_profile, hist_support
+from .rows import scalar
 
 
 @dataclass
@@ -88,19 +80,19 @@ class DriftConfig:
 # elementary statistics on counts
 
 
-def _shares(counts: np.ndarray, smoothing: float) -> np.ndarray:
+def _shares(counts: ArrayLike, smoothing: float) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
     return (counts + smoothing) / (counts.sum() + smoothing * len(counts))
 
 
-def psi(ref_counts: Sequence[float], cur_counts: Sequence[float], smoothing: float = 0.5) -> float:
+def psi(ref_counts: ArrayLike, cur_counts: ArrayLike, smoothing: float = 0.5) -> float:
     """Population stability index sum((q - p) * ln(q / p)) over bins, with additive smoothing."""
     p = _shares(np.asarray(ref_counts), smoothing)
     q = _shares(np.asarray(cur_counts), smoothing)
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def psi_terms(ref_counts, cur_counts, smoothing: float = 0.5) -> np.ndarray:
+def psi_terms(ref_counts: ArrayLike, cur_counts: ArrayLike, smoothing: float = 0.5) -> np.ndarray:
     p = _shares(np.asarray(ref_counts), smoothing)
     q = _shares(np.asarray(cur_counts), smoothing)
     return (q - p) * np.log(q / p)
@@ -232,7 +224,7 @@ class FeatureDrift:
         return d
 
 
-def _extra_bin(ref_p, cur_p) -> tuple[list[int], list[int]]:
+def extra_bin(ref_p, cur_p) -> tuple[list[int], list[int]]:
     """A bin for values that are missing, infinite or unparsable, when either side has some."""
 
     def nonfinite(p):
@@ -265,7 +257,7 @@ def compare_numeric(ref: NumericProfile, cur: NumericProfile, cfg: DriftConfig |
     cfg = cfg or DriftConfig()
     if len(ref.edges) != len(cur.edges) or not np.array_equal(ref.edges, cur.edges):
         cur = rebin(cur, ref.edges)
-    xa, xb = _extra_bin(ref, cur)
+    xa, xb = extra_bin(ref, cur)
     rc = np.concatenate((ref.counts, xa)).astype(np.float64)
     cc = np.concatenate((cur.counts, xb)).astype(np.float64)
     fd = FeatureDrift(column=ref.name, kind="numeric", n_ref=int(rc.sum()), n_cur=int(cc.sum()))
@@ -322,11 +314,11 @@ def compare_categorical(
     nr, nc = max(ref.n, 1), max(cur.n, 1)
     moved = sorted(keys, key=lambda k: -abs(cur.counts.get(k, 0) / nc - ref.counts.get(k, 0) / nr))
     fd.summary = {
-        "new_categories": {str(_py(k)): round(cur.counts[k] / nc, 6) for k in new[:20]},
+        "new_categories": {str(scalar(k)): round(cur.counts[k] / nc, 6) for k in new[:20]},
         "new_share": float(sum(cur.counts[k] for k in new) / nc),
         "largest_moves": [
             {
-                "category": _py(k),
+                "category": scalar(k),
                 "share_ref": round(ref.counts.get(k, 0) / nr, 6),
                 "share_cur": round(cur.counts.get(k, 0) / nc, 6),
             }
@@ -453,7 +445,7 @@ class DomainClassifierResult:
         return d
 
 
-def _encode_for_classifier(
+def encode_for_classifier(
     frames: list[pd.DataFrame], columns: list[str], categorical: set[str]
 ) -> np.ndarray:
     """Numeric columns as floats (text parsed), categorical ones as shared integer codes."""
@@ -506,7 +498,7 @@ def domain_classifier(
     rng = np.random.default_rng(cfg.seed)
     ri = np.sort(rng.choice(len(reference), m, replace=False))
     ci = np.sort(rng.choice(len(current), m, replace=False))
-    X = _encode_for_classifier(
+    X = encode_for_classifier(
         [reference[columns].iloc[ri], current[columns].iloc[ci]], columns, set(categorical)
     )
     y = np.r_[np.zeros(m), np.ones(m)]
@@ -542,191 +534,3 @@ def domain_classifier(
         res.drifted = True
         res.severity = "critical" if auc >= cfg.mv_auc_critical else "warning"
     return res
-
-
-# ---------------------------------------------------------------------------------------------
-# train/serving skew: which simple transformation makes the batch match the reference again?
-
-
-@dataclass
-class SkewResult:
-    column: str
-    kind: str  # scale, standardised, minmax, fill_value
-    description: str  # what the serving path does, in words
-    transform: dict[str, Any]  # how to undo it on the batch
-    psi_before: float
-    psi_after: float
-    fix: str
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["psi_before"], d["psi_after"] = round(self.psi_before, 4), round(self.psi_after, 4)
-        return d
-
-
-def _psi_sorted(ref: NumericProfile, xs: np.ndarray, n_nonfinite: int, cfg: DriftConfig) -> float:
-    counts = bin_counts_sorted(xs, ref.edges)
-    xa, xb = _extra_bin(
-        ref, NumericProfile(name="", dtype="", edges=ref.edges, counts=counts, missing=n_nonfinite)
-    )
-    return psi(np.concatenate((ref.counts, xa)), np.concatenate((counts, xb)), cfg.smoothing)
-
-
-def _fmt(v: float) -> str:
-    return f"{v:g}"
-
-
-def infer_skew(
-    ref: NumericProfile, current: pd.Series | np.ndarray, cfg: DriftConfig | None = None
-) -> SkewResult | None:
-    """The transformation of the batch column under which it matches the reference, if any.
-
-    Candidates: x / 10^k (k = +-1..6: the batch arrives in another unit), x * std + mean (the
-    batch arrives standardised), x * (max - min) + min (min-max scaled), and a changed fill value
-    (a value standing in for missing in one set is replaced by another value or by NaN in the
-    other). Accepted when the column drifts (PSI >= skew_min_psi) and the undone batch matches
-    (PSI <= skew_max_psi_after and at most skew_max_ratio_after of the original PSI)."""
-    cfg = cfg or DriftConfig()
-    s = current if isinstance(current, pd.Series) else pd.Series(np.asarray(current))
-    x, _ = to_float_array(s)
-    n_all = len(x)
-    if ref.n < cfg.min_rows or n_all < cfg.min_rows:
-        return None
-    fin = np.isfinite(x)
-    xs = np.sort(x[fin])
-    n_nonfinite = int(n_all - len(xs))
-    if len(xs) < cfg.min_rows:
-        return None
-    before = _psi_sorted(ref, xs, n_nonfinite, cfg)
-    if before < cfg.skew_min_psi:
-        return None
-    cands: list[tuple[float, SkewResult]] = []
-
-    def consider(after: float, kind: str, desc: str, transform: dict, fix: str) -> None:
-        cands.append((after, SkewResult(ref.name, kind, desc, transform, before, after, fix)))
-
-    # unit change by a power of ten. When much of the reference sits exactly at 0, dividing any
-    # batch by a large factor piles it up near 0 and "matches" that spike: the non-zero values
-    # must then match too (a noisy or rescaled batch of a mostly-zero column is not a unit change)
-    zero_share = ref.point_masses.get(0.0, 0) / max(ref.rows, 1)
-    nz_ref = None
-    if zero_share >= 0.3 and ref.n - ref.point_masses.get(0.0, 0) >= cfg.min_rows:
-        zc = bin_counts_sorted(np.array([0.0]), ref.edges)
-        nz_ref = NumericProfile(
-            name=ref.name,
-            dtype=ref.dtype,
-            edges=ref.edges,
-            counts=np.maximum(ref.counts - zc * ref.point_masses.get(0.0, 0), 0),
-            n=ref.n - ref.point_masses.get(0.0, 0),
-        )
-    # too few non-zero reference values: a unit change cannot be told from noise around 0
-    scale_identifiable = zero_share < 0.3 or nz_ref is not None
-    xs_nz = xs[xs != 0]
-    med_c = float(np.median(np.abs(xs))) or float(np.mean(np.abs(xs)))
-    med_r = abs(ref.quantile(0.5) or 0.0) or abs(ref.mean)
-    for k in (1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6) if scale_identifiable else ():
-        f = 10.0**k
-        if med_r > 0 and med_c > 0 and abs(math.log10(med_c / med_r) - k) > 1.5:
-            continue  # the medians are nowhere near this ratio: skip the pass
-        after = _psi_sorted(ref, xs / f, n_nonfinite, cfg)
-        if nz_ref is not None:
-            after = max(
-                after, _psi_sorted(nz_ref, xs_nz / f, 0, cfg) if xs_nz.size >= cfg.min_rows else np.inf
-            )
-        consider(
-            after,
-            "scale",
-            f"values arrive multiplied by {_fmt(f)} (another unit: x {_fmt(f)})",
-            {"type": "scale", "factor": f, "undo": f"x / {_fmt(f)}"},
-            f"convert {ref.name} to the training unit in the serving path (divide by {_fmt(f)})",
-        )
-    # already standardised / min-max scaled
-    if ref.std > 0 and abs(ref.mean) + abs(ref.std - 1.0) > 0.1:
-        after = _psi_sorted(ref, xs * ref.std + ref.mean, n_nonfinite, cfg)
-        consider(
-            after,
-            "standardised",
-            f"values arrive already standardised (mean {np.mean(xs):.3g}, std {np.std(xs):.3g}) "
-            f"while the model expects raw values (mean {ref.mean:.4g}, std {ref.std:.4g})",
-            {
-                "type": "standardised",
-                "mean": ref.mean,
-                "std": ref.std,
-                "undo": f"x * {ref.std:.6g} + {ref.mean:.6g}",
-            },
-            f"send raw {ref.name} to the model (its pipeline scales it), or drop the extra scaling step in serving",
-        )
-    if (
-        ref.min is not None
-        and ref.max is not None
-        and ref.max > ref.min
-        and (ref.min < -0.05 or ref.max > 1.05)
-        and xs[0] >= -1e-9
-        and xs[-1] <= 1 + 1e-9
-    ):
-        span = ref.max - ref.min
-        after = _psi_sorted(ref, xs * span + ref.min, n_nonfinite, cfg)
-        consider(
-            after,
-            "minmax",
-            f"values arrive min-max scaled to [0, 1] while the model expects [{ref.min:.4g}, {ref.max:.4g}]",
-            {"type": "minmax", "min": ref.min, "max": ref.max, "undo": f"x * {span:.6g} + {ref.min:.6g}"},
-            f"send raw {ref.name} to the model, or drop the extra scaling step in serving",
-        )
-    # a changed fill value for missing
-    n_ref_rows = max(ref.rows, 1)
-    pr = {v: c / n_ref_rows for v, c in ref.point_masses.items()}
-    pc = {v: c / n_all for v, c in _point_masses(xs).items()}
-    miss_r = (ref.missing + ref.unparsed) / n_ref_rows
-    miss_c = n_nonfinite / n_all
-
-    def close(a: float, b: float) -> bool:
-        return a > 0 and b > 0 and 0.5 <= a / b <= 2.0
-
-    new_vals = [v for v, s_ in pc.items() if s_ >= 0.01 and pr.get(v, 0.0) < s_ / 3]
-    gone_vals = [v for v, s_ in pr.items() if s_ >= 0.01 and pc.get(v, 0.0) < s_ / 3]
-    for vn in new_vals:
-        for vo in gone_vals:
-            if close(pc[vn], pr[vo]):
-                y = np.sort(np.where(xs == vn, vo, xs))
-                after = _psi_sorted(ref, y, n_nonfinite, cfg)
-                consider(
-                    after,
-                    "fill_value",
-                    f"the default for missing values changed: {_fmt(vn)} in serving where training used {_fmt(vo)}",
-                    {
-                        "type": "fill_value",
-                        "from": vn,
-                        "to": vo,
-                        "undo": f"replace {_fmt(vn)} with {_fmt(vo)}",
-                    },
-                    f"use the training default {_fmt(vo)} for missing {ref.name} in the serving path",
-                )
-        if close(pc[vn], miss_r) and miss_c < miss_r / 3:
-            y = xs[xs != vn]
-            after = _psi_sorted(ref, y, n_nonfinite + int(len(xs) - len(y)), cfg)
-            consider(
-                after,
-                "fill_value",
-                f"missing values are filled with {_fmt(vn)} in serving but were left missing in training",
-                {"type": "fill_value", "from": vn, "to": None, "undo": f"replace {_fmt(vn)} with NaN"},
-                f"stop filling missing {ref.name} with {_fmt(vn)} before the model (let the model's own imputation run)",
-            )
-    if miss_c >= 0.01 and miss_r < miss_c / 3:
-        for vo in gone_vals:
-            if close(miss_c, pr[vo]):
-                y = np.sort(np.concatenate((xs, np.full(n_nonfinite, vo))))
-                after = _psi_sorted(ref, y, 0, cfg)
-                consider(
-                    after,
-                    "fill_value",
-                    f"missing values arrive as NaN in serving where training filled them with {_fmt(vo)}",
-                    {"type": "fill_value", "from": None, "to": vo, "undo": f"fill NaN with {_fmt(vo)}"},
-                    f"fill missing {ref.name} with {_fmt(vo)} in the serving path, as training did",
-                )
-    if not cands:
-        return None
-    after, best = min(cands, key=lambda t: t[0])
-    if after <= cfg.skew_max_psi_after and after <= cfg.skew_max_ratio_after * before:
-        return best
-    return None

@@ -135,11 +135,11 @@ def cbpe_binary(
     ref_est = expected_binary_metrics(iso.predict(ref_score), ref_score, threshold)
     rng = np.random.default_rng(seed)
     m = min(len(cs), max_rows)
-    boots = []
+    draws = []
     for _ in range(n_boot):
         idx = rng.integers(0, len(cs), m)
-        boots.append(expected_binary_metrics(p[idx], cs[idx], threshold)[metric])
-    boots = np.asarray([b for b in boots if np.isfinite(b)])
+        draws.append(expected_binary_metrics(p[idx], cs[idx], threshold)[metric])
+    boots = np.asarray([b for b in draws if np.isfinite(b)])
     scale = np.sqrt(m / len(cs))  # a sub-sampled bootstrap is widened back to the batch's size
     centre = est[metric]
     lo = centre - (centre - np.quantile(boots, 0.025)) * scale if len(boots) else float("nan")

@@ -219,7 +219,7 @@ class _Walker:
             return
         if hasattr(est, "transformers_"):
             indices = getattr(est, "_transformer_to_input_indices", {})
-            for n, t, cols in est.transformers_:
+            for n, t, _cols in est.transformers_:
                 if isinstance(t, str) or n not in indices:
                     continue
                 idx = list(indices[n])
@@ -262,90 +262,113 @@ class _Walker:
             ns = np.asarray(est.n_samples_seen_, dtype=float)
             a.n_seen = float(ns.max()) if ns.size else None
         fitted = {k: getattr(est, k) for k in attrs}
-        refits: dict[str, dict] = {}
-        if self.refit:
-            from sklearn.base import clone
-
-            cands = {
-                "train": (Xtr, self.y.get("train")),
-                "train+test": (_concat([Xtr, Xte]), _cat_y(self.y.get("train"), self.y.get("test"))),
-            }
-            if "current" in Xs:
-                cands["train+test+current"] = (_concat([Xtr, Xte, Xs["current"]]), None)
-            for key, (X, y) in cands.items():
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        r = clone(est)
-                        try:
-                            r.fit(X, y)
-                        except Exception:
-                            r = clone(est).fit(X)
-                    refits[key] = {k: getattr(r, k, None) for k in attrs}
-                except Exception:
-                    continue
+        refits = self._refits(est, attrs, Xs) if self.refit else {}
         if "train" not in refits:
             a.verdict = "not refitted"
         else:
-            nf = _nfeat(est, Xtr)
-            per_feature_train = np.ones(nf, dtype=bool)
-            matches: dict[str, bool] = {}
-            for key, ref in refits.items():
-                ok = True
-                for k in attrs:
-                    eq = _same(fitted[k], ref[k]) if ref[k] is not None else False
-                    if isinstance(eq, np.ndarray) and eq.shape == (nf,):
-                        ok &= bool(eq.all())
-                        if key == "train":
-                            per_feature_train &= eq
-                    else:
-                        ok &= bool(np.all(eq))
-                matches[key] = ok
-            if matches.get("train"):
-                a.verdict = "train"
-            else:
-                a.verdict = next(
-                    (k for k in ("train+test", "train+test+current") if matches.get(k)), "unknown"
-                )
-                bad = np.flatnonzero(~per_feature_train) if per_feature_train.size == len(origin) else []
-                leaked = [o for i in bad for o in origin[i]]
-                a.leaked_columns = list(dict.fromkeys(leaked)) or cols
-            for k in ("statistics_", "mean_", "data_min_", "data_max_"):
-                if k in fitted and "train" in refits and np.asarray(fitted[k]).dtype.kind in "biuf":
-                    f, t = np.asarray(fitted[k], float), np.asarray(refits["train"][k], float)
-                    tt = np.asarray(refits.get("train+test", {}).get(k, np.full_like(t, np.nan)), float)
-                    for i in range(min(len(f), len(origin), 12)):
-                        a.stats.append(
-                            {
-                                "step": path,
-                                "statistic": k.rstrip("_"),
-                                "column": "+".join(origin[i]),
-                                "fitted": f[i],
-                                "from_train": t[i],
-                                "from_train_and_test": tt[i],
-                            }
-                        )
-                    break
-            if a.n_seen is not None and "n_samples_seen_" in refits.get("train", {}):
-                a.n_train = int(np.asarray(refits["train"]["n_samples_seen_"], float).max())
-        # encoder categories that only the evaluation rows hold
+            _judge(a, est, Xtr, fitted, refits, origin)
         if "categories_" in attrs:
-            cats = est.categories_
-            for j, c in enumerate(cats[: len(origin)]):
-                learned = _set(c)
-                tr_vals = _set(pd.unique(_column(Xtr, j)))
-                te_vals = _set(pd.unique(_column(Xte, j)))
-                extra = learned - tr_vals
-                if not extra:
-                    continue
-                name = "+".join(origin[j])
-                in_test = sorted(map(str, extra & te_vals))
-                if in_test:
-                    a.test_only_categories[name] = in_test[:10]
-                rest = sorted(map(str, extra - te_vals))
-                if rest:
-                    a.other_categories[name] = rest[:10]
+            _encoder_categories(a, est.categories_, Xtr, Xte, origin)
         self.audits.append(a)
+
+    def _refits(self, est: Any, attrs: list[str], Xs: dict[str, Any]) -> dict[str, dict]:
+        """The statistics a clone of the step learns from train, train+test (and + current)."""
+        from sklearn.base import clone
+
+        Xtr, Xte = Xs["train"], Xs["test"]
+        cands = {
+            "train": (Xtr, self.y.get("train")),
+            "train+test": (_concat([Xtr, Xte]), _cat_y(self.y.get("train"), self.y.get("test"))),
+        }
+        if "current" in Xs:
+            cands["train+test+current"] = (_concat([Xtr, Xte, Xs["current"]]), None)
+        refits: dict[str, dict] = {}
+        for key, (X, y) in cands.items():
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    r = clone(est)
+                    try:
+                        r.fit(X, y)
+                    except Exception:
+                        r = clone(est).fit(X)
+                refits[key] = {k: getattr(r, k, None) for k in attrs}
+            except Exception:
+                continue
+        return refits
+
+
+def _judge(
+    a: StepAudit, est: Any, Xtr: Any, fitted: dict[str, Any], refits: dict[str, dict], origin: list[tuple]
+) -> None:
+    """Which refit the saved statistics equal (the step's verdict), the features that show it and
+    the per-feature statistics."""
+    nf = _nfeat(est, Xtr)
+    per_feature_train = np.ones(nf, dtype=bool)
+    matches: dict[str, bool] = {}
+    for key, ref in refits.items():
+        ok = True
+        for k, value in fitted.items():
+            eq = _same(value, ref[k]) if ref[k] is not None else False
+            if isinstance(eq, np.ndarray) and eq.shape == (nf,):
+                ok &= bool(eq.all())
+                if key == "train":
+                    per_feature_train &= eq
+            else:
+                ok &= bool(np.all(eq))
+        matches[key] = ok
+    if matches.get("train"):
+        a.verdict = "train"
+    else:
+        a.verdict = next((k for k in ("train+test", "train+test+current") if matches.get(k)), "unknown")
+        bad = (
+            np.flatnonzero(~per_feature_train) if per_feature_train.size == len(origin) else np.array([], int)
+        )
+        leaked = [o for i in bad for o in origin[i]]
+        a.leaked_columns = list(dict.fromkeys(leaked)) or a.columns
+    a.stats.extend(_statistics(a.path, fitted, refits, origin))
+    if a.n_seen is not None and "n_samples_seen_" in refits.get("train", {}):
+        a.n_train = int(np.asarray(refits["train"]["n_samples_seen_"], float).max())
+
+
+def _statistics(
+    path: str, fitted: dict[str, Any], refits: dict[str, dict], origin: list[tuple]
+) -> list[dict]:
+    """The first location statistic per feature (12 at most): saved, from train, from train+test."""
+    for k in ("statistics_", "mean_", "data_min_", "data_max_"):
+        if k in fitted and "train" in refits and np.asarray(fitted[k]).dtype.kind in "biuf":
+            f, t = np.asarray(fitted[k], float), np.asarray(refits["train"][k], float)
+            tt = np.asarray(refits.get("train+test", {}).get(k, np.full_like(t, np.nan)), float)
+            return [
+                {
+                    "step": path,
+                    "statistic": k.rstrip("_"),
+                    "column": "+".join(origin[i]),
+                    "fitted": f[i],
+                    "from_train": t[i],
+                    "from_train_and_test": tt[i],
+                }
+                for i in range(min(len(f), len(origin), 12))
+            ]
+    return []
+
+
+def _encoder_categories(a: StepAudit, cats: Any, Xtr: Any, Xte: Any, origin: list[tuple]) -> None:
+    """Encoder categories that only the evaluation rows hold (or that neither set holds)."""
+    for j, c in enumerate(cats[: len(origin)]):
+        learned = _set(c)
+        tr_vals = _set(pd.unique(_column(Xtr, j)))
+        te_vals = _set(pd.unique(_column(Xte, j)))
+        extra = learned - tr_vals
+        if not extra:
+            continue
+        name = "+".join(origin[j])
+        in_test = sorted(map(str, extra & te_vals))
+        if in_test:
+            a.test_only_categories[name] = in_test[:10]
+        rest = sorted(map(str, extra - te_vals))
+        if rest:
+            a.other_categories[name] = rest[:10]
 
 
 def _column(X: Any, j: int) -> np.ndarray:

@@ -4,9 +4,9 @@ A `Profile` summarises a frame column by column in a form that
 
 * can be written to JSON and read back (`Profile.to_json()` / `Profile.from_json()`), so that
   `mltriage drift --reference ref.json` needs no reference rows;
-* merges exactly: `merge(a, b)` is the profile of the union of the two frames, provided both were
-  computed on the same bin edges (a batch profile is computed `like=` its reference, which reuses
-  the reference's edges and category sets);
+* merges exactly (`profile_merge.merge(a, b)`): the profile of the union of the two frames,
+  provided both were computed on the same bin edges (a batch profile is computed `like=` its
+  reference, which reuses the reference's edges and category sets);
 * is computed in one vectorised pass per column.
 
 Numeric column (`NumericProfile`)
@@ -25,7 +25,8 @@ Categorical column (`CategoricalProfile`)
 The schema (columns, dtypes, nullability, ranges, category sets) and the row count are part of
 the profile. Implementation: one sort per numeric column (numpy's SIMD sort) gives exact
 quantiles, min/max, the bin counts (`np.searchsorted` of the edges into the sorted values, so no
-per-row binary search) and the point masses; categorical columns use a pyarrow/pandas value_counts.
+per-row binary search) and the point masses (`bins.py`); categorical columns use a pyarrow/pandas
+value_counts.
 """
 
 from __future__ import annotations
@@ -39,11 +40,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .bins import (
+    DEFAULT_BINS,
+    bin_counts_sorted,
+    find_point_masses,
+    is_numeric_dtype,
+    make_edges,
+    quantiles_from_sorted,
+    to_float_array,
+)
+from .rows import scalar
+
 PROFILE_VERSION = 1
-DEFAULT_BINS = 20
 DEFAULT_TOP_CATEGORIES = 100
 QUANTILE_PROBS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
-POINT_MASS_SHARE = 0.005  # a value holding at least this share of rows is kept as a point mass
 OTHER = "__other__"
 
 
@@ -55,127 +65,11 @@ class ProfileError(ValueError):
 # helpers
 
 
-def _py(v: Any) -> Any:
-    """A numpy/pandas scalar as a plain Python value (for dict keys and JSON)."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        # 1.0 and 1 are the same category; keep ints so JSON round-trips them unchanged
-        return int(v)
-    return v
-
-
 def _finite_or_none(v: float | None) -> float | None:
     if v is None:
         return None
     v = float(v)
     return v if math.isfinite(v) else None
-
-
-def is_numeric_dtype(s: pd.Series) -> bool:
-    """Numbers (ints, floats, nullable ones) but not booleans."""
-    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-
-
-def to_float_array(s: pd.Series) -> tuple[np.ndarray, int]:
-    """The column as float64 (a fresh array, safe to sort in place) and how many non-missing
-    values could not be read as numbers (text in a numeric column)."""
-    if is_numeric_dtype(s):
-        return s.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), 0
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), 0
-    coerced = pd.to_numeric(s, errors="coerce")
-    x = coerced.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-    bad = int(np.isnan(x).sum() - s.isna().sum())
-    return x, max(bad, 0)
-
-
-def _quantiles_from_sorted(xs: np.ndarray, probs: Iterable[float]) -> list[float]:
-    """Linear-interpolated quantiles of an already sorted, finite array."""
-    n = len(xs)
-    out = []
-    for p in probs:
-        pos = p * (n - 1)
-        lo = int(math.floor(pos))
-        hi = min(lo + 1, n - 1)
-        out.append(float(xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)))
-    return out
-
-
-def make_edges(
-    xs: np.ndarray, bins: int = DEFAULT_BINS, point_masses: Mapping[float, int] | None = None
-) -> np.ndarray:
-    """Bin edges for a sorted finite reference array.
-
-    Bins are [e0, e1), [e1, e2), ..., [e_{k-1}, e_k]: the last one closed. e0 is the minimum.
-    Discrete columns with at most `bins` distinct values get one bin per value; otherwise the
-    inner edges are the reference quantiles at 1/bins, ..., (bins-1)/bins, and every point mass
-    v holding >= 1/(2*bins) of rows gets its own bin [v, next float after v).
-    """
-    n = len(xs)
-    if n == 0:
-        return np.array([0.0, 0.0])
-    lo, hi = float(xs[0]), float(xs[-1])
-    if lo == hi:
-        return np.array([lo, lo])
-    # few distinct values? a strided probe rules it out cheaply for continuous columns
-    probe = xs[:: max(n // 8192, 1)]
-    few = np.count_nonzero(probe[1:] != probe[:-1]) + 1 <= bins
-    change = np.flatnonzero(xs[1:] != xs[:-1]) if few else None
-    if change is not None and len(change) + 1 <= bins:
-        uniq = np.concatenate(([xs[0]], xs[change + 1]))
-        return np.append(uniq, np.nextafter(uniq[-1], np.inf))
-    qs = _quantiles_from_sorted(xs, np.arange(1, bins) / bins)
-    edges = [lo, *qs, hi]
-    for v, c in (point_masses or {}).items():
-        if c >= n / (2 * bins) and lo <= v <= hi:
-            edges += [v, float(np.nextafter(v, np.inf))]
-    e = np.unique(np.asarray(edges, dtype=np.float64))
-    if e[-1] < hi:  # nextafter(max) may be the largest edge: keep max inside the last bin
-        e = np.append(e, hi)
-    return e
-
-
-def bin_counts_sorted(xs: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of a sorted finite array in [underflow, inner bins..., overflow].
-
-    len(result) == len(edges) + 1: underflow (< e0), len(edges) - 1 inner bins (the last closed
-    on the right), overflow (> e_k). Two searchsorted calls of the few edges into the sorted
-    values: O(len(edges) * log n), not a binary search per row.
-    """
-    left = np.searchsorted(xs, edges, side="left")
-    right_last = np.searchsorted(xs, edges[-1], side="right")
-    bounds = np.concatenate((left[:-1], [right_last]))
-    inner = np.diff(bounds)
-    return np.concatenate(([left[0]], inner, [len(xs) - right_last])).astype(np.int64)
-
-
-def bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of an unsorted array (finite values only are counted) on `edges`."""
-    x = np.asarray(x, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    return bin_counts_sorted(np.sort(x), edges)
-
-
-def _point_masses(
-    xs: np.ndarray, min_share: float = POINT_MASS_SHARE, max_values: int = 20
-) -> dict[float, int]:
-    """Values of a sorted array holding at least `min_share` of it, with exact counts.
-
-    Any such value sits at one of the grid positions k * n * min_share / 2, so only those
-    candidates are counted (two searchsorted calls each)."""
-    n = len(xs)
-    if n == 0:
-        return {}
-    step = max(int(n * min_share / 2), 1)
-    cand = np.unique(xs[::step])
-    if len(cand) == 0:
-        return {}
-    counts = np.searchsorted(xs, cand, side="right") - np.searchsorted(xs, cand, side="left")
-    keep = counts >= max(min_share * n, 2)
-    vals, cnts = cand[keep], counts[keep]
-    order = np.argsort(-cnts, kind="stable")[:max_values]
-    return {float(vals[i]): int(cnts[i]) for i in order}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +78,12 @@ def _point_masses(
 
 class _Missing:
     """What both column profiles derive from their `missing` count and `rows`."""
+
+    missing: int
+
+    @property
+    def rows(self) -> int:  # pragma: no cover - each profile defines it
+        raise NotImplementedError
 
     @property
     def nullable(self) -> bool:
@@ -318,7 +218,7 @@ class CategoricalProfile(_Missing):
         return {
             "kind": "categorical",
             "dtype": self.dtype,
-            "counts": [[_py(k), int(v)] for k, v in self.counts.items()],
+            "counts": [[scalar(k), int(v)] for k, v in self.counts.items()],
             "other": int(self.other),
             "missing": int(self.missing),
             "n_unique": int(self.n_unique),
@@ -329,7 +229,7 @@ class CategoricalProfile(_Missing):
         return cls(
             name=name,
             dtype=str(d["dtype"]),
-            counts={_py(k): int(v) for k, v in d["counts"]},
+            counts={scalar(k): int(v) for k, v in d["counts"]},
             other=int(d.get("other", 0)),
             missing=int(d.get("missing", 0)),
             n_unique=int(d.get("n_unique", 0)),
@@ -363,11 +263,11 @@ def profile_numeric(
     if n:
         mean = float(xs.mean())
         mn, mx = float(xs[0]), float(xs[-1])
-        pm = _point_masses(xs)
+        pm = find_point_masses(xs)
         if edges is None:
             edges = make_edges(xs, bins, pm)
         counts = bin_counts_sorted(xs, edges)
-        quant = dict(zip(QUANTILE_PROBS, _quantiles_from_sorted(xs, QUANTILE_PROBS)))
+        quant = dict(zip(QUANTILE_PROBS, quantiles_from_sorted(xs, QUANTILE_PROBS)))
         # whole numbers? cheap check on a strided sample plus the extremes
         probe = xs[:: max(n // 4096, 1)]
         integer = bool(np.all(probe == np.round(probe)) and mn == round(mn) and mx == round(mx))
@@ -426,11 +326,11 @@ def profile_categorical(
     name = str(s.name if name is None else name)
     vc = _value_counts(s)
     missing = int(len(s) - int(vc.sum()))
-    keep = {_py(k) for k in keep}
+    keep = {scalar(k) for k in keep}
     counts: dict[Any, int] = {}
     other = 0
     for i, (k, v) in enumerate(zip(vc.index, vc.to_numpy())):
-        k = _py(k)
+        k = scalar(k)
         if i < top or k in keep:
             counts[k] = counts.get(k, 0) + int(v)
         else:
@@ -484,7 +384,7 @@ class Profile:
         }
 
     def to_json(self, path: str | None = None, indent: int | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_py)
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=scalar)
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
@@ -624,110 +524,6 @@ def hist_quantile(p: NumericProfile, prob: float) -> float | None:
     c0, c1 = cdf[i - 1], cdf[i]
     frac = 0.0 if c1 <= c0 else (target - c0) / (c1 - c0)
     return float(x[i - 1] + frac * (x[i] - x[i - 1]))
-
-
-# ---------------------------------------------------------------------------------------------
-# merging
-
-
-def _merge_numeric(a: NumericProfile, b: NumericProfile) -> NumericProfile:
-    if len(a.edges) != len(b.edges) or not np.allclose(a.edges, b.edges, rtol=0, atol=0):
-        raise ProfileError(
-            f"column {a.name!r}: the two profiles have different bin edges; "
-            "profile batches with like=<reference profile> so that they share them"
-        )
-    n = a.n + b.n
-    if n:
-        delta = b.mean - a.mean
-        mean = a.mean + delta * b.n / n
-        m2 = a.m2 + b.m2 + delta * delta * a.n * b.n / n
-    else:
-        mean, m2 = 0.0, 0.0
-    mins = [v for v in (a.min, b.min) if v is not None]
-    maxs = [v for v in (a.max, b.max) if v is not None]
-    pm: dict[float, int] = dict(a.point_masses)
-    for k, v in b.point_masses.items():
-        pm[k] = pm.get(k, 0) + v
-    pm = {k: v for k, v in pm.items() if v >= POINT_MASS_SHARE * n}
-    out = NumericProfile(
-        name=a.name,
-        dtype=a.dtype if a.dtype == b.dtype else f"{a.dtype}|{b.dtype}",
-        edges=a.edges.copy(),
-        counts=a.counts + b.counts,
-        n=n,
-        missing=a.missing + b.missing,
-        pos_inf=a.pos_inf + b.pos_inf,
-        neg_inf=a.neg_inf + b.neg_inf,
-        unparsed=a.unparsed + b.unparsed,
-        min=min(mins) if mins else None,
-        max=max(maxs) if maxs else None,
-        mean=mean,
-        m2=m2,
-        integer=a.integer and b.integer,
-        quantiles={},
-        quantiles_exact=False,
-        point_masses=pm,
-    )
-    if a.n == 0 or b.n == 0:  # nothing to interpolate: keep the other side's exact quantiles
-        src = a if b.n == 0 else b
-        out.quantiles, out.quantiles_exact = dict(src.quantiles), src.quantiles_exact
-    else:
-        out.quantiles = {q: hist_quantile(out, q) for q in QUANTILE_PROBS}
-        out.quantiles[0.0], out.quantiles[1.0] = out.min, out.max
-    return out
-
-
-def _merge_categorical(
-    a: CategoricalProfile, b: CategoricalProfile, top: int = DEFAULT_TOP_CATEGORIES
-) -> CategoricalProfile:
-    counts = dict(a.counts)
-    for k, v in b.counts.items():
-        counts[k] = counts.get(k, 0) + v
-    other = a.other + b.other
-    if len(counts) > top:
-        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
-        counts = dict(ranked[:top])
-        other += sum(v for _, v in ranked[top:])
-    return CategoricalProfile(
-        name=a.name,
-        dtype=a.dtype if a.dtype == b.dtype else f"{a.dtype}|{b.dtype}",
-        counts=counts,
-        other=other,
-        missing=a.missing + b.missing,
-        n_unique=max(a.n_unique, b.n_unique, len(counts)),
-    )
-
-
-def merge(a: Profile, b: Profile) -> Profile:
-    """The profile of the union of the rows behind `a` and `b`.
-
-    Columns present in only one profile are counted as missing in the other. Counts, mean,
-    variance, min/max, missing and inf counts are exact; quantiles are interpolated from the merged
-    histogram; category counts beyond the top N fold into "other"."""
-    cols: dict[str, ColumnProfile] = {}
-    for c in list(a.columns) + [c for c in b.columns if c not in a.columns]:
-        pa_, pb = a.columns.get(c), b.columns.get(c)
-        if pa_ is None or pb is None:
-            p = pa_ if pb is None else pb
-            other_rows = b.rows if pb is None else a.rows
-            p = _clone(p)
-            p.missing += other_rows
-            cols[c] = p
-        elif isinstance(pa_, NumericProfile) and isinstance(pb, NumericProfile):
-            cols[c] = _merge_numeric(pa_, pb)
-        elif isinstance(pa_, CategoricalProfile) and isinstance(pb, CategoricalProfile):
-            cols[c] = _merge_categorical(pa_, pb)
-        else:
-            raise ProfileError(
-                f"column {c!r} is numeric in one profile and categorical in the other; cannot merge"
-            )
-    meta = dict(a.meta)
-    meta["merged"] = int(a.meta.get("merged", 1)) + int(b.meta.get("merged", 1))
-    return Profile(columns=cols, rows=a.rows + b.rows, meta=meta)
-
-
-def _clone(p: ColumnProfile) -> ColumnProfile:
-    return type(p).from_dict(p.name, p.to_dict())
 
 
 def load_profile_or_frame(obj: Any) -> Profile | pd.DataFrame:

@@ -1,22 +1,35 @@
-"""Rung 3, pipeline: what can be read off the saved model artifact itself.
+"""pipeline.preprocessing_leakage and pipeline.version_mismatch: what can be read off the saved
+model artifact itself.
 
 The fitted preprocessing steps of a Pipeline remember the rows they were fitted on (row counts,
 means, medians, ranges, category lists); the unpickling warnings remember the library versions the
 artifact was saved with. Both are checked here without refitting the model.
-(pipeline.train_serving_skew and pipeline.serialization_mismatch live in `production.py`.)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from ..findings import CRITICAL, INFO, WARNING, Finding
-from ..registry import NotApplicable, check
-from ..stats.inspect_pipeline import audit_preprocessing, has_preprocessing
+from ...findings import CRITICAL, INFO, WARNING, Finding, Severity
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.inspect_pipeline import audit_preprocessing, has_preprocessing
+
+if TYPE_CHECKING:
+    from ...context import Context
 
 
-@check("pipeline.preprocessing_leakage", requires=("estimator",), max_rows=400_000)
-def preprocessing_leakage(ctx, p):
+@check(
+    "pipeline.preprocessing_leakage",
+    requires=("estimator",),
+    max_rows=Param(
+        400_000,
+        Interval(int, 1, None),
+        "most training plus evaluation rows on which the steps are refitted (above: row counts only)",
+    ),
+)
+def preprocessing_leakage(ctx: Context, p: Params) -> Findings:
     """Fitted preprocessing steps whose statistics were learned from more than the training rows.
 
     What it detects
@@ -42,6 +55,7 @@ def preprocessing_leakage(ctx, p):
         only; cross-validate the Pipeline, never data transformed beforehand.
     """
     c = ctx.case
+    assert c.model is not None  # requires a fitted model
     est = c.model.estimator
     for _ in range(3):  # a search or wrapper around the pipeline: audit the fitted pipeline inside
         inner = getattr(est, "best_estimator_", None)
@@ -65,7 +79,7 @@ def preprocessing_leakage(ctx, p):
     n_cur = len(sets["current"]) if "current" in sets else 0
     dropped = int(c.dropped_target_rows.get("train", 0)) + int(c.dropped_target_rows.get("test", 0))
     leaks, table, stats, reasons = [], [], [], []
-    severity = None
+    severity: Severity | None = None
     columns: list[str] = []
     smaller = []
     for a in audits:
@@ -95,7 +109,7 @@ def preprocessing_leakage(ctx, p):
             desc = "; ".join(f"{k}: {', '.join(v[:3])}" for k, v in list(a.test_only_categories.items())[:3])
             why.append(f"{a.path} ({a.kind}) knows categories that only the evaluation rows contain ({desc})")
             sev = sev or WARNING
-        if not why:
+        if not why or sev is None:
             continue
         leaks.append(a)
         reasons.extend(why)
@@ -111,7 +125,7 @@ def preprocessing_leakage(ctx, p):
         )
         columns += [x for col in cols for x in col.split("+")]
         stats += a.stats
-    if not leaks:
+    if not leaks or severity is None:
         if smaller:
             return Finding(
                 "pipeline.preprocessing_leakage",
@@ -170,7 +184,7 @@ def _level(a: str, b: str) -> str:
     return "same"
 
 
-def _walk(est, depth=0):
+def _walk(est: Any, depth: int = 0) -> Iterator[Any]:
     yield est
     if depth > 6:
         return
@@ -186,7 +200,7 @@ def _walk(est, depth=0):
 
 
 @check("pipeline.version_mismatch", requires=("estimator",))
-def version_mismatch(ctx, p):
+def version_mismatch(ctx: Context, p: Params) -> Findings:
     """The model artifact was saved with library versions that differ from the running ones.
 
     What it detects
@@ -211,7 +225,8 @@ def version_mismatch(ctx, p):
     import sklearn
 
     m = ctx.case.model
-    rows = []
+    assert m is not None  # requires a fitted model
+    rows: list[dict[str, Any]] = []
     for rec in m.load_warnings:
         msg = str(rec.get("message", ""))
         orig, cur = rec.get("original_sklearn_version"), rec.get("current_sklearn_version")

@@ -1,0 +1,337 @@
+"""production.concept_drift and production.estimated_performance_drop: the model's performance on
+the batch against the evaluation set, measured with labels or estimated without them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ...findings import CRITICAL, WARNING, Finding
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+
+if TYPE_CHECKING:
+    from ...context import Context
+    from ...stats.drift_performance import PerformanceEstimate
+
+MetricFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+
+N_BOOT = Param(
+    200,
+    Interval(int, 10, None),
+    "bootstrap resamples for the interval (200: a stable 95% interval within a second)",
+)
+
+
+def _headline(ctx: Context) -> tuple[str, bool]:
+    c = ctx.case
+    if c.task == "binary":
+        m = c.metric if c.metric in ("roc_auc", "accuracy", "f1") else "roc_auc"
+        return m, True
+    if c.task == "multiclass":
+        return "accuracy", True
+    if c.task == "regression":
+        return ("mae", False) if c.metric in ("mae", None, "rmse") else ("r2", True)
+    raise NotApplicable(f"no performance comparison for {c.task} tasks")
+
+
+def _metric_fn(name: str, positive: Any) -> MetricFn:
+    from sklearn import metrics as skm
+
+    def f(y: np.ndarray, score: np.ndarray, label: np.ndarray) -> float:
+        if name == "roc_auc":
+            yy = (y == positive).astype(int)
+            return float(skm.roc_auc_score(yy, score)) if 0 < yy.sum() < len(yy) else float("nan")
+        if name == "accuracy":
+            return float(np.mean(y == label))
+        if name == "f1":
+            yy = y == positive
+            pp = label == positive
+            tp = np.sum(yy & pp)
+            den = 2 * tp + np.sum(~yy & pp) + np.sum(yy & ~pp)
+            return float(2 * tp / den) if den else float("nan")
+        if name == "mae":
+            return float(np.mean(np.abs(y.astype(float) - score)))
+        if name == "r2":
+            return float(skm.r2_score(y.astype(float), score))
+        raise ValueError(name)
+
+    return f
+
+
+def _bootstrap_drop(
+    fn: MetricFn,
+    ref: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cur: tuple[np.ndarray, np.ndarray, np.ndarray],
+    greater: bool,
+    n_boot: int,
+    seed: int,
+) -> tuple[float, float]:
+    """95% percentile interval of the drop (reference minus batch, in the worse direction)."""
+    (y_ref, rs, rl), (y_cur, cs, cl) = ref, cur
+    rng = np.random.default_rng(seed)
+    diffs = []
+    nr, nc = min(len(y_ref), 20000), min(len(y_cur), 20000)
+    for _ in range(n_boot):
+        i = rng.integers(0, len(y_ref), nr)
+        j = rng.integers(0, len(y_cur), nc)
+        d = fn(y_ref[i], rs[i], rl[i]) - fn(y_cur[j], cs[j], cl[j])
+        if np.isfinite(d):
+            diffs.append(d if greater else -d)
+    if not diffs:
+        return np.nan, np.nan
+    return float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))
+
+
+def _concept_title(
+    metric: str,
+    greater: bool,
+    m_ref: float,
+    m_cur: float,
+    drop: float,
+    interval: tuple[float, float],
+    ev: dict,
+) -> tuple[Any, str, str]:
+    """Severity, title and root cause: critical when no important input moved (concept drift)."""
+    lo, hi = interval
+    moved = ev["inputs"]["moved_important_features"]
+    fmt = (lambda v: f"{v:.3f}") if greater else (lambda v: f"{v:.4g}")
+    if not moved:
+        sev = CRITICAL
+        title = (
+            f"Concept drift: {metric} {fmt(m_ref)} on the evaluation set vs {fmt(m_cur)} on the "
+            f"labelled batch (drop {drop:.3g}, 95% interval {lo:.3g} to {hi:.3g}) while the inputs "
+            f"are stable (max feature PSI {ev['inputs']['max_feature_psi']:.3f})"
+        )
+        root = "the relation between the features and the label changed: same inputs, other outcomes"
+    else:
+        sev = WARNING
+        title = (
+            f"{metric} dropped from {fmt(m_ref)} to {fmt(m_cur)} on the labelled batch (drop {drop:.3g}); "
+            f"inputs moved too ({', '.join(moved[:3])}), so part of it may be "
+            "covariate shift rather than concept drift"
+        )
+        root = "performance fell; with drifted inputs it cannot be attributed to the label relation alone"
+    if "label_rate" in ev:
+        lr = ev["label_rate"]
+        title += f"; the positive rate went {lr['evaluation']:.1%} -> {lr['current']:.1%}"
+    return sev, title, root
+
+
+def _moved_inputs(ctx: Context, stable_psi: float) -> dict[str, Any]:
+    """The largest feature PSI and the important features that drifted past stable_psi."""
+    inp = ctx.production()
+    imp_share = float(ctx.config.params("production.data_drift").important_share)
+    feats = inp.report.features.values()
+    moved = [
+        f
+        for f in feats
+        if f.drifted and f.psi >= stable_psi and (f.importance is None or f.importance >= imp_share)
+    ]
+    max_psi = max((f.psi for f in feats if f.tested), default=0.0)
+    return {"max_feature_psi": round(max_psi, 4), "moved_important_features": [f.column for f in moved]}
+
+
+@check(
+    "production.concept_drift",
+    requires=("model", "current", "current_labels", "evaluation"),
+    tasks=("binary", "multiclass", "regression"),
+    min_drop=Param(
+        0.05,
+        Interval(float, 0, 1, closed="neither"),
+        "smallest drop of AUC, accuracy, F1 or R2 flagged (0.05: the usual retrain trigger)",
+    ),
+    min_rel_drop=Param(
+        0.2,
+        Interval(float, 0, None, closed="neither"),
+        "smallest relative rise of the error (MAE) flagged, as a share of the evaluation MAE",
+    ),
+    n_boot=N_BOOT,
+    stable_psi=Param(
+        0.25,
+        Interval(float, 0, None, closed="neither"),
+        "PSI from which an important input counts as moved (0.25: data_drift's critical level)",
+    ),
+)
+def concept_drift(ctx: Context, p: Params) -> Findings:
+    """With labels in the batch: performance dropped against the evaluation set while inputs held.
+
+    What it detects
+        The headline metric (ROC AUC or the metric you report; accuracy for multiclass; MAE or
+        R2 for regression) on the labelled batch against the evaluation set, with a bootstrap
+        interval of the difference. A drop of at least min_drop (0.05 absolute; min_rel_drop
+        (20%) of the error for MAE) whose interval excludes zero is flagged. If no important
+        input drifted (no feature with PSI >= stable_psi holding 5% of the model's
+        sensitivity), the cause is the relation between features and label: concept drift
+        (critical). If inputs moved too, part of the drop may be covariate shift (warning).
+    Why it matters
+        The model's learned P(y | x) no longer holds: it is confidently wrong in ways no input
+        monitor can see, and only labelled feedback reveals it.
+    How to confirm
+        Compare the metric on recent labelled rows with the evaluation set per segment, and the
+        label rate per segment (a segment whose outcome rate changed at equal inputs).
+    Fix
+        Retrain on recent labelled data (the AUC drop > 0.05 is a retrain trigger); consider a
+        shorter retraining cycle or weighting recent rows, and add the drivers of the change as
+        features.
+    """
+    c = ctx.case
+    metric, greater = _headline(ctx)
+    ref, cur = ctx.predictions("test"), ctx.predictions("current")
+    y_ref = np.asarray(ctx.y("test"))
+    y_cur = np.asarray(ctx.y("current"))
+    ok = pd.notna(y_cur)
+    fn = _metric_fn(metric, c.positive)
+    rs, rl = np.asarray(ref.score, float), np.asarray(ref.label)
+    cs, cl = np.asarray(cur.score, float)[ok], np.asarray(cur.label)[ok]
+    y_cur = y_cur[ok]
+    if len(y_cur) < 30:
+        raise NotApplicable(f"only {len(y_cur)} labelled rows in the batch")
+    m_ref, m_cur = fn(y_ref, rs, rl), fn(y_cur, cs, cl)
+    if not (np.isfinite(m_ref) and np.isfinite(m_cur)):
+        raise NotApplicable(f"{metric} is undefined on one of the sets (a single class?)")
+    lo, hi = _bootstrap_drop(fn, (y_ref, rs, rl), (y_cur, cs, cl), greater, int(p.n_boot), ctx.config.seed)
+    drop = (m_ref - m_cur) if greater else (m_cur - m_ref)
+    floor = float(p.min_drop) if greater else float(p.min_rel_drop) * abs(m_ref)
+    ev: dict[str, Any] = {
+        "metric": metric,
+        "evaluation": round(m_ref, 4),
+        "current": round(m_cur, 4),
+        "drop": round(drop, 4),
+        "drop_interval": [round(lo, 4), round(hi, 4)],
+        "rows": {"evaluation": len(y_ref), "current": int(len(y_cur))},
+    }
+    if c.task == "binary":
+        ev["label_rate"] = {
+            "evaluation": float(np.mean(y_ref == c.positive)),
+            "current": float(np.mean(y_cur == c.positive)),
+        }
+    if not (drop >= floor and lo > 0):
+        return None
+    ev["inputs"] = _moved_inputs(ctx, float(p.stable_psi))
+    sev, title, root = _concept_title(metric, greater, m_ref, m_cur, drop, (lo, hi), ev)
+    return Finding(
+        "production.concept_drift",
+        sev,
+        title,
+        evidence=ev,
+        root_cause=root,
+        fix="Retrain on recent labelled data (a drop over 0.05 is a retrain trigger), "
+        "shorten the retraining cycle or weight recent rows, and look for the "
+        "segment whose outcome rate changed (errors.underperforming_slice on the batch).",
+        impact=min(abs(drop) * 5, 1.0),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# estimated performance
+
+
+def _estimate(ctx: Context, p: Params) -> tuple[PerformanceEstimate, float, float, bool]:
+    """The batch's estimated headline metric, its flagging floor and critical level, and whether
+    its interval excludes the evaluation set's value."""
+    from ...stats.drift_performance import cbpe_binary, cbpe_multiclass, dle_regression
+
+    c = ctx.case
+    ref, cur = ctx.predictions("test"), ctx.predictions("current")
+    y_ref = np.asarray(ctx.y("test"))
+    seed, n_boot = ctx.config.seed, int(p.n_boot)
+    if c.task == "binary":
+        if not ref.has_proba:
+            raise NotApplicable("the model gives no probabilities to estimate performance from")
+        metric = c.metric if c.metric in ("accuracy", "f1", "roc_auc") else "roc_auc"
+        est = cbpe_binary(
+            ref.score,
+            (y_ref == c.positive).astype(float),
+            cur.score,
+            ctx.threshold,
+            metric=metric,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        return est, float(p.min_drop), float(p.critical_drop), est.high < est.reference
+    if c.task == "multiclass":
+        if not ref.has_proba or ref.proba is None or cur.proba is None:
+            raise NotApplicable("the model gives no probabilities to estimate performance from")
+        est = cbpe_multiclass(ref.proba, np.asarray(ref.label) == y_ref, cur.proba, n_boot=n_boot, seed=seed)
+        return est, float(p.min_drop), float(p.critical_drop), est.high < est.reference
+    from ...stats.drift import encode_for_classifier
+
+    feats = [f for f in c.features if f in ctx.frame("current").columns]
+    te_df, cu_df = ctx.frame("test"), ctx.frame("current")
+    X = encode_for_classifier([te_df[feats], cu_df[feats]], feats, set(c.categorical))
+    Xr, Xc = X[: len(te_df)], X[len(te_df) :]
+    est = dle_regression(Xr, ref.score, y_ref.astype(float), Xc, cur.score, n_boot=n_boot, seed=seed)
+    floor = float(p.min_rel_increase) * est.reference
+    return est, floor, 2 * floor, est.low > est.reference
+
+
+@check(
+    "production.estimated_performance_drop",
+    requires=("model", "current", "evaluation"),
+    tasks=("binary", "multiclass", "regression"),
+    min_drop=Param(
+        0.03,
+        Interval(float, 0, 1, closed="neither"),
+        "smallest estimated drop of accuracy, F1 or AUC flagged (an early warning, below concept_drift's 0.05)",
+    ),
+    critical_drop=Param(
+        0.08,
+        Interval(float, 0, 1, closed="neither"),
+        "estimated drop from which the finding is critical",
+    ),
+    min_rel_increase=Param(
+        0.25,
+        Interval(float, 0, None, closed="neither"),
+        "regression: smallest estimated rise of the MAE flagged, as a share of the evaluation MAE",
+    ),
+    n_boot=N_BOOT,
+)
+def estimated_performance_drop(ctx: Context, p: Params) -> Findings:
+    """Without labels in the batch: estimated performance from the model's confidence dropped.
+
+    What it detects
+        Classification: the scores are calibrated on the evaluation set (isotonic), then the
+        batch's expected accuracy, F1 and ROC AUC follow from the calibrated probabilities
+        (confidence-based performance estimation, as NannyML's CBPE). Regression: a model of the
+        absolute error learned on the evaluation set estimates the batch's MAE (direct loss
+        estimation). Flagged when the estimate is worse than the evaluation set's realised value
+        by at least min_drop (0.03; critical from 0.08) for accuracy/F1/AUC, or by min_rel_increase
+        (25%) for MAE, and the bootstrap interval of the estimate excludes the reference.
+    Why it matters
+        Labels arrive late (weeks for churn or default); the estimate warns now that the batch
+        falls where the model is unsure, before the loss shows in business numbers.
+    How to confirm
+        When labels arrive, compare with production.concept_drift; meanwhile look at the
+        batch's score histogram (mass near the threshold) and at which inputs drifted.
+    Fix
+        If the drop comes from a new population (see production.data_drift), collect labels for
+        it and retrain (an estimated AUC or accuracy drop over 0.05 is a retrain trigger); the
+        estimate assumes P(y | x) is unchanged, so confirm with labels when they come.
+    """
+    if ctx.case.has_current_labels:
+        raise NotApplicable("the batch has labels: production.concept_drift measures performance directly")
+    est, floor, crit, significant = _estimate(ctx, p)
+    if not (est.drop >= floor and significant):
+        return None
+    sev = CRITICAL if est.drop >= crit else WARNING
+    better = "" if est.greater_is_better else " (lower is better)"
+    title = (
+        f"Estimated {est.metric} on the unlabelled batch is {est.estimate:.3f} (95% interval "
+        f"{est.low:.3f} to {est.high:.3f}) vs {est.reference:.3f} realised on the evaluation set"
+        f"{better}: the batch falls where the model is unsure"
+    )
+    return Finding(
+        "production.estimated_performance_drop",
+        sev,
+        title,
+        evidence=est.to_dict(),
+        root_cause="the batch's rows concentrate where the model's calibrated confidence is "
+        "low (a shift towards a harder population), so its expected error rises",
+        fix="Check which inputs moved (production.data_drift); collect labels for this "
+        "population and retrain if the drop holds (an AUC or accuracy drop over 0.05 is "
+        "a retrain trigger). The estimate assumes P(y | x) unchanged: confirm with labels.",
+        impact=min(abs(est.drop) * 5, 1.0),
+    )

@@ -1,0 +1,316 @@
+"""Train/serving skew: which simple transformation makes the batch match the reference again?
+
+A feature computed differently in serving drifts strongly, and undoing the serving path's mistake
+brings it back. `infer_skew` tries, on a numeric column, the transformations a broken serving path
+typically applies: a unit change by a power of ten, values already standardised or min-max scaled,
+a changed fill value for missing values. `infer_text_skew` looks, on a categorical column, for new
+categories that are training categories written differently (case, spaces). `find_skews` runs
+both over the drifting columns of a batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .bins import bin_counts_sorted, find_point_masses, to_float_array
+from .drift import DriftConfig, DriftReport, extra_bin, psi
+from .profile import CategoricalProfile, NumericProfile, Profile
+
+
+@dataclass
+class SkewResult:
+    """A numeric column's inferred serving transformation and how well undoing it matches."""
+
+    column: str
+    kind: str  # scale, standardised, minmax, fill_value
+    description: str  # what the serving path does, in words
+    transform: dict[str, Any]  # how to undo it on the batch
+    psi_before: float
+    psi_after: float
+    fix: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["psi_before"], d["psi_after"] = round(self.psi_before, 4), round(self.psi_after, 4)
+        return d
+
+
+@dataclass
+class TextSkew:
+    """A categorical column whose new batch values are training categories written differently."""
+
+    column: str
+    mapping: dict[str, str]  # batch value -> the training category it normalises to (10 at most)
+    share: float  # share of batch values that are new categories
+    description: str = "categories written differently"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "text_normalisation", "mapping": self.mapping, "share": self.share}
+
+
+Skew = SkewResult | TextSkew
+
+
+def _psi_sorted(ref: NumericProfile, xs: np.ndarray, n_nonfinite: int, cfg: DriftConfig) -> float:
+    counts = bin_counts_sorted(xs, ref.edges)
+    xa, xb = extra_bin(
+        ref, NumericProfile(name="", dtype="", edges=ref.edges, counts=counts, missing=n_nonfinite)
+    )
+    return psi(np.concatenate((ref.counts, xa)), np.concatenate((counts, xb)), cfg.smoothing)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+@dataclass
+class _Trial:
+    """One batch column under trial: its sorted finite values and the candidates tried so far."""
+
+    ref: NumericProfile
+    xs: np.ndarray  # sorted finite batch values
+    n_all: int
+    n_nonfinite: int
+    before: float  # PSI of the batch as it arrives
+    cfg: DriftConfig
+    cands: list[tuple[float, SkewResult]] = field(default_factory=list)
+
+    def psi_of(
+        self, values: np.ndarray, n_nonfinite: int | None = None, ref: NumericProfile | None = None
+    ) -> float:
+        nf = self.n_nonfinite if n_nonfinite is None else n_nonfinite
+        return _psi_sorted(self.ref if ref is None else ref, values, nf, self.cfg)
+
+    def consider(self, after: float, kind: str, desc: str, transform: dict, fix: str) -> None:
+        self.cands.append((after, SkewResult(self.ref.name, kind, desc, transform, self.before, after, fix)))
+
+
+def _nonzero_reference(ref: NumericProfile, cfg: DriftConfig) -> tuple[bool, NumericProfile | None]:
+    """Whether a unit change can be identified, and the reference without its zeros when much of it
+    sits exactly at 0 (dividing any batch by a large factor piles it up near 0 and "matches" that
+    spike: the non-zero values must then match too)."""
+    zeros = ref.point_masses.get(0.0, 0)
+    zero_share = zeros / max(ref.rows, 1)
+    nz_ref = None
+    if zero_share >= 0.3 and ref.n - zeros >= cfg.min_rows:
+        zc = bin_counts_sorted(np.array([0.0]), ref.edges)
+        nz_ref = NumericProfile(
+            name=ref.name,
+            dtype=ref.dtype,
+            edges=ref.edges,
+            counts=np.maximum(ref.counts - zc * zeros, 0),
+            n=ref.n - zeros,
+        )
+    # too few non-zero reference values: a unit change cannot be told from noise around 0
+    return zero_share < 0.3 or nz_ref is not None, nz_ref
+
+
+def _try_units(t: _Trial) -> None:
+    """x / 10^k for k = +-1..6: the batch arrives in another unit."""
+    ref, xs, cfg = t.ref, t.xs, t.cfg
+    identifiable, nz_ref = _nonzero_reference(ref, cfg)
+    if not identifiable:
+        return
+    xs_nz = xs[xs != 0]
+    med_c = float(np.median(np.abs(xs))) or float(np.mean(np.abs(xs)))
+    med_r = abs(ref.quantile(0.5) or 0.0) or abs(ref.mean)
+    for k in (1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6):
+        f = 10.0**k
+        if med_r > 0 and med_c > 0 and abs(math.log10(med_c / med_r) - k) > 1.5:
+            continue  # the medians are nowhere near this ratio: skip the pass
+        after = t.psi_of(xs / f)
+        if nz_ref is not None:
+            nz_after = t.psi_of(xs_nz / f, 0, nz_ref) if xs_nz.size >= cfg.min_rows else np.inf
+            after = max(after, nz_after)
+        t.consider(
+            after,
+            "scale",
+            f"values arrive multiplied by {_fmt(f)} (another unit: x {_fmt(f)})",
+            {"type": "scale", "factor": f, "undo": f"x / {_fmt(f)}"},
+            f"convert {ref.name} to the training unit in the serving path (divide by {_fmt(f)})",
+        )
+
+
+def _try_scalings(t: _Trial) -> None:
+    """x * std + mean (the batch arrives standardised), x * (max - min) + min (min-max scaled)."""
+    ref, xs = t.ref, t.xs
+    if ref.std > 0 and abs(ref.mean) + abs(ref.std - 1.0) > 0.1:
+        t.consider(
+            t.psi_of(xs * ref.std + ref.mean),
+            "standardised",
+            f"values arrive already standardised (mean {np.mean(xs):.3g}, std {np.std(xs):.3g}) "
+            f"while the model expects raw values (mean {ref.mean:.4g}, std {ref.std:.4g})",
+            {
+                "type": "standardised",
+                "mean": ref.mean,
+                "std": ref.std,
+                "undo": f"x * {ref.std:.6g} + {ref.mean:.6g}",
+            },
+            f"send raw {ref.name} to the model (its pipeline scales it), or drop the extra scaling step in serving",
+        )
+    if (
+        ref.min is not None
+        and ref.max is not None
+        and ref.max > ref.min
+        and (ref.min < -0.05 or ref.max > 1.05)
+        and xs[0] >= -1e-9
+        and xs[-1] <= 1 + 1e-9
+    ):
+        span = ref.max - ref.min
+        t.consider(
+            t.psi_of(xs * span + ref.min),
+            "minmax",
+            f"values arrive min-max scaled to [0, 1] while the model expects [{ref.min:.4g}, {ref.max:.4g}]",
+            {"type": "minmax", "min": ref.min, "max": ref.max, "undo": f"x * {span:.6g} + {ref.min:.6g}"},
+            f"send raw {ref.name} to the model, or drop the extra scaling step in serving",
+        )
+
+
+def _close(a: float, b: float) -> bool:
+    return a > 0 and b > 0 and 0.5 <= a / b <= 2.0
+
+
+def _try_fill_values(t: _Trial) -> None:
+    """A value standing in for missing in one set replaced by another value, or by NaN, in the other."""
+    ref, xs, name = t.ref, t.xs, t.ref.name
+    n_ref_rows = max(ref.rows, 1)
+    pr = {v: c / n_ref_rows for v, c in ref.point_masses.items()}
+    pc = {v: c / t.n_all for v, c in find_point_masses(xs).items()}
+    miss_r = (ref.missing + ref.unparsed) / n_ref_rows
+    miss_c = t.n_nonfinite / t.n_all
+    new_vals = [v for v, s_ in pc.items() if s_ >= 0.01 and pr.get(v, 0.0) < s_ / 3]
+    gone_vals = [v for v, s_ in pr.items() if s_ >= 0.01 and pc.get(v, 0.0) < s_ / 3]
+    for vn in new_vals:
+        for vo in gone_vals:
+            if _close(pc[vn], pr[vo]):
+                t.consider(
+                    t.psi_of(np.sort(np.where(xs == vn, vo, xs))),
+                    "fill_value",
+                    f"the default for missing values changed: {_fmt(vn)} in serving where training used {_fmt(vo)}",
+                    {
+                        "type": "fill_value",
+                        "from": vn,
+                        "to": vo,
+                        "undo": f"replace {_fmt(vn)} with {_fmt(vo)}",
+                    },
+                    f"use the training default {_fmt(vo)} for missing {name} in the serving path",
+                )
+        if _close(pc[vn], miss_r) and miss_c < miss_r / 3:
+            y = xs[xs != vn]
+            t.consider(
+                t.psi_of(y, t.n_nonfinite + int(len(xs) - len(y))),
+                "fill_value",
+                f"missing values are filled with {_fmt(vn)} in serving but were left missing in training",
+                {"type": "fill_value", "from": vn, "to": None, "undo": f"replace {_fmt(vn)} with NaN"},
+                f"stop filling missing {name} with {_fmt(vn)} before the model (let the model's own imputation run)",
+            )
+    if miss_c >= 0.01 and miss_r < miss_c / 3:
+        for vo in gone_vals:
+            if _close(miss_c, pr[vo]):
+                t.consider(
+                    t.psi_of(np.sort(np.concatenate((xs, np.full(t.n_nonfinite, vo)))), 0),
+                    "fill_value",
+                    f"missing values arrive as NaN in serving where training filled them with {_fmt(vo)}",
+                    {"type": "fill_value", "from": None, "to": vo, "undo": f"fill NaN with {_fmt(vo)}"},
+                    f"fill missing {name} with {_fmt(vo)} in the serving path, as training did",
+                )
+
+
+def infer_skew(
+    ref: NumericProfile, current: pd.Series | np.ndarray, cfg: DriftConfig | None = None
+) -> SkewResult | None:
+    """The transformation of the batch column under which it matches the reference, if any.
+
+    Candidates: x / 10^k (k = +-1..6: the batch arrives in another unit), x * std + mean (the
+    batch arrives standardised), x * (max - min) + min (min-max scaled), and a changed fill value
+    (a value standing in for missing in one set is replaced by another value or by NaN in the
+    other). Accepted when the column drifts (PSI >= skew_min_psi) and the undone batch matches
+    (PSI <= skew_max_psi_after and at most skew_max_ratio_after of the original PSI)."""
+    cfg = cfg or DriftConfig()
+    s = current if isinstance(current, pd.Series) else pd.Series(np.asarray(current))
+    x, _ = to_float_array(s)
+    n_all = len(x)
+    if ref.n < cfg.min_rows or n_all < cfg.min_rows:
+        return None
+    xs = np.sort(x[np.isfinite(x)])
+    if len(xs) < cfg.min_rows:
+        return None
+    n_nonfinite = int(n_all - len(xs))
+    before = _psi_sorted(ref, xs, n_nonfinite, cfg)
+    if before < cfg.skew_min_psi:
+        return None
+    trial = _Trial(ref, xs, n_all, n_nonfinite, before, cfg)
+    _try_units(trial)
+    _try_scalings(trial)
+    _try_fill_values(trial)
+    if not trial.cands:
+        return None
+    after, best = min(trial.cands, key=lambda t: t[0])
+    if after <= cfg.skew_max_psi_after and after <= cfg.skew_max_ratio_after * before:
+        return best
+    return None
+
+
+def infer_text_skew(ref: CategoricalProfile, s: pd.Series) -> TextSkew | None:
+    """New batch categories that are training categories written differently (case, spaces):
+    at least 5% of the batch is new and 80% of that maps to a training category."""
+    if ref.other:
+        return None
+
+    def norm(v: Any) -> str:
+        return str(v).strip().casefold()
+
+    ref_norm = {norm(k): k for k in ref.counts}
+    vc = s.dropna().astype(str).value_counts()
+    known = {str(r) for r in ref.counts}
+    new = {k: int(v) for k, v in vc.items() if k not in known}
+    if not new:
+        return None
+    mapped = {k: ref_norm[norm(k)] for k in new if norm(k) in ref_norm}
+    share_new = sum(new.values()) / max(int(vc.sum()), 1)
+    share_mapped = sum(new[k] for k in mapped) / max(sum(new.values()), 1)
+    if share_new >= 0.05 and share_mapped >= 0.8:
+        return TextSkew(
+            column=str(ref.name),
+            mapping={str(k): str(v) for k, v in list(mapped.items())[:10]},
+            share=round(share_new, 4),
+        )
+    return None
+
+
+def find_skews(
+    ref: Profile,
+    current: pd.DataFrame,
+    report: DriftReport,
+    columns: Iterable[str],
+    cfg: DriftConfig,
+) -> dict[str, Skew]:
+    """Per column of `columns` that drifts: the inferred serving transformation, if any. Numeric
+    columns are examined from PSI >= cfg.skew_min_psi, categorical ones when they drifted."""
+    out: dict[str, Skew] = {}
+    for col in columns:
+        fd = report.features.get(col)
+        rp = ref.columns[col]
+        if fd is None or not fd.tested:
+            continue
+        res: Skew | None = None
+        if isinstance(rp, NumericProfile) and fd.kind == "numeric" and fd.psi >= cfg.skew_min_psi:
+            res = infer_skew(rp, current[col], cfg)
+        elif isinstance(rp, CategoricalProfile) and fd.kind == "categorical" and fd.drifted:
+            res = infer_text_skew(rp, current[col])
+        if res is not None:
+            out[col] = res
+    return out
+
+
+def skew_config(drift: DriftConfig, params: Mapping[str, Any]) -> DriftConfig:
+    """`drift` with the skew thresholds of `params` (pipeline.train_serving_skew's parameters)."""
+    values = {k: getattr(drift, k) for k in drift.__dataclass_fields__}
+    values.update({k: v for k, v in params.items() if k in ("skew_min_psi", "skew_max_psi_after")})
+    return DriftConfig.from_mapping(values)
