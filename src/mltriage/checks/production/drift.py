@@ -46,7 +46,7 @@ PSI_CRITICAL = Param(
 ALPHA = Param(
     _D.alpha,
     Interval(float, 0, 1, closed="neither"),
-    "significance gate of the chi-square test on the same bins (0.001: PSI alone decides the effect size)",
+    "significance gate of the chi-square test on the same bins (0.001: a guard against noise on small batches; PSI decides the effect size)",
 )
 DRIFT_PARAMS: dict[str, Any] = dict(
     psi_warning=PSI_WARNING,
