@@ -565,7 +565,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Alerts (dicts with ALERT_COLUMNS, times as ISO strings, JSON decoded), oldest first;
         filtered by status and by overlap with [start, end)."""
-        sql, params = "SELECT " + ", ".join(ALERT_COLUMNS) + " FROM alerts WHERE 1 = 1", []
+        sql, params = "SELECT " + ", ".join(ALERT_COLUMNS) + " FROM alerts WHERE 1 = 1", list[Any]()
         if status:
             sql += " AND status IN (" + ", ".join("?" for _ in status) + ")"
             params.extend(status)
