@@ -14,29 +14,15 @@ import pandas as pd
 
 from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
-from ...stats.rows import row_hashes
 from .values import value_hashes
 
 if TYPE_CHECKING:
     from ...context import Context
 
 
-def role_columns(ctx: Context) -> list[str]:
-    """The group (query) and time columns that are not model features: part of a row's identity,
-    so that the same item in two queries or on two dates is not a copy."""
-    c = ctx.case
-    return [r for r in (c.group_column, c.time_column) if r and r not in c.features]
-
-
 def identity_hashes(ctx: Context, which: str, with_target: bool = True) -> np.ndarray:
-    """One uint64 per row of a set: `ctx.row_hashes` (model features and target), extended by the
-    group and time columns when the case has them outside the features (cached)."""
-    roles = role_columns(ctx)
-    if not roles:
-        return ctx.row_hashes(which, with_target=with_target)
-    c = ctx.case
-    cols = list(c.features) + roles + ([c.target] if with_target else [])
-    return ctx.cached(f"hash+roles:{which}:{with_target}", lambda: row_hashes(ctx.frame(which), cols))
+    """A row's identity for copies: model features, target, and the group and time columns."""
+    return ctx.row_hashes(which, with_target=with_target, roles=True)
 
 
 def row_log_chance(ctx: Context, which: str, with_target: bool = True) -> np.ndarray:
@@ -49,7 +35,7 @@ def row_log_chance(ctx: Context, which: str, with_target: bool = True) -> np.nda
 
     def compute() -> np.ndarray:
         c = ctx.case
-        cols = list(c.features) + role_columns(ctx) + ([c.target] if with_target else [])
+        cols = list(c.features) + ctx.role_columns() + ([c.target] if with_target else [])
         tr, df = ctx.frame("train"), ctx.frame(which)
         n = len(tr)
         out = np.zeros(len(df))
