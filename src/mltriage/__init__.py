@@ -8,9 +8,21 @@ report.to_json()       # the JSON report
 
 __version__ = "0.1.0"
 
+from .commands.diagnose import diagnose
+from .commands.drift import drift
+from .commands.profile import profile
 from .errors import InputError
 from .findings import CODES, Finding, Severity
-from .commands.diagnose import diagnose
 from .report import Report
 
-__all__ = ["diagnose", "Report", "Finding", "Severity", "InputError", "CODES", "__version__"]
+__all__ = [
+    "diagnose",
+    "drift",
+    "profile",
+    "Report",
+    "Finding",
+    "Severity",
+    "InputError",
+    "CODES",
+    "__version__",
+]

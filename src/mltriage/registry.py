@@ -89,7 +89,10 @@ REQUIREMENTS: dict[str, Requirement] = {
     "evaluation": Requirement(
         lambda c: c.has_evaluation, "no training and evaluation sets (this command compares a batch only)"
     ),
-    "current": Requirement(lambda c: c.current is not None, "no production batch (--current) was given"),
+    "current": Requirement(
+        lambda c: c.current is not None or getattr(c, "current_profile", None) is not None,
+        "no production batch (--current) was given",
+    ),
     "current_labels": Requirement(lambda c: c.has_current_labels, "the production batch has no labels"),
     "history": Requirement(lambda c: c.history is not None, "no training history (--history) was given"),
     "group": Requirement(lambda c: c.group_column is not None, "no group (query) column was given"),

@@ -215,7 +215,7 @@ def data_drift_findings(
     return []
 
 
-@check("production.data_drift", **DRIFT_PARAMS)
+@check("production.data_drift", requires=("current",), **DRIFT_PARAMS)
 def data_drift(ctx: Context, p: Params) -> Findings:
     """Features whose production distribution differs from the training distribution.
 
