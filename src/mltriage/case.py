@@ -9,14 +9,15 @@ task, column roles and the model adapter. Every problem with the inputs is raise
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .costs import costs
 from .errors import InputError, closest, listing
 from .findings import TASKS
+from .io import read_frame, read_history
 from .model import ModelAdapter
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class Case:
     # came as a profile (no rows; `current` is then None)
     reference: Profile | None = None
     current_profile: Profile | None = None
+    model_b: ModelAdapter | None = None  # `mltriage compare --model-b`: a second model version
+    segment: str | None = None  # `mltriage compare --segment`: a pandas query on the current rows
 
     @property
     def is_classification(self) -> bool:
@@ -110,112 +113,6 @@ class Case:
         }
 
 
-# ---------------------------------------------------------------------------- reading frames
-
-
-def read_frame(data: Any, role: str) -> pd.DataFrame:
-    """A pandas DataFrame from a pandas/polars frame or a CSV/Parquet path."""
-    if data is None:
-        raise InputError(f"no {role} data given", f"pass --{role} PATH (CSV or Parquet)")
-    if isinstance(data, pd.DataFrame):
-        df = data
-    elif type(data).__module__.startswith("polars"):
-        try:
-            df = data.to_pandas()
-        except Exception as exc:
-            raise InputError(
-                f"cannot convert the polars {role} frame to pandas: {exc}",
-                "install pyarrow, or pass a pandas DataFrame",
-            ) from None
-    elif isinstance(data, (str, Path)):
-        df = _read_path(Path(data), role)
-    else:
-        raise InputError(
-            f"the {role} data is a {type(data).__name__}, not a DataFrame or a path",
-            "pass a pandas or polars DataFrame, or a .csv/.parquet path",
-        )
-    if len(df.columns) == 0 or len(df) == 0:
-        raise InputError(
-            f"the {role} data is empty ({len(df)} rows, {len(df.columns)} columns)",
-            f"check the {role} file or frame; mltriage needs rows and columns",
-        )
-    if df.columns.duplicated().any():
-        dups = sorted(set(map(str, df.columns[df.columns.duplicated()])))
-        raise InputError(
-            f"the {role} data has duplicated column names: {listing(dups)}",
-            "rename the columns so that each name is unique",
-        )
-    df = df.copy() if not isinstance(data, (str, Path)) else df
-    df.columns = [str(c) for c in df.columns]
-    return df.reset_index(drop=True)
-
-
-def _read_path(path: Path, role: str) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError(f"{role} file {str(path)!r} does not exist", f"check the path given for {role}")
-    if path.is_dir():
-        raise InputError(
-            f"{role} path {str(path)!r} is a folder, not a file", "pass the .csv or .parquet file itself"
-        )
-    suffix = "".join(path.suffixes[-2:]).lower()
-    try:
-        if suffix.endswith((".parquet", ".pq")):
-            return _read_parquet(path)
-        if suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-            return pd.read_csv(path, sep="\t" if suffix.endswith(".tsv") else ",", low_memory=False)
-        try:
-            return _read_parquet(path)
-        except Exception:
-            return pd.read_csv(path, low_memory=False)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(
-            f"cannot read {role} file {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}",
-            "give a readable CSV or Parquet file",
-        ) from None
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """Parquet to pandas, releasing Arrow buffers as columns convert (about half the peak memory
-    of pd.read_parquet on wide files)."""
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
-    return table.to_pandas(self_destruct=True, split_blocks=True)
-
-
-def read_history(data: Any) -> pd.DataFrame:
-    df = read_frame(data, "history")
-    aliases = {
-        "train_loss": "loss",
-        "training_loss": "loss",
-        "valid_loss": "val_loss",
-        "validation_loss": "val_loss",
-        "eval_loss": "val_loss",
-        "iteration": "epoch",
-        "step": "epoch",
-    }
-    cols: dict[str, str] = {}
-    for c in df.columns:
-        key = aliases.get(c.lower(), c.lower())
-        cols.setdefault(key, c)
-    if "epoch" not in cols and "loss" in cols:  # no epoch column: rows are epochs in order
-        df = df.assign(epoch=np.arange(1, len(df) + 1))
-        cols["epoch"] = "epoch"
-    missing = [c for c in ("epoch", "loss") if c not in cols]
-    if missing:
-        raise InputError(
-            f"the training history has no column {', '.join(missing)} (it has {listing(df.columns)})",
-            "give a CSV with columns epoch, loss and optionally val_loss",
-        )
-    df = df.rename(columns={v: k for k, v in cols.items() if k in ("epoch", "loss", "val_loss")})
-    for c in ("epoch", "loss", "val_loss"):
-        if c in df.columns:
-            df[c] = pd.to_numeric(df[c], errors="coerce")
-    return df
-
-
 # ---------------------------------------------------------------------------- inference
 
 
@@ -244,92 +141,6 @@ def infer_task(y: pd.Series, group_column: str | None) -> tuple[str, str]:
     if integral and n_unique <= 20:
         return "multiclass", f"the target has {n_unique} distinct integer values"
     return "regression", f"the target is numeric with {n_unique} distinct values"
-
-
-def parse_cost_matrix(data: Any, classes: list | None, task: str) -> pd.DataFrame | None:
-    """A square cost matrix (rows: true class, columns: predicted class) aligned to `classes`."""
-    if data is None:
-        return None
-    if task not in ("binary", "multiclass") or not classes:
-        raise InputError(
-            f"a cost matrix needs a classification task, not {task}",
-            "drop --cost-matrix, or use --task binary/multiclass",
-        )
-    if isinstance(data, (str, Path)):
-        p = Path(data)
-        if not p.exists():
-            raise InputError(f"cost matrix file {str(p)!r} does not exist", "check the --cost-matrix path")
-        try:
-            if p.suffix.lower() == ".json":
-                import json
-
-                m = pd.DataFrame(json.loads(p.read_text(encoding="utf-8"))).T
-            else:
-                m = pd.read_csv(p, index_col=0)
-        except Exception as exc:
-            raise InputError(
-                f"cannot read cost matrix {str(p)!r}: {exc}",
-                "give a CSV whose first column and header row are the class labels "
-                "(rows: true class, columns: predicted class)",
-            ) from None
-    elif isinstance(data, dict):
-        m = pd.DataFrame(data).T
-    elif isinstance(data, pd.DataFrame):
-        m = data
-    else:
-        raise InputError(
-            f"the cost matrix is a {type(data).__name__}",
-            "give a DataFrame, a dict of dicts {true: {pred: cost}} or a CSV path",
-        )
-    by_name = {str(c): c for c in classes}
-    try:
-        m.index = [by_name[str(i)] for i in m.index]
-        m.columns = [by_name[str(i)] for i in m.columns]
-    except KeyError as exc:
-        raise InputError(
-            f"the cost matrix names class {exc.args[0]!r}, which the target does not have",
-            f"its classes are: {listing(map(str, classes))}",
-        ) from None
-    missing = [c for c in classes if c not in m.index or c not in m.columns]
-    if missing:
-        raise InputError(
-            f"the cost matrix lacks class(es) {listing(map(str, missing))}",
-            "give a row and a column for every class",
-        )
-    m = m.loc[classes, classes].apply(pd.to_numeric, errors="coerce")
-    if m.isna().any().any() or (m.to_numpy() < 0).any():
-        raise InputError(
-            "the cost matrix has missing, non-numeric or negative entries",
-            "give a number >= 0 for every (true, predicted) pair",
-        )
-    return m.astype(float)
-
-
-def parse_cost(cost: Any) -> dict[str, float] | None:
-    if cost is None or cost == "" or cost == {}:
-        return None
-    if isinstance(cost, str):
-        out = {}
-        for part in cost.split(","):
-            if not part.strip():
-                continue
-            if "=" not in part:
-                raise InputError(f"cannot read the cost {cost!r}", "write it as fp=1,fn=10")
-            k, v = part.split("=", 1)
-            out[k.strip().lower()] = v.strip()
-        cost = out
-    try:
-        cost = {str(k).lower(): float(v) for k, v in dict(cost).items()}
-    except (TypeError, ValueError):
-        raise InputError(f"cannot read the cost {cost!r}", "give numbers, as fp=1,fn=10") from None
-    unknown = set(cost) - {"fp", "fn", "tp", "tn"}
-    if unknown or not {"fp", "fn"} <= set(cost):
-        raise InputError(
-            f"the cost {cost} must name fp and fn (and optionally tp, tn)", "write it as fp=1,fn=10"
-        )
-    if any(v < 0 or not np.isfinite(v) for v in cost.values()) or cost["fp"] + cost["fn"] <= 0:
-        raise InputError(f"the cost {cost} has negative or non-finite values", "use costs >= 0")
-    return cost
 
 
 # ---------------------------------------------------------------------------- build
@@ -381,7 +192,7 @@ def build_case(
         else:
             _check_logged_column(prediction_column, cur, task, classes)
     threshold = _threshold(threshold, task)
-    cost, cmatrix = _costs(cost, cost_matrix, classes, positive, task)
+    cost, cmatrix = costs(cost, cost_matrix, classes, positive, task)
     if cur is not None and not set(cur.columns) & set(features):
         raise InputError(
             "the current batch has no column in common with the model's features",
@@ -689,32 +500,3 @@ def _threshold(threshold: float | None, task: str) -> float | None:
             f"threshold {threshold} is outside (0, 1)", "give a probability threshold such as 0.5"
         )
     return threshold
-
-
-def _costs(
-    cost: Any, cost_matrix: Any, classes: list | None, positive: Any, task: str
-) -> tuple[dict[str, float] | None, pd.DataFrame | None]:
-    """The binary cost dict and the cost matrix, each built from the other when only one is given."""
-    parsed = parse_cost(cost)
-    cmatrix = parse_cost_matrix(cost_matrix, classes, task)
-    if parsed is not None and task != "binary":
-        raise InputError(
-            "--cost fp=..,fn=.. is for binary tasks",
-            "for multiclass give --cost-matrix FILE (rows: true class, columns: predicted)",
-        )
-    if cmatrix is None and parsed is not None and classes is not None and len(classes) == 2:
-        neg = [k for k in classes if k != positive][0]
-        cmatrix = pd.DataFrame(
-            [[parsed.get("tn", 0.0), parsed["fp"]], [parsed["fn"], parsed.get("tp", 0.0)]],
-            index=[neg, positive],
-            columns=[neg, positive],
-        )
-    elif cmatrix is not None and parsed is None and task == "binary" and classes is not None:
-        neg = [k for k in classes if k != positive][0]
-        parsed = {
-            "fp": float(cmatrix.loc[neg, positive]),
-            "fn": float(cmatrix.loc[positive, neg]),
-            "tp": float(cmatrix.loc[positive, positive]),
-            "tn": float(cmatrix.loc[neg, neg]),
-        }
-    return parsed, cmatrix

@@ -12,9 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, listing
 from .model import ModelAdapter
 from .stats.profile import Profile, ProfileError
 
@@ -105,7 +106,6 @@ def read_profile(path: str | Path) -> Profile:
 
 def read_rows(data: Any, role: str) -> pd.DataFrame:
     """Rows from a frame or a CSV/Parquet path, refusing a file too large for the memory."""
-    from .case import read_frame
 
     if isinstance(data, (str, Path)):
         p = Path(data)
@@ -120,3 +120,109 @@ def load_model(model: Any) -> ModelAdapter | None:
     if model is None:
         return None
     return ModelAdapter.load(str(model) if isinstance(model, Path) else model)
+
+
+# ---------------------------------------------------------------------------- frames
+
+
+def read_frame(data: Any, role: str) -> pd.DataFrame:
+    """A pandas DataFrame from a pandas/polars frame or a CSV/Parquet path."""
+    if data is None:
+        raise InputError(f"no {role} data given", f"pass --{role} PATH (CSV or Parquet)")
+    if isinstance(data, pd.DataFrame):
+        df = data
+    elif type(data).__module__.startswith("polars"):
+        try:
+            df = data.to_pandas()
+        except Exception as exc:
+            raise InputError(
+                f"cannot convert the polars {role} frame to pandas: {exc}",
+                "install pyarrow, or pass a pandas DataFrame",
+            ) from None
+    elif isinstance(data, (str, Path)):
+        df = _read_path(Path(data), role)
+    else:
+        raise InputError(
+            f"the {role} data is a {type(data).__name__}, not a DataFrame or a path",
+            "pass a pandas or polars DataFrame, or a .csv/.parquet path",
+        )
+    if len(df.columns) == 0 or len(df) == 0:
+        raise InputError(
+            f"the {role} data is empty ({len(df)} rows, {len(df.columns)} columns)",
+            f"check the {role} file or frame; mltriage needs rows and columns",
+        )
+    if df.columns.duplicated().any():
+        dups = sorted(set(map(str, df.columns[df.columns.duplicated()])))
+        raise InputError(
+            f"the {role} data has duplicated column names: {listing(dups)}",
+            "rename the columns so that each name is unique",
+        )
+    df = df.copy() if not isinstance(data, (str, Path)) else df
+    df.columns = [str(c) for c in df.columns]
+    return df.reset_index(drop=True)
+
+
+def _read_path(path: Path, role: str) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(f"{role} file {str(path)!r} does not exist", f"check the path given for {role}")
+    if path.is_dir():
+        raise InputError(
+            f"{role} path {str(path)!r} is a folder, not a file", "pass the .csv or .parquet file itself"
+        )
+    suffix = "".join(path.suffixes[-2:]).lower()
+    try:
+        if suffix.endswith((".parquet", ".pq")):
+            return _read_parquet(path)
+        if suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
+            return pd.read_csv(path, sep="\t" if suffix.endswith(".tsv") else ",", low_memory=False)
+        try:
+            return _read_parquet(path)
+        except Exception:
+            return pd.read_csv(path, low_memory=False)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"cannot read {role} file {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}",
+            "give a readable CSV or Parquet file",
+        ) from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Parquet to pandas, releasing Arrow buffers as columns convert (about half the peak memory
+    of pd.read_parquet on wide files)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def read_history(data: Any) -> pd.DataFrame:
+    df = read_frame(data, "history")
+    aliases = {
+        "train_loss": "loss",
+        "training_loss": "loss",
+        "valid_loss": "val_loss",
+        "validation_loss": "val_loss",
+        "eval_loss": "val_loss",
+        "iteration": "epoch",
+        "step": "epoch",
+    }
+    cols: dict[str, str] = {}
+    for c in df.columns:
+        key = aliases.get(c.lower(), c.lower())
+        cols.setdefault(key, c)
+    if "epoch" not in cols and "loss" in cols:  # no epoch column: rows are epochs in order
+        df = df.assign(epoch=np.arange(1, len(df) + 1))
+        cols["epoch"] = "epoch"
+    missing = [c for c in ("epoch", "loss") if c not in cols]
+    if missing:
+        raise InputError(
+            f"the training history has no column {', '.join(missing)} (it has {listing(df.columns)})",
+            "give a CSV with columns epoch, loss and optionally val_loss",
+        )
+    df = df.rename(columns={v: k for k, v in cols.items() if k in ("epoch", "loss", "val_loss")})
+    for c in ("epoch", "loss", "val_loss"):
+        if c in df.columns:
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    return df
