@@ -169,14 +169,22 @@ def _advice(f: Finding, rank: int | None) -> list[Text]:
     return out
 
 
+def _rows_text(rows: dict) -> str:
+    """The sets and their sizes: train/test(/current) for a diagnosis; reference vs batch for a
+    batch-only comparison (where `train` holds the reference rows)."""
+    if rows.get("test") is None and rows.get("current") is not None:
+        ref = rows.get("reference") or rows.get("train")
+        return f"batch {_count(rows.get('current'))} rows against reference {_count(ref)} rows"
+    text = f"train {_count(rows.get('train'))} rows, test {_count(rows.get('test'))}"
+    return text + (f", current {_count(rows.get('current'))}" if rows.get("current") else "")
+
+
 def _header(report: Any, verbose: bool, hint: str) -> Panel:
     c = report.case
     rows = c.get("rows", {})
     head = (
-        f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: "
-        f"train {_count(rows.get('train'))} rows, test {_count(rows.get('test'))}"
-        + (f", current {_count(rows.get('current'))}" if rows.get("current") else "")
-        + f"; {c.get('features')} features; model: {c.get('model') or 'none'}"
+        f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: {_rows_text(rows)}"
+        f"; {c.get('features')} features; model: {c.get('model') or 'none'}"
     )
     counts = {s: sum(f.severity.value == s for f in report.findings) for s in ("critical", "warning", "info")}
     shown_info = sum(1 for f in report.findings if f.severity.rank == 0 and (verbose or f.show))
