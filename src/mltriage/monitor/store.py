@@ -30,14 +30,11 @@ Tables
                  (trigger met), status (open / escalated / resolved), first_seen, last_seen,
                  windows_in_row, sent (JSON list of route events), detail (JSON).
 
-Window summary (the `summary` JSON; mergeable: `monitor.windows.merge_summaries`)
-    {"rows": int,                      # predictions logged in the window
-     "profile": Profile.to_dict(),     # features (and PRED_COL: the scores) on the reference's bins
-     "latency": NumericProfile dict | None,  # latency_ms on windows.LATENCY_EDGES
-     "schema": {"missing": {col: rows}, "unparsed": {col: values}, "extra": {col: rows}},
-     "ood_rows": int,                  # rows with a feature outside the reference's range/categories
-     "quarantined": int,
-     "batches": [batch ids]}
+Window summary (the `summary` JSON): the layout is documented in `monitor.windows` (rows, the
+    features and scores counted on the reference's bins as packed column profiles, latency
+    histogram, schema counts, out-of-distribution rows, quarantined rows, batch ids). Build one
+    with `windows.summarise(frame, reference, features, scores=...)`; parts of a window merge with
+    `windows.merge_summaries` (what `merge_window_summaries` and `write_batch` do).
 
 Errors: `StoreError` (a ValueError, exit code 2 in the CLI) says what failed and what was kept.
 DuckDB lets one process write a file at a time: the store opens a connection per operation (or per
