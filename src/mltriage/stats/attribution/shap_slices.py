@@ -30,7 +30,7 @@ TREE_TYPES = (
 )
 
 
-def _split_pipeline(est: Any) -> tuple[Any | None, Any]:
+def split_pipeline(est: Any) -> tuple[Any | None, Any]:
     """(preprocessing, final estimator) of a Pipeline (unwrapping a fitted search's best model)."""
     for attr in ("best_estimator_",):
         if hasattr(est, attr):
@@ -74,7 +74,7 @@ def map_to_inputs(names: list[str], inputs: list[str]) -> list[str | None]:
     return out
 
 
-def _shap_matrix(values: Any, n_features: int, pos_index: int | None) -> tuple[np.ndarray | None, np.ndarray]:
+def shap_matrix(values: Any, n_features: int, pos_index: int | None) -> tuple[np.ndarray | None, np.ndarray]:
     """(signed contributions, |contributions|) as (n, f) arrays from the many shapes shap returns."""
     if isinstance(values, list):
         arr = np.stack([np.asarray(v, dtype=float) for v in values], axis=-1)
@@ -110,7 +110,7 @@ def shap_by_slice(
     {"ok": False, "reason"}: it never raises."""
     t0 = time.perf_counter()
     try:
-        prep, final = _split_pipeline(estimator)
+        prep, final = split_pipeline(estimator)
         if not is_tree_model(final):
             return {
                 "ok": False,
@@ -128,7 +128,7 @@ def shap_by_slice(
         t_import = time.perf_counter() - t0
         rng = np.random.default_rng(seed)
         idx = _stratified_sample(masks, len(frame), rng, per_slice_rows, max_rows)
-        Xt, names = _model_inputs(prep, frame.iloc[idx][features], features)
+        Xt, names = model_inputs(prep, frame.iloc[idx][features], features)
         owner = map_to_inputs(names, features)
         mapped = sum(o is not None for o in owner)
         explainer = shap.TreeExplainer(final, feature_perturbation="tree_path_dependent")
@@ -136,7 +136,7 @@ def shap_by_slice(
         if isinstance(run, str):
             return {"ok": False, "reason": run}
         signed, absval, used, method, approximate = run
-        gnames, agg_abs, agg_sig = _by_input_column(owner, names, signed, absval)
+        gnames, agg_abs, agg_sig = by_input_column(owner, names, signed, absval)
         return {
             "ok": True,
             "method": method,
@@ -145,7 +145,7 @@ def shap_by_slice(
             "seconds": round(time.perf_counter() - t0, 3),
             "import_seconds": round(t_import, 3),
             "mapped_to_inputs": f"{mapped} of {len(names)} model inputs mapped to input columns",
-            "output": _output_kind(final, signed is not None, task),
+            "output": output_kind(final, signed is not None, task),
             "slices": _slice_tables(masks, used, gnames, agg_abs, agg_sig, min_rows, top),
         }
     except Exception as exc:
@@ -173,7 +173,7 @@ def _stratified_sample(
     return idx
 
 
-def _model_inputs(prep: Any, X: pd.DataFrame, features: list[str]) -> tuple[Any, list[str]]:
+def model_inputs(prep: Any, X: pd.DataFrame, features: list[str]) -> tuple[Any, list[str]]:
     """What the final estimator sees (the preprocessing applied) and the names of its columns."""
     names = list(features)
     if prep is None:
@@ -238,16 +238,16 @@ class _Budget:
             # keep every mask represented: thin each stratum proportionally
             keep = np.sort(rng.choice(keep, max(afford - probe.size, 0), replace=False))
         n_cols = self.Xt.shape[1]
-        s1, a1 = _shap_matrix(first, n_cols, positive_index)
+        s1, a1 = shap_matrix(first, n_cols, positive_index)
         if not keep.size:
             return s1, a1, idx[probe], method, approximate
-        s2, a2 = _shap_matrix(self.values(keep, approximate=approximate), n_cols, positive_index)
+        s2, a2 = shap_matrix(self.values(keep, approximate=approximate), n_cols, positive_index)
         signed = None if s1 is None or s2 is None else np.vstack([s1, s2])
         used = np.concatenate([idx[probe], idx[keep]])
         return signed, np.vstack([a1, a2]), used, method, approximate
 
 
-def _by_input_column(
+def by_input_column(
     owner: list[str | None], names: list[str], signed: np.ndarray | None, absval: np.ndarray
 ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     """Transformed features summed into input columns (unmapped ones keep their own name)."""
@@ -315,7 +315,7 @@ def _shift_rows(
     return rows
 
 
-def _output_kind(final: Any, signed: bool, task: str) -> str:
+def output_kind(final: Any, signed: bool, task: str) -> str:
     """What the SHAP values explain: the positive class's probability or log-odds, the
     prediction, or (multiclass) the sum of |SHAP| over the classes."""
     if signed and task == "binary":
