@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -56,7 +57,11 @@ import pandas as pd
 from ..errors import InputError
 
 SCHEMA_VERSION = 1
-LOCK_WAIT_SECONDS = 120.0  # how long a writer waits for another process holding a DuckDB file
+LOCK_WAIT_SECONDS = 120.0
+# DuckDB's memory cap (it spills to disk past it): MLTRIAGE_DUCKDB_MEMORY, else 1GB
+DUCKDB_MEMORY = os.environ.get(
+    "MLTRIAGE_DUCKDB_MEMORY", "1GB"
+)  # how long a writer waits for another process holding a DuckDB file
 
 ROW_META_COLUMNS = ("row_id", "batch_id", "window_start", "ts", "score", "keep")
 
@@ -210,6 +215,12 @@ class Store:
     def _exec(self, con: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         return con.execute(self._sql(sql), list(params))
 
+    def _frame(self, sql: str, params: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+        """A query's result as a DataFrame (columnar on DuckDB)."""
+        with self.session(write=False) as con:
+            cur = self._exec(con, sql, params)
+            return pd.DataFrame(cur.fetchall(), columns=list(columns))
+
     # -- set-up ----------------------------------------------------------------------------
     def exists(self) -> bool:
         """Whether the store has been initialised (`monitor init`)."""
@@ -249,7 +260,7 @@ class Store:
     def meta(self) -> dict[str, Any]:
         """Every meta key -> its decoded value."""
         try:
-            rows = self._query("SELECT key, value FROM meta")
+            rows = self._query("SELECT key, value FROM meta WHERE key NOT IN ('reference_rows')")
         except StoreError:
             raise
         except Exception as e:
@@ -263,6 +274,11 @@ class Store:
                 "run `mltriage monitor init --store ... --reference train.parquet` first",
             )
         return {k: loads(v) for k, v in rows}
+
+    def meta_value(self, key: str, default: Any = None) -> Any:
+        """One meta key (the large ones, such as "reference_rows", are read only this way)."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", [key])
+        return loads(rows[0][0]) if rows else default
 
     def settings(self) -> dict[str, Any]:
         """The settings written at init: columns and roles, window, task, threshold, config."""
@@ -286,6 +302,38 @@ class Store:
         keys = ("batch_id", "logged_at", "rows", "quarantined", "status", "source", "sha256")
         return [{**dict(zip(keys, r)), "logged_at": iso(r[1])} for r in rows]
 
+    @contextmanager
+    def writing_batch(self, batch: Mapping[str, Any]) -> Iterator[BatchWriter | None]:
+        """Write one batch in one transaction, streamed: yields a BatchWriter (add rows to
+        predictions, rows_sample and quarantine as they are computed; add window summaries), or
+        None when the batch id is already stored (logging a batch twice changes nothing). On
+        leaving, the batch's `batches` row (batch_id, rows, quarantined, source, sha256) and its
+        window summaries are written and everything commits at once; an error rolls it all
+        back, so a batch is either wholly in the store or not at all."""
+        bid = str(batch["batch_id"])
+        with self.transaction() as con:
+            self._lock_for_write(con)
+            if self._exec(con, "SELECT 1 FROM batches WHERE batch_id = ?", [bid]).fetchall():
+                yield None
+                return
+            w = BatchWriter(self, con)
+            yield w
+            self._exec(
+                con,
+                "INSERT INTO batches (batch_id, logged_at, rows, quarantined, status, source, sha256) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    bid,
+                    now(),
+                    int(batch.get("rows", w.rows)),
+                    int(batch.get("quarantined", w.quarantined)),
+                    "committed",
+                    batch.get("source"),
+                    batch.get("sha256"),
+                ],
+            )
+            self._merge_summaries(con, w.summaries())
+
     def write_batch(
         self,
         batch: Mapping[str, Any],
@@ -294,37 +342,21 @@ class Store:
         rows: pd.DataFrame | None = None,
         quarantine: pd.DataFrame | None = None,
     ) -> bool:
-        """Write one batch in one transaction: its `batches` row (batch_id, rows, quarantined,
-        source, sha256), its window summaries merged into `windows`, its predictions, sampled rows
-        and quarantined rows. Returns False (and writes nothing) when the batch id is already in
-        the store: logging the same batch twice changes nothing."""
-        bid = str(batch["batch_id"])
-        with self.transaction() as con:
-            self._lock_for_write(con)
-            if self._exec(con, "SELECT 1 FROM batches WHERE batch_id = ?", [bid]).fetchall():
+        """Write one batch at once (see writing_batch): its window summaries, predictions, sampled
+        rows and quarantined rows. Returns False (and writes nothing) when the batch id is already
+        in the store."""
+        with self.writing_batch(batch) as w:
+            if w is None:
                 return False
-            self._exec(
-                con,
-                "INSERT INTO batches (batch_id, logged_at, rows, quarantined, status, source, sha256) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    bid,
-                    now(),
-                    int(batch.get("rows", 0)),
-                    int(batch.get("quarantined", 0)),
-                    "committed",
-                    batch.get("source"),
-                    batch.get("sha256"),
-                ],
-            )
-            self._merge_summaries(con, summaries)
+            for item in summaries:
+                w.add_summary(item["window_start"], item["window_end"], item["summary"])
             for table, df in (
                 ("predictions", predictions),
                 ("rows_sample", rows),
                 ("quarantine", quarantine),
             ):
-                if df is not None and len(df):
-                    self._insert_frame(con, table, df)
+                if df is not None:
+                    w.add(table, df)
         return True
 
     def _lock_for_write(self, con: Any) -> None:
@@ -398,6 +430,66 @@ class Store:
         )
         return [{"window_start": iso(a), "window_end": iso(b), "summary": loads(s, {})} for a, b, s in rows]
 
+    def window_rows(self) -> list[dict[str, Any]]:
+        """Every window, oldest first, as `check` reads them: window_start and window_end
+        (datetimes), rows, labelled_rows, metrics (dict or None), checked_at, pending (rows held)."""
+        pend = dict(
+            self._query(
+                "SELECT window_start, COUNT(*) FROM rows_sample WHERE keep = 'pending' GROUP BY window_start"
+            )
+        )
+        rows = self._query(
+            "SELECT window_start, window_end, rows, labelled_rows, metrics, checked_at FROM windows ORDER BY window_start"
+        )
+        return [
+            {
+                "window_start": to_time(ws),
+                "window_end": to_time(we),
+                "rows": int(n or 0),
+                "labelled_rows": int(nl or 0),
+                "metrics": loads(m),
+                "checked_at": checked,
+                "pending": int(pend.get(ws, 0)),
+            }
+            for ws, we, n, nl, m, checked in rows
+        ]
+
+    def summaries_at(self, starts: Sequence[Any]) -> dict[datetime, dict[str, Any]]:
+        """window_start -> summary, for the given windows."""
+        want = _times(starts)
+        if not want:
+            return {}
+        rows = self._query(
+            "SELECT window_start, summary FROM windows WHERE window_start >= ? AND window_start <= ?",
+            [min(want), max(want)],
+        )
+        return {t: loads(sm, {}) for ws, sm in rows if (t := to_time(ws)) is not None and t in want}
+
+    def scores_by_window(self, starts: Sequence[Any]) -> dict[datetime, Any]:
+        """window_start -> numpy array of the logged scores, for the given windows."""
+        import numpy as np
+
+        want = _times(starts)
+        if not want:
+            return {}
+        df = self._frame(
+            "SELECT window_start, score FROM predictions WHERE window_start >= ? AND window_start <= ? "
+            "ORDER BY window_start",
+            [min(want), max(want)],
+            ["window_start", "score"],
+        )
+        if df.empty:
+            return {}
+        ws = pd.to_datetime(df["window_start"]).to_numpy()
+        sc = pd.to_numeric(df["score"], errors="coerce").to_numpy(np.float64)
+        cut = np.flatnonzero(ws[1:] != ws[:-1]) + 1
+        out = {}
+        for a, b in zip(np.r_[0, cut], np.r_[cut, len(ws)]):
+            key = pd.Timestamp(ws[a]).to_pydatetime()
+            if key in want:
+                out[key] = sc[a:b]
+        return out
+
     def window_summary(self, window_start: Any) -> dict[str, Any] | None:
         rows = self._query("SELECT summary FROM windows WHERE window_start = ?", [to_time(window_start)])
         return loads(rows[0][0]) if rows else None
@@ -464,13 +556,38 @@ class Store:
         cols = ["window_start", "row_id", "ts", "score", "predicted", "label", "labelled_at"]
         return pd.DataFrame(rows, columns=cols)
 
-    def label_counts(self) -> dict[str, int]:
-        """window_start (ISO) -> labelled predictions."""
-        rows = self._query(
-            "SELECT p.window_start, COUNT(*) FROM predictions p JOIN labels l ON p.row_id = l.row_id "
-            "GROUP BY p.window_start"
+    def label_counts(self, as_of: Any = None) -> dict[datetime, int]:
+        """window_start -> predictions with a label (labelled at or before as_of)."""
+        sql, params = (
+            "SELECT p.window_start, COUNT(*) FROM predictions p JOIN labels l ON p.row_id = l.row_id",
+            list[Any](),
         )
-        return {str(iso(w)): int(n) for w, n in rows}
+        if as_of is not None:
+            sql += " WHERE l.labelled_at <= ?"
+            params.append(to_time(as_of))
+        rows = self._query(sql + " GROUP BY p.window_start", params)
+        return {t: int(n) for w, n in rows if (t := to_time(w)) is not None}
+
+    def labelled_at(self, starts: Sequence[Any], as_of: Any = None) -> pd.DataFrame:
+        """Labelled predictions of the given windows (labels at or before as_of): window_start,
+        row_id, ts, score, label, labelled_at."""
+        want = _times(starts)
+        cols = ["window_start", "row_id", "ts", "score", "label", "labelled_at"]
+        if not want:
+            return pd.DataFrame(columns=cols)
+        sql = (
+            "SELECT p.window_start, p.row_id, p.ts, p.score, l.label, l.labelled_at FROM predictions p "
+            "JOIN labels l ON p.row_id = l.row_id WHERE p.window_start >= ? AND p.window_start <= ?"
+        )
+        params: list[Any] = [min(want), max(want)]
+        if as_of is not None:
+            sql += " AND l.labelled_at <= ?"
+            params.append(to_time(as_of))
+        df = self._frame(sql, params, cols)
+        if df.empty:
+            return df
+        df["window_start"] = pd.to_datetime(df["window_start"])
+        return df[df["window_start"].isin([pd.Timestamp(w) for w in want])].reset_index(drop=True)
 
     def predictions(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         where, params = _range(start, end)
@@ -494,26 +611,42 @@ class Store:
             names = [d[0] for d in cur.description]
             return pd.DataFrame(cur.fetchall(), columns=names)
 
-    def keep_rows(self, window_start: Any, keep: str, row_ids: Sequence[str] | None = None) -> None:
-        """Mark a window's rows (or the given ids) as kept for `keep` ("sample", "alert", "error")."""
+    def mark_rows(
+        self,
+        window_start: Any,
+        reason: str,
+        row_ids: Sequence[str] | None = None,
+        only: Sequence[str] = ("pending", "sample"),
+    ) -> None:
+        """Keep a window's rows (all, or the given ids) for `reason` ("alert", "error"): rows now
+        marked `only` are re-marked; rows already kept for another reason stay as they are."""
+        ws = to_time(window_start)
+        cond = " AND keep IN (" + ", ".join("?" for _ in only) + ")"
         with self.transaction() as con:
             if row_ids is None:
                 self._exec(
-                    con,
-                    "UPDATE rows_sample SET keep = ? WHERE window_start = ?",
-                    [keep, to_time(window_start)],
+                    con, "UPDATE rows_sample SET keep = ? WHERE window_start = ?" + cond, [reason, ws, *only]
                 )
                 return
-            ids = list(row_ids)
-            for i in range(0, len(ids), 1000):
-                part = ids[i : i + 1000]
-                self._exec(
-                    con,
-                    "UPDATE rows_sample SET keep = ? WHERE window_start = ? AND row_id IN ("
-                    + ", ".join("?" for _ in part)
-                    + ")",
-                    [keep, to_time(window_start), *part],
-                )
+            ids = [str(i) for i in row_ids]
+            self._exec(con, "CREATE TEMPORARY TABLE IF NOT EXISTS mark_ids (row_id TEXT)")
+            self._exec(con, "DELETE FROM mark_ids")
+            self._insert_frame(con, "mark_ids", pd.DataFrame({"row_id": ids}))
+            self._exec(
+                con,
+                "UPDATE rows_sample SET keep = ? WHERE window_start = ? AND row_id IN (SELECT row_id FROM mark_ids)"
+                + cond,
+                [reason, ws, *only],
+            )
+            self._exec(con, "DELETE FROM mark_ids")
+
+    def pending(self, window_start: Any) -> pd.DataFrame:
+        """row_id and score of a window's rows still held as "pending"."""
+        return self._frame(
+            "SELECT row_id, score FROM rows_sample WHERE window_start = ? AND keep = 'pending'",
+            [to_time(window_start)],
+            ["row_id", "score"],
+        )
 
     def prune_rows(self, window_start: Any, keep_ids: Sequence[str]) -> int:
         """Drop a window's pending rows except `keep_ids` (which become "sample"); returns how
@@ -619,6 +752,10 @@ def _alert_dict(r: Sequence[Any]) -> dict[str, Any]:
     return d
 
 
+def _times(values: Sequence[Any]) -> set[datetime]:
+    return {t for t in (to_time(v) for v in values) if t is not None}
+
+
 def _range(start: Any, end: Any, col: str = "window_start") -> tuple[str, list[Any]]:
     conds: list[str] = []
     params: list[Any] = []
@@ -633,6 +770,42 @@ def _range(start: Any, end: Any, col: str = "window_start") -> tuple[str, list[A
 
 def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+class BatchWriter:
+    """Rows and window summaries of one batch, written inside its transaction (writing_batch)."""
+
+    def __init__(self, store: Store, con: Any) -> None:
+        self.store, self.con = store, con
+        self.rows = 0
+        self.quarantined = 0
+        self._windows: dict[datetime, tuple[datetime, dict[str, Any]]] = {}
+
+    def add(self, table: str, df: pd.DataFrame) -> None:
+        """Insert rows into predictions, rows_sample or quarantine (counted for the batch row)."""
+        if table not in ("predictions", "rows_sample", "quarantine"):
+            raise ValueError(table)
+        if df is None or not len(df):
+            return
+        if table == "predictions":
+            self.rows += len(df)
+        elif table == "quarantine":
+            self.quarantined += len(df)
+        self.store._insert_frame(self.con, table, df)
+
+    def add_summary(self, window_start: Any, window_end: Any, summary: Mapping[str, Any]) -> None:
+        """Merge a summary of part of a window into the batch's summary of that window."""
+        from .windows import merge_summaries
+
+        ws, we = to_time(window_start), to_time(window_end)
+        assert ws is not None and we is not None
+        got = self._windows.get(ws)
+        self._windows[ws] = (we, merge_summaries(got[1], summary) if got else dict(summary))
+
+    def summaries(self) -> list[dict[str, Any]]:
+        return [
+            {"window_start": k, "window_end": v[0], "summary": v[1]} for k, v in sorted(self._windows.items())
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -658,7 +831,7 @@ class DuckDBStore(Store):
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(self.url)
+                return duckdb.connect(self.url, config={"memory_limit": DUCKDB_MEMORY})
             except duckdb.IOException as e:
                 msg = str(e)
                 if "lock" not in msg.lower() or time.monotonic() > deadline:
@@ -667,6 +840,12 @@ class DuckDBStore(Store):
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
+
+    def _frame(self, sql: str, params: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+        with self.session(write=False) as con:
+            df = con.execute(self._sql(sql), list(params)).df()
+            df.columns = list(columns)
+            return df
 
     def _insert_frame(self, con: Any, table: str, df: pd.DataFrame) -> None:
         con.register("_incoming", df)

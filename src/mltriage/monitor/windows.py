@@ -10,7 +10,8 @@ merge exactly and the window's drift is recomputed from merged bins. Layout (JSO
      "schema": {"missing": {col: rows},      # a reference column absent from the batch
                 "unparsed": {col: values},   # text where the reference has numbers
                 "extra": {col: rows}},       # a column the reference does not have
-     "ood_rows": int,                 # rows far outside the reference range (OOD_MARGIN)
+     "ood_rows": int,                 # rows far outside the reference range (ood_margin)
+     "ood": {col: rows},              # per column, rows with a value far outside
      "quarantined": int,              # rows refused (see commands.monitor), not in "rows"
      "batches": [batch ids]}
 
@@ -159,6 +160,7 @@ def summarise(
     missing: dict[str, int] = {}
     unparsed: dict[str, int] = {}
     far = np.zeros(n, dtype=bool)
+    ood: dict[str, int] = {}
     for c in features:
         ref = reference.columns.get(c)
         if c not in frame.columns:
@@ -170,7 +172,11 @@ def summarise(
             if d["unparsed"]:
                 unparsed[c] = d["unparsed"]
             x, _ = to_float_array(s)
-            far |= far_outside(x, ref, ood_margin)
+            fc = far_outside(x, ref, ood_margin)
+            k = int(fc.sum())
+            if k:
+                ood[c] = k
+                far |= fc
         elif isinstance(ref, CategoricalProfile):
             d = profile_categorical(s, c, keep=ref.counts).to_dict()
         else:
@@ -189,6 +195,7 @@ def summarise(
         "latency": lat,
         "schema": {"missing": missing, "unparsed": unparsed, "extra": {c: n for c in extra_columns}},
         "ood_rows": int(far.sum()),
+        "ood": ood,
         "quarantined": 0,
         "batches": [batch_id] if batch_id else [],
     }
@@ -218,6 +225,7 @@ def merge_summaries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any
     out["schema"] = {k: _add(sa.get(k, {}), sb.get(k, {})) for k in ("missing", "unparsed", "extra")}
     for k in ("ood_rows", "quarantined"):
         out[k] = int(a.get(k, 0)) + int(b.get(k, 0))
+    out["ood"] = _add(a.get("ood") or {}, b.get("ood") or {})
     seen = list(a.get("batches", []))
     out["batches"] = seen + [x for x in b.get("batches", []) if x not in seen]
     return out
