@@ -400,208 +400,84 @@ def profile(
         )
 
 
-# ---- mltriage monitor: the production checklist run continuously over a prediction store
-# (logic in commands/monitor.py and the monitor package).
-
-monitor_app = typer.Typer(
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    help="Monitor a model in production: log predictions into a store (a DuckDB file or a "
-    "postgresql:// URL), add labels when they arrive, check every closed window and alert.",
-)
-app.add_typer(monitor_app, name="monitor")
-
-STORE_HELP = "the store: a DuckDB file path (created if absent) or a postgresql:// URL"
+# ---- mltriage replay (logic in commands/replay.py; the trace's terminal view in report/replay_trace.py)
 
 
-@monitor_app.command("init")
+@app.command()
 @handles_input_errors
-def monitor_init(
-    store: str = typer.Option(..., "--store", help=STORE_HELP),
-    reference: Path = typer.Option(..., "--reference", help="reference rows with the target (CSV/Parquet)"),
-    target: str = typer.Option(..., "--target", help="the target column of the reference and the labels"),
-    model: Optional[Path] = typer.Option(
-        None,
+def replay(
+    model: Path = typer.Option(
+        ...,
         "--model",
-        help="the fitted model (joblib): scores batches that log no score, ranks features by importance. "
+        help="the saved model (joblib/pickle): a Pipeline, nested ColumnTransformers, LightGBM or XGBoost. "
         "[bold]Loading a pickle runs code from it: only load files you trust.[/]",
     ),
+    input_path: Path = typer.Option(
+        ...,
+        "--input",
+        help="the input to replay: a JSON object (one row) or list of objects, or CSV/Parquet rows",
+    ),
+    reference: Optional[Path] = typer.Option(
+        None,
+        "--reference",
+        help="training rows (CSV/Parquet): flags values outside their range or categories",
+    ),
+    logged_prediction: Optional[str] = typer.Option(
+        None,
+        "--logged-prediction",
+        help="what production logged for the input row (a score, a value or a class)",
+    ),
     prediction_column: Optional[str] = typer.Option(
-        None, "--prediction-column", help="the column of logged scores in the batches (and the reference)"
+        None, "--prediction-column", help="the input's column of logged predictions (several rows)"
     ),
-    id_column: Optional[str] = typer.Option(
-        None, "--id-column", help="the prediction id (labels join on it)"
+    tolerance: Optional[float] = typer.Option(
+        None, "--tolerance", help="largest |logged - recomputed| counted as equal (default 1e-6)"
     ),
-    time_column: Optional[str] = typer.Option(
-        None, "--time-column", help="the prediction time (default: the time of logging)"
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", help="write the JSON report here (the step-by-step trace under details)"
     ),
-    window: Optional[str] = typer.Option(None, "--window", help="window length: 15min, 1h, 1d (default 1d)"),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="monitor settings (TOML): smoothing, alert rules, routes, sampling, retention"
+    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    markdown_out: Optional[Path] = typer.Option(
+        None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
     ),
-    evaluation: Optional[Path] = typer.Option(
-        None,
-        "--evaluation",
-        help="held-out rows with the target: reference performance and the CBPE calibration "
-        "(default: the reference rows)",
-    ),
-    categorical: Optional[str] = typer.Option(
-        None, "--categorical", help="comma-separated categorical columns"
-    ),
-    task: Optional[str] = typer.Option(None, "--task", help="binary or regression (inferred when absent)"),
-    threshold: float = typer.Option(0.5, "--threshold", help="the decision threshold in use (binary)"),
-    force: bool = typer.Option(False, "--force", help="initialise an existing store again (new reference)"),
-) -> None:
-    """Create a store for one model: reference profile, settings and alert rules."""
-    from .commands.monitor import init as run
-
-    info = run(
-        store,
-        str(reference),
-        target,
-        model=str(model) if model else None,
-        prediction_column=prediction_column,
-        id_column=id_column,
-        time_column=time_column,
-        window=window,
-        config=config,
-        evaluation=str(evaluation) if evaluation else None,
-        categorical=split_list(categorical),
-        task=task,
-        threshold=threshold,
-        force=force,
-    )
-    imp = f"; most important: {', '.join(info['important'])}" if info["important"] else ""
-    out.print(
-        f"initialised {info['store']}: {info['features']} features, {info['task']}, window {info['window']}, "
-        f"{info['rules']} alert rules, scores from {info['scores']}{imp}",
-        highlight=False,
-    )
-
-
-@monitor_app.command("log")
-@handles_input_errors
-def monitor_log(
-    store: str = typer.Option(..., "--store", help=STORE_HELP),
-    batch: Path = typer.Option(..., "--batch", help="logged rows: id, time, features, score, latency_ms"),
-    batch_id: Optional[str] = typer.Option(
-        None,
-        "--batch-id",
-        help="the batch's id (default: the file's SHA-256); logging it again changes nothing",
-    ),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write what was logged as JSON"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
-) -> None:
-    """Log a batch of predictions (idempotent per batch id; bad rows quarantined with the reason)."""
-    import json
-
-    from .commands.monitor import log as run
-
-    res = run(store, batch, batch_id)
-    if json_out:
-        json_out.write_text(json.dumps(res.to_dict(), indent=2), encoding="utf-8")
-    if quiet:
-        return
-    if not res.logged:
-        out.print(f"batch {res.batch_id} is already in the store: nothing changed", highlight=False)
-        return
-    out.print(
-        f"logged batch {res.batch_id}: {res.rows:,} rows in {len(res.windows)} window(s), "
-        f"{res.quarantined:,} quarantined",
-        highlight=False,
-    )
-    for reason, n in sorted(res.reasons.items(), key=lambda kv: -kv[1]):
-        out.print(f"  quarantined {n:,}: {reason}", highlight=False)
-    for note in res.notes:
-        out.print(f"  note: {note}", highlight=False)
-
-
-@monitor_app.command("label")
-@handles_input_errors
-def monitor_label(
-    store: str = typer.Option(..., "--store", help=STORE_HELP),
-    labels: Path = typer.Option(..., "--labels", help="rows with the prediction id and the target"),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="the id column (default: init's)"),
-    target: Optional[str] = typer.Option(None, "--target", help="the label column (default: init's target)"),
-    labelled_at: Optional[str] = typer.Option(
-        None, "--labelled-at-column", help="when each label became known (default: now)"
-    ),
-) -> None:
-    """Add labels to logged predictions, any time after them."""
-    from .commands.monitor import label as run
-
-    r = run(store, labels, id_column=id_column, target=target, labelled_at_column=labelled_at)
-    out.print(
-        f"{r['labels']:,} labels: {r['matched']:,} matched a logged prediction, {r['unmatched']:,} did not "
-        f"(kept, they join if the prediction is logged later), {r['refused']:,} refused (no id or label)",
-        highlight=False,
-    )
-
-
-@monitor_app.command("check")
-@handles_input_errors
-def monitor_check(
-    store: str = typer.Option(..., "--store", help=STORE_HELP),
-    json_out: Optional[Path] = typer.Option(None, "--json", help='write {"windows": [...], "alerts": [...]}'),
     fail_on: Optional[str] = typer.Option(
         None,
         "--fail-on",
         callback=_fail_on,
-        help="exit 1 when an open alert is at least this severe: warning, critical or never "
-        "(default: the config's fail_on, critical)",
+        help="exit 1 when a finding is at least this severe: warning, critical or never",
     ),
-    as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="judge the windows closed at this time (default: now, UTC)"
+    set_: Optional[list[str]] = typer.Option(
+        None, "--set", help="a setting: CODE.NAME=VALUE, e.g. replay.step_error.max_detailed=10"
+    ),
+    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings, every table and value"),
 ) -> None:
-    """Evaluate every closed window; open, escalate and resolve alerts; route them."""
-    import json
+    """Reproduce a production bug: replay the exact input through the saved pipeline step by step."""
+    from .commands.replay import replay as run
+    from .config import load_config
 
-    from .commands.monitor import check as run
-    from .monitor.reference import load
-    from .monitor.store import open_store
-
-    res = run(
-        store, as_of=as_of, echo=None if quiet else (lambda s: out.print(s, highlight=False, markup=False))
+    cfg = load_config(config)
+    report = run(
+        str(model),
+        str(input_path),
+        reference=str(reference) if reference else None,
+        logged_prediction=logged_prediction,
+        prediction_column=prediction_column,
+        tolerance=tolerance,
+        config=cfg,
+        strict=strict,
+        set_params=set_,
     )
-    if json_out:
-        json_out.write_text(json.dumps(res.to_dict(), indent=2, default=str), encoding="utf-8")
-    live = [a for a in res.alerts if a["status"] != "resolved"]
-    if not quiet:
-        for note in res.notes:
-            out.print(f"note: {note}", highlight=False)
-        out.print(
-            f"{len(res.windows)} closed window(s); {len(live)} open alert(s), "
-            f"{len(res.alerts) - len(live)} resolved",
-            highlight=False,
-        )
-        for a in live:
-            retrain = "retrain trigger met" if a.get("retrain") else "no retrain"
-            out.print(
-                f"  {a['severity']:<8} {a['code']:<40} {a['window_start']} .. {a['window_end']}  "
-                f"{', '.join(a['columns'][:3])}  [{a.get('cause')}; {retrain}]",
-                highlight=False,
-                markup=False,
-            )
-    level = fail_on or load(open_store(store)).config.fail_on
-    raise typer.Exit(res.exit_code(level))
+    try:
+        finish(report, json_out, html_out, quiet, verbose, fail_on or cfg.fail_on, cfg.strict, markdown_out)
+    except typer.Exit:
+        if not quiet:  # the trace after the standard report
+            from .report.replay_trace import replay_trace
 
-
-@monitor_app.command("report")
-@handles_input_errors
-def monitor_report(
-    store: str = typer.Option(..., "--store", help=STORE_HELP),
-    window: str = typer.Option(
-        ..., "--window", help="the window's start, e.g. 2024-03-01 or 2024-03-01T13:00"
-    ),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the window's JSON report here"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write the window's HTML report here"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
-) -> None:
-    """One window's diagnosis by the production rung (stored by `check`, else computed now)."""
-    from .commands.monitor import report as run
-
-    rep = run(store, window)
-    finish(rep, json_out, html_out, quiet, verbose, "never", False, None)
+            for part in replay_trace(report.details, verbose=verbose):
+                out.print(part)
+        raise

@@ -97,6 +97,10 @@ REQUIREMENTS: dict[str, Requirement] = {
     "history": Requirement(lambda c: c.history is not None, "no training history (--history) was given"),
     "group": Requirement(lambda c: c.group_column is not None, "no group (query) column was given"),
     "time": Requirement(lambda c: c.time_column is not None, "no time column was given"),
+    "logged": Requirement(
+        lambda c: c.current is not None and bool(c.prediction_column) and c.prediction_column in c.current.columns,
+        "no logged prediction (--logged-prediction or --prediction-column) was given",
+    ),
     "cost": Requirement(
         lambda c: c.cost is not None or c.cost_matrix is not None,
         "no cost of errors (--cost or --cost-matrix) was given",
