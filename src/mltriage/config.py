@@ -43,7 +43,6 @@ class Config:
     seed: int = 0
     cv_folds: int = 3
     max_refit_rows: int = 10_000
-    cv_user_budget_s: float = 6.0
     n_jobs: int = 1  # threads for mltriage's own refits (one is fastest for many small fits)
     predict_jobs: int = 0  # threads for the model's predictions on whole sets (0: all cores)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -58,7 +57,6 @@ class Config:
         "seed",
         "cv_folds",
         "max_refit_rows",
-        "cv_user_budget_s",
         "n_jobs",
         "predict_jobs",
     )

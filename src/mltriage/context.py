@@ -228,7 +228,6 @@ class Context:
                 n_splits=cfg.cv_folds,
                 seed=cfg.seed,
                 include_user=not cfg.fast,
-                user_budget_s=cfg.cv_user_budget_s,
                 eval_frame=self.fresh_eval_rows(),
             )
             if res.subsampled:

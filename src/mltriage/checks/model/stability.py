@@ -4,7 +4,6 @@ spread of the baselines on the same folds."""
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -69,9 +68,7 @@ def _held_out_score(c: Case, m: Any, Xb: Any, yb: np.ndarray) -> float:
     return float(np.mean(pred.astype(yb.dtype) == yb if yb.dtype.kind in "biuf" else pred == yb))
 
 
-def _seed_scores(
-    ctx: Context, res: BaselinesResult, n_seeds: int, max_rows: int, budget_s: float
-) -> list[float] | None:
+def _seed_scores(ctx: Context, res: BaselinesResult, n_seeds: int, max_rows: int) -> list[float] | None:
     """Refit the user's model with different random seeds on one fixed split of the baselines' rows
     and score each on the same held-out part: the spread is the model's own randomness."""
     from sklearn.base import clone
@@ -85,7 +82,6 @@ def _seed_scores(
         return None
     Xa, Xb, ya, yb = _seed_split(ctx, res, max_rows)
     out = []
-    t0 = time.perf_counter()
     for seed in range(1, n_seeds + 1):
         try:
             with warnings.catch_warnings():
@@ -94,8 +90,6 @@ def _seed_scores(
                 out.append(_held_out_score(c, m, Xb, yb))
         except Exception:
             return None
-        if time.perf_counter() - t0 > budget_s:
-            break
     return out if len(out) >= 2 else None
 
 
@@ -116,7 +110,6 @@ def _seed_scores(
     ),
     seeds=Param(3, Interval(int, 2, None), "random seeds refitted when the F test cannot decide"),
     seed_rows=Param(5000, Interval(int, 1, None), "most training rows used by the seed refits"),
-    seed_budget_s=Param(6.0, Interval(float, 0, None), "seconds after which no further seed is refitted"),
 )
 def instability(ctx: Context, p: Params) -> Findings:
     """Performance varies widely across cross-validation folds or random seeds.
@@ -178,7 +171,7 @@ def instability(ctx: Context, p: Params) -> Findings:
             f"{ref:.3f} for the baselines on the same folds)"
         )
     elif sd >= floor and sd >= 1.5 * ref_floor:
-        seeds = _seed_scores(ctx, res, p.seeds, p.seed_rows, p.seed_budget_s)
+        seeds = _seed_scores(ctx, res, p.seeds, p.seed_rows)
         if seeds:
             s_sd = float(np.std(seeds, ddof=1))
             ev.update({"seed_scores": seeds, "seed_sd": s_sd})
