@@ -133,11 +133,26 @@ def test_a_log_of_a_negative_value_is_stopped_as_non_finite(log_model, clean_row
     found = run(non_finite, ctx_for(log_model, {**clean_row, "x3": -1.0}))
     assert len(found) == 1 and found[0].evidence["step"] == "columntransformer/log"
     assert found[0].evidence["non_finite_columns"] == ["x3"] and "NaN or infinite" in found[0].title
+    assert found[0].severity.value == "critical" and "logisticregression raised" in found[0].title
 
 
 @pytest.mark.silent("replay.non_finite")
 def test_a_positive_value_through_the_log_stays_finite(log_model, clean_row):
     assert not alarms(run(non_finite, ctx_for(log_model, {**clean_row, "x3": 2.0})))
+
+
+@pytest.mark.silent("replay.non_finite")
+def test_nan_that_a_later_step_absorbs_is_info(data, clean_row):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = data
+    enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan)
+    pre = ColumnTransformer([("cat", enc, ["color"])], remainder="passthrough")
+    m = make_pipeline(pre, HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+    ctx = ctx_for(m, {**clean_row, "color": "teal"})
+    (f,) = run(non_finite, ctx)
+    assert f.severity.value == "info" and "absorb" in f.title
+    assert ctx.cached("replay", lambda: None).trace.outcomes[0].status == "ok"
 
 
 def test_nan_in_the_input_is_not_blamed_on_a_step_that_passes_it_on(log_model, clean_row):
@@ -278,7 +293,9 @@ def test_nested_containers_remainder_union_and_xgboost(data):
     for p in ("prep/nested/a", "prep/nested/b", "prep/nested/remainder", "prep/nested", "union/pca", "xgb"):
         assert p in paths
     assert next(s for s in t.steps if s.path == "prep/nested/b").role == "drop"
-    assert t.outcomes[2].status == "non_finite" and t.outcomes[2].step == "prep/cat"
+    o = t.outcomes[2]  # the unknown category became NaN, then PCA refused it
+    assert o.non_finite_at == "prep/cat" and o.status == "error" and o.step == "union/pca"
+    assert "after color became NaN or infinite at prep/cat" in (o.message or "")
     want = m.predict_proba(rows.head(2))[:, 1]
     assert np.allclose([t.outcomes[0].score, t.outcomes[1].score], want)
 

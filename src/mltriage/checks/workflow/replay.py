@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ...findings import CRITICAL, Finding
+from ...findings import CRITICAL, INFO, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
-from ...stats.replay import IMPUTED, StepRecord, Trace, replay_rows
+from ...stats.replay import ERROR, IMPUTED, NON_FINITE, OK, StepRecord, Trace, replay_rows
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -191,31 +191,53 @@ def step_error(ctx: Context, p: Params) -> Findings:
     return [_error_finding(st, rec) for rec in st.trace.steps if rec.errors]
 
 
+def _then(st: ReplayState, r: int) -> str:
+    """What became of a row after it gained NaN or inf."""
+    o = st.trace.outcomes[r]
+    if o.status == ERROR:
+        return f"{o.step} raised"
+    return "no finite output" if o.status == NON_FINITE else "absorbed: the row was scored"
+
+
 def _non_finite_finding(st: ReplayState, rec: StepRecord) -> Finding:
     rows = sorted(rec.non_finite)
+    broken = [r for r in rows if st.trace.outcomes[r].status != OK]
     cols = list(dict.fromkeys(c for r in rows for c in rec.non_finite[r]))
     shown = ", ".join(cols[:5]) + ("…" if len(cols) > 5 else "")
+    title = (
+        f"Step {rec.path!r} ({rec.kind}) turns {rows_text(len(rows), st.replayed)} into NaN or "
+        f"infinite values ({shown})"
+    )
+    if broken:
+        then = sorted({_then(st, r) for r in broken})
+        title += f"; then {', '.join(then)}"
+    else:
+        title += ", which later steps absorb (the rows were scored)"
     return Finding(
         "replay.non_finite",
-        CRITICAL,
-        f"Step {rec.path!r} ({rec.kind}) turns {rows_text(len(rows), st.replayed)} into NaN or "
-        f"infinite values ({shown})",
+        CRITICAL if broken else INFO,
+        title,
         columns=culprits(st, rec, rows) or cols,
         evidence={
             "step": rec.path,
             "class": rec.kind,
             "rows": len(rows),
+            "broken_rows": len(broken),
             "replayed": st.replayed,
             "non_finite_columns": cols[:30],
-            "examples": [{"row": r, "columns": ", ".join(rec.non_finite[r][:10])} for r in rows[:10]],
+            "examples": [
+                {"row": r, "columns": ", ".join(rec.non_finite[r][:10]), "then": _then(st, r)}
+                for r in rows[:10]
+            ],
             "input": raw_values(st, rows, rec.input_columns),
             "warnings": rec.warnings,
         },
         root_cause="a transformation undefined for this input: a log or a division of zero or a negative "
-        "value, an overflow, or an unknown category encoded as NaN",
+        "value, an overflow, or an unknown category encoded as NaN"
+        + ("" if broken else "; the pipeline handles the NaN downstream, by design or by luck"),
         fix="Guard the transformation (np.log1p, clip to the training range, a safe division) or encode "
         f"unknown categories as a finite value; and {VALIDATE}.",
-        impact=len(rows) / max(st.replayed, 1),
+        impact=len(broken) / max(st.replayed, 1),
         primary_table="examples",
     )
 
@@ -226,9 +248,10 @@ def non_finite(ctx: Context, p: Params) -> Findings:
 
     What it detects
         During the step-by-step replay, a row whose output at some step holds a NaN or an infinity
-        that its input at that step did not hold (cell by cell when the step keeps its columns).
-        The row stops there; the step, the columns gone non-finite and the row's values are
-        reported, one finding per step.
+        that its input at that step did not hold (cell by cell when the step keeps its columns),
+        one finding per step with the columns gone non-finite and the row's values. The row goes
+        on: critical when a later step raises on it or its output is not finite (its outcome
+        names this step), info when later steps absorb the NaN and the row is scored.
     Why it matters
         Downstream steps either raise on NaN or silently treat it as missing (gradient boosting
         routes it down a default branch): the prediction served for this input is not the one the

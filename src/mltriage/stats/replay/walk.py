@@ -9,7 +9,9 @@ estimator (scikit-learn, LightGBM, XGBoost) predicts with predict_proba when it 
 All replayed rows go through each step together. When a step raises, the rows are split in halves
 until the rows that raise are isolated (a few calls for a few bad rows); those rows stop there with
 the step's name and the error, and the others go on. A row whose output gains a NaN or an infinity
-that its input did not have stops at that step too. Every step records its wall time, the warnings
+that its input did not have is marked at that step and goes on, so that the trace shows whether a
+later step absorbs it (an imputer, a model that handles missing values) or breaks on it; its
+outcome names that step when the row ends without a finite output. Every step records its wall time, the warnings
 it raised, its output columns (`get_feature_names_out` where the step has it) and, for the rows
 traced in detail, its output values.
 """
@@ -101,6 +103,8 @@ class RowOutcome:
     score: float | None = None  # binary: P(positive class); multiclass: top probability; else the prediction
     label: Any = None  # the predicted class (classification) or value
     outputs: dict[str, Any] | None = None  # the final step's outputs (P(class) or prediction)
+    non_finite_at: str | None = None  # the first step whose output gained NaN or inf for this row
+    non_finite_columns: list[str] = field(default_factory=list)  # its output columns gone NaN/inf
 
 
 @dataclass
@@ -125,6 +129,10 @@ class Flow:
     X: Any  # what the next step receives
     rows: np.ndarray  # the replayed positions of X's rows
     names: list[str]  # X's column names
+
+
+def _finite(v: Any) -> bool:
+    return not isinstance(v, float) or bool(np.isfinite(v))
 
 
 def _join(path: str, name: str) -> str:
@@ -273,10 +281,10 @@ class _Walker:
             return Flow(None, np.array([], dtype=int), [])
         rows = flow.rows[kept]
         rec.output_columns = namer(est, out, flow.names)
-        alive = self._non_finite(rec, take_rows(flow.X, kept), out, rows)
+        if role != "combine":  # a container's branches were judged one by one
+            self._non_finite(rec, take_rows(flow.X, kept), out, rows)
         self._detail(rec, out, rows, rec.output_columns)
-        keep = np.flatnonzero(alive)
-        return Flow(take_rows(out, keep), rows[keep], rec.output_columns)
+        return Flow(out, rows, rec.output_columns)
 
     def _predict(self, est: Any, flow: Flow, path: str) -> Flow:
         self.flags += model_flags(est, flow.X, flow.names, flow.rows, path)
@@ -320,20 +328,34 @@ class _Walker:
             o = self.outcomes[r]
             o.status, o.step, o.step_kind, o.message = ERROR, rec.path, rec.kind, rec.errors[r]
 
-    def _non_finite(self, rec: StepRecord, X_in: Any, out: Any, rows: np.ndarray) -> np.ndarray:
-        """Mark the rows whose output gained NaN or inf; the mask of the others."""
+    def _non_finite(self, rec: StepRecord, X_in: Any, out: Any, rows: np.ndarray) -> None:
+        """Mark the rows whose output gained NaN or inf at this step (they go on)."""
         try:
             gained = introduced_non_finite(X_in, out)
         except (TypeError, ValueError):
-            return np.ones(len(rows), dtype=bool)
+            return
         for i in np.flatnonzero(gained):
             r = int(rows[i])
-            cols = non_finite_columns(out, int(i), rec.output_columns)
-            rec.non_finite[r] = cols
+            rec.non_finite[r] = non_finite_columns(out, int(i), rec.output_columns)
             o = self.outcomes[r]
-            o.status, o.step, o.step_kind = NON_FINITE, rec.path, rec.kind
-            o.message = f"{', '.join(cols[:5]) or 'its output'} became NaN or infinite"
-        return ~gained
+            if o.non_finite_at is None:
+                o.non_finite_at, o.non_finite_columns = rec.path, rec.non_finite[r]
+
+    def settle(self) -> None:
+        """The outcome of the rows that gained NaN or inf: stopped at that step when they end without
+        a finite output, failed at the later step that raised on them, else scored (absorbed)."""
+        for o in self.outcomes.values():
+            if o.non_finite_at is None:
+                continue
+            cols = ", ".join(o.non_finite_columns[:5]) or "its output"
+            origin = f"{cols} became NaN or infinite at {o.non_finite_at}"
+            if o.status == ERROR:
+                o.message = f"{o.message} (after {origin})"
+            elif o.outputs is None or not all(_finite(v) for v in o.outputs.values()):
+                o.status, o.step, o.message = NON_FINITE, o.non_finite_at, origin
+                o.step_kind = next((s.kind for s in self.records if s.path == o.non_finite_at), None)
+            else:
+                o.message = f"{origin}; later steps absorbed it"
 
     def _detail(self, rec: StepRecord, X: Any, rows: np.ndarray, names: list[str]) -> None:
         rec.reached = rec.reached or [int(r) for r in rows if r in self.detailed]
@@ -365,6 +387,7 @@ def replay_rows(
     w._detail(start, X, rows, names)
     w.records.append(start)
     w.visit(model, Flow(cast, rows, names), "", final=True)
+    w.settle()
     return Trace(
         steps=w.records,
         outcomes=[w.outcomes[r] for r in range(len(X))],
