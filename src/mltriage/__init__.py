@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 from .commands.diagnose import diagnose
 from .commands.drift import drift
 from .commands.profile import profile
+from .commands.replay import replay
 from .errors import InputError
 from .findings import CODES, Finding, Severity
 from .report import Report

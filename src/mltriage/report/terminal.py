@@ -169,9 +169,14 @@ def _advice(f: Finding, rank: int | None) -> list[Text]:
     return out
 
 
-def _rows_text(rows: dict) -> str:
+def _rows_text(rows: dict, command: str = "diagnose") -> str:
     """The sets and their sizes: train/test(/current) for a diagnosis; reference vs batch for a
     batch-only comparison (where `train` holds the reference rows)."""
+    if command == "replay":
+        ref = rows.get("reference") or rows.get("train")
+        return f"{_count(rows.get('current'))} rows replayed" + (
+            f", reference {_count(ref)} rows" if ref else ""
+        )
     if rows.get("test") is None and rows.get("current") is not None:
         ref = rows.get("reference") or rows.get("train")
         return f"batch {_count(rows.get('current'))} rows against reference {_count(ref)} rows"
@@ -183,7 +188,7 @@ def _header(report: Any, verbose: bool, hint: str) -> Panel:
     c = report.case
     rows = c.get("rows", {})
     head = (
-        f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: {_rows_text(rows)}"
+        f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: {_rows_text(rows, report.command)}"
         f"; {c.get('features')} features; model: {c.get('model') or 'none'}"
     )
     counts = {s: sum(f.severity.value == s for f in report.findings) for s in ("critical", "warning", "info")}
