@@ -20,6 +20,7 @@ __all__ = [
     "diagnose",
     "drift",
     "profile",
+    "replay",
     "Report",
     "Finding",
     "Severity",
