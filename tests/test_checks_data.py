@@ -261,7 +261,19 @@ def test_label_noise_fires_on_flipped_labels():
     flip = rng.random(len(df)) < 0.25
     df.loc[flip, "y"] = (df.loc[flip, "y"] + rng.integers(1, 4, flip.sum())) % 4
     tr, te = split(df)
-    assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass"))
+    found = alarms(D.label_noise, ctx_of(tr, te, task="multiclass"))
+    assert found
+    by_class = found[0].evidence["by_class"]  # per class, the share flagged, for the plot
+    assert sorted(r["class"] for r in by_class) == [0, 1, 2, 3]
+    for r in by_class:
+        assert 0 <= r["low"] <= r["share"] <= r["high"] <= 1 and r["flagged"] <= r["rows"]
+        assert r["share"] == pytest.approx(r["flagged"] / r["rows"], abs=1e-4)
+    # the classes together make the share of the title
+    n = sum(r["rows"] for r in by_class)
+    share = sum(r["flagged"] for r in by_class) / n
+    assert f"{share:.1%} of training labels" in found[0].title
+    # flipped labels: more flagged than calibrated probabilities predict
+    assert share > sum(r["expected"] * r["rows"] for r in by_class) / n
 
 
 @pytest.mark.fires("data.label_noise")
@@ -274,6 +286,8 @@ def test_label_noise_fires_on_binary_flips_in_training_labels_only():
     found = alarms(D.label_noise, ctx_of(tr, te))
     assert found and "noisier than the evaluation labels" in found[0].title
     assert 0.05 < found[0].evidence["implied_wrong_label_share"] < 0.4
+    by_class = found[0].evidence["by_class"]
+    assert [r["class"] for r in by_class] == [0, 1] and all(0 <= r["low"] <= r["high"] <= 1 for r in by_class)
 
 
 @pytest.mark.silent("data.label_noise")

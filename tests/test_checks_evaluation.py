@@ -195,6 +195,16 @@ def test_untuned_threshold_fires_with_asymmetric_cost(rare):
     assert len(out) == 1
     e = out[0].evidence
     assert e["best_threshold"] < 0.3 and e["saving_per_row_ci"][0] > 0 and e["saving_share"] > 0.05
+    # the curve of cost against threshold for the plot: ~40 thresholds through the marked ones
+    curve = e["curve"]
+    assert 40 <= len(curve) <= 42 and set(curve[0]) == {"threshold", "cost_per_row", "recall"}
+    ts = [r["threshold"] for r in curve]
+    assert ts == sorted(ts) and ts[0] <= 0.0 and ts[-1] >= 1.0
+    at = {r["threshold"]: r["cost_per_row"] for r in curve}
+    assert at[0.5] == pytest.approx(e["cost_per_row_at_threshold"], rel=1e-3)
+    best = min(curve, key=lambda r: r["cost_per_row"])
+    assert best["cost_per_row"] == pytest.approx(e["cost_per_row_at_best_in_sample"], rel=1e-3)
+    assert all(0 <= r["recall"] <= 1 for r in curve) and curve[0]["recall"] == 1.0
 
 
 @pytest.mark.silent("evaluation.untuned_threshold")
@@ -215,6 +225,12 @@ def test_untuned_threshold_without_cost_only_when_positives_are_missed(rare):
     out = alarms(run(untuned_threshold, ctx, n_boot=100))
     # the weak rare-class model finds almost none of the positives at 0.5
     assert len(out) == 1 and out[0].evidence["recall_at_threshold"] < 0.1
+    e = out[0].evidence
+    curve = e["curve"]  # F1 against threshold without a cost
+    assert 40 <= len(curve) <= 42 and all(0 <= r["f1"] <= 1 for r in curve)
+    at = {r["threshold"]: r["f1"] for r in curve}
+    assert at[0.5] == pytest.approx(e["f1_at_threshold"], abs=1e-3)
+    assert max(r["f1"] for r in curve) > e["f1_at_threshold"]
 
 
 # ---------------------------------------------------------------------------- miscalibration

@@ -267,12 +267,38 @@ def test_divergence_fires_on_exploding_loss():
     f = _run(divergence, _div_ctx(_hist(loss)))
     assert _alarm(f)
     assert f.evidence["first_jump_epoch"] == 6
+    hist = f.evidence["history"]  # the loss curves for the plot, every epoch of a short run
+    assert [r["epoch"] for r in hist] == list(range(1, 9))
+    assert hist[5]["loss"] == 3e5 and hist[0]["val_loss"] == pytest.approx(0.63)
+    assert not any(r["nonfinite"] for r in hist)
 
 
 @pytest.mark.fires("model.divergence", severity="critical")
 def test_divergence_nan_is_critical():
     f = _run(divergence, _div_ctx(_hist([0.6, 0.5, np.nan, np.nan, np.nan])))
     assert f is not None and f.severity.value == "critical"
+    hist = f.evidence["history"]  # NaN kept as None, its rows marked
+    assert [r["nonfinite"] for r in hist] == [False, False, True, True, True]
+    assert hist[2]["loss"] is None and hist[1]["loss"] == 0.5
+
+
+@pytest.mark.fires("model.divergence", severity="critical")
+def test_divergence_history_of_a_long_run_is_downsampled_keeping_the_marked_epochs():
+    n = 5000
+    loss = 0.3 + 0.4 * np.exp(-np.arange(n) / 300)
+    loss[3001:] = np.linspace(50.0, 500.0, n - 3001)  # a jump, then NaN and inf
+    loss[3777] = np.nan
+    loss[4500:] = np.inf
+    f = _run(divergence, _div_ctx(_hist(loss)))
+    assert f is not None and f.severity.value == "critical"
+    hist = f.evidence["history"]
+    epochs = [r["epoch"] for r in hist]
+    assert len(hist) <= 200 and epochs == sorted(epochs) and epochs[0] == 1 and epochs[-1] == n
+    assert f.evidence["first_jump_epoch"] == 3002 and f.evidence["min_epoch"] == 3001
+    assert {3001, 3002} <= set(epochs)
+    bad = [r for r in hist if r["nonfinite"]]
+    assert bad[0]["epoch"] == 3778 and all(r["loss"] is None for r in bad)
+    assert all(r["loss"] is not None for r in hist if not r["nonfinite"])
 
 
 @pytest.mark.fires("model.divergence")

@@ -94,6 +94,16 @@ def test_underperforming_queries_fires_on_a_locale_ranked_at_random():
     f = alarms(run(underperforming_queries, case("queries")))
     assert f and {"column": "locale", "op": "==", "value": "fr"} in f[0].slice
     assert f[0].gain.startswith("bringing these queries to the others' NDCG@10")
+    # the per-query NDCG distribution for the plot: 20 bins over [0, 1], the slice vs the rest
+    e = f[0].evidence
+    h = e["ndcg_histogram"]
+    assert len(h["edges"]) == 21 and h["edges"][0] == 0.0 and h["edges"][-1] == 1.0
+    assert len(h["counts"]) == 20 and sum(h["counts"]) == e["overview"]["queries"] == 300
+    assert sum(h["slice_counts"]) == e["queries"]
+    assert [a + b for a, b in zip(h["slice_counts"], h["other_counts"])] == h["counts"]
+    # the slice's queries sit lower: a larger share of them below 0.5 than of the others
+    low = sum(h["edges"][i] < 0.5 for i in range(20))
+    assert sum(h["slice_counts"][:low]) / e["queries"] > sum(h["other_counts"][:low]) / (300 - e["queries"])
 
 
 @pytest.mark.silent("ranking.underperforming_queries")
@@ -102,6 +112,8 @@ def test_underperforming_queries_silent_on_healthy_ranker():
     assert alarms(healthy) == []
     ov = healthy[0].evidence["overview"]
     assert 0 < ov["ndcg@10"] <= 1 and ov["queries"] == 300 and len(ov["ndcg@10_ci"]) == 2
+    h = healthy[0].evidence["ndcg_histogram"]  # the distribution of all queries, no slice
+    assert sum(h["counts"]) == 300 and len(h["counts"]) == 20 and "slice_counts" not in h
 
 
 @pytest.mark.fires("ranking.underperforming_queries")

@@ -19,6 +19,7 @@ import pytest
 from mltriage import Finding
 from mltriage.report import Report
 from mltriage.report.plots import charts_for, report_charts
+from mltriage.report.plots.chart import Line, Rule
 from mltriage.runner import rank_and_gate
 
 CHROMIUM = os.environ.get("MLTRIAGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,16 +56,26 @@ def ladder_report() -> Report:
         _f("data.label_noise", "warning", "21.6% of training labels get a probability below 0.1",
            {"threshold": 0.1, "table": [
                {"model": "linear", "rows": 1257, "observed": 0.213, "expected": 0.137, "excess": 0.077},
-               {"model": "hgb", "rows": 1257, "observed": 0.216, "expected": 0.145, "excess": 0.071}]}),
+               {"model": "hgb", "rows": 1257, "observed": 0.216, "expected": 0.145, "excess": 0.071}],
+            "by_class": [
+               {"class": 0, "rows": 420, "flagged": 97, "share": 0.231, "low": 0.193, "high": 0.273, "expected": 0.14},
+               {"class": 1, "rows": 437, "flagged": 88, "share": 0.201, "low": 0.167, "high": 0.241, "expected": 0.15},
+               {"class": 2, "rows": 400, "flagged": 86, "share": 0.215, "low": 0.178, "high": 0.258, "expected": 0.145}]}),
         _f("model.divergence", "warning", "Training diverged: loss explodes after epoch 11",
            {"epochs": 30, "loss_column": "loss", "first_loss": 0.514, "min_loss": 0.438, "min_epoch": 11,
-            "last_loss": 1966270.7, "first_jump_epoch": 12, "problems": ["loss explodes after epoch 11"]}),
+            "last_loss": 1966270.7, "first_jump_epoch": 12, "problems": ["loss explodes after epoch 11"],
+            "history": [{"epoch": e, "loss": v, "val_loss": w, "nonfinite": w is None} for e, v, w in [
+                (1, 0.514, 0.456), (5, 0.449, 0.433), (11, 0.438, 0.431), (12, 31.2, 28.0), (20, 8.1e4, None),
+                (30, 1966270.7, None)]]}),
         _f("evaluation.miscalibration", "warning", "Probabilities are miscalibrated: ECE 0.396",
            {"ece": 0.396, "probability": "P(1)", "reliability": reliability}),
         _f("evaluation.untuned_threshold", "warning", "Threshold 0.5 costs 0.480 per row",
            {"cost": {"fp": 1.0, "fn": 10.0}, "threshold_in_use": 0.5, "cost_per_row_at_threshold": 0.48,
             "best_threshold": 0.085, "cost_per_row_at_best_in_sample": 0.335,
-            "cost_per_row_tuned_cross_fitted": 0.343, "saving_share": 0.29}, gain="saves 0.137 per row"),
+            "cost_per_row_tuned_cross_fitted": 0.343, "saving_share": 0.29,
+            "curve": [{"threshold": t, "cost_per_row": c, "recall": r} for t, c, r in [
+                (0.0, 0.883, 1.0), (0.05, 0.37, 0.93), (0.085, 0.335, 0.85), (0.25, 0.38, 0.6), (0.5, 0.48, 0.37),
+                (0.75, 0.62, 0.2), (1.0, 0.898, 0.0)]]}, gain="saves 0.137 per row"),
         _f("errors.confused_classes", "warning", "99% of errors are confusions between B and C",
            {"labels": ["A", "B", "C"], "confusion_matrix_normalised": [[1, 0, 0], [0, 0.8, 0.2], [0, 0.4, 0.6]],
             "pair": {"classes": ["B", "C"], "errors": 764, "share_of_errors": 0.99}}, classes=["B", "C"]),
@@ -78,7 +89,11 @@ def ladder_report() -> Report:
             "error_kind": "error rate", "ci": [0.13, 0.29]}, slice=[{"column": "age", "op": "<=", "value": 20}]),
         _f("ranking.underperforming_queries", "warning", "NDCG@10 0.548 for these queries vs 0.688",
            {"queries": 42, "ndcg@10_slice": 0.548, "ndcg@10_other": 0.688, "random_order_ndcg@10_slice": 0.363,
-            "random_order_ndcg@10_other": 0.404, "overview": {"queries": 300, "ndcg@10": 0.669}}),
+            "random_order_ndcg@10_other": 0.404, "overview": {"queries": 300, "ndcg@10": 0.669, "k": 10},
+            "ndcg_histogram": {"edges": [i / 20 for i in range(21)],
+                               "counts": [0, 1, 2, 4, 6, 9, 12, 14, 17, 18, 19, 20, 22, 24, 25, 24, 22, 20, 19, 22],
+                               "slice_counts": [0, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1],
+                               "other_counts": [0, 0, 1, 2, 4, 6, 9, 11, 14, 15, 16, 17, 19, 21, 23, 22, 20, 19, 18, 21]}}),
         _f("production.data_drift", "critical", "2 feature(s) drifted in the production batch",
            {"thresholds": {"psi_warning": 0.1, "psi_critical": 0.25}, "drifted": [
                {"column": "limit_bal", "kind": "numeric", "psi": 2.29, "severity": "critical"},
@@ -310,6 +325,38 @@ def test_notebook_fragments_do_not_collide():
     ids_a = set(re.findall(r"id='([^']+)'", a))
     assert ids_a and not ids_a & set(re.findall(r"id='([^']+)'", b))
     assert "<html" not in a
+
+
+def test_plots_draw_the_tables_the_checks_write():
+    """The threshold curve, the loss curves, the share by class and the NDCG distribution are
+    drawn from the evidence tables; a finding without them keeps its summary plot."""
+    r = ladder_report()
+    by_code = {f.code: charts_for(f, r) for f in r.findings if f.severity.value != "info"}
+    thr = by_code["evaluation.untuned_threshold"][0]
+    lines = [m for m in thr.marks if isinstance(m, Line)]
+    assert len(lines[0].xs) == 7 and {0.5, 0.085} <= {m.value for m in thr.marks if isinstance(m, Rule)}
+    assert "Over 7 thresholds" in thr.alt
+    div = by_code["model.divergence"][0]
+    assert [m.name for m in div.marks if isinstance(m, Line)] == ["training loss", "validation loss"]
+    assert div.log_y and "NaN/inf from epoch 20" in div.alt
+    noise = by_code["data.label_noise"][0]
+    assert noise.categories[0] == "class 0" and noise.title.startswith("Class 0: 23%")
+    assert noise.marks[0].low is not None  # Wilson intervals as whiskers
+    ndcg = by_code["ranking.underperforming_queries"][0]
+    assert ndcg.layout == "xy" and ndcg.percent_y and "These queries: 42 queries" in ndcg.alt
+    # without the tables: the summaries, as before
+    for f in r.findings:
+        for key in ("curve", "history", "by_class", "ndcg_histogram"):
+            f.evidence.pop(key, None)
+    assert all(len(charts_for(f, r)) == 1 for f in r.findings if f.code in by_code)
+    # a ranking case where no group stands out: the distribution of all queries
+    info = _f("ranking.underperforming_queries", "info", "NDCG@10 0.712 over 300 queries; no group",
+              {"overview": {"k": 10, "queries": 300, "ndcg@10": 0.712},
+               "ndcg_histogram": {"edges": [i / 20 for i in range(21)], "counts": [0] * 10 + [30] * 10}})  # fmt: skip
+    (c,) = charts_for(info, r)
+    assert "300 queries" in c.title and "All queries: 300 queries, 0% below 0.5" in c.alt
+    info.evidence.pop("ndcg_histogram")
+    assert charts_for(info, r) == []  # nothing to draw (not an error)
 
 
 def test_every_plot_has_a_title_axes_and_text_alternative():

@@ -9,6 +9,8 @@ import numpy as np
 
 from ...findings import INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.metrics import wilson
+from ...stats.rows import scalar
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -103,7 +105,9 @@ def _confident_learning(
     return per_model, best
 
 
-def _quality_finding(quality: dict[str, Any], per_model: list[dict[str, Any]]) -> Finding:
+def _quality_finding(
+    quality: dict[str, Any], per_model: list[dict[str, Any]], by_class: list[dict[str, Any]], threshold: float
+) -> Finding:
     q = quality["table"]
     worst = min(q, key=lambda r: r["gap"])
     implied = float(np.nanmedian([r["implied_wrong_label_share"] for r in q]))
@@ -119,6 +123,8 @@ def _quality_finding(quality: dict[str, Any], per_model: list[dict[str, Any]]) -
             "evaluation_rows": quality["eval_rows"],
             "implied_wrong_label_share": implied,
             "confident_learning": per_model,
+            "by_class": by_class,
+            "threshold": threshold,
         },
         impact=float(min(1.0, max(0.0, implied))),
         root_cause="training labels flipped or mislabelled (a faulty labelling rule, a mapping "
@@ -131,8 +137,6 @@ def _quality_finding(quality: dict[str, Any], per_model: list[dict[str, Any]]) -
 def _floor_finding(per_model: list[dict[str, Any]], p: Params) -> Finding | None:
     """Info when even the most confident rows are often wrong (noise the models absorbed, or
     weak features): an error floor, not an alarm."""
-    from ...stats.metrics import wilson
-
     ref = next((r for r in per_model if r["model"] == "hgb"), per_model[-1])
     k_top = max(1, ref["rows"] // 10)
     lo = wilson(ref["confident_region_error"] * k_top, k_top)[0]
@@ -154,6 +158,41 @@ def _floor_finding(per_model: list[dict[str, Any]], p: Params) -> Finding | None
         root_cause="label noise that the models absorbed, or an outcome the features only weakly determine",
         fix="relabel a random sample of the most confidently predicted rows to tell the two apart",
     )
+
+
+def _by_class(
+    res: BaselinesResult, m: ModelCV, ok: np.ndarray, y_idx: np.ndarray, threshold: float, most: int = 50
+) -> list[dict[str, Any]]:
+    """Per class (at most `most`, those with the most flagged rows), the share of its training
+    rows whose label gets an out-of-fold probability below `threshold` (likely mislabelled), with
+    its Wilson interval, and the share that the model's probabilities, taken as calibrated, would
+    predict for that class (sum of p_ic [p_ic < t] over sum of p_ic)."""
+    assert m.oof is not None and res.classes is not None
+    P = m.oof[ok]
+    P = P / np.maximum(P.sum(1, keepdims=True), 1e-12)
+    yk = y_idx[ok]
+    flagged = P[np.arange(len(yk)), yk] < threshold
+    k = P.shape[1]
+    n_c = np.bincount(yk, minlength=k)
+    f_c = np.bincount(yk, weights=flagged.astype(float), minlength=k)
+    expected = (P * (threshold > P)).sum(0) / np.maximum(P.sum(0), 1e-12)
+    present = np.flatnonzero(n_c > 0)
+    keep = np.sort(present[np.argsort(-f_c[present], kind="stable")[:most]])
+    rows = []
+    for c in keep:
+        lo, hi = wilson(f_c[c], n_c[c])
+        rows.append(
+            {
+                "class": scalar(res.classes[c]),
+                "rows": int(n_c[c]),
+                "flagged": int(f_c[c]),
+                "share": round(float(f_c[c] / n_c[c]), 4),
+                "low": round(lo, 4),
+                "high": round(hi, 4),
+                "expected": round(float(expected[c]), 4),
+            }
+        )
+    return rows
 
 
 def _suspect_rows(
@@ -260,13 +299,14 @@ def label_noise(ctx: Context, p: Params) -> Findings:
     need = p.min_excess * (1 if len(per_model) > 1 else 2)
     calib = excess >= need and all(r["z"] >= p.min_z for r in per_model)
     quality = _label_quality_gap(res, p)
+    _key, m, ok = best
     if not calib and quality is not None and quality["fires"]:
-        return _quality_finding(quality, per_model)
+        return _quality_finding(quality, per_model, _by_class(res, m, ok, y_idx, p.threshold), p.threshold)
     if not calib:
         return _floor_finding(per_model, p)
-    _key, m, ok = best
     ev: dict[str, Any] = {"table": per_model, "threshold": p.threshold}
     own = _suspect_rows(res, m, ok, y_idx, ev)
+    ev["by_class"] = _by_class(res, m, ok, y_idx, p.threshold)
     share = float(np.mean(own < p.threshold))
     title = (
         f"{share:.1%} of training labels get an out-of-fold probability below {p.threshold:g}, "

@@ -16,6 +16,21 @@ if TYPE_CHECKING:
     from ...context import Context
 
 
+def ndcg_histogram(nd: np.ndarray, mask: np.ndarray | None = None, bins: int = 20) -> dict[str, Any]:
+    """Per-query NDCG counted in `bins` equal bins over [0, 1] (`edges` has bins + 1 values):
+    all queries, and with a slice's mask its queries and the others."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+
+    def count(v: np.ndarray) -> list[int]:
+        return [int(c) for c in np.histogram(np.clip(v, 0.0, 1.0), bins=edges)[0]]
+
+    out: dict[str, Any] = {"edges": [round(float(e), 4) for e in edges], "counts": count(nd)}
+    if mask is not None:
+        out["slice_counts"] = count(nd[mask])
+        out["other_counts"] = count(nd[~mask])
+    return out
+
+
 @check(
     "ranking.underperforming_queries",
     tasks=("ranking",),
@@ -85,7 +100,11 @@ def underperforming_queries(ctx: Context, p: Params) -> Findings:
                 f"NDCG@{k} {ov[f'ndcg@{k}']:.3f}, MRR {ov['mrr']:.3f}, MAP "
                 f"{ov['map']:.3f} over {ov['queries']} queries; no group of queries "
                 "falls far below the rest",
-                evidence={"overview": ov, "root_cause_category": "model capacity"},
+                evidence={
+                    "overview": ov,
+                    "root_cause_category": "model capacity",
+                    "ndcg_histogram": ndcg_histogram(nd),
+                },
                 gain="not estimated: no group of queries stands out",
             )
         )
@@ -116,6 +135,7 @@ def _group_finding(
         "root_cause_category": "data",
         "expected_gain": {"mean_ndcg_gain": round(gain_ndcg, 4), "share_of_shortfall_removed": share_removed},
         "overview": ov,
+        "ndcg_histogram": ndcg_histogram(nd, s.mask),
     }
     test_columns = ctx.frame("test").columns
     return Finding(

@@ -32,6 +32,26 @@ def _recall_at(s: np.ndarray, y: np.ndarray, current: float, best: float | None)
     return out
 
 
+def _sig(v: float, digits: int = 4) -> float:
+    """A number rounded to `digits` significant digits (small evidence tables)."""
+    return float(f"{v:.{digits}g}")
+
+
+def _curve(s: np.ndarray, y: np.ndarray, cost: dict[str, float] | None, marks: list[float]) -> list[dict]:
+    """The cost per row (or F1 without a cost) and the recall at 40 evenly spaced thresholds over
+    the scores' range (at least [0, 1]), plus the thresholds in `marks` (in use, optimum), so that
+    the curve passes through the points the finding names."""
+    lo, hi = min(float(s.min()), 0.0), max(float(s.max()), 1.0)
+    grid = np.unique(np.concatenate([np.linspace(lo, hi, 40), np.asarray(marks, float)]))
+    cnt = thr.counts(s, y, grid)
+    value = cnt.cost(cost) if cost is not None else cnt.f1()
+    key = "cost_per_row" if cost is not None else "f1"
+    return [
+        {"threshold": _sig(t), key: _sig(v), "recall": round(float(r), 4)}
+        for t, v, r in zip(grid, value, cnt.recall())
+    ]
+
+
 def _train_chosen(ctx: Context, cost: dict[str, float], current: float) -> dict[str, float]:
     """When the training predictions look honest (not better than the evaluation ones), the
     threshold chosen on them, and its cost on the evaluation rows: a second, fully held-out view."""
@@ -79,6 +99,7 @@ def _cost_tuned(
     ev.update(_train_chosen(ctx, cost, current))
     if share < p.min_saving_share or not r.saving_ci[0] > 0:
         return None
+    ev["curve"] = _curve(s, y, cost, [current, r.best_threshold])
     return Finding(
         "evaluation.untuned_threshold",
         WARNING,
@@ -118,6 +139,7 @@ def _f1_tuned(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray) -> Finding 
     }
     if gain < p.min_f1_gain or not r.saving_ci[0] > 0:
         return None
+    ev["curve"] = _curve(s, y, None, [current, r.best_threshold])
     return Finding(
         "evaluation.untuned_threshold",
         WARNING,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ...findings import CRITICAL, WARNING, Finding, Severity
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.rows import scalar
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -100,6 +101,50 @@ def _loss_shape(
             )
 
 
+def _sig(v: float) -> float | None:
+    """A loss rounded to 4 significant digits; None for NaN/inf (marked in the row instead)."""
+    return float(f"{v:.4g}") if np.isfinite(v) else None
+
+
+def _keep(n: int, must: list[int], most: int) -> np.ndarray:
+    """At most `most` row positions of `n`: the `must` ones (first, last, best, first jump, first
+    NaN/inf), then evenly spaced ones."""
+    if n <= most:
+        return np.arange(n)
+    fixed = np.unique(np.array(must, dtype=int))[:most]
+    even = np.unique(np.linspace(0, n - 1, most).round().astype(int))
+    fill = np.setdiff1d(even, fixed)
+    room = most - len(fixed)
+    if room <= 0 or len(fill) == 0:
+        return fixed
+    pick = np.unique(np.linspace(0, len(fill) - 1, room).round().astype(int))
+    return np.union1d(fixed, fill[pick])
+
+
+def _history_table(
+    epochs: np.ndarray, loss: np.ndarray, val: np.ndarray | None, ev: dict[str, Any], most: int = 200
+) -> list[dict[str, Any]]:
+    """The history (epoch, loss, val_loss) for the plot, downsampled to at most `most` rows; a
+    NaN/inf value is kept as None with `nonfinite` true on its row."""
+    bad = ~np.isfinite(loss) if val is None else ~np.isfinite(loss) | ~np.isfinite(val)
+    must = [0, len(loss) - 1]
+    fin = np.flatnonzero(np.isfinite(loss))
+    if len(fin):
+        must.append(int(fin[np.argmin(loss[fin])]))
+    if bad.any():
+        must.append(int(np.flatnonzero(bad)[0]))
+    if ev.get("first_jump_epoch") is not None:
+        must += [int(i) for i in np.flatnonzero(epochs == ev["first_jump_epoch"])[:1]]
+    rows = []
+    for i in _keep(len(loss), must, most):
+        row: dict[str, Any] = {"epoch": scalar(epochs[i]), "loss": _sig(loss[i])}
+        if val is not None:
+            row["val_loss"] = _sig(val[i])
+        row["nonfinite"] = bool(bad[i])
+        rows.append(row)
+    return rows
+
+
 @check(
     "model.divergence",
     requires=("history",),
@@ -169,11 +214,12 @@ def divergence(ctx: Context, p: Params) -> Findings:
         ev["val_loss_last"] = float(val[np.isfinite(val)][-1])
     if not problems:
         return None
+    history = _history_table(epochs, loss, val, ev)
     return Finding(
         "model.divergence",
         sev,
         f"Training diverged: {problems[0]}",
-        evidence={**ev, "problems": problems},
+        evidence={**ev, "problems": problems, "history": history},
         impact=0.8 if sev == CRITICAL else 0.5,
         root_cause="the optimisation is numerically unstable: learning rate too high, unscaled inputs, "
         "exploding gradients, or NaN/inf reaching the loss",

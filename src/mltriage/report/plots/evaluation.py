@@ -47,16 +47,41 @@ def reliability(f: Finding, report: Report) -> list[Chart]:
     ]
 
 
+def _curve_at(curve: list[dict], key: str, t: float) -> float | None:
+    """The curve's value at the threshold nearest `t` (the check puts the marked ones on it)."""
+    r = min(curve, key=lambda r: abs(float(r["threshold"]) - t))
+    return float(r[key]) if abs(float(r["threshold"]) - t) < 1e-3 else None
+
+
+def _curve_text(curve: list[dict], key: str, name: str, cost: bool) -> str:
+    """The curve in words: its range of thresholds and where it is best."""
+    best = (min if cost else max)(curve, key=lambda r: float(r[key]))
+    return (
+        f" Over {len(curve)} thresholds from {fmt(curve[0]['threshold'])} to {fmt(curve[-1]['threshold'])}, "
+        f"{name} is {'lowest' if cost else 'highest'} ({fmt(best[key])}) at {fmt(best['threshold'])}; "
+        f"it is {fmt(curve[0][key])} at the lowest threshold and {fmt(curve[-1][key])} at the highest."
+    )
+
+
+def _y_label(e: dict, cost: bool) -> str:
+    if not cost:
+        return "F1 (0 to 1, higher is better)"
+    c = e.get("cost") or {}
+    terms = ", ".join(f"{k}={float(v):g}" for k, v in c.items())
+    return f"cost per row ({terms} per error)" if terms else "cost per row (cost units)"
+
+
 @plot("evaluation.untuned_threshold")
 def cost_threshold(f: Finding, report: Report) -> list[Chart]:
+    """The cost per row (or F1) against the threshold, from the evidence's `curve`, with the
+    threshold in use and the optimum marked; without a curve, only the two marked points."""
     e = f.evidence
-    curve = e.get("curve")
+    raw = e.get("curve")
+    curve: list[dict] = raw if isinstance(raw, list) else []
+    has_curve = len(curve) > 1
     cost = "cost_per_row_at_threshold" in e
     name = "cost per row" if cost else "F1"
-    marks: list = []
-    if isinstance(curve, list) and curve:
-        key = "cost_per_row" if cost else "f1"
-        marks.append(Line([r["threshold"] for r in curve], [r[key] for r in curve], name, markers=False))
+    key = "cost_per_row" if cost else "f1"
     t0 = float(e["threshold_in_use"])
     if cost:
         t1, v0, v1 = (
@@ -68,31 +93,42 @@ def cost_threshold(f: Finding, report: Report) -> list[Chart]:
     else:
         t1, v0, v1 = float(e["f1_best_threshold"]), e["f1_at_threshold"], e["f1_tuned_cross_fitted"]
         tuned = None
+    marks: list = []
+    point_v1 = v1
+    if has_curve:
+        marks.append(
+            Line([float(r["threshold"]) for r in curve], [float(r[key]) for r in curve], name, markers=False)
+        )
+        if not cost:  # the optimum's own F1 on these rows lies on the curve; the title keeps the honest one
+            point_v1 = _curve_at(curve, key, t1) or v1
+            tuned = v1
     marks += [
         Rule(t0, "x", f"in use {t0:g}", "alert"),
         Rule(t1, "x", f"optimum {t1:.2g}", "ok"),
-        Points([t0, t1], [v0, v1], labels=[f"{fmt(v0)} in use", f"{fmt(v1)} at the optimum"]),
+        Points([t0, t1], [v0, point_v1], labels=[f"{fmt(v0)} in use", f"{fmt(point_v1)} at the optimum"]),
     ]
     if tuned is not None:
         marks.append(Rule(float(tuned), "y", "tuned, cross-fitted", "muted"))
     verb = "cuts the cost per row from" if cost else "raises F1 from"
+    xs = [float(r["threshold"]) for r in curve] if has_curve else [0.0, 1.0]
     return [
         Chart(
             title=f"Moving the threshold from {t0:g} to {t1:.2g} {verb} {fmt(v0)} to {fmt(v1)}",
-            alt=f"{name} at the threshold in use ({t0:g}): {fmt(v0)}; at the optimum ({t1:.2g}): {fmt(v1)}"
+            alt=f"{name[0].upper()}{name[1:]} at the threshold in use ({t0:g}): {fmt(v0)}; at the optimum ({t1:.2g}): {fmt(point_v1)}"
             + (
                 f"; with the threshold tuned on other rows (cross-fitted): {fmt(tuned)}"
                 if tuned is not None
                 else ""
             )
-            + ".",
+            + "."
+            + (_curve_text(curve, key, name, cost) if has_curve else ""),
             x_label="decision threshold (probability of the positive class)",
-            y_label=name
-            + (f" (fp={e['cost'].get('fp')}, fn={e['cost'].get('fn')})" if cost and e.get("cost") else ""),
+            y_label=_y_label(e, cost),
             marks=marks,
-            x_min=0.0,
-            x_max=1.0,
-            y_min=0.0,
+            x_min=min(0.0, min(xs)),
+            x_max=max(1.0, max(xs)),
+            y_min=min([0.0] + [float(r[key]) for r in curve]),
+            y_max=1.0 if not cost else None,
             key="threshold",
         )
     ]

@@ -3,6 +3,7 @@ history behind model.divergence."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ..terminal import fmt
@@ -70,38 +71,86 @@ def baselines_chart(report: Report) -> Chart | None:
     )
 
 
+def _num(v: object) -> float:
+    """A loss from the history table: None (NaN/inf in the run) as NaN, which is not drawn."""
+    return float(v) if isinstance(v, (int, float)) else float("nan")
+
+
+def _history_marks(e: dict, hist: list[dict]) -> tuple[list, str]:
+    """Training and validation loss by epoch, the lowest loss, the first jump and the first
+    NaN/inf epoch marked; and the marks in words."""
+    xs = [float(r["epoch"]) for r in hist]
+    marks: list = [Line(xs, [_num(r["loss"]) for r in hist], "training loss", markers=False)]
+    if "val_loss" in hist[0]:
+        marks.append(
+            Line(xs, [_num(r["val_loss"]) for r in hist], "validation loss", "accent", markers=False)
+        )
+    words = []
+    if e.get("min_epoch") is not None and e.get("min_loss") is not None:
+        marks.append(
+            Points([float(e["min_epoch"])], [float(e["min_loss"])], labels=[f"lowest {fmt(e['min_loss'])}"])
+        )
+    if e.get("first_jump_epoch") is not None:
+        marks.append(
+            Rule(float(e["first_jump_epoch"]), "x", f"first jump (epoch {e['first_jump_epoch']})", "alert")
+        )
+        words.append(f"the loss first jumps at epoch {e['first_jump_epoch']}")
+    bad = [r for r in hist if r.get("nonfinite")]
+    if bad:
+        marks.append(Rule(float(bad[0]["epoch"]), "x", f"NaN/inf from epoch {bad[0]['epoch']}", "alert"))
+        words.append(
+            f"NaN/inf from epoch {bad[0]['epoch']} ({len(bad)} of the {len(hist)} plotted epochs, not drawn)"
+        )
+    return marks, "; ".join(words)
+
+
+def _summary_marks(e: dict) -> list:
+    """Without the history table: the first, lowest and last loss."""
+    first = 1.0 if e["min_epoch"] >= 1 else 0.0
+    last = first + float(e["epochs"]) - 1
+    xs = [first, float(e["min_epoch"]), last]
+    ys = [float(e["first_loss"]), float(e["min_loss"]), float(e["last_loss"])]
+    marks: list = [
+        Line(xs, ys, "training loss (first, lowest, last)", dashed=True, markers=False),
+        Points(xs, ys, labels=[f"first {fmt(ys[0])}", f"lowest {fmt(ys[1])}", f"last {fmt(ys[2])}"]),
+    ]
+    if e.get("first_jump_epoch") is not None:
+        marks.append(Rule(float(e["first_jump_epoch"]), "x", "first jump", "alert"))
+    return marks
+
+
+def _loss_label(col: str) -> str:
+    return col if "loss" in col.lower() else f"loss ({col})"
+
+
 @plot("model.divergence")
 def divergence(f: Finding, report: Report) -> list[Chart]:
+    """The loss curves by epoch from the evidence's `history` table with the divergence marked;
+    without it, the first, lowest and last loss."""
     e = f.evidence
     hist = e.get("history")
+    words = ""
     if isinstance(hist, list) and hist and isinstance(hist[0], dict):
-        xs = [float(r["epoch"]) for r in hist]
-        marks: list = [Line(xs, [float(r["loss"]) for r in hist], "training loss", markers=False)]
-        if "val_loss" in hist[0]:
-            marks.append(
-                Line(xs, [float(r["val_loss"]) for r in hist], "validation loss", "accent", markers=False)
-            )
+        marks, words = _history_marks(e, hist)
     else:
-        first = 1.0 if e["min_epoch"] >= 1 else 0.0
-        last = first + float(e["epochs"]) - 1
-        xs = [first, float(e["min_epoch"]), last]
-        ys = [float(e["first_loss"]), float(e["min_loss"]), float(e["last_loss"])]
-        marks = [
-            Line(xs, ys, "training loss (first, lowest, last)", dashed=True, markers=False),
-            Points(xs, ys, labels=[f"first {fmt(ys[0])}", f"lowest {fmt(ys[1])}", f"last {fmt(ys[2])}"]),
-        ]
-        if e.get("first_jump_epoch") is not None:
-            marks.append(Rule(float(e["first_jump_epoch"]), "x", "first jump", "alert"))
-    ys_all = [v for m in marks if isinstance(m, (Line, Points)) for v in m.ys]
-    log = min(ys_all) > 0 and max(ys_all) / min(ys_all) > 50
+        marks = _summary_marks(e)
+    ys_all = [v for m in marks if isinstance(m, (Line, Points)) for v in m.ys if math.isfinite(v)]
+    log = bool(ys_all) and min(ys_all) > 0 and max(ys_all) / min(ys_all) > 50
     problems = e.get("problems") or [f.title]
+    val = (
+        f" Validation loss: lowest {fmt(e['val_loss_min'])}, last {fmt(e.get('val_loss_last'))}."
+        if e.get("val_loss_min") is not None
+        else ""
+    )
     return [
         Chart(
             title=f"Training loss: {problems[0]}"[:90],
             alt=f"Training loss over {e.get('epochs')} epochs: first {fmt(e.get('first_loss'))}, lowest "
-            f"{fmt(e.get('min_loss'))} at epoch {e.get('min_epoch')}, last {fmt(e.get('last_loss'))}.",
+            f"{fmt(e.get('min_loss'))} at epoch {e.get('min_epoch')}, last {fmt(e.get('last_loss'))}."
+            + val
+            + (f" Marked: {words}." if words else ""),
             x_label="epoch",
-            y_label=f"{e.get('loss_column', 'loss')}" + (" (log scale)" if log else ""),
+            y_label=_loss_label(str(e.get("loss_column", "loss"))) + (" (log scale)" if log else ""),
             marks=marks,
             log_y=log,
             key="history",
