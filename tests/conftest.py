@@ -11,6 +11,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+# the `mltriage monitor` fixtures: a store on each backend (DuckDB, a real PostgreSQL server), a case
+from monitor_helpers import monitor_case, pg_server, store_url  # noqa: F401
+
 
 def make_binary(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)

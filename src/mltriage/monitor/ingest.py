@@ -215,7 +215,16 @@ def _scores(df: pd.DataFrame, plan: Plan, parsed: Mapping[str, pd.Series], notes
         if note not in notes:
             notes.append(note)
         return np.full(len(df), np.nan)
-    X = df[feats]
+    try:
+        return _model_scores(m, df[feats], st)
+    except InputError as e:  # a batch the model cannot score is logged without scores, and says so
+        note = f"the model cannot score these rows ({e.message[:160]}): logged without scores"
+        if note not in notes:
+            notes.append(note)
+        return np.full(len(df), np.nan)
+
+
+def _model_scores(m: Any, X: pd.DataFrame, st: Mapping[str, Any]) -> np.ndarray:
     if st.get("task") == "binary" and m.has_proba:
         proba = m.predict_proba(X)
         classes = [str(c) for c in (m.classes or [])]

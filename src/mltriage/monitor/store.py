@@ -849,11 +849,11 @@ class DuckDBStore(Store):
 
     def _insert_frame(self, con: Any, table: str, df: pd.DataFrame) -> None:
         con.register("_incoming", df)
-        try:
-            cols = ", ".join(quote(c) for c in df.columns)
-            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
-        finally:
-            con.unregister("_incoming")
+        cols = ", ".join(quote(c) for c in df.columns)
+        # no try/finally: after a failed insert the transaction is aborted and unregistering
+        # would raise over the real error (a full disk)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+        con.unregister("_incoming")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,163 @@
+"""The monitor store: one schema on DuckDB and PostgreSQL (every test runs on both backends), and
+the window summaries it merges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mltriage.monitor.metrics import Reference, drift_metrics
+from mltriage.monitor.store import StoreError, open_store
+from mltriage.monitor.windows import merge_summaries, summarise, unpack_profile
+from mltriage.stats.drift import DriftConfig, compare_profiles
+from mltriage.stats.production import PRED_COL
+from mltriage.stats.profile import build_profile
+from monitor_helpers import frame
+
+
+@pytest.fixture
+def ref_profile():
+    rng = np.random.default_rng(0)
+    ref = frame(3000, rng).drop(columns=["y"])
+    p = build_profile(ref)
+    p.columns[PRED_COL] = build_profile(pd.DataFrame({PRED_COL: rng.random(3000)})).columns[PRED_COL]
+    return p
+
+
+def _summary(df, ref, batch_id):
+    return summarise(
+        df,
+        ref,
+        ["a", "b", "c", "d", "cat"],
+        scores=np.random.default_rng(1).random(len(df)),
+        batch_id=batch_id,
+    )
+
+
+def _init(url, ref):
+    st = open_store(url)
+    st.init({"reference": ref.to_dict(), "settings": {"features": ["a"]}}, {"a": "number", "cat": "text"})
+    return st
+
+
+def test_init_and_meta_round_trip(store_url, ref_profile):
+    st = open_store(store_url)
+    assert not st.exists()
+    with pytest.raises(StoreError, match="not"):
+        st.meta()
+    st = _init(store_url, ref_profile)
+    assert st.exists()
+    assert st.settings() == {"features": ["a"]}
+    assert st.reference().columns["a"].counts.tolist() == ref_profile.columns["a"].counts.tolist()
+    assert st.counts()["windows"] == 0
+
+
+def test_write_batch_is_idempotent_and_merges_windows(store_url, ref_profile):
+    st = _init(store_url, ref_profile)
+    rng = np.random.default_rng(2)
+    df = frame(400, rng).drop(columns=["y"])
+    s1 = _summary(df.iloc[:200], ref_profile, "b1")
+    item = {"window_start": "2024-01-01", "window_end": "2024-01-02", "summary": s1}
+    preds = pd.DataFrame(
+        {
+            "row_id": [f"r{i}" for i in range(200)],
+            "batch_id": "b1",
+            "ts": pd.Timestamp("2024-01-01 03:00"),
+            "window_start": pd.Timestamp("2024-01-01"),
+            "score": rng.random(200),
+            "predicted": None,
+        }
+    )
+    assert st.write_batch({"batch_id": "b1"}, [item], predictions=preds)
+    assert not st.write_batch({"batch_id": "b1"}, [item], predictions=preds)  # same id: nothing changes
+    assert st.counts()["predictions"] == 200
+    # a second part of the same window, through the path Spark uses
+    s2 = _summary(df.iloc[200:], ref_profile, "b2")
+    assert st.merge_window_summaries([{**item, "summary": s2}], batch_id="b2")
+    assert not st.merge_window_summaries([{**item, "summary": s2}], batch_id="b2")
+    w = st.windows()
+    assert len(w) == 1 and w[0]["rows"] == 400 and w[0]["window_start"] == "2024-01-01T00:00:00"
+    merged = st.window_summary("2024-01-01")
+    whole = _summary(df, ref_profile, "x")
+    for c in ("a", "b", "cat"):
+        assert merged["profile"]["columns"][c]["counts"] == whole["profile"]["columns"][c]["counts"]
+    assert [b["batch_id"] for b in st.batches()] == ["b1", "b2"]
+
+
+def test_labels_alerts_and_rows(store_url, ref_profile):
+    st = _init(store_url, ref_profile)
+    ws = pd.Timestamp("2024-01-01")
+    preds = pd.DataFrame(
+        {
+            "row_id": ["1", "2", "3"],
+            "batch_id": "b",
+            "ts": ws,
+            "window_start": ws,
+            "score": [0.9, 0.2, 0.7],
+            "predicted": None,
+        }
+    )
+    rows = pd.DataFrame(
+        {
+            "row_id": ["1", "2", "3"],
+            "batch_id": "b",
+            "window_start": ws,
+            "ts": ws,
+            "score": [0.9, 0.2, 0.7],
+            "keep": "pending",
+            "a": [1.0, 2.0, None],
+            "cat": ["x", None, "y"],
+        }
+    )
+    st.write_batch({"batch_id": "b"}, [], predictions=preds, rows=rows)
+    lab = pd.DataFrame(
+        {"row_id": ["1", "2", "zz"], "label": [1.0, 1.0, 0.0], "labelled_at": pd.Timestamp("2024-01-05")}
+    )
+    assert st.add_labels(lab) == 2
+    lab2 = pd.DataFrame({"row_id": ["2"], "label": [0.0], "labelled_at": pd.Timestamp("2024-01-06")})
+    assert st.add_labels(lab2) == 1  # upsert: the later label replaces the earlier
+    got = st.labelled_at(["2024-01-01"]).sort_values("row_id")
+    assert got["label"].tolist() == [1.0, 0.0]
+    assert st.label_counts(as_of="2024-01-05T12:00") == {ws.to_pydatetime(): 1}
+    st.mark_rows(ws, "error", ["2"])
+    assert st.prune_rows(ws, ["1"]) == 1  # row 3 dropped; 1 kept as sample; 2 kept as an error
+    kept = st.sample_rows(ws).set_index("row_id")["keep"].to_dict()
+    assert kept == {"1": "sample", "2": "error"}
+    alert = {
+        "id": "x@1",
+        "window_start": ws,
+        "window_end": "2024-01-02",
+        "code": "production.data_drift",
+        "severity": "warning",
+        "columns": ["a"],
+        "status": "open",
+        "sent": [{"event": "opened"}],
+    }
+    st.save_alert(alert)
+    st.save_alert({**alert, "status": "resolved"})
+    (a,) = st.alerts()
+    assert a["status"] == "resolved" and a["columns"] == ["a"] and a["sent"] == [{"event": "opened"}]
+    assert st.alerts(status=["open"]) == []
+
+
+def test_summaries_merge_exactly_and_drift_matches_the_drift_statistics(ref_profile):
+    rng = np.random.default_rng(5)
+    parts = [frame(500, rng, shift=s).drop(columns=["y"]) for s in (0.0, 0.3, 1.0)]
+    sums = [_summary(p, ref_profile, str(i)) for i, p in enumerate(parts)]
+    ref = Reference(
+        profile=ref_profile, features=["a", "b", "c", "d", "cat"], task="binary", drift=DriftConfig()
+    )
+    metrics = drift_metrics(ref, sums)
+    for s, m in zip(sums, metrics):
+        rep = compare_profiles(ref_profile, unpack_profile(s["profile"], ref_profile), DriftConfig())
+        for c in ("a", "b", "cat"):
+            assert m["psi"][c] == pytest.approx(rep.features[c].psi, abs=1e-5)
+            assert (c in m["drifted"]) == rep.features[c].drifted
+    assert "a" in metrics[2]["drifted"] and metrics[2]["top_features"][0] == "a"
+    merged = merge_summaries(sums[0], sums[1])
+    whole = _summary(pd.concat(parts[:2]), ref_profile, "w")
+    for c in ("a", "d"):
+        m, w = merged["profile"]["columns"][c], whole["profile"]["columns"][c]
+        assert m["counts"] == w["counts"] and m["n"] == w["n"]
+        assert m["mean"] == pytest.approx(w["mean"]) and m["m2"] == pytest.approx(w["m2"])
