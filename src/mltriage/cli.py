@@ -490,6 +490,12 @@ def monitor_log(
         help="the batch's id (default: the file's SHA-256); logging it again changes nothing",
     ),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write what was logged as JSON"),
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="local, or spark: summarise a Parquet file or a folder of partitioned Parquet with PySpark "
+        "(pip install 'mltriage[spark]'; the active Spark session, else local[*] or MLTRIAGE_SPARK_MASTER)",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
 ) -> None:
     """Log a batch of predictions (idempotent per batch id; bad rows quarantined with the reason)."""
@@ -497,7 +503,7 @@ def monitor_log(
 
     from .commands.monitor import log as run
 
-    res = run(store, batch, batch_id)
+    res = run(store, batch, batch_id, engine=engine)
     if json_out:
         json_out.write_text(json.dumps(res.to_dict(), indent=2), encoding="utf-8")
     if quiet:
@@ -688,3 +694,28 @@ def replay(
             for part in replay_trace(report.details, verbose=verbose):
                 out.print(part)
         raise
+
+
+@monitor_app.command("serve")
+@handles_input_errors
+def monitor_serve(
+    store: str = typer.Option(..., "--store", help=STORE_HELP),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="the address to listen on (default: this machine only)"
+    ),
+    port: int = typer.Option(8765, "--port", help="the port (0: any free port)"),
+    token: Optional[str] = typer.Option(
+        None,
+        "--token",
+        envvar="MLTRIAGE_TOKEN",
+        show_envvar=True,
+        help="the token that acknowledging or resolving an alert needs (without it, nothing can be written)",
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="log every request"),
+) -> None:
+    """The dashboard: time series of data, model and service, alerts, and each window's findings."""
+    from .monitor.server import serve
+
+    serve(
+        store, host, port, token, echo=lambda s: out.print(s, highlight=False, markup=False), verbose=verbose
+    )

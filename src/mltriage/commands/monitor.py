@@ -147,12 +147,25 @@ def store_failure(st: Store, what: str, exc: BaseException) -> StoreError:
     )
 
 
-def log(store: str, batch: str | Path, batch_id: str | None = None, chunk_rows: int | None = None) -> Ingest:
-    """Log one batch of predictions (idempotent per batch id)."""
+def log(
+    store: str,
+    batch: str | Path,
+    batch_id: str | None = None,
+    chunk_rows: int | None = None,
+    engine: str = "local",
+) -> Ingest:
+    """Log one batch of predictions (idempotent per batch id). engine "spark": the batch (a
+    Parquet file or a folder of partitioned Parquet) is summarised by PySpark (monitor.spark)."""
+    if engine not in ("local", "spark"):
+        raise InputError(f"unknown engine {engine!r}", "use --engine local (the default) or spark")
     st = _store(store)
     plan = _plan(st)
     kw = {"chunk_rows": chunk_rows} if chunk_rows else {}
     try:
+        if engine == "spark":
+            from ..monitor.spark import log_spark
+
+            return log_spark(st, Path(batch), plan, batch_id)
         return log_batch(st, Path(batch), plan, batch_id, **kw)
     except (InputError, KeyboardInterrupt):
         raise
