@@ -9,7 +9,7 @@ import pytest
 
 from mltriage.monitor.metrics import Reference, drift_metrics
 from mltriage.monitor.store import StoreError, open_store
-from mltriage.monitor.windows import merge_summaries, summarise, unpack_profile
+from mltriage.monitor.windows import merge_summaries, pack, summarise, summarise_windows, unpack_profile
 from mltriage.stats.drift import DriftConfig, compare_profiles
 from mltriage.stats.production import PRED_COL
 from mltriage.stats.profile import build_profile
@@ -161,3 +161,27 @@ def test_summaries_merge_exactly_and_drift_matches_the_drift_statistics(ref_prof
         m, w = merged["profile"]["columns"][c], whole["profile"]["columns"][c]
         assert m["counts"] == w["counts"] and m["n"] == w["n"]
         assert m["mean"] == pytest.approx(w["mean"]) and m["m2"] == pytest.approx(w["m2"])
+
+
+def test_many_windows_at_once_count_as_the_profile_of_each(ref_profile):
+    rng = np.random.default_rng(9)
+    n = 3000
+    cur = frame(n, rng, shift=0.2).drop(columns=["y"])
+    cur.loc[:4, "a"] = np.nan
+    cur.loc[5:8, "b"] = np.inf
+    cur["cat"] = cur["cat"].where(rng.random(n) > 0.05)
+    cur["d"] = cur["d"].astype(object)
+    cur.loc[9, "d"] = "oops"
+    keys = rng.integers(0, 4, n)
+    many = dict(summarise_windows(cur, keys, ref_profile, ["a", "b", "c", "d", "cat"]))
+    for k in range(4):
+        prof = build_profile(cur[keys == k].reset_index(drop=True), like=ref_profile)
+        for c in ("a", "b", "d"):
+            want, got = pack(prof.columns[c]), many[k]["profile"]["columns"][c]
+            for key in ("counts", "n", "missing", "pos_inf", "neg_inf", "unparsed", "min", "max"):
+                assert got[key] == want[key], (k, c, key)
+            assert got["m2"] == pytest.approx(want["m2"])
+        want_cat = pack(prof.columns["cat"])
+        got_cat = many[k]["profile"]["columns"]["cat"]
+        assert dict(map(tuple, got_cat["counts"])) == dict(map(tuple, want_cat["counts"]))
+        assert got_cat["missing"] == want_cat["missing"]

@@ -31,7 +31,7 @@ from ..stats.bins import is_numeric_dtype
 from ..stats.profile import NumericProfile, Profile
 from .sampling import stratified
 from .store import Store, now
-from .windows import summarise
+from .windows import summarise_windows
 
 CHUNK_ROWS = 250_000
 
@@ -288,25 +288,23 @@ def process_chunk(
         else None
     )
     extra = [c for c in df.columns if c not in _known_columns(st)]
-    summaries = []
-    for w in np.unique(wstart):
-        sel = wstart == w
-        part = good.loc[sel]
-        s = summarise(
-            part,
-            plan.reference,
-            plan.features,
-            scores=score[sel],
-            latency=latency[sel] if latency is not None else None,
-            batch_id=batch_id,
-            ood_margin=plan.ood_margin,
-            extra_columns=extra,
-        )
-        start = pd.Timestamp(int(w)).to_pydatetime()
-        summaries.append((start, (pd.Timestamp(int(w)) + pd.Timedelta(plan.window_ns)).to_pydatetime(), s))
-    if len(summaries) and bad.any():  # quarantined rows count in the window of their batch's first one
-        q_counts = int(bad.sum())
-        summaries[0][2]["quarantined"] = q_counts
+    parts = summarise_windows(
+        good,
+        wstart,
+        plan.reference,
+        plan.features,
+        scores=score,
+        latency=latency,
+        batch_id=batch_id,
+        ood_margin=plan.ood_margin,
+        extra_columns=extra,
+    )
+    summaries = [
+        (pd.Timestamp(int(w)).to_pydatetime(), pd.Timestamp(int(w) + plan.window_ns).to_pydatetime(), sm)
+        for w, sm in parts
+    ]
+    if summaries and bad.any():  # quarantined rows count in the chunk's first window
+        summaries[0][2]["quarantined"] = int(bad.sum())
     win = pd.to_datetime(wstart)
     frames["predictions"] = pd.DataFrame(
         {

@@ -29,9 +29,12 @@ def stratified(groups: np.ndarray, scores: np.ndarray, n: int, strata: int, seed
     rng = np.random.default_rng(seed)
     groups = np.asarray(groups)
     scores = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    cuts = np.flatnonzero(g[1:] != g[:-1]) + 1
     out: list[np.ndarray] = []
-    for g in np.unique(groups):
-        idx = np.flatnonzero(groups == g)
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(g)]):
+        idx = order[lo:hi]
         if len(idx) <= n:
             out.append(idx)
             continue
