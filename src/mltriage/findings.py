@@ -157,6 +157,7 @@ class Finding:
     gain: str = ""  # the expected gain of the fix, in words
     show: bool = False  # shown in the terminal's default view even when only info
     primary_table: str | None = None  # the evidence table to show first (a key of evidence)
+    plot_data: list[str] = field(default_factory=list)  # evidence tables drawn, not printed as tables
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -190,6 +191,7 @@ class Finding:
             "gain": self.gain,
             "show": self.show,
             "primary_table": self.primary_table,
+            "plot_data": list(self.plot_data),
         }
 
     @classmethod

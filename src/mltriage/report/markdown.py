@@ -48,7 +48,11 @@ def _finding(f: Finding, tables: int, rows: int) -> str:
     scalars = {k: v for k, v in f.evidence.items() if not isinstance(v, (list, dict))}
     if scalars:
         out.append("Evidence: " + ", ".join(f"{k} = {_cell(v, 30)}" for k, v in list(scalars.items())[:12]))
-    listed = [(k, v) for k, v in f.evidence.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    listed = [
+        (k, v)
+        for k, v in f.evidence.items()
+        if isinstance(v, list) and v and isinstance(v[0], dict) and k not in f.plot_data
+    ]
     listed.sort(key=lambda kv: kv[0] != f.primary_table)
     for k, v in listed[:tables]:
         out.append(f"<details><summary>{k}</summary>\n\n{md_table(v, rows)}\n\n</details>")

@@ -122,7 +122,11 @@ def finding_block(f: Finding, verbose: bool, rank: int | None = None, hint: str 
     tables = [
         (k, v)
         for k, v in f.evidence.items()
-        if isinstance(v, list) and v and isinstance(v[0], dict) and (verbose or f.severity.rank > 0)
+        if isinstance(v, list)
+        and v
+        and isinstance(v[0], dict)
+        and (verbose or f.severity.rank > 0)
+        and k not in f.plot_data
     ]
     tables.sort(key=lambda kv: kv[0] != f.primary_table)
     for k, v in tables[: None if verbose else 1]:

@@ -107,6 +107,7 @@ def _cost_tuned(
         f"{r.best_threshold:.2g} saves {share:.0%} of it ({r.saving:.3f} per row, 95% CI "
         f"{r.saving_ci[0]:.3f}-{r.saving_ci[1]:.3f}, cross-fitted) under cost {_fmt_cost(cost)}",
         evidence=ev,
+        plot_data=["curve"],
         impact=float(min(max(share, 0.0), 1.0)),
         root_cause="the threshold was left at its default instead of being chosen for the cost of "
         "errors and the prevalence",
@@ -147,6 +148,7 @@ def _f1_tuned(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray) -> Finding 
         f"the model ranks them (AUC {a:.2f}); a threshold near {r.best_threshold:.2g} raises F1 from "
         f"{1 - r.value_current:.2f} to {1 - r.value_tuned:.2f} (cross-fitted)",
         evidence=ev,
+        plot_data=["curve"],
         impact=float(min(gain, 1.0)),
         root_cause="the default threshold of 0.5 sits above almost every predicted probability of a "
         "rare class",

@@ -220,6 +220,7 @@ def divergence(ctx: Context, p: Params) -> Findings:
         sev,
         f"Training diverged: {problems[0]}",
         evidence={**ev, "problems": problems, "history": history},
+        plot_data=["history"],
         impact=0.8 if sev == CRITICAL else 0.5,
         root_cause="the optimisation is numerically unstable: learning rate too high, unscaled inputs, "
         "exploding gradients, or NaN/inf reaching the loss",
