@@ -55,6 +55,10 @@ class Case:
     current_profile: Profile | None = None
     model_b: ModelAdapter | None = None  # `mltriage compare --model-b`: a second model version
     segment: str | None = None  # `mltriage compare --segment`: a pandas query on the current rows
+    candidate: ModelAdapter | None = None  # `mltriage gate`: the candidate model (or its logged outputs)
+    gate_slices: list[dict] | None = None  # `mltriage gate --slices FILE`: [{"name", "slice": predicates}]
+    target_p99_ms: float | None = None  # `mltriage latency --target-p99-ms`: the p99 latency target
+    qps: float | None = None  # `mltriage latency --qps`: the request rate the target holds at
 
     @property
     def is_classification(self) -> bool:

@@ -105,6 +105,19 @@ REQUIREMENTS: dict[str, Requirement] = {
         lambda c: c.cost is not None or c.cost_matrix is not None,
         "no cost of errors (--cost or --cost-matrix) was given",
     ),
+    "candidate": Requirement(
+        lambda c: c.candidate is not None, "no candidate model (--candidate or --candidate-column) was given"
+    ),
+    "candidate_estimator": Requirement(
+        lambda c: c.candidate is not None
+        and c.candidate.kind != "precomputed"
+        and _has_model(c)
+        and c.model.kind != "precomputed",
+        "needs both models as fitted objects (logged outputs cannot be timed)",
+    ),
+    "latency_target": Requirement(
+        lambda c: c.target_p99_ms is not None, "no latency target (--target-p99-ms) was given"
+    ),
 }
 
 

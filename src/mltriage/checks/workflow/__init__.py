@@ -6,4 +6,15 @@
   (`replay.step_error`, `replay.non_finite`).
 - `replay_output.py`: the replayed input against the training range and categories, the replayed
   output against the logged prediction (`replay.out_of_range`, `replay.prediction_mismatch`).
+- `gate_state.py`: `mltriage gate`'s shared state (`gate_state`): both models' outputs on the same
+  rows, the slices (named, and searched on a discovery half), every statistic on the same
+  bootstrap resamples.
+- `gate.py`: the candidate against the baseline (`gate.regression_overall`,
+  `gate.regression_slice`, `gate.calibration_regression`, `gate.positive_rate_shift`).
+- `gate_latency.py`: both models timed call by call in alternation (`gate.latency_regression`).
+- `latency_state.py`: `mltriage latency`'s measurements (`latency_state`): per batch size, per
+  pipeline step, thread pools, the queueing estimate at the target rate.
+- `latency_options.py`: the options measured (batching, threads, a smaller model, surrogates) and
+  their ranking (`latency_options`).
+- `latency.py`: `latency.target_missed`, `latency.slow_step`.
 """
