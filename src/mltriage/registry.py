@@ -98,21 +98,30 @@ REQUIREMENTS: dict[str, Requirement] = {
     "group": Requirement(lambda c: c.group_column is not None, "no group (query) column was given"),
     "time": Requirement(lambda c: c.time_column is not None, "no time column was given"),
     "logged": Requirement(
-        lambda c: c.current is not None and bool(c.prediction_column) and c.prediction_column in c.current.columns,
+        lambda c: (
+            c.current is not None and bool(c.prediction_column) and c.prediction_column in c.current.columns
+        ),
         "no logged prediction (--logged-prediction or --prediction-column) was given",
     ),
     "cost": Requirement(
         lambda c: c.cost is not None or c.cost_matrix is not None,
         "no cost of errors (--cost or --cost-matrix) was given",
     ),
+    "model_b": Requirement(lambda c: c.model_b is not None, "no second model (--model-b) was given"),
+    "segment": Requirement(lambda c: c.segment is not None, "no segment (--segment) was given"),
+    "target": Requirement(
+        lambda c: bool(c.target) and c.has_current_labels, "no --target given, or the current rows lack it"
+    ),
     "candidate": Requirement(
         lambda c: c.candidate is not None, "no candidate model (--candidate or --candidate-column) was given"
     ),
     "candidate_estimator": Requirement(
-        lambda c: c.candidate is not None
-        and c.candidate.kind != "precomputed"
-        and _has_model(c)
-        and c.model.kind != "precomputed",
+        lambda c: (
+            c.candidate is not None
+            and c.candidate.kind != "precomputed"
+            and _has_model(c)
+            and c.model.kind != "precomputed"
+        ),
         "needs both models as fitted objects (logged outputs cannot be timed)",
     ),
     "latency_target": Requirement(

@@ -6,6 +6,12 @@
   (`replay.step_error`, `replay.non_finite`).
 - `replay_output.py`: the replayed input against the training range and categories, the replayed
   output against the logged prediction (`replay.out_of_range`, `replay.prediction_mismatch`).
+- `compare_state.py`: `mltriage compare`'s shared state (`compare_state`): SHAP on both sides,
+  shares with bootstrap intervals, dependence curves, the raw columns' drift; the sizes it uses.
+- `attribution_data.py`: what an attribution shift says about the data (`attribution.population_shift`,
+  `attribution.preprocessing_bug`, `attribution.new_leakage`).
+- `attribution_models.py`: what it says about the models (`attribution.training_artifact`, with the
+  spread across seeds; `attribution.segment_drivers`).
 - `gate_state.py`: `mltriage gate`'s shared state (`gate_state`): both models' outputs on the same
   rows, the slices (named, and searched on a discovery half), every statistic on the same
   bootstrap resamples.
