@@ -9,9 +9,13 @@
 - `compare_state.py`: `mltriage compare`'s shared state (`compare_state`): SHAP on both sides,
   shares with bootstrap intervals, dependence curves, the raw columns' drift; the sizes it uses.
 - `attribution_data.py`: what an attribution shift says about the data (`attribution.population_shift`,
-  `attribution.preprocessing_bug`, `attribution.new_leakage`).
-- `attribution_models.py`: what it says about the models (`attribution.training_artifact`, with the
-  spread across seeds; `attribution.segment_drivers`).
+  `attribution.preprocessing_bug`) and the evidence every attribution finding carries.
+- `attribution_leakage.py`: a feature that became a near-perfect predictor (`attribution.new_leakage`),
+  and which features a data finding explains.
+- `attribution_models.py`: two model versions beyond the spread across seeds
+  (`attribution.training_artifact`).
+- `attribution_segment.py`: the features that drive a failing segment's errors
+  (`attribution.segment_drivers`).
 - `gate_state.py`: `mltriage gate`'s shared state (`gate_state`): both models' outputs on the same
   rows, the slices (named, and searched on a discovery half), every statistic on the same
   bootstrap resamples.
