@@ -51,14 +51,22 @@ def latency_tables(details: dict[str, Any]) -> list[Table]:
         t.add_column("option")
         t.add_column("change", ratio=3, overflow="fold")
         t.add_column("p99 at rate" if rate else "p99 (1 row)", justify="right")
+        t.add_column("faster (median)", justify="right")
         t.add_column("accuracy change", justify="right")
         for r in options:
             p99 = _ms(r["p99_at_rate_ms"] if rate else r["p99_ms"])
             if rate and r.get("servable") is False:
                 p99 = "unservable"
             acc = r["accuracy_change"]
+            ref, p50 = r.get("reference_p50_ms") or options[0]["p50_ms"], r["p50_ms"]
+            faster = f"{ref / p50:.2g}x" if ref and p50 and r["option"] != "current" else "-"
             t.add_row(
-                str(r.get("rank", "")), r["option"], r["change"], p99, "-" if acc is None else f"{acc:+.3g}"
+                str(r.get("rank", "")),
+                r["option"],
+                r["change"],
+                p99,
+                faster,
+                "-" if acc is None else f"{acc:+.3g}",
             )
         out.append(t)
     return out

@@ -255,10 +255,13 @@ def step_times(model: Any, X: pd.DataFrame, reps: int) -> list[dict[str, Any]]:
     steps = getattr(model, "steps", None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        out: list[dict[str, Any]] = []
         if not steps:
             secs = _median_seconds(partial(fn, X), reps)
-            return [{"step": "model", "kind": type(model).__name__, "seconds": secs, "part": False}]
-        out: list[dict[str, Any]] = []
+            out.append(
+                {"step": "model", "kind": f"{type(model).__name__}.{method}", "seconds": secs, "part": False}
+            )
+            return _shares(out)
         Xt: Any = X
         for name, step in steps[:-1]:
             if step is None or step == "passthrough":
@@ -272,11 +275,16 @@ def step_times(model: Any, X: pd.DataFrame, reps: int) -> list[dict[str, Any]]:
         last_fn, _ = predictor(last)
         secs = _median_seconds(partial(last_fn, Xt), reps)
         out.append({"step": name, "kind": f"{type(last).__name__}.{method}", "seconds": secs, "part": False})
-    total = sum(r["seconds"] for r in out if not r["part"]) or 1.0
-    for r in out:
+    return _shares(out)
+
+
+def _shares(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Milliseconds and share of the total (parts of a step are not counted twice)."""
+    total = sum(r["seconds"] for r in rows if not r["part"]) or 1.0
+    for r in rows:
         r["ms"] = r["seconds"] * 1000
         r["share"] = r["seconds"] / total
-    return out
+    return rows
 
 
 # ------------------------------------------------------------------------------ threads

@@ -39,14 +39,15 @@ class QueueEstimate:
     def stable(self) -> bool:
         return self.utilisation < 0.98
 
-    def to_dict(self) -> dict[str, float | int | bool]:
+    def to_dict(self) -> dict[str, float | int | bool | None]:
         return {
             "qps": self.qps,
             "max_batch": self.max_batch,
             "workers": self.workers,
             "requests": self.requests,
-            "p50_ms": self.p50_ms,
-            "p99_ms": self.p99_ms,
+            # an unstable queue's latencies only measure how long the simulation ran
+            "p50_ms": self.p50_ms if self.stable else None,
+            "p99_ms": self.p99_ms if self.stable else None,
             "utilisation": self.utilisation,
             "mean_batch": self.mean_batch,
             "stable": self.stable,

@@ -94,7 +94,6 @@ class GateState:
     slices: list[GateSlice]
     point: dict[str, float]  # statistic name -> value on the rows
     boot: dict[str, np.ndarray]  # statistic name -> (n_boot,) values on the resamples
-    notes: list[str] = field(default_factory=list)
 
     def compare(self, stat: str, margin: float) -> Difference:
         """candidate - baseline of `stat` ("METRIC" or "slice:i:METRIC", "ece", "positive_rate")."""
@@ -146,9 +145,11 @@ def _build(ctx: Context) -> GateState:
     }
     metric = c.metric or DEFAULT_METRIC[c.task]
     decision = [m for m in DECISION[c.task] if m != metric]
-    notes: list[str] = []
-    slices = _slices(ctx, sides, y, notes)
+    slices = _slices(ctx, sides, y)
     stats = _stats(ctx, sides, y, [metric, *decision], slices)
+    for m in [metric, *decision]:
+        if f"baseline:{m}" not in stats:
+            ctx.note(f"{m} is not compared: one of the models gives no probabilities")
     res = Resampler(len(y), int(overall.n_boot), seed=ctx.config.seed)
     return GateState(
         task=c.task,
@@ -161,7 +162,6 @@ def _build(ctx: Context) -> GateState:
         slices=slices,
         point=res.point(stats),
         boot=res.run(stats),
-        notes=notes,
     )
 
 
@@ -316,7 +316,7 @@ def _restrict(side: Side, rows: np.ndarray) -> Side:
 # ------------------------------------------------------------------------------ slices
 
 
-def _slices(ctx: Context, sides: dict[str, Side], y: np.ndarray, notes: list[str]) -> list[GateSlice]:
+def _slices(ctx: Context, sides: dict[str, Side], y: np.ndarray) -> list[GateSlice]:
     """The named slices (compared on every row), then the slices the search finds on the discovery
     half (compared on the test half), without duplicates."""
     c = ctx.case
@@ -336,12 +336,12 @@ def _slices(ctx: Context, sides: dict[str, Side], y: np.ndarray, notes: list[str
                 mask = slice_mask(frame, predicates)
                 sl = _gate_slice(predicates, source, "", mask, mask & ~discovery, n)
                 out.setdefault(sl.key, sl)
-        notes.append(
+        ctx.note(
             "slices found by the search are compared on the half of the rows the search did not see "
             f"({int((~discovery).sum()):,} rows); named slices on every row"
         )
     elif p.search:
-        notes.append(f"too few rows ({n}) to search for slices: only named slices are compared")
+        ctx.note(f"too few rows ({n}) to search for slices: only named slices are compared")
     result = list(out.values())
     for sl in result:
         sl.metrics = _slice_metrics(

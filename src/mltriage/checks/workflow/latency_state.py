@@ -51,6 +51,8 @@ class LatencyState:
     steps: dict[int, list[dict[str, Any]]]  # batch size -> step table
     queue: QueueEstimate | None  # at the target rate, no batching (None without --qps)
     clock: Clock = field(default_factory=Clock)
+    build_s: float = 0.0  # wall seconds of these measurements
+    model_s: float = 0.0  # of which inside the model's calls
 
     @property
     def single(self) -> Timing:
@@ -83,6 +85,7 @@ def latency_state(ctx: Context) -> LatencyState:
 def _measure(ctx: Context) -> LatencyState:
     from threadpoolctl import threadpool_limits
 
+    t0 = time.perf_counter()
     c = ctx.case
     if c.model is None or c.model.kind == "precomputed":
         raise NotApplicable("needs a fitted model object to time")
@@ -101,17 +104,21 @@ def _measure(ctx: Context) -> LatencyState:
             s: measure(fn, X, s, p.budget_s, seed=seed, min_reps=p.min_reps, max_reps=p.max_reps)
             for s in sizes
         }
+        t_steps = time.perf_counter()
         steps = {
             s: step_times(model, X.iloc[:s], ps.step_reps if s == 1 else max(3, ps.step_reps // 4))
             for s in dict.fromkeys([1, sizes[-1]])
         }
+        clock.seconds += time.perf_counter() - t_steps  # the steps' own calls: time in the model
         info = thread_info(model)
     queue = None
     if c.qps:
         queue = simulate(
             {1: timings[1].samples}, c.qps, max_batch=1, workers=p.workers, requests=p.sim_requests, seed=seed
         )
-    return LatencyState(method, len(X), threads, info, timings, steps, queue, clock)
+    state = LatencyState(method, len(X), threads, info, timings, steps, queue, clock)
+    state.build_s, state.model_s = time.perf_counter() - t0, clock.seconds
+    return state
 
 
 def batching_table(ctx: Context, state: LatencyState) -> list[dict[str, Any]]:
