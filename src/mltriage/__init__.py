@@ -8,8 +8,11 @@ report.to_json()       # the JSON report
 
 __version__ = "0.1.0"
 
+from .commands.compare import compare
 from .commands.diagnose import diagnose
 from .commands.drift import drift
+from .commands.gate import gate
+from .commands.latency import latency
 from .commands.profile import profile
 from .commands.replay import replay
 from .errors import InputError
@@ -18,7 +21,10 @@ from .report import Report
 
 __all__ = [
     "diagnose",
+    "compare",
     "drift",
+    "gate",
+    "latency",
     "profile",
     "replay",
     "Report",
