@@ -192,7 +192,9 @@ def _header(report: Any, verbose: bool, hint: str) -> Panel:
     c = report.case
     rows = c.get("rows", {})
     head = (
-        f"[bold]{c.get('task')}[/] model on target [bold]{c.get('target')}[/]: {_rows_text(rows, report.command)}"
+        f"[bold]{c.get('task')}[/] model"
+        + (f" on target [bold]{c.get('target')}[/]" if c.get("target") else "")
+        + f": {_rows_text(rows, report.command)}"
         f"; {c.get('features')} features; model: {c.get('model') or 'none'}"
     )
     counts = {s: sum(f.severity.value == s for f in report.findings) for s in ("critical", "warning", "info")}
