@@ -238,10 +238,12 @@ def cause(
     drifted = list(m.get("top_features") or [])
     imp = [f for f in drifted if f in important]
     if code == "production.concept_drift":
-        if float(m.get("important_feature_psi") or 0.0) < retrain_psi:
+        gap, fall = float(m.get("concept_gap") or 0.0), float(m.get("realised_drop") or 0.0)
+        if float(m.get("important_feature_psi") or 0.0) < retrain_psi or gap >= max(0.02, 0.5 * fall):
             return (
                 "concept",
-                "concept drift: the labels show a performance drop while the inputs are stable, so the "
+                "concept drift: the labels show a performance drop that the inputs do not explain (they "
+                "are stable, or the estimate from the model's confidence on them stays higher), so the "
                 "relation between inputs and label changed. Retrain on recent labelled data.",
             )
         return (

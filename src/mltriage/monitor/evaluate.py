@@ -124,6 +124,7 @@ def update_metrics(store: Store, L: Loaded, as_of: datetime) -> tuple[list[dict[
             r = real[s]
             m["realised"] = r
             m["realised_drop"] = M.drop(r)
+            m["concept_gap"] = M.concept_gap(m.get("estimated"), r)
             m["labelled_share"] = (r or {}).get("labelled_share", 0.0)
             m["label_lag_hours"] = (r or {}).get("label_lag_hours")
             dirty = True
@@ -198,6 +199,16 @@ def replay(wins: Sequence[Mapping[str, Any]], L: Loaded) -> list[tuple[Group, di
     return [(g, _group_alert(g, wins)) for g in group_by_code(eps)]
 
 
+def like_reference(cur: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
+    """Kept rows with the reference's dtypes where the store keeps them as text (booleans)."""
+    for c in cur.columns:
+        if c in ref.columns and pd.api.types.is_bool_dtype(ref[c].dtype):
+            cur[c] = cur[c].map(
+                {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
+            )
+    return cur
+
+
 def diagnose_window(store: Store, L: Loaded, window_start: Any) -> dict[str, Any] | None:
     """The production rung on one window (its kept rows, else its summary): the Report as a
     dict, stored with the window."""
@@ -220,6 +231,8 @@ def diagnose_window(store: Store, L: Loaded, window_start: Any) -> dict[str, Any
             if rows["score"].notna().any():
                 cur["__score__"] = rows["score"].to_numpy()
             ref_rows = reference_rows(store)
+            if ref_rows is not None:
+                cur = like_reference(cur, ref_rows)
             ref_rows = ref_rows if ref_rows is not None else L.reference.profile
             report = drift(
                 ref_rows,

@@ -11,7 +11,9 @@
      "latency": {p50, p95, p99} or None, "latency_p95", "latency_p99",
      "estimated": {metric, value, low, high, reference} or None, "estimated_drop",
      "realised": {metric, value, low, high, reference, labelled, labelled_share,
-        label_lag_hours} or None, "realised_drop", "labelled_share", "label_lag_hours"}
+        label_lag_hours} or None, "realised_drop", "labelled_share", "label_lag_hours",
+     "concept_gap": estimated minus realised AUC when significant (what covariate shift does not
+        explain)}
 
 Drift uses the existing statistics of `stats.drift` with production.data_drift's parameters: PSI
 with the same smoothing, the chi-square gate on the same bins and the same grading; numeric
@@ -359,3 +361,15 @@ def drop(perf: Mapping[str, Any] | None) -> float:
         worse = (v - ref) / ref if ref else 0.0
         return round(max(worse, 0.0), 5) if lo is not None and lo > ref else 0.0
     return round(max(ref - v, 0.0), 5) if hi is not None and hi < ref else 0.0
+
+
+def concept_gap(est: Mapping[str, Any] | None, real: Mapping[str, Any] | None) -> float:
+    """How far the realised AUC falls below the CBPE estimate of the same window, when the
+    realised interval excludes the estimate; 0 otherwise. The estimate assumes P(y | x) unchanged,
+    so it follows covariate shift: what it does not explain is concept drift."""
+    if not est or not real or est.get("value") is None or real.get("value") is None:
+        return 0.0
+    if real.get("metric") != est.get("metric") or real.get("high") is None:
+        return 0.0
+    gap = float(est["value"]) - float(real["value"])
+    return round(gap, 5) if real["high"] < est["value"] else 0.0

@@ -117,11 +117,8 @@ def build(opts: InitOptions) -> tuple[dict[str, Any], dict[str, str]]:
     y = ref[opts.target]
     task = opts.task or infer_task(y, None)[0]
     positive, classes = _positive(y, adapter)
-    cat = [
-        c
-        for c in features
-        if c in opts.categorical or not (is_numeric_dtype(ref[c]) or pd.api.types.is_bool_dtype(ref[c].dtype))
-    ]
+    # booleans are categories (as build_profile reads them), stored as text
+    cat = [c for c in features if c in opts.categorical or not is_numeric_dtype(ref[c])]
     profile = build_profile(ref[features], categorical=cat)
     ref_scores = _scores(adapter, ref, features, task, positive, opts.prediction_column)
     if ref_scores is not None:

@@ -91,7 +91,14 @@ def send(
                     f"[{event}] {alert['severity']} {alert['code']} {alert['window_start']}..{alert['window_end']}: "
                     f"{alert.get('title', '')}"
                 )
-            rec = {"event": event, "route": name, "at": iso(now()), "ok": ok, "info": info}
+            rec = {
+                "event": event,
+                "route": name,
+                "at": iso(now()),
+                "ok": ok,
+                "info": info,
+                "alert": alert["id"],
+            }
             alert.setdefault("sent", []).append(rec)
             new.append(rec)
     return new

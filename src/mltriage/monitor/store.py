@@ -495,15 +495,33 @@ class Store:
         return loads(rows[0][0]) if rows else None
 
     def save_window_metrics(self, items: Sequence[tuple[Any, Mapping[str, Any], int]]) -> None:
-        """Write (window_start, metrics, labelled_rows) for many windows in one transaction."""
+        """Write (window_start, metrics, labelled_rows) for many windows in one transaction (one
+        UPDATE joined to a temporary table, so a year of hourly windows is one statement)."""
+        if not items:
+            return
+        stamp = now()
+        df = pd.DataFrame(
+            {
+                "window_start": [to_time(ws) for ws, _, _ in items],
+                "metrics": [dumps(m) for _, m, _ in items],
+                "labelled_rows": [int(n) for _, _, n in items],
+            }
+        )
         with self.transaction() as con:
-            stamp = now()
-            for ws, metrics, labelled in items:
-                self._exec(
-                    con,
-                    "UPDATE windows SET metrics = ?, labelled_rows = ?, checked_at = ? WHERE window_start = ?",
-                    [dumps(metrics), int(labelled), stamp, to_time(ws)],
-                )
+            self._exec(
+                con,
+                "CREATE TEMPORARY TABLE IF NOT EXISTS new_metrics "
+                "(window_start TIMESTAMP, metrics TEXT, labelled_rows BIGINT)",
+            )
+            self._exec(con, "DELETE FROM new_metrics")
+            self._insert_frame(con, "new_metrics", df)
+            self._exec(
+                con,
+                "UPDATE windows SET metrics = n.metrics, labelled_rows = n.labelled_rows, checked_at = ? "
+                "FROM new_metrics n WHERE windows.window_start = n.window_start",
+                [stamp],
+            )
+            self._exec(con, "DELETE FROM new_metrics")
 
     def window_report(self, window_start: Any) -> dict[str, Any] | None:
         """The Report JSON (Report.to_dict()) of the window's production-rung diagnosis, or None
