@@ -555,7 +555,7 @@ def gate(
     ),
     strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
     config: Optional[Path] = typer.Option(
-        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
+        None, "--config", help="settings file (default: mltriage.toml or \\[tool.mltriage] in pyproject.toml)"
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
@@ -733,7 +733,7 @@ def latency(
     ),
     strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
     config: Optional[Path] = typer.Option(
-        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
+        None, "--config", help="settings file (default: mltriage.toml or \\[tool.mltriage] in pyproject.toml)"
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
