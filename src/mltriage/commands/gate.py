@@ -142,11 +142,18 @@ def gate_case(
     _one_of(baseline, baseline_column, "baseline")
     _one_of(candidate, candidate_column, "candidate")
     rows = read_rows(data, "data")
-    if candidate_column is not None and candidate_column not in rows.columns:
-        raise InputError(
-            f"candidate column {candidate_column!r} is not in the data.{closest(candidate_column, rows.columns)}",
-            f"its columns are: {listing(rows.columns)}",
-        )
+    for role, col in (
+        ("target", target),
+        ("baseline column", baseline_column),
+        ("candidate column", candidate_column),
+    ):
+        if col is not None and col not in rows.columns:
+            raise InputError(
+                f"{role} {col!r} is not in the data.{closest(col, rows.columns)}",
+                f"its columns are: {listing(rows.columns)}",
+            )
+    base = load_model(baseline)
+    _has_columns(base, rows, "baseline")
     if baseline_column is not None and baseline_column == candidate_column:
         raise InputError("the baseline and candidate columns are the same column", "name two columns")
     base_rows = rows.drop(columns=[candidate_column]) if candidate_column else rows
@@ -155,7 +162,7 @@ def gate_case(
         base_rows,
         target,
         task=task,
-        model=baseline,
+        model=base.obj if base is not None else None,
         prediction_column=baseline_column,
         categorical=categorical,
         metric=metric,
@@ -178,6 +185,10 @@ def gate_case(
 
 
 def _one_of(model: Any, column: str | None, side: str) -> None:
+    if isinstance(model, (str, Path)) and not Path(model).exists():
+        raise InputError(
+            f"{side} model file {str(model)!r} does not exist", f"check the path given to --{side}"
+        )
     if (model is None) == (column is None):
         raise InputError(
             f"give the {side} either as a model (--{side}) or as a column of its logged outputs "
@@ -197,13 +208,7 @@ def _candidate(candidate: Any, column: str | None, case: Case) -> ModelAdapter:
         return ModelAdapter(None, prediction_column=column)
     adapter = load_model(candidate)
     assert adapter is not None
-    names = adapter.feature_names
-    missing = [f for f in names or [] if f not in case.frame("test").columns]
-    if missing:
-        raise InputError(
-            f"the candidate takes {len(missing)} column(s) that the data lacks: {listing(missing)}",
-            "pass rows with every column both models take",
-        )
+    _has_columns(adapter, case.frame("test"), "candidate")
     theirs, ours = adapter.classes, case.classes
     if theirs and ours and sorted(map(str, theirs)) != sorted(map(str, ours)):
         raise InputError(
@@ -212,6 +217,17 @@ def _candidate(candidate: Any, column: str | None, case: Case) -> ModelAdapter:
             "gate two models of the same task and classes",
         )
     return adapter
+
+
+def _has_columns(adapter: ModelAdapter | None, rows: pd.DataFrame, side: str) -> None:
+    missing = [
+        f for f in (adapter.feature_names if adapter is not None else None) or [] if f not in rows.columns
+    ]
+    if missing:
+        raise InputError(
+            f"the {side} takes {len(missing)} column(s) that the data lacks: {listing(missing)}",
+            "pass rows with every column both models take",
+        )
 
 
 def _check_metric(case: Case) -> None:
