@@ -30,8 +30,9 @@ import sys
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
@@ -52,7 +53,9 @@ CSP = (
 )
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 DRIFT_FEATURES = 6  # features drawn in the drift panel when none are asked for
-REFRESH_SECONDS = 0.5  # the window stamps are read again at most this often
+ANSWERS_KEPT = 32  # encoded /api/windows answers kept per version of the windows
+REFRESH_SECONDS = 1.0  # the windows' fingerprint is read again at most this often
+WARM_WHILE_USED_SECONDS = 600.0  # the refresher keeps the cache warm this long after a request
 
 # what the charts draw, per window: name -> path in store.windows()'s dict
 SERIES: dict[str, tuple[str, ...]] = {
@@ -99,6 +102,17 @@ def _number(v: Any) -> float | int | None:
     return None
 
 
+def encode(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False, default=str).encode()
+
+
+def _iso_fast(v: Any) -> str:
+    """store.iso() of a stored window start, without pandas for the common case (a datetime)."""
+    if isinstance(v, datetime) and v.tzinfo is None:
+        return v.isoformat(timespec="seconds")
+    return str(iso(v))
+
+
 def _get(d: Mapping[str, Any], path: Sequence[str]) -> Any:
     cur: Any = d
     for k in path:
@@ -131,29 +145,43 @@ class SeriesCache:
         self.store, self.lock, self.refresh_seconds = store, lock, refresh_seconds
         self.rows: dict[str, dict[str, Any]] = {}  # window_start -> compact()
         self.stamps: dict[str, tuple] = {}
+        self.fingerprint: tuple = ()
+        self.answers: dict[tuple, bytes] = {}  # encoded /api/windows answers of this version
         self.starts: list[str] = []
         self.columns: dict[str, list[Any]] = {}
         self.psi_columns: dict[str, list[Any]] = {}
         self.checked = 0.0
         self.version = 0
 
+    def _rows(self, sql: str) -> list[tuple]:
+        with self.store.session(write=False) as con:
+            return list(con.execute(sql).fetchall())
+
+    def _fingerprint(self) -> tuple:
+        """One row that changes whenever a window is added, merged into or checked again
+        (`check` stamps checked_at; a merge clears it and changes rows)."""
+        sql = (
+            "SELECT COUNT(*), MAX(checked_at), SUM(rows), SUM(labelled_rows), MIN(window_start), "
+            "MAX(window_start), COUNT(checked_at) FROM windows"
+        )
+        return tuple(self._rows(sql)[0])
+
     def _read_stamps(self) -> dict[str, tuple]:
         """window_start -> (checked_at, rows, labelled_rows): what changes when a window does."""
-        sql = "SELECT window_start, checked_at, rows, labelled_rows FROM windows"
-        with self.store.session(write=False) as con:
-            got = con.execute(sql).fetchall()
-        return {str(iso(ws)): (iso(c), int(n or 0), int(nl or 0)) for ws, c, n, nl in got}
+        got = self._rows("SELECT window_start, checked_at, rows, labelled_rows FROM windows")
+        return {_iso_fast(ws): (c, n, nl) for ws, c, n, nl in got}
 
     def refresh(self, force: bool = False) -> None:
         with self.lock:
             if not force and time.monotonic() - self.checked < self.refresh_seconds:
                 return
-            stamps = self._read_stamps()
+            fp = self._fingerprint()
             self.checked = time.monotonic()
+            if fp == self.fingerprint:
+                return
+            stamps = self._read_stamps()
             changed = sorted(k for k, v in stamps.items() if self.stamps.get(k) != v)
             gone = [k for k in self.stamps if k not in stamps]
-            if not changed and not gone:
-                return
             for k in gone:
                 self.rows.pop(k, None)
             if changed:
@@ -161,8 +189,9 @@ class SeriesCache:
                 assert end is not None
                 for w in self.store.windows(changed[0], end + timedelta(microseconds=1)):
                     self.rows[w["window_start"]] = compact(w)
-            self.stamps = stamps
-            self._rebuild()
+            self.stamps, self.fingerprint = stamps, fp
+            if changed or gone:
+                self._rebuild()
 
     def _rebuild(self) -> None:
         self.starts = sorted(self.rows)
@@ -170,7 +199,11 @@ class SeriesCache:
         keys = ("window_start", "window_end", *SERIES, "reference")
         self.columns = {k: [r[k] for r in rows] for k in keys}
         self.psi_columns = {}
+        self.answers = {}
         self.version += 1
+
+    def stale(self) -> bool:
+        return time.monotonic() - self.checked >= self.refresh_seconds
 
     def psi(self, feature: str) -> list[Any]:
         col = self.psi_columns.get(feature)
@@ -223,8 +256,17 @@ class Dashboard:
         self.token = token or None
         self.lock = threading.RLock()  # one store call at a time (a Store holds one connection)
         self.cache = SeriesCache(store, self.lock)
-        with self.lock:
+        self.last_request = time.monotonic()
+        with self.reading():
             self.settings = store.settings()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One store connection for everything a request reads (opening a DuckDB file costs tens
+        of milliseconds; the connection is closed when the request is answered, so `log` and
+        `check` in other processes are kept waiting no longer than that)."""
+        with self.lock, self.store.session(write=False):
+            yield
 
     # -- reading -------------------------------------------------------------------------
     def important_features(self, i0: int, i1: int) -> list[str]:
@@ -243,41 +285,71 @@ class Dashboard:
 
         return sorted(known, key=lambda f: -peak(f))[:DRIFT_FEATURES]
 
-    def windows(self, q: Mapping[str, list[str]]) -> dict[str, Any]:
+    def windows(self, q: Mapping[str, list[str]]) -> bytes:
+        """The /api/windows answer, encoded (the same question on unchanged windows is answered
+        from memory)."""
         start, end = _iso_param(q, "start"), _iso_param(q, "end")
         if (q.get("format") or [""])[0] == "rows":
-            with self.lock:
-                return {"windows": self.store.windows(start, end)}
-        self.cache.refresh()
+            with self.reading():
+                return encode({"windows": self.store.windows(start, end)})
+        asked = tuple(f for f in ",".join(q.get("features", [])).split(",") if f)
+        self.last_request = time.monotonic()
         with self.lock:
-            c = self.cache
-            i0, i1 = c.span(start, end)
-            asked = [f for f in ",".join(q.get("features", [])).split(",") if f]
-            feats = asked or self.important_features(i0, i1)
-            return {
-                "store": self.store.describe(),
-                "window": str(
-                    self.settings.get("window") or (self.settings.get("config") or {}).get("window", "")
-                ),
-                "count": i1 - i0,
-                "start": start,
-                "end": end,
-                "metric": c.metric(),
-                "features": feats,
-                "series": {k: v[i0:i1] for k, v in c.columns.items()},
-                "psi": {f: c.psi(f)[i0:i1] for f in feats},
-            }
+            if self.cache.stale():
+                with self.store.session(write=False):
+                    self.cache.refresh()
+            return self._answer(start, end, asked)
+
+    def _answer(self, start: str | None, end: str | None, asked: tuple[str, ...]) -> bytes:
+        c = self.cache
+        key = (start, end, asked)
+        got = c.answers.get(key)
+        if got is None:
+            got = encode(self._series(start, end, list(asked)))
+            if len(c.answers) >= ANSWERS_KEPT:
+                c.answers.pop(next(iter(c.answers)))
+            c.answers[key] = got
+        return got
+
+    def keep_warm(self) -> None:
+        """Bring the cache up to date and encode the page's first question (every window, the
+        important features) ahead of it: called by the server's refresher while the page is in
+        use, so that a page loaded after `check` wrote new metrics is answered from memory."""
+        if time.monotonic() - self.last_request > WARM_WHILE_USED_SECONDS:
+            return
+        with self.lock:
+            with self.store.session(write=False):
+                self.cache.refresh(force=True)
+            self._answer(None, None, ())
+
+    def _series(self, start: str | None, end: str | None, asked: list[str]) -> dict[str, Any]:
+        c = self.cache
+        i0, i1 = c.span(start, end)
+        feats = asked or self.important_features(i0, i1)
+        return {
+            "store": self.store.describe(),
+            "window": str(
+                self.settings.get("window") or (self.settings.get("config") or {}).get("window", "")
+            ),
+            "count": i1 - i0,
+            "start": start,
+            "end": end,
+            "metric": c.metric(),
+            "features": feats,
+            "series": {k: v[i0:i1] for k, v in c.columns.items()},
+            "psi": {f: c.psi(f)[i0:i1] for f in feats},
+        }
 
     def alerts(self, q: Mapping[str, list[str]]) -> dict[str, Any]:
         status = [s for s in ",".join(q.get("status", [])).split(",") if s] or None
-        with self.lock:
+        with self.reading():
             return {"alerts": self.store.alerts(status, _iso_param(q, "start"), _iso_param(q, "end"))}
 
     def window(self, start_text: str) -> dict[str, Any]:
         start = _iso_param({"start": [start_text]}, "start")
         ts = to_time(start)
         assert ts is not None
-        with self.lock:
+        with self.reading():
             got = self.store.windows(start, ts + timedelta(microseconds=1))
             if not got:
                 raise ApiError(404, f"no window starts at {start}")
@@ -301,7 +373,7 @@ class Dashboard:
     def alert_action(self, alert_id: str, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
         if action not in ("acknowledge", "resolve"):
             raise ApiError(404, f"unknown action {action!r}: acknowledge or resolve")
-        with self.lock:
+        with self.lock, self.store.session(write=True):
             found = [a for a in self.store.alerts() if a["id"] == alert_id]
             if not found:
                 raise ApiError(404, f"no alert {alert_id!r}")
@@ -349,8 +421,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status: int, obj: Any) -> None:
-        body = json.dumps(obj, separators=(",", ":"), allow_nan=False, default=str).encode()
-        self._send(status, body, "application/json")
+        self._send(status, obj if isinstance(obj, bytes) else encode(obj), "application/json")
 
     def _host_ok(self) -> bool:
         if not self.server.loopback_only:
@@ -424,6 +495,25 @@ class DashboardServer(ThreadingHTTPServer):
         self.dashboard = dashboard
         self.verbose = verbose
         self.loopback_only = address[0] in LOOPBACK_HOSTS
+        self._stop = threading.Event()
+        self._refresher = threading.Thread(target=self._refresh_loop, name="dashboard-refresher", daemon=True)
+
+    def _refresh_loop(self) -> None:
+        while not self._stop.wait(self.dashboard.cache.refresh_seconds):
+            try:
+                self.dashboard.keep_warm()
+            except Exception as e:  # the store is busy or gone: requests will say so
+                if self.verbose:
+                    sys.stderr.write(f"refresh failed: {type(e).__name__}: {e}\n")
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        if not self._refresher.is_alive():
+            self._refresher.start()
+        super().serve_forever(poll_interval)
+
+    def server_close(self) -> None:
+        self._stop.set()
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A browser that closes a connection early is no error; anything else is printed."""
@@ -444,7 +534,7 @@ def make_server(
     """The dashboard's server, bound (port 0: a free port) but not yet serving: call
     `serve_forever()` (in a thread for tests), then `shutdown()` and `server_close()`."""
     dash = Dashboard(store, token)
-    dash.cache.refresh(force=True)  # read the windows once now, not on the first page load
+    dash.keep_warm()  # read the windows and answer the page's first question now, not on its load
     return DashboardServer((host, port), dash, verbose=verbose)
 
 

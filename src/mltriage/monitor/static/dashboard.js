@@ -398,7 +398,7 @@ function pickTime(iso) {
   const t = ms(iso);
   let best = 0;
   for (let i = 0; i < d.t.length; i++) if (Math.abs(d.t[i] - t) < Math.abs(d.t[best] - t)) best = i;
-  pick(best);
+  pick(best).then(() => document.getElementById("detail").scrollIntoView({ block: "start" }));
 }
 
 // ------------------------------------------------------------------ loading
