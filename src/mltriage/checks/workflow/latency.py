@@ -17,31 +17,52 @@ SECONDS = Interval(float, 0, None, closed="neither")
 COUNT = Interval(int, 1, None)
 
 
+MIN_BENEFIT = 0.05  # an option that removes less than 5% of the latency is within the noise
+
+
 def _best(options: dict[str, Any]) -> dict[str, Any] | None:
-    rows = [r for r in options["rows"] if r.get("applicable") and r["option"] != "current"]
+    """The first-ranked option that removes a real share of the latency for less than it is worth
+    in accuracy (`loss_weight`), or None."""
+    rows = [
+        r
+        for r in options["rows"]
+        if r.get("applicable")
+        and r["option"] != "current"
+        and (r.get("benefit") or 0) >= MIN_BENEFIT
+        and (r.get("score") or 0) > 0  # worth more than the accuracy it loses
+    ]
     return rows[0] if rows else None
 
 
-def _option_text(r: dict[str, Any]) -> str:
+def _option_text(r: dict[str, Any], current: dict[str, Any]) -> str:
     if r.get("servable") is False:
         speed = "the rate stays unservable"
+    elif r["p99_at_rate_ms"] is not None:
+        speed = f"p99 {r['p99_at_rate_ms']:.3g} ms at the rate"
     else:
-        p99 = r["p99_at_rate_ms"] if r["p99_at_rate_ms"] is not None else r["p99_ms"]
-        speed = f"p99 {p99:.3g} ms"
+        ref = r.get("reference_p50_ms") or current["p50_ms"]
+        speed = f"median call {ref / r['p50_ms']:.2g}x faster, p99 {r['p99_ms']:.3g} ms"
     acc = r["accuracy_change"]
     acc_text = "accuracy not measured" if acc is None else f"headline metric {acc:+.3g}"
     return f"{r['option']}: {r['change']} ({speed}, {acc_text})"
 
 
-def _fix(best: dict[str, Any] | None) -> str:
+def _fix(options: dict[str, Any]) -> str:
+    best = _best(options)
+    current = options["rows"][0]
     tail = " The options table ranks every measured option by latency saved against accuracy lost."
-    if best is None or not best.get("benefit"):
-        return "No measured option makes it faster: serve on faster hardware or with more workers." + tail
+    if best is None:
+        return (
+            "No measured option makes it clearly faster: serve on faster hardware or with more workers."
+            + tail
+        )
     if best["meets_target"]:
-        return "Best measured option: " + _option_text(best) + "." + tail
+        return "Best measured option: " + _option_text(best, current) + "." + tail
     return (
-        "No single measured option meets the target; the most useful: " + _option_text(best) + ", "
-        "then combine it with the next ones or add workers." + tail
+        "No single measured option meets the target; the most useful: "
+        + _option_text(best, current)
+        + ", then combine it with the next ones or add workers."
+        + tail
     )
 
 
@@ -107,7 +128,6 @@ def target_missed(ctx: Context, p: Params) -> Findings:
     if stable and judged <= c.target_p99_ms:
         return None
     options = latency_options(ctx)
-    best = _best(options)
     where = f"at {c.qps:g} requests/s" if c.qps else "on single rows"
     if not stable:
         title = (
@@ -134,7 +154,7 @@ def target_missed(ctx: Context, p: Params) -> Findings:
             f"{st.method} takes {st.single.p50:.3g} ms per single row (p99 {st.single.p99:.3g} ms)"
             + (f"; at {c.qps:g} requests/s the queue adds the rest" if c.qps and stable else "")
         ),
-        fix=_fix(best),
+        fix=_fix(options),
         primary_table="options",
         impact=float(min(1.0, 1 - c.target_p99_ms / judged)) if judged > 0 and stable else 1.0,
     )
