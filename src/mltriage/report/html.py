@@ -12,7 +12,7 @@ import itertools
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ..findings import RUNGS, Finding, rung_of
+from ..findings import RUNG_NAMES, RUNGS, Finding, rung_of
 from .assets import CSS, JS
 from .plots import charts_for, figure, report_charts
 from .summary import key_number, verdict, waiting
@@ -120,6 +120,9 @@ class Page:
             fs = [f for f in self.report.findings if rung_of(f.code) == number]
             if fs or (number == 3 and self.report.baselines):
                 out.append((number, name, fs))
+        workflow = [f for f in self.report.findings if rung_of(f.code) == 0]
+        if workflow:  # gate, replay, compare, latency: their own section, after the ladder's
+            out.append((0, RUNG_NAMES[0], workflow))
         return out
 
     def nav(self) -> str:
@@ -130,9 +133,7 @@ class Page:
                 for s in SEVERITIES
                 if (n := sum(f.severity.value == s for f in fs))
             )
-            items.append(
-                f"<li><a href='#{self.uid}rung-{number}'>Rung {number}: {escape(name)}</a>{chips}</li>"
-            )
+            items.append(f"<li><a href='#{self.uid}rung-{number}'>{rung_label(number, name)}</a>{chips}</li>")
         if details_html(self.report.details):
             items.append(
                 f"<li><a href='#{self.uid}details'>Details of the {escape(self.report.command)} command</a></li>"
@@ -155,7 +156,7 @@ class Page:
         out = []
         for number, name, fs in self.rungs():
             out.append(f"<section class='rung' id='{self.uid}rung-{number}' data-rung='{number}'>")
-            out.append(f"<h2>Rung {number}: {escape(name)}</h2>")
+            out.append(f"<h2>{rung_label(number, name)}</h2>")
             out += [self.finding(f) for f in fs]
             if number == 3 and self.report.baselines:
                 out.append(self.baselines())
@@ -322,3 +323,8 @@ def render_html(report: Report, fragment: bool = False) -> str:
         f"<title>mltriage {escape(TITLES.get(report.command, report.command))}: {target}</title></head>"
         f"<body>{body}</body></html>"
     )
+
+
+def rung_label(number: int, name: str) -> str:
+    """ "Rung 3: model", or the workflow section's own name (findings of gate, replay, ...)."""
+    return escape(name.capitalize()) if number == 0 else f"Rung {number}: {escape(name)}"

@@ -176,6 +176,10 @@ def _advice(f: Finding, rank: int | None) -> list[Text]:
 def _rows_text(rows: dict, command: str = "diagnose") -> str:
     """The sets and their sizes: train/test(/current) for a diagnosis; reference vs batch for a
     batch-only comparison (where `train` holds the reference rows)."""
+    if command == "gate":
+        return f"{_count(rows.get('test'))} rows scored by both models"
+    if command == "latency":
+        return f"{_count(rows.get('train'))} rows timed"
     if command == "replay":
         ref = rows.get("reference") or rows.get("train")
         return f"{_count(rows.get('current'))} rows replayed" + (
