@@ -122,7 +122,7 @@ def _reason_sql(frame: Any, plan: Plan) -> tuple[str, str, str, str]:
     st, types = plan.settings, spark_types(frame)
     reasons: list[tuple[str, str]] = []
     idc, tc, pc = st.get("id_column"), st.get("time_column"), st.get("prediction_column")
-    rid = f"CAST({sql_name(idc)} AS STRING)" if idc else "NULL"
+    rid = f"coalesce(CAST({sql_name(idc)} AS STRING), '')" if idc else "NULL"  # ingest's "" for none
     if idc:
         reasons.append((f"{sql_name(idc)} IS NULL", f"{idc} (id) is missing"))
         dup = f"row_number() OVER (PARTITION BY {rid} ORDER BY {ORDER}) > 1"
@@ -331,7 +331,7 @@ def _write_rows(w: Any, good: Any, plan: Plan, batch_id: str) -> None:
             )
 
 
-def _write_quarantine(w: Any, bad: Any, batch_id: str, data_cols: list[str]) -> dict[str, int]:
+def _write_quarantine(w: Any, bad: Any, batch_id: str) -> dict[str, int]:
     reasons: dict[str, int] = {}
     for chunk in _chunks(bad, [ORDER, ROW_ID, REASON, "__data"]):
         w.add(
@@ -403,30 +403,30 @@ def log_spark(store: Store, path: Path, plan: Plan, batch_id: str | None = None,
         spark = SparkSession.getActiveSession()  # the caller's session (a notebook, a test, a job)
     own = spark is None
     spark = spark or spark_session(os.environ.get("MLTRIAGE_SPARK_MASTER", "local[*]"))
+    v = None
     try:
         frame = read_batch(spark, path)
         result.notes.extend(_check_columns(frame.columns, plan))
         extra = [c for c in frame.columns if c not in _known(plan)]
         v = validated(frame, plan, bid).cache()
         good = v.where(f"{REASON} IS NULL")
-        data_cols = [c for c in frame.columns]
-        bad = v.where(f"{REASON} IS NOT NULL").selectExpr(
-            ORDER, ROW_ID, REASON, f"to_json(struct({', '.join(sql_name(c) for c in data_cols)})) AS __data"
-        )
+        row_json = f"to_json(struct({', '.join(sql_name(c) for c in frame.columns)})) AS __data"
+        bad = v.where(f"{REASON} IS NOT NULL").selectExpr(ORDER, ROW_ID, REASON, row_json)
         summaries = window_summaries(good, plan, bid, path, extra)
         with store.writing_batch({"batch_id": bid, "source": str(path), "sha256": None}) as w:
             if w is None:
                 result.notes.append(f"batch {bid} is already in the store: nothing changed")
                 return result
-            result.reasons = _write_quarantine(w, bad, bid, data_cols)
+            result.reasons = _write_quarantine(w, bad, bid)
             if summaries and w.quarantined:  # as ingest does: in the batch's first window
                 summaries[0][2]["quarantined"] = w.quarantined
             for ws, we, s in summaries:
                 w.add_summary(ws, we, s)
             _write_rows(w, good, plan, bid)
             result.rows, result.quarantined = w.rows, w.quarantined
-        v.unpersist()
     finally:
+        if v is not None:
+            v.unpersist()
         if own:
             spark.stop()
     result.logged = True

@@ -96,6 +96,10 @@ function chart(fig, spec) {
     return { lo, hi, y: (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B) };
   };
   const sl = scale(left.length ? left : right), sr = scale(right);
+  if (right.length && left.length) {  // headroom, so that the two scales' lines do not sit on each other
+    sr.hi = sr.lo + (sr.hi - sr.lo) * 1.35;
+    sr.y = (v) => T + (1 - (v - sr.lo) / (sr.hi - sr.lo)) * (H - T - B);
+  }
   const y = sl.y;
   const yOf = (s) => (s.right ? sr.y : sl.y);
   // axes and ticks (a second axis on the right for the series drawn against it)
