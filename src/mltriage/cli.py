@@ -861,7 +861,8 @@ def monitor_log(
         "local",
         "--engine",
         help="local, or spark: summarise a Parquet file or a folder of partitioned Parquet with PySpark "
-        "(pip install 'mltriage[spark]'; the active Spark session, else local[*] or MLTRIAGE_SPARK_MASTER)",
+        "(pip install 'mltriage[spark]'; the active Spark session, else local[*] or MLTRIAGE_SPARK_MASTER; "
+        "the batch id defaults to the folder's name; scores must be logged)",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
 ) -> None:
