@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -551,7 +552,8 @@ def serve(
     from .store import open_store
 
     store = open_store(url)
-    if not store.exists():
+    file_missing = store.backend == "duckdb" and not Path(url).exists()  # do not create it by looking
+    if file_missing or not store.exists():
         raise InputError(
             f"{store.describe()} is not an initialised monitor store",
             "create it first: mltriage monitor init --store STORE --reference train.parquet --target y",
