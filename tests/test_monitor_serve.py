@@ -259,3 +259,14 @@ def test_static_files_are_package_data():
     root = Path(__file__).resolve().parent.parent
     py = (root / "pyproject.toml").read_text()
     assert "monitor/static/*" in py
+
+
+def test_serve_refuses_a_store_that_is_not_there(tmp_path):
+    from typer.testing import CliRunner
+
+    from mltriage.cli import app
+
+    missing = tmp_path / "typo.duckdb"
+    r = CliRunner().invoke(app, ["monitor", "serve", "--store", str(missing), "--port", "0"])
+    assert r.exit_code == 2 and "not an initialised monitor store" in r.output
+    assert not missing.exists()  # looking did not create it
