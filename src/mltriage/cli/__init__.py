@@ -1,0 +1,98 @@
+"""The command line: one typer app; each file of this package registers a group of commands
+(ladder: diagnose, demo, explain, codes; batch: drift, profile; release: gate, latency;
+inspect: replay, compare; monitor). Commands only parse options and render: the logic is in
+`mltriage.commands`.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import InputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+    help="Debug machine-learning models the way a senior ML engineer does: climb the "
+    "debugging ladder (data, pipeline, model, evaluation, errors, production) and "
+    "get ranked findings with evidence and fixes.\n\n"
+    "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.",
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def handles_input_errors(fn):
+    """Turn InputError into one clear message on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            # the message and hint are plain text: brackets (`mltriage[shap]`, lists) are not markup
+            err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, markup=True)
+            if exc.hint:
+                err.print(f"  [green]fix:[/] {escape(exc.hint)}", highlight=False)
+            raise typer.Exit(2) from None
+        except MemoryError:
+            err.print("[bold red]error:[/] out of memory while reading or diagnosing the data")
+            err.print(
+                "  [green]fix:[/] pass a sample of the rows, or use `mltriage profile` to summarise "
+                "the reference in chunks"
+            )
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def fail_on_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.lower()
+    if v not in ("warning", "critical", "never"):
+        raise typer.BadParameter("use warning, critical or never")
+    return v
+
+
+def split_list(s: str | None) -> list[str]:
+    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+
+
+def finish(
+    report, json_out, html_out, quiet: bool, verbose: bool, fail_on: str, strict: bool, markdown_out=None
+) -> None:
+    """Write the files asked for, render to the terminal, exit with the gate's code."""
+    if json_out:
+        report.to_json(json_out)
+    if html_out:
+        report.to_html(html_out)
+    if markdown_out:
+        report.to_markdown(markdown_out, html_link=str(html_out) if html_out else None)
+    if not quiet:
+        from ..report.terminal import render
+
+        for part in render(report, verbose=verbose):
+            out.print(part)
+    raise typer.Exit(report.exit_code(fail_on, strict=strict))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        err.print("interrupted")
+        sys.exit(130)
+
+
+# the command groups register themselves on `app` (imported last: they use the names above)
+from . import batch, inspect, ladder, monitor, release  # noqa: E402,F401
