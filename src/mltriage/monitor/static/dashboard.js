@@ -35,6 +35,10 @@ function fmtTime(t, withHour) {
   const s = d.toISOString();
   return withHour ? s.slice(0, 16).replace("T", " ") : s.slice(0, 10);
 }
+function fmtTick(v) {  // an axis label: no trailing zeros
+  if (Math.abs(v) >= 10000) return v.toLocaleString("en", { maximumFractionDigits: 0 });
+  return String(+v.toPrecision(4));
+}
 function niceTicks(lo, hi, n) {
   if (!(hi > lo)) { hi = lo + 1; }
   const raw = (hi - lo) / n;
@@ -106,13 +110,13 @@ function chart(fig, spec) {
   for (const v of niceTicks(sl.lo, sl.hi, 4)) {
     root.appendChild(svg("line", { class: "axis", x1: L, x2: W - R, y1: y(v), y2: y(v), "stroke-opacity": 0.5 }));
     const lab = svg("text", { class: "tick", x: L - 4, y: y(v) + 3, "text-anchor": "end" });
-    lab.textContent = fmt(v) + (spec.unit || "");
+    lab.textContent = fmtTick(v) + (spec.unit || "");
     root.appendChild(lab);
   }
   if (right.length && left.length) {
     for (const v of niceTicks(sr.lo, sr.hi, 4)) {
       const lab = svg("text", { class: "tick", x: W - R + 4, y: sr.y(v) + 3, "text-anchor": "start" });
-      lab.textContent = fmt(v) + (spec.rightUnit || "");
+      lab.textContent = fmtTick(v) + (spec.rightUnit || "");
       lab.setAttribute("fill", right[0].color);
       root.appendChild(lab);
     }
@@ -131,9 +135,11 @@ function chart(fig, spec) {
     if (a1 < t0 || a0 > t1) continue;
     const cls = a.severity === "critical" ? "alert-critical" : "alert-warning";
     const xa = x(Math.max(a0, t0)), xb = x(Math.min(a1, t1));
-    const band = svg("rect", { class: `alert-band ${cls}`, x: xa, y: T, width: Math.max(xb - xa, 2), height: H - T - B });
-    root.appendChild(band);
+    if (a.status !== "resolved") {  // a band over a live alert's windows; a resolved one keeps its marker
+      root.appendChild(svg("rect", { class: `alert-band ${cls}`, x: xa, y: T, width: Math.max(xb - xa, 2), height: H - T - B }));
+    }
     const tri = svg("path", { class: `alert-marker ${cls}`, d: `M${xa - 5},${T} L${xa + 5},${T} L${xa},${T + 8} Z` });
+    if (a.status === "resolved") tri.setAttribute("fill-opacity", "0.45");
     const tt = svg("title", {});
     tt.textContent = `${a.severity} ${a.code}: ${a.title}`;
     tri.appendChild(tt);
@@ -229,9 +235,9 @@ function draw() {
       { name: "25–75%", values: s.score_p25, color: COLORS[3], band: [s.score_p25, s.score_p75], bandOpacity: 0.2, width: 0.5 },
     ],
   });
-  const metric = d && d.metric ? d.metric : "performance";
+  const metric = d && d.metric ? ` (${d.metric})` : "";
   chart(document.getElementById("p-perf"), {
-    title: `Performance (${metric}): estimated and realised, with 95% intervals`,
+    title: `Performance${metric}: estimated and realised, with 95% intervals`,
     series: [
       { name: "estimated (CBPE)", values: s.estimated, band: [s.estimated_low, s.estimated_high], color: COLORS[0] },
       { name: "realised", values: s.realised, band: [s.realised_low, s.realised_high], color: COLORS[2] },
@@ -279,22 +285,12 @@ function alertActions(a) {
   box.appendChild(el("button", { type: "button", "data-act": "resolve", "data-id": a.id }, "resolve"));
   return box;
 }
-function drawAlerts() {
-  const box = document.getElementById("alert-list");
-  box.textContent = "";
-  box.classList.remove("muted");
-  if (!state.alerts.length) {
-    box.classList.add("muted");
-    box.textContent = "no alert";
-    return;
-  }
+function alertTable(alerts) {
   const table = el("table", {});
   const head = el("tr", {});
   for (const h of ["severity", "code", "alert", "windows", "cause", "retrain", "status", ""]) head.appendChild(el("th", {}, h));
   table.appendChild(head);
-  const order = { open: 0, escalated: 0, resolved: 1 };
-  const rows = state.alerts.slice().sort((a, b) => (order[a.status] - order[b.status]) || (ms(b.window_start) - ms(a.window_start)));
-  for (const a of rows) {
+  for (const a of alerts) {
     const tr = el("tr", { class: `alert-row status-${a.status}`, "data-id": a.id, title: "show this window" });
     const sev = el("td", {});
     sev.appendChild(el("span", { class: `sev ${a.severity}` }, a.severity));
@@ -315,7 +311,24 @@ function drawAlerts() {
     tr.appendChild(act);
     table.appendChild(tr);
   }
-  box.appendChild(table);
+  return table;
+}
+function drawAlerts() {
+  const box = document.getElementById("alert-list");
+  box.textContent = "";
+  box.classList.remove("muted");
+  const newest = (a, b) => ms(b.window_start) - ms(a.window_start);
+  const live = state.alerts.filter((a) => a.status !== "resolved").sort(newest);
+  const resolved = state.alerts.filter((a) => a.status === "resolved").sort(newest);
+  document.getElementById("alerts-h").textContent = `Alerts (${live.length} open, ${resolved.length} resolved)`;
+  if (live.length) box.appendChild(alertTable(live));
+  else box.appendChild(el("p", { class: "muted" }, "no open alert"));
+  if (resolved.length) {  // folded: a long history must not push the charts away
+    const more = el("details", {});
+    more.appendChild(el("summary", {}, `${resolved.length} resolved alert(s)`));
+    more.appendChild(alertTable(resolved));
+    box.appendChild(more);
+  }
 }
 async function act(id, action, button) {
   const token = document.getElementById("token").value || sessionStorage.getItem("mltriage-token") || "";
