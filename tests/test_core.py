@@ -10,8 +10,8 @@ import mltriage
 from mltriage.config import load_config
 from mltriage.errors import InputError
 from mltriage.findings import CODES, Finding
-from mltriage.runner import rank_and_gate
 from mltriage.registry import DOC_SECTIONS, load_all, parse_doc
+from mltriage.runner import rank_and_gate
 
 
 def test_every_check_is_documented_and_coded():

@@ -1,7 +1,7 @@
 """The demo finds what it plants, on the real data shipped in the package."""
 
-from mltriage.demo import PLANTED, build_demo_case, load_adult
 from mltriage import diagnose
+from mltriage.demo import PLANTED, build_demo_case, load_adult
 
 
 def test_shipped_data_loads():
