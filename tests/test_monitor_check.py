@@ -152,3 +152,63 @@ def test_out_of_distribution_rows(monitor_case, tmp_path):
     (a,) = [a for a in res.alerts if a["code"] == "production.out_of_distribution"]
     assert a["columns"] == ["d"] and a["cause"] == "ood"
     assert res.windows[-1]["ood_share"] == pytest.approx(61 / 1500, abs=1e-4)
+
+
+def test_cli_quick_start(monitor_case, tmp_path):
+    """The README's quick start, through the command line."""
+    run = CliRunner().invoke
+    url = str(tmp_path / "monitor.duckdb")
+    conf = tmp_path / "monitor.toml"
+    conf.write_text('[smoothing]\nmethod = "rolling"\nsize = 2\n')
+    res = run(
+        app,
+        ["monitor", "init", "--store", url, "--reference", str(monitor_case / "ref.parquet"), "--target", "y",
+         "--model", str(monitor_case / "model.joblib"), "--id-column", "id", "--time-column", "ts",
+         "--window", "1d", "--config", str(conf)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "initialised" in res.output
+    again = run(
+        app,
+        [
+            "monitor",
+            "init",
+            "--store",
+            url,
+            "--reference",
+            str(monitor_case / "ref.parquet"),
+            "--target",
+            "y",
+        ],
+    )
+    assert again.exit_code == 2 and "already initialised" in " ".join(again.output.split())
+    for d in range(3):
+        b, lab = write_batch(tmp_path, d, n=800)
+        res = run(app, ["monitor", "log", "--store", url, "--batch", str(b)])
+        assert res.exit_code == 0 and "logged batch" in res.output
+        res = run(
+            app,
+            ["monitor", "label", "--store", url, "--labels", str(lab), "--labelled-at-column", "labelled_at"],
+        )
+        assert res.exit_code == 0 and "800 matched" in " ".join(res.output.split())
+    out = tmp_path / "check.json"
+    res = run(app, ["monitor", "check", "--store", url, "--json", str(out), "--as-of", "2024-02-01"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert [w["realised"]["labelled_share"] for w in doc["windows"]] == [1.0, 1.0, 1.0]
+    bad = run(
+        app,
+        [
+            "monitor",
+            "init",
+            "--store",
+            str(tmp_path / "x.duckdb"),
+            "--reference",
+            str(monitor_case / "ref.parquet"),
+            "--target",
+            "y",
+            "--window",
+            "soon",
+        ],
+    )
+    assert bad.exit_code == 2

@@ -92,17 +92,23 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFra
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Row group by row group (sliced to chunk_rows), which keeps Arrow's memory flat; files with
+    very large row groups are streamed in batches instead (without pre-buffering)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
-        batches = pf.iter_batches(batch_size=chunk_rows)
-        while True:
-            try:
-                b = next(batches)
-            except StopIteration:
-                return
+        pf = pq.ParquetFile(path, pre_buffer=False)
+        md = pf.metadata
+        largest = max((md.row_group(i).num_rows for i in range(md.num_row_groups)), default=0)
+        if largest <= 4 * chunk_rows:
+            for i in range(md.num_row_groups):
+                t = pf.read_row_group(i)
+                for off in range(0, t.num_rows, chunk_rows):
+                    yield t.slice(off, chunk_rows).to_pandas()
+                del t
+            return
+        for b in pf.iter_batches(batch_size=chunk_rows, use_threads=False):
             yield pa.Table.from_batches([b]).to_pandas()
     except (pa.ArrowException, OSError, ValueError) as e:
         raise _corrupt(path, e) from None
@@ -140,12 +146,35 @@ class Plan:
         return list(self.settings["features"])
 
 
+class SeenIds:
+    """The ids already read in this batch, as sorted 64-bit hashes, one array per chunk (8 bytes an
+    id; membership by binary search): duplicates across chunks found without a set of strings."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+
+    @staticmethod
+    def hashes(ids: pd.Series) -> np.ndarray:
+        return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+
+    def contains(self, h: np.ndarray) -> np.ndarray:
+        hit = np.zeros(len(h), dtype=bool)
+        for p in self.parts:
+            i = np.minimum(np.searchsorted(p, h), len(p) - 1)
+            hit |= p[i] == h
+        return hit
+
+    def add(self, h: np.ndarray) -> None:
+        if len(h):
+            self.parts.append(np.unique(h))
+
+
 def _reason(reasons: np.ndarray, mask: np.ndarray, text: str) -> None:
     """Set `text` where mask holds and no reason is set yet."""
     reasons[mask & (reasons == "")] = text
 
 
-def _validate(df: pd.DataFrame, plan: Plan, seen_ids: set[str]) -> tuple[np.ndarray, dict[str, pd.Series]]:
+def _validate(df: pd.DataFrame, plan: Plan, seen_ids: SeenIds) -> tuple[np.ndarray, dict[str, pd.Series]]:
     """Per row the first reason to quarantine it ("" when fine), and the parsed id/ts/score."""
     st = plan.settings
     n = len(df)
@@ -155,9 +184,11 @@ def _validate(df: pd.DataFrame, plan: Plan, seen_ids: set[str]) -> tuple[np.ndar
     if idc:
         ids = df[idc]
         miss = ids.isna().to_numpy()
-        sid = ids.astype(str).where(~miss, "")
+        sid = ids if pd.api.types.is_string_dtype(ids.dtype) else ids.astype(str)
         _reason(reasons, miss, f"{idc} (id) is missing")
-        dup = sid.duplicated(keep="first").to_numpy() | sid.isin(seen_ids).to_numpy()
+        h = SeenIds.hashes(sid)
+        dup = (pd.Series(h).duplicated(keep="first").to_numpy() | seen_ids.contains(h)) & ~miss
+        parsed["id_hash"] = pd.Series(h)
         _reason(reasons, dup & ~miss, f"{idc} (id) is duplicated")
         parsed["id"] = sid
     if tc:
@@ -252,7 +283,7 @@ def _row_frame(good: pd.DataFrame, plan: Plan, meta: dict[str, Any]) -> pd.DataF
 
 
 def process_chunk(
-    df: pd.DataFrame, plan: Plan, batch_id: str, offset: int, seen_ids: set[str], result: Ingest
+    df: pd.DataFrame, plan: Plan, batch_id: str, offset: int, seen_ids: SeenIds, result: Ingest
 ) -> tuple[list[tuple[datetime, datetime, dict[str, Any]]], dict[str, pd.DataFrame]]:
     """One chunk: the window summaries and the frames to insert (predictions, rows_sample,
     quarantine)."""
@@ -270,8 +301,10 @@ def process_chunk(
             result.reasons[str(r)] = result.reasons.get(str(r), 0) + int(k)
     keep = ~bad
     good = df.loc[keep].reset_index(drop=True)
-    gids = ids[keep].reset_index(drop=True).astype(str)
-    seen_ids.update(gids.tolist()) if st.get("id_column") else None
+    gids = ids[keep].reset_index(drop=True)
+    gids = gids if pd.api.types.is_string_dtype(gids.dtype) else gids.astype(str)
+    if "id_hash" in parsed:
+        seen_ids.add(parsed["id_hash"].to_numpy()[keep])
     ts = (
         parsed["ts"][keep].reset_index(drop=True)
         if "ts" in parsed
@@ -384,7 +417,9 @@ def log_batch(
     store: Store, path: Path, plan: Plan, batch_id: str | None = None, chunk_rows: int = CHUNK_ROWS
 ) -> Ingest:
     """Log one batch file (idempotent per batch id; the file's SHA-256 when no id is given)."""
-    digest = file_digest(path) if path.exists() and path.is_file() else None
+    # the file's SHA-256 is the default batch id (re-logging the same file changes nothing); with an
+    # explicit id, reading the whole file once more is not worth it
+    digest = file_digest(path) if batch_id is None and path.exists() and path.is_file() else None
     bid = batch_id or (f"sha256:{digest[:16]}" if digest else path.name)
     result = Ingest(batch_id=bid, logged=False)
     if store.has_batch(bid):
@@ -396,7 +431,7 @@ def log_batch(
     except StopIteration:
         raise InputError(f"the batch file {str(path)!r} has no rows", "check the export") from None
     result.notes.extend(check_columns(first, plan.settings))
-    seen: set[str] = set()
+    seen = SeenIds()
     windows: set[datetime] = set()
     with store.writing_batch({"batch_id": bid, "source": str(path), "sha256": digest}) as w:
         if w is None:
@@ -413,6 +448,7 @@ def log_batch(
                 if table in frames:
                     w.add(table, frames[table])
             offset += len(chunk)
+            del summaries, frames, chunk  # free this chunk before reading the next
             chunk = next(chunks, None)
         result.rows, result.quarantined = w.rows, w.quarantined
     result.logged = True

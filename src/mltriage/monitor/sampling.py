@@ -23,53 +23,35 @@ ERROR_MAE_FACTOR = 2.0
 
 
 def stratified(groups: np.ndarray, scores: np.ndarray, n: int, strata: int, seed: int = 0) -> np.ndarray:
-    """Row positions: per group (window), at most n rows spread over `strata` score strata
-    (equal quotas; a stratum with fewer rows gives its rest to the others). Rows without a score
-    form their own stratum."""
+    """Row positions: per group (window), at most n rows spread over `strata` score strata of
+    equal size (by rank of the score within the group), n // strata from each (the remainder from
+    the first strata), at random inside a stratum; rows without a score form a stratum of their
+    own. A group of at most n rows is kept whole. One lexsort for all groups."""
     rng = np.random.default_rng(seed)
     groups = np.asarray(groups)
-    scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    cuts = np.flatnonzero(g[1:] != g[:-1]) + 1
-    out: list[np.ndarray] = []
-    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(g)]):
-        idx = order[lo:hi]
-        if len(idx) <= n:
-            out.append(idx)
-            continue
-        s = scores[idx]
-        fin = np.isfinite(s)
-        if fin.sum() > 1 and strata > 1:
-            qs = np.quantile(s[fin], np.linspace(0, 1, strata + 1)[1:-1])
-            label = np.where(fin, np.searchsorted(qs, s, side="right"), strata)
-        else:
-            label = np.zeros(len(idx), dtype=np.int64)
-        out.append(idx[_quota_pick(label, n, rng)])
-    return np.sort(np.concatenate(out)) if out else np.array([], dtype=np.int64)
-
-
-def _quota_pick(label: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n positions with equal quotas per label value (leftover quota spread over the rest)."""
-    values, counts = np.unique(label, return_counts=True)
-    quota = np.zeros(len(values), dtype=np.int64)
-    left = n
-    open_ = np.ones(len(values), dtype=bool)
-    while left > 0 and open_.any():
-        share = max(left // int(open_.sum()), 1)
-        for i in np.flatnonzero(open_):
-            add = min(share, counts[i] - quota[i], left)
-            quota[i] += add
-            left -= add
-            if quota[i] >= counts[i]:
-                open_[i] = False
-            if left <= 0:
-                break
-    picks = []
-    for v, q in zip(values, quota):
-        pos = np.flatnonzero(label == v)
-        picks.append(rng.choice(pos, int(q), replace=False) if q < len(pos) else pos)
-    return np.concatenate(picks)
+    s = np.asarray(scores, dtype=np.float64)
+    if len(groups) == 0:
+        return np.array([], dtype=np.int64)
+    _, gi, size = np.unique(groups, return_inverse=True, return_counts=True)
+    fin = np.isfinite(s)
+    order = np.lexsort((np.where(fin, s, np.inf), gi))  # by group, then score
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    rank = np.empty(len(s), dtype=np.int64)
+    rank[order] = np.arange(len(s)) - start[gi[order]]
+    nfin = np.bincount(gi, weights=fin.astype(np.float64), minlength=len(size)).astype(np.int64)
+    k = max(int(strata), 1)
+    stratum = np.where(fin, rank * k // np.maximum(nfin[gi], 1), k)
+    cell = gi * (k + 1) + stratum
+    pick = np.lexsort((rng.random(len(s)), cell))  # inside each cell, a random order
+    cstart = np.r_[0, np.flatnonzero(np.diff(cell[pick])) + 1]
+    first = np.repeat(cstart, np.diff(np.r_[cstart, len(s)]))
+    pos = np.arange(len(s)) - first
+    quota = n // k + (stratum[pick] < n % k)
+    keep_sorted = pos < quota
+    keep = np.zeros(len(s), dtype=bool)
+    keep[pick[keep_sorted]] = True
+    keep |= size[gi] <= n
+    return np.flatnonzero(keep)
 
 
 def error_ids(

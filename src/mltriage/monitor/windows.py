@@ -194,62 +194,104 @@ class _Groups:
         self.keys, self.inv = np.unique(np.asarray(keys), return_inverse=True)
         self.inv = self.inv.astype(np.int64)
         self.w = len(self.keys)
-        self.order = np.argsort(self.inv, kind="stable")
-        self.starts = np.searchsorted(self.inv[self.order], np.arange(self.w))
         self.sizes = np.bincount(self.inv, minlength=self.w)
+        # rows in time order (the usual log) need no gather: each window is a contiguous run
+        self.sorted = bool(np.all(self.inv[1:] >= self.inv[:-1]))
+        self.order = np.arange(len(self.inv)) if self.sorted else np.argsort(self.inv, kind="stable")
+        self.starts = np.r_[0, np.cumsum(self.sizes)[:-1]].astype(np.int64)
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.inv[mask], minlength=self.w)
 
 
-def numeric_windows(s: pd.Series, edges: np.ndarray, g: _Groups) -> list[dict[str, Any]]:
+def _map(fn: Any, items: Sequence[str], rows: int) -> list[Any]:
+    """fn over the columns, in threads on large chunks (numpy's work releases the GIL), as
+    build_profile does."""
+    from ..stats.profile import default_workers
+
+    workers = default_workers()
+    if workers > 1 and len(items) > 1 and rows >= 50_000:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as ex:
+            return list(ex.map(fn, items))
+    return [fn(c) for c in items]
+
+
+def numeric_windows(
+    s: pd.Series, edges: np.ndarray, g: _Groups, x: np.ndarray | None = None
+) -> list[dict[str, Any]]:
     """The packed numeric profile of a column in each window, on given edges (the counts of
-    profile_numeric(like=) on each window's rows)."""
-    x, _ = to_float_array(s)
+    profile_numeric(like=) on each window's rows). `x`: the column as floats, when at hand."""
+    if x is None:
+        x, _ = to_float_array(s)
     unp = np.isnan(x) & s.notna().to_numpy() if not is_numeric_dtype(s) else np.zeros(len(x), dtype=bool)
     nan = np.isnan(x) & ~unp
     pos, neg = x == np.inf, x == -np.inf
     fin = ~(nan | unp | pos | neg)
     e = np.asarray(edges, np.float64)
     b = len(e) + 1
-    idx = np.empty(len(x), dtype=np.int64)
-    xf = x[fin]
+    every = bool(fin.all())
+    xf = x if every else x[fin]
     bi = np.searchsorted(e, xf, side="right")
     bi[xf == e[-1]] = len(e) - 1  # the last inner bin is closed on the right
-    idx[fin] = bi
-    idx[nan], idx[unp], idx[pos], idx[neg] = b, b + 1, b + 2, b + 3
+    if every:
+        idx = bi
+    else:
+        idx = np.empty(len(x), dtype=np.int64)
+        idx[fin] = bi
+        idx[nan], idx[unp], idx[pos], idx[neg] = b, b + 1, b + 2, b + 3
     m = np.bincount(g.inv * (b + 4) + idx, minlength=g.w * (b + 4)).reshape(g.w, b + 4)
     n = m[:, :b].sum(axis=1)
-    wf = g.inv[fin]
-    sums = np.bincount(wf, weights=xf, minlength=g.w)
-    mean = np.divide(sums, n, out=np.zeros(g.w), where=n > 0)
-    dev = xf - mean[wf]
-    m2 = np.bincount(wf, weights=dev * dev, minlength=g.w)
-    nonint = np.bincount(wf, weights=(xf != np.round(xf)).astype(np.float64), minlength=g.w)
-    lo = np.minimum.reduceat(np.where(fin, x, np.inf)[g.order], g.starts)
-    hi = np.maximum.reduceat(np.where(fin, x, -np.inf)[g.order], g.starts)
-    out = []
-    for i in range(g.w):
-        has = bool(n[i])
-        out.append(
-            {
-                "kind": "numeric",
-                "dtype": str(s.dtype),
-                "counts": m[i, :b].tolist(),
-                "n": int(n[i]),
-                "missing": int(m[i, b]),
-                "pos_inf": int(m[i, b + 2]),
-                "neg_inf": int(m[i, b + 3]),
-                "unparsed": int(m[i, b + 1]),
-                "min": float(lo[i]) if has else None,
-                "max": float(hi[i]) if has else None,
-                "mean": float(mean[i]),
-                "m2": float(m2[i]),
-                "integer": bool(has and nonint[i] == 0),
-                "quantiles_exact": False,
-            }
-        )
-    return out
+    if g.sorted and len(xf) == len(x):  # contiguous windows, every value finite: reduceat
+        sums = np.add.reduceat(xf, g.starts)
+        mean = sums / np.maximum(n, 1)
+        dev = xf - np.repeat(mean, g.sizes)
+        m2 = np.add.reduceat(dev * dev, g.starts)
+        nonint = np.add.reduceat((xf != np.round(xf)).astype(np.float64), g.starts)
+        lo, hi = np.minimum.reduceat(xf, g.starts), np.maximum.reduceat(xf, g.starts)
+    else:
+        wf = g.inv[fin]
+        sums = np.bincount(wf, weights=xf, minlength=g.w)
+        mean = np.divide(sums, n, out=np.zeros(g.w), where=n > 0)
+        dev = xf - mean[wf]
+        m2 = np.bincount(wf, weights=dev * dev, minlength=g.w)
+        nonint = np.bincount(wf, weights=(xf != np.round(xf)).astype(np.float64), minlength=g.w)
+        lo = np.minimum.reduceat(np.where(fin, x, np.inf)[g.order], g.starts)
+        hi = np.maximum.reduceat(np.where(fin, x, -np.inf)[g.order], g.starts)
+    dtype = str(s.dtype)
+    counts = m[:, :b].tolist()
+    cols = {
+        "n": n.tolist(),
+        "missing": m[:, b].tolist(),
+        "pos_inf": m[:, b + 2].tolist(),
+        "neg_inf": m[:, b + 3].tolist(),
+        "unparsed": m[:, b + 1].tolist(),
+        "min": lo.tolist(),
+        "max": hi.tolist(),
+        "mean": mean.tolist(),
+        "m2": m2.tolist(),
+    }
+    whole = (nonint == 0).tolist()
+    return [
+        {
+            "kind": "numeric",
+            "dtype": dtype,
+            "counts": counts[i],
+            "n": cols["n"][i],
+            "missing": cols["missing"][i],
+            "pos_inf": cols["pos_inf"][i],
+            "neg_inf": cols["neg_inf"][i],
+            "unparsed": cols["unparsed"][i],
+            "min": cols["min"][i] if cols["n"][i] else None,
+            "max": cols["max"][i] if cols["n"][i] else None,
+            "mean": cols["mean"][i],
+            "m2": cols["m2"][i],
+            "integer": bool(cols["n"][i] and whole[i]),
+            "quantiles_exact": False,
+        }
+        for i in range(g.w)
+    ]
 
 
 def categorical_windows(
@@ -309,21 +351,23 @@ def summarise_windows(
     missing: list[str] = []
     ood: dict[str, np.ndarray] = {}
     far = np.zeros(len(frame), dtype=bool)
-    for c in features:
-        ref = reference.columns.get(c)
-        if c not in frame.columns:
-            missing.append(c)
-            continue
+    present = [c for c in features if c in frame.columns and c in reference.columns]
+    missing.extend(c for c in features if c not in frame.columns)
+
+    def one(c: str) -> tuple[str, list[dict[str, Any]], np.ndarray | None]:
+        ref = reference.columns[c]
         s = frame[c]
         if isinstance(ref, NumericProfile):
-            cols[c] = numeric_windows(s, ref.edges, g)
             x, _ = to_float_array(s)
-            fc = far_outside(x, ref, ood_margin)
-            if fc.any():
-                ood[c] = g.count(fc)
-                far |= fc
-        elif isinstance(ref, CategoricalProfile):
-            cols[c] = categorical_windows(s, g, ref.counts)
+            return c, numeric_windows(s, ref.edges, g, x), far_outside(x, ref, ood_margin)
+        assert isinstance(ref, CategoricalProfile)
+        return c, categorical_windows(s, g, ref.counts), None
+
+    for c, d, fc in _map(one, present, len(frame)):
+        cols[c] = d
+        if fc is not None and fc.any():
+            ood[c] = g.count(fc)
+            far |= fc
     rp = reference.columns.get(PRED_COL)
     if scores is not None and isinstance(rp, NumericProfile):
         cols[PRED_COL] = numeric_windows(pd.Series(np.asarray(scores, dtype=np.float64)), rp.edges, g)
