@@ -42,6 +42,7 @@ from .windows import LATENCY_EDGES, pack
 STREAM_ROWS = 100_000  # rows per chunk streamed to the store
 SPARK_CONF = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # no progress bars over the command's output
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.session.timeZone": "UTC",

@@ -113,21 +113,36 @@ def numeric_aggregates(frame: Any, like: Profile, group: str, columns: list[str]
     if not columns:
         return []
     types = spark_types(frame)
+    # each value read as a number once (x_i), its state once (s_i); then the stack refers to them
+    read = [f"{sql_name(group)} AS g"]
+    states = ["g"]
     parts: list[str] = []
-    for c in columns:
+    for i, c in enumerate(columns):
         ref = like.columns[c]
         assert isinstance(ref, NumericProfile)
-        x, st = numeric_expr(c, types[c]), state_expr(c, types[c])
-        fin = f"CASE WHEN ({st}) = {FINITE} THEN {x} END"
+        x, s = f"__x{i}", f"__s{i}"
+        read.append(f"{numeric_expr(c, types[c])} AS {x}")
+        unparsed = ""
+        if types[c] == "string":
+            read.append(f"{sql_name(c)} IS NOT NULL AS __nn{i}")
+            unparsed = f"WHEN __nn{i} AND {x} IS NULL THEN {UNPARSED} "
+        states += [
+            x,
+            f"CASE {unparsed}WHEN {x} IS NULL OR isnan({x}) THEN {MISSING} WHEN {x} = double('inf') "
+            f"THEN {POS_INF} WHEN {x} = double('-inf') THEN {NEG_INF} ELSE {FINITE} END AS {s}",
+        ]
+        fin = f"{s} = {FINITE}"
         parts += [
             _sql_string(c),
-            f"CAST({st} AS INT)",
-            f"CASE WHEN ({st}) = {FINITE} THEN {bin_expr(x, ref.edges)} END",
-            f"CASE WHEN ({st}) = {FINITE} THEN {point_mass_expr(x, ref.point_masses)} END",
-            fin,
+            s,
+            f"CASE WHEN {fin} THEN {bin_expr(x, ref.edges)} END",
+            f"CASE WHEN {fin} THEN {point_mass_expr(x, ref.point_masses)} END",
+            f"CASE WHEN {fin} THEN {x} END",
         ]
-    stacked = frame.selectExpr(
-        f"{sql_name(group)} AS g", f"stack({len(columns)}, {', '.join(parts)}) AS (col, state, bin, pm, x)"
+    stacked = (
+        frame.selectExpr(*read)
+        .selectExpr(*states)
+        .selectExpr("g", f"stack({len(columns)}, {', '.join(parts)}) AS (col, state, bin, pm, x)")
     )
     agg = stacked.groupBy("g", "col", "state", "bin", "pm").agg(
         F.count(F.lit(1)).alias("n"),
