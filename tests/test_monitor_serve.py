@@ -270,3 +270,40 @@ def test_serve_refuses_a_store_that_is_not_there(tmp_path):
     r = CliRunner().invoke(app, ["monitor", "serve", "--store", str(missing), "--port", "0"])
     assert r.exit_code == 2 and "not an initialised monitor store" in r.output
     assert not missing.exists()  # looking did not create it
+
+
+def test_the_api_on_a_postgres_store(pg_server, monitor_case, tmp_path):
+    """The same API over a postgresql:// store (a server the test session starts)."""
+    url = pg_server.new_database()
+    case = monitor_case
+    mon.init(
+        url,
+        str(case / "ref.parquet"),
+        "y",
+        model=str(case / "model.joblib"),
+        id_column="id",
+        time_column="ts",
+    )
+    for day in range(3):
+        b, _ = write_batch(tmp_path, day, n=800, shift=2.0 if day == 2 else 0.0)
+        mon.log(url, b)
+    mon.check(url, as_of="2024-01-05", diagnose=False)
+    s = _start(url, TOKEN)
+    try:
+        _, got, _ = call(s, "/api/windows")
+        assert got["count"] == 3 and got["series"]["volume"] == [800] * 3
+        assert got["psi"]["a"][2] > 0.25 and got["store"].startswith("PostgreSQL store")
+        _, alerts, _ = call(s, "/api/alerts")
+        drift = next(a for a in alerts["alerts"] if a["code"] == "production.data_drift")
+        _, one, _ = call(s, f"/api/windows/{drift['window_start']}/report")
+        assert one["window"]["drifted"]["a"] in ("warning", "critical")
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        status, body, _ = call(s, f"/api/alerts/{drift['id']}/resolve", "POST", {}, auth)
+        assert status == 200 and body["alert"]["status"] == "resolved"
+        b, _ = write_batch(tmp_path, 3, n=500)
+        mon.log(url, b)
+        s.dashboard.cache.refresh(force=True)
+        assert call(s, "/api/windows")[1]["count"] == 4
+    finally:
+        s.shutdown()
+        s.server_close()
