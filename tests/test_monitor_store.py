@@ -185,3 +185,25 @@ def test_many_windows_at_once_count_as_the_profile_of_each(ref_profile):
         got_cat = many[k]["profile"]["columns"]["cat"]
         assert dict(map(tuple, got_cat["counts"])) == dict(map(tuple, want_cat["counts"]))
         assert got_cat["missing"] == want_cat["missing"]
+
+
+def test_vectorised_kernels_equal_the_per_window_ones(ref_profile):
+    from mltriage.monitor.metrics import hist_quantiles
+    from mltriage.monitor.performance import grouped_weighted_auc
+    from mltriage.stats.drift_performance import weighted_auc
+    from mltriage.stats.profile import hist_quantile
+
+    rng = np.random.default_rng(4)
+    g = rng.integers(0, 4, 4000)
+    s = np.round(rng.random(4000), 2)  # ties
+    p = rng.random(4000)
+    got = grouped_weighted_auc(g, s, p, 5)
+    assert np.allclose(got[:4], [weighted_auc(s[g == k], p[g == k]) for k in range(4)]) and np.isnan(got[4])
+    parts = [frame(n, rng, shift=sh).drop(columns=["y"]) for n, sh in ((300, 0.0), (50, 2.0), (800, -1.0))]
+    packed = [_summary(x, ref_profile, "b")["profile"]["columns"]["a"] for x in parts] + [None]
+    probs = [0.0, 0.05, 0.5, 0.99, 1.0]
+    q = hist_quantiles(packed, ref_profile.columns["a"].edges, probs)
+    for i, d in enumerate(packed[:3]):
+        prof = unpack_profile({"rows": 1, "columns": {"a": d}}, ref_profile).columns["a"]
+        assert np.allclose(q[i], [hist_quantile(prof, t) for t in probs])
+    assert np.isnan(q[3]).all()

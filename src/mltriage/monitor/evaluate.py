@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..findings import Severity
 from . import metrics as M
+from . import performance as P
 from .alerts import (
     Diagnosis,
     Episode,
@@ -75,17 +76,21 @@ def _compute_new(store: Store, L: Loaded, starts: list[datetime]) -> dict[dateti
         return {}
     ref = L.reference
     summaries = store.summaries_at(starts)
-    drift = M.drift_metrics(ref, [summaries[s] for s in starts])
+    listed = [summaries[s] for s in starts]
+    drift = M.drift_metrics(ref, listed)
+    shares = M.share_metrics_many(ref, listed)
     cal = None
     if ref.task == "binary" and ref.scores is not None and ref.labels is not None and len(ref.scores) > 10:
-        cal = M.Calibrator(ref.scores, ref.labels)
+        cal = P.Calibrator(ref.scores, ref.labels)
     scores = store.scores_by_window(starts) if cal is not None else {}
+    est = P.estimated_many(
+        ref, cal, {s: scores.get(s, np.empty(0)) for s in starts}, P.reference_performance(ref)
+    )
     out: dict[datetime, dict[str, Any]] = {}
-    for s, d in zip(starts, drift):
-        m = {**d, **M.share_metrics(ref, summaries[s])}
-        est = M.estimated_performance(ref, cal, scores.get(s, np.empty(0)))
-        m["estimated"] = est
-        m["estimated_drop"] = M.drop(est)
+    for s, d, sh in zip(starts, drift, shares):
+        m = {**d, **sh}
+        m["estimated"] = est.get(s)
+        m["estimated_drop"] = P.drop(m["estimated"])
         out[s] = m
     return out
 
@@ -96,11 +101,12 @@ def _realised(
     if not starts:
         return {}
     lab = store.labelled_at(starts, as_of)
+    refp = P.reference_performance(L.reference) or {}
     out: dict[datetime, dict[str, Any] | None] = {}
     groups = dict(tuple(lab.groupby("window_start"))) if not lab.empty else {}
     for s in starts:
         g = groups.get(pd.Timestamp(s))
-        out[s] = M.realised_performance(L.reference, g, rows[s]) if g is not None else None
+        out[s] = P.realised_performance(L.reference, g, rows[s], refp) if g is not None else None
     return out
 
 
@@ -123,8 +129,8 @@ def update_metrics(store: Store, L: Loaded, as_of: datetime) -> tuple[list[dict[
         if s in real:
             r = real[s]
             m["realised"] = r
-            m["realised_drop"] = M.drop(r)
-            m["concept_gap"] = M.concept_gap(m.get("estimated"), r)
+            m["realised_drop"] = P.drop(r)
+            m["concept_gap"] = P.concept_gap(m.get("estimated"), r)
             m["labelled_share"] = (r or {}).get("labelled_share", 0.0)
             m["label_lag_hours"] = (r or {}).get("label_lag_hours")
             dirty = True
@@ -400,9 +406,19 @@ def run_check(
     notes = []
     if not wins:
         notes.append("no closed window yet: log batches, then check after a window ends")
-    last = iso(wins[-1]["window_end"]) if wins else None
+    stamp = iso(now())
     return CheckResult(
-        windows=store.windows(end=last) if last else [],
+        windows=[
+            {
+                "window_start": iso(w["window_start"]),
+                "window_end": iso(w["window_end"]),
+                "rows": w["rows"],
+                "labelled_rows": w["labelled_rows"],
+                "checked_at": iso(w["checked_at"]) or stamp,
+                **(w["metrics"] or {}),
+            }
+            for w in wins
+        ],
         alerts=[a for a in store.alerts()],
         events=events,
         notes=notes,

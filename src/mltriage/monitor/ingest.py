@@ -140,6 +140,9 @@ class Plan:
     ood_margin: float
     model: Any = None  # a ModelAdapter when the store has a model
     logged_at: datetime = field(default_factory=now)
+    # duplicated ids: looked for row by row (64-bit hashes of every id read), or only counted in
+    # the store before committing, the batch then logged again row by row (duplicates are rare)
+    exact_ids: bool = False
 
     @property
     def features(self) -> list[str]:
@@ -186,10 +189,11 @@ def _validate(df: pd.DataFrame, plan: Plan, seen_ids: SeenIds) -> tuple[np.ndarr
         miss = ids.isna().to_numpy()
         sid = ids if pd.api.types.is_string_dtype(ids.dtype) else ids.astype(str)
         _reason(reasons, miss, f"{idc} (id) is missing")
-        h = SeenIds.hashes(sid)
-        dup = (pd.Series(h).duplicated(keep="first").to_numpy() | seen_ids.contains(h)) & ~miss
-        parsed["id_hash"] = pd.Series(h)
-        _reason(reasons, dup & ~miss, f"{idc} (id) is duplicated")
+        if plan.exact_ids:
+            h = SeenIds.hashes(sid)
+            dup = (pd.Series(h).duplicated(keep="first").to_numpy() | seen_ids.contains(h)) & ~miss
+            parsed["id_hash"] = pd.Series(h)
+            _reason(reasons, dup & ~miss, f"{idc} (id) is duplicated")
         parsed["id"] = sid
     if tc:
         ts = pd.to_datetime(df[tc], errors="coerce", utc=True)
@@ -413,6 +417,10 @@ def check_columns(first: pd.DataFrame, st: Mapping[str, Any]) -> list[str]:
     )
 
 
+class _Duplicates(Exception):
+    """The batch holds duplicated ids: log it again, looking for them row by row."""
+
+
 def log_batch(
     store: Store, path: Path, plan: Plan, batch_id: str | None = None, chunk_rows: int = CHUNK_ROWS
 ) -> Ingest:
@@ -425,6 +433,16 @@ def log_batch(
     if store.has_batch(bid):
         result.notes.append(f"batch {bid} is already in the store: nothing changed")
         return result
+    try:
+        return _write(store, path, plan, bid, digest, chunk_rows, result)
+    except _Duplicates:  # rolled back: again, quarantining the duplicates
+        plan.exact_ids = True
+        return _write(store, path, plan, bid, digest, chunk_rows, Ingest(batch_id=bid, logged=False))
+
+
+def _write(
+    store: Store, path: Path, plan: Plan, bid: str, digest: str | None, chunk_rows: int, result: Ingest
+) -> Ingest:
     chunks = read_chunks(path, chunk_rows)
     try:
         first = next(chunks)
@@ -450,6 +468,8 @@ def log_batch(
             offset += len(chunk)
             del summaries, frames, chunk  # free this chunk before reading the next
             chunk = next(chunks, None)
+        if plan.settings.get("id_column") and not plan.exact_ids and w.duplicated_ids(bid):
+            raise _Duplicates
         result.rows, result.quarantined = w.rows, w.quarantined
     result.logged = True
     result.windows = [d.isoformat(timespec="seconds") for d in sorted(windows)]

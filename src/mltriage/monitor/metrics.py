@@ -19,11 +19,8 @@ Drift uses the existing statistics of `stats.drift` with production.data_drift's
 with the same smoothing, the chi-square gate on the same bins and the same grading; numeric
 features are computed for all windows at once (one matrix per feature, the formulas of
 `stats.drift.psi` and `chi2_test` row by row; a test checks they agree with `compare_profiles`).
-Estimated performance is CBPE (`stats.drift_performance.expected_binary_metrics` on the scores
-calibrated by isotonic regression on the reference's labelled scores), its interval the
-Hanley-McNeil interval (`stats.metrics.auc_interval`) on the expected class counts. Realised
-performance is the AUC (accuracy for multiclass, MAE for regression) on the labelled rows with
-its interval; a drop counts only when its interval excludes the reference.
+The performance metrics (estimated, realised, their drops, the concept gap) are in
+monitor.performance.
 """
 
 from __future__ import annotations
@@ -33,14 +30,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..stats.drift import DriftConfig, chi2_test, psi
-from ..stats.drift_performance import expected_binary_metrics
-from ..stats.metrics import auc_interval
+from ..stats.drift import DriftConfig
 from ..stats.production import PRED_COL
 from ..stats.profile import CategoricalProfile, NumericProfile, Profile, hist_quantile
-from .windows import latency_percentiles, unpack
+from ..stats.rows import scalar
+from .windows import LATENCY_EDGES, latency_percentiles, unpack
 
 
 @dataclass
@@ -63,7 +58,7 @@ class Reference:
         return float(self.importance.get(feature, 0.0)) >= self.important_share
 
 
-def _r(v: float | None, k: int = 5) -> float | None:
+def rounded(v: float | None, k: int = 5) -> float | None:
     return None if v is None or not np.isfinite(v) else round(float(v), k)
 
 
@@ -98,12 +93,7 @@ def _chi2_rows(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
 
 
 def _nonfinite(d: Mapping[str, Any]) -> int:
-    return (
-        int(d.get("missing", 0))
-        + int(d.get("unparsed", 0))
-        + int(d.get("pos_inf", 0))
-        + int(d.get("neg_inf", 0))
-    )
+    return int(d["missing"]) + int(d["unparsed"]) + int(d["pos_inf"]) + int(d["neg_inf"])
 
 
 def numeric_drift(
@@ -114,12 +104,12 @@ def numeric_drift(
     some); NaN where the window lacks the column."""
     w, b = len(packed), len(ref.counts)
     cur = np.zeros((w, b + 1))
-    present = np.zeros(w, dtype=bool)
-    for i, d in enumerate(packed):
-        if d is not None and d.get("kind") == "numeric" and len(d["counts"]) == b:
-            cur[i, :b] = d["counts"]
-            cur[i, b] = _nonfinite(d)
-            present[i] = True
+    ok = [d is not None and d.get("kind") == "numeric" and len(d["counts"]) == b for d in packed]
+    present = np.array(ok, dtype=bool)
+    if present.any():
+        got = [d for d, k in zip(packed, ok) if k and d is not None]
+        cur[present, :b] = np.array([d["counts"] for d in got], dtype=np.float64)
+        cur[present, b] = [_nonfinite(d) for d in got]
     rx = ref.missing + ref.unparsed + ref.pos_inf + ref.neg_inf
     refc = np.concatenate((ref.counts, [rx])).astype(np.float64)
     out_psi = np.full(w, np.nan)
@@ -138,24 +128,50 @@ def numeric_drift(
 
 
 def categorical_drift(
-    ref: CategoricalProfile, d: Mapping[str, Any] | None, smoothing: float
-) -> tuple[float, float, int]:
-    """PSI, chi-square p-value and compared values of one categorical column (as
-    stats.drift.compare_categorical)."""
-    if d is None or d.get("kind") != "categorical":
-        return float("nan"), 1.0, 0
-    cur = unpack(ref.name, d)
-    assert isinstance(cur, CategoricalProfile)
-    keys = list(ref.counts) + [k for k in cur.counts if k not in ref.counts]
-    rc = [ref.counts.get(k, 0) for k in keys] + [ref.other]
-    cc = [cur.counts.get(k, 0) for k in keys] + [cur.other]
-    if ref.missing or cur.missing:
-        rc.append(ref.missing)
-        cc.append(cur.missing)
-    ra, ca = np.asarray(rc, np.float64), np.asarray(cc, np.float64)
-    if ra.sum() == 0 or ca.sum() == 0:
-        return 0.0, 1.0, int(ca.sum())
-    return psi(ra, ca, smoothing), chi2_test(ra, ca)[1], int(ca.sum())
+    ref: CategoricalProfile, packed: Sequence[Mapping[str, Any] | None], smoothing: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PSI, chi-square p-value and compared values of one categorical column in every window (as
+    stats.drift.compare_categorical: the reference's categories, the window's new ones, "other",
+    and missing when either side has some); NaN where the window lacks the column."""
+    keys = list(ref.counts)
+    col = {k: i for i, k in enumerate(keys)}
+    w = len(packed)
+    rows: list[tuple[int, int, int]] = []
+    other, miss = np.zeros(w), np.zeros(w)
+    present = np.zeros(w, dtype=bool)
+    for i, d in enumerate(packed):
+        if d is None or d.get("kind") != "categorical":
+            continue
+        present[i] = True
+        other[i], miss[i] = d.get("other", 0), d.get("missing", 0)
+        for k, v in d["counts"]:
+            k = scalar(k)
+            if k not in col:
+                col[k] = len(col)
+            rows.append((i, col[k], int(v)))
+    k_all = len(col)
+    cur = np.zeros((w, k_all + 2))
+    if rows:
+        r = np.asarray(rows, dtype=np.int64)
+        np.add.at(cur, (r[:, 0], r[:, 1]), r[:, 2])
+    cur[:, k_all], cur[:, k_all + 1] = other, miss
+    refc = np.zeros(k_all + 2)
+    refc[: len(keys)] = [ref.counts[k] for k in keys]
+    refc[k_all], refc[k_all + 1] = ref.other, ref.missing
+    mask = np.ones((w, k_all + 2), dtype=bool)
+    mask[:, len(keys) : k_all] = cur[:, len(keys) : k_all] > 0  # a new category counts where it occurs
+    mask[:, k_all + 1] = (ref.missing > 0) | (miss > 0)
+    nb = mask.sum(axis=1, keepdims=True)
+    n_cur = np.where(present, cur.sum(axis=1), 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (refc + smoothing) / (refc.sum() + smoothing * nb)
+        q = (cur + smoothing) / (cur.sum(axis=1, keepdims=True) + smoothing * nb)
+        out_psi = np.where(mask, (q - p) * np.log(q / p), 0.0).sum(axis=1)
+    out_p = _chi2_rows(refc, cur)
+    empty = present & ((n_cur == 0) | (refc.sum() == 0))
+    out_psi[empty], out_p[empty] = 0.0, 1.0
+    out_psi[~present], out_p[~present] = np.nan, 1.0
+    return out_psi, out_p, n_cur
 
 
 def drift_metrics(ref: Reference, summaries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -171,22 +187,23 @@ def drift_metrics(ref: Reference, summaries: Sequence[Mapping[str, Any]]) -> lis
         if isinstance(rp, NumericProfile):
             ps, pv, n = numeric_drift(rp, [c.get(f) for c in cols], cfg.smoothing)
         else:
-            trip = [categorical_drift(rp, c.get(f), cfg.smoothing) for c in cols]
-            ps = np.array([t[0] for t in trip])
-            pv = np.array([t[1] for t in trip])
-            n = np.array([t[2] for t in trip])
+            ps, pv, n = categorical_drift(rp, [c.get(f) for c in cols], cfg.smoothing)
         tested = (n >= cfg.min_rows) & (rp.rows >= cfg.min_rows) & np.isfinite(ps)
         drifted = tested & (ps >= cfg.psi_warning) & (pv < cfg.alpha)
+        psr = np.round(ps, 5).tolist()
+        fin = np.isfinite(ps).tolist()
+        if f == PRED_COL:
+            sig_p = (pv < cfg.alpha).tolist()
+            for i in range(len(summaries)):
+                if fin[i]:
+                    out[i]["prediction_psi"] = psr[i] if tested[i] else None
+                    out[i]["prediction_significant"] = sig_p[i]
+            continue
         for i in range(len(summaries)):
-            if not np.isfinite(ps[i]):
-                continue
-            if f == PRED_COL:
-                out[i]["prediction_psi"] = _r(ps[i]) if tested[i] else None
-                out[i]["prediction_significant"] = bool(pv[i] < cfg.alpha)
-                continue
-            out[i]["psi"][f] = _r(ps[i])
-            if drifted[i]:
-                out[i]["drifted"][f] = "critical" if ps[i] >= cfg.psi_critical else "warning"
+            if fin[i]:
+                out[i]["psi"][f] = psr[i]
+        for i in np.flatnonzero(drifted).tolist():
+            out[i]["drifted"][f] = "critical" if ps[i] >= cfg.psi_critical else "warning"
     for m in out:
         sig = {f: m["psi"][f] for f in m["drifted"]}
         m["feature_psi"] = max(sig.values(), default=0.0)
@@ -200,8 +217,67 @@ def drift_metrics(ref: Reference, summaries: Sequence[Mapping[str, Any]]) -> lis
 # shares, volume, latency, scores
 
 
-def share_metrics(ref: Reference, s: Mapping[str, Any]) -> dict[str, Any]:
-    """Missing, schema and out-of-distribution shares, volume and latency of one window."""
+def hist_quantiles(
+    packed: Sequence[Mapping[str, Any] | None], edges: np.ndarray, probs: Sequence[float]
+) -> np.ndarray:
+    """stats.profile.hist_quantile of each packed numeric profile on `edges`, for each prob:
+    (windows, probs), NaN where a window has no value."""
+    e = np.asarray(edges, np.float64)
+    w, b = len(packed), len(e) + 1
+    counts, lo, hi = np.zeros((w, b)), np.full(w, np.nan), np.full(w, np.nan)
+    for i, d in enumerate(packed):
+        if d is not None and d.get("n") and len(d["counts"]) == b:
+            counts[i], lo[i], hi[i] = d["counts"], d["min"], d["max"]
+    n = counts.sum(axis=1)
+    x = np.column_stack([np.fmin(lo, e[0]), np.tile(e, (w, 1)), np.fmax(hi, e[-1])])
+    cdf = np.column_stack([np.zeros(w), np.cumsum(counts, axis=1) / np.maximum(n, 1)[:, None]])
+    rows = np.arange(w)
+    out = np.full((w, len(probs)), np.nan)
+    for j, prob in enumerate(probs):
+        t = min(max(prob, 0.0), 1.0)
+        i = (cdf < t).sum(axis=1)  # searchsorted(cdf, t, "left") row by row
+        i1 = np.clip(i, 1, b)
+        c0, c1 = cdf[rows, i1 - 1], cdf[rows, i1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(c1 <= c0, 0.0, (t - c0) / (c1 - c0))
+        v = x[rows, i1 - 1] + frac * (x[rows, i1] - x[rows, i1 - 1])
+        v = np.where(i == 0, x[:, 0], np.where(i >= b + 1, x[:, -1], v))
+        out[:, j] = np.where(n > 0, v, np.nan)
+    return out
+
+
+SCORE_PROBS = (("p05", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95))
+LATENCY_PROBS = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+
+
+def share_metrics_many(ref: Reference, summaries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """share_metrics of many windows, the score and latency quantiles computed for all at once."""
+    out = [share_metrics(ref, s, quantiles=False) for s in summaries]
+    rp = ref.profile.columns.get(PRED_COL)
+    if isinstance(rp, NumericProfile):
+        packed = [((s.get("profile") or {}).get("columns") or {}).get(PRED_COL) for s in summaries]
+        qs = hist_quantiles(packed, rp.edges, [q for _, q in SCORE_PROBS])
+        for m, d, row in zip(out, packed, qs):
+            if d is not None and d.get("n"):
+                n, m2 = int(d["n"]), float(d["m2"])
+                std = float(np.sqrt(max(m2 / (n - 1), 0.0))) if n > 1 else 0.0
+                m["score"] = {
+                    "mean": rounded(d["mean"]),
+                    "std": rounded(std),
+                    **{k: rounded(v) for (k, _), v in zip(SCORE_PROBS, row)},
+                }
+    lat = [s.get("latency") for s in summaries]
+    lq = hist_quantiles(lat, LATENCY_EDGES, [q for _, q in LATENCY_PROBS])
+    for m, d, row in zip(out, lat, lq):
+        if d is not None and d.get("n"):
+            m["latency"] = {k: round(float(v), 3) for (k, _), v in zip(LATENCY_PROBS, row)}
+            m["latency_p95"], m["latency_p99"] = m["latency"]["p95"], m["latency"]["p99"]
+    return out
+
+
+def share_metrics(ref: Reference, s: Mapping[str, Any], quantiles: bool = True) -> dict[str, Any]:
+    """Missing, schema and out-of-distribution shares, volume, latency and the score summary of
+    one window (the quantiles left to share_metrics_many when `quantiles` is False)."""
     rows = int(s.get("rows", 0))
     cols = (s.get("profile") or {}).get("columns", {})
     schema = s.get("schema") or {}
@@ -219,7 +295,7 @@ def share_metrics(ref: Reference, s: Mapping[str, Any]) -> dict[str, Any]:
         [0, *schema.get("unparsed", {}).values(), *schema.get("missing", {}).values()]
     )
     total = rows + int(s.get("quarantined", 0))
-    lat = latency_percentiles(s.get("latency"))
+    lat = latency_percentiles(s.get("latency")) if quantiles else None
     rise = max(rises.values(), default=0.0)
     ood = s.get("ood") or {}
     schema_cols = sorted({*schema.get("unparsed", {}), *schema.get("missing", {})})
@@ -235,7 +311,7 @@ def share_metrics(ref: Reference, s: Mapping[str, Any]) -> dict[str, Any]:
         "latency": lat,
         "latency_p95": lat["p95"] if lat else None,
         "latency_p99": lat["p99"] if lat else None,
-        "score": score_summary(ref, cols.get(PRED_COL)),
+        "score": score_summary(ref, cols.get(PRED_COL)) if quantiles else None,
     }
 
 
@@ -245,9 +321,9 @@ def score_summary(ref: Reference, d: Mapping[str, Any] | None) -> dict[str, Any]
         return None
     p = unpack(PRED_COL, d, rp.edges)
     assert isinstance(p, NumericProfile)
-    out: dict[str, Any] = {"mean": _r(p.mean), "std": _r(p.std)}
-    for k, q in (("p05", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95)):
-        out[k] = _r(hist_quantile(p, q))
+    out: dict[str, Any] = {"mean": rounded(p.mean), "std": rounded(p.std)}
+    for k, q in SCORE_PROBS:
+        out[k] = rounded(hist_quantile(p, q))
     return out
 
 
@@ -260,116 +336,3 @@ def volume_drops(volumes: Sequence[int], span: int = 7) -> list[float | None]:
         med = float(np.median(prev)) if len(prev) else 0.0
         out.append(None if med <= 0 else round(max(0.0, 1.0 - v[i] / med), 5))
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# performance
-
-
-class Calibrator:
-    """Scores -> calibrated P(positive), isotonic on the reference's labelled scores (as CBPE)."""
-
-    def __init__(self, scores: np.ndarray, labels: np.ndarray) -> None:
-        from sklearn.isotonic import IsotonicRegression
-
-        ok = np.isfinite(scores)
-        self.iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
-        self.iso.fit(scores[ok], labels[ok].astype(np.float64))
-
-    def __call__(self, scores: np.ndarray) -> np.ndarray:
-        return np.asarray(self.iso.predict(scores), dtype=np.float64)
-
-
-def reference_performance(ref: Reference) -> dict[str, Any] | None:
-    """The reference's realised metric (AUC for binary, MAE for regression)."""
-    if ref.scores is None or ref.labels is None or not len(ref.scores):
-        return None
-    if ref.task == "binary":
-        m = expected_binary_metrics(ref.labels.astype(np.float64), ref.scores, ref.threshold)
-        return {"metric": "roc_auc", "value": _r(m["roc_auc"]), "accuracy": _r(m["accuracy"])}
-    if ref.task == "regression":
-        return {"metric": "mae", "value": _r(float(np.mean(np.abs(ref.labels - ref.scores))))}
-    return None
-
-
-def estimated_performance(
-    ref: Reference, cal: Calibrator | None, scores: np.ndarray
-) -> dict[str, Any] | None:
-    """CBPE of one window's scores: expected AUC and accuracy with the AUC's interval."""
-    if cal is None or ref.task != "binary":
-        return None
-    s = np.asarray(scores, dtype=np.float64)
-    s = s[np.isfinite(s)]
-    if len(s) < 2:
-        return None
-    p = cal(s)
-    m = expected_binary_metrics(p, s, ref.threshold)
-    n1, n0 = float(p.sum()), float(len(p) - p.sum())
-    lo, hi = auc_interval(m["roc_auc"], int(round(n1)), int(round(n0)))
-    refp = reference_performance(ref) or {}
-    return {
-        "metric": "roc_auc",
-        "value": _r(m["roc_auc"]),
-        "low": _r(lo),
-        "high": _r(hi),
-        "accuracy": _r(m["accuracy"]),
-        "reference": refp.get("value"),
-    }
-
-
-def realised_performance(ref: Reference, labelled: pd.DataFrame, rows: int) -> dict[str, Any] | None:
-    """AUC (binary) or MAE (regression) on a window's labelled rows, with its interval, the
-    labelled share and the median label lag in hours."""
-    if labelled.empty:
-        return None
-    y = labelled["label"].to_numpy(np.float64)
-    s = labelled["score"].to_numpy(np.float64)
-    ok = np.isfinite(y) & np.isfinite(s)
-    y, s = y[ok], s[ok]
-    refp = reference_performance(ref) or {}
-    out: dict[str, Any] = {"labelled": int(len(y)), "labelled_share": _r(len(y) / rows if rows else 0.0, 4)}
-    lag = pd.to_datetime(labelled["labelled_at"]) - pd.to_datetime(labelled["ts"])
-    out["label_lag_hours"] = _r(lag.dt.total_seconds().median() / 3600, 2) if len(lag) else None
-    out["reference"] = refp.get("value")
-    if ref.task == "binary":
-        n1 = int((y == 1).sum())
-        if 0 < n1 < len(y):
-            m = expected_binary_metrics(y, s, ref.threshold)
-            lo, hi = auc_interval(m["roc_auc"], n1, len(y) - n1)
-            out.update(
-                metric="roc_auc", value=_r(m["roc_auc"]), low=_r(lo), high=_r(hi), accuracy=_r(m["accuracy"])
-            )
-        else:
-            out.update(metric="roc_auc", value=None, low=None, high=None)
-    elif ref.task == "regression" and len(y):
-        err = np.abs(y - s)
-        mae, se = (
-            float(err.mean()),
-            float(err.std(ddof=1) / np.sqrt(len(err))) if len(err) > 1 else float("nan"),
-        )
-        out.update(metric="mae", value=_r(mae), low=_r(mae - 1.96 * se), high=_r(mae + 1.96 * se))
-    return out
-
-
-def drop(perf: Mapping[str, Any] | None) -> float:
-    """How much worse a window is than the reference, when its interval excludes the reference
-    (AUC: reference - value; MAE: relative rise); 0 otherwise."""
-    if not perf or perf.get("value") is None or perf.get("reference") is None:
-        return 0.0
-    ref, v, lo, hi = perf["reference"], perf["value"], perf.get("low"), perf.get("high")
-    if perf.get("metric") == "mae":
-        worse = (v - ref) / ref if ref else 0.0
-        return round(max(worse, 0.0), 5) if lo is not None and lo > ref else 0.0
-    return round(max(ref - v, 0.0), 5) if hi is not None and hi < ref else 0.0
-
-
-def concept_gap(est: Mapping[str, Any] | None, real: Mapping[str, Any] | None) -> float:
-    """How far the realised AUC falls below the CBPE estimate of the same window, when the
-    realised interval excludes the estimate; 0 otherwise. The estimate assumes P(y | x) unchanged,
-    so it follows covariate shift: what it does not explain is concept drift."""
-    if not est or not real or est.get("value") is None or real.get("value") is None:
-        return 0.0
-    if real.get("metric") != est.get("metric") or real.get("high") is None:
-        return 0.0
-    gap = float(est["value"]) - float(real["value"])
-    return round(gap, 5) if real["high"] < est["value"] else 0.0

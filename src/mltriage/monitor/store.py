@@ -841,6 +841,14 @@ class BatchWriter:
             self.quarantined += len(df)
         self.store._insert_frame(self.con, table, df)
 
+    def duplicated_ids(self, batch_id: str) -> int:
+        """How many ids appear more than once among this batch's predictions."""
+        sql = (
+            "SELECT COUNT(*) FROM (SELECT row_id FROM predictions WHERE batch_id = ? "
+            "GROUP BY row_id HAVING COUNT(*) > 1) d"
+        )
+        return int(self.store._exec(self.con, sql, [batch_id]).fetchall()[0][0])
+
     def add_summary(self, window_start: Any, window_end: Any, summary: Mapping[str, Any] | str) -> None:
         """Merge a summary of part of a window into the batch's summary of that window. Kept as
         JSON text (a year of hourly windows of 55 columns is ~100 MB as text, ~1 GB as dicts)."""
