@@ -157,3 +157,24 @@ def test_bad_setting_is_exit_2_with_did_you_mean(binary_files):
     assert "Did you mean 'data'" in res.output
     res = runner.invoke(app, _args(binary_files, "--set", "model.overfit.auc_gap=7"))
     assert res.exit_code == 2 and "must be a number in" in res.output
+
+
+def test_drift_and_diagnose_json_share_the_top_level_keys_and_options(binary_files, tmp_path):
+    from mltriage.report import TOP_LEVEL_KEYS
+
+    d = binary_files
+    diag, drift, html = tmp_path / "diag.json", tmp_path / "drift.json", tmp_path / "drift.html"
+    res = runner.invoke(app, _args(d, "--json", str(diag), "--quiet", "--fast"))
+    assert res.exit_code in (0, 1), res.output
+    args = ["drift", "--reference", str(d / "train.parquet"), "--current", str(d / "test.parquet")]
+    args += ["--model", str(d / "model.joblib"), "--target", "y", "--json", str(drift), "--html", str(html)]
+    args += ["--select", "production", "--ignore", "production.out_of_distribution", "--fail-on", "warning"]
+    res = runner.invoke(app, args)
+    assert res.exit_code in (0, 1), res.output
+    a, b = json.loads(diag.read_text()), json.loads(drift.read_text())
+    assert list(a) == list(b) == list(TOP_LEVEL_KEYS)
+    assert a["command"] == "diagnose" and b["command"] == "drift"
+    assert {"code": "production.out_of_distribution", "reason": "deselected (--select/--ignore)"} in b[
+        "skipped"
+    ]
+    assert html.read_text().startswith("<!doctype html>")
