@@ -64,6 +64,8 @@ DUCKDB_MEMORY = os.environ.get(
 )  # how long a writer waits for another process holding a DuckDB file
 
 ROW_META_COLUMNS = ("row_id", "batch_id", "window_start", "ts", "score", "keep")
+# the full rows of committed batches only (see Store.writing_batch)
+COMMITTED_ROWS = "batch_id IN (SELECT batch_id FROM batches)"
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
@@ -207,6 +209,20 @@ class Store:
                 raise
             con.execute("COMMIT")
 
+    @contextmanager
+    def _side_transaction(self, con: Any) -> Iterator[Any]:
+        """A transaction on a connection of its own (a BatchWriter's side connection)."""
+        con.execute("BEGIN")
+        try:
+            yield con
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:
+                pass
+            raise
+        con.execute("COMMIT")
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         with self.session(write=False) as con:
             cur = con.execute(self._sql(sql), list(params))
@@ -309,15 +325,23 @@ class Store:
         None when the batch id is already stored (logging a batch twice changes nothing). On
         leaving, the batch's `batches` row (batch_id, rows, quarantined, source, sha256) and its
         window summaries are written and everything commits at once; an error rolls it all
-        back, so a batch is either wholly in the store or not at all."""
+        back, so a batch is either wholly in the store or not at all.
+
+        Full rows (rows_sample) are the exception that keeps memory bounded: they are committed
+        chunk by chunk on a second connection, and every reader counts only the rows of
+        committed batches (COMMITTED_ROWS). Rows of a batch that never committed (a killed
+        `log`) are invisible, deleted when that batch id is logged again, and by retention."""
         bid = str(batch["batch_id"])
         with self.transaction() as con:
             self._lock_for_write(con)
             if self._exec(con, "SELECT 1 FROM batches WHERE batch_id = ?", [bid]).fetchall():
                 yield None
                 return
-            w = BatchWriter(self, con)
-            yield w
+            w = BatchWriter(self, con, bid)
+            try:
+                yield w
+            finally:
+                w.close_side()
             self._exec(
                 con,
                 "INSERT INTO batches (batch_id, logged_at, rows, quarantined, status, source, sha256) "
@@ -457,7 +481,9 @@ class Store:
         (datetimes), rows, labelled_rows, metrics (dict or None), checked_at, pending (rows held)."""
         pend = dict(
             self._query(
-                "SELECT window_start, COUNT(*) FROM rows_sample WHERE keep = 'pending' GROUP BY window_start"
+                "SELECT window_start, COUNT(*) FROM rows_sample WHERE keep = 'pending' AND "
+                + COMMITTED_ROWS
+                + " GROUP BY window_start"
             )
         )
         rows = self._query(
@@ -639,7 +665,7 @@ class Store:
     # -- sampled rows ----------------------------------------------------------------------
     def sample_rows(self, window_start: Any = None, keep: Sequence[str] | None = None) -> pd.DataFrame:
         """Full logged rows kept for a window (all windows when None), optionally by `keep` reason."""
-        sql, params = "SELECT * FROM rows_sample WHERE 1 = 1", list[Any]()
+        sql, params = "SELECT * FROM rows_sample WHERE " + COMMITTED_ROWS, list[Any]()
         if window_start is not None:
             sql += " AND window_start = ?"
             params.append(to_time(window_start))
@@ -661,7 +687,7 @@ class Store:
         """Keep a window's rows (all, or the given ids) for `reason` ("alert", "error"): rows now
         marked `only` are re-marked; rows already kept for another reason stay as they are."""
         ws = to_time(window_start)
-        cond = " AND keep IN (" + ", ".join("?" for _ in only) + ")"
+        cond = " AND keep IN (" + ", ".join("?" for _ in only) + ") AND " + COMMITTED_ROWS
         with self.transaction() as con:
             if row_ids is None:
                 self._exec(
@@ -683,7 +709,8 @@ class Store:
     def pending(self, window_start: Any) -> pd.DataFrame:
         """row_id and score of a window's rows still held as "pending"."""
         return self._frame(
-            "SELECT row_id, score FROM rows_sample WHERE window_start = ? AND keep = 'pending'",
+            "SELECT row_id, score FROM rows_sample WHERE window_start = ? AND keep = 'pending' AND "
+            + COMMITTED_ROWS,
             [to_time(window_start)],
             ["row_id", "score"],
         )
@@ -699,14 +726,23 @@ class Store:
                 self._insert_frame(con, "keep_ids", pd.DataFrame({"row_id": [str(i) for i in keep_ids]}))
             self._exec(
                 con,
-                "UPDATE rows_sample SET keep = 'sample' WHERE window_start = ? AND keep = 'pending' "
+                "UPDATE rows_sample SET keep = 'sample' WHERE window_start = ? AND keep = 'pending' AND "
+                + COMMITTED_ROWS
+                + " "
                 "AND row_id IN (SELECT row_id FROM keep_ids)",
                 [ws],
             )
             n = self._exec(
-                con, "SELECT COUNT(*) FROM rows_sample WHERE window_start = ? AND keep = 'pending'", [ws]
+                con,
+                "SELECT COUNT(*) FROM rows_sample WHERE window_start = ? AND keep = 'pending' AND "
+                + COMMITTED_ROWS,
+                [ws],
             ).fetchall()[0][0]
-            self._exec(con, "DELETE FROM rows_sample WHERE window_start = ? AND keep = 'pending'", [ws])
+            self._exec(
+                con,
+                "DELETE FROM rows_sample WHERE window_start = ? AND keep = 'pending' AND " + COMMITTED_ROWS,
+                [ws],
+            )
             self._exec(con, "DELETE FROM keep_ids")
         return int(n)
 
@@ -777,7 +813,8 @@ class Store:
         """Rows per table."""
         out = {}
         for t in ("batches", "windows", "predictions", "labels", "rows_sample", "quarantine", "alerts"):
-            out[t] = int(self._query(f"SELECT COUNT(*) FROM {t}")[0][0])
+            where = " WHERE " + COMMITTED_ROWS if t == "rows_sample" else ""
+            out[t] = int(self._query(f"SELECT COUNT(*) FROM {t}" + where)[0][0])
         return out
 
 
@@ -821,13 +858,27 @@ def _first_line(e: BaseException) -> str:
 
 
 class BatchWriter:
-    """Rows and window summaries of one batch, written inside its transaction (writing_batch)."""
+    """Rows and window summaries of one batch, written inside its transaction (writing_batch);
+    full rows on a side connection (see writing_batch)."""
 
-    def __init__(self, store: Store, con: Any) -> None:
-        self.store, self.con = store, con
+    def __init__(self, store: Store, con: Any, batch_id: str = "") -> None:
+        self.store, self.con, self.batch_id = store, con, batch_id
         self.rows = 0
         self.quarantined = 0
         self._windows: dict[datetime, tuple[datetime, str]] = {}
+        self._side: Any = None
+
+    def _side_con(self) -> Any:
+        if self._side is None:
+            self._side = self.store._connect(True)
+            with self.store._side_transaction(self._side) as c:  # rows of an earlier, killed attempt
+                self.store._exec(c, "DELETE FROM rows_sample WHERE batch_id = ?", [self.batch_id])
+        return self._side
+
+    def close_side(self) -> None:
+        if self._side is not None:
+            side, self._side = self._side, None
+            side.close()
 
     def add(self, table: str, df: pd.DataFrame) -> None:
         """Insert rows into predictions, rows_sample or quarantine (counted for the batch row)."""
@@ -839,6 +890,11 @@ class BatchWriter:
             self.rows += len(df)
         elif table == "quarantine":
             self.quarantined += len(df)
+        if table == "rows_sample" and self.batch_id:
+            side = self._side_con()
+            with self.store._side_transaction(side) as c:
+                self.store._insert_frame(c, table, df)
+            return
         self.store._insert_frame(self.con, table, df)
 
     def duplicated_ids(self, batch_id: str) -> int:
