@@ -7,8 +7,16 @@ for `windows` judged windows in a row (a window with fewer rows than the rule's 
 not judged and changes nothing); the alert stays open while the metric stays above
 threshold * clear_ratio (hysteresis) and resolves after clear_windows judged windows below it; a
 warning still open after escalation.after windows escalates to critical. Because the replay is
-deterministic, an alert keeps its id (rule and first window) from one check to the next, and only
-its new events (opened, escalated, resolved) are routed: a repeated alert is never re-sent.
+deterministic, an alert keeps its id (code and first window) from one check to the next, and only
+its new events (opened, escalated, resolved) are routed: a repeated alert is never re-sent. The
+episodes of rules sharing a code whose spans overlap are one alert (`group_by_code`).
+
+The cause an alert names (`cause`), from the production rung's findings on its window and the
+window's metrics: "pipeline" when the rung finds train/serving skew or a schema change (or the
+rule is about the schema): a bug, do not retrain; "concept" when labels show a drop that the
+inputs do not explain (no important input moved, or the realised AUC falls below the CBPE
+estimate, which follows covariate shift); "drift" for drift on an important feature;
+"drift_minor" for drift on features the model barely uses; "ood"; "estimated".
 """
 
 from __future__ import annotations
@@ -224,7 +232,7 @@ def cause(
     code: str, m: Mapping[str, Any], diag: Diagnosis, important: Sequence[str], retrain_psi: float
 ) -> tuple[str, str]:
     """(kind, sentence): pipeline (skew or schema change), concept, drift, drift_minor, ood,
-    estimated."""
+    estimated (see the module docstring)."""
     pipe = [c for c in PIPELINE_CODES if c in diag.codes()]
     if code == "production.schema_change" or pipe:
         f = diag.finding(pipe[0]) if pipe else None
