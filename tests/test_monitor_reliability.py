@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mltriage.commands import monitor as mon
-from mltriage.monitor import store as S
+from mltriage.monitor import batch_writer as S
 from mltriage.monitor.store import StoreError, open_store
 from monitor_helpers import wait_for, write_batch
 
@@ -22,7 +22,7 @@ from monitor_helpers import wait_for, write_batch
 SLOW_LOG = textwrap.dedent(
     """
     import os, sys, time
-    from mltriage.monitor import store as S
+    from mltriage.monitor import batch_writer as S
     from mltriage.commands import monitor as mon
     url, batch, marker, hold, chunk = sys.argv[1:6]
     orig = S.BatchWriter.add

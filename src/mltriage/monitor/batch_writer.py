@@ -1,0 +1,104 @@
+"""What one batch writes inside its transaction (`Store.writing_batch`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .store_base import (  # noqa: F401
+    ALERT_COLUMNS,
+    COMMITTED_ROWS,
+    DUCKDB_MEMORY,
+    LOCK_WAIT_SECONDS,
+    ROW_META_COLUMNS,
+    SCHEMA_VERSION,
+    TABLES,
+    StoreBase,
+    StoreError,
+    alert_dict,
+    dumps,
+    first_line,
+    iso,
+    loads,
+    now,
+    quote,
+    range,
+    rows_of,
+    times,
+    to_time,
+)
+
+if TYPE_CHECKING:
+    from .store_base import StoreBase as Store
+
+
+class BatchWriter:
+    """Rows and window summaries of one batch, written inside its transaction (writing_batch);
+    full rows on a side connection (see writing_batch)."""
+
+    def __init__(self, store: Store, con: Any, batch_id: str = "") -> None:
+        self.store, self.con, self.batch_id = store, con, batch_id
+        self.rows = 0
+        self.quarantined = 0
+        self._windows: dict[datetime, tuple[datetime, str]] = {}
+        self._side: Any = None
+
+    def _side_con(self) -> Any:
+        if self._side is None:
+            self._side = self.store._connect(True)
+            with self.store._side_transaction(self._side) as c:  # rows of an earlier, killed attempt
+                self.store._exec(c, "DELETE FROM rows_sample WHERE batch_id = ?", [self.batch_id])
+        return self._side
+
+    def close_side(self) -> None:
+        if self._side is not None:
+            side, self._side = self._side, None
+            side.close()
+
+    def add(self, table: str, df: pd.DataFrame) -> None:
+        """Insert rows into predictions, rows_sample or quarantine (counted for the batch row)."""
+        if table not in ("predictions", "rows_sample", "quarantine"):
+            raise ValueError(table)
+        if df is None or not len(df):
+            return
+        if table == "predictions":
+            self.rows += len(df)
+        elif table == "quarantine":
+            self.quarantined += len(df)
+        if table == "rows_sample" and self.batch_id:
+            side = self._side_con()
+            with self.store._side_transaction(side) as c:
+                self.store._insert_frame(c, table, df)
+            return
+        self.store._insert_frame(self.con, table, df)
+
+    def duplicated_ids(self, batch_id: str) -> int:
+        """How many ids appear more than once among this batch's predictions."""
+        sql = (
+            "SELECT COUNT(*) FROM (SELECT row_id FROM predictions WHERE batch_id = ? "
+            "GROUP BY row_id HAVING COUNT(*) > 1) d"
+        )
+        return int(self.store._exec(self.con, sql, [batch_id]).fetchall()[0][0])
+
+    def add_summary(self, window_start: Any, window_end: Any, summary: Mapping[str, Any] | str) -> None:
+        """Merge a summary of part of a window into the batch's summary of that window. Kept as
+        JSON text (a year of hourly windows of 55 columns is ~100 MB as text, ~1 GB as dicts)."""
+        from .windows import merge_summaries
+
+        ws, we = to_time(window_start), to_time(window_end)
+        assert ws is not None and we is not None
+        got = self._windows.get(ws)
+        if got is None:
+            self._windows[ws] = (we, summary if isinstance(summary, str) else dumps(summary))
+            return
+        new = loads(summary) if isinstance(summary, str) else summary
+        self._windows[ws] = (we, dumps(merge_summaries(loads(got[1]), new)))
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """{"window_start", "window_end", "summary"} of the batch, the summary as JSON text."""
+        return [
+            {"window_start": k, "window_end": v[0], "summary": v[1]} for k, v in sorted(self._windows.items())
+        ]
