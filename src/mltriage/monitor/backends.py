@@ -10,26 +10,12 @@ from typing import Any
 import pandas as pd
 
 from .store import Store
-from .store_base import (  # noqa: F401
-    ALERT_COLUMNS,
-    COMMITTED_ROWS,
+from .store_base import (
     DUCKDB_MEMORY,
     LOCK_WAIT_SECONDS,
-    ROW_META_COLUMNS,
-    SCHEMA_VERSION,
-    TABLES,
-    StoreBase,
     StoreError,
-    alert_dict,
-    dumps,
     first_line,
-    iso,
-    loads,
-    now,
     quote,
-    range,
-    rows_of,
-    times,
     to_time,
 )
 

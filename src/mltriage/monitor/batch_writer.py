@@ -8,26 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .store_base import (  # noqa: F401
-    ALERT_COLUMNS,
-    COMMITTED_ROWS,
-    DUCKDB_MEMORY,
-    LOCK_WAIT_SECONDS,
-    ROW_META_COLUMNS,
-    SCHEMA_VERSION,
-    TABLES,
-    StoreBase,
-    StoreError,
-    alert_dict,
+from .store_base import (
     dumps,
-    first_line,
-    iso,
     loads,
-    now,
-    quote,
-    range,
-    rows_of,
-    times,
     to_time,
 )
 
