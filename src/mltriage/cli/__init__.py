@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -92,6 +93,23 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover
         err.print("interrupted")
         sys.exit(130)
+
+
+# Options several commands share, declared once (each call makes a fresh typer.Option).
+def json_option() -> Any:
+    return typer.Option(None, "--json", help="write the JSON report here")
+
+
+def html_option() -> Any:
+    return typer.Option(None, "--html", help="write an HTML report here")
+
+
+def strict_option() -> Any:
+    return typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)")
+
+
+def quiet_option() -> Any:
+    return typer.Option(False, "--quiet", "-q", help="print nothing but errors")
 
 
 # the command groups register themselves on `app` (imported last: they use the names above)

@@ -8,7 +8,18 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from . import app, err, fail_on_option, finish, handles_input_errors, out, split_list  # noqa: F401
+from . import (  # noqa: F401
+    app,
+    err,
+    fail_on_option,
+    finish,
+    handles_input_errors,
+    html_option,
+    out,
+    quiet_option,
+    split_list,
+    strict_option,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Production commands: `mltriage drift` and `mltriage profile` (logic in commands/drift.py and
@@ -55,7 +66,7 @@ def drift(
     json_out: Optional[Path] = typer.Option(
         None, "--json", help="write the JSON report here (the per-feature statistics under details)"
     ),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
         None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
     ),
@@ -74,11 +85,11 @@ def drift(
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. production.data_drift.psi_warning=0.2"
     ),
-    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    strict: bool = strict_option(),
     config: Optional[Path] = typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Compare a production batch with a reference (rows or a saved profile)."""
@@ -139,7 +150,7 @@ def profile(
         "--chunk-rows",
         help="read Parquet in batches of this many rows (automatic when the file exceeds memory)",
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Summarise reference rows into a mergeable profile (bins, counts, quantiles, schema)."""
     from ..commands.profile import profile as run

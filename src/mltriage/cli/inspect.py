@@ -7,7 +7,19 @@ from typing import Optional
 
 import typer
 
-from . import app, err, fail_on_option, finish, handles_input_errors, out, split_list  # noqa: F401
+from . import (  # noqa: F401
+    app,
+    err,
+    fail_on_option,
+    finish,
+    handles_input_errors,
+    html_option,
+    json_option,
+    out,
+    quiet_option,
+    split_list,
+    strict_option,
+)
 
 # ---- mltriage replay (logic in commands/replay.py; the trace's terminal view in report/replay_trace.py)
 
@@ -45,7 +57,7 @@ def replay(
     json_out: Optional[Path] = typer.Option(
         None, "--json", help="write the JSON report here (the step-by-step trace under details)"
     ),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
         None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
     ),
@@ -58,11 +70,11 @@ def replay(
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a setting: CODE.NAME=VALUE, e.g. replay.step_error.max_detailed=10"
     ),
-    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    strict: bool = strict_option(),
     config: Optional[Path] = typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings, every table and value"),
 ) -> None:
     """Reproduce a production bug: replay the exact input through the saved pipeline step by step."""
@@ -131,8 +143,8 @@ def compare(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary; default 0.5)"
     ),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    json_out: Optional[Path] = json_option(),
+    html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
         None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
     ),
@@ -149,11 +161,11 @@ def compare(
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. attribution.new_leakage.near_perfect=0.9"
     ),
-    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    strict: bool = strict_option(),
     config: Optional[Path] = typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Compare SHAP attributions between two data versions or two model versions, and say why

@@ -7,7 +7,19 @@ from typing import Optional
 
 import typer
 
-from . import app, err, fail_on_option, finish, handles_input_errors, out, split_list
+from . import (
+    app,
+    err,
+    fail_on_option,
+    finish,
+    handles_input_errors,
+    html_option,
+    json_option,
+    out,
+    quiet_option,
+    split_list,
+    strict_option,
+)
 
 
 @app.command()
@@ -51,8 +63,8 @@ def diagnose(
         "--cost-matrix",
         help="classification: CSV of the cost of predicting a class (columns) when the truth is another (rows)",
     ),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    json_out: Optional[Path] = json_option(),
+    html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
         None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
     ),
@@ -72,11 +84,11 @@ def diagnose(
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a check threshold: CODE.NAME=VALUE (repeatable)"
     ),
-    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    strict: bool = strict_option(),
     config: Optional[Path] = typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Diagnose a model and its data, bottom rung first."""

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app, err, fail_on_option, finish, handles_input_errors, out, split_list  # noqa: F401
+from . import app, err, fail_on_option, finish, handles_input_errors, out, quiet_option, split_list  # noqa: F401
 
 # ---- mltriage monitor: the production checklist run continuously over a prediction store
 # (logic in commands/monitor.py and the monitor package).
@@ -106,7 +106,7 @@ def monitor_log(
         "(pip install 'mltriage[spark]'; the active Spark session, else local[*] or MLTRIAGE_SPARK_MASTER; "
         "the batch id defaults to the folder's name; scores must be logged)",
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Log a batch of predictions (idempotent per batch id; bad rows quarantined with the reason)."""
     import json
@@ -169,7 +169,7 @@ def monitor_check(
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="judge the windows closed at this time (default: now, UTC)"
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Evaluate every closed window; open, escalate and resolve alerts; route them."""
     import json
@@ -213,7 +213,7 @@ def monitor_report(
     ),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the window's JSON report here"),
     html_out: Optional[Path] = typer.Option(None, "--html", help="write the window's HTML report here"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """One window's diagnosis by the production rung (stored by `check`, else computed now)."""

@@ -7,7 +7,19 @@ from typing import Optional
 
 import typer
 
-from . import app, err, fail_on_option, finish, handles_input_errors, out, split_list  # noqa: F401
+from . import (  # noqa: F401
+    app,
+    err,
+    fail_on_option,
+    finish,
+    handles_input_errors,
+    html_option,
+    json_option,
+    out,
+    quiet_option,
+    split_list,
+    strict_option,
+)
 
 # ---- mltriage gate (logic in commands/gate.py; the terminal tables in report/gate_table.py)
 
@@ -58,8 +70,8 @@ def gate(
     categorical: Optional[str] = typer.Option(
         None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"
     ),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    json_out: Optional[Path] = json_option(),
+    html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
         None, "--markdown", help="write a markdown report here (for the pull request of the release)"
     ),
@@ -77,11 +89,11 @@ def gate(
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. gate.regression_overall.n_boot=2000"
     ),
-    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    strict: bool = strict_option(),
     config: Optional[Path] = typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or \\[tool.mltriage] in pyproject.toml)"
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Gate a retrained model: the candidate against the baseline on the same rows, overall and per
@@ -144,8 +156,8 @@ def latency(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary)"
     ),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the JSON report here"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="write an HTML report here"),
+    json_out: Optional[Path] = json_option(),
+    html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="write a markdown report here"),
     fail_on: Optional[str] = typer.Option(
         None,
@@ -158,11 +170,11 @@ def latency(
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="a setting: CODE.NAME=VALUE, e.g. latency.target_missed.budget_s=2"
     ),
-    strict: bool = typer.Option(False, "--strict", help="exit 2 when a check fails to run (crashes)"),
+    strict: bool = strict_option(),
     config: Optional[Path] = typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or \\[tool.mltriage] in pyproject.toml)"
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Where the milliseconds go: single-row and batched latency (p50/p95/p99), each pipeline step's
