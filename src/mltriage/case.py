@@ -18,6 +18,7 @@ from .costs import costs
 from .errors import InputError, closest, listing
 from .findings import TASKS
 from .io import read_frame, read_history
+from .metric_names import check_metric
 from .model import ModelAdapter
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ def build_case(
 ) -> Case:
     """Validate every input once and return the Case every check reads."""
     notes: list[str] = []
+    metric = check_metric(metric)  # before reading any file: a typo is refused at once
     tr = read_frame(train, "train")
     te = read_frame(test, "test")
     cur = read_frame(current, "current") if current is not None else None

@@ -173,12 +173,12 @@ def _read_path(path: Path, role: str) -> pd.DataFrame:
     try:
         if suffix.endswith((".parquet", ".pq")):
             return _read_parquet(path)
-        if suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-            return pd.read_csv(path, sep="\t" if suffix.endswith(".tsv") else ",", low_memory=False)
+        if suffix.endswith((".csv", ".csv.gz", ".txt", ".tsv", ".tsv.gz", ".txt.gz")):
+            return _read_csv(path, role)
         try:
             return _read_parquet(path)
         except Exception:
-            return pd.read_csv(path, low_memory=False)
+            return _read_csv(path, role)
     except InputError:
         raise
     except Exception as exc:
@@ -186,6 +186,63 @@ def _read_path(path: Path, role: str) -> pd.DataFrame:
             f"cannot read {role} file {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}",
             "give a readable CSV or Parquet file",
         ) from None
+
+
+DELIMITERS = ",;\t|"
+
+
+def _head(path: Path, size: int = 65536) -> str:
+    """The first `size` characters of a text file (gzip read through), '' when unreadable."""
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            return str(fh.read(size))
+    except OSError:
+        return ""
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field delimiter of CSV text among , ; tab and |: the one that splits every line of the
+    head into the same number (> 1) of fields, the most fields first; ',' when none does."""
+    import csv
+    import io as _io
+
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the head may cut the last line
+    best, best_n = ",", 1
+    for d in DELIMITERS:
+        try:
+            counts = {len(r) for r in csv.reader(_io.StringIO("\n".join(lines)), delimiter=d)}
+        except csv.Error:
+            continue
+        if len(counts) == 1 and (n := counts.pop()) > best_n:
+            best, best_n = d, n
+    return best
+
+
+def _read_csv(path: Path, role: str) -> pd.DataFrame:
+    """A CSV (or TSV, or ; and | separated) file: the delimiter sniffed from its head, duplicated
+    column names refused by name (pandas would rename them to `name.1` silently)."""
+    import csv
+
+    head = _head(path)
+    sep = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else sniff_delimiter(head)
+    first = next(csv.reader([head.splitlines()[0]], delimiter=sep), []) if head.strip() else []
+    names = [n.strip() for n in first]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        raise InputError(
+            f"the {role} file {str(path)!r} has duplicated column names: {listing(dups)} "
+            f"({', '.join(f'{d!r} {names.count(d)} times' for d in dups[:5])})",
+            "rename the columns so that each name is unique",
+        )
+    # ; separated files usually come from locales that write decimals with a comma: 1,5;2,25
+    body = head.splitlines()[1:20]
+    decimal = "," if sep == ";" and any(re.search(r"(^|;)-?\d+,\d+(;|$)", ln) for ln in body) else "."
+    return pd.read_csv(path, sep=sep, decimal=decimal, low_memory=False)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -9,7 +9,9 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad in
 from __future__ import annotations
 
 import functools
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -95,13 +97,32 @@ def main() -> None:
         sys.exit(130)
 
 
+def output_path(value: Path | None) -> Path | None:
+    """A report file to write: its folder is created now, before any work, and a path that cannot
+    be written (a folder, a file in the way of the folder) is refused now, not after the run."""
+    if value is None:
+        return None
+    p = Path(value)
+    if p.is_dir():
+        raise typer.BadParameter(f"{str(p)!r} is a folder; give a file name, e.g. {str(p / 'report')!r}")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot create the folder {str(p.parent)!r} for {str(p)!r}: {exc.strerror or exc}"
+        ) from None
+    if not os.access(p.parent, os.W_OK):
+        raise typer.BadParameter(f"the folder {str(p.parent)!r} is not writable")
+    return p
+
+
 # Options several commands share, declared once (each call makes a fresh typer.Option).
 def json_option() -> Any:
-    return typer.Option(None, "--json", help="write the JSON report here")
+    return typer.Option(None, "--json", callback=output_path, help="write the JSON report here")
 
 
 def html_option() -> Any:
-    return typer.Option(None, "--html", help="write an HTML report here")
+    return typer.Option(None, "--html", callback=output_path, help="write an HTML report here")
 
 
 def strict_option() -> Any:

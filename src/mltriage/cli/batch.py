@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     handles_input_errors,
     html_option,
     out,
+    output_path,
     quiet_option,
     split_list,
     strict_option,
@@ -64,11 +65,17 @@ def drift(
     ),
     min_rows: int = typer.Option(30, "--min-rows", help="smallest batch to compare"),
     json_out: Optional[Path] = typer.Option(
-        None, "--json", help="write the JSON report here (the per-feature statistics under details)"
+        None,
+        "--json",
+        callback=output_path,
+        help="write the JSON report here (the per-feature statistics under details)",
     ),
     html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
-        None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
+        None,
+        "--markdown",
+        callback=output_path,
+        help="write a markdown report here (for a pull request or a ticket)",
     ),
     fail_on: Optional[str] = typer.Option(
         None,
@@ -128,7 +135,7 @@ def profile(
     data: list[Path] = typer.Option(
         ..., "--data", help="CSV/Parquet rows or profile JSONs (repeatable: merged into one profile)"
     ),
-    out_path: Path = typer.Option(..., "--out", help="where to write the profile JSON"),
+    out_path: Path = typer.Option(..., "--out", callback=output_path, help="where to write the profile JSON"),
     categorical: Optional[str] = typer.Option(
         None, "--categorical", help="comma-separated categorical columns"
     ),

@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     html_option,
     json_option,
     out,
+    output_path,
     quiet_option,
     split_list,
     strict_option,
@@ -55,11 +56,17 @@ def replay(
         None, "--tolerance", help="largest |logged - recomputed| counted as equal (default 1e-6)"
     ),
     json_out: Optional[Path] = typer.Option(
-        None, "--json", help="write the JSON report here (the step-by-step trace under details)"
+        None,
+        "--json",
+        callback=output_path,
+        help="write the JSON report here (the step-by-step trace under details)",
     ),
     html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
-        None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
+        None,
+        "--markdown",
+        callback=output_path,
+        help="write a markdown report here (for a pull request or a ticket)",
     ),
     fail_on: Optional[str] = typer.Option(
         None,
@@ -146,7 +153,10 @@ def compare(
     json_out: Optional[Path] = json_option(),
     html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
-        None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
+        None,
+        "--markdown",
+        callback=output_path,
+        help="write a markdown report here (for a pull request or a ticket)",
     ),
     fail_on: Optional[str] = typer.Option(
         None,

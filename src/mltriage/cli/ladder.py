@@ -16,6 +16,7 @@ from . import (
     html_option,
     json_option,
     out,
+    output_path,
     quiet_option,
     split_list,
     strict_option,
@@ -66,7 +67,10 @@ def diagnose(
     json_out: Optional[Path] = json_option(),
     html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
-        None, "--markdown", help="write a markdown report here (for a pull request or a ticket)"
+        None,
+        "--markdown",
+        callback=output_path,
+        help="write a markdown report here (for a pull request or a ticket)",
     ),
     fail_on: Optional[str] = typer.Option(
         None,
@@ -126,8 +130,12 @@ def diagnose(
 @app.command()
 @handles_input_errors
 def demo(
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the JSON report here"),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="also write an HTML report here"),
+    json_out: Optional[Path] = typer.Option(
+        None, "--json", callback=output_path, help="also write the JSON report here"
+    ),
+    html_out: Optional[Path] = typer.Option(
+        None, "--html", callback=output_path, help="also write an HTML report here"
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Diagnose a real data set shipped with mltriage, with realistic failures planted in it."""

@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     html_option,
     json_option,
     out,
+    output_path,
     quiet_option,
     split_list,
     strict_option,
@@ -73,7 +74,10 @@ def gate(
     json_out: Optional[Path] = json_option(),
     html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
-        None, "--markdown", help="write a markdown report here (for the pull request of the release)"
+        None,
+        "--markdown",
+        callback=output_path,
+        help="write a markdown report here (for the pull request of the release)",
     ),
     fail_on: Optional[str] = typer.Option(
         "warning",
@@ -158,7 +162,9 @@ def latency(
     ),
     json_out: Optional[Path] = json_option(),
     html_out: Optional[Path] = html_option(),
-    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="write a markdown report here"),
+    markdown_out: Optional[Path] = typer.Option(
+        None, "--markdown", callback=output_path, help="write a markdown report here"
+    ),
     fail_on: Optional[str] = typer.Option(
         None,
         "--fail-on",

@@ -7,6 +7,7 @@ from typing import Any
 from ..case import build_case
 from ..config import Config, load_config
 from ..context import Context
+from ..errors import InputError, listing
 from ..findings import LADDER_LAYERS
 from ..registry import Check, NotApplicable
 from ..report import Report
@@ -94,7 +95,33 @@ def diagnose(
                 ctx.predictions(which)
             except NotApplicable:
                 pass
+            except InputError as exc:
+                raise _name_empty_features(exc, case.frame(which), case.features, which) from None
     return run_checks(ctx, command="diagnose", scope=on_the_ladder, progress=progress)
+
+
+def _name_empty_features(exc: InputError, df: Any, features: list[str], which: str) -> InputError:
+    """The model's error, with the features that hold no finite value in that set named first:
+    a column NaN or inf in every row is the likely reason a model refuses the rows."""
+    import numpy as np
+    import pandas as pd
+
+    empty = []
+    for f in features:
+        if f in df.columns and not isinstance(df[f].dtype, pd.CategoricalDtype):
+            v = pd.to_numeric(df[f], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            if df[f].notna().sum() == 0 or (
+                pd.api.types.is_numeric_dtype(df[f]) and not np.isfinite(v).any()
+            ):
+                empty.append(f)
+    if not empty:
+        return exc
+    return InputError(
+        f"{listing(empty, 5)} {'is' if len(empty) == 1 else 'are'} NaN or inf in every {which} row, "
+        f"and {exc.message}",
+        f"fill {listing(empty, 5)} in the {which} data (a failed join or feature job?), or drop "
+        f"{'it' if len(empty) == 1 else 'them'} from the model's inputs and refit",
+    )
 
 
 def on_the_ladder(chk: Check) -> bool:

@@ -152,6 +152,23 @@ def _missing_alarm(alarms: list[dict[str, Any]]) -> Finding:
     )
 
 
+def _empty_columns(empty: list[str]) -> Finding:
+    """Features missing in every training row: nothing to learn from, most likely a broken join."""
+    return Finding(
+        "data.missing_values",
+        WARNING,
+        f"{', '.join(empty[:5])}{f' (+{len(empty) - 5} more)' if len(empty) > 5 else ''} "
+        f"{'is' if len(empty) == 1 else 'are'} missing in every training row: the model learned "
+        f"nothing from {'it' if len(empty) == 1 else 'them'}",
+        columns=empty,
+        evidence={"missing_in_every_training_row": empty},
+        impact=0.5,
+        root_cause="the column was never filled for the training rows: a failed join, a renamed "
+        "source field or a feature job that did not run",
+        fix="fix the source of the column and retrain, or drop it from the model's inputs",
+    )
+
+
 @check(
     "data.missing_values",
     min_share=Param(
@@ -181,8 +198,9 @@ def missing_values(ctx: Context, p: Params) -> Findings:
         Model features whose share of missing values in the evaluation or production set is
         significantly and substantially higher than in training (one-sided two-proportion test,
         Bonferroni over features, at least `min_ratio` times the training rate and `min_share` of
-        rows), in particular missing values in a column that had none in training; and, as info,
-        features missing in most training rows.
+        rows), in particular missing values in a column that had none in training; a feature
+        missing in every training row (a warning: no chance rate is needed for a column that was
+        never filled); and, as info, features missing in most training rows.
     Why it matters
         A model learns what to do with missing values only from the training rows. A column that
         had none in training gets no learned treatment: gradient boosting silently routes NaN down
@@ -207,7 +225,10 @@ def missing_values(ctx: Context, p: Params) -> Findings:
     out = []
     if alarms:
         out.append(_missing_alarm(alarms))
-    mostly = [{"column": f, "train_share": float(r_tr[f])} for f in cols if r_tr[f] >= p.mostly_missing]
+    empty = [f for f in cols if r_tr[f] >= 1.0]
+    if empty:
+        out.append(_empty_columns(empty))
+    mostly = [{"column": f, "train_share": float(r_tr[f])} for f in cols if p.mostly_missing <= r_tr[f] < 1.0]
     if info_rows or mostly:
         out.append(
             Finding(

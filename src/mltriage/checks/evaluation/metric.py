@@ -10,6 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ...findings import INFO, WARNING, Finding
+from ...metric_names import CLASSIFICATION as _CLASSIFICATION
+from ...metric_names import RANKING as _RANKING
+from ...metric_names import REGRESSION as _REGRESSION
+from ...metric_names import canonical_metric
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.metrics import per_class_table
 from ...stats.rows import scalar
@@ -17,71 +21,6 @@ from ...stats.rows import scalar
 if TYPE_CHECKING:
     from ...context import Context
 
-_METRIC_ALIASES = {
-    "accuracy": "accuracy",
-    "acc": "accuracy",
-    "error_rate": "accuracy",
-    "error": "accuracy",
-    "roc_auc": "roc_auc",
-    "auc": "roc_auc",
-    "auroc": "roc_auc",
-    "roc-auc": "roc_auc",
-    "rocauc": "roc_auc",
-    "roc_auc_ovr": "roc_auc",
-    "roc_auc_ovo": "roc_auc",
-    "pr_auc": "pr_auc",
-    "average_precision": "pr_auc",
-    "auprc": "pr_auc",
-    "ap": "pr_auc",
-    "f1": "f1",
-    "f1_score": "f1",
-    "f1_macro": "f1_macro",
-    "macro_f1": "f1_macro",
-    "f1_weighted": "f1",
-    "precision": "precision",
-    "recall": "recall",
-    "sensitivity": "recall",
-    "balanced_accuracy": "balanced_accuracy",
-    "log_loss": "log_loss",
-    "logloss": "log_loss",
-    "cross_entropy": "log_loss",
-    "brier": "brier",
-    "brier_score": "brier",
-    "mcc": "mcc",
-    "r2": "r2",
-    "r^2": "r2",
-    "r_squared": "r2",
-    "rsquared": "r2",
-    "explained_variance": "r2",
-    "mae": "mae",
-    "mean_absolute_error": "mae",
-    "mse": "mse",
-    "mean_squared_error": "mse",
-    "rmse": "rmse",
-    "root_mean_squared_error": "rmse",
-    "mape": "mape",
-    "mean_absolute_percentage_error": "mape",
-    "smape": "smape",
-    "medae": "mae",
-    "ndcg": "ndcg",
-    "map": "map",
-    "mrr": "mrr",
-}
-_CLASSIFICATION = {
-    "accuracy",
-    "roc_auc",
-    "pr_auc",
-    "f1",
-    "f1_macro",
-    "precision",
-    "recall",
-    "balanced_accuracy",
-    "log_loss",
-    "brier",
-    "mcc",
-}
-_REGRESSION = {"r2", "mae", "mse", "rmse", "mape", "smape"}
-_RANKING = {"ndcg", "map", "mrr"}
 _BETTER_FOR_TASK = {
     "binary": "ROC AUC or PR-AUC",
     "multiclass": "accuracy or macro F1",
@@ -93,17 +32,6 @@ _BETTER = {
     "precision of the rare class",
     "multiclass": "macro-averaged F1 or balanced accuracy, with the per-class recall table",
 }
-
-
-def canonical_metric(name: str | None) -> str | None:
-    """The metric's canonical name (`AUC` -> roc_auc, `ndcg@10` -> ndcg), or the name lowered."""
-    if not name:
-        return None
-    m = str(name).strip().lower().replace(" ", "_")
-    base = m.split("@")[0]
-    if base.startswith("neg_"):
-        base = base[4:]
-    return _METRIC_ALIASES.get(base, base)
 
 
 @check(

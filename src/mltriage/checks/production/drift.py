@@ -33,6 +33,20 @@ RETRAIN = (
 )
 
 _D = DriftConfig  # the defaults of the drift statistics are declared once, in DriftConfig
+
+
+def require_batch_rows(ctx: Context, least: int, what: str) -> None:
+    """NotApplicable when the production batch holds fewer than `least` rows: a distribution
+    cannot be compared on a handful of rows (schema, ranges and skew still run row by row)."""
+    c = ctx.case
+    n = len(c.current) if c.current is not None else (c.current_profile.rows if c.current_profile else None)
+    if n is not None and n < least:
+        raise NotApplicable(
+            f"the batch has {n} row{'s' if n != 1 else ''}; {what} needs at least {least} "
+            "(schema, out-of-range values and skew are checked row by row)"
+        )
+
+
 PSI_WARNING = Param(
     _D.psi_warning,
     Interval(float, 0, None, closed="neither"),
@@ -243,6 +257,7 @@ def data_drift(ctx: Context, p: Params) -> Findings:
         retrain on recent data. Drift on unimportant features: monitor only.
     """
     inp = ctx.production()  # NotApplicable without a batch (rows or a profile)
+    require_batch_rows(ctx, int(p.min_rows), "comparing distributions")
     if not inp.common:
         raise NotApplicable("the batch shares no model feature with the training set")
     mv = None
@@ -360,6 +375,7 @@ def prediction_drift(ctx: Context, p: Params) -> Findings:
     """
     c = ctx.case
     cfg = drift_config(p)
+    require_batch_rows(ctx, cfg.min_rows, "comparing the distribution of outputs")
     if not c.has_evaluation:
         return _batch_prediction_drift(ctx, cfg)
     ref, cur = ctx.predictions("test"), ctx.predictions("current")

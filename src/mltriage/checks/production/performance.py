@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ...context import Context
     from ...stats.drift_performance import PerformanceEstimate
 
+MIN_BATCH_ROWS = 30  # fewest batch rows whose performance is estimated (as concept_drift's labels)
 MetricFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 
 N_BOOT = Param(
@@ -187,7 +188,7 @@ def concept_drift(ctx: Context, p: Params) -> Findings:
     rs, rl = np.asarray(ref.score, float), np.asarray(ref.label)
     cs, cl = np.asarray(cur.score, float)[ok], np.asarray(cur.label)[ok]
     y_cur = y_cur[ok]
-    if len(y_cur) < 30:
+    if len(y_cur) < MIN_BATCH_ROWS:
         raise NotApplicable(f"only {len(y_cur)} labelled rows in the batch")
     m_ref, m_cur = fn(y_ref, rs, rl), fn(y_cur, cs, cl)
     if not (np.isfinite(m_ref) and np.isfinite(m_cur)):
@@ -313,6 +314,9 @@ def estimated_performance_drop(ctx: Context, p: Params) -> Findings:
     """
     if ctx.case.has_current_labels:
         raise NotApplicable("the batch has labels: production.concept_drift measures performance directly")
+    from .drift import require_batch_rows
+
+    require_batch_rows(ctx, MIN_BATCH_ROWS, "estimating its performance")
     est, floor, crit, significant = _estimate(ctx, p)
     if not (est.drop >= floor and significant):
         return None
