@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet
 
-.PHONY: install demo test lint check bench score clean
+.PHONY: install demo test lint check bench score variants clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ score: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PIP) -e ".[bench]"
 	$(PY) benchmarks/bench_diagnose.py
+
+# the generalisation suite: failures planted in other real data sets (benchmarks/variants/README.md)
+variants: $(VENV)/.installed-test
+	$(PIP) -e ".[bench]"
+	$(PY) benchmarks/variants/run.py --cmd "$(CURDIR)/$(VENV)/bin/mltriage"
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

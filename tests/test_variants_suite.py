@@ -1,0 +1,93 @@
+"""The generalisation suite's generators write valid scenarios (small sizes, a few kinds).
+
+The full suite is run by `make variants`; here only the format, the truth and determinism."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("palmerpenguins")
+pytest.importorskip("statsmodels")
+
+VARIANTS = Path(__file__).resolve().parent.parent / "benchmarks" / "variants"
+sys.path.insert(0, str(VARIANTS))
+
+import generate  # noqa: E402
+import planting  # noqa: E402
+import scenario  # noqa: E402
+import sources  # noqa: E402
+
+from mltriage.findings import CODES  # noqa: E402
+
+SPECS = [
+    planting.Spec("clean", "penguins", "multiclass", "hgb", 150),
+    planting.Spec("label_leakage", "affairs", "binary", "logreg", 200, variant="weak"),
+    planting.Spec("oversampled_copies", "penguins", "multiclass", "rf", 150),
+    planting.Spec("train_serving_skew", "penguins", "regression", "ridge", 150),
+]
+
+
+def _read(d: Path) -> tuple[dict, dict]:
+    return json.loads((d / "meta.json").read_text()), json.loads((d / "truth.json").read_text())
+
+
+def test_generators_write_valid_scenarios(tmp_path):
+    assert generate.generate(SPECS, tmp_path, quiet=True) == []
+    for spec in SPECS:
+        d = tmp_path / spec.name
+        meta, truth = _read(d)
+        assert set(scenario.META_KEYS) <= set(meta)
+        for key in ("train", "test", "current", "model"):
+            if meta[key]:
+                assert (d / meta[key]).exists(), key
+        tr = pd.read_parquet(d / meta["train"])
+        te = pd.read_parquet(d / meta["test"])
+        assert meta["target"] in tr and meta["target"] in te
+        sources.check_names(list(tr.columns) + list(te.columns))
+        assert truth["kind"] and truth["dataset"] and truth["measured"]
+        for e in truth["expected"]:
+            assert e["code"] in CODES
+            frame = (
+                pd.read_parquet(d / (meta["current"] or meta["test"]))
+                if e["code"].startswith("production.")
+                else te
+            )
+            for c in e.get("columns", []):
+                assert c in frame.columns or c in tr.columns, c
+        for code in truth["acceptable"]:
+            assert code in CODES, code
+        assert spec.name.startswith("clean_") == (truth["expected"] == [])
+
+
+def test_planted_failures_are_measured(tmp_path):
+    generate.generate(SPECS[1:], tmp_path, quiet=True)
+    _, leak = _read(tmp_path / SPECS[1].name)
+    assert leak["measured"]["leak_alone_minus_all_others"] >= 0.08
+    _, copies = _read(tmp_path / SPECS[2].name)
+    m = copies["measured"]
+    assert m["share_of_test_rows_with_a_copy_in_train"] > 0.2 > m["same_share_without_oversampling"]
+
+
+def test_generation_is_deterministic(tmp_path):
+    spec = SPECS[1]
+    generate.generate([spec], tmp_path / "a", quiet=True)
+    generate.generate([spec], tmp_path / "b", quiet=True)
+    for f in ("train.parquet", "test.parquet"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "a" / spec.name / f), pd.read_parquet(tmp_path / "b" / spec.name / f)
+        )
+    assert (
+        _read(tmp_path / "a" / spec.name)[1]["measured"] == _read(tmp_path / "b" / spec.name)[1]["measured"]
+    )
+
+
+def test_suite_names_are_unique_and_kinds_registered():
+    names = [s.name for s in generate.SUITE]
+    assert len(names) == len(set(names))
+    assert {s.kind for s in generate.SUITE} <= set(planting.KINDS)
+    assert sum(s.kind == "clean" for s in generate.SUITE) >= 3
