@@ -207,3 +207,55 @@ def test_vectorised_kernels_equal_the_per_window_ones(ref_profile):
         prof = unpack_profile({"rows": 1, "columns": {"a": d}}, ref_profile).columns["a"]
         assert np.allclose(q[i], [hist_quantile(prof, t) for t in probs])
     assert np.isnan(q[3]).all()
+
+
+def test_stored_form_round_trips_exactly(ref_profile):
+    from mltriage.monitor.summary_codec import Layout, decode, encode
+
+    rng = np.random.default_rng(3)
+    cur = frame(800, rng, shift=0.4).drop(columns=["y"])
+    cur.loc[:3, "a"] = np.nan
+    cur["d"] = cur["d"].astype(object)
+    cur.loc[7, "d"] = "text"
+    lay = Layout.from_profile(ref_profile)
+    s = summarise(
+        cur, ref_profile, ["a", "b", "c", "d", "cat"], scores=rng.random(800), latency=rng.random(800)
+    )
+    sparse, dense = encode(s, lay)
+    assert "a" not in sparse["profile"]["columns"] and "cat" in sparse["profile"]["columns"]
+    assert sparse["numeric_meta"]["d"]["dtype"] == "object"  # only what differs from the reference
+    assert decode(sparse, dense, lay) == s
+    odd = {
+        **s,
+        "profile": {
+            **s["profile"],
+            "columns": {**s["profile"]["columns"], "a": {"kind": "numeric", "counts": [1, 2]}},
+        },
+    }
+    sp2, de2 = encode(odd, lay)  # a column on other bins is kept whole in the sparse part
+    assert sp2["profile"]["columns"]["a"] == {"kind": "numeric", "counts": [1, 2]}
+    assert decode(sp2, de2, lay) == odd
+
+
+def test_a_store_of_the_older_schema_is_upgraded_and_a_newer_one_refused(store_url, ref_profile):
+    import json
+
+    st = _init(store_url, ref_profile)
+    df = frame(300, np.random.default_rng(2)).drop(columns=["y"])
+    s = _summary(df, ref_profile, "b1")
+    st.merge_window_summaries(
+        [{"window_start": "2024-01-01", "window_end": "2024-01-02", "summary": s}], "b1"
+    )
+    with st.transaction() as con:  # back to schema 1: the whole summary as JSON, no dense column
+        st._exec(con, "UPDATE windows SET summary = ?", [json.dumps(s)])
+        st._exec(con, "ALTER TABLE windows DROP COLUMN dense")
+        st._exec(con, "DELETE FROM meta WHERE key IN ('summary_layout', 'schema_version')")
+        st._exec(con, "INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
+    old = open_store(store_url)
+    assert old.window_summary("2024-01-01") == s  # upgraded in place on first read
+    assert old.meta()["schema_version"] == 2
+    assert open_store(store_url).window_summaries()[0]["summary"] == s
+    with st.transaction() as con:
+        st._exec(con, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer mltriage"):
+        open_store(store_url).meta()

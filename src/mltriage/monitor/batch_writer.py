@@ -6,13 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from .store_base import (
-    dumps,
-    loads,
-    to_time,
-)
+from .store_base import to_time
 
 if TYPE_CHECKING:
     from .store_base import StoreBase as Store
@@ -26,7 +23,7 @@ class BatchWriter:
         self.store, self.con, self.batch_id = store, con, batch_id
         self.rows = 0
         self.quarantined = 0
-        self._windows: dict[datetime, tuple[datetime, str]] = {}
+        self._windows: dict[datetime, tuple[datetime, dict[str, Any], np.ndarray]] = {}
         self._side: Any = None
 
     def _side_con(self) -> Any:
@@ -66,22 +63,34 @@ class BatchWriter:
         )
         return int(self.store._exec(self.con, sql, [batch_id]).fetchall()[0][0])
 
-    def add_summary(self, window_start: Any, window_end: Any, summary: Mapping[str, Any] | str) -> None:
-        """Merge a summary of part of a window into the batch's summary of that window. Kept as
-        JSON text (a year of hourly windows of 55 columns is ~100 MB as text, ~1 GB as dicts)."""
+    def add_summary(self, window_start: Any, window_end: Any, summary: Mapping[str, Any]) -> None:
+        """Merge a summary (dict) of part of a window into the batch's summary of that window."""
+        from .summary_codec import encode
+
+        sparse, dense = encode(summary, self.store.layout())
+        self.add_encoded(window_start, window_end, sparse, dense)
+
+    def add_encoded(
+        self, window_start: Any, window_end: Any, sparse: dict[str, Any], dense: np.ndarray
+    ) -> None:
+        """add_summary of a summary in the stored form (summary_codec): a window seen before in
+        this batch is merged (decoded, merged, encoded: once per chunk boundary)."""
+        from .summary_codec import decode, encode
         from .windows import merge_summaries
 
         ws, we = to_time(window_start), to_time(window_end)
         assert ws is not None and we is not None
         got = self._windows.get(ws)
         if got is None:
-            self._windows[ws] = (we, summary if isinstance(summary, str) else dumps(summary))
+            self._windows[ws] = (we, sparse, dense)
             return
-        new = loads(summary) if isinstance(summary, str) else summary
-        self._windows[ws] = (we, dumps(merge_summaries(loads(got[1]), new)))
+        lay = self.store.layout()
+        merged = merge_summaries(decode(got[1], got[2], lay), decode(sparse, dense, lay))
+        self._windows[ws] = (we, *encode(merged, lay))
 
     def summaries(self) -> list[dict[str, Any]]:
-        """{"window_start", "window_end", "summary"} of the batch, the summary as JSON text."""
+        """{"window_start", "window_end", "sparse", "dense"} of the batch (the stored form)."""
         return [
-            {"window_start": k, "window_end": v[0], "summary": v[1]} for k, v in sorted(self._windows.items())
+            {"window_start": k, "window_end": v[0], "sparse": v[1], "dense": v[2]}
+            for k, v in sorted(self._windows.items())
         ]

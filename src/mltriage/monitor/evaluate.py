@@ -75,8 +75,7 @@ def _compute_new(store: Store, L: Loaded, starts: list[datetime]) -> dict[dateti
     if not starts:
         return {}
     ref = L.reference
-    summaries = store.summaries_at(starts)
-    listed = [summaries[s] for s in starts]
+    listed = store.windows_at(starts)  # the stored summaries, decoded for all windows at once
     drift = M.drift_metrics(ref, listed)
     shares = M.share_metrics_many(ref, listed)
     cal = None

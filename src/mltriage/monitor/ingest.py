@@ -31,7 +31,7 @@ from ..stats.bins import is_numeric_dtype
 from ..stats.profile import NumericProfile, Profile
 from .sampling import stratified
 from .store import Store, now
-from .windows import summarise_windows
+from .windows import summarise_dense
 
 CHUNK_ROWS = 250_000
 
@@ -143,6 +143,17 @@ class Plan:
     # duplicated ids: looked for row by row (64-bit hashes of every id read), or only counted in
     # the store before committing, the batch then logged again row by row (duplicates are rare)
     exact_ids: bool = False
+
+    @property
+    def layout(self) -> Any:
+        """The stored layout of window summaries (from the reference, as the store's)."""
+        from .summary_codec import Layout
+
+        if self._layout is None:
+            self._layout = Layout.from_profile(self.reference)
+        return self._layout
+
+    _layout: Any = None
 
     @property
     def features(self) -> list[str]:
@@ -288,7 +299,7 @@ def _row_frame(good: pd.DataFrame, plan: Plan, meta: dict[str, Any]) -> pd.DataF
 
 def process_chunk(
     df: pd.DataFrame, plan: Plan, batch_id: str, offset: int, seen_ids: SeenIds, result: Ingest
-) -> tuple[list[tuple[datetime, datetime, dict[str, Any]]], dict[str, pd.DataFrame]]:
+) -> tuple[list[tuple[datetime, datetime, dict[str, Any], np.ndarray]], dict[str, pd.DataFrame]]:
     """One chunk: the window summaries and the frames to insert (predictions, rows_sample,
     quarantine)."""
     df = df.reset_index(drop=True)
@@ -325,11 +336,12 @@ def process_chunk(
         else None
     )
     extra = [c for c in df.columns if c not in _known_columns(st)]
-    parts = summarise_windows(
+    keys, dense, sparse = summarise_dense(
         good,
         wstart,
         plan.reference,
         plan.features,
+        plan.layout,
         scores=score,
         latency=latency,
         batch_id=batch_id,
@@ -337,8 +349,13 @@ def process_chunk(
         extra_columns=extra,
     )
     summaries = [
-        (pd.Timestamp(int(w)).to_pydatetime(), pd.Timestamp(int(w) + plan.window_ns).to_pydatetime(), sm)
-        for w, sm in parts
+        (
+            pd.Timestamp(int(w)).to_pydatetime(),
+            pd.Timestamp(int(w) + plan.window_ns).to_pydatetime(),
+            sm,
+            dense[i],
+        )
+        for i, (w, sm) in enumerate(zip(keys.tolist(), sparse))
     ]
     if summaries and bad.any():  # quarantined rows count in the chunk's first window
         summaries[0][2]["quarantined"] = int(bad.sum())
@@ -449,6 +466,7 @@ def _write(
     except StopIteration:
         raise InputError(f"the batch file {str(path)!r} has no rows", "check the export") from None
     result.notes.extend(check_columns(first, plan.settings))
+    plan._layout = store.layout()  # summaries are encoded as the store keeps them
     seen = SeenIds()
     windows: set[datetime] = set()
     with store.writing_batch({"batch_id": bid, "source": str(path), "sha256": digest}) as w:
@@ -459,8 +477,8 @@ def _write(
         chunk: pd.DataFrame | None = first
         while chunk is not None:
             summaries, frames = process_chunk(chunk, plan, bid, offset, seen, result)
-            for ws, we, s in summaries:
-                w.add_summary(ws, we, s)
+            for ws, we, sp, de in summaries:
+                w.add_encoded(ws, we, sp, de)
                 windows.add(ws)
             for table in ("predictions", "rows_sample", "quarantine"):
                 if table in frames:

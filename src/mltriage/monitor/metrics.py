@@ -35,6 +35,7 @@ from ..stats.drift import DriftConfig
 from ..stats.production import PRED_COL
 from ..stats.profile import CategoricalProfile, NumericProfile, Profile, hist_quantile
 from ..stats.rows import scalar
+from .summary_codec import LATENCY, NS, Layout, S, Windows
 from .windows import LATENCY_EDGES, latency_percentiles, unpack
 
 
@@ -92,24 +93,22 @@ def _chi2_rows(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
     return pv
 
 
-def _nonfinite(d: Mapping[str, Any]) -> int:
-    return int(d["missing"]) + int(d["unparsed"]) + int(d["pos_inf"]) + int(d["neg_inf"])
-
-
 def numeric_drift(
-    ref: NumericProfile, packed: Sequence[Mapping[str, Any] | None], smoothing: float
+    ref: NumericProfile, block: np.ndarray | None, smoothing: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """PSI, chi-square p-value and compared values of one numeric column in every window (as
     stats.drift.compare_numeric: an extra bin for missing/inf/unparsed values when either side has
-    some); NaN where the window lacks the column."""
-    w, b = len(packed), len(ref.counts)
+    some); NaN where the window lacks the column. `block`: the column's (windows, NS + bins)
+    block of the stored summaries (summary_codec); None when no window has it."""
+    b = len(ref.counts)
+    w = 0 if block is None else len(block)
     cur = np.zeros((w, b + 1))
-    ok = [d is not None and d.get("kind") == "numeric" and len(d["counts"]) == b for d in packed]
-    present = np.array(ok, dtype=bool)
-    if present.any():
-        got = [d for d, k in zip(packed, ok) if k and d is not None]
-        cur[present, :b] = np.array([d["counts"] for d in got], dtype=np.float64)
-        cur[present, b] = [_nonfinite(d) for d in got]
+    present = np.zeros(w, dtype=bool)
+    if block is not None and block.shape[1] == NS + b:
+        present = block[:, S["present"]] > 0
+        cur[:, :b] = block[:, NS:]
+        cur[:, b] = block[:, [S["missing"], S["unparsed"], S["pos_inf"], S["neg_inf"]]].sum(axis=1)
+        cur[~present] = 0.0
     rx = ref.missing + ref.unparsed + ref.pos_inf + ref.neg_inf
     refc = np.concatenate((ref.counts, [rx])).astype(np.float64)
     out_psi = np.full(w, np.nan)
@@ -174,34 +173,41 @@ def categorical_drift(
     return out_psi, out_p, n_cur
 
 
-def drift_metrics(ref: Reference, summaries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def as_windows(ref: Reference, summaries: Sequence[Mapping[str, Any]] | Windows) -> Windows:
+    """Summaries (dicts) in the stored form, for the kernels below (which read many windows)."""
+    if isinstance(summaries, Windows):
+        return summaries
+    return Windows.from_summaries(summaries, Layout.from_profile(ref.profile))
+
+
+def drift_metrics(ref: Reference, summaries: Sequence[Mapping[str, Any]] | Windows) -> list[dict[str, Any]]:
     """Per window: per-feature PSI and grade, the largest significant PSIs, prediction PSI."""
     cfg = ref.drift
-    cols = [(s.get("profile") or {}).get("columns", {}) for s in summaries]
-    out: list[dict[str, Any]] = [{"psi": {}, "drifted": {}} for _ in summaries]
+    win = as_windows(ref, summaries)
+    n_win = len(win)
+    out: list[dict[str, Any]] = [{"psi": {}, "drifted": {}} for _ in range(n_win)]
     names = [f for f in ref.features if f in ref.profile.columns] + (
         [PRED_COL] if PRED_COL in ref.profile.columns else []
     )
     for f in names:
         rp = ref.profile.columns[f]
         if isinstance(rp, NumericProfile):
-            ps, pv, n = numeric_drift(rp, [c.get(f) for c in cols], cfg.smoothing)
+            ps, pv, n = numeric_drift(rp, win.block(f), cfg.smoothing)
         else:
-            ps, pv, n = categorical_drift(rp, [c.get(f) for c in cols], cfg.smoothing)
+            ps, pv, n = categorical_drift(rp, win.columns(f), cfg.smoothing)
         tested = (n >= cfg.min_rows) & (rp.rows >= cfg.min_rows) & np.isfinite(ps)
         drifted = tested & (ps >= cfg.psi_warning) & (pv < cfg.alpha)
         psr = np.round(ps, 5).tolist()
         fin = np.isfinite(ps).tolist()
         if f == PRED_COL:
             sig_p = (pv < cfg.alpha).tolist()
-            for i in range(len(summaries)):
+            for i in range(n_win):
                 if fin[i]:
                     out[i]["prediction_psi"] = psr[i] if tested[i] else None
                     out[i]["prediction_significant"] = sig_p[i]
             continue
-        for i in range(len(summaries)):
-            if fin[i]:
-                out[i]["psi"][f] = psr[i]
+        for i in np.flatnonzero(fin).tolist():
+            out[i]["psi"][f] = psr[i]
         for i in np.flatnonzero(drifted).tolist():
             out[i]["drifted"][f] = "critical" if ps[i] >= cfg.psi_critical else "warning"
     for m in out:
@@ -228,6 +234,26 @@ def hist_quantiles(
     for i, d in enumerate(packed):
         if d is not None and d.get("n") and len(d["counts"]) == b:
             counts[i], lo[i], hi[i] = d["counts"], d["min"], d["max"]
+    return hist_quantiles_of(counts, lo, hi, e, probs)
+
+
+def block_quantiles(
+    block: np.ndarray, edges: np.ndarray, probs: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """hist_quantiles of a column's block of stored summaries (summary_codec), and where the
+    window has a value."""
+    ok = (block[:, S["present"]] > 0) & (block[:, S["n"]] > 0)
+    counts = np.where(ok[:, None], block[:, NS:], 0.0)
+    lo = np.where(ok, block[:, S["min"]], np.nan)
+    hi = np.where(ok, block[:, S["max"]], np.nan)
+    return hist_quantiles_of(counts, lo, hi, np.asarray(edges, np.float64), probs), ok
+
+
+def hist_quantiles_of(
+    counts: np.ndarray, lo: np.ndarray, hi: np.ndarray, e: np.ndarray, probs: Sequence[float]
+) -> np.ndarray:
+    """hist_quantiles on counts (windows, bins), the windows' min and max and the edges."""
+    w, b = counts.shape[0], len(e) + 1
     n = counts.sum(axis=1)
     x = np.column_stack([np.fmin(lo, e[0]), np.tile(e, (w, 1)), np.fmax(hi, e[-1])])
     cdf = np.column_stack([np.zeros(w), np.cumsum(counts, axis=1) / np.maximum(n, 1)[:, None]])
@@ -250,46 +276,94 @@ SCORE_PROBS = (("p05", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95"
 LATENCY_PROBS = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 
 
-def share_metrics_many(ref: Reference, summaries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """share_metrics of many windows, the score and latency quantiles computed for all at once."""
-    out = [share_metrics(ref, s, quantiles=False) for s in summaries]
+def share_metrics_many(
+    ref: Reference, summaries: Sequence[Mapping[str, Any]] | Windows
+) -> list[dict[str, Any]]:
+    """share_metrics of many windows (missing shares, score and latency quantiles computed for
+    all at once)."""
+    win = as_windows(ref, summaries)
+    out = [share_metrics(ref, s, quantiles=False, missing=False) for s in win.sparse]
+    _missing_many(ref, win, out)
     rp = ref.profile.columns.get(PRED_COL)
-    if isinstance(rp, NumericProfile):
-        packed = [((s.get("profile") or {}).get("columns") or {}).get(PRED_COL) for s in summaries]
-        qs = hist_quantiles(packed, rp.edges, [q for _, q in SCORE_PROBS])
-        for m, d, row in zip(out, packed, qs):
-            if d is not None and d.get("n"):
-                n, m2 = int(d["n"]), float(d["m2"])
-                std = float(np.sqrt(max(m2 / (n - 1), 0.0))) if n > 1 else 0.0
-                m["score"] = {
-                    "mean": rounded(d["mean"]),
-                    "std": rounded(std),
-                    **{k: rounded(v) for (k, _), v in zip(SCORE_PROBS, row)},
-                }
-    lat = [s.get("latency") for s in summaries]
-    lq = hist_quantiles(lat, LATENCY_EDGES, [q for _, q in LATENCY_PROBS])
-    for m, d, row in zip(out, lat, lq):
-        if d is not None and d.get("n"):
-            m["latency"] = {k: round(float(v), 3) for (k, _), v in zip(LATENCY_PROBS, row)}
+    blk = win.block(PRED_COL)
+    if isinstance(rp, NumericProfile) and blk is not None and blk.shape[1] == NS + len(rp.counts):
+        qs, ok = block_quantiles(blk, rp.edges, [q for _, q in SCORE_PROBS])
+        for i in np.flatnonzero(ok).tolist():
+            n, m2 = int(blk[i, S["n"]]), float(blk[i, S["m2"]])
+            std = float(np.sqrt(max(m2 / (n - 1), 0.0))) if n > 1 else 0.0
+            out[i]["score"] = {
+                "mean": rounded(float(blk[i, S["mean"]])),
+                "std": rounded(std),
+                **{k: rounded(v) for (k, _), v in zip(SCORE_PROBS, qs[i].tolist())},
+            }
+    lat = win.block(LATENCY)
+    if lat is not None:
+        lq, ok = block_quantiles(lat, LATENCY_EDGES, [q for _, q in LATENCY_PROBS])
+        for i in np.flatnonzero(ok).tolist():
+            m = out[i]
+            m["latency"] = {k: round(float(v), 3) for (k, _), v in zip(LATENCY_PROBS, lq[i].tolist())}
             m["latency_p95"], m["latency_p99"] = m["latency"]["p95"], m["latency"]["p99"]
     return out
 
 
-def share_metrics(ref: Reference, s: Mapping[str, Any], quantiles: bool = True) -> dict[str, Any]:
+def _missing_many(ref: Reference, win: Windows, out: list[dict[str, Any]]) -> None:
+    """share_metrics' missing, missing_share and missing_columns of every window at once."""
+    feats = [f for f in ref.features if f in ref.profile.columns]
+    w = len(win)
+    miss = np.full((w, len(feats)), np.nan)
+    in_sparse = set().union(*(((s.get("profile") or {}).get("columns") or {}) for s in win.sparse))
+    for j, f in enumerate(feats):
+        if f in in_sparse:
+            for i, d in enumerate(win.columns(f)):
+                if d is not None:
+                    miss[i, j] = float(d.get("missing", 0))
+        blk = win.block(f)
+        if blk is not None:
+            pres = blk[:, S["present"]] > 0
+            miss[pres, j] = blk[pres, S["missing"]]
+    rows = np.array([float(int(s.get("rows", 0))) for s in win.sparse])
+    miss[rows == 0] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = miss / rows[:, None]
+    rate = np.array([ref.profile.columns[f].missing_rate for f in feats])
+    rises = share - rate[None, :]
+    have = np.isfinite(rises)
+    top = np.where(have, rises, -np.inf).max(axis=1) if len(feats) else np.full(w, -np.inf)
+    pos_r, pos_c = np.nonzero(share > 0)
+    big = (
+        np.flatnonzero((np.where(have, rises, -np.inf) >= 0.01).any(axis=1))
+        if len(feats)
+        else np.empty(0, int)
+    )
+    for m in out:
+        m["missing"], m["missing_columns"] = {}, []
+    for i, j in zip(pos_r.tolist(), pos_c.tolist()):
+        out[i]["missing"][feats[j]] = round(float(share[i, j]), 5)
+    for i, t in enumerate(top.tolist()):
+        out[i]["missing_share"] = round(max(t if t != -np.inf else 0.0, 0.0), 5)
+    for i in big.tolist():
+        r = {feats[j]: float(rises[i, j]) for j in np.flatnonzero(have[i]).tolist()}
+        out[i]["missing_columns"] = sorted((f for f in r if r[f] >= 0.01), key=lambda f: -r[f])[:10]
+
+
+def share_metrics(
+    ref: Reference, s: Mapping[str, Any], quantiles: bool = True, missing: bool = True
+) -> dict[str, Any]:
     """Missing, schema and out-of-distribution shares, volume, latency and the score summary of
-    one window (the quantiles left to share_metrics_many when `quantiles` is False)."""
+    one window (the quantiles, or the missing shares, left to share_metrics_many when
+    `quantiles`, or `missing`, is False)."""
     rows = int(s.get("rows", 0))
     cols = (s.get("profile") or {}).get("columns", {})
     schema = s.get("schema") or {}
-    missing: dict[str, float] = {}
+    miss: dict[str, float] = {}
     rises: dict[str, float] = {}
-    for f in ref.features:
+    for f in ref.features if missing else ():
         d, rp = cols.get(f), ref.profile.columns.get(f)
         if d is None or rp is None or not rows:
             continue
         share = float(d.get("missing", 0)) / rows
         if share > 0:
-            missing[f] = round(share, 5)
+            miss[f] = round(share, 5)
         rises[f] = share - rp.missing_rate
     bad = int(s.get("quarantined", 0)) + max(
         [0, *schema.get("unparsed", {}).values(), *schema.get("missing", {}).values()]
@@ -301,7 +375,7 @@ def share_metrics(ref: Reference, s: Mapping[str, Any], quantiles: bool = True) 
     schema_cols = sorted({*schema.get("unparsed", {}), *schema.get("missing", {})})
     return {
         "volume": rows,
-        "missing": missing,
+        "missing": miss,
         "missing_share": round(max(rise, 0.0), 5),
         "missing_columns": sorted((f for f in rises if rises[f] >= 0.01), key=lambda f: -rises[f])[:10],
         "schema_columns": schema_cols[:20],

@@ -29,7 +29,6 @@ from .store_base import (  # noqa: F401
     now,
     quote,
     range,
-    rows_of,
     times,
     to_time,
 )
@@ -62,11 +61,42 @@ class Store(StoreBase):
     def window_summaries(self, start: Any = None, end: Any = None) -> list[dict[str, Any]]:
         """[{"window_start", "window_end", "summary"}] in [start, end), oldest first."""
         where, params = range(start, end)
+        self.layout()  # an older store is upgraded before it is read
         rows = self._query(
-            "SELECT window_start, window_end, summary FROM windows" + where + " ORDER BY window_start",
+            "SELECT window_start, window_end, summary, dense FROM windows" + where + " ORDER BY window_start",
             params,
         )
-        return [{"window_start": iso(a), "window_end": iso(b), "summary": loads(s, {})} for a, b, s in rows]
+        return [
+            {"window_start": iso(a), "window_end": iso(b), "summary": self._decode(s, d)}
+            for a, b, s, d in rows
+        ]
+
+    def _decode(self, sparse: str | None, dense: Any) -> dict[str, Any]:
+        from .summary_codec import decode, from_bytes
+
+        lay = self.layout()
+        return decode(loads(sparse, {}), from_bytes(dense, lay), lay)
+
+    def windows_at(self, starts: Sequence[Any]) -> Any:
+        """The summaries of the given windows (in that order) as `check` reads them: a
+        summary_codec.Windows (dense vectors as one matrix, sparse parts decoded), in one query."""
+        import json
+
+        from .summary_codec import Windows
+
+        lay = self.layout()
+        order = [t for t in (to_time(s) for s in starts) if t is not None]
+        if not order:
+            return Windows.from_blobs([], [], lay)
+        rows = self._query(
+            "SELECT window_start, summary, dense FROM windows WHERE window_start >= ? AND window_start <= ?",
+            [min(order), max(order)],
+        )
+        got = {to_time(ws): (sm, de) for ws, sm, de in rows}
+        picked = [got.get(s, (None, None)) for s in order]
+        # one JSON array for all the sparse parts: one parser call instead of one per window
+        sparse = json.loads("[" + ",".join(sm or "{}" for sm, _ in picked) + "]")
+        return Windows.from_blobs(sparse, [de for _, de in picked], lay)
 
     def window_rows(self) -> list[dict[str, Any]]:
         """Every window, oldest first, as `check` reads them: window_start and window_end
@@ -99,11 +129,14 @@ class Store(StoreBase):
         want = times(starts)
         if not want:
             return {}
+        self.layout()
         rows = self._query(
-            "SELECT window_start, summary FROM windows WHERE window_start >= ? AND window_start <= ?",
+            "SELECT window_start, summary, dense FROM windows WHERE window_start >= ? AND window_start <= ?",
             [min(want), max(want)],
         )
-        return {t: loads(sm, {}) for ws, sm in rows if (t := to_time(ws)) is not None and t in want}
+        return {
+            t: self._decode(sm, de) for ws, sm, de in rows if (t := to_time(ws)) is not None and t in want
+        }
 
     def scores_by_window(self, starts: Sequence[Any]) -> dict[datetime, Any]:
         """window_start -> numpy array of the logged scores, for the given windows."""
@@ -131,8 +164,11 @@ class Store(StoreBase):
         return out
 
     def window_summary(self, window_start: Any) -> dict[str, Any] | None:
-        rows = self._query("SELECT summary FROM windows WHERE window_start = ?", [to_time(window_start)])
-        return loads(rows[0][0]) if rows else None
+        self.layout()
+        rows = self._query(
+            "SELECT summary, dense FROM windows WHERE window_start = ?", [to_time(window_start)]
+        )
+        return self._decode(rows[0][0], rows[0][1]) if rows else None
 
     def save_window_metrics(self, items: Sequence[tuple[Any, Mapping[str, Any], int]]) -> None:
         """Write (window_start, metrics, labelled_rows) for many windows in one transaction (one

@@ -61,7 +61,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from .batch_writer import BatchWriter
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: window summaries as sparse JSON + dense float64 vectors (summary_codec)
 LOCK_WAIT_SECONDS = 120.0
 # DuckDB's memory cap (it spills to disk past it): MLTRIAGE_DUCKDB_MEMORY, else 1GB
 DUCKDB_MEMORY = os.environ.get(
@@ -79,7 +79,8 @@ TABLES = (
         status TEXT, source TEXT, sha256 TEXT)""",
     """CREATE TABLE IF NOT EXISTS windows (
         window_start TIMESTAMP PRIMARY KEY, window_end TIMESTAMP, rows BIGINT,
-        labelled_rows BIGINT, summary TEXT, metrics TEXT, checked_at TIMESTAMP, report TEXT)""",
+        labelled_rows BIGINT, summary TEXT, metrics TEXT, checked_at TIMESTAMP, report TEXT,
+        dense BYTEA)""",
     """CREATE TABLE IF NOT EXISTS predictions (
         row_id TEXT, batch_id TEXT, ts TIMESTAMP, window_start TIMESTAMP,
         score DOUBLE PRECISION, predicted TEXT)""",
@@ -165,6 +166,7 @@ class StoreBase:
         self.url = url
         self._conn: Any = None
         self._depth = 0
+        self._layout: Any = None
 
     # -- backend hooks ---------------------------------------------------------------------
     def _connect(self, write: bool) -> Any:  # pragma: no cover - each backend defines it
@@ -268,10 +270,95 @@ class StoreBase:
                 "CREATE INDEX IF NOT EXISTS rows_window ON rows_sample (window_start)",
             ):
                 self._exec(con, sql)
-            items = {**meta, "schema_version": SCHEMA_VERSION, "row_columns": dict(row_columns)}
+            from ..stats.profile import Profile
+            from .summary_codec import Layout
+
+            layout = Layout.from_profile(Profile.from_dict(meta["reference"]))
+            old = self._exec(con, "SELECT value FROM meta WHERE key = 'summary_layout'").fetchall()
+            was = self._exec(con, "SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+            items = {
+                **meta,
+                "schema_version": SCHEMA_VERSION,
+                "row_columns": dict(row_columns),
+                "summary_layout": layout.to_list(),
+            }
             for k, v in items.items():
                 self._exec(con, "DELETE FROM meta WHERE key = ?", [k])
                 self._exec(con, "INSERT INTO meta (key, value) VALUES (?, ?)", [k, dumps(v)])
+            if was and int(loads(was[0][0])) < 2:  # --force on a store of schema 1
+                self._exec(con, "ALTER TABLE windows ADD COLUMN IF NOT EXISTS dense BYTEA")
+                self._recode_windows(con, None, layout)
+            elif old and Layout.from_list(loads(old[0][0])) != layout:  # --force, another reference
+                self._recode_windows(con, Layout.from_list(loads(old[0][0])), layout)
+        self._layout = None
+
+    def layout(self) -> Any:
+        """The layout of the stored window summaries (summary_codec.Layout), read once."""
+        from ..stats.profile import Profile
+        from .summary_codec import Layout
+
+        if self._layout is None:
+            meta = self.meta()  # upgrades a store of an older schema first
+            items = meta.get("summary_layout")
+            self._layout = (
+                Layout.from_list(items)
+                if items
+                else Layout.from_profile(Profile.from_dict(meta["reference"]))
+            )
+        return self._layout
+
+    def _recode_windows(self, con: Any, old: Any, new: Any) -> None:
+        """Re-encode every window summary from layout `old` (None: summaries stored whole as JSON,
+        schema version 1) to layout `new`, in the caller's transaction."""
+        from .summary_codec import decode, encode, from_bytes, to_bytes
+
+        dense = "dense" if old is not None else "NULL"
+        rows = self._exec(con, f"SELECT window_start, summary, {dense} FROM windows").fetchall()
+        out = []
+        for ws, sm, de in rows:
+            full = decode(loads(sm, {}), from_bytes(de, old) if old is not None else None, old or new)
+            sp, de2 = encode(full, new)
+            out.append((ws, dumps(sp), to_bytes(de2)))
+        if not out:
+            return
+        self._exec(
+            con,
+            "CREATE TEMPORARY TABLE IF NOT EXISTS recoded (window_start TIMESTAMP, summary TEXT, dense BYTEA)",
+        )
+        self._exec(con, "DELETE FROM recoded")
+        self._insert_frame(con, "recoded", pd.DataFrame(out, columns=["window_start", "summary", "dense"]))
+        self._exec(
+            con,
+            "UPDATE windows SET summary = r.summary, dense = r.dense FROM recoded r "
+            "WHERE windows.window_start = r.window_start",
+        )
+        self._exec(con, "DELETE FROM recoded")
+
+    def _upgrade(self, version: int) -> None:
+        """Bring a store of an older schema version to this one, in one transaction."""
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.describe()} was written by a newer mltriage (store schema {version}; this "
+                f"version reads up to {SCHEMA_VERSION})",
+                "upgrade mltriage (pip install -U mltriage) to read it",
+            )
+        if self._conn is not None:
+            raise StoreError(
+                f"{self.describe()} has store schema {version} (this version writes {SCHEMA_VERSION})",
+                "run `mltriage monitor check --store ...` once to upgrade it in place",
+            )
+        from ..stats.profile import Profile
+        from .summary_codec import Layout
+
+        with self.transaction() as con:
+            rows = self._exec(con, "SELECT value FROM meta WHERE key = 'reference'").fetchall()
+            layout = Layout.from_profile(Profile.from_dict(loads(rows[0][0])))
+            self._exec(con, "ALTER TABLE windows ADD COLUMN IF NOT EXISTS dense BYTEA")
+            self._recode_windows(con, None, layout)
+            for k, v in (("summary_layout", layout.to_list()), ("schema_version", SCHEMA_VERSION)):
+                self._exec(con, "DELETE FROM meta WHERE key = ?", [k])
+                self._exec(con, "INSERT INTO meta (key, value) VALUES (?, ?)", [k, dumps(v)])
+        self._layout = None
 
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as con:
@@ -294,7 +381,12 @@ class StoreBase:
                 f"{self.describe()} is not initialised",
                 "run `mltriage monitor init --store ... --reference train.parquet` first",
             )
-        return {k: loads(v) for k, v in rows}
+        out = {k: loads(v) for k, v in rows}
+        version = int(out.get("schema_version") or 1)
+        if version != SCHEMA_VERSION:  # an older store is upgraded in place (once); a newer refused
+            self._upgrade(version)
+            return self.meta()
+        return out
 
     def meta_value(self, key: str, default: Any = None) -> Any:
         """One meta key (the large ones, such as "reference_rows", are read only this way)."""
@@ -412,43 +504,53 @@ class StoreBase:
     def _merge_summaries(self, con: Any, summaries: Sequence[Mapping[str, Any]]) -> None:
         """Merge summaries into `windows`: the existing ones read in one query, new windows
         inserted and changed ones updated in one statement each (a year of hourly windows in a
-        second, not 17,520 round trips)."""
+        second, not 17,520 round trips). Each item holds "summary" (a dict) or its stored form
+        "sparse" and "dense" (summary_codec, what a BatchWriter keeps)."""
+        from .summary_codec import decode, encode, from_bytes, to_bytes
         from .windows import merge_summaries
 
-        items = [(to_time(i["window_start"]), to_time(i["window_end"]), i["summary"]) for i in summaries]
+        lay = self.layout()
+        items = []
+        for i in summaries:
+            sp, de = (i["sparse"], i["dense"]) if "sparse" in i else encode(i["summary"], lay)
+            items.append((to_time(i["window_start"]), to_time(i["window_end"]), sp, de))
         if not items:
             return
-        starts = [s for s, _, _ in items if s is not None]
+        starts = [s for s, _, _, _ in items if s is not None]
         got = self._exec(
-            con, "SELECT window_start, summary FROM windows WHERE window_start >= ? AND window_start <= ?",
+            con, "SELECT window_start, summary, dense FROM windows WHERE window_start >= ? AND window_start <= ?",
             [min(starts), max(starts)],
         ).fetchall()  # fmt: skip
-        old = {to_time(ws): sm for ws, sm in got}
+        old = {to_time(ws): (sm, de) for ws, sm, de in got}
         new_rows, upd_rows = [], []
-        for start, end, summ in items:  # a summary is a dict, or JSON text (from a BatchWriter)
+        for start, end, sp, de in items:
             if start in old:
-                merged = merge_summaries(loads(old[start]), loads(summ) if isinstance(summ, str) else summ)
-                upd_rows.append((start, int(merged.get("rows", 0)), dumps(merged)))
-            elif isinstance(summ, str):
-                new_rows.append((start, end, rows_of(summ), 0, summ))
+                o_sp, o_de = old[start]
+                merged = merge_summaries(
+                    decode(loads(o_sp, {}), from_bytes(o_de, lay), lay), decode(sp, de, lay)
+                )
+                sp, de = encode(merged, lay)
+                upd_rows.append((start, int(merged.get("rows", 0)), dumps(sp), to_bytes(de)))
             else:
-                new_rows.append((start, end, int(summ.get("rows", 0)), 0, dumps(summ)))
+                new_rows.append((start, end, int(sp.get("rows", 0)), 0, dumps(sp), to_bytes(de)))
         if new_rows:
-            cols = ["window_start", "window_end", "rows", "labelled_rows", "summary"]
+            cols = ["window_start", "window_end", "rows", "labelled_rows", "summary", "dense"]
             self._insert_frame(con, "windows", pd.DataFrame(new_rows, columns=cols))
         if upd_rows:
             self._exec(
                 con,
                 "CREATE TEMPORARY TABLE IF NOT EXISTS merged_windows "
-                "(window_start TIMESTAMP, rows BIGINT, summary TEXT)",
+                "(window_start TIMESTAMP, rows BIGINT, summary TEXT, dense BYTEA)",
             )
             self._exec(con, "DELETE FROM merged_windows")
             self._insert_frame(
-                con, "merged_windows", pd.DataFrame(upd_rows, columns=["window_start", "rows", "summary"])
+                con,
+                "merged_windows",
+                pd.DataFrame(upd_rows, columns=["window_start", "rows", "summary", "dense"]),
             )
             self._exec(
                 con,
-                "UPDATE windows SET summary = m.summary, rows = m.rows, checked_at = NULL "
+                "UPDATE windows SET summary = m.summary, dense = m.dense, rows = m.rows, checked_at = NULL "
                 "FROM merged_windows m WHERE windows.window_start = m.window_start",
             )
             self._exec(con, "DELETE FROM merged_windows")
@@ -463,14 +565,6 @@ def alert_dict(r: Sequence[Any]) -> dict[str, Any]:
     d["retrain"] = bool(d["retrain"])
     d["windows_in_row"] = int(d["windows_in_row"] or 0)
     return d
-
-
-def rows_of(summary_json: str) -> int:
-    """The "rows" of a summary in JSON text (the first key `summarise` writes), without parsing it all."""
-    head = summary_json[:40]
-    if head.startswith('{"rows": '):
-        return int(head[9:].split(",", 1)[0])
-    return int(json.loads(summary_json).get("rows", 0))
 
 
 def times(values: Sequence[Any]) -> set[datetime]:

@@ -218,11 +218,13 @@ def _map(fn: Any, items: Sequence[str], rows: int) -> list[Any]:
     return [fn(c) for c in items]
 
 
-def numeric_windows(
-    s: pd.Series, edges: np.ndarray, g: _Groups, x: np.ndarray | None = None
-) -> list[dict[str, Any]]:
-    """The packed numeric profile of a column in each window, on given edges (the counts of
-    profile_numeric(like=) on each window's rows). `x`: the column as floats, when at hand."""
+def numeric_block(s: pd.Series, edges: np.ndarray, g: _Groups, x: np.ndarray | None = None) -> np.ndarray:
+    """The numeric profile of a column in each window, on given edges (the counts of
+    profile_numeric(like=) on each window's rows), as a (windows, NS + bins) block of the stored
+    layout (summary_codec): present, n, missing, pos_inf, neg_inf, unparsed, min, max, mean, m2,
+    integer, counts. `x`: the column as floats, when at hand."""
+    from .summary_codec import NS, S
+
     if x is None:
         x, _ = to_float_array(s)
     unp = np.isnan(x) & s.notna().to_numpy() if not is_numeric_dtype(s) else np.zeros(len(x), dtype=bool)
@@ -243,7 +245,7 @@ def numeric_windows(
         idx[nan], idx[unp], idx[pos], idx[neg] = b, b + 1, b + 2, b + 3
     m = np.bincount(g.inv * (b + 4) + idx, minlength=g.w * (b + 4)).reshape(g.w, b + 4)
     n = m[:, :b].sum(axis=1)
-    if g.sorted and len(xf) == len(x):  # contiguous windows, every value finite: reduceat
+    if g.sorted and every:  # contiguous windows, every value finite: reduceat
         sums = np.add.reduceat(xf, g.starts)
         mean = sums / np.maximum(n, 1)
         dev = xf - np.repeat(mean, g.sizes)
@@ -259,39 +261,31 @@ def numeric_windows(
         nonint = np.bincount(wf, weights=(xf != np.round(xf)).astype(np.float64), minlength=g.w)
         lo = np.minimum.reduceat(np.where(fin, x, np.inf)[g.order], g.starts)
         hi = np.maximum.reduceat(np.where(fin, x, -np.inf)[g.order], g.starts)
-    dtype = str(s.dtype)
-    counts = m[:, :b].tolist()
-    cols = {
-        "n": n.tolist(),
-        "missing": m[:, b].tolist(),
-        "pos_inf": m[:, b + 2].tolist(),
-        "neg_inf": m[:, b + 3].tolist(),
-        "unparsed": m[:, b + 1].tolist(),
-        "min": lo.tolist(),
-        "max": hi.tolist(),
-        "mean": mean.tolist(),
-        "m2": m2.tolist(),
-    }
-    whole = (nonint == 0).tolist()
-    return [
-        {
-            "kind": "numeric",
-            "dtype": dtype,
-            "counts": counts[i],
-            "n": cols["n"][i],
-            "missing": cols["missing"][i],
-            "pos_inf": cols["pos_inf"][i],
-            "neg_inf": cols["neg_inf"][i],
-            "unparsed": cols["unparsed"][i],
-            "min": cols["min"][i] if cols["n"][i] else None,
-            "max": cols["max"][i] if cols["n"][i] else None,
-            "mean": cols["mean"][i],
-            "m2": cols["m2"][i],
-            "integer": bool(cols["n"][i] and whole[i]),
-            "quantiles_exact": False,
-        }
-        for i in range(g.w)
-    ]
+    out = np.empty((g.w, NS + b))
+    out[:, S["present"]] = 1.0
+    out[:, S["n"]] = n
+    out[:, S["missing"]] = m[:, b]
+    out[:, S["unparsed"]] = m[:, b + 1]
+    out[:, S["pos_inf"]] = m[:, b + 2]
+    out[:, S["neg_inf"]] = m[:, b + 3]
+    out[:, S["min"]] = np.where(n > 0, lo, np.nan)
+    out[:, S["max"]] = np.where(n > 0, hi, np.nan)
+    out[:, S["mean"]] = mean
+    out[:, S["m2"]] = m2
+    out[:, S["integer"]] = (n > 0) & (nonint == 0)
+    out[:, NS:] = m[:, :b]
+    return out
+
+
+def numeric_windows(
+    s: pd.Series, edges: np.ndarray, g: _Groups, x: np.ndarray | None = None
+) -> list[dict[str, Any]]:
+    """numeric_block as packed numeric profiles (dicts), one per window."""
+    from .summary_codec import column_dict
+
+    block = numeric_block(s, edges, g, x)
+    meta = {"kind": "numeric", "dtype": str(s.dtype), "quantiles_exact": False}
+    return [column_dict(row, 0, len(edges) + 1, meta) for row in block]
 
 
 def categorical_windows(
@@ -342,64 +336,109 @@ def summarise_windows(
     ood_margin: float = 0.1,
     extra_columns: Iterable[str] = (),
 ) -> list[tuple[Any, dict[str, Any]]]:
-    """(key, summary) of the rows of each window key, keys ascending: every column counted for
-    all windows at once (one bincount per column), so hourly windows cost no more than daily ones."""
+    """(key, summary) of the rows of each window key, keys ascending (summarise_dense as dicts)."""
+    from .summary_codec import Layout, decode
+
+    layout = Layout.from_profile(reference)
+    keys_, dense, sparse = summarise_dense(
+        frame, keys, reference, features, layout, scores=scores, latency=latency, batch_id=batch_id,
+        ood_margin=ood_margin, extra_columns=extra_columns,
+    )  # fmt: skip
+    return [(k, decode(sp, dense[i], layout)) for i, (k, sp) in enumerate(zip(keys_, sparse))]
+
+
+def summarise_dense(
+    frame: pd.DataFrame,
+    keys: np.ndarray,
+    reference: Profile,
+    features: Sequence[str],
+    layout: Any,
+    *,
+    scores: np.ndarray | pd.Series | None = None,
+    latency: np.ndarray | pd.Series | None = None,
+    batch_id: str | None = None,
+    ood_margin: float = 0.1,
+    extra_columns: Iterable[str] = (),
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """The summaries of the rows of each window key, keys ascending, in the stored form
+    (summary_codec): the keys, the dense vectors (windows, layout.width) and the sparse parts.
+    Every column is counted for all windows at once (one bincount per column), so hourly windows
+    cost no more than daily ones."""
+    from .summary_codec import LATENCY, S
+
     if len(frame) == 0:
-        return []
+        return np.empty(0, dtype=np.int64), np.zeros((0, layout.width)), []
     g = _Groups(keys)
-    cols: dict[str, list[dict[str, Any]]] = {}
-    missing: list[str] = []
+    dense = np.zeros((g.w, layout.width))
+    cats: dict[str, list[dict[str, Any]]] = {}
+    unparsed: dict[str, np.ndarray] = {}
+    dtypes: dict[str, str] = {}
     ood: dict[str, np.ndarray] = {}
     far = np.zeros(len(frame), dtype=bool)
     present = [c for c in features if c in frame.columns and c in reference.columns]
-    missing.extend(c for c in features if c not in frame.columns)
+    missing = [c for c in features if c not in frame.columns]
 
-    def one(c: str) -> tuple[str, list[dict[str, Any]], np.ndarray | None]:
+    def put(name: str, block: np.ndarray) -> None:
+        at = layout.offsets[name]
+        dense[:, at : at + block.shape[1]] = block
+
+    def one(c: str) -> tuple[str, Any, np.ndarray | None]:
         ref = reference.columns[c]
         s = frame[c]
         if isinstance(ref, NumericProfile):
             x, _ = to_float_array(s)
-            return c, numeric_windows(s, ref.edges, g, x), far_outside(x, ref, ood_margin)
+            block = numeric_block(s, ref.edges, g, x)
+            put(c, block)
+            return c, block[:, S["unparsed"]], far_outside(x, ref, ood_margin)
         assert isinstance(ref, CategoricalProfile)
         return c, categorical_windows(s, g, ref.counts), None
 
     for c, d, fc in _map(one, present, len(frame)):
-        cols[c] = d
+        if isinstance(d, list):
+            cats[c] = d
+        else:
+            dtypes[c] = str(frame[c].dtype)
+            if d.any():
+                unparsed[c] = d
         if fc is not None and fc.any():
             ood[c] = g.count(fc)
             far |= fc
     rp = reference.columns.get(PRED_COL)
     if scores is not None and isinstance(rp, NumericProfile):
-        cols[PRED_COL] = numeric_windows(pd.Series(np.asarray(scores, dtype=np.float64)), rp.edges, g)
-    lat = None
+        put(PRED_COL, numeric_block(pd.Series(np.asarray(scores, dtype=np.float64)), rp.edges, g))
+        dtypes[PRED_COL] = "float64"
     if latency is not None:
-        lat = numeric_windows(pd.Series(np.asarray(latency, dtype=np.float64)), LATENCY_EDGES, g)
-    far_n = g.count(far)
+        put(LATENCY, numeric_block(pd.Series(np.asarray(latency, dtype=np.float64)), LATENCY_EDGES, g))
+    meta = {
+        c: {"kind": "numeric", "dtype": dt, "quantiles_exact": False}
+        for c, dt in dtypes.items()
+        if dt != layout.dtype_of(c)
+    }
+    far_n = g.count(far).tolist()
+    sizes = g.sizes.tolist()
     extra = list(extra_columns)
-    out = []
-    for i, key in enumerate(g.keys):
-        n = int(g.sizes[i])
-        unp = {c: d[i]["unparsed"] for c, d in cols.items() if c != PRED_COL and d[i].get("unparsed")}
-        out.append(
-            (
-                key,
-                {
-                    "rows": n,
-                    "profile": {"rows": n, "columns": {c: d[i] for c, d in cols.items()}},
-                    "latency": lat[i] if lat is not None else None,
-                    "schema": {
-                        "missing": {c: n for c in missing},
-                        "unparsed": unp,
-                        "extra": {c: n for c in extra},
-                    },
-                    "ood_rows": int(far_n[i]),
-                    "ood": {c: int(v[i]) for c, v in ood.items() if v[i]},
-                    "quarantined": 0,
-                    "batches": [batch_id] if batch_id else [],
-                },
-            )
-        )
-    return out
+    order = [c for c in present if c in cats]
+    sparse = []
+    for i in range(g.w):
+        n = int(sizes[i])
+        sm: dict[str, Any] = {
+            "rows": n,
+            "profile": {"rows": n, "columns": {c: cats[c][i] for c in order}},
+            "latency": None,
+            "schema": {
+                "missing": {c: n for c in missing},
+                "unparsed": {c: int(v[i]) for c, v in unparsed.items() if v[i]},
+                "extra": {c: n for c in extra},
+            },
+            "ood_rows": int(far_n[i]),
+            "ood": {c: int(v[i]) for c, v in ood.items() if v[i]},
+            "quarantined": 0,
+            "batches": [batch_id] if batch_id else [],
+        }
+        if meta:
+            sm["numeric_meta"] = meta
+        sparse.append(sm)
+    return g.keys, dense, sparse
 
 
 # ---------------------------------------------------------------------------------------------
