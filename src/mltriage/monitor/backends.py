@@ -27,6 +27,7 @@ class DuckDBStore(Store):
     """An embedded DuckDB file. One writing process at a time: others wait (LOCK_WAIT_SECONDS)."""
 
     backend = "duckdb"
+    indexes = False
 
     def describe(self) -> str:
         return f"DuckDB store {self.url}"

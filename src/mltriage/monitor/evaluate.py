@@ -397,11 +397,13 @@ def run_check(
     store: Store, as_of: Any = None, echo: Echo | None = None, diagnose: bool = True
 ) -> CheckResult:
     """Evaluate every window closed at `as_of` (default: now, UTC)."""
-    L = load(store)
+    L = load(store)  # (upgrades a store of an older schema, on its own connection)
     t = to_time(as_of) or now()
-    wins, relabelled = update_metrics(store, L, t)
+    with store.session():  # one connection for the metrics (a DuckDB connection costs ~0.1 s)
+        wins, relabelled = update_metrics(store, L, t)
     alerts, events = reconcile(store, L, wins, t, echo, diagnose)
-    keep_rows(store, L, wins, alerts, relabelled, t)
+    with store.session():
+        keep_rows(store, L, wins, alerts, relabelled, t)
     notes = []
     if not wins:
         notes.append("no closed window yet: log batches, then check after a window ends")

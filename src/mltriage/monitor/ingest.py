@@ -307,7 +307,11 @@ def process_chunk(
     st = plan.settings
     reasons, parsed = _validate(df, plan, seen_ids)
     n = len(df)
-    ids = parsed.get("id", pd.Series([f"{batch_id}:{offset + i}" for i in range(n)], dtype=object))
+    ids = (
+        parsed["id"]
+        if "id" in parsed
+        else pd.Series([f"{batch_id}:{offset + i}" for i in range(n)], dtype=object)
+    )
     bad = reasons != ""
     frames: dict[str, pd.DataFrame] = {}
     if bad.any():
@@ -315,8 +319,9 @@ def process_chunk(
         for r, k in pd.Series(reasons[bad]).value_counts().items():
             result.reasons[str(r)] = result.reasons.get(str(r), 0) + int(k)
     keep = ~bad
-    good = df.loc[keep].reset_index(drop=True)
-    gids = ids[keep].reset_index(drop=True)
+    clean = not bad.any()  # the usual chunk: no copy of it
+    good = df if clean else df.loc[keep].reset_index(drop=True)
+    gids = ids if clean else ids[keep].reset_index(drop=True)
     gids = gids if pd.api.types.is_string_dtype(gids.dtype) else gids.astype(str)
     if "id_hash" in parsed:
         seen_ids.add(parsed["id_hash"].to_numpy()[keep])

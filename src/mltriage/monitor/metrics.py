@@ -135,7 +135,9 @@ def categorical_drift(
     keys = list(ref.counts)
     col = {k: i for i, k in enumerate(keys)}
     w = len(packed)
-    rows: list[tuple[int, int, int]] = []
+    wi: list[int] = []
+    ci: list[int] = []
+    vi: list[int] = []
     other, miss = np.zeros(w), np.zeros(w)
     present = np.zeros(w, dtype=bool)
     for i, d in enumerate(packed):
@@ -144,15 +146,21 @@ def categorical_drift(
         present[i] = True
         other[i], miss[i] = d.get("other", 0), d.get("missing", 0)
         for k, v in d["counts"]:
-            k = scalar(k)
-            if k not in col:
-                col[k] = len(col)
-            rows.append((i, col[k], int(v)))
+            if not isinstance(k, str):
+                k = scalar(k)
+            j = col.get(k)
+            if j is None:
+                j = col[k] = len(col)
+            wi.append(i)
+            ci.append(j)
+            vi.append(int(v))
     k_all = len(col)
     cur = np.zeros((w, k_all + 2))
-    if rows:
-        r = np.asarray(rows, dtype=np.int64)
-        np.add.at(cur, (r[:, 0], r[:, 1]), r[:, 2])
+    if wi:
+        flat = np.asarray(wi, dtype=np.int64) * (k_all + 2) + np.asarray(ci, dtype=np.int64)
+        cur += np.bincount(flat, weights=np.asarray(vi, dtype=np.float64), minlength=w * (k_all + 2)).reshape(
+            w, k_all + 2
+        )
     cur[:, k_all], cur[:, k_all + 1] = other, miss
     refc = np.zeros(k_all + 2)
     refc[: len(keys)] = [ref.counts[k] for k in keys]
@@ -404,9 +412,16 @@ def score_summary(ref: Reference, d: Mapping[str, Any] | None) -> dict[str, Any]
 def volume_drops(volumes: Sequence[int], span: int = 7) -> list[float | None]:
     """1 - rows / median rows of the `span` windows before (None for the first window)."""
     v = np.asarray(volumes, dtype=np.float64)
-    out: list[float | None] = []
-    for i in range(len(v)):
-        prev = v[max(0, i - span) : i]
-        med = float(np.median(prev)) if len(prev) else 0.0
-        out.append(None if med <= 0 else round(max(0.0, 1.0 - v[i] / med), 5))
-    return out
+    med = np.zeros(len(v))
+    for i in range(1, min(span, len(v))):
+        med[i] = float(np.median(v[:i]))
+    if len(v) > span:  # every window with `span` windows before it at once
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        med[span:] = np.median(sliding_window_view(v[:-1], span), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = np.maximum(0.0, 1.0 - v / med)
+    return [
+        None if (i == 0 or m <= 0) else round(float(d), 5)
+        for i, (m, d) in enumerate(zip(med.tolist(), drop.tolist()))
+    ]

@@ -93,8 +93,14 @@ TABLES = (
         severity TEXT, columns TEXT, title TEXT, root_cause TEXT, fix TEXT, cause TEXT,
         retrain BOOLEAN, status TEXT, first_seen TIMESTAMP, last_seen TIMESTAMP,
         windows_in_row BIGINT, sent TEXT, detail TEXT)""",
+)
+# secondary indexes of the large tables: PostgreSQL uses them; DuckDB does not create them (its
+# joins hash, its range filters use the zone maps of rows appended in time order, and keeping an
+# ART index up to date on every logged row costs more than a third of the insert)
+INDEXES = (
     "CREATE INDEX IF NOT EXISTS predictions_window ON predictions (window_start)",
     "CREATE INDEX IF NOT EXISTS predictions_row ON predictions (row_id)",
+    "CREATE INDEX IF NOT EXISTS rows_window ON rows_sample (window_start)",
 )
 
 ALERT_COLUMNS = (
@@ -116,6 +122,8 @@ def to_time(v: Any) -> datetime | None:
     """A naive UTC datetime from a datetime, pandas Timestamp or ISO string (None stays None)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
+    if type(v) is datetime and v.tzinfo is None:  # what the databases return: as it is
+        return v
     ts = pd.Timestamp(v)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
@@ -161,6 +169,7 @@ class StoreBase:
     prune_rows()."""
 
     backend: str = "?"
+    indexes: bool = True  # create INDEXES (see there)
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -264,11 +273,7 @@ class StoreBase:
             + ")"
         )
         with self.transaction() as con:
-            for sql in (
-                *TABLES,
-                rows_sql,
-                "CREATE INDEX IF NOT EXISTS rows_window ON rows_sample (window_start)",
-            ):
+            for sql in (*TABLES, rows_sql, *(INDEXES if self.indexes else ())):
                 self._exec(con, sql)
             from ..stats.profile import Profile
             from .summary_codec import Layout

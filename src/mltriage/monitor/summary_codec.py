@@ -231,10 +231,12 @@ class Windows:
 
     @classmethod
     def from_blobs(cls, sparse: Sequence[Mapping[str, Any]], blobs: Sequence[Any], layout: Layout) -> Windows:
+        size = 8 * layout.width
+        ok = [b is not None and len(b) == size for b in blobs]
         dense = np.zeros((len(blobs), layout.width))
-        for i, b in enumerate(blobs):
-            if b is not None and len(b) == 8 * layout.width:
-                dense[i] = np.frombuffer(bytes(b), dtype="<f8")
+        if any(ok):  # one buffer for all windows: one frombuffer, one copy
+            joined = b"".join(bytes(b) for b, k in zip(blobs, ok) if k)
+            dense[np.asarray(ok)] = np.frombuffer(joined, dtype="<f8").reshape(-1, layout.width)
         return cls(layout, dense, [dict(s) for s in sparse])
 
     def columns(self, name: str) -> list[Any]:

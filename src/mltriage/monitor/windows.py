@@ -218,6 +218,21 @@ def _map(fn: Any, items: Sequence[str], rows: int) -> list[Any]:
     return [fn(c) for c in items]
 
 
+def bin_index(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """count_on_edges' bin of each finite value: searchsorted(e, x, "right") with the last inner
+    bin closed on the right. With few edges (the reference's ~20), one comparison pass per edge
+    into int8 counts: several times faster than a binary search per value on unsorted data."""
+    if len(e) == 0 or len(e) > 100:
+        bi = np.searchsorted(e, x, side="right")
+    else:
+        bi = (x >= e[0]).view(np.int8).copy()
+        for v in e[1:]:
+            np.add(bi, x >= v, out=bi, casting="unsafe")
+    if len(e):
+        bi[x == e[-1]] = len(e) - 1  # the last inner bin is closed on the right
+    return bi
+
+
 def numeric_block(s: pd.Series, edges: np.ndarray, g: _Groups, x: np.ndarray | None = None) -> np.ndarray:
     """The numeric profile of a column in each window, on given edges (the counts of
     profile_numeric(like=) on each window's rows), as a (windows, NS + bins) block of the stored
@@ -235,8 +250,7 @@ def numeric_block(s: pd.Series, edges: np.ndarray, g: _Groups, x: np.ndarray | N
     b = len(e) + 1
     every = bool(fin.all())
     xf = x if every else x[fin]
-    bi = np.searchsorted(e, xf, side="right")
-    bi[xf == e[-1]] = len(e) - 1  # the last inner bin is closed on the right
+    bi = bin_index(xf, e)
     if every:
         idx = bi
     else:
