@@ -259,3 +259,15 @@ def test_a_store_of_the_older_schema_is_upgraded_and_a_newer_one_refused(store_u
         st._exec(con, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer mltriage"):
         open_store(store_url).meta()
+
+
+def test_row_wise_psi_and_chi2_equal_the_one_pair_kernels():
+    from mltriage.stats.drift import chi2_rows, chi2_test, psi, psi_rows
+
+    rng = np.random.default_rng(6)
+    ref = rng.integers(0, 50, 12).astype(float)
+    cur = rng.integers(0, 50, (6, 12)).astype(float)
+    cur[2, :5] = 0.0
+    ref[7] = 0.0
+    assert psi_rows(ref, cur, 0.5) == pytest.approx([psi(ref, c, 0.5) for c in cur], rel=1e-12)
+    assert chi2_rows(ref, cur) == pytest.approx([chi2_test(ref, c)[1] for c in cur], rel=1e-9)

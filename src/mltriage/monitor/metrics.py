@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..stats.drift import DriftConfig
+from ..stats.drift import DriftConfig, chi2_rows, psi_rows
 from ..stats.production import PRED_COL
 from ..stats.profile import CategoricalProfile, NumericProfile, Profile, hist_quantile
 from ..stats.rows import scalar
@@ -67,32 +67,6 @@ def rounded(v: float | None, k: int = 5) -> float | None:
 # drift
 
 
-def _psi_rows(ref: np.ndarray, cur: np.ndarray, smoothing: float) -> np.ndarray:
-    """stats.drift.psi of ref against each row of cur."""
-    p = (ref + smoothing) / (ref.sum() + smoothing * len(ref))
-    q = (cur + smoothing) / (cur.sum(axis=1, keepdims=True) + smoothing * cur.shape[1])
-    return np.sum((q - p) * np.log(q / p), axis=1)
-
-
-def _chi2_rows(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
-    """The p-value of stats.drift.chi2_test of ref against each row of cur."""
-    from scipy.stats import chi2
-
-    tot = ref + cur
-    keep = tot > 0
-    na, nb = ref.sum(), cur.sum(axis=1, keepdims=True)
-    n = na + nb
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ea, eb = tot * na / n, tot * nb / n
-        terms = np.where(keep, (ref - ea) ** 2 / ea + (cur - eb) ** 2 / eb, 0.0)
-    stat = terms.sum(axis=1)
-    dof = keep.sum(axis=1) - 1
-    pv = np.ones(len(cur))
-    ok = (dof >= 1) & (nb[:, 0] > 0) & (na > 0)
-    pv[ok] = chi2.sf(stat[ok], dof[ok])
-    return pv
-
-
 def numeric_drift(
     ref: NumericProfile, block: np.ndarray | None, smoothing: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,8 +91,8 @@ def numeric_drift(
     for mask, k in ((extra, b + 1), (present & ~extra, b)):
         if mask.any():
             c = cur[mask, :k]
-            out_psi[mask] = _psi_rows(refc[:k], c, smoothing)
-            out_p[mask] = _chi2_rows(refc[:k], c)
+            out_psi[mask] = psi_rows(refc[:k], c, smoothing)
+            out_p[mask] = chi2_rows(refc[:k], c)
     n_cur = np.where(present, cur.sum(axis=1), 0)
     empty = present & (n_cur == 0)
     out_psi[empty] = 0.0
@@ -174,7 +148,7 @@ def categorical_drift(
         p = (refc + smoothing) / (refc.sum() + smoothing * nb)
         q = (cur + smoothing) / (cur.sum(axis=1, keepdims=True) + smoothing * nb)
         out_psi = np.where(mask, (q - p) * np.log(q / p), 0.0).sum(axis=1)
-    out_p = _chi2_rows(refc, cur)
+    out_p = chi2_rows(refc, cur)
     empty = present & ((n_cur == 0) | (refc.sum() == 0))
     out_psi[empty], out_p[empty] = 0.0, 1.0
     out_psi[~present], out_p[~present] = np.nan, 1.0

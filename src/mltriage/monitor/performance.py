@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..stats.drift_performance import expected_binary_metrics
+from ..stats.drift_performance import expected_binary_metrics, isotonic
 from ..stats.metrics import auc_interval
 from .metrics import Reference, rounded
 
@@ -29,11 +29,7 @@ class Calibrator:
     """Scores -> calibrated P(positive), isotonic on the reference's labelled scores (as CBPE)."""
 
     def __init__(self, scores: np.ndarray, labels: np.ndarray) -> None:
-        from sklearn.isotonic import IsotonicRegression
-
-        ok = np.isfinite(scores)
-        self.iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
-        self.iso.fit(scores[ok], labels[ok].astype(np.float64))
+        self.iso = isotonic(np.asarray(scores, dtype=np.float64), np.asarray(labels))
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
         return np.asarray(self.iso.predict(scores), dtype=np.float64)

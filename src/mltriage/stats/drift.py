@@ -115,6 +115,33 @@ def chi2_test(ref_counts, cur_counts) -> tuple[float, float]:
     return stat, float(chi2.sf(stat, len(a) - 1))
 
 
+def psi_rows(ref: np.ndarray, cur: np.ndarray, smoothing: float) -> np.ndarray:
+    """`psi` of ref against each row of cur (many windows at once, as `mltriage monitor` needs)."""
+    p = (ref + smoothing) / (ref.sum() + smoothing * len(ref))
+    q = (cur + smoothing) / (cur.sum(axis=1, keepdims=True) + smoothing * cur.shape[1])
+    return np.sum((q - p) * np.log(q / p), axis=1)
+
+
+def chi2_rows(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
+    """The p-value of `chi2_test` of ref against each row of cur (empty columns dropped row by
+    row; 1 where a row or ref is empty or fewer than two columns are left)."""
+    from scipy.stats import chi2
+
+    tot = ref + cur
+    keep = tot > 0
+    na, nb = ref.sum(), cur.sum(axis=1, keepdims=True)
+    n = na + nb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ea, eb = tot * na / n, tot * nb / n
+        terms = np.where(keep, (ref - ea) ** 2 / ea + (cur - eb) ** 2 / eb, 0.0)
+    stat = terms.sum(axis=1)
+    dof = keep.sum(axis=1) - 1
+    pv = np.ones(len(cur))
+    ok = (dof >= 1) & (nb[:, 0] > 0) & (na > 0)
+    pv[ok] = chi2.sf(stat[ok], dof[ok])
+    return pv
+
+
 def ks_from_counts(ref_counts, cur_counts) -> tuple[float, float]:
     """KS statistic from two binned CDFs (a lower bound of the exact one) and its p-value."""
     from scipy.stats import kstwo

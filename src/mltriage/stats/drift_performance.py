@@ -102,7 +102,9 @@ class PerformanceEstimate:
         }
 
 
-def _isotonic(x: np.ndarray, y: np.ndarray):
+def isotonic(x: np.ndarray, y: np.ndarray):
+    """CBPE's calibration: P(y = 1 | x), isotonic in x, clipped to [0, 1] and to the fitted range
+    (non-finite x ignored); a fitted sklearn IsotonicRegression."""
     from sklearn.isotonic import IsotonicRegression
 
     ok = np.isfinite(x)
@@ -126,7 +128,7 @@ def cbpe_binary(
     ref_score = np.asarray(ref_score, dtype=np.float64)
     cur_score = np.asarray(cur_score, dtype=np.float64)
     ref_y = np.asarray(ref_y, dtype=np.float64)
-    iso = _isotonic(ref_score, ref_y)
+    iso = isotonic(ref_score, ref_y)
     ok = np.isfinite(cur_score)
     cs = cur_score[ok]
     p = iso.predict(cs)
@@ -161,7 +163,7 @@ def cbpe_multiclass(
     """Expected accuracy from the calibrated top-class probability."""
     conf_r = np.max(ref_proba, axis=1)
     conf_c = np.max(cur_proba, axis=1)
-    iso = _isotonic(conf_r, np.asarray(ref_correct, dtype=np.float64))
+    iso = isotonic(conf_r, np.asarray(ref_correct, dtype=np.float64))
     pc = iso.predict(conf_c)
     est = float(np.mean(pc))
     rng = np.random.default_rng(seed)
