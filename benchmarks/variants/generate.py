@@ -27,17 +27,18 @@ if str(HERE) not in sys.path:
 
 import kinds_data  # noqa: E402,F401
 import kinds_errors  # noqa: E402,F401
+import kinds_labels  # noqa: E402,F401
 import kinds_model  # noqa: E402,F401
 import kinds_prod  # noqa: E402,F401
 import planting  # noqa: E402
 import scenario  # noqa: E402
-from suite import SUITE  # noqa: E402
+from suite import FULL, SUITE  # noqa: E402
 
 OUT = HERE / "out"
 
 
-def select(kinds: list[str], datasets: list[str], only: list[str]) -> list[planting.Spec]:
-    specs = list(SUITE)
+def select(kinds: list[str], datasets: list[str], only: list[str], full: bool = False) -> list[planting.Spec]:
+    specs = list(FULL if full or only else SUITE)
     if kinds:
         specs = [s for s in specs if s.kind in kinds or f"{s.kind}_{s.variant}" in kinds]
     if datasets:
@@ -78,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[], help="only this scenario (repeatable)")
     ap.add_argument("--force", action="store_true", help="regenerate existing scenarios")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    ap.add_argument("--full", action="store_true", help="every kind on three data sets (about twice as many)")
     args = ap.parse_args(argv)
-    specs = select(args.kind, args.dataset, args.only)
+    specs = select(args.kind, args.dataset, args.only, args.full)
     if args.list:
         for s in specs:
             print(s.name)

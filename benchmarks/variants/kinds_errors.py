@@ -144,8 +144,12 @@ def confident_region(spec: Spec) -> Scenario:
     s = scores(model, te[data.features], data.task)
     te2 = te.copy()
     if data.task == "binary":
-        pred = (np.asarray(s) >= 0.5).astype(int)
-        conf = np.abs(np.asarray(s) - 0.5) >= 0.25
+        s = np.asarray(s, dtype=float)
+        if hasattr(model, "predict_proba"):
+            pred, margin = (s >= 0.5).astype(int), np.abs(s - 0.5)
+        else:  # decision_function only (LinearSVC, SGD, ridge classifiers)
+            pred, margin = (s >= 0).astype(int), np.abs(s)
+        conf = margin >= np.quantile(margin, 0.5)
         flip = mte.to_numpy() & conf & (g.random(len(te)) < 0.6)
         te2.loc[flip, data.target] = 1 - pred[flip]
     else:
@@ -178,4 +182,210 @@ def confident_region(spec: Spec) -> Scenario:
         ],
         meas,
         model=model,
+    )
+
+
+# --------------------------------------------------------------------------- classes
+
+# dataset -> features a field protocol does not record (the pair they separate gets confused)
+_CONFUSE_DROP = {
+    "penguins": ["culmen_len"],  # bill length separates Adelie from Chinstrap
+    "cars": [],  # Europe vs Japan: similar small cars, nothing records the brand
+    "seattle": [],  # sun vs fog: fog days look like sunny days in these measurements
+    "fishing": [],
+}
+
+
+def _pair_share(y: np.ndarray, pred: np.ndarray) -> tuple[list[str], float, int]:
+    err = y != pred
+    pairs: dict[tuple[str, str], int] = {}
+    for a, b in zip(y[err], pred[err]):
+        key = tuple(sorted((str(a), str(b))))
+        pairs[key] = pairs.get(key, 0) + 1  # type: ignore[index]
+    top = max(pairs, key=lambda k: pairs[k])
+    return list(top), pairs[top] / max(int(err.sum()), 1), int(err.sum())
+
+
+@kind("confused_classes", ["errors.confused_classes"])
+def confused_classes(spec: Spec) -> Scenario:
+    """Two classes that differ by something no feature records (a real confusion of the data
+    set, or a measurement the field protocol dropped). Variant 'predonly': no model file, the
+    model's per-class probabilities come as columns prob_<class> (issue 9, cap. 11)."""
+    data = load(spec)
+    drop = _CONFUSE_DROP.get(spec.dataset, [])
+    data.numeric = [c for c in data.numeric if c not in drop]
+    data.frame = data.frame.drop(columns=drop)
+    tr, te = split_data(data, spec)
+    model = train_model(data, spec.family, tr, spec.seed)
+    y = te[data.target].astype(str).to_numpy()
+    pred = np.asarray(model.predict(te[data.features])).astype(str)
+    pair, share, n_err = _pair_share(y, pred)
+    meas = headline(model, data, tr, te)
+    meas.update(
+        test_errors=n_err, most_confused_pair=pair, pair_share_of_errors=rnd(share), dropped_features=drop
+    )
+    if share < 0.5 or n_err < 8:
+        raise ValueError(f"no dominant confused pair ({pair}: {share:.2f} of {n_err} errors)")
+    sc = Scenario(
+        spec.name,
+        "confused_classes" + ("_predonly" if spec.variant else ""),
+        data,
+        spec.family,
+        tr,
+        te,
+        f"classes {pair[0]!r} and {pair[1]!r} differ by what no feature records"
+        + (f" (the protocol dropped {', '.join(drop)})" if drop else ""),
+        [{"code": "errors.confused_classes", "classes": pair}],
+        ["errors.high_confidence_errors", "errors.underperforming_slice", "model.underfit"],
+        meas,
+        model=model,
+    )
+    if spec.variant == "predonly":
+        from sklearn.base import clone
+        from sklearn.model_selection import cross_val_predict
+
+        classes = [str(c) for c in model.classes_]
+        oof = cross_val_predict(
+            clone(model), tr[data.features], tr[data.target], cv=5, method="predict_proba"
+        )
+        pte = scores(model, te[data.features], "multiclass")
+        cols = [f"prob_{c.lower().replace(' ', '_')}" for c in classes]
+        sc.train = pd.concat([tr, pd.DataFrame(np.round(oof, 6), columns=cols)], axis=1)
+        sc.test = pd.concat([te, pd.DataFrame(np.round(pte, 6), columns=cols)], axis=1)
+        sc.model = None
+        sc.meta["prediction_column"] = ",".join(cols)
+        sc.notes = (
+            "No model file: prob_<class> are the per-class probabilities (train: 5-fold out-of-fold; "
+            f"test: the fitted model), classes in this order: {classes}. prediction_column lists them "
+            "comma-separated (they also share the prefix 'prob_')."
+        )
+    return sc
+
+
+# --------------------------------------------------------------------------- evaluation set skew
+
+# dataset -> (column, how the evaluation export transformed it)
+_EVAL_SKEW = {
+    "flights": ("temp_f", "zscore"),
+    "computers": ("disk_mb", "minmax"),
+    "cars": ("displacement_ci", "log"),
+    "affairs": ("marriage_score", "zscore"),
+    "penguins": ("flipper_mm", "zscore"),
+    "males": ("exper_yrs", "minmax"),
+}
+
+
+@kind("eval_skew", ["pipeline.train_serving_skew"])
+def eval_skew(spec: Spec) -> Scenario:
+    """The evaluation set went through another preprocessing script than training: one column
+    standardised with the evaluation set's own mean and sd, min-max scaled, logged, or its
+    categories written as integer codes (issue 9, cap. 3). No production batch."""
+    data = load(spec)
+    col, how = _EVAL_SKEW[spec.dataset]
+    tr, te = split_data(data, spec)
+    model = train_model(data, spec.family, tr, spec.seed)
+    te2 = te.copy()
+    s = te[col]
+    if how == "zscore":
+        te2[col] = ((s - s.mean()) / s.std()).round(4)
+    elif how == "minmax":
+        te2[col] = ((s - s.min()) / (s.max() - s.min())).round(4)
+    elif how == "log":
+        te2[col] = np.log(s).round(4)
+    else:
+        codes = {v: str(i) for i, v in enumerate(sorted(tr[col].astype(str).unique()))}
+        te2[col] = s.astype(str).map(codes)
+        if isinstance(te[col].dtype, pd.CategoricalDtype):
+            te2[col] = te2[col].astype("category")
+    meas = headline(model, data, tr, te2)
+    meas.update(
+        {
+            f"processed_like_train_{k}": v
+            for k, v in headline(model, data, tr, te).items()
+            if k.startswith("test_")
+        }
+    )
+    meas.update(column=col, transformation=how)
+    keys = (
+        ["test_r2"]
+        if data.task == "regression"
+        else ["test_accuracy"] + (["test_auc"] if data.task == "binary" else [])
+    )
+    if max(meas[f"processed_like_train_{k}"] - meas[k] for k in keys) < 0.02:
+        raise ValueError(f"the skew changes nothing: {meas}")
+    return Scenario(
+        spec.name,
+        "eval_skew",
+        data,
+        spec.family,
+        tr,
+        te2,
+        f"the evaluation export transformed {col} ({how}) where training kept raw values",
+        [{"code": "pipeline.train_serving_skew", "columns": [col]}],
+        [
+            "errors.underperforming_slice",
+            "errors.high_confidence_errors",
+            "evaluation.miscalibration",
+            "data.unseen_categories",
+            "model.prediction_collapse",
+            "production.data_drift",
+            "production.out_of_distribution",
+        ],
+        meas,
+        "Not model.overfit: the held-out drop comes from the transformed column.",
+        model=model,
+    )
+
+
+# --------------------------------------------------------------------------- time
+
+
+@kind("temporal_split", ["evaluation.temporal_split"])
+def temporal_split(spec: Spec) -> Scenario:
+    """Time-ordered rows split at random, with features a pandas rolling(center=True) computed:
+    centred windows look into the future, so the random split flatters the model."""
+    data = load(spec)
+    tcol = data.time
+    assert tcol is not None
+    df = data.frame.sort_values(tcol).reset_index(drop=True)
+    day = df[tcol].dt.floor("D")
+    if data.task == "regression":
+        daily = df.groupby(day)[data.target].mean()
+    else:
+        daily = (df[data.target] == df[data.target].mode().iloc[0]).groupby(day).mean()
+    daily = daily.asfreq("D").interpolate()
+    cen = daily.rolling(15, center=True, min_periods=1).mean()
+    name = {"regression": "price_level_15d_centered"}.get(data.task, "label_rate_15d_centered")
+    df[name] = day.map(cen).astype(float).round(4)
+    vol = df.groupby(day).size().asfreq("D", fill_value=0).rolling(7, center=True, min_periods=1).mean()
+    df["volume_7d_centered"] = day.map(vol).astype(float).round(2)
+    data.frame = df
+    data.numeric += [name, "volume_7d_centered"]
+    tr, te = split_data(data, spec)
+    model = train_model(data, spec.family, tr, spec.seed)
+    cut = int(len(df) * 0.7)
+    ftr, fte = df.iloc[:cut], df.iloc[cut:]
+    fmodel = train_model(data, spec.family, ftr, spec.seed)
+    meas = headline(model, data, tr, te)
+    meas.update(
+        {
+            f"forward_split_{k}": v
+            for k, v in headline(fmodel, data, ftr, fte).items()
+            if k.startswith("test_")
+        }
+    )
+    meas["share_train_rows_after_first_test_row"] = rnd((tr[tcol] > te[tcol].min()).mean())
+    return Scenario(
+        spec.name,
+        "temporal_split",
+        data,
+        spec.family,
+        tr,
+        te,
+        f"time-ordered rows ({tcol}) split at random; {name} and volume_7d_centered are centred rolling means",
+        [{"code": "evaluation.temporal_split", "columns": [tcol]}],
+        ["data.label_leakage", "model.overfit"],
+        meas,
+        model=model,
+        meta={"time_column": tcol},
     )

@@ -155,7 +155,7 @@ def out_of_distribution(spec: Spec) -> Scenario:
     tr, te, cur = _three_way(data, spec)
     model = train_model(data, spec.family, tr, spec.seed)
     g = rng(spec)
-    num = [c for c in data.numeric if tr[c].nunique() > 10][:6]
+    num = [c for c in data.numeric if tr[c].nunique() > 5][:6] or list(data.numeric)
     cols = list(g.choice(num, 2, replace=False))
     k = 3 if spec.variant == "few" else max(3, int(0.03 * len(cur)))
     idx = g.choice(len(cur), k, replace=False)
@@ -248,4 +248,223 @@ def drift_second_half(spec: Spec) -> Scenario:
         model=model,
         current=_unlabelled(cur, data.target),
         meta={"time_column": tcol},
+    )
+
+
+# --------------------------------------------------------------------------- labelled batches, artifacts
+
+# dataset -> (segment predicates, story); inside the segment the outcome changed in production
+_CONCEPT = {
+    "flights": (
+        [{"column": "airline", "op": "in", "value": ["UA", "B6"]}],
+        "two airlines changed their schedules: their flights now arrive late at a much higher rate",
+    ),
+    "affairs": (
+        [{"column": "n_kids", "op": ">=", "value": 2.0}],
+        "the survey question changed for respondents with children: they now report differently",
+    ),
+    "computers": (
+        [{"column": "premium_brand", "op": "==", "value": "yes"}],
+        "premium brands raised their prices by 45%",
+    ),
+    "males": (
+        [{"column": "in_union", "op": "==", "value": "yes"}],
+        "a new union contract: union members' wages rose",
+    ),
+}
+
+
+@kind("concept_drift", ["production.concept_drift"])
+def concept_drift(spec: Spec) -> Scenario:
+    """A labelled production batch from the same population whose outcome changed for a large
+    segment: inputs look stable, performance drops."""
+    data = load(spec)
+    tr, te, cur = _three_way(data, spec)
+    model = train_model(data, spec.family, tr, spec.seed)
+    preds, story = _CONCEPT[spec.dataset]
+    from planting import slice_rows
+
+    m = slice_rows(cur, preds).to_numpy()
+    g = rng(spec)
+    cur2 = cur.copy()
+    if data.task == "binary":
+        base = cur2[data.target].to_numpy()
+        cur2.loc[m, data.target] = np.where(g.random(int(m.sum())) < 0.6, 1 - base[m], base[m])
+    elif data.target in ("list_price",):
+        cur2.loc[m, data.target] = cur2.loc[m, data.target] * 1.45
+    else:
+        cur2.loc[m, data.target] = cur2.loc[m, data.target] + 1.0 * tr[data.target].std()
+    meas = headline(model, data, tr, te)
+    meas.update(
+        {f"current_{k[5:]}": v for k, v in headline(model, data, tr, cur2).items() if k.startswith("test_")}
+    )
+    meas.update(
+        {
+            f"current_old_labels_{k[5:]}": v
+            for k, v in headline(model, data, tr, cur).items()
+            if k.startswith("test_")
+        }
+    )
+    meas.update(
+        segment_share=rnd(m.mean()), max_feature_psi=rnd(max(psi(tr[c], cur2[c]) for c in data.numeric))
+    )
+    return Scenario(
+        spec.name,
+        "concept_drift",
+        data,
+        spec.family,
+        tr,
+        te,
+        story,
+        [{"code": "production.concept_drift"}],
+        [
+            "errors.high_confidence_errors",
+            "errors.underperforming_slice",
+            "production.prediction_drift",
+            "production.estimated_performance_drop",
+            "evaluation.miscalibration",
+        ],
+        meas,
+        "current has labels.",
+        model=model,
+        current=cur2,
+    )
+
+
+@kind("schema_change", ["production.schema_change"])
+def schema_change(spec: Spec) -> Scenario:
+    """A production batch after an upstream release: one model column renamed, one numeric column
+    arriving as text, and a new category value in one categorical column."""
+    data = load(spec)
+    tr, te, cur = _three_way(data, spec)
+    model = train_model(data, spec.family, tr, spec.seed)
+    cur2 = _unlabelled(cur, data.target)
+    ren, txt = data.numeric[0], data.numeric[1]
+    cur2 = cur2.rename(columns={ren: ren + "_v2"})
+    cur2[txt] = cur2[txt].map(lambda v: f"{v:,.2f}" if pd.notna(v) else "")
+    cols = [ren, ren + "_v2", txt]
+    meas = headline(model, data, tr, te)
+    meas.update(renamed={ren: ren + "_v2"}, now_text=[txt])
+    if data.categorical:
+        cat = data.categorical[0]
+        new = "NEW_" + str(cur2[cat].astype(str).iloc[0]).upper()
+        k = int(0.1 * len(cur2))
+        vals = cur2[cat].astype(str).to_numpy(dtype=object)
+        vals[:k] = new
+        cur2[cat] = vals
+        cols.append(cat)
+        meas["new_category"] = {cat: new, "share": rnd(k / len(cur2))}
+    return Scenario(
+        spec.name,
+        "schema_change",
+        data,
+        spec.family,
+        tr,
+        te,
+        f"production batch: {ren} renamed {ren}_v2, {txt} arrives as formatted text"
+        + (f", {cols[-1]} has a new value" if data.categorical else ""),
+        [{"code": "production.schema_change", "columns": cols}],
+        PROD_ACC + ["data.missing_values", "data.unseen_categories", "pipeline.train_serving_skew"],
+        meas,
+        "current has no labels.",
+        model=model,
+        current=cur2,
+    )
+
+
+@kind("serialization_mismatch", ["pipeline.serialization_mismatch"])
+def serialization_mismatch(spec: Spec) -> Scenario:
+    """The scores production logged come from another fitted model than model.joblib (the model
+    was retrained with other settings and the file in the registry was never updated)."""
+    data = load(spec)
+    tr, te, cur = _three_way(data, spec)
+    model = train_model(data, spec.family, tr, spec.seed)
+    other_rows = tr.sample(frac=0.8, random_state=spec.seed + 7)
+    # retrained on other rows with other settings (class weights for a linear model)
+    kw = {"class_weight": "balanced"} if spec.family == "logreg" else {}
+    served = train_model(data, spec.family, other_rows, spec.seed + 7, **kw)
+    logged = np.asarray(scores(served, cur[data.features], data.task))
+    mine = np.asarray(scores(model, cur[data.features], data.task))
+    cur2 = _unlabelled(cur, data.target)
+    cur2["served_score"] = logged.round(6)
+    meas = headline(model, data, tr, te)
+    scale = 1.0 if data.task != "regression" else float(tr[data.target].std())
+    meas.update(
+        mean_abs_score_difference=rnd(np.mean(np.abs(logged - mine))),
+        mean_abs_difference_in_target_sd=rnd(np.mean(np.abs(logged - mine)) / scale),
+        share_rows_diff_over_0_05=rnd(np.mean(np.abs(logged - mine) / scale > 0.05)),
+    )
+    if meas["mean_abs_difference_in_target_sd"] < 0.03:
+        raise ValueError(f"the served model is too close: {meas}")
+    return Scenario(
+        spec.name,
+        "serialization_mismatch",
+        data,
+        spec.family,
+        tr,
+        te,
+        "served_score in current comes from another fitted model (other rows, other seed)",
+        [{"code": "pipeline.serialization_mismatch"}],
+        ["production.prediction_drift"],
+        meas,
+        "current has no labels.",
+        model=model,
+        current=cur2,
+        meta={"prediction_column": "served_score"},
+    )
+
+
+@kind("estimated_performance_drop", ["production.estimated_performance_drop"])
+def estimated_performance_drop(spec: Spec) -> Scenario:
+    """An unlabelled batch from a population where the model is unsure (a campaign reached people
+    near the decision boundary: the batch is drawn from the middle of the model's scores).
+    Variant 'curated': the evaluation set was also curated, its borderline cases (scores 0.3-0.7)
+    removed, so it has few rows where the batch falls (issue 9, cap. 11)."""
+    data = load(spec)
+    tr, te, cur = _three_way(data, spec)
+    model = train_model(data, spec.family, tr, spec.seed)
+    p = np.asarray(scores(model, cur[data.features], "binary"))
+    g = rng(spec)
+    w = np.exp(-(((p - 0.5) / 0.12) ** 2))
+    pick = g.random(len(cur)) < w / w.max()
+    cur2 = cur[pick].reset_index(drop=True)
+    te2 = te
+    if spec.variant == "curated":
+        pt = np.asarray(scores(model, te[data.features], "binary"))
+        te2 = te[(pt < 0.3) | (pt > 0.7)].reset_index(drop=True)
+    meas = headline(model, data, tr, te2)
+    meas.update(
+        {
+            f"current_real_{k[5:]}": v
+            for k, v in headline(model, data, tr, cur2).items()
+            if k.startswith("test_")
+        }
+    )
+    pc = np.asarray(scores(model, cur2[data.features], "binary"))
+    meas.update(
+        current_rows=len(cur2),
+        confidence_based_accuracy_current=rnd(np.mean(np.maximum(pc, 1 - pc))),
+        share_test_scores_in_0_3_0_7=rnd(
+            np.mean(np.abs(np.asarray(scores(model, te2[data.features], "binary")) - 0.5) < 0.2)
+        ),
+        share_current_scores_in_0_3_0_7=rnd(np.mean(np.abs(pc - 0.5) < 0.2)),
+    )
+    if meas["test_accuracy"] - meas["current_real_accuracy"] < 0.08:
+        raise ValueError("no real drop")
+    return Scenario(
+        spec.name,
+        "estimated_performance_drop" + ("_curated" if spec.variant else ""),
+        data,
+        spec.family,
+        tr,
+        te2,
+        "unlabelled batch from the population where the model is unsure"
+        + ("; the evaluation set had its borderline cases removed" if spec.variant else ""),
+        [{"code": "production.estimated_performance_drop"}],
+        ["production.data_drift", "production.prediction_drift", "evaluation.miscalibration"],
+        meas,
+        "The batch's real labels were held back; measured.current_real_* is the real score.",
+        model=model,
+        current=_unlabelled(cur2, data.target),
+        meta={"metric": "accuracy", "threshold": 0.5},
     )

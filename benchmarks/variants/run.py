@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save-findings", type=Path, default=None, help="keep the tool's JSON per scenario here")
     args = ap.parse_args(argv)
 
-    specs = generate.select(args.kind, args.dataset, args.only)
+    specs = generate.select(args.kind, args.dataset, args.only, args.full)
     if (args.kind or args.dataset) and not args.no_controls and not args.only:
         specs += [s for s in generate.SUITE if s.kind == "clean" and s not in specs]
     if not specs:
