@@ -30,6 +30,7 @@ import kinds_errors  # noqa: E402,F401
 import kinds_labels  # noqa: E402,F401
 import kinds_model  # noqa: E402,F401
 import kinds_prod  # noqa: E402,F401
+import kinds_rank  # noqa: E402,F401
 import planting  # noqa: E402
 import scenario  # noqa: E402
 from suite import FULL, SUITE  # noqa: E402

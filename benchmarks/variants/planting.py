@@ -29,7 +29,7 @@ class Spec:
     def name(self) -> str:
         size = "all" if self.n is None else f"{self.n}"
         v = f"_{self.variant}" if self.variant else ""
-        if self.kind == "clean":
+        if self.kind in ("clean", "ranking_clean"):
             return f"clean_{self.dataset}_{self.task}_{self.family}_{size}"
         return f"{self.kind}{v}__{self.dataset}_{self.family}_{size}"
 

@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kind", action="append", default=[])
     ap.add_argument("--dataset", action="append", default=[])
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--full", action="store_true", help="every kind on three data sets (about twice as long)")
     ap.add_argument(
         "--no-controls", action="store_true", help="with --kind/--dataset: leave the clean controls out"
     )

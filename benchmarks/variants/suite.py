@@ -21,6 +21,7 @@ CONTROLS: list[Spec] = [
     S("clean", "affairs", "binary", "linsvc"),
     S("clean", "penguins", "multiclass", "sgd"),
     S("clean", "flights", "binary", "ridgecls", 8000),
+    S("ranking_clean", "fishing", "ranking", "hgb"),
 ]
 
 SUITE: list[Spec] = CONTROLS + [
@@ -87,9 +88,17 @@ SUITE: list[Spec] = CONTROLS + [
     S("schema_change", "males", "regression", "rf"),
     S("serialization_mismatch", "flights", "binary", "xgb", 8000),
     S("confused_classes", "penguins", "multiclass", "logreg"),
+    S("ranking_hard_negatives", "computers", "ranking", "hgb"),
+    S("ranking_hard_positives", "computers", "ranking", "hgb"),
 ]
 
 EXTRA: list[Spec] = [
+    S("ranking_clean", "computers", "ranking", "lgbm"),
+    S("ranking_clean", "flights", "ranking", "hgb"),
+    S("ranking_hard_negatives", "fishing", "ranking", "hgb"),
+    S("ranking_hard_negatives", "flights", "ranking", "lgbm"),
+    S("ranking_hard_positives", "fishing", "ranking", "lgbm"),
+    S("ranking_hard_positives", "flights", "ranking", "hgb"),
     S("label_leakage", "computers", "regression", "ridge", 2000),
     S("train_test_overlap", "flights", "binary", "rf", 5000),
     S("missing_values", "flights", "binary", "lgbm", 10000),
