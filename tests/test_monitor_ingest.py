@@ -123,3 +123,23 @@ def test_corrupt_or_truncated_batch_is_refused_with_exit_2(monitor_case, tmp_pat
         app, ["monitor", "log", "--store", str(tmp_path / "other.duckdb"), "--batch", str(b)]
     )
     assert res.exit_code == 2 and "not an initialised monitor store" in " ".join(res.output.split())
+
+
+def test_ids_logged_before_by_another_batch_are_quarantined(store_url, monitor_case, tmp_path):
+    _init(store_url, monitor_case)
+    b, _ = write_batch(tmp_path, 0, n=300)
+    first = mon.log(store_url, b)
+    df = pd.read_parquet(b)
+    again = df.copy()
+    again["id"] = [f"new{i}" for i in range(len(df))]
+    again.loc[:9, "id"] = df["id"].iloc[:10].to_numpy()  # 10 ids of the first batch
+    again.to_parquet(tmp_path / "second.parquet")
+    r = mon.log(store_url, tmp_path / "second.parquet")
+    assert first.logged and r.logged and r.rows == 290 and r.quarantined == 10
+    assert r.reasons == {"id (id) was logged before by another batch": 10}
+    st = open_store(store_url)
+    assert st.counts()["predictions"] == 590
+    # a batch with fresh ids only: nothing quarantined
+    fresh = df.assign(id=[f"z{i}" for i in range(len(df))])
+    fresh.to_parquet(tmp_path / "third.parquet")
+    assert mon.log(store_url, tmp_path / "third.parquet").quarantined == 0

@@ -56,12 +56,37 @@ class BatchWriter:
         self.store._insert_frame(self.con, table, df)
 
     def duplicated_ids(self, batch_id: str) -> int:
-        """How many ids appear more than once among this batch's predictions."""
+        """How many ids appear more than once among this batch's predictions, or were logged
+        before by another batch (joined from this batch's side: the smaller one)."""
         sql = (
             "SELECT COUNT(*) FROM (SELECT row_id FROM predictions WHERE batch_id = ? "
             "GROUP BY row_id HAVING COUNT(*) > 1) d"
         )
-        return int(self.store._exec(self.con, sql, [batch_id]).fetchall()[0][0])
+        within = int(self.store._exec(self.con, sql, [batch_id]).fetchall()[0][0])
+        before = (
+            "SELECT COUNT(*) FROM (SELECT row_id FROM predictions WHERE batch_id = ?) b "
+            "JOIN predictions o ON o.row_id = b.row_id WHERE o.batch_id <> ?"
+        )
+        return within + int(self.store._exec(self.con, before, [batch_id, batch_id]).fetchall()[0][0])
+
+    def logged_before(self, ids: pd.Series) -> np.ndarray:
+        """Which of these ids another batch already logged (one join in the store)."""
+        st, con = self.store, self.con
+        st._exec(con, "CREATE TEMPORARY TABLE IF NOT EXISTS chunk_ids (pos BIGINT, row_id TEXT)")
+        st._exec(con, "DELETE FROM chunk_ids")
+        st._insert_frame(
+            con, "chunk_ids", pd.DataFrame({"pos": np.arange(len(ids)), "row_id": ids.to_numpy()})
+        )
+        got = st._exec(
+            con,
+            "SELECT DISTINCT c.pos FROM chunk_ids c JOIN predictions p ON p.row_id = c.row_id "
+            "WHERE p.batch_id <> ?",
+            [self.batch_id],
+        ).fetchall()
+        st._exec(con, "DELETE FROM chunk_ids")
+        hit = np.zeros(len(ids), dtype=bool)
+        hit[[int(r[0]) for r in got]] = True
+        return hit
 
     def add_summary(self, window_start: Any, window_end: Any, summary: Mapping[str, Any]) -> None:
         """Merge a summary (dict) of part of a window into the batch's summary of that window."""

@@ -3,7 +3,7 @@ in one transaction (see store.writing_batch).
 
 Per chunk (CHUNK_ROWS rows, so memory stays bounded on files of any size):
 - rows that break the schema are quarantined with the reason (never dropped silently): a missing
-  or duplicated id, a missing or unreadable timestamp, a value that is not a number in a numeric
+  or duplicated id (in the batch, or logged before by another batch), a missing or unreadable timestamp, a value that is not a number in a numeric
   column, a logged score that is not a number (or outside [0, 1] for a binary model);
 - the score is the logged one (the prediction column), else the model's (stored at init);
 - each row falls in the window [floor(ts / window) * window, + window) (UTC, from the epoch);
@@ -143,6 +143,7 @@ class Plan:
     # duplicated ids: looked for row by row (64-bit hashes of every id read), or only counted in
     # the store before committing, the batch then logged again row by row (duplicates are rare)
     exact_ids: bool = False
+    known_ids: Any = None  # with exact_ids: ids -> which another batch logged (BatchWriter.logged_before)
 
     @property
     def layout(self) -> Any:
@@ -205,6 +206,10 @@ def _validate(df: pd.DataFrame, plan: Plan, seen_ids: SeenIds) -> tuple[np.ndarr
             dup = (pd.Series(h).duplicated(keep="first").to_numpy() | seen_ids.contains(h)) & ~miss
             parsed["id_hash"] = pd.Series(h)
             _reason(reasons, dup & ~miss, f"{idc} (id) is duplicated")
+            if plan.known_ids is not None:
+                _reason(
+                    reasons, plan.known_ids(sid) & ~miss, f"{idc} (id) was logged before by another batch"
+                )
         parsed["id"] = sid
     if tc:
         ts = pd.to_datetime(df[tc], errors="coerce", utc=True)
@@ -440,7 +445,8 @@ def check_columns(first: pd.DataFrame, st: Mapping[str, Any]) -> list[str]:
 
 
 class _Duplicates(Exception):
-    """The batch holds duplicated ids: log it again, looking for them row by row."""
+    """The batch holds duplicated ids, or ids another batch logged: log it again, looking for
+    them chunk by chunk."""
 
 
 def log_batch(
@@ -478,6 +484,7 @@ def _write(
         if w is None:
             result.notes.append(f"batch {bid} is already in the store: nothing changed")
             return result
+        plan.known_ids = w.logged_before if plan.exact_ids else None
         offset = 0
         chunk: pd.DataFrame | None = first
         while chunk is not None:
