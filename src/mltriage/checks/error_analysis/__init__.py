@@ -7,8 +7,8 @@ confirmed on the other with a multiple-testing correction) and name the likely r
 design change and its expected gain.
 
 slices.py         underperforming_slice: a subgroup whose error is far worse than the rest's
-slice_judge.py    whether a slice is a warning: the model works on aggregate and lost its skill
-                  inside the slice, on enough rows
+slice_judge.py    whether a slice is a warning: the model is confidently wrong there (observed error
+                  well above the error it expects), and the causes the evidence supports
 contrast.py       what sets errors and slices apart: features separating errors from correct rows
                   (an info finding), SHAP by slice, the compact table shown first
 confusion.py      confused_classes: a pair of classes confused far more than the rest; per-class

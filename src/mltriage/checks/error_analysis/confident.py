@@ -14,7 +14,9 @@ from ...findings import INFO, WARNING, Finding
 from ...model import Predictions
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.attribution import keys
+from ...stats.metrics import holm
 from ...stats.slices import Slice, find_slices
+from ...stats.slices.expected import rate_surprise
 from .common import (
     baseline_error,
     categorical_columns,
@@ -41,14 +43,21 @@ PROBABILITY = Interval(float, 0, 1)
         0.9, PROBABILITY, "probability of the predicted class from which a mistake is confident"
     ),
     min_errors=Param(
-        30,
+        10,
         Interval(int, 1, None),
-        "fewest confident mistakes to search for a slice, and inside a warning one",
+        "fewest confident mistakes to search for a slice (below: an info finding says so)",
     ),
     min_lift=Param(
-        3.0, Interval(float, 0, None), "confident-mistake rate in the slice over the overall rate"
+        3.0,
+        Interval(float, 0, None),
+        "confident-mistake rate in the slice over the rate in the other rows",
     ),
-    min_rate=Param(0.2, PROBABILITY, "confident-mistake rate in the slice needed for a warning"),
+    min_surprise=Param(
+        2.0,
+        Interval(float, 1, None),
+        "confident-mistake rate in the slice over the rate the model's own probabilities predict "
+        "there (sum of 1 - p over its confident decisions)",
+    ),
     alpha=Param(
         0.05,
         Interval(float, 0, 1, closed="neither"),
@@ -79,10 +88,16 @@ def high_confidence_errors(ctx: Context, p: Params) -> Findings:
 
     What it detects
         Misclassified evaluation rows whose predicted class had probability >= `confidence`,
-        when they concentrate in a slice (found and confirmed like underperforming slices) where
-        their rate is at least `min_rate` and `min_lift` times their overall rate, in a model that
-        works on aggregate (skill over the majority class at least `min_skill_overall`). Scattered
-        confident mistakes (every model makes a few) are reported as info only. Low-confidence
+        when they concentrate in a slice (found and confirmed like underperforming slices, large
+        ones too: a slice holding most of them may be a third of the rows) where their rate is
+        at least `min_lift` times the rate in the other rows and at least `min_surprise` times
+        what the model's own probabilities predict there (a calibrated model at p >= 0.9 errs at
+        most 10% of the time; the test, one-sided on the slice search's confirmation half, must
+        survive Holm's correction over the slices tried), in a model that works on aggregate or
+        outside the slice (skill over the majority class at least `min_skill_overall`). A
+        labelling rule changed for one group, or a feature whose meaning changed, shows this way.
+        Scattered confident mistakes (every model makes a few) are reported as info only, and so
+        are fewer than `min_errors` of them (too few to search). Low-confidence
         mistakes (more data helps) and likely label errors are kept apart in the evidence: the
         error kinds table splits mistakes into confident ones inside an error slice (systematic),
         confident scattered ones whose nearest training rows carry the predicted class (likely
@@ -113,7 +128,8 @@ def high_confidence_errors(ctx: Context, p: Params) -> Findings:
     skill_all = skill(float(mk.wrong[mk.valid].mean()) if mk.valid.any() else float("nan"), base)
     ev["skill_overall"] = skill_all
     works = bool(np.isfinite(skill_all) and skill_all >= p.min_skill_overall)
-    hit = _confident_slice(ctx, mk, works, p) if mk.n_confident >= p.min_errors else None
+    found = _confident_slice(ctx, mk, works, p) if mk.n_confident >= p.min_errors else None
+    hit = found[0] if found else None
     # keep the kinds of mistakes apart: systematic (inside a confirmed error slice), likely label
     # errors (confident, scattered, and their training neighbours carry the predicted class, not the
     # given one), other confident ones, and low-confidence ones near the boundary
@@ -138,8 +154,9 @@ def high_confidence_errors(ctx: Context, p: Params) -> Findings:
     if res and res["table"]:
         ev["errors_vs_correct"] = res["table"]
     ev["label_error_method"] = knn_note
-    if hit is not None:
-        return _slice_finding(ctx, hit, mk, label_err, ev, p)
+    if found is not None:
+        ev["surprise"] = found[1]
+        return _slice_finding(ctx, found[0], mk, label_err, ev, p)
     return _scattered_finding(mk, label_err, ev, p)
 
 
@@ -182,8 +199,12 @@ def _mistakes(ctx: Context, pred: Predictions, p: Params) -> _Mistakes:
     return _Mistakes(y, label, valid, wrong, conf, confident, wrong & (conf < p.low_confidence))
 
 
-def _confident_slice(ctx: Context, mk: _Mistakes, works: bool, p: Params) -> Slice | None:
-    """The first confirmed slice where confident mistakes are frequent enough for a warning."""
+def _confident_slice(
+    ctx: Context, mk: _Mistakes, works: bool, p: Params
+) -> tuple[Slice, dict[str, Any]] | None:
+    """The first confirmed slice where confident mistakes concentrate: their rate at least
+    `min_lift` times the other rows' and `min_surprise` times what the model's probabilities
+    predict there, significantly (confirmation half, Holm over the slices tried)."""
     ce = mk.confident.astype(float)
     slices = find_slices(
         ctx.frame("test"),
@@ -195,16 +216,33 @@ def _confident_slice(ctx: Context, mk: _Mistakes, works: bool, p: Params) -> Sli
         top_k=3,
         alpha=p.alpha,
     )
-    rate_all = mk.n_confident / len(ce)
+    # a confident decision errs with probability 1 - its confidence when the model is calibrated
+    q = np.where(mk.conf >= p.confidence, 1.0 - mk.conf, 0.0)
+    tests = []
     for sl in slices:
+        rows = sl.mask & (sl.confirm_rows if sl.confirm_rows is not None else True) & mk.valid
+        tests.append(rate_surprise(ce, q, rows))
+    adj = holm([t["p_value"] for t in tests]) if tests else np.zeros(0)
+    for sl, t, pa in zip(slices, tests, adj):
+        rest = ~sl.mask & mk.valid
+        rate_rest = float(ce[rest].mean()) if rest.any() else 0.0
+        t["p_adjusted"] = float(pa)
+        ok_rest = works or _works_elsewhere(mk, rest, p)
         if (
-            works
-            and sl.error >= p.min_rate
-            and sl.error >= p.min_lift * rate_all
+            ok_rest
+            and sl.error >= p.min_lift * rate_rest
+            and t["observed"] >= p.min_surprise * t["expected"]
+            and pa < p.alpha
             and int(ce[sl.mask].sum()) >= p.min_errors
         ):
-            return sl
+            return sl, t
     return None
+
+
+def _works_elsewhere(mk: _Mistakes, rest: np.ndarray, p: Params) -> bool:
+    base = baseline_error(mk.y[rest], "error rate")
+    s = skill(float(mk.wrong[rest].mean()) if rest.any() else float("nan"), base)
+    return bool(np.isfinite(s) and s >= p.min_skill_overall)
 
 
 def _systematic(ctx: Context, n: int, hit: Slice | None) -> np.ndarray:
@@ -282,6 +320,7 @@ def _slice_finding(
             "confident_error_rate_in_slice": sl.error,
             "rest_rate": sl.rest_error,
             "share_of_confident_errors": sl.share_of_errors,
+            "expected_rate_by_its_probabilities": ev.get("surprise", {}).get("expected"),
             "p_value": sl.p_value,
             "slice_share_of_train": share_train,
             "root_cause_category": cat,

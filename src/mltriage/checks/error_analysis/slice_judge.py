@@ -1,18 +1,32 @@
-"""Whether a confirmed slice is a warning of errors.underperforming_slice: the model must work on
-aggregate (skill over the best constant, or for a binary model that ranks well, its AUC) and have
-lost its skill inside the slice, on enough rows."""
+"""Whether a confirmed slice is a warning of errors.underperforming_slice, and its cause.
+
+A slice whose error is significantly and substantially above the rest (the search's confirmation)
+is judged against the error the model itself expects there (`stats.slices.expected`): where the
+model is surprised (confidently wrong) it is a failure, a warning; where it knows it is uncertain
+the region is hard, info, and irreducible with these features when training shows the same label
+mix there. The causes the evidence supports are named: a column the model does not take, the slice
+under-represented in training, a label rate that differs inside it between training and
+evaluation, the model doing worse than a constant on it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ...registry import Params
-from ...stats.slices import Slice
-from .common import baseline_error, is_positive, skill, train_share
+from ...stats.metrics import holm, wilson
+from ...stats.slices import Slice, slice_mask
+from ...stats.slices.expected import (
+    expected_abs_error,
+    expected_error_rate,
+    proportion_diff,
+    rate_surprise,
+    residual_surprise,
+)
+from .common import baseline_error, is_positive, skill
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -20,7 +34,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Overall:
-    """The model's error and skill on all evaluation rows, and whether it works on aggregate."""
+    """The model's error and skill on all evaluation rows, whether it works on aggregate, and what
+    its own confidence says (classification: the margin of each decision; regression: residuals)."""
 
     kind: str  # "error rate" or "absolute error"
     raw: np.ndarray  # per-row error
@@ -30,8 +45,12 @@ class Overall:
     skill: float
     works: bool
     auc: float | None
-    pos_y: np.ndarray | None = None  # binary models judged by their probabilities: 1 if positive
-    prob: np.ndarray | None = None  # and the probability of the positive class
+    margin: np.ndarray | None = None  # classification: confidence of the decision (None: no scores)
+    face: np.ndarray | None = (
+        None  # with probabilities: the error they predict per row (1 - p of the decision)
+    )
+    pred: np.ndarray | None = None  # regression: the prediction
+    resid: np.ndarray | None = None  # regression: y - prediction
 
     @property
     def total_error(self) -> float:
@@ -42,17 +61,57 @@ def overall(ctx: Context, e: dict[str, Any], p: Params) -> Overall:
     kind = e["kind"]
     raw, y = e["raw"], np.asarray(e["y"])
     fin = np.isfinite(raw)
-    overall = float(np.nanmean(raw)) if fin.any() else float("nan")
-    skill_all = skill(overall, baseline_error(y[fin], kind))
+    err = float(np.nanmean(raw)) if fin.any() else float("nan")
+    skill_all = skill(err, baseline_error(y[fin], kind))
     works = bool(np.isfinite(skill_all) and skill_all >= p.min_skill_overall)
     auc_all = binary_auc(ctx, y) if kind == "error rate" and not works else None
-    whole = Overall(kind, raw, y, fin, overall, skill_all, works, auc_all)
-    if auc_all is not None and auc_all >= p.min_auc_overall:
-        route = probability_route(ctx, e, y, fin)
-        if route is not None:
-            whole.works = True
-            whole.pos_y, whole.prob = route
+    whole = Overall(kind, raw, y, fin, err, skill_all, works, auc_all)
+    if auc_all is not None and auc_all >= p.min_auc_overall and not collapsed(ctx, e, y, fin):
+        whole.works = True
+    pred = e["pred"]
+    if kind == "error rate":
+        whole.margin = _margin(ctx, pred)
+        whole.face = _face_value(ctx, pred)
+    else:
+        whole.pred = np.asarray(pred.score, dtype=float)
+        whole.resid = np.asarray(y, dtype=float) - whole.pred
     return whole
+
+
+def _margin(ctx: Context, pred: Any) -> np.ndarray | None:
+    """How sure the model is of each decision: the distance of a binary score to the threshold in
+    use, the probability of the predicted class (multiclass); None without scores."""
+    try:
+        if ctx.task == "binary":
+            s = np.asarray(pred.score, dtype=float)
+            return np.abs(s - ctx.threshold) if np.isfinite(s).any() else None
+        if pred.has_proba and pred.proba is not None:
+            return np.asarray(pred.proba, dtype=float).max(axis=1)
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _face_value(ctx: Context, pred: Any) -> np.ndarray | None:
+    """The error each decision has by the model's own probabilities taken at face value: one
+    minus the probability of the decided class; None without probabilities."""
+    if not pred.has_proba:
+        return None
+    try:
+        if ctx.task == "binary":
+            s = np.asarray(pred.score, dtype=float)
+            if not (np.nanmin(s) >= 0 and np.nanmax(s) <= 1):
+                return None
+            return np.where(s >= ctx.threshold, 1 - s, s)
+        if pred.proba is not None and pred.classes is not None:
+            P = np.asarray(pred.proba, dtype=float)
+            col = {str(c): i for i, c in enumerate(pred.classes)}
+            idx = np.array([col.get(str(v), -1) for v in np.asarray(pred.label, dtype=object)])
+            out = 1 - P[np.arange(len(idx)), np.maximum(idx, 0)]
+            return np.where(idx >= 0, out, np.nan)
+    except (TypeError, ValueError):
+        return None
+    return None
 
 
 def binary_auc(ctx: Context, y: np.ndarray) -> float | None:
@@ -72,24 +131,19 @@ def binary_auc(ctx: Context, y: np.ndarray) -> float | None:
         return None
 
 
-def probability_route(
-    ctx: Context, e: dict[str, Any], y: np.ndarray, fin: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(1 where positive, probability of the positive class) for a binary model that ranks well,
-    whose decisions are not collapsed onto one class and whose score is a probability: it counts
-    as working, and its slices are judged by their probabilities too; None otherwise."""
+def collapsed(ctx: Context, e: dict[str, Any], y: np.ndarray, fin: np.ndarray) -> bool:
+    """Whether a binary model's decisions sit (nearly) all on one class: its aggregate AUC does
+    not make it a working classifier then (lower rungs explain its errors)."""
     pos_y = is_positive(ctx, y).astype(float)
     pos_pred = is_positive(ctx, e["pred"].label)
-    prob = np.asarray(ctx.predictions("test").score, dtype=float)
     prev, rate = float(pos_y[fin].mean()), float(pos_pred[fin].mean())
-    if 0.2 * prev <= rate <= 1 - 0.2 * (1 - prev) and np.nanmin(prob) >= 0 and np.nanmax(prob) <= 1:
-        return pos_y, prob
-    return None
+    return not (0.2 * prev <= rate <= 1 - 0.2 * (1 - prev))
 
 
 @dataclass
 class Judged:
-    """A confirmed slice with its figures, and whether it is a warning."""
+    """A confirmed slice with its figures, whether the model is surprised there, the causes the
+    evidence supports, and whether it is a warning."""
 
     slice: Slice
     rows: np.ndarray  # its rows that have an error
@@ -98,38 +152,167 @@ class Judged:
     skill_in: float
     skill_share: float  # skill inside over skill overall
     train_share: float | None
-    brier_in: float | None
-    strong: bool
+    surprise: dict[str, Any]
+    surprised: bool = False
+    strong: bool = False
+    causes: list[dict[str, Any]] = field(default_factory=list)
+    label_mix: dict[str, Any] | None = None
+    irreducible: bool = False
 
 
-def lost_skill(
-    whole: Overall, m: np.ndarray, skill_in: float, skill_share: float, p: Params
-) -> tuple[bool, float | None]:
-    """Whether the model lost its skill inside the slice, and its Brier skill there (binary models
-    judged by their probabilities)."""
-    if whole.kind != "error rate":
-        return bool(np.isfinite(skill_share) and skill_share <= p.max_skill_share), None
-    lost = bool(np.isfinite(skill_in) and skill_in <= p.max_skill_in_slice)
-    if whole.pos_y is None or whole.prob is None:
-        return lost, None
-    r = float(whole.pos_y[m].mean())
-    b0 = r * (1 - r)
-    brier_in = 1.0 - float(np.mean((whole.pos_y[m] - whole.prob[m]) ** 2)) / b0 if b0 > 0 else -np.inf
-    return lost and brier_in <= p.max_brier_skill_in_slice, brier_in
+def judge_all(ctx: Context, slices: list[Slice], whole: Overall, p: Params) -> list[Judged]:
+    """Every confirmed slice judged; the surprise tests share one Holm correction."""
+    rows = [_measure(ctx, s, whole) for s in slices]
+    adj = holm([r.surprise.get("p_value", 1.0) for r in rows]) if rows else np.zeros(0)
+    for r, pa in zip(rows, adj):
+        r.surprise["p_adjusted"] = float(pa)
+        r.surprised = bool(pa < p.alpha and _substantial(r.surprise, whole, p))
+        r.causes, r.label_mix = causes(ctx, r, whole, p)
+        r.irreducible = bool(
+            not r.surprised and r.label_mix is not None and not r.label_mix.get("differs", False)
+        )
+        r.strong = bool(_works(r, whole, p) and r.slice.lift >= p.min_lift and r.surprised)
+    return rows
 
 
-def judge(ctx: Context, s: Slice, whole: Overall, p: Params) -> Judged:
+def _works(r: Judged, whole: Overall, p: Params) -> bool:
+    """Whether the model works on aggregate, or at least on the rows outside the slice (a slice
+    large enough to drag the aggregate down does not make the model a non-working one)."""
+    if whole.works:
+        return True
+    rest = ~r.slice.mask & whole.fin
+    s_rest = skill(r.err_out, baseline_error(whole.y[rest], whole.kind))
+    return bool(np.isfinite(s_rest) and s_rest >= p.min_skill_overall)
+
+
+def _substantial(sp: dict[str, Any], whole: Overall, p: Params) -> bool:
+    if whole.kind == "error rate":
+        if "worse_than_constant" in sp:  # no scores: judged against a constant
+            return bool(sp["worse_than_constant"])
+        return bool(sp.get("ratio", 0.0) >= p.min_surprise)
+    return bool(sp.get("systematic_share", 0.0) >= p.min_systematic)
+
+
+def _measure(ctx: Context, s: Slice, whole: Overall) -> Judged:
     m = s.mask & whole.fin
     err_in, err_out = float(whole.raw[m].mean()), float(whole.raw[~s.mask & whole.fin].mean())
     skill_in = skill(err_in, baseline_error(whole.y[m], whole.kind))
     s_all = whole.skill
     skill_share = (skill_in / s_all) if s_all and np.isfinite(s_all) and s_all > 0 else np.nan
-    lost, brier_in = lost_skill(whole, m, skill_in, skill_share, p)
-    # a warning needs enough rows to act on and to trust: a 10-row slice confirmed on 5 rows
-    # is an anecdote, reported as info
-    n_err_in = float(whole.raw[m].sum()) if whole.kind == "error rate" else float("nan")
-    big = int(m.sum()) >= p.min_warning_rows and (
-        whole.kind != "error rate" or n_err_in >= p.min_warning_errors
-    )
-    strong = bool(whole.works and lost and big and s.lift >= p.min_lift)
-    return Judged(s, m, err_in, err_out, skill_in, skill_share, train_share(ctx, s), brier_in, strong)
+    test_rows = s.confirm_rows if s.confirm_rows is not None else np.ones(len(m), dtype=bool)
+    rest = ~s.mask & whole.fin
+    if whole.kind == "error rate" and whole.margin is not None:
+        # what its confidence means on the other rows, and (with probabilities) what they say at
+        # face value: the model is surprised only when the error exceeds both
+        q = expected_error_rate(whole.margin, whole.raw, rest)
+        sp = rate_surprise(whole.raw, q, m & test_rows)
+        sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")
+        if whole.face is not None:
+            fv = rate_surprise(whole.raw, whole.face, m & test_rows)
+            sp["expected_by_its_probabilities"] = fv["expected"]
+            sp["ratio_to_its_probabilities"] = fv.get("ratio", float("nan"))
+            sp["p_value"] = max(sp["p_value"], fv["p_value"])
+            sp["ratio"] = min(sp.get("ratio", 0.0), fv.get("ratio", 0.0))
+    elif whole.kind == "error rate":  # labels only: the model expects nothing; a constant is the bar
+        mc = m & test_rows
+        k, n = float(whole.raw[mc].sum()), int(mc.sum())
+        base = baseline_error(whole.y[mc], whole.kind)
+        lo = wilson(k, n)[0] if n else float("nan")
+        sp = {"rows": n, "observed": k / n if n else float("nan"), "expected": base}
+        sp["p_value"] = 0.0 if n and lo > base else 1.0
+        sp["worse_than_constant"] = bool(n and lo > base)
+    else:
+        assert whole.pred is not None and whole.resid is not None
+        q = expected_abs_error(whole.pred, whole.raw, rest)
+        sp = residual_surprise(whole.resid, whole.pred, q, m & test_rows)
+        sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")
+    from .common import train_share
+
+    return Judged(s, m, err_in, err_out, skill_in, skill_share, train_share(ctx, s), sp)
+
+
+def _train_rows(ctx: Context, s: Slice) -> np.ndarray | None:
+    train = ctx.frame("train")
+    try:
+        if all(q["column"] in train.columns for q in s.predicates):
+            return slice_mask(train, s.predicates)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def label_mix(ctx: Context, s: Slice, whole: Overall, p: Params) -> dict[str, Any] | None:
+    """The label inside the slice in training vs evaluation: for classes, the share of the
+    evaluation slice's most frequent class (Newcombe interval of the difference); for a numeric
+    target, the difference of means over the pooled sd (Welch). `differs`: significant at `alpha`
+    and at least `min_label_shift` (a share, or a standardised difference)."""
+    mtr = _train_rows(ctx, s)
+    if mtr is None or mtr.sum() < 2:
+        return None
+    ytr = np.asarray(ctx.y("train"))[mtr]
+    yte = whole.y[s.mask & whole.fin]
+    if whole.kind == "error rate":
+        top = pd.Series(yte).value_counts().index[0]
+        ktr = float(np.sum(pd.Series(ytr).astype(str).to_numpy() == str(top)))
+        kte = float(np.sum(pd.Series(yte).astype(str).to_numpy() == str(top)))
+        d = proportion_diff(kte, yte.size, ktr, ytr.size)
+        out = {"class": top, "share_in_evaluation": kte / yte.size, "share_in_training": ktr / ytr.size}
+        out.update({"difference": d["diff"], "ci": d["ci"], "p_value": d["p_value"]})
+        out["differs"] = bool(d["p_value"] < p.alpha and abs(d["diff"]) >= p.min_label_shift)
+        return out
+    from scipy import stats
+
+    a = pd.to_numeric(pd.Series(yte), errors="coerce").dropna().to_numpy(float)
+    b = pd.to_numeric(pd.Series(ytr), errors="coerce").dropna().to_numpy(float)
+    if a.size < 2 or b.size < 2:
+        return None
+    sd = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)) or 1.0
+    pval = float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    d = (a.mean() - b.mean()) / sd
+    return {
+        "mean_in_evaluation": float(a.mean()),
+        "mean_in_training": float(b.mean()),
+        "standardised_difference": float(d),
+        "p_value": pval,
+        "differs": bool(pval < p.alpha and abs(d) >= p.min_label_shift),
+    }
+
+
+def causes(ctx: Context, r: Judged, whole: Overall, p: Params) -> tuple[list[dict[str, Any]], dict | None]:
+    """The causes the evidence supports, strongest first, and the label mix in the slice."""
+    s = r.slice
+    out: list[dict[str, Any]] = []
+    feats = set(ctx.case.features or [])
+    absent = [col for col in s.columns if feats and col not in feats]
+    if absent:
+        out.append({"cause": "features", "columns": absent})
+    mtr = _train_rows(ctx, s)
+    if mtr is not None and mtr.size:
+        k_te, n_te = float(s.mask.sum()), float(s.mask.size)
+        d = proportion_diff(float(mtr.sum()), float(mtr.size), k_te, n_te)
+        ratio = (mtr.mean() / s.support) if s.support > 0 else float("nan")
+        if d["p_value"] < p.alpha and ratio <= p.max_train_share_ratio:
+            out.append(
+                {
+                    "cause": "under-represented",
+                    "share_in_training": float(mtr.mean()),
+                    "share_in_evaluation": s.support,
+                    "ratio": float(ratio),
+                    "difference_ci": d["ci"],
+                }
+            )
+    mix = label_mix(ctx, s, whole, p)
+    if mix is not None and mix["differs"]:
+        out.append({"cause": "label rate differs", **mix})
+    m = r.rows
+    if m.sum() >= 2:
+        base = baseline_error(whole.y[m], whole.kind)
+        if whole.kind == "error rate":
+            lo = wilson(float(whole.raw[m].sum()), float(m.sum()))[0]
+        else:  # paired: each row's absolute error against the slice median's
+            yv = np.asarray(whole.y[m], dtype=float)
+            dd = whole.raw[m] - np.abs(yv - np.nanmedian(yv))
+            lo = float(dd.mean() - 1.96 * dd.std(ddof=1) / np.sqrt(dd.size)) + base
+        if lo > base:
+            out.append({"cause": "worse than a constant", "error": r.err_in, "constant_error": base})
+    return out, mix

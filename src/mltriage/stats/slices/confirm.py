@@ -40,6 +40,8 @@ def confirm(
             continue
         s = _described(c, st, error, min_count, o.sl_alpha, float(pa), cs)
         if s is not None:
+            s.confirm_rows = np.zeros(error.size, dtype=bool)
+            s.confirm_rows[conf] = True
             out.append(s)
     out.sort(key=lambda s: -penalised(s.score, s.order, o.simplicity))
     return out[: o.top_k]

@@ -1,6 +1,7 @@
 """Refinement of a candidate slice on the discovery sample: numeric thresholds move to the best
 boundary (finer than the bins), then predicates whose removal does not lower the penalised score,
-or that do not remove rows of clearly lower error, are dropped."""
+leaves the slice's error inside its interval, or does not remove rows of clearly lower error, are
+dropped."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .codes import Col, Item
-from .score import Cand, Sample, excess_z, penalised
+from .score import Cand, Sample, excess_z, mean_ci, penalised
 
 Scorer = Callable[[Any, Any], np.ndarray]
 
@@ -102,7 +103,9 @@ def _prune(
     by_mass: bool,
 ) -> Cand:
     """Drop, one at a time, the weakest predicate: one whose removal does not lower the penalised
-    score or that does not remove rows of clearly lower error (Welch z below z_keep)."""
+    score, that does not remove rows of clearly lower error (Welch z below z_keep), or whose
+    removal leaves the slice's error inside its 95% interval (it does not change the error
+    materially)."""
     eS = sample.eS
 
     def stats(ms: list[np.ndarray]) -> tuple[np.ndarray, int, float, float]:
@@ -117,13 +120,15 @@ def _prune(
     while changed and len(preds) > 1:
         changed = False
         base = penalised(sc, len(preds), simplicity)
+        ci_lo = mean_ci(eS[m], sample.binary)[0]
         best = None
         for k in range(len(preds)):
             m2, ss2, se2, sc2 = stats(masks[:k] + masks[k + 1 :])
             pen = penalised(sc2, len(preds) - 1, simplicity)
             # does predicate k remove rows whose error is clearly lower than the slice's?
             z = excess_z(eS[m], eS[m2 & ~m])
-            weak = z < z_keep or pen >= base
+            err2 = float(eS[m2].mean()) if m2.any() else -np.inf
+            weak = z < z_keep or pen >= base or (ss2 >= sample.min_S and err2 >= ci_lo)
             if weak and (best is None or z < best[0]):
                 best = (z, k, m2, ss2, se2, sc2)
         if best is not None:

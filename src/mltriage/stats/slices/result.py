@@ -33,6 +33,8 @@ class Slice:
     confirm_size: int = 0
     confirm_error: float = 0.0
     confirm_rest_error: float = 0.0
+    # the rows of the confirmation half (never seen by the search): honest tests of a slice
+    confirm_rows: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def columns(self) -> list[str]:

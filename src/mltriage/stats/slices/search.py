@@ -88,6 +88,10 @@ def find_slices(
         full = np.zeros(n_all, dtype=bool)
         full[idx] = s.mask
         s.mask = full
+        if s.confirm_rows is not None:
+            cr = np.zeros(n_all, dtype=bool)
+            cr[idx] = s.confirm_rows
+            s.confirm_rows = cr
     return found
 
 

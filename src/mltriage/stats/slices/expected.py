@@ -1,0 +1,155 @@
+"""The error a model itself expects on a slice, and how far the observed error departs from it.
+
+A slice with a high error is either a region the model knows is hard (its probabilities are near
+the decision boundary there, or its residuals there are large but centred) or a region where the
+model is surprised: confidently wrong. The model's own confidence is read through what it means
+elsewhere: the expected error of a row is the error rate that rows of the same confidence have
+outside the slice (an isotonic map fitted on the other rows, so a globally over- or under-confident
+model is not taken for a surprised one). For regression, where a model gives a point prediction,
+its predictive distribution is taken as centred on the prediction with the spread its absolute
+errors show at that prediction level outside the slice: a slice whose residuals are centred is a
+noisier region (heteroscedastic), one whose residuals carry a systematic part (a bias or a trend
+with the prediction) is a rule the model got wrong.
+
+The tests run on the rows given (the slice search's confirmation half, which the search never
+saw, so the selection of high-error slices does not bias them).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def expected_error_rate(margin: np.ndarray, error: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
+    """Per row, the error rate of rows with the same confidence among `fit_rows` (isotonic,
+    decreasing in `margin`: the distance to the decision threshold or the probability of the
+    predicted class). NaN where the margin is missing or too few rows fit the map."""
+    from sklearn.isotonic import IsotonicRegression
+
+    margin = np.asarray(margin, dtype=float)
+    error = np.asarray(error, dtype=float)
+    ok = fit_rows & np.isfinite(margin) & np.isfinite(error)
+    out = np.full(margin.shape, np.nan)
+    if ok.sum() < 20:
+        return out
+    iso = IsotonicRegression(increasing=False, out_of_bounds="clip").fit(margin[ok], error[ok])
+    fin = np.isfinite(margin)
+    out[fin] = iso.predict(margin[fin])
+    return out
+
+
+def expected_abs_error(
+    pred: np.ndarray, abs_err: np.ndarray, fit_rows: np.ndarray, n_bins: int = 40
+) -> np.ndarray:
+    """Per row, the mean absolute error of `fit_rows` at the same prediction level (quantile bins
+    of the prediction, fewer when few rows)."""
+    pred = np.asarray(pred, dtype=float)
+    abs_err = np.asarray(abs_err, dtype=float)
+    ok = fit_rows & np.isfinite(pred) & np.isfinite(abs_err)
+    out = np.full(pred.shape, np.nan)
+    if ok.sum() < 20:
+        return out
+    nb = int(max(1, min(n_bins, ok.sum() // 25)))
+    q = np.quantile(pred[ok], np.linspace(0, 1, nb + 1)[1:-1])
+    b = np.searchsorted(q, pred)
+    sums = np.bincount(b[ok], weights=abs_err[ok], minlength=nb)
+    cnts = np.bincount(b[ok], minlength=nb)
+    means = np.where(cnts > 0, sums / np.maximum(cnts, 1), float(abs_err[ok].mean()))
+    fin = np.isfinite(pred)
+    out[fin] = means[b[fin]]
+    return out
+
+
+def rate_surprise(error: np.ndarray, expected: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+    """Observed vs expected error rate on `rows`: the excess with its 95% interval and the
+    one-sided p-value of "more errors than the expected rates allow" (normal approximation to
+    the sum of independent Bernoulli(q_i))."""
+    m = rows & np.isfinite(error) & np.isfinite(expected)
+    n = int(m.sum())
+    if n == 0:
+        return {"rows": 0, "observed": float("nan"), "expected": float("nan"), "p_value": 1.0}
+    e, q = error[m], np.clip(expected[m], 1e-6, 1 - 1e-6)
+    obs, exp = float(e.mean()), float(q.mean())
+    var = float(np.sum(q * (1 - q)))
+    if var >= 10:
+        pval = _norm_sf((e.sum() - q.sum()) / math.sqrt(var))
+    else:  # few expected errors: the Poisson tail (conservative for a sum of Bernoullis)
+        from scipy import stats
+
+        pval = float(stats.poisson.sf(round(float(e.sum())) - 1, max(float(q.sum()), 1e-12)))
+    half = 1.959964 * math.sqrt(max(obs * (1 - obs), var / n) / n)
+    return {
+        "rows": n,
+        "observed": obs,
+        "expected": exp,
+        "excess": obs - exp,
+        "excess_ci": [obs - exp - half, obs - exp + half],
+        "ratio": obs / exp if exp > 0 else float("inf"),
+        "p_value": pval,
+    }
+
+
+def residual_surprise(
+    resid: np.ndarray, pred: np.ndarray, expected_abs: np.ndarray, rows: np.ndarray
+) -> dict[str, Any]:
+    """The systematic part of the residuals on `rows` (their least-squares fit on 1 and the
+    standardised prediction: a bias and a trend), its root mean square over the expected absolute
+    error there, with the F test's one-sided p-value (residuals centred with no trend = the
+    model's expectation)."""
+    m = rows & np.isfinite(resid) & np.isfinite(pred) & np.isfinite(expected_abs)
+    n = int(m.sum())
+    exp = float(expected_abs[m].mean()) if n else float("nan")
+    base: dict[str, Any] = {"rows": n, "expected": exp}
+    if n < 5 or not exp > 0:
+        return {**base, "observed": float("nan"), "systematic_share": float("nan"), "p_value": 1.0}
+    r, p = resid[m], pred[m]
+    sd = float(p.std())
+    X = np.c_[np.ones(n), (p - p.mean()) / sd] if sd > 0 else np.ones((n, 1))
+    beta, *_ = np.linalg.lstsq(X, r, rcond=None)
+    fit = X @ beta
+    k = X.shape[1]
+    rss = float(np.sum((r - fit) ** 2))
+    s2 = rss / max(n - k, 1)
+    sys_rms = float(np.sqrt(np.mean(fit**2)))
+    F = (float(np.sum(fit**2)) / k) / s2 if s2 > 0 else float("inf")
+    from scipy import stats
+
+    pval = float(stats.f.sf(F, k, max(n - k, 1))) if np.isfinite(F) else 0.0
+    t_half = float(stats.t.ppf(0.975, max(n - 1, 1))) * float(r.std(ddof=1)) / math.sqrt(n)
+    bias = float(beta[0])
+    return {
+        **base,
+        "observed": float(np.abs(r).mean()),
+        "bias": bias,
+        "bias_ci": [bias - t_half, bias + t_half],
+        "trend": float(beta[1]) if k > 1 else 0.0,
+        "systematic_rms": sys_rms,
+        "systematic_share": sys_rms / exp,
+        "p_value": pval,
+    }
+
+
+def _norm_sf(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def proportion_diff(k1: float, n1: float, k0: float, n0: float) -> dict[str, Any]:
+    """Difference of two proportions k1/n1 - k0/n0 with its 95% interval (Newcombe's hybrid of
+    Wilson intervals) and the two-sided p-value of the pooled z test."""
+    from ..metrics import wilson
+
+    if n1 <= 0 or n0 <= 0:
+        return {"diff": float("nan"), "ci": [float("nan"), float("nan")], "p_value": 1.0}
+    p1, p0 = k1 / n1, k0 / n0
+    l1, u1 = wilson(k1, n1)
+    l0, u0 = wilson(k0, n0)
+    d = p1 - p0
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    pp = (k1 + k0) / (n1 + n0)
+    se = math.sqrt(pp * (1 - pp) * (1 / n1 + 1 / n0))
+    pval = 2 * _norm_sf(abs(d) / se) if se > 0 else (0.0 if d != 0 else 1.0)
+    return {"diff": d, "ci": [lo, hi], "p_value": min(1.0, pval)}
