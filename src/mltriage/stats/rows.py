@@ -8,6 +8,7 @@ and only when they hold the same values in the hashed columns (up to 64-bit coll
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,3 +36,156 @@ def scalar(v: object) -> object:
     if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return int(v)
     return v
+
+
+# ------------------------------------------------------------------ twins expected by chance
+
+
+def column_codes(frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> list[np.ndarray]:
+    """Per frame, an (n, d) int64 matrix of value codes over `columns`, shared across the frames:
+    two cells get the same code when they hold the same value (the identity of `row_hashes`)."""
+    cols = [c for c in columns if all(c in f.columns for f in frames)]
+    sizes = [len(f) for f in frames]
+    out = [np.zeros((n, len(cols)), dtype=np.int64) for n in sizes]
+    for j, c in enumerate(cols):
+        h = np.concatenate([row_hashes(f[[c]], [c]) for f in frames])
+        codes = pd.factorize(h)[0]
+        start = 0
+        for k, n in enumerate(sizes):
+            out[k][:, j] = codes[start : start + n]
+            start += n
+    return out
+
+
+@dataclass
+class TwinModel:
+    """The chance that a random row equals a given row, learned from unique rows only.
+
+    Columns independent: P(row) = prod_j f_j(value_j), with f_j the value shares among the pool's
+    unique rows (so copies cannot inflate them). Real columns depend on each other, which makes
+    natural twins likelier than the product says; the factor `dependence` corrects for it with
+    what copies cannot create: among the unique rows, the pairs that agree on every column but one
+    (near twins), observed vs expected under the product, ratio rho. Each agreeing column is taken
+    to multiply the chance by the same factor, so d agreeing columns get rho ** (d / (d - 1)).
+    `dependence_high` uses the Poisson 95% upper bound of the near twins observed."""
+
+    log_freq: list[np.ndarray]  # per column, log share of each code among the unique rows
+    dependence: float
+    dependence_high: float
+    near_observed: int
+    near_expected: float
+    unique_rows: int
+
+    def log_chance(self, codes: np.ndarray) -> np.ndarray:
+        """Per row, log P(a random row equals it) with columns independent (no dependence factor)."""
+        out = np.zeros(len(codes))
+        for j, lf in enumerate(self.log_freq):
+            out += lf[codes[:, j]]
+        return out
+
+    def expected_with_twin(self, codes: np.ndarray, n_ref: int, high: bool = False) -> float:
+        """Expected number of these rows that have at least one chance twin among n_ref rows."""
+        dep = self.dependence_high if high else self.dependence
+        lam = n_ref * np.exp(self.log_chance(codes)) * dep
+        return float(np.sum(-np.expm1(-lam)))
+
+
+def _multipliers(d: int, seed: int = 12345) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, 2**63 - 1, size=d, dtype=np.int64).astype(np.uint64) | np.uint64(1)
+
+
+def twin_model(unique_codes: np.ndarray, max_rows: int = 20_000, seed: int = 0) -> TwinModel:
+    """A TwinModel from the codes of a pool's unique rows (see `TwinModel`)."""
+    n, d = unique_codes.shape
+    log_freq = []
+    for j in range(d):
+        cnt = np.bincount(unique_codes[:, j], minlength=int(unique_codes[:, j].max(initial=0)) + 1)
+        with np.errstate(divide="ignore"):
+            log_freq.append(np.log(np.maximum(cnt, 0.5) / max(n, 1)))
+    varying = [j for j in range(d) if len(np.unique(unique_codes[:, j])) > 1]
+    sample = unique_codes
+    if n > max_rows:
+        sample = unique_codes[np.random.default_rng(seed).choice(n, max_rows, replace=False)]
+    m = len(sample)
+    obs, exp = 0, 0.0
+    if len(varying) >= 2 and m >= 2:
+        mult = _multipliers(d)
+        with np.errstate(over="ignore"):
+            parts = sample.astype(np.uint64) * mult[None, :]
+            full = parts.sum(axis=1, dtype=np.uint64)
+        logp = np.zeros(m)
+        lf_cells = np.column_stack([log_freq[j][sample[:, j]] for j in range(d)])
+        logp = lf_cells.sum(axis=1)
+        for j in varying:
+            with np.errstate(over="ignore"):
+                rest = full - parts[:, j]
+            _, cnt = np.unique(rest, return_counts=True)
+            obs += int(np.sum(cnt * (cnt - 1) // 2))
+            exp += 0.5 * (m - 1) * float(np.sum(np.exp(logp - lf_cells[:, j]) - np.exp(logp)))
+    k = max(len(varying), 2)
+    power = k / (k - 1)
+    rho = max(1.0, (obs + 0.5) / (exp + 0.5))
+    rho_hi = max(1.0, (obs + 1.96 * np.sqrt(obs) + 2.0) / (exp + 0.5))
+    return TwinModel(log_freq, float(rho**power), float(rho_hi**power), obs, exp, n)
+
+
+@dataclass
+class CopyFit:
+    """Twins explained as chance (following the rows' density) plus copies (blind to it)."""
+
+    rows: int
+    twins: int
+    chance_expected: float  # twins that chance explains in the best fit with copies
+    chance_most: float  # the most twins chance can explain (scale at its bound, no copies)
+    copy_share: float  # share of rows that are copies, maximum likelihood
+    copy_low: float  # its 95% profile-likelihood interval
+    copy_high: float
+    p_value: float  # likelihood-ratio test of no copies (half chi-square(1), boundary)
+    scale: float  # fitted factor on the chance model under the alternative
+
+
+def fit_copies(lam: np.ndarray, twin: np.ndarray, max_scale: float = 4.0) -> CopyFit:
+    """Maximum likelihood of P(row has a twin) = 1 - (1 - c) * exp(-s * lam): `lam` is the row's
+    expected number of chance twins from a `TwinModel`, s in (0, max_scale] rescales it (chance
+    twins follow the density whatever the scale), c is the share of rows that are copies (a copy
+    is blind to density: a row that should be unique has a twin). Copies cannot inflate s beyond
+    `max_scale`, and on data where every row has the same chance, s and c are told apart by that
+    bound alone."""
+    from scipy import stats as st
+
+    lam = np.asarray(lam, float)
+    twin = np.asarray(twin, bool)
+    n, k = len(lam), int(twin.sum())
+    ll = np.log(np.clip(lam, 1e-12, None))
+    edges = np.linspace(ll.min(), ll.max() + 1e-9, 81) if n else np.zeros(2)
+    b = np.clip(np.searchsorted(edges, ll, side="right") - 1, 0, 79)
+    nb = np.bincount(b, minlength=80).astype(float)
+    kb = np.bincount(b, weights=twin.astype(float), minlength=80)
+    lb = np.bincount(b, weights=lam, minlength=80) / np.maximum(nb, 1)
+    keep = nb > 0
+    nb, kb, lb = nb[keep], kb[keep], lb[keep]
+    s_grid = np.concatenate([[0.0], np.geomspace(1e-3, max_scale, 60)])
+    c_grid = np.concatenate([np.linspace(0, 0.2, 401), np.linspace(0.2005, 0.999, 800)])
+    p0 = np.exp(-s_grid[:, None] * lb[None, :])  # (s, bins): P(no chance twin)
+    stay = (1 - c_grid)[None, :, None] * p0[:, None, :]  # (s, c, bins)
+    with np.errstate(divide="ignore"):
+        lik = kb * np.log(np.clip(1 - stay, 1e-300, None)) + (nb - kb) * np.log(np.clip(stay, 1e-300, None))
+    ll_sc = lik.sum(axis=2)  # (s, c)
+    prof = ll_sc.max(axis=0)  # profile over s, per c
+    best_c = int(np.argmax(prof))
+    s_best = float(s_grid[int(np.argmax(ll_sc[:, best_c]))])
+    lr = max(0.0, 2 * (prof[best_c] - prof[0]))
+    pval = 0.5 * float(st.chi2.sf(lr, 1)) if lr > 0 else 1.0
+    inside = np.flatnonzero(prof >= prof[best_c] - 1.92)
+    return CopyFit(
+        rows=n,
+        twins=k,
+        chance_expected=float(np.sum(nb * (1 - np.exp(-s_best * lb)))),
+        chance_most=float(np.sum(nb * (1 - np.exp(-max_scale * lb)))),
+        copy_share=float(c_grid[best_c]),
+        copy_low=float(c_grid[inside.min()]),
+        copy_high=float(c_grid[inside.max()]),
+        p_value=pval,
+        scale=s_best,
+    )

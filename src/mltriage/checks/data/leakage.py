@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...findings import CRITICAL, WARNING, Finding
+from ...findings import CRITICAL, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
     What it detects
         Every feature's cross-validated predictive power on its own (out-of-fold binned target
         means: AUC for classification, R^2 for regression). Critical when one feature alone is
-        near perfect (`perfect_auc`, `perfect_r2`); a warning when it is very strong
+        near perfect (`perfect_auc`, `perfect_r2`); critical too when it is very strong
         (`strong_auc`, `strong_r2`) and far above what all the other features reach together
         (a cross-validated gradient boosting model without it, `auc_gap`, `r2_gap`, or leaving at
         most `shortfall_ratio` of the error that the other features leave).
@@ -190,7 +190,7 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
         relative = top.low > rest and (1 - top.score) <= p.shortfall_ratio * (1 - rest)
         if not (np.isfinite(rest) and (top.low - rest >= gap or relative)):
             return None
-        sev = WARNING
+        sev = CRITICAL  # the model takes the leak: its headline cannot be trusted until it is dropped
     others = (
         f"; the other features together reach {ev['other_features_together']:.3f}"
         if "other_features_together" in ev

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ...findings import CRITICAL, WARNING, Finding
+from ...findings import CRITICAL, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.metrics import auc_ci, wilson
 from ...stats.rows import row_hashes
@@ -84,7 +84,7 @@ def _scores_alike(ctx: Context, ev: dict[str, Any]) -> bool:
     partial_share=Param(
         0.6,
         Interval(float, 0, 1),
-        "from this share on, a warning when the model scores alike on evaluation and training rows",
+        "from this share on, critical when the model scores alike on evaluation and training rows",
     ),
     max_test_rows=Param(
         200_000, Interval(int, 1, None), "most evaluation rows looked up (a random sample beyond)"
@@ -98,8 +98,8 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
         in the training set, when they make up (nearly) all of it: at least `min_share` (90%) of the
         evaluation rows, and at least `min_excess` more than the rate at which training rows repeat
         among themselves (data with few distinct rows repeats by nature). From `partial_share`
-        (60%) on it is also flagged when the model scores as well on the evaluation rows as on the
-        training rows. A smaller share is partial contamination (data.train_test_overlap).
+        (60%) on it is also flagged (critical too: the headline is inflated) when the model scores as
+        well on the evaluation rows as on the training rows. A smaller share is partial contamination (data.train_test_overlap).
     Why it matters
         A model scored on the rows it was fitted on reports how well it memorised them, not how it
         will do on new data: every reported number is optimistic by the train/test gap.
@@ -140,8 +140,9 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
         severity = CRITICAL
     elif share >= p.partial_share and excess >= p.min_excess and c.model is not None:
         # most rows shared: flag when the evaluation score is as good as the training score
+        # the headline is inflated by the shared rows: critical as well (results cannot be trusted)
         if _scores_alike(ctx, ev):
-            severity = WARNING
+            severity = CRITICAL
     if severity is None:
         return None
     return Finding(
