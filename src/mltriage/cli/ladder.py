@@ -43,7 +43,11 @@ def diagnose(
         None, "--history", help="training history CSV: epoch, loss, val_loss"
     ),
     time_column: Optional[str] = typer.Option(None, "--time-column", help="column ordering rows in time"),
-    group_column: Optional[str] = typer.Option(None, "--group-column", help="group column: the query (ranking), or the entity the rows belong to (patient, user): grouped CV and entity overlap"),
+    group_column: Optional[str] = typer.Option(
+        None,
+        "--group-column",
+        help="group column: the query (ranking), or the entity the rows belong to (patient, user): grouped CV and entity overlap",
+    ),
     categorical: Optional[str] = typer.Option(
         None, "--categorical", help="comma-separated categorical columns (inferred from dtypes when absent)"
     ),
