@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .case_outputs import check_probability_columns, column_classes, prediction_columns
 from .costs import costs
 from .errors import InputError, closest, listing
 from .findings import TASKS
-from .io import read_frame, read_history
+from .io import read_frame, read_history, read_text_columns
 from .metric_names import check_metric
 from .model import ModelAdapter
 
@@ -39,6 +40,9 @@ class Case:
     time_column: str | None = None
     group_column: str | None = None
     prediction_column: str | None = None
+    # every column of model outputs: the prediction column, or the per-class probability columns
+    # it names (comma-separated, or a prefix such as proba_)
+    prediction_columns: list[str] = field(default_factory=list)
     metric: str | None = None
     threshold: float | None = None
     cost: dict[str, float] | None = None
@@ -180,19 +184,28 @@ def build_case(
         categorical = [c.strip() for c in categorical.split(",") if c.strip()]
 
     _check_target_present(tr, te, target)
-    _check_role_columns(tr, target, model, time_column, group_column, prediction_column)
+    pcols = prediction_columns(prediction_column, tr) if model is None and prediction_column else []
+    single = prediction_column if len(pcols) <= 1 else None
+    _check_role_columns(tr, target, model, time_column, group_column, single)
     tr, te, dropped = _drop_unlabelled(tr, te, target, notes)
     task = _resolve_task(task, tr[target], group_column, notes)
     classes = _classes(tr, te, target, task)
     adapter = ModelAdapter.load(model, prediction_column)
+    if len(pcols) > 1 and adapter is not None:
+        adapter.prediction_columns = pcols
+        adapter.column_classes = column_classes(pcols, prediction_column or "", classes, task, notes)
     positive = _positive(adapter, classes, task)
-    roles = {r for r in (target, time_column, group_column, prediction_column) if r is not None}
+    roles = {r for r in (target, time_column, group_column, single, *pcols) if r is not None}
     features, extra = _features(tr, te, adapter, roles)
+    _restore_categories(adapter, features, (tr, te, cur), notes)
+    _restore_text(adapter, features, ((train, tr), (test, te), (current, cur)), notes)
     cats = _categoricals(tr, features, extra, categorical, roles, notes)
     _check_numeric_in_test(tr, te, features, set(cats))
     if time_column:
         _parse_time_column(time_column, tr, te, cur)
-    if prediction_column and adapter is not None:
+    if len(pcols) > 1:
+        check_probability_columns(pcols, tr, te)
+    elif prediction_column and adapter is not None:
         if adapter.kind == "precomputed":
             _check_precomputed_column(prediction_column, tr, te, task)
         else:
@@ -217,6 +230,7 @@ def build_case(
         time_column=time_column,
         group_column=group_column,
         prediction_column=prediction_column,
+        prediction_columns=pcols,
         metric=metric,
         threshold=threshold,
         cost=cost,
@@ -374,6 +388,78 @@ def _features(
             "check --target, --time-column, --group-column and --prediction-column",
         )
     return features, extra
+
+
+def _restore_categories(
+    adapter: ModelAdapter | None, features: list[str], frames: tuple, notes: list[str]
+) -> None:
+    """Give the columns a model took as pandas categoricals that dtype again, in place, when they
+    arrive as text or numbers (a CSV cannot carry it): the training categories first, in the
+    model's order (or the training rows' sorted values when the model does not record them), then
+    any value training never had (LightGBM and XGBoost read those as unseen, data.unseen_categories
+    still sees them)."""
+    if adapter is None:
+        return
+    known, source = adapter.categorical_inputs
+    cast = []
+    for col, cats in known.items():
+        if col not in features:
+            continue
+        base = cats
+        if base is None:
+            tr = frames[0]
+            base = sorted(pd.unique(tr[col].dropna()).tolist(), key=str) if col in tr.columns else []
+        by_key = {str(k): k for k in base}
+        done = False
+        for df in frames:
+            if df is None or col not in df.columns or isinstance(df[col].dtype, pd.CategoricalDtype):
+                continue
+            vals = df[col].map(lambda v, k=by_key: k.get(str(v), v) if pd.notna(v) else v)
+            extra = sorted({v for v in vals.dropna().tolist() if str(v) not in by_key}, key=str)
+            try:
+                df[col] = pd.Categorical(vals, categories=list(base) + extra)
+            except (TypeError, ValueError):
+                continue
+            done = True
+        if done:
+            cast.append(col)
+    if cast:
+        notes.append(
+            f"{len(cast)} column(s) given the pandas category dtype the model was trained with "
+            f"({source}): {listing(cast, 8)}"
+        )
+
+
+def _restore_text(
+    adapter: ModelAdapter | None, features: list[str], sources: tuple, notes: list[str]
+) -> None:
+    """Columns the model's encoders learned as text but that were read as numbers (a CSV reader
+    parses '01234' as 1234): read again as text from the file when there is one (leading zeros
+    kept), else converted to text, in place."""
+    if adapter is None:
+        return
+    cols = [c for c in adapter.text_inputs if c in features]
+    fixed: list[str] = []
+    for src, df in sources:
+        if df is None:
+            continue
+        numeric = [c for c in cols if c in df.columns and pd.api.types.is_numeric_dtype(df[c])]
+        if not numeric:
+            continue
+        text = read_text_columns(src, numeric, len(df))
+        for c in numeric:
+            if text is not None and c in text.columns:
+                df[c] = text[c].to_numpy()
+            else:
+                df[c] = df[c].map(
+                    lambda v: v if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))
+                )
+            fixed.append(c)
+    if fixed:
+        notes.append(
+            f"{len(set(fixed))} column(s) read as numbers were given back as text, as the model's "
+            f"encoders learned them: {listing(list(dict.fromkeys(fixed)), 8)}"
+        )
 
 
 def _categoricals(

@@ -82,7 +82,17 @@ class Context:
 
     # ---------------------------------------------------------------- predictions
     @property
+    def decision_scores(self) -> bool:
+        """A binary model whose scores are decision_function margins (no predict_proba)."""
+        m = self.case.model
+        return self.case.task == "binary" and m is not None and m.has_decision
+
+    @property
     def threshold(self) -> float:
+        """The decision threshold in use: --threshold, else 0.5 on probabilities; on decision
+        margins it is 0, where predict() switches class."""
+        if self.decision_scores:
+            return 0.0
         return self.case.threshold if self.case.threshold is not None else 0.5
 
     def predictions(self, which: str) -> Predictions:
@@ -111,29 +121,13 @@ class Context:
         df = self.frame(which)
         thr = self.threshold
         known_classes: list = list(c.classes or [])
-        if m.kind == "precomputed":
-            col = c.prediction_column
-            if col not in df.columns:
-                raise NotApplicable(f"the {which} set has no prediction column {col!r}")
-            raw = df[col].to_numpy()
-            if c.task == "binary":
-                p = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-                in_unit = bool(np.nanmin(p) >= 0 and np.nanmax(p) <= 1)
-                neg = [k for k in known_classes if k != c.positive][0]
-                label = np.where(p >= thr, c.positive, neg)
-                proba = np.column_stack([1 - p, p]) if in_unit else None
-                return Predictions(
-                    score=p, label=label, raw=raw, proba=proba, classes=[neg, c.positive], has_proba=in_unit
-                )
-            if c.task == "multiclass":
-                return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=c.classes)
-            v = raw.astype(float)
-            return Predictions(score=v, label=v, raw=raw)
-
-        missing = [f for f in c.features if f not in df.columns]
+        if m.kind == "precomputed" and not m.per_class_columns:
+            return self._precomputed(which, df, known_classes)
+        need = m.prediction_columns if m.per_class_columns else c.features
+        missing = [f for f in need if f not in df.columns]
         if missing:
             raise NotApplicable(f"the {which} set lacks model features {missing[:5]}")
-        X = df[c.features]
+        X = df[need]
         # one big predict call amortises OpenMP start-up: use every core here (refits use one)
         import os
 
@@ -141,6 +135,7 @@ class Context:
 
         with threadpool_limits(limits=self.config.predict_jobs or os.cpu_count() or 1):
             proba = m.predict_proba(X) if c.task in ("binary", "multiclass") else None
+            dec = m.decision_function(X) if proba is None and c.is_classification else None
             classes: list = list(m.classes or known_classes)
             if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
                 # predict() of a probabilistic classifier is the argmax: not a second pass
@@ -153,7 +148,19 @@ class Context:
                 if raw.dtype.kind in "biuf"
                 else pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
             )
-            return Predictions(score=v, label=v, raw=raw)
+            return Predictions(score=v, label=v, raw=raw, kind="value")
+        if dec is not None and (got := from_decision(dec, raw, classes, c.positive, c.task)) is not None:
+            if c.threshold is not None:
+                self.note(
+                    f"--threshold {c.threshold:g} is a probability, but the model gives decision_function "
+                    "margins: the threshold in use is 0, where predict() switches class"
+                )
+            return got
+        if m.kind == "callable" and proba is None:
+            got = callable_probability(raw, known_classes, c.positive, c.task, thr)
+            if got is not None:
+                self.note(f"the model callable returns {got.notes[0]}")
+                return got
         if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
             if c.task == "binary":
                 pos_idx = list(classes).index(c.positive) if c.positive in list(classes) else 1
@@ -161,13 +168,25 @@ class Context:
                 neg = classes[1 - pos_idx]
                 label = np.where(s >= thr, classes[pos_idx], neg)
                 return Predictions(
-                    score=s, label=label, raw=raw, proba=proba, classes=classes, has_proba=True
+                    score=s,
+                    label=label,
+                    raw=raw,
+                    proba=proba,
+                    classes=classes,
+                    has_proba=True,
+                    kind="probability",
                 )
             label = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
             if np.asarray(c.y("train")).dtype.kind in "biuf":
                 label = label.astype(np.asarray(c.y("train")).dtype)
             return Predictions(
-                score=proba.max(axis=1), label=label, raw=raw, proba=proba, classes=classes, has_proba=True
+                score=proba.max(axis=1),
+                label=label,
+                raw=raw,
+                proba=proba,
+                classes=classes,
+                has_proba=True,
+                kind="probability",
             )
         # no usable probabilities
         known = set(pd.unique(pd.Series(raw)).tolist()) <= set(known_classes)
@@ -184,8 +203,36 @@ class Context:
                 raw=raw,
                 classes=c.classes,
                 notes=["predict() returned values that are not classes"],
+                kind="score",
             )
         return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=classes)
+
+    def _precomputed(self, which: str, df: pd.DataFrame, known_classes: list) -> Predictions:
+        """The model's outputs read from the prediction column of a set (no model)."""
+        c, thr = self.case, self.threshold
+        col = c.prediction_column
+        if col not in df.columns:
+            raise NotApplicable(f"the {which} set has no prediction column {col!r}")
+        raw = df[col].to_numpy()
+        if c.task == "binary":
+            p = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+            in_unit = bool(np.nanmin(p) >= 0 and np.nanmax(p) <= 1)
+            neg = [k for k in known_classes if k != c.positive][0]
+            label = np.where(p >= thr, c.positive, neg)
+            proba = np.column_stack([1 - p, p]) if in_unit else None
+            return Predictions(
+                score=p,
+                label=label,
+                raw=raw,
+                proba=proba,
+                classes=[neg, c.positive],
+                has_proba=in_unit,
+                kind="probability" if in_unit else "score",
+            )
+        if c.task == "multiclass":
+            return Predictions(score=np.ones(len(raw)), label=raw, raw=raw, classes=c.classes)
+        v = raw.astype(float)
+        return Predictions(score=v, label=v, raw=raw, kind="value")
 
     def role_columns(self) -> list[str]:
         """The group (query) and time columns that are not model features."""
@@ -278,6 +325,90 @@ class Context:
             return build_production(c, self.config.params("production.data_drift"), seed=seed, eval_rows=rows)
 
         return self.cached("production", compute)
+
+
+def from_decision(
+    dec: np.ndarray, raw: np.ndarray, classes: list, positive: Any, task: str
+) -> Predictions | None:
+    """Predictions of a classifier without predict_proba from its decision_function: binary
+    margins oriented towards the positive class (the threshold in use is 0), multiclass one
+    column per class; the labels are predict()'s. None when the shape does not fit the classes."""
+    dec = np.asarray(dec, dtype=float)
+    note = "scores are decision_function margins (the model has no predict_proba)"
+    if task == "binary" and (dec.ndim == 1 or dec.shape[1] == 1):
+        d = dec.ravel()
+        if len(classes) == 2 and positive == classes[0]:
+            d = -d  # sklearn's margin points to classes_[1]
+        return Predictions(
+            score=d, label=raw, raw=raw, classes=classes, decision=d, kind="decision", notes=[note]
+        )
+    if task == "multiclass" and dec.ndim == 2 and dec.shape[1] == len(classes):
+        return Predictions(
+            score=dec.max(axis=1),
+            label=raw,
+            raw=raw,
+            classes=classes,
+            decision=dec,
+            kind="decision",
+            notes=[note],
+        )
+    return None
+
+
+def callable_probability(
+    raw: np.ndarray, classes: list, positive: Any, task: str, threshold: float
+) -> Predictions | None:
+    """A plain callable's outputs read as probabilities: binary, one number per row in [0, 1] that
+    is not a class label (P(positive)), or an (n, k) array of rows in [0, 1] (one column per
+    class); None otherwise (the output-type check judges them)."""
+    a = np.asarray(raw)
+    if a.dtype.kind not in "fiu" or a.size == 0:
+        return None
+    a = a.astype(float)
+    ok = np.isfinite(a)
+    if not ok.any() or np.nanmin(a) < 0 or np.nanmax(a) > 1:
+        return None
+    if a.ndim == 2 and a.shape[1] == len(classes) and a.shape[1] >= 2:
+        lab = np.asarray(classes, dtype=object)[np.argmax(np.nan_to_num(a, nan=-1.0), axis=1)]
+        if task == "binary":
+            pos = classes.index(positive)
+            score, lab = a[:, pos], np.where(a[:, pos] >= threshold, positive, classes[1 - pos])
+        else:
+            score = a.max(axis=1)
+        note = f"an array of {a.shape[1]} columns in [0, 1]: read as the probabilities of {classes}"
+        return Predictions(
+            score=score,
+            label=lab,
+            raw=raw,
+            proba=a,
+            classes=classes,
+            has_proba=True,
+            kind="probability",
+            notes=[note],
+        )
+    if task != "binary" or a.ndim != 1 or set(np.unique(a[ok])) <= {float(k) for k in _numeric(classes)}:
+        return None
+    neg = [k for k in classes if k != positive][0]
+    return Predictions(
+        score=a,
+        label=np.where(a >= threshold, positive, neg),
+        raw=raw,
+        proba=np.column_stack([1 - a, a]),
+        classes=[neg, positive],
+        has_proba=True,
+        kind="probability",
+        notes=[f"one number per row in [0, 1]: read as P({positive!r})"],
+    )
+
+
+def _numeric(values: list) -> list[float]:
+    out = []
+    for v in values:
+        try:
+            out.append(float(v))
+        except (TypeError, ValueError):
+            pass
+    return out
 
 
 class _Failed:

@@ -245,6 +245,23 @@ def _read_csv(path: Path, role: str) -> pd.DataFrame:
     return pd.read_csv(path, sep=sep, decimal=decimal, low_memory=False)
 
 
+def read_text_columns(data: Any, columns: list[str], rows: int) -> pd.DataFrame | None:
+    """`columns` of a CSV file read again as text (None when `data` is not a CSV path, or the rows
+    no longer line up)."""
+    if not isinstance(data, (str, Path)):
+        return None
+    path = Path(data)
+    if not path.name.lower().endswith((".csv", ".csv.gz", ".txt", ".tsv", ".tsv.gz", ".txt.gz")):
+        return None
+    try:
+        head = _head(path)
+        sep = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else sniff_delimiter(head)
+        df = pd.read_csv(path, sep=sep, usecols=columns, dtype=str, keep_default_na=True)
+    except Exception:
+        return None
+    return df.reset_index(drop=True) if len(df) == rows else None
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     """Parquet to pandas, releasing Arrow buffers as columns convert (about half the peak memory
     of pd.read_parquet on wide files)."""

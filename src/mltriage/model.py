@@ -34,6 +34,11 @@ class Predictions:
             prediction.
     proba   classification with probabilities: an (n, k) array whose columns follow `classes`.
     raw     what `predict` returned, untouched (for output-type checks).
+    decision  classification without probabilities: what `decision_function` returned, (n,) for
+            binary (oriented so that larger means the positive class) or (n, k) in `classes` order.
+    kind    what `score` is: "probability", "decision" (a margin, larger = positive class; the
+            threshold in use is 0), "score" (other continuous values), "label" (hard classes
+            only) or "value" (regression and ranking).
     """
 
     score: np.ndarray
@@ -43,6 +48,8 @@ class Predictions:
     classes: list[Any] | None = None
     has_proba: bool = False
     notes: list[str] = field(default_factory=list)
+    decision: np.ndarray | None = None
+    kind: str = "label"
 
 
 class ModelAdapter:
@@ -62,6 +69,9 @@ class ModelAdapter:
         self.prediction_column = prediction_column
         self.source = source
         self.load_warnings = load_warnings or []
+        # precomputed per-class probabilities: one column per class (`column_classes` in order)
+        self.prediction_columns: list[str] = [prediction_column] if prediction_column else []
+        self.column_classes: list[Any] | None = None
         if obj is None:
             self.kind = "precomputed"
         elif hasattr(obj, "predict"):
@@ -134,18 +144,76 @@ class ModelAdapter:
         return [str(n) for n in names] if names is not None else None
 
     @property
+    def categorical_inputs(self) -> tuple[dict[str, list | None], str]:
+        """The columns the model was trained on as pandas categoricals, with their training
+        categories in the model's order (None when the model does not record them), and where
+        that comes from: LightGBM's pandas_categorical, XGBoost's feature_types and categories,
+        scikit-learn's HistGradientBoosting is_categorical_. ({}, "") for other models."""
+        obj = self.obj
+        if obj is None:
+            return {}, ""
+        if getattr(obj, "booster_", None) is not None:
+            from .stats.replay.ranges import lightgbm_record
+
+            _, cats = lightgbm_record(obj)
+            return {k: list(v) for k, v in cats.items()}, "LightGBM pandas_categorical"
+        if hasattr(obj, "get_booster"):
+            return _xgboost_categories(obj), "XGBoost feature_types"
+        mask = getattr(obj, "is_categorical_", None)
+        names = self.feature_names
+        if mask is not None and names is not None and len(names) == len(mask):
+            return {n: None for n, m in zip(names, mask) if m}, "HistGradientBoosting is_categorical_"
+        return {}, ""
+
+    @property
+    def text_inputs(self) -> list[str]:
+        """Input columns whose fitted encoders (OneHotEncoder, OrdinalEncoder, TargetEncoder inside
+        a ColumnTransformer, at any depth of a Pipeline) learned text categories: the model saw
+        these columns as strings (codes such as '01234' that a CSV reader turns into numbers)."""
+        out: list[str] = []
+        for ct in _column_transformers(self.obj):
+            for _, trans, cols in getattr(ct, "transformers_", []):
+                if not isinstance(cols, (list, tuple)) or not cols or not isinstance(cols[0], str):
+                    continue
+                cats = _encoder_categories(trans)
+                if cats is None or len(cats) != len(cols):
+                    continue
+                for col, k in zip(cols, cats):
+                    vals = [v for v in list(k) if v is not None and not (isinstance(v, float) and v != v)]
+                    if vals and all(isinstance(v, str) for v in vals):
+                        out.append(col)
+        return out
+
+    @property
+    def per_class_columns(self) -> bool:
+        """Precomputed outputs given as one probability column per class."""
+        return self.kind == "precomputed" and self.column_classes is not None
+
+    @property
     def classes(self) -> list[Any] | None:
+        if self.per_class_columns:
+            return list(self.column_classes or [])
         c = getattr(self.obj, "classes_", None)
         return list(c) if c is not None else None
 
     @property
     def has_proba(self) -> bool:
         if self.kind == "precomputed":
-            return False  # handled by the Context from the column's content
+            return self.per_class_columns  # one column: handled by the Context from its content
         return hasattr(self.obj, "predict_proba")
 
     @property
+    def has_decision(self) -> bool:
+        """A classifier without predict_proba that has decision_function (SVMs, SGD with hinge
+        loss, ridge classifiers, alone or at the end of a Pipeline)."""
+        if self.kind != "estimator" or self.has_proba:
+            return False
+        return hasattr(self.obj, "decision_function")
+
+    @property
     def description(self) -> str:
+        if self.per_class_columns:
+            return f"precomputed class probabilities in columns {', '.join(self.prediction_columns)}"
         if self.kind == "precomputed":
             return f"precomputed predictions in column {self.prediction_column!r}"
         obj = self.obj
@@ -168,13 +236,74 @@ class ModelAdapter:
             ) from None
         return np.asarray(out)
 
+    def _column_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """The per-class probability columns as an (n, k) array whose rows sum to 1."""
+        P = X[self.prediction_columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        tot = P.sum(axis=1, keepdims=True)
+        return np.divide(P, tot, out=np.full_like(P, np.nan), where=tot > 0)
+
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        if self.per_class_columns:
+            P = self._column_proba(X)
+            return np.asarray(self.column_classes, dtype=object)[
+                np.argmax(np.nan_to_num(P, nan=-1.0), axis=1)
+            ]
         if self.kind == "precomputed":
             return np.asarray(X[self.prediction_column].to_numpy())
         out = self._call("predict", X)
         return out.ravel() if out.ndim > 1 and out.shape[1] == 1 else out
 
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray | None:
+        if not self.has_decision:
+            return None
+        return self._call("decision_function", X).astype(float)
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray | None:
+        if self.per_class_columns:
+            return self._column_proba(X)
         if self.kind == "precomputed" or not self.has_proba:
             return None
         return self._call("predict_proba", X).astype(float)
+
+
+def _xgboost_categories(obj: Any) -> dict[str, list | None]:
+    """XGBoost: the features of type "c" and, when the booster stores them (xgboost >= 3.1), their
+    training categories."""
+    try:
+        booster = obj.get_booster()
+        names, types = booster.feature_names or [], booster.feature_types or []
+    except Exception:
+        return {}
+    cats: dict[str, list | None] = {str(n): None for n, t in zip(names, types) if t == "c"}
+    if not cats:
+        return {}
+    try:
+        stored = booster.get_categories(export_to_arrow=True).to_arrow()
+        for name, arr in stored:
+            if arr is not None and str(name) in cats:
+                cats[str(name)] = arr.to_pylist()
+    except Exception:
+        pass
+    return cats
+
+
+def _column_transformers(obj: Any, depth: int = 0) -> list[Any]:
+    """The fitted ColumnTransformers of a model (inside Pipelines, at any depth)."""
+    if obj is None or depth > 5:
+        return []
+    if hasattr(obj, "transformers_"):
+        return [obj]
+    out = []
+    for _, step in getattr(obj, "steps", []):
+        out += _column_transformers(step, depth + 1)
+    return out
+
+
+def _encoder_categories(trans: Any) -> list | None:
+    """The learned categories of an encoder (or of the last encoder in a pipeline of steps)."""
+    if hasattr(trans, "categories_"):
+        return list(trans.categories_)
+    for _, step in reversed(getattr(trans, "steps", [])):
+        if hasattr(step, "categories_"):
+            return list(step.categories_)
+    return None

@@ -330,9 +330,26 @@ def run_baselines(
     )
 
 
+def squashed_decision(est, X) -> np.ndarray:
+    """A classifier without predict_proba: its decision_function squashed into rows that sum to 1
+    (binary: a logistic of the margin; multiclass: a softmax), columns in `est.classes_` order.
+    Not probabilities (nothing is calibrated) but the same order of rows and the same argmax:
+    ROC AUC and accuracy are those of the margins."""
+    d = np.asarray(est.decision_function(X), dtype=float)
+    if d.ndim == 1 or d.shape[1] == 1:
+        p1 = 1.0 / (1.0 + np.exp(-np.clip(d.ravel(), -500, 500)))
+        return np.column_stack([1 - p1, p1])
+    e = np.exp(d - d.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _aligned_proba(est, X, classes) -> np.ndarray:
-    """predict_proba with columns in the order of `classes` (a fold may miss a class)."""
-    p = np.asarray(est.predict_proba(X), dtype=float)
+    """predict_proba (or the squashed decision_function of a model without it) with columns in
+    the order of `classes` (a fold may miss a class)."""
+    if not hasattr(est, "predict_proba") and hasattr(est, "decision_function"):
+        p = squashed_decision(est, X)
+    else:
+        p = np.asarray(est.predict_proba(X), dtype=float)
     est_classes = list(getattr(est, "classes_", classes))
     if est_classes == list(classes):
         return p

@@ -223,3 +223,47 @@ def dle_regression(
         reference_estimate=float(np.mean(np.maximum(oof, 0.0))),
         greater_is_better=False,
     )
+
+
+def score_support(
+    ref_score: np.ndarray, cur_score: np.ndarray, n_bins: int = 20, min_rows: int = 20, alpha: float = 0.01
+) -> dict[str, Any]:
+    """Whether the evaluation set supports a calibration where the batch's scores fall.
+
+    The pooled score range is cut into `n_bins` equal-width bins; a bin is thin when it holds fewer
+    than `min_rows` evaluation rows (the calibrated rate there is known to no better than about
+    +-0.22). Returns the share of the batch's scores in thin bins and, as its chance rate, the share
+    of the evaluation rows there (what a batch drawn like the evaluation set would put there), the
+    one-sided binomial p-value of the batch's count against that rate, and `unreliable`: at least
+    10% of the batch in thin bins, over twice the chance rate, and p < alpha. An evaluation set
+    curated to its easy cases (borderline rows removed) leaves the middle bins thin: a batch that
+    falls there is estimated from a handful of rows, and the estimate says nothing reliable."""
+    from scipy.stats import binom
+
+    r = np.asarray(ref_score, dtype=np.float64)
+    c = np.asarray(cur_score, dtype=np.float64)
+    r, c = r[np.isfinite(r)], c[np.isfinite(c)]
+    if len(r) == 0 or len(c) == 0:
+        return {"unreliable": False}
+    lo, hi = float(min(r.min(), c.min())), float(max(r.max(), c.max()))
+    edges = np.linspace(lo, hi, n_bins + 1) if hi > lo else np.array([lo, lo + 1.0])
+    nr = np.histogram(r, edges)[0]
+    nc = np.histogram(c, edges)[0]
+    thin = nr < min_rows
+    share_cur = float(nc[thin].sum() / len(c))
+    share_ref = float(nr[thin].sum() / len(r))
+    k = int(nc[thin].sum())
+    p = float(binom.sf(k - 1, len(c), max(share_ref, 1.0 / (len(r) + 1)))) if k else 1.0
+    unreliable = bool(share_cur >= 0.1 and share_cur > 2 * share_ref and p < alpha)
+    thin_ranges = [
+        [round(float(edges[i]), 4), round(float(edges[i + 1]), 4)] for i in np.flatnonzero(thin & (nc > 0))
+    ]
+    return {
+        "unreliable": unreliable,
+        "batch_share_in_thin_bins": round(share_cur, 4),
+        "evaluation_share_in_thin_bins": round(share_ref, 4),
+        "p_value": p,
+        "bins": int(len(edges) - 1),
+        "min_evaluation_rows_per_bin": int(min_rows),
+        "thin_score_ranges_with_batch_rows": thin_ranges[:10],
+    }

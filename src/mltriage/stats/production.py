@@ -58,6 +58,11 @@ def model_outputs(adapter: ModelAdapter, X: pd.DataFrame) -> ModelOutputs:
     """The model's outputs on X; the task follows from their shape (two probability columns:
     binary; more: multiclass; numbers without probabilities: regression)."""
     proba = adapter.predict_proba(X) if adapter.has_proba else None
+    dec = adapter.decision_function(X) if proba is None and adapter.classes else None
+    if dec is not None and (dec.ndim == 1 or dec.shape[1] == 1) and len(adapter.classes or []) == 2:
+        classes = list(adapter.classes or [])
+        d = pd.Series(np.asarray(dec, float).ravel(), name="prediction")  # margins: > 0 is classes_[1]
+        return ModelOutputs("numeric", d, pd.Series(np.where(d > 0, classes[1], classes[0])), "binary")
     if proba is not None and proba.ndim == 2 and proba.shape[1] == 2:
         classes = adapter.classes or [0, 1]
         score = pd.Series(proba[:, 1], name="prediction")
@@ -103,6 +108,9 @@ def model_sensitivity(
     def out(df: pd.DataFrame) -> np.ndarray | None:
         if task in ("binary", "multiclass") and model.has_proba:
             return model.predict_proba(df)
+        if task in ("binary", "multiclass") and model.has_decision:
+            d = np.asarray(model.decision_function(df), float)
+            return d.reshape(len(d), -1)
         v = model.predict_raw(df)
         return pd.to_numeric(pd.Series(np.asarray(v).ravel()), errors="coerce").to_numpy(float)
 
@@ -292,7 +300,9 @@ def build_production(
     `eval_rows` (a sample of evaluation rows) in a diagnosis, on a sample of the batch otherwise."""
     cfg = drift_config(drift_params)
     c = case
-    ignore = {r for r in (c.target, c.prediction_column, c.time_column, c.group_column) if r}
+    ignore = {
+        r for r in (c.target, c.prediction_column, c.time_column, c.group_column, *c.prediction_columns) if r
+    }
     features = [f for f in c.features if f not in ignore]
     if c.reference is None:
         assert c.current is not None

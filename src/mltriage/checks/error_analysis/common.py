@@ -21,7 +21,7 @@ def search_columns(ctx: Context) -> list[str]:
     """Every column of the evaluation set except the target and the model's own outputs;
     columns that the model does not take are included on purpose (a missing feature)."""
     c = ctx.case
-    drop = {c.target, c.prediction_column, c.group_column}
+    drop = {c.target, c.prediction_column, c.group_column, *c.prediction_columns}
     return [col for col in ctx.frame("test").columns if col not in drop]
 
 

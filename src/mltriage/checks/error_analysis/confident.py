@@ -114,7 +114,10 @@ def high_confidence_errors(ctx: Context, p: Params) -> Findings:
         train on more of its rows, and recalibrate.
     """
     pred = ctx.predictions("test")
-    if not pred.has_proba or pred.proba is None:
+    margins = pred.kind == "decision" and pred.decision is not None
+    if margins:
+        pred = _platt(ctx, pred)
+    elif not pred.has_proba or pred.proba is None:
         raise NotApplicable("the model gives no probabilities")
     mk = _mistakes(ctx, pred, p)
     ev: dict[str, Any] = {
@@ -124,6 +127,11 @@ def high_confidence_errors(ctx: Context, p: Params) -> Findings:
         "share_of_rows": mk.n_confident / max(mk.n_rows, 1),
         "low_confidence_errors": int(mk.low.sum()),
     }
+    if margins:
+        ev["confidence_from"] = (
+            "the model has no predict_proba: the probability of the predicted class is its "
+            "decision_function margin Platt-scaled on the evaluation labels, cross-fitted over halves"
+        )
     base = baseline_error(mk.y[mk.valid], "error rate")
     skill_all = skill(float(mk.wrong[mk.valid].mean()) if mk.valid.any() else float("nan"), base)
     ev["skill_overall"] = skill_all
@@ -190,13 +198,34 @@ def _mistakes(ctx: Context, pred: Predictions, p: Params) -> _Mistakes:
     label = np.asarray(pred.label, dtype=object)
     valid = ~pd.isna(pd.Series(y)).to_numpy()
     wrong = (keys(label) != keys(y)) & valid
-    if ctx.task == "binary":
+    if ctx.task == "binary" and pred.kind == "decision":  # Platt-scaled margins (see _platt)
+        p_pos = np.asarray(pred.proba, dtype=float)[:, 1]
+        is_pos = keys(label) == keys(np.full(len(label), ctx.case.positive, dtype=object))
+        conf = np.where(is_pos, p_pos, 1 - p_pos)
+    elif ctx.task == "binary":
         s = np.asarray(pred.score, dtype=float)
         conf = np.where(s >= ctx.threshold, s, 1 - s)
     else:
         conf = np.asarray(pred.proba, dtype=float).max(axis=1)
     confident = wrong & (conf >= p.confidence)
     return _Mistakes(y, label, valid, wrong, conf, confident, wrong & (conf < p.low_confidence))
+
+
+def _platt(ctx: Context, pred: Predictions) -> Predictions:
+    """A margin-only model's predictions with probabilities from its margins (stats.decision),
+    so that the confidence of each prediction is the estimated probability of the predicted class."""
+    import dataclasses
+
+    from ...stats.decision import platt_margins
+
+    c = ctx.case
+    classes = list(pred.classes or c.classes or [])
+    d = np.asarray(pred.decision, dtype=float)
+    if c.task == "binary":  # the margin points to the positive class: columns [negative, positive]
+        neg = [k for k in classes if k != c.positive][0]
+        classes = [neg, c.positive]
+    proba = platt_margins(d, np.asarray(ctx.y("test"), dtype=object), classes, seed=ctx.config.seed)
+    return dataclasses.replace(pred, proba=proba, classes=classes, has_proba=True)
 
 
 def _confident_slice(

@@ -21,6 +21,12 @@ def _confidence(ctx: Context, p: Params) -> tuple[np.ndarray, np.ndarray, str]:
     `max_rows` evaluation rows: P(positive) for binary, the top-label confidence for multiclass."""
     c = ctx.case
     pr = ctx.predictions("test")
+    if pr.kind == "decision":
+        raise NotApplicable(
+            "the model gives decision_function margins, not probabilities: there is nothing to "
+            "calibrate against observed rates; if probabilities are needed, wrap it in "
+            "sklearn.calibration.CalibratedClassifierCV (cross-validated Platt or isotonic)"
+        )
     if not pr.has_proba or pr.proba is None:
         raise NotApplicable("the model gives no probabilities")
     y = np.asarray(ctx.y("test"))

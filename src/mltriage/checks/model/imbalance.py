@@ -45,8 +45,9 @@ def _class_score(ctx: Context, pred: Predictions, k: Any) -> np.ndarray | None:
     c = ctx.case
     if c.task == "binary":
         return np.asarray(pred.score, float) if k == c.positive else 1 - np.asarray(pred.score, float)
-    if pred.proba is not None and pred.classes is not None and k in list(pred.classes):
-        return np.asarray(pred.proba, float)[:, list(pred.classes).index(k)]
+    cols = pred.proba if pred.proba is not None else pred.decision  # margins rank a class too
+    if cols is not None and np.ndim(cols) == 2 and pred.classes is not None and k in list(pred.classes):
+        return np.asarray(cols, float)[:, list(pred.classes).index(k)]
     return None
 
 

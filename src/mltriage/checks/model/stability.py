@@ -47,16 +47,69 @@ def _seed_split(ctx: Context, res: BaselinesResult, max_rows: int) -> tuple[Any,
     return Xa, Xb, ya, yb
 
 
-def _held_out_score(c: Case, m: Any, Xb: Any, yb: np.ndarray) -> float:
-    """The headline metric of a refitted model on the held-out part of the split."""
+def _owner_metric(c: Case) -> str | None:
+    """The owner's metric (--metric) when it is not the headline one and can be computed here."""
+    from ...metric_names import canonical_metric
+
+    m = canonical_metric(c.metric)
+    if m is None or m == HEADLINE.get(c.task):
+        return None
+    ok = OWNER_METRICS_CLASSIFICATION if c.is_classification else OWNER_METRICS_REGRESSION
+    return m if m in ok else None
+
+
+OWNER_METRICS_CLASSIFICATION = {
+    "accuracy",
+    "roc_auc",
+    "balanced_accuracy",
+    "f1",
+    "precision",
+    "recall",
+    "pr_auc",
+    "mcc",
+    "f1_macro",
+}
+OWNER_METRICS_REGRESSION = {"r2", "mae", "rmse", "mse"}
+
+
+def _metric_on(metric: str, c: Case, yb: np.ndarray, pred: np.ndarray, p_pos: np.ndarray | None) -> float:
+    """`metric` of one held-out prediction (labels `pred`, binary scores `p_pos`)."""
+    from sklearn import metrics as skm
+
+    if metric in ("roc_auc", "accuracy", "balanced_accuracy", "r2", "mae", "rmse"):
+        proba = None if p_pos is None else np.column_stack([1 - p_pos, p_pos])
+        return score(metric, yb, pred, proba=proba, classes=c.classes, positive=c.positive)
+    if metric == "mse":
+        return float(np.mean((yb.astype(float) - pred.astype(float)) ** 2))
+    if metric == "mcc":
+        return float(skm.matthews_corrcoef(yb, pred))
+    if metric == "f1_macro":
+        return float(skm.f1_score(yb, pred, average="macro"))
+    yy, pp = yb == c.positive, pred == c.positive
+    if metric == "pr_auc":
+        return float(skm.average_precision_score(yy, p_pos)) if p_pos is not None else float("nan")
+    fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[metric]
+    return float(fn(yy, pp, zero_division=0))
+
+
+def _held_out_scores(c: Case, m: Any, Xb: Any, yb: np.ndarray, owner: str | None) -> tuple[float, float]:
+    """The headline metric (and the owner's metric, nan without one) of a refitted model on the
+    held-out part of the split; a model without predict_proba is scored on its decision_function."""
+    from ...stats.baselines import _aligned_proba
+
     metric = HEADLINE[c.task]
     if not c.is_classification:
-        return score(metric, yb, np.asarray(m.predict(Xb), float))
-    proba = np.asarray(m.predict_proba(Xb), float)
+        pred = np.asarray(m.predict(Xb), float)
+        return score(metric, yb, pred), _metric_on(owner, c, yb, pred, None) if owner else float("nan")
     cls = list(m.classes_)
+    proba = _aligned_proba(m, Xb, cls)
+    pred = np.asarray(cls, dtype=object)[np.argmax(proba, axis=1)]
+    pred = pred.astype(yb.dtype) if yb.dtype.kind in "biuf" else pred
+    p_pos = None
     if c.task == "binary":
         pos = cls.index(c.positive) if c.positive in cls else len(cls) - 1
-        return score(
+        p_pos = proba[:, pos]
+        head = score(
             metric,
             yb,
             None,
@@ -64,13 +117,17 @@ def _held_out_score(c: Case, m: Any, Xb: Any, yb: np.ndarray) -> float:
             classes=c.classes,
             positive=c.positive,
         )
-    pred = np.asarray(cls, dtype=object)[np.argmax(proba, axis=1)]
-    return float(np.mean(pred.astype(yb.dtype) == yb if yb.dtype.kind in "biuf" else pred == yb))
+    else:
+        head = float(np.mean(pred == yb))
+    return head, _metric_on(owner, c, yb, pred, p_pos) if owner else float("nan")
 
 
-def _seed_scores(ctx: Context, res: BaselinesResult, n_seeds: int, max_rows: int) -> list[float] | None:
+def _seed_scores(
+    ctx: Context, res: BaselinesResult, n_seeds: int, max_rows: int
+) -> tuple[list[float], list[float]] | None:
     """Refit the user's model with different random seeds on one fixed split of the baselines' rows
-    and score each on the same held-out part: the spread is the model's own randomness."""
+    and score each on the same held-out part: the spread is the model's own randomness. The scores
+    on the headline metric and on the owner's (--metric; empty when none or the same)."""
     from sklearn.base import clone
 
     c = ctx.case
@@ -80,17 +137,58 @@ def _seed_scores(ctx: Context, res: BaselinesResult, n_seeds: int, max_rows: int
     keys = _seed_keys(est)
     if not keys:
         return None
+    owner = _owner_metric(c)
     Xa, Xb, ya, yb = _seed_split(ctx, res, max_rows)
-    out = []
+    out, own = [], []
     for seed in range(1, n_seeds + 1):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 m = clone(est).set_params(**{k: seed for k in keys}).fit(Xa, ya)
-                out.append(_held_out_score(c, m, Xb, yb))
+                h, o = _held_out_scores(c, m, Xb, yb, owner)
+                out.append(h)
+                if owner and np.isfinite(o):
+                    own.append(o)
         except Exception:
             return None
-    return out if len(out) >= 2 else None
+    return (out, own) if len(out) >= 2 else None
+
+
+def _judge_seeds(
+    ctx: Context,
+    p: Params,
+    res: BaselinesResult,
+    ev: dict[str, Any],
+    name: str,
+    floor: float,
+    sd: float,
+    ref: float,
+    fold_spread: bool,
+) -> tuple[bool, str]:
+    """Refit with `seeds` random seeds: unstable when the seed-to-seed sd of the headline metric
+    (if the fold spread was large) or of the owner's metric reaches the floor of its kind."""
+    got = _seed_scores(ctx, res, p.seeds, p.seed_rows)
+    if not got:
+        return False, ""
+    seeds, own = got
+    s_sd = float(np.std(seeds, ddof=1))
+    ev.update({"seed_scores": seeds, "seed_sd": s_sd})
+    if fold_spread and s_sd >= floor:
+        return True, (
+            f"{name} {min(seeds):.3f}–{max(seeds):.3f} across {len(seeds)} random seeds on the same "
+            f"rows (sd {s_sd:.3f}); fold sd {sd:.3f} vs {ref:.3f} for the baselines"
+        )
+    owner = _owner_metric(ctx.case)
+    if owner and len(own) >= 2:
+        o_sd = float(np.std(own, ddof=1))
+        o_floor = p.min_sd_r2 if owner == "r2" else p.min_sd
+        ev.update({"owner_metric": owner, "owner_metric_seed_scores": own, "owner_metric_seed_sd": o_sd})
+        if o_sd >= o_floor and owner not in ("mae", "rmse", "mse"):
+            return True, (
+                f"{METRIC_NAMES.get(owner, owner)} (the metric you report) {min(own):.3f}–{max(own):.3f} "
+                f"across {len(own)} random seeds on the same rows (sd {o_sd:.3f}; {name} sd {s_sd:.3f})"
+            )
+    return False, ""
 
 
 @check(
@@ -121,7 +219,12 @@ def instability(ctx: Context, p: Params) -> Findings:
         rejects at `alpha` (5%): 2.5 times the baselines' sd with five folds, 4.4 times with three.
         When the fold spread is large but the F test cannot decide, the model is refitted with
         `seeds` (3) random seeds on one fixed split (at most `seed_rows` rows): a seed-to-seed
-        sd of at least `min_sd` on the same rows is the model's own randomness. Spread that
+        sd of at least `min_sd` on the same rows is the model's own randomness. When the owner
+        reports another metric (`--metric` accuracy, F1, recall, precision, PR-AUC, MCC, balanced
+        accuracy), the seed refits always run and are scored on it too: a model whose ranking is
+        stable can still move its decisions from seed to seed (an unscaled SGD or MLP), and a
+        seed-to-seed sd of at least `min_sd` (0.05 for R²) on that metric is unstable as well. A
+        model without predict_proba is scored on its decision_function. Spread that
         every model shares comes from the data (few rows, a hard split) and is not blamed on the
         model; it is reported as info when it is large relative to the lift over dummy.
     Why it matters
@@ -170,17 +273,8 @@ def instability(ctx: Context, p: Params) -> Findings:
             f"{name} across {len(folds)} folds {min(folds):.3f}–{max(folds):.3f} (sd {sd:.3f} vs "
             f"{ref:.3f} for the baselines on the same folds)"
         )
-    elif sd >= floor and sd >= 1.5 * ref_floor:
-        seeds = _seed_scores(ctx, res, p.seeds, p.seed_rows)
-        if seeds:
-            s_sd = float(np.std(seeds, ddof=1))
-            ev.update({"seed_scores": seeds, "seed_sd": s_sd})
-            if s_sd >= floor:
-                unstable = True
-                how = (
-                    f"{name} {min(seeds):.3f}–{max(seeds):.3f} across {len(seeds)} random seeds on the same "
-                    f"rows (sd {s_sd:.3f}); fold sd {sd:.3f} vs {ref:.3f} for the baselines"
-                )
+    elif (sd >= floor and sd >= 1.5 * ref_floor) or _owner_metric(ctx.case):
+        unstable, how = _judge_seeds(ctx, p, res, ev, name, floor, sd, ref, fold_spread=sd >= floor)
     if unstable:
         return Finding(
             "model.instability",

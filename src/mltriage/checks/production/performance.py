@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ...findings import CRITICAL, WARNING, Finding
+from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 
 if TYPE_CHECKING:
@@ -240,7 +240,7 @@ def _estimate(ctx: Context, p: Params) -> tuple[PerformanceEstimate, float, floa
     y_ref = np.asarray(ctx.y("test"))
     seed, n_boot = ctx.config.seed, int(p.n_boot)
     if c.task == "binary":
-        if not ref.has_proba:
+        if not (ref.has_proba or ref.kind == "decision"):
             raise NotApplicable("the model gives no probabilities to estimate performance from")
         metric = c.metric if c.metric in ("accuracy", "f1", "roc_auc") else "roc_auc"
         est = cbpe_binary(
@@ -254,9 +254,11 @@ def _estimate(ctx: Context, p: Params) -> tuple[PerformanceEstimate, float, floa
         )
         return est, float(p.min_drop), float(p.critical_drop), est.high < est.reference
     if c.task == "multiclass":
-        if not ref.has_proba or ref.proba is None or cur.proba is None:
+        rp = ref.proba if ref.proba is not None else ref.decision  # margins: calibrated all the same
+        cp = cur.proba if cur.proba is not None else cur.decision
+        if rp is None or cp is None:
             raise NotApplicable("the model gives no probabilities to estimate performance from")
-        est = cbpe_multiclass(ref.proba, np.asarray(ref.label) == y_ref, cur.proba, n_boot=n_boot, seed=seed)
+        est = cbpe_multiclass(rp, np.asarray(ref.label) == y_ref, cp, n_boot=n_boot, seed=seed)
         return est, float(p.min_drop), float(p.critical_drop), est.high < est.reference
     from ...stats.drift import encode_for_classifier
 
@@ -289,6 +291,14 @@ def _estimate(ctx: Context, p: Params) -> tuple[PerformanceEstimate, float, floa
         "regression: smallest estimated rise of the MAE flagged, as a share of the evaluation MAE",
     ),
     n_boot=N_BOOT,
+    support_bins=Param(
+        20, Interval(int, 2, None), "equal-width score bins in which the evaluation set's support is counted"
+    ),
+    support_rows=Param(
+        20,
+        Interval(int, 1, None),
+        "fewest evaluation rows in a score bin to calibrate it (20: the rate known to about +-0.22)",
+    ),
 )
 def estimated_performance_drop(ctx: Context, p: Params) -> Findings:
     """Without labels in the batch: estimated performance from the model's confidence dropped.
@@ -301,6 +311,14 @@ def estimated_performance_drop(ctx: Context, p: Params) -> Findings:
         estimation). Flagged when the estimate is worse than the evaluation set's realised value
         by at least min_drop (0.03; critical from 0.08) for accuracy/F1/AUC, or by min_rel_increase
         (25%) for MAE, and the bootstrap interval of the estimate excludes the reference.
+        The estimate is only as good as the evaluation set's support where the batch falls: the
+        score range is cut into `support_bins` (20) bins and a bin holding fewer than
+        `support_rows` (20) evaluation rows is thin. When the batch puts at least 10% of its
+        scores in thin bins, over twice the share of evaluation rows there (the rate expected of
+        a batch drawn like the evaluation set) with a one-sided binomial p < 0.01, the finding
+        says the estimate is unreliable there (a curated evaluation set, borderline cases
+        removed) and still flags the drop; without a drop it is said as info. Models without
+        predict_proba are calibrated from their decision_function margins.
     Why it matters
         Labels arrive late (weeks for churn or default); the estimate warns now that the batch
         falls where the model is unsure, before the loss shows in business numbers.
@@ -318,8 +336,23 @@ def estimated_performance_drop(ctx: Context, p: Params) -> Findings:
 
     require_batch_rows(ctx, MIN_BATCH_ROWS, "estimating its performance")
     est, floor, crit, significant = _estimate(ctx, p)
+    support = _support(ctx, p)
+    ev = est.to_dict()
+    if support:
+        ev["support"] = support
+    caveat = _caveat(support)
     if not (est.drop >= floor and significant):
-        return None
+        if not support.get("unreliable"):
+            return None
+        return Finding(
+            "production.estimated_performance_drop",
+            INFO,
+            f"Estimated {est.metric} on the unlabelled batch is {est.estimate:.3f} vs "
+            f"{est.reference:.3f} on the evaluation set, but the estimate is unreliable: {caveat}",
+            evidence=ev,
+            root_cause=SPARSE_CAUSE,
+            fix="label a sample of the batch's rows in those score ranges before trusting the estimate",
+        )
     sev = CRITICAL if est.drop >= crit else WARNING
     better = "" if est.greater_is_better else " (lower is better)"
     title = (
@@ -327,15 +360,56 @@ def estimated_performance_drop(ctx: Context, p: Params) -> Findings:
         f"{est.low:.3f} to {est.high:.3f}) vs {est.reference:.3f} realised on the evaluation set"
         f"{better}: the batch falls where the model is unsure"
     )
+    root = (
+        "the batch's rows concentrate where the model's calibrated confidence is "
+        "low (a shift towards a harder population), so its expected error rises"
+    )
+    if caveat:
+        title += f"; the size of the drop is unreliable: {caveat}"
+        root += "; " + SPARSE_CAUSE
     return Finding(
         "production.estimated_performance_drop",
         sev,
         title,
-        evidence=est.to_dict(),
-        root_cause="the batch's rows concentrate where the model's calibrated confidence is "
-        "low (a shift towards a harder population), so its expected error rises",
+        evidence=ev,
+        root_cause=root,
         fix="Check which inputs moved (production.data_drift); collect labels for this "
         "population and retrain if the drop holds (an AUC or accuracy drop over 0.05 is "
         "a retrain trigger). The estimate assumes P(y | x) unchanged: confirm with labels.",
         impact=min(abs(est.drop) * 5, 1.0),
+    )
+
+
+SPARSE_CAUSE = (
+    "the evaluation set has few rows where the batch's scores fall (curated to clear-cut cases, "
+    "or another population): the calibration the estimate rests on is extrapolated there"
+)
+
+
+def _support(ctx: Context, p: Params) -> dict[str, Any]:
+    """stats.drift_performance.score_support on the scores the estimate calibrates (binary: the
+    score; multiclass: the top-class confidence); empty for regression."""
+    from ...stats.drift_performance import score_support
+
+    c = ctx.case
+    if c.task not in ("binary", "multiclass"):
+        return {}
+    ref, cur = ctx.predictions("test"), ctx.predictions("current")
+
+    def conf(pr: Any) -> np.ndarray:
+        if c.task == "binary":
+            return np.asarray(pr.score, float)
+        m = pr.proba if pr.proba is not None else pr.decision
+        return np.asarray(m, float).max(axis=1)
+
+    return score_support(conf(ref), conf(cur), n_bins=int(p.support_bins), min_rows=int(p.support_rows))
+
+
+def _caveat(support: dict[str, Any]) -> str:
+    if not support.get("unreliable"):
+        return ""
+    return (
+        f"{support['batch_share_in_thin_bins']:.0%} of the batch's scores fall in score ranges where "
+        f"the evaluation set has fewer than {support['min_evaluation_rows_per_bin']} rows per bin "
+        f"({support['evaluation_share_in_thin_bins']:.0%} of its rows are there)"
     )
