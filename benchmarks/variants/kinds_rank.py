@@ -21,7 +21,7 @@ QUERY, GRADE = "session_id", "grade"
 
 
 def _fishing() -> tuple[pd.DataFrame, list[str], list[str]]:
-    d = load(Spec("clean", "fishing", "multiclass", "hgb")).frame
+    d = load(Spec("clean", "fishing", "multiclass", "hgb"), extra=("cost_jetty", "cost_charter_boat")).frame
     modes = {"beach": "shore", "pier": "jetty", "boat": "private_boat", "charter": "charter_boat"}
     parts = []
     for m, name in modes.items():
@@ -50,7 +50,7 @@ def _computers(seed: int) -> tuple[pd.DataFrame, list[str], list[str]]:
         lambda s: pd.qcut(s.rank(method="first"), 5, labels=False)
     )
     d[QUERY] = pd.factorize(d[QUERY])[0]
-    feats = ["clock_mhz", "disk_mb", "memory_mb", "screen_in", "ad_count"]
+    feats = ["clock_mhz", "disk_mb", "memory_mb", "screen_in"]
     return (
         d[[QUERY, *feats, "has_cd", "has_multimedia", "premium_brand", GRADE]].reset_index(drop=True),
         feats,

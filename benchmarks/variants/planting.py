@@ -59,7 +59,11 @@ def load(spec: Spec, n: int | None = None, extra: tuple[str, ...] = ()) -> Data:
     return data
 
 
-def split_data(data: Data, spec: Spec, test_size: float = 0.3, grouped: bool = False):
+def split_data(data: Data, spec: Spec, test_size: float = 0.3, grouped: bool | None = None):
+    """A random split; grouped by the entity column when the data set has one (panel data), unless
+    `grouped` is False (the entity-overlap generator plants exactly that)."""
+    if grouped is None:
+        grouped = data.entity is not None
     if grouped and data.entity:
         gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=spec.seed)
         i, j = next(gss.split(data.frame, groups=data.frame[data.entity]))

@@ -92,6 +92,48 @@ def render(summary: dict) -> str:
     return "\n".join(out)
 
 
+def _finding_line(f: dict) -> str:
+    cols = f.get("columns") or []
+    sl = f.get("slice") or []
+    where = f" columns={cols}" if cols else ""
+    if sl:
+        where += " slice=" + " and ".join(f"{p.get('column')} {p.get('op')} {p.get('value')}" for p in sl)
+    return f"`{f.get('severity')}` `{f.get('code')}`{where}: {str(f.get('title', ''))[:220]}"
+
+
+def details_markdown(results: list[dict], out: Path, findings_dir: Path) -> str:
+    """For each scenario with a miss or a false alarm: what was planted and what the tool said
+    (its findings with the missed or falsely alarmed codes, and its warnings)."""
+    lines = []
+    for r in results:
+        if not r["missed"] and not r["false_alarms"] and r["status"] == "ok":
+            continue
+        truth = json.loads((out / r["scenario"] / "truth.json").read_text())
+        lines.append(f"### {r['scenario']}")
+        lines.append(f"planted: {truth['planted']}  ")
+        lines.append(f"expected: `{json.dumps(truth['expected'])}`  ")
+        key = {k: v for k, v in truth["measured"].items() if not isinstance(v, (dict, list))}
+        lines.append(f"measured: `{json.dumps(key)[:400]}`  ")
+        if r["status"] != "ok":
+            lines.append(
+                f"tool status: {r['status']} {r.get('problem', '')} {str(r.get('stderr_tail', ''))[-300:]!r}"
+            )
+        if r["missed"]:
+            lines.append(f"missed: {', '.join(r['missed'])} ({json.dumps(r['missed_why'])})  ")
+        if r["false_alarms"]:
+            lines.append(f"false alarms: {', '.join(r['false_alarms'])}  ")
+        fpath = findings_dir / f"{r['scenario']}.json"
+        if fpath.exists():
+            doc = json.loads(fpath.read_text())
+            fs = doc.get("findings", []) if isinstance(doc, dict) else doc
+            codes = set(r["missed"]) | set(r["false_alarms"])
+            shown = [f for f in fs if f.get("code") in codes or f.get("severity") in ("warning", "critical")]
+            lines.append("tool said:")
+            lines += [f"- {_finding_line(f)}" for f in shown[:12]] or ["- (nothing with these codes)"]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cmd", default="mltriage", help="the tool's command (default: mltriage)")
@@ -106,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--score-only", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--results", type=Path, default=HERE / "results.json")
-    ap.add_argument("--save-findings", type=Path, default=None, help="keep the tool's JSON per scenario here")
+    ap.add_argument(
+        "--save-findings",
+        type=Path,
+        default=HERE / "findings",
+        help="keep the tool's JSON per scenario here (default benchmarks/variants/findings)",
+    )
     args = ap.parse_args(argv)
 
     specs = generate.select(args.kind, args.dataset, args.only, args.full)
@@ -133,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout",
         str(args.timeout),
     ]
-    if args.save_findings:
-        cmd += ["--save-findings", str(args.save_findings)]
+    cmd += ["--save-findings", str(args.save_findings)]
     for n in names:
         cmd += ["--only", n]
     t1 = time.perf_counter()
@@ -151,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         f"(median per scenario {tot['seconds_median'] or 0:.1f})"
     )
     print("\n" + text)
+    md = "```\n" + text + "\n```\n\n" + details_markdown(doc["scenarios"], args.out, args.save_findings)
+    args.results.with_suffix(".md").write_text(md)
+    print(f"\ndetails of misses and false alarms: {args.results.with_suffix('.md')}")
     args.results.write_text(
         json.dumps(
             {"totals": tot, "summary": summary, "text": text, "scenarios": doc["scenarios"]},

