@@ -93,6 +93,7 @@ SUITE: list[Spec] = CONTROLS + [
 ]
 
 EXTRA: list[Spec] = [
+    S("hidden_slice", "flights", "binary", "lgbm", 100000),
     S("ranking_clean", "computers", "ranking", "lgbm"),
     S("ranking_clean", "flights", "ranking", "hgb"),
     S("ranking_hard_negatives", "fishing", "ranking", "hgb"),
