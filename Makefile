@@ -52,7 +52,7 @@ bench: $(VENV)/.installed-test
 
 # the generalisation suite: failures planted in other real data sets (benchmarks/variants/README.md)
 variants: $(VENV)/.installed-test
-	$(PIP) -e ".[bench]"
+	$(PIP) -e ".[variants]"
 	$(PY) benchmarks/variants/run.py --cmd "$(CURDIR)/$(VENV)/bin/mltriage"
 
 clean:
