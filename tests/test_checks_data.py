@@ -309,6 +309,41 @@ def test_target_suspect_silent(clean):
     assert alarms(D.target_suspect, clean) == []
 
 
+def diabetes_split(cap=None):
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes(as_frame=True, scaled=False).frame.rename(columns={"target": "y"})
+    if cap is not None:
+        d["y"] = d["y"].clip(upper=d["y"].quantile(cap))
+    return split(d.sample(frac=1, random_state=0).reset_index(drop=True))
+
+
+@pytest.mark.fires("data.target_suspect")
+def test_target_suspect_fires_on_a_target_capped_at_a_ceiling():
+    # 10% of the disease-progression scores top-coded at their 90th percentile (442 rows)
+    tr, te = diabetes_split(cap=0.9)
+    found = alarms(D.target_suspect, ctx_of(tr, te, task="regression"))
+    assert found and found[0].severity == Severity.WARNING
+    piles = found[0].evidence["piled_up_ends"]
+    assert [pl["end"] for pl in piles] == ["cap"] and 0.05 < piles[0]["share"] < 0.15
+
+
+@pytest.mark.silent("data.target_suspect")
+def test_target_suspect_silent_on_an_uncensored_regression_target():
+    tr, te = diabetes_split()
+    assert alarms(D.target_suspect, ctx_of(tr, te, task="regression")) == []
+
+
+@pytest.mark.fires("data.target_suspect", severity="critical")
+def test_target_suspect_fires_on_a_constant_evaluation_target():
+    tr, te = split(binary_frame(1000))
+    te = te[te.y == 0].reset_index(drop=True)
+    found = alarms(D.target_suspect, ctx_of(tr, te))
+    assert (
+        found and found[0].severity == Severity.CRITICAL and "evaluation target is constant" in found[0].title
+    )
+
+
 # ---------------------------------------------------------------- label leakage
 
 
@@ -331,6 +366,23 @@ def test_label_leakage_silent_on_a_strong_driver():
     df["y"] = 3 * df["size"] + 0.4 * df.q + 0.5 * df.w + rng.normal(0, 0.6, n)
     tr, te = split(df)
     assert alarms(D.label_leakage, ctx_of(tr, te, task="regression")) == []
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_silent_on_a_strong_category_inflated_by_copies():
+    # a real 300-level category (a region's base rate) in a training set where every row was
+    # appended 5 times (oversampling before the split): each level then looks frequent and its
+    # out-of-fold mean is the row's own label; scored on unique rows it is a driver, not a leak
+    rng = np.random.default_rng(4)
+    n = 1200
+    region = rng.integers(0, 300, n)
+    rate = rng.beta(2, 2, 300)[region]
+    df = pd.DataFrame({"region": region.astype(str), "a": rng.normal(size=n)})
+    df["y"] = (rng.random(n) < 0.7 * rate + 0.3 * (df.a > 0)).astype(int)
+    tr, te = split(df)
+    tr = pd.concat([tr] * 5, ignore_index=True)
+    ctx = ctx_of(tr, te, categorical=["region"])
+    assert alarms(D.label_leakage, ctx) == []
 
 
 @pytest.mark.silent("data.label_leakage")

@@ -475,3 +475,14 @@ def test_evaluation_parameters_refuse_values_outside_their_constraint():
     ):
         with pytest.raises(InputError):
             fn.check.resolve({name: bad})
+
+
+@pytest.mark.fires("evaluation.wrong_metric")
+def test_wrong_metric_fires_when_the_headline_cannot_be_computed(healthy):
+    from mltriage.checks.evaluation.metric import wrong_metric
+
+    train, test, model = healthy
+    single = test[test.y == test.y.iloc[0]].reset_index(drop=True)
+    ctx = Context(build_case(train, single, "y", model=model, task="binary", metric="roc_auc"))
+    out = alarms(run(wrong_metric, ctx))
+    assert out and "cannot be computed" in out[0].title

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ...findings import CRITICAL, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
@@ -135,7 +136,8 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
 
     What it detects
         Every feature's cross-validated predictive power on its own (out-of-fold binned target
-        means: AUC for classification, R^2 for regression). Critical when one feature alone is
+        means: AUC for classification, R^2 for regression), on the unique training rows (copies
+        across folds would inflate a legitimate strong predictor), from 100 of them. Critical when one feature alone is
         near perfect (`perfect_auc`, `perfect_r2`); critical too when it is very strong
         (`strong_auc`, `strong_r2`) and far above what all the other features reach together
         (a cross-validated gradient boosting model without it, `auc_gap`, `r2_gap`, or leaving at
@@ -158,9 +160,14 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
     task = "regression" if c.task == "ranking" else c.task
     X = ctx.encoded("train")
     y = ctx.y("train")
-    idx = ctx.sample_index("train", p.max_rows, ctx.config.seed)
-    if len(idx) < 100:
-        raise NotApplicable("fewer than 100 training rows")
+    # scored on unique rows: a copy in another fold would hand a row its own label and inflate a
+    # legitimate strong predictor (and the other features' model) alike
+    unique = np.flatnonzero(~pd.Series(ctx.row_hashes("train")).duplicated().to_numpy())
+    if len(unique) < 100:
+        raise NotApplicable(f"fewer than 100 unique training rows ({len(unique)})")
+    idx = unique
+    if len(unique) > p.max_rows:
+        idx = np.sort(np.random.default_rng(ctx.config.seed).choice(unique, p.max_rows, replace=False))
     mask = ctx.encoder.categorical_mask
     scores = single_feature_scores(
         X[idx], c.features, mask, y[idx], task, c.classes, c.positive, seed=ctx.config.seed
@@ -175,14 +182,21 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
     )
     metric = "R^2" if reg else ("AUC" if task == "binary" else "macro AUC")
     table = [{"column": s.column, "score": s.score, "low": s.low, "high": s.high} for s in scores[:5]]
-    ev: dict[str, Any] = {"metric": metric, "single_feature": table, "rows": int(len(idx))}
+    ev: dict[str, Any] = {
+        "metric": metric,
+        "single_feature": table,
+        "rows": int(len(idx)),
+        "duplicate_rows_left_out": int(len(y) - len(unique)),
+    }
     if top.score < strong:
         return None
     if top.score >= perfect and top.low >= strong:
         sev = CRITICAL
     else:
         j = c.features.index(top.column)
-        ridx = idx if len(idx) <= p.rest_rows else ctx.sample_index("train", p.rest_rows, ctx.config.seed + 1)
+        ridx = idx
+        if len(idx) > p.rest_rows:
+            ridx = np.sort(np.random.default_rng(ctx.config.seed + 1).choice(idx, p.rest_rows, replace=False))
         rest = _rest_score(X[ridx], y[ridx], task, mask, j, c.classes, c.positive, ctx.config.seed)
         ev["other_features_together"] = rest
         # far above the rest: by an absolute gap, or by removing most of the shortfall that the

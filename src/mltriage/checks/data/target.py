@@ -9,6 +9,7 @@ import pandas as pd
 
 from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.metrics import wilson
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -136,6 +137,56 @@ def _numeric_target_issues(task: str, y: pd.Series, nun: int) -> tuple[list[str]
     return issues, critical
 
 
+def pile_up(y: np.ndarray, min_share: float, alpha: float, neighbours: int = 10) -> list[dict[str, Any]]:
+    """Ends of a numeric target where values pile up (censoring, top- or bottom-coding): the count
+    at the largest (smallest) value against the mean count of the `neighbours` distinct values next
+    to it, which is what a smooth distribution puts there. One-sided Poisson test at three times
+    that count (Bonferroni over the two ends), and at least `min_share` of the rows at the end."""
+    from scipy import stats as st
+
+    v = y[np.isfinite(y)]
+    uniq, cnt = np.unique(v, return_counts=True)
+    if len(uniq) < neighbours + 5 or not len(v):
+        return []
+    out = []
+    for end, at, near in (("cap", -1, cnt[-neighbours - 1 : -1]), ("floor", 0, cnt[1 : neighbours + 1])):
+        k, base = int(cnt[at]), float(near.mean())
+        pval = float(st.poisson.sf(k - 1, 3 * base))
+        share = k / len(v)
+        if share >= min_share and k >= 10 and pval < alpha / 2:
+            out.append(
+                {
+                    "end": end,
+                    "value": float(uniq[at]),
+                    "rows": k,
+                    "share": share,
+                    "share_ci": list(wilson(k, len(v))),
+                    "neighbour_mean_count": base,
+                    "p_value": pval,
+                }
+            )
+    return out
+
+
+def _evaluation_target_issues(ctx: Context) -> list[str]:
+    """A constant or degenerate evaluation target: one value, or a binary class of at most 2 rows."""
+    if not ctx.case.has_evaluation:
+        return []
+    y = pd.Series(ctx.y("test")).dropna()
+    vc = y.value_counts()
+    if len(y) and len(vc) <= 1:
+        return [
+            f"the evaluation target is constant ({_plain(vc.index[0])!r} in all {len(y):,} rows): no "
+            "ranking or error metric can be measured on it"
+        ]
+    if ctx.case.task == "binary" and len(vc) == 2 and int(vc.iloc[-1]) <= 2:
+        return [
+            f"the evaluation set holds only {int(vc.iloc[-1])} row(s) of class {_plain(vc.index[-1])!r}: "
+            "its metrics are degenerate"
+        ]
+    return []
+
+
 @check(
     "data.target_suspect",
     mostly_missing=Param(
@@ -143,6 +194,12 @@ def _numeric_target_issues(task: str, y: pd.Series, nun: int) -> tuple[list[str]
         Interval(float, 0, 1, closed="right"),
         "share of training rows without a target from which the target is suspect",
     ),
+    pile_share=Param(
+        0.01,
+        Interval(float, 0, 1, closed="right"),
+        "regression: share of the rows at the largest (smallest) value from which a pile-up counts",
+    ),
+    alpha=Param(0.001, Interval(float, 0, 1, closed="neither"), "significance of the pile-up test"),
 )
 def target_suspect(ctx: Context, p: Params) -> Findings:
     """The target looks wrong: constant, an identifier, continuous where classes are expected, or
@@ -152,7 +209,11 @@ def target_suspect(ctx: Context, p: Params) -> Findings:
         A training target that is (nearly) constant; integer values that are all distinct and
         consecutive (a row id); many non-integer values with a classification task; only two
         values with a regression task; most training rows without a target; classes in the
-        evaluation set that training never had.
+        evaluation set that training never had; a regression target piled up at its largest or
+        smallest value (censored, top- or bottom-coded: at least `pile_share` of the rows there,
+        significantly more than three times the mean count of the ten distinct values next to
+        it, Poisson test at `alpha`); an evaluation target that is constant (critical: no metric
+        can be measured) or holds at most 2 rows of a binary class.
     Why it matters
         Everything downstream (metrics, every other check) assumes the target column holds the
         outcome. A wrong column name, a join that blanked it, or an id picked by mistake makes the
@@ -181,6 +242,19 @@ def target_suspect(ctx: Context, p: Params) -> Findings:
         issues += found
         if critical:
             sev = CRITICAL
+    piles: list[dict[str, Any]] = []
+    if c.task == "regression" and numeric and n >= 50:
+        piles = pile_up(y.to_numpy(dtype=float), p.pile_share, p.alpha)
+        for pl in piles:
+            issues.append(
+                f"{pl['share']:.1%} of training targets sit at the {pl['end']} {pl['value']:g} "
+                f"({pl['rows']:,} rows, {pl['rows'] / max(pl['neighbour_mean_count'], 1e-9):.0f}x the count "
+                "of the values next to it): censored (top- or bottom-coded) values"
+            )
+    eval_issues = _evaluation_target_issues(ctx)
+    if eval_issues and "constant" in eval_issues[0]:
+        sev = CRITICAL
+    issues += eval_issues
     if c.task in ("binary", "multiclass"):
         new = sorted(set(pd.unique(pd.Series(ctx.y("test")))) - set(pd.unique(y)), key=str)
         if new:
@@ -197,6 +271,7 @@ def target_suspect(ctx: Context, p: Params) -> Findings:
             "rows": n,
             "missing_share": miss,
             "dtype": str(y.dtype),
+            "piled_up_ends": piles,
         },
         impact=1.0,
         root_cause="the wrong column was given as target, or the join that fills it failed",

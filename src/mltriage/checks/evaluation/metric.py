@@ -78,8 +78,9 @@ def wrong_metric(ctx: Context, p: Params) -> Findings:
         those errors, so the accuracy reported is mostly the dominant class's share);
         accuracy when the costs of a false positive and a false negative differ by `cost_ratio` or
         more; a metric that does not fit the task (R^2 for classes, accuracy for a regression, a
-        pooled metric for a ranking); MAPE on targets at or near zero. ROC AUC at a prevalence below
-        `rare_auc_prevalence` is noted as info.
+        pooled metric for a ranking); MAPE on targets at or near zero; a metric that cannot be
+        computed on the evaluation set (AUC, recall, F1 on a single class, R^2 on a constant
+        target). ROC AUC at a prevalence below `rare_auc_prevalence` is noted as info.
     Why it matters
         A metric that the trivial model nearly matches hides a model that never finds the cases
         that matter; comparing models or tracking regressions with it points the wrong way.
@@ -120,6 +121,10 @@ def wrong_metric(ctx: Context, p: Params) -> Findings:
         )
         return findings
 
+    blocked = _not_computable(ctx, metric)
+    if blocked is not None:
+        return [blocked]
+
     if c.task in ("binary", "multiclass"):
         findings += _wrong_metric_classification(ctx, p, metric)
     elif c.task == "regression" and metric in ("mape", "smape"):
@@ -127,6 +132,39 @@ def wrong_metric(ctx: Context, p: Params) -> Findings:
         if f is not None:
             findings.append(f)
     return findings or None
+
+
+_NEEDS_TWO_CLASSES = {"roc_auc", "pr_auc", "recall", "f1", "f1_macro", "mcc", "balanced_accuracy", "log_loss"}
+
+
+def _not_computable(ctx: Context, metric: str) -> Finding | None:
+    """The headline metric cannot be computed on the evaluation set: a single class where it needs
+    both (AUC, PR-AUC, recall, F1, MCC, log loss), or a constant target for R^2."""
+    c = ctx.case
+    y = pd.Series(ctx.y("test"))
+    values = pd.unique(y.dropna())
+    why = None
+    if c.task in ("binary", "multiclass") and metric in _NEEDS_TWO_CLASSES and len(values) < 2:
+        why = f"its target holds a single class ({scalar(values[0]) if len(values) else 'none'!r})"
+    elif c.task == "regression" and metric == "r2" and len(values) < 2:
+        why = "its target is constant"
+    if why is None:
+        return None
+    return Finding(
+        "evaluation.wrong_metric",
+        WARNING,
+        f"The headline metric {c.metric!r} cannot be computed on the evaluation set: {why} ({len(y):,} rows)",
+        evidence={
+            "metric": c.metric,
+            "evaluation_rows": int(len(y)),
+            "target_values": [scalar(v) for v in values[:5]],
+        },
+        impact=1.0,
+        root_cause="the evaluation set was filtered or sampled so that its target no longer varies "
+        "(a leftover WHERE clause, a split by outcome, a tiny sample)",
+        fix="rebuild the evaluation set as a random (or time/entity) sample of the population and "
+        "report the metric on it",
+    )
 
 
 def _mape_near_zero(ctx: Context) -> Finding | None:
