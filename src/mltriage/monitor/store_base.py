@@ -17,9 +17,10 @@ Tables
     batches      batch_id (primary key), logged_at, rows, quarantined, status ("committed"), source,
                  sha256 of the file. A batch is written in one transaction with everything it adds,
                  so a batch_id present here means the whole batch is in the store.
-    windows      window_start (primary key), window_end, rows, labelled_rows, summary (JSON, see
-                 below), metrics (JSON written by `check`), checked_at, report (the Report JSON of
-                 the window's production-rung diagnosis, written by `check` for alerting windows).
+    windows      window_start (primary key), window_end, rows, labelled_rows, summary and dense
+                 (the window summary in its stored form, see below), metrics (JSON written by
+                 `check`), checked_at, report (the Report JSON of the window's production-rung
+                 diagnosis, written by `check` for alerting windows).
     predictions  one row per logged prediction: row_id, batch_id, ts, window_start, score,
                  predicted (class label as text, or null). What realised performance joins labels to.
     labels       row_id (primary key), label (number: regression target, or 1/0 for the positive
@@ -33,11 +34,18 @@ Tables
                  (trigger met), status (open / escalated / resolved), first_seen, last_seen,
                  windows_in_row, sent (JSON list of route events), detail (JSON).
 
-Window summary (the `summary` JSON): the layout is documented in `monitor.windows` (rows, the
-    features and scores counted on the reference's bins as packed column profiles, latency
-    histogram, schema counts, out-of-distribution rows, quarantined rows, batch ids). Build one
-    with `windows.summarise(frame, reference, features, scores=...)`; parts of a window merge with
-    `windows.merge_summaries` (what `merge_window_summaries` and `write_batch` do).
+Window summary: the layout is documented in `monitor.windows` (rows, the features and scores
+    counted on the reference's bins as packed column profiles, latency histogram, schema counts,
+    out-of-distribution rows, quarantined rows, batch ids). Build one with
+    `windows.summarise(frame, reference, features, scores=...)`; parts of a window merge with
+    `windows.merge_summaries` (what `merge_window_summaries` and `write_batch` do). Stored
+    (`monitor.summary_codec`) as `dense`, one float64 vector per window holding the numeric
+    column profiles on the layout of meta "summary_layout" (BLOB/BYTEA, read for all windows with
+    one np.frombuffer), and `summary`, the rest as JSON; the readers return the dict.
+
+Schema versions (meta "schema_version", SCHEMA_VERSION): 1 kept the whole summary as JSON; a
+    store of version 1 is upgraded in place the first time it is opened (its summaries
+    re-encoded in one transaction); a store of a newer version is refused with a message.
 
 Errors: `StoreError` (a ValueError, exit code 2 in the CLI) says what failed and what was kept.
 DuckDB lets one process write a file at a time: the store opens a connection per operation (or per
