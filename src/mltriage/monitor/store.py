@@ -82,21 +82,36 @@ class Store(StoreBase):
         summary_codec.Windows (dense vectors as one matrix, sparse parts decoded), in one query."""
         import json
 
+        import numpy as np
+
         from .summary_codec import Windows
 
         lay = self.layout()
         order = [t for t in (to_time(s) for s in starts) if t is not None]
         if not order:
             return Windows.from_blobs([], [], lay)
+        got, texts, dense = self._summary_parts(min(order), max(order), lay.width)
+        at = {t: i for i, t in enumerate(got)}
+        pick = np.array([at.get(t, -1) for t in order], dtype=np.int64)
+        # one JSON array for all the sparse parts: one parser call instead of one per window
+        sparse = json.loads(
+            "[" + ",".join((texts[i] if i >= 0 else None) or "{}" for i in pick.tolist()) + "]"
+        )
+        mat = np.zeros((len(order), lay.width))
+        mat[pick >= 0] = dense[pick[pick >= 0]]
+        return Windows(lay, mat, sparse)
+
+    def _summary_parts(self, lo: datetime, hi: datetime, width: int) -> tuple[list[Any], list[Any], Any]:
+        """window_start (datetimes), summary (JSON text) and the dense vectors as a (windows,
+        width) matrix (zeros where missing) of the windows in [lo, hi]."""
+        from .summary_codec import stack_blobs
+
         rows = self._query(
             "SELECT window_start, summary, dense FROM windows WHERE window_start >= ? AND window_start <= ?",
-            [min(order), max(order)],
+            [lo, hi],
         )
-        got = {to_time(ws): (sm, de) for ws, sm, de in rows}
-        picked = [got.get(s, (None, None)) for s in order]
-        # one JSON array for all the sparse parts: one parser call instead of one per window
-        sparse = json.loads("[" + ",".join(sm or "{}" for sm, _ in picked) + "]")
-        return Windows.from_blobs(sparse, [de for _, de in picked], lay)
+        dense = stack_blobs([r[2] for r in rows], width)
+        return [to_time(r[0]) for r in rows], [r[1] for r in rows], dense
 
     def window_rows(self) -> list[dict[str, Any]]:
         """Every window, oldest first, as `check` reads them: window_start and window_end

@@ -209,6 +209,18 @@ def from_bytes(blob: Any, layout: Layout) -> np.ndarray:
     return v if len(v) == layout.width else np.zeros(layout.width)
 
 
+def stack_blobs(blobs: Sequence[Any], width: int) -> np.ndarray:
+    """Dense vectors as bytes -> a (windows, width) matrix (zeros where missing or of another
+    width): one buffer for all windows, one frombuffer, one copy."""
+    size = 8 * width
+    ok = [b is not None and len(b) == size for b in blobs]
+    dense = np.zeros((len(blobs), width))
+    if any(ok):
+        joined = b"".join(bytes(b) for b, k in zip(blobs, ok) if k)
+        dense[np.asarray(ok)] = np.frombuffer(joined, dtype="<f8").reshape(-1, width)
+    return dense
+
+
 @dataclass
 class Windows:
     """Many windows' summaries as `check` reads them: the dense vectors as one matrix."""
@@ -231,13 +243,7 @@ class Windows:
 
     @classmethod
     def from_blobs(cls, sparse: Sequence[Mapping[str, Any]], blobs: Sequence[Any], layout: Layout) -> Windows:
-        size = 8 * layout.width
-        ok = [b is not None and len(b) == size for b in blobs]
-        dense = np.zeros((len(blobs), layout.width))
-        if any(ok):  # one buffer for all windows: one frombuffer, one copy
-            joined = b"".join(bytes(b) for b, k in zip(blobs, ok) if k)
-            dense[np.asarray(ok)] = np.frombuffer(joined, dtype="<f8").reshape(-1, layout.width)
-        return cls(layout, dense, [dict(s) for s in sparse])
+        return cls(layout, stack_blobs(blobs, layout.width), [dict(s) for s in sparse])
 
     def columns(self, name: str) -> list[Any]:
         """A column's sparse profile in each window (None where not in the sparse part)."""
