@@ -41,7 +41,13 @@ OUT = HERE / "out"
 def select(kinds: list[str], datasets: list[str], only: list[str], full: bool = False) -> list[planting.Spec]:
     specs = list(FULL if full or only else SUITE)
     if kinds:
-        specs = [s for s in specs if s.kind in kinds or f"{s.kind}_{s.variant}" in kinds]
+        specs = [
+            s
+            for s in specs
+            if s.kind in kinds
+            or f"{s.kind}_{s.variant}" in kinds
+            or ("clean" in kinds and s.kind == "ranking_clean")
+        ]
     if datasets:
         specs = [s for s in specs if s.dataset in datasets]
     if only:

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     specs = generate.select(args.kind, args.dataset, args.only, args.full)
     if (args.kind or args.dataset) and not args.no_controls and not args.only:
-        specs += [s for s in generate.SUITE if s.kind == "clean" and s not in specs]
+        specs += [s for s in generate.SUITE if s.kind in ("clean", "ranking_clean") and s not in specs]
     if not specs:
         print("no scenario matches", file=sys.stderr)
         return 2
