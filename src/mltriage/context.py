@@ -115,10 +115,17 @@ class Context:
         except InputError as exc:
             raise NotApplicable(f"the model cannot score the current batch: {exc.message}") from None
 
-    def _predict(self, which: str) -> Predictions:
+    def predictions_on(self, df: pd.DataFrame, like: str = "test") -> Predictions:
+        """The model's outputs on rows given as a frame (with the columns of set `like`), uncached:
+        e.g. the evaluation rows with a column repaired."""
+        if self.case.model is None:
+            raise NotApplicable("no model and no prediction column were given")
+        return self._predict(like, df)
+
+    def _predict(self, which: str, frame: pd.DataFrame | None = None) -> Predictions:
         c, m = self.case, self.case.model
         assert m is not None  # predictions() refuses a case without a model
-        df = self.frame(which)
+        df = self.frame(which) if frame is None else frame
         thr = self.threshold
         known_classes: list = list(c.classes or [])
         if m.kind == "precomputed" and not m.per_class_columns:
@@ -319,12 +326,50 @@ class Context:
 
         def compute() -> ProductionInputs:
             seed = self.config.seed
-            rows = None
-            if c.has_evaluation and c.model is not None:
-                rows = self.frame("test").iloc[self.sample_index("test", 800, seed=seed)]
-            return build_production(c, self.config.params("production.data_drift"), seed=seed, eval_rows=rows)
+            imp = self.importance() if c.reference is None else None
+            return build_production(c, self.config.params("production.data_drift"), seed=seed, importance=imp)
 
         return self.cached("production", compute)
+
+    def importance(self) -> dict[str, float] | None:
+        """The model's importance of each feature: its share of the model's sensitivity measured on
+        a fixed sample of the training rows (`stats.production.feature_importance`), the one number
+        that every check, report and command shows for a feature; None without a model that can
+        be scored."""
+        from .stats.production import feature_importance
+
+        c = self.case
+        return self.cached(
+            "importance",
+            lambda: feature_importance(c.model, c.train, c.task, list(c.features), self.config.seed),
+        )
+
+    def evaluation_shift(self) -> ProductionInputs:
+        """The evaluation set against the training set, judged as a production batch would be
+        (profiles on the training bins, per-feature drift, and on demand the skews that a
+        preprocessing step applied to one set and not the other explains), with
+        production.data_drift's parameters; cached."""
+        c = self.case
+        if not c.has_evaluation or c.reference is not None:
+            raise NotApplicable("no evaluation set beside the training set")
+        from .stats.production import drift_config, make_inputs
+
+        def compute() -> ProductionInputs:
+            ignore = {r for r in (c.target, c.prediction_column, c.time_column, c.group_column) if r}
+            features = [f for f in c.features if f not in ignore]
+            cfg = drift_config(self.config.params("production.data_drift"))
+            return make_inputs(c.train, c.test, features, c.categorical, cfg, ignore)
+
+        return self.cached("evaluation_shift", compute)
+
+    def evaluation_skews(self) -> dict[str, Any]:
+        """Columns of the evaluation set transformed against training (pipeline.train_serving_skew's
+        parameters; see `stats.skew`); empty when there is no evaluation set."""
+        try:
+            inp = self.evaluation_shift()
+        except NotApplicable:
+            return {}
+        return inp.skews(self.config.params("pipeline.train_serving_skew"))
 
 
 def from_decision(

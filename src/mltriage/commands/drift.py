@@ -102,7 +102,14 @@ def batch_scope(case: Case) -> Callable[[Check], bool]:
     need the batch; only data drift when the batch is a profile (no rows)."""
     if case.current is None:
         return lambda c: c.code == "production.data_drift"
-    return lambda c: c.layer == "production" or (c.layer == "pipeline" and "current" in c.requires)
+    return lambda c: (
+        c.layer == "production"
+        or (c.layer == "pipeline" and ("current" in c.requires or c.code in BATCH_OR_EVALUATION))
+    )
+
+
+# pipeline checks that judge a batch without requiring one (they judge the evaluation set too)
+BATCH_OR_EVALUATION = frozenset({"pipeline.train_serving_skew"})
 
 
 def drift_details(ctx: Context) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from ..io import load_model, read_rows
 from ..model import ModelAdapter
 from ..stats.bins import is_numeric_dtype
 from ..stats.drift import DriftConfig
-from ..stats.production import PRED_COL, model_sensitivity
+from ..stats.production import PRED_COL, feature_importance
 from ..stats.profile import Profile, build_profile
 from .config import MonitorConfig
 from .metrics import Reference
@@ -35,7 +35,6 @@ from .store import Store
 
 CALIBRATION_ROWS = 20_000
 REFERENCE_SAMPLE = 5_000
-SENSITIVITY_ROWS = 2_000
 
 
 @dataclass
@@ -139,17 +138,8 @@ def build(opts: InitOptions) -> tuple[dict[str, Any], dict[str, str]]:
         calib = {"score": ev_scores[idx].tolist(), "label": lab[idx].tolist()}
     importance = None
     if adapter is not None:
-        sample = (
-            ref.iloc[: min(len(ref), SENSITIVITY_ROWS)]
-            if len(ref) <= SENSITIVITY_ROWS
-            else ref.sample(SENSITIVITY_ROWS, random_state=0)
-        )
-        pos_idx = (
-            [str(c) for c in classes].index(str(positive))
-            if positive is not None and task == "binary"
-            else None
-        )
-        importance = model_sensitivity(adapter, sample[features], task, features, positive_index=pos_idx)
+        # the same number `mltriage diagnose` and `mltriage drift` show for the same model and rows
+        importance = feature_importance(adapter, ref, task, features, seed=0)
     rows = ref[features + [opts.target]]
     if len(rows) > REFERENCE_SAMPLE:
         rows = rows.sample(REFERENCE_SAMPLE, random_state=0)

@@ -466,7 +466,10 @@ class DomainClassifierResult:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["importances"] = {
+        # how much each feature tells the batch from the reference (AUC lost when permuted): not the
+        # model's importance, which has one number per feature across the report
+        d.pop("importances")
+        d["separation"] = {
             k: round(v, 5) for k, v in sorted(self.importances.items(), key=lambda kv: -kv[1])[:15]
         }
         return d

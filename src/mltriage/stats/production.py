@@ -93,6 +93,35 @@ def prediction_profile(ref: Profile) -> Profile | None:
     return col
 
 
+SENSITIVITY_ROWS = 800  # rows the model's sensitivity is measured on (a second on a busy machine)
+
+
+def sensitivity_rows(n: int, seed: int = 0, size: int = SENSITIVITY_ROWS) -> np.ndarray:
+    """The row positions every command measures the model's sensitivity on: a seeded random
+    sample of `size` of n rows, in order (all of them when fewer)."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
+def feature_importance(
+    model: ModelAdapter | None, frame: pd.DataFrame | None, task: str, features: list[str], seed: int = 0
+) -> dict[str, float] | None:
+    """The model's importance of each feature, the one number every command and report shows:
+    its share of the model's sensitivity (`model_sensitivity`) on `sensitivity_rows` of the
+    reference rows (the training rows in `mltriage diagnose`, the reference in `mltriage drift` and
+    `mltriage monitor`). None without a model that can be scored or rows with its features."""
+    if model is None or model.kind == "precomputed" or frame is None or len(frame) == 0:
+        return None
+    if not all(f in frame.columns for f in features):
+        return None
+    try:
+        X = frame.iloc[sensitivity_rows(len(frame), seed)][features].reset_index(drop=True)
+        return model_sensitivity(model, X, task, list(features), seed=seed) or None
+    except Exception:
+        return None
+
+
 def model_sensitivity(
     model: ModelAdapter,
     X: pd.DataFrame,
@@ -291,13 +320,15 @@ def build_production(
     drift_params: Mapping[str, Any],
     *,
     seed: int = 0,
-    eval_rows: pd.DataFrame | None = None,
+    importance: dict[str, float] | None = None,
 ) -> ProductionInputs:
     """The production state of a case with a batch (`case.current` rows or `case.current_profile`).
 
     The reference is `case.reference` when set (a batch-only comparison: `mltriage drift`), else the
-    training rows. `drift_params` are production.data_drift's parameters. The model's sensitivity to each feature is measured on
-    `eval_rows` (a sample of evaluation rows) in a diagnosis, on a sample of the batch otherwise."""
+    training rows. `drift_params` are production.data_drift's parameters. `importance` is the
+    model's importance of each feature (`feature_importance`, from `Context.importance()` in a
+    diagnosis); a batch-only comparison measures it on the reference rows (on the batch when the
+    reference is a profile)."""
     cfg = drift_config(drift_params)
     c = case
     ignore = {
@@ -307,7 +338,7 @@ def build_production(
     if c.reference is None:
         assert c.current is not None
         inp = make_inputs(c.train, c.current, features, c.categorical, cfg, ignore)
-        inp.importance = _evaluation_sensitivity(c, eval_rows, seed)
+        inp.importance = importance
     elif c.current is None:
         inp = _profile_batch(c, c.reference, features, cfg, ignore)
     else:
@@ -318,7 +349,8 @@ def build_production(
             # without a model nobody says the batch must carry every reference column (a label
             # column the batch has not yet got, say): a missing column is a warning, not critical
             inp.missing_severity = WARNING
-        inp.importance = _batch_sensitivity(inp, c.task, seed)
+        rows = ref_rows if ref_rows is not None and inp.can_score else inp.current if inp.can_score else None
+        inp.importance = feature_importance(c.model, rows, c.task, inp.model_features, seed)
     if inp.importance:
         inp.report.set_importance(inp.importance)
     return inp
@@ -341,22 +373,3 @@ def _profile_batch(
         ignore=ignore,
         current_is_profile=True,
     )
-
-
-def _evaluation_sensitivity(c: Case, eval_rows: pd.DataFrame | None, seed: int) -> dict[str, float] | None:
-    if c.model is None or c.model.kind == "precomputed" or eval_rows is None:
-        return None
-    try:
-        X = eval_rows[c.features].reset_index(drop=True)
-        return model_sensitivity(c.model, X, c.task, list(c.features), seed=seed)
-    except Exception:
-        return None
-
-
-def _batch_sensitivity(inp: ProductionInputs, task: str, seed: int) -> dict[str, float] | None:
-    if not inp.can_score or inp.model is None:
-        return None
-    cur = inp.current
-    idx = np.random.default_rng(seed).permutation(len(cur))[:800]
-    X = cur.iloc[np.sort(idx)][inp.model_features].reset_index(drop=True)
-    return model_sensitivity(inp.model, X, task, inp.model_features, seed=seed) or None

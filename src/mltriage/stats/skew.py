@@ -21,6 +21,7 @@ import pandas as pd
 from .bins import bin_counts_sorted, find_point_masses, to_float_array
 from .drift import DriftConfig, DriftReport, extra_bin, psi
 from .profile import CategoricalProfile, NumericProfile, Profile
+from .skew_maps import INVERSE_LOGS, try_affine, try_clip, try_log
 
 
 @dataclass
@@ -28,7 +29,7 @@ class SkewResult:
     """A numeric column's inferred serving transformation and how well undoing it matches."""
 
     column: str
-    kind: str  # scale, standardised, minmax, fill_value
+    kind: str  # scale, standardised, minmax, fill_value, log, clipped, affine, codes
     description: str  # what the serving path does, in words
     transform: dict[str, Any]  # how to undo it on the batch
     psi_before: float
@@ -65,6 +66,19 @@ def _psi_sorted(ref: NumericProfile, xs: np.ndarray, n_nonfinite: int, cfg: Drif
     return psi(np.concatenate((ref.counts, xa)), np.concatenate((counts, xb)), cfg.smoothing)
 
 
+def null_psi(n: int, m: int, bins: int, q: float = 0.99) -> float:
+    """The q-quantile of the PSI between two samples of sizes n and m drawn from one distribution
+    over `bins` bins: PSI is a symmetrised Kullback-Leibler divergence, about (1/n + 1/m) times a
+    chi-square with bins - 1 degrees of freedom. A batch undone to the training distribution
+    cannot match it better than sampling allows: on 200 rows and 20 bins the bound is about 0.19,
+    not 0.05."""
+    from scipy.stats import chi2
+
+    if n <= 0 or m <= 0 or bins < 2:
+        return 0.0
+    return float((1.0 / n + 1.0 / m) * chi2.ppf(q, bins - 1))
+
+
 def _fmt(v: float) -> str:
     return f"{v:g}"
 
@@ -85,6 +99,9 @@ class _Trial:
         self, values: np.ndarray, n_nonfinite: int | None = None, ref: NumericProfile | None = None
     ) -> float:
         nf = self.n_nonfinite if n_nonfinite is None else n_nonfinite
+        if self.ref.integer:  # undoing in floating point lands next to whole numbers: snap back
+            r = np.round(values)
+            values = np.sort(np.where(np.abs(values - r) <= 1e-6 * np.maximum(np.abs(r), 1.0), r, values))
         return _psi_sorted(self.ref if ref is None else ref, values, nf, self.cfg)
 
     def consider(self, after: float, kind: str, desc: str, transform: dict, fix: str) -> None:
@@ -222,16 +239,47 @@ def _try_fill_values(t: _Trial) -> None:
                 )
 
 
+def _try_recoded(t: _Trial) -> None:
+    """Integer codes of a categorical feature assigned in another order (an encoder fitted apart):
+    a column of at least 3 whole-number values, the batch's values among training's, whose shares
+    match training's once each batch code is mapped to the training code of the same frequency
+    rank."""
+    ref, xs = t.ref, t.xs
+    pm = ref.point_masses
+    if not ref.integer or len(pm) < 3 or len(pm) > 30 or sum(pm.values()) < 0.99 * ref.n:
+        return
+    vals, cnt = np.unique(xs, return_counts=True)
+    if not set(vals.tolist()) <= set(pm) or len(vals) < 3:
+        return
+    ref_rank = sorted(pm, key=lambda v: -pm[v])
+    cur_rank = [float(v) for v in vals[np.argsort(-cnt, kind="stable")]]
+    mapping = {c: r for c, r in zip(cur_rank, ref_rank) if c != r}
+    if not mapping:
+        return
+    mapped = np.sort(np.vectorize(lambda v: mapping.get(float(v), v))(xs).astype(float))
+    pairs = ", ".join(f"{_fmt(c)} -> {_fmt(r)}" for c, r in list(mapping.items())[:4])
+    t.consider(
+        t.psi_of(mapped),
+        "recoded",
+        f"the integer codes arrive in another order ({pairs}): an encoder fitted apart from training's",
+        {"type": "recoded", "mapping": {_fmt(c): r for c, r in mapping.items()}, "undo": f"map {pairs}"},
+        f"encode {ref.name} with the training encoder (the same code for each category) in the serving path",
+    )
+
+
 def infer_skew(
     ref: NumericProfile, current: pd.Series | np.ndarray, cfg: DriftConfig | None = None
 ) -> SkewResult | None:
     """The transformation of the batch column under which it matches the reference, if any.
 
     Candidates: x / 10^k (k = +-1..6: the batch arrives in another unit), x * std + mean (the
-    batch arrives standardised), x * (max - min) + min (min-max scaled), and a changed fill value
+    batch arrives standardised), x * (max - min) + min (min-max scaled), a changed fill value
     (a value standing in for missing in one set is replaced by another value or by NaN in the
-    other). Accepted when the column drifts (PSI >= skew_min_psi) and the undone batch matches
-    (PSI <= skew_max_psi_after and at most skew_max_ratio_after of the original PSI)."""
+    other), a logarithm, values clipped at a bound, and any affine map a * x + b fitted by
+    quantile matching (stats/skew_maps.py says when a free map counts). Accepted when the column
+    drifts (PSI >= skew_min_psi) and the undone batch matches (PSI <= skew_max_psi_after and at
+    most skew_max_ratio_after of the original PSI); a named transformation wins over the free
+    affine map that also fits it."""
     cfg = cfg or DriftConfig()
     s = current if isinstance(current, pd.Series) else pd.Series(np.asarray(current))
     x, _ = to_float_array(s)
@@ -249,12 +297,34 @@ def infer_skew(
     _try_units(trial)
     _try_scalings(trial)
     _try_fill_values(trial)
-    if not trial.cands:
+    _try_recoded(trial)
+    try_log(trial)
+    try_clip(trial)
+    try_affine(trial)
+    limit = max(cfg.skew_max_psi_after, null_psi(len(xs), ref.n, int(np.count_nonzero(ref.counts))))
+    ok = [
+        (after, res)
+        for after, res in trial.cands
+        if after <= limit and after <= cfg.skew_max_ratio_after * before
+    ]
+    if not ok:
         return None
-    after, best = min(trial.cands, key=lambda t: t[0])
-    if after <= cfg.skew_max_psi_after and after <= cfg.skew_max_ratio_after * before:
-        return best
-    return None
+    # the simplest transformation that fits: a named one (a power of ten, standardised, ...)
+    # before a scale through the origin before a free affine map, unless the more complex one
+    # matches significantly better (the PSI gain, over (1/n + 1/m), beyond the 99th percentile of
+    # a chi-square with 2 degrees of freedom)
+    best_after = min(a for a, _ in ok)
+    unit = 1.0 / len(xs) + 1.0 / max(ref.n, 1)
+    fits = [(a, r) for a, r in ok if (a - best_after) / unit < 9.21]
+    return min(fits, key=lambda t: (_complexity(t[1]), t[0]))[1]
+
+
+def _complexity(res: SkewResult) -> int:
+    """Free parameters fitted to the data: 0 for a named transformation, 1 for a scale through the
+    origin, 2 for an affine map."""
+    if res.kind != "affine":
+        return 0
+    return 1 if res.transform.get("b") == 0.0 else 2
 
 
 def infer_text_skew(ref: CategoricalProfile, s: pd.Series) -> TextSkew | None:
@@ -284,6 +354,97 @@ def infer_text_skew(ref: CategoricalProfile, s: pd.Series) -> TextSkew | None:
     return None
 
 
+def infer_code_skew(
+    ref: CategoricalProfile, s: pd.Series, psi_before: float, cfg: DriftConfig
+) -> SkewResult | None:
+    """Whole-number codes in the batch where training had the categories' names: the codes are
+    mapped to the categories in sorted order (from 0 or 1, as ordinal and label encoders do) or, for
+    a contiguous code range, by frequency rank; reported when the mapped shares match training's."""
+    if ref.other or not ref.counts:
+        return None
+    cats = list(ref.counts)
+    if all(_is_number(c) for c in cats):
+        return None  # numbers in training too: not names turned into codes
+    x = pd.to_numeric(s.dropna(), errors="coerce")
+    xv = x.to_numpy(dtype=float)
+    if len(xv) < cfg.min_rows or np.isnan(xv).any() or not np.all(xv == np.round(xv)):
+        return None
+    vals, cnt = np.unique(xv.astype(np.int64), return_counts=True)
+    if len(vals) > len(cats):
+        return None
+    ref_counts = np.array([ref.counts[c] for c in cats], dtype=float)
+    by_name = sorted(cats, key=str)
+    cands: dict[str, dict[int, Any]] = {
+        "sorted names from 0": dict(enumerate(by_name)),
+        "sorted names from 1": {i + 1: c for i, c in enumerate(by_name)},
+    }
+    lo = int(vals.min())
+    if lo in (0, 1) and int(vals.max()) - lo + 1 == len(vals):
+        by_freq = sorted(cats, key=lambda c: -ref.counts[c])
+        order = vals[np.argsort(-cnt, kind="stable")]
+        cands["frequency rank"] = {int(v): by_freq[i] for i, v in enumerate(order)}
+    best: tuple[float, str, dict[int, Any]] | None = None
+    for how, mp in cands.items():
+        cur = np.array([sum(int(k) for v, k in zip(vals, cnt) if mp.get(int(v)) == c) for c in cats], float)
+        unmapped = float(cnt.sum() - cur.sum())
+        after = psi(np.append(ref_counts, 0.0), np.append(cur, unmapped), cfg.smoothing)
+        if best is None or after < best[0]:
+            best = (after, how, mp)
+    assert best is not None
+    after, how, mp = best
+    limit = max(cfg.skew_max_psi_after, null_psi(int(cnt.sum()), ref.n, len(cats) + 1))
+    if after > limit or after > cfg.skew_max_ratio_after * psi_before:
+        return None
+    pairs = ", ".join(f"{k} -> {v!r}" for k, v in list(mp.items())[:4])
+    return SkewResult(
+        str(ref.name),
+        "codes",
+        f"the categories arrive as integer codes ({how}: {pairs}) where the model expects their names",
+        {"type": "codes", "mapping": {str(k): str(v) for k, v in mp.items()}, "undo": f"map {pairs}"},
+        psi_before,
+        after,
+        f"send {ref.name}'s category names to the model (its pipeline encodes them), not codes",
+    )
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def undo_skew(res: Skew, s: pd.Series) -> pd.Series:
+    """The column `s` with the inferred transformation undone (as the model expected it); a
+    clipped column is returned as it is (clipping cannot be undone)."""
+    if isinstance(res, TextSkew):
+        return s.map(lambda v: res.mapping.get(str(v), v) if pd.notna(v) else v)
+    tr = res.transform
+    kind = tr["type"]
+    if kind == "codes":
+        return s.map(lambda v: tr["mapping"].get(str(int(v)), v) if _is_number(v) and pd.notna(v) else v)
+    x = pd.to_numeric(s, errors="coerce").astype(float)
+    if kind == "scale":
+        return x / tr["factor"]
+    if kind in ("standardised",):
+        return x * tr["std"] + tr["mean"]
+    if kind == "minmax":
+        return x * (tr["max"] - tr["min"]) + tr["min"]
+    if kind == "affine":
+        return (x - tr["b"]) / tr["a"]
+    if kind == "log":
+        return pd.Series(INVERSE_LOGS[tr["function"]](x.to_numpy()), index=s.index)
+    if kind == "recoded":
+        mp = {float(k): float(v) for k, v in tr["mapping"].items()}
+        return x.map(lambda v: mp.get(v, v))
+    if kind == "fill_value":
+        if tr["from"] is None:
+            return x.fillna(tr["to"])
+        return x.where(x != tr["from"], np.nan if tr["to"] is None else tr["to"])
+    return s
+
+
 def find_skews(
     ref: Profile,
     current: pd.DataFrame,
@@ -303,7 +464,7 @@ def find_skews(
         if isinstance(rp, NumericProfile) and fd.kind == "numeric" and fd.psi >= cfg.skew_min_psi:
             res = infer_skew(rp, current[col], cfg)
         elif isinstance(rp, CategoricalProfile) and fd.kind == "categorical" and fd.drifted:
-            res = infer_text_skew(rp, current[col])
+            res = infer_text_skew(rp, current[col]) or infer_code_skew(rp, current[col], fd.psi, cfg)
         if res is not None:
             out[col] = res
     return out

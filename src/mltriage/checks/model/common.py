@@ -80,3 +80,33 @@ def baseline_rows(res: BaselinesResult) -> list[dict[str, Any]]:
     return [
         {k: r[k] for k in ("model", "cv_mean", "cv_std", "train_mean", "folds", "error")} for r in res.table()
     ]
+
+
+def skew_repaired_score(ctx: Context) -> dict[str, Any] | None:
+    """When the evaluation set has columns transformed against training
+    (pipeline.train_serving_skew on the evaluation set): those columns and the model's held-out
+    headline score with the transformations undone (None when it cannot be rescored); None when
+    no column is transformed."""
+    from ...stats.skew import undo_skew
+
+    try:
+        skews = ctx.evaluation_skews()
+    except Exception:
+        return None
+    if not skews:
+        return None
+    out: dict[str, Any] = {"columns": sorted(skews), "test_repaired": None}
+    c = ctx.case
+    if c.model is None or c.model.kind == "precomputed" or c.task not in HEADLINE:
+        return out
+    try:
+        df = ctx.frame("test").copy()
+        for col, res in skews.items():
+            df[col] = undo_skew(res, df[col])
+        pred = ctx.predictions_on(df)
+        groups = df[c.group_column].to_numpy() if c.task == "ranking" else None
+        value, _ = headline(c.task, ctx.y("test"), pred.score, pred.label, positive=c.positive, groups=groups)
+        out["test_repaired"] = float(value)
+    except Exception:
+        pass
+    return out

@@ -20,6 +20,7 @@ from .common import (
     headline_score,
     is_classifier,
     noise_margin,
+    skew_repaired_score,
 )
 
 if TYPE_CHECKING:
@@ -188,7 +189,10 @@ def overfit(ctx: Context, p: Params) -> Findings:
         score is itself below the best baseline's cross-validated score (a weak, noisy model); or
         the held-out score matches the best baseline's cross-validated score (a forest that
         memorises its rows yet generalises as well as the baselines); or the model is a classifier
-        fitted to a regression target (an output-type problem first, see model.wrong_output_type).
+        fitted to a regression target (an output-type problem first, see model.wrong_output_type);
+        or evaluation columns arrive transformed against training (pipeline.train_serving_skew on
+        the evaluation set) and undoing the transformation closes the gap (or halves it): the held-out
+        score measured a preprocessing mismatch, not memorisation.
     Why it matters
         A model that is much better on the rows it was fitted on has memorised them: its held-out
         score is the one to trust, it is usually improvable by regularisation, and its
@@ -236,6 +240,30 @@ def overfit(ctx: Context, p: Params) -> Findings:
             "a classifier used for a regression task; its gap says little about memorisation",
             "use a regressor, then judge the train/held-out gap again",
         )
+    # a held-out score that collapses because evaluation columns were preprocessed differently:
+    # a pipeline bug (pipeline.train_serving_skew), not memorisation; the gap is judged again on
+    # the evaluation rows with the transformations undone
+    repaired = skew_repaired_score(ctx)
+    if repaired is not None:
+        evidence["evaluation_skew"] = repaired
+        te_r = repaired["test_repaired"]
+        cols = ", ".join(repaired["columns"][:4])
+        if te_r is None or tr - te_r <= thr or tr - te_r - 1.96 * se <= 0:
+            after = "" if te_r is None else f"; with it undone the held-out score is {fmt(te_r)}"
+            return _overfit_info(
+                f"{scores}, but evaluation columns ({cols}) arrive transformed against training{after}: "
+                "see pipeline.train_serving_skew",
+                evidence,
+                0.0,
+                "the evaluation rows were preprocessed differently from the training rows",
+                "apply one fitted preprocessing to both sets (see pipeline.train_serving_skew), then "
+                "judge the gap again",
+            )
+        if te_r > te:
+            te, gap = te_r, tr - te_r
+            lower = gap - 1.96 * se
+            evidence.update(test=te, gap=gap, gap_ci_low=lower)
+            scores = f"Train {name} {fmt(tr)} vs held-out {fmt(te)} (with {cols} undone)"
     # a gap without any held-out signal: the data, not the model
     chance = {"roc_auc": 0.5}.get(metric)
     no_signal = chance is not None and te - 1.96 * (te_se if np.isfinite(te_se) else 0) <= chance + 0.02

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...findings import CRITICAL, Finding
-from ...registry import Findings, Interval, Param, Params, check
+from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.drift import FeatureDrift
 from ...stats.skew import SkewResult, TextSkew
 
@@ -19,41 +19,57 @@ PIPELINE_BUG = (
 )
 
 
-def _unit_finding(col: str, res: SkewResult, fd: FeatureDrift) -> Finding:
+EVAL_BUG = (
+    "The evaluation rows went through another preprocessing than the training rows: the held-out "
+    "score measures that mismatch, not the model. Apply one fitted preprocessing (a Pipeline) to "
+    "both sets and evaluate again."
+)
+
+
+def _unit_finding(col: str, res: SkewResult, fd: FeatureDrift, where: str) -> Finding:
+    undo = "" if res.kind == "clipped" else f"; undoing it ({res.transform['undo']})"
+    what = "batch" if where == "current" else "evaluation set"
     return Finding(
         "pipeline.train_serving_skew",
         CRITICAL,
-        f"{col}: {res.description}; undoing it ({res.transform['undo']}) brings the batch back "
-        f"to the training distribution (PSI {res.psi_before:.2f} -> {res.psi_after:.3f})",
+        ("" if where == "current" else "In the evaluation set, ")
+        + f"{col}: {res.description}{undo} brings the {what} back to the training distribution "
+        f"(PSI {res.psi_before:.2f} -> {res.psi_after:.3f})",
         columns=[col],
-        evidence={"inferred": res.to_dict(), "drift": fd.to_dict()},
-        root_cause="the serving path computes this feature differently from the training "
-        "pipeline (another unit, a scaling step applied twice or not at all, "
-        "another default for missing values)",
-        fix=f"{res.fix}. {PIPELINE_BUG}",
+        evidence={"set": where, "inferred": res.to_dict(), "drift": fd.to_dict()},
+        root_cause=(
+            "the serving path computes this feature differently from the training "
+            "pipeline (another unit, a scaling step applied twice or not at all, "
+            "another default for missing values)"
+            if where == "current"
+            else "the evaluation rows were preprocessed differently from the training rows "
+            "(another unit, a scaler or encoder fitted or applied on one set only)"
+        ),
+        fix=f"{res.fix}. {PIPELINE_BUG if where == 'current' else EVAL_BUG}",
         impact=1.0,
     )
 
 
-def _text_finding(col: str, res: TextSkew, fd: FeatureDrift) -> Finding:
+def _text_finding(col: str, res: TextSkew, fd: FeatureDrift, where: str) -> Finding:
+    what = "batch" if where == "current" else "evaluation-set"
     return Finding(
         "pipeline.train_serving_skew",
         CRITICAL,
-        f"{col}: {res.share:.0%} of batch values are training categories written "
+        f"{col}: {res.share:.0%} of {what} values are training categories written "
         f"differently (case or spaces), e.g. "
         + ", ".join(f"{k!r} -> {v!r}" for k, v in list(res.mapping.items())[:3]),
         columns=[col],
-        evidence={"inferred": res.to_dict(), "drift": fd.to_dict()},
+        evidence={"set": where, "inferred": res.to_dict(), "drift": fd.to_dict()},
         root_cause="the serving path normalises text differently from training (case, "
         "whitespace), so the encoder sees unknown categories",
-        fix=f"apply the training normalisation to {col} in serving (same case and trimming). " + PIPELINE_BUG,
+        fix=f"apply the training normalisation to {col} in serving (same case and trimming). "
+        + (PIPELINE_BUG if where == "current" else EVAL_BUG),
         impact=1.0,
     )
 
 
 @check(
     "pipeline.train_serving_skew",
-    requires=("current",),
     skew_min_psi=Param(
         0.25,
         Interval(float, 0, None, closed="neither"),
@@ -66,16 +82,26 @@ def _text_finding(col: str, res: TextSkew, fd: FeatureDrift) -> Finding:
     ),
 )
 def train_serving_skew(ctx: Context, p: Params) -> Findings:
-    """A feature computed differently in serving: the batch matches training after undoing it.
+    """A feature computed differently in serving (or in the evaluation set) than in training: the
+    batch matches training after undoing it.
 
     What it detects
-        For every feature that drifts strongly (PSI >= skew_min_psi, 0.25), transformations that
-        a broken serving path typically applies are tried on the batch: a unit change by a power
-        of ten (x10 ... x1e6 and the inverses), values already standardised or min-max scaled, a
-        changed default for missing values (another fill value, or NaN where training filled);
-        and for categorical features, categories written differently (case, spaces). A feature
-        is reported when undoing one of them brings its PSI under skew_max_psi_after (0.05): the
-        inferred transformation is the root cause, not a population change.
+        On the production batch and on the evaluation set, each against training: for every
+        feature that drifts strongly (PSI >= skew_min_psi, 0.25), transformations that a broken
+        pipeline typically applies are tried: a unit change by a power of ten (x10 ... x1e6 and
+        the inverses), any other scale or affine map a * x + b (minutes for hours, months for
+        years, Fahrenheit for Celsius; fitted by matching 19 quantiles, accepted only when the map
+        differs from the identity beyond its bootstrap spread and the set's central 90% lies
+        outside training's: a smaller shape-preserving move is population drift), values already
+        standardised or min-max scaled, a logarithm, values clipped at a bound, integer codes of a
+        categorical feature in another order, a changed default for missing values (another fill
+        value, or NaN where training filled); and for categorical features, categories written
+        differently (case, spaces) or sent as integer codes. A feature is reported when undoing
+        one of them brings its PSI under skew_max_psi_after (0.05), or under what sampling allows
+        on a small set (the 99th percentile of the PSI between two samples of these sizes from one
+        distribution, about (1/n + 1/m) chi2(bins - 1)), and to at most a fifth of its PSI: the
+        inferred transformation is the root cause, not a population change. On the evaluation
+        set it explains a held-out score that collapses (model.overfit defers to it).
     Why it matters
         The model receives numbers on another scale than it learned: predictions are wrong for
         every row, silently. Retraining on these values would bake the bug in.
@@ -86,11 +112,20 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         Use the same feature code (or the same transformation artifact) in training and serving;
         fix the unit, scaling or default named in the finding. Do not retrain.
     """
-    inp = ctx.production()
-    out = []
-    for col, res in inp.skews(p).items():
-        fd = inp.report.features[col]
-        out.append(
-            _unit_finding(col, res, fd) if isinstance(res, SkewResult) else _text_finding(col, res, fd)
-        )
+    out: list[Finding] = []
+    sets = []
+    if ctx.case.has_evaluation and ctx.case.reference is None:
+        sets.append(("test", ctx.evaluation_shift()))
+    if ctx.has("current") or ctx.case.current_profile is not None:
+        sets.append(("current", ctx.production()))
+    if not sets:
+        raise NotApplicable("neither an evaluation set nor a production batch to compare with training")
+    for where, inp in sets:
+        for col, res in inp.skews(p).items():
+            fd = inp.report.features[col]
+            out.append(
+                _unit_finding(col, res, fd, where)
+                if isinstance(res, SkewResult)
+                else _text_finding(col, res, fd, where)
+            )
     return out

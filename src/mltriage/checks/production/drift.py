@@ -20,6 +20,8 @@ from ...stats.drift import (
 from ...stats.production import ProductionInputs, drift_config
 from ...stats.profile import Profile, build_profile
 from ...stats.skew import Skew
+from ..pipeline.skew import PIPELINE_BUG
+from .drift_windows import apply_windows, batch_window_drift
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -86,6 +88,12 @@ DRIFT_PARAMS: dict[str, Any] = dict(
         0.05,
         Interval(float, 0, 1),
         "share of the model's sensitivity a feature needs for its critical drift to be critical",
+    ),
+    window_min_rows=Param(
+        200,
+        Interval(int, 30, None),
+        "fewest batch rows per time window (days, else halves) for the per-window comparison "
+        "(200: PSI's sampling noise on 20 bins stays near 0.1, psi_warning)",
     ),
 )
 
@@ -177,10 +185,9 @@ def _per_feature_finding(
         "the batch comes from a different population than the training rows (new customers, "
         "season, product change) or an upstream change of how the features are computed." + mv_txt
     )
-    skew_cols = [f.column for f in drifted if f.column in skews]
-    if skew_cols:
+    if skews:
         root += (
-            f" {', '.join(skew_cols)} look(s) like a serving bug rather than real drift "
+            f" {', '.join(skews)} (left out here) look(s) like a serving bug rather than real drift "
             "(see pipeline.train_serving_skew)."
         )
     return Finding(
@@ -220,11 +227,17 @@ def data_drift_findings(
 ) -> list[Finding]:
     """The data-drift finding of a batch: per feature (ranked by importance when known), else the
     joint distribution when only the domain classifier tells the batch apart."""
-    drifted = inp.report.drifted("importance" if inp.importance else "psi")
+    # a column that a serving transformation explains is a pipeline bug
+    # (pipeline.train_serving_skew), never a population change to retrain on
+    drifted = [
+        f for f in inp.report.drifted("importance" if inp.importance else "psi") if f.column not in skews
+    ]
     evidence = _drift_evidence(inp, drifted, mv, skews)
+    if skews:
+        evidence["left_to_train_serving_skew"] = {c: s.description for c, s in skews.items()}
     if drifted:
         return [_per_feature_finding(drifted, evidence, mv, skews, float(p.important_share))]
-    if mv is not None and mv.drifted:
+    if mv is not None and mv.drifted and not skews:
         return [_joint_finding(inp.report.config.psi_warning, evidence, mv)]
     return []
 
@@ -242,8 +255,15 @@ def data_drift(ctx: Context, p: Params) -> Findings:
         sensitivity. PSI is the effect-size floor, so trivial shifts on millions of rows never
         alarm. A domain classifier (reference rows vs batch rows, 5,000 a side) adds the
         multivariate view: its AUC and the features it relies on. Drifted features are ranked by
-        their importance to the model. Needs a production batch (`--current`, or `mltriage
-        drift`, whose batch may be a profile).
+        their importance to the model. With a time column (`--time-column`) in the batch, the
+        batch is also cut into windows (calendar days when it spans at least three days of
+        window_min_rows (200) rows each, else two halves at the median time) and each window is
+        compared with the reference, the chi-square gate divided by windows x features
+        (Bonferroni): a change that starts inside the batch is reported with the window where it
+        starts, even when the whole batch averages it below psi_warning. A column that a serving
+        transformation explains (pipeline.train_serving_skew) is left out: a bug, not a
+        population change. Needs a production batch (`--current`, or `mltriage drift`, whose
+        batch may be a profile).
     Why it matters
         A model is only validated on the population it was evaluated on; drift on a feature the
         model relies on moves its error in ways the offline metrics never measured.
@@ -272,7 +292,9 @@ def data_drift(ctx: Context, p: Params) -> Findings:
         skews = inp.skews(ctx.config.params("pipeline.train_serving_skew"))
     except Exception:
         skews = {}
-    return data_drift_findings(inp, p, mv, skews)
+    out = data_drift_findings(inp, p, mv, skews)
+    wd = batch_window_drift(ctx, inp, p, set(skews))
+    return out if wd is None else apply_windows(out, wd, inp, p, RETRAIN)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,8 +403,11 @@ def prediction_drift(ctx: Context, p: Params) -> Findings:
     ref, cur = ctx.predictions("test"), ctx.predictions("current")
     extra: dict[str, Any] = {}
     if c.task == "multiclass":
-        return prediction_drift_finding(
-            pd.Series(ref.label).astype(str), pd.Series(cur.label).astype(str), "categorical", cfg
+        return _blame_skew(
+            ctx,
+            prediction_drift_finding(
+                pd.Series(ref.label).astype(str), pd.Series(cur.label).astype(str), "categorical", cfg
+            ),
         )
     if c.task == "binary":
         thr = ctx.threshold
@@ -391,6 +416,27 @@ def prediction_drift(ctx: Context, p: Params) -> Findings:
             "current": float(np.nanmean(cur.score >= thr)),
             "threshold": thr,
         }
-    return prediction_drift_finding(
+    f = prediction_drift_finding(
         pd.Series(ref.score, dtype=float), pd.Series(cur.score, dtype=float), "numeric", cfg, extra
     )
+    return _blame_skew(ctx, f)
+
+
+def _blame_skew(ctx: Context, f: Finding | None) -> Finding | None:
+    """Output drift in a batch with train/serving skews: the bug is the first suspect, and
+    retraining on its outputs is not the fix."""
+    if f is None:
+        return None
+    try:
+        skews = ctx.production().skews(ctx.config.params("pipeline.train_serving_skew"))
+    except Exception:
+        return f
+    if not skews:
+        return f
+    cols = ", ".join(skews)
+    f.root_cause = (
+        f"the serving path transforms {cols} (see pipeline.train_serving_skew): the model scores wrong inputs"
+    )
+    f.fix = f"fix {cols} in the serving path first (pipeline.train_serving_skew), then judge the outputs again. {PIPELINE_BUG}"
+    f.evidence["train_serving_skew"] = sorted(skews)
+    return f

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 from ...findings import CRITICAL, WARNING, Finding
 from ...registry import Findings, Interval, Param, Params, check
 from ...stats.bins import is_numeric_dtype
+from ...stats.ood import ColumnTail, binom_sf, column_tail
 from ...stats.production import ProductionInputs
 from ...stats.profile import NumericProfile
 
@@ -17,43 +19,34 @@ if TYPE_CHECKING:
     from ...context import Context
 
 
-def _far_rows(inp: ProductionInputs, margin: float) -> tuple[np.ndarray, list[dict], set[str]]:
-    """Rows with a value beyond a column's training range by more than `margin` of the range, a
-    summary per column, and the columns left to data_drift."""
+def _tails(inp: ProductionInputs, p: Params, skews: Collection[str]) -> list[ColumnTail]:
+    """Per numeric model input (not one a serving transformation explains): its far rows, its rows
+    of impossible magnitude, whether its bulk moved (stats/ood.py)."""
     cur = inp.current
-    any_far = np.zeros(len(cur), dtype=bool)
-    per_col: list[dict] = []
-    # a column whose whole distribution moved (critical PSI) is drift, reported by data_drift:
-    # out-of-distribution is about a minority of rows far outside an otherwise familiar batch
-    moved = {c for c, f in inp.report.features.items() if f.drifted and f.severity == "critical"}
-    for col in inp.common:
+    cols = [c for c in inp.common if c not in skews and isinstance(inp.ref.columns[c], NumericProfile)]
+    alpha_value = float(p.alpha) / max(len(cur) * len(cols), 1)  # Bonferroni over every value tested
+    out = []
+    for col in cols:
         rp = inp.ref.columns[col]
-        if col in moved or not isinstance(rp, NumericProfile) or rp.min is None or rp.max is None:
-            continue
+        assert isinstance(rp, NumericProfile)
         x = (
             pd.to_numeric(cur[col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
             if not is_numeric_dtype(cur[col])
             else cur[col].to_numpy(np.float64, na_value=np.nan)
         )
-        span = rp.max - rp.min
-        m = margin * (span if span > 0 else max(abs(rp.max), 1.0))
-        lo, hi = rp.min - m, rp.max + m
-        far = (x < lo) | (x > hi)  # NaN compares False; +/-inf counts as far
-        k = int(far.sum())
+        ct = column_tail(rp, x, float(p.margin), alpha_value, inp.report.config.psi_warning)
+        if ct is not None:
+            out.append(ct)
+    return out
+
+
+def _by_column(tails: list[ColumnTail], rows: np.ndarray, n: int) -> list[dict]:
+    per_col = []
+    for t in tails:
+        k = int((t.far & rows).sum())
         if k:
-            any_far |= far
-            xf = x[far]
-            per_col.append(
-                {
-                    "column": col,
-                    "rows": k,
-                    "share": round(k / len(cur), 5),
-                    "train_range": [rp.min, rp.max],
-                    "allowed": [lo, hi],
-                    "batch_range_outside": [float(np.min(xf)), float(np.max(xf))],
-                }
-            )
-    return any_far, per_col, moved
+            per_col.append({"column": t.column, "rows": k, "share": round(k / max(n, 1), 5), **t.summary})
+    return sorted(per_col, key=lambda d: -d["rows"])
 
 
 def _examples(cur: pd.DataFrame, any_far: np.ndarray, cols: list[str]) -> list[dict]:
@@ -75,23 +68,38 @@ def _where(d: dict) -> str:
     )
 
 
-def ood_findings(inp: ProductionInputs, p: Params) -> list[Finding]:
-    """The out-of-distribution finding of a batch (empty when too few rows lie far outside)."""
+def ood_findings(inp: ProductionInputs, p: Params, skews: Collection[str] = ()) -> list[Finding]:
+    """The out-of-distribution finding of a batch (empty when no tail excess and no impossible row)."""
     cur = inp.current
-    margin = float(p.margin)
-    min_rows = int(p.min_rows)
-    any_far, per_col, moved = _far_rows(inp, margin)
-    n_far = int(any_far.sum())
-    share = n_far / max(len(cur), 1)
-    if n_far < min_rows or share < float(p.min_share):
+    n = len(cur)
+    tails = _tails(inp, p, skews)
+    tail_cols = [t for t in tails if not t.bulk_moved]
+    tail_rows = np.zeros(n, dtype=bool)
+    for t in tail_cols:
+        tail_rows |= t.far
+    k_tail = int(tail_rows.sum())
+    p0 = min(sum(t.summary["expected_share_far"] for t in tail_cols), 1.0)
+    p_tail = binom_sf(k_tail, n, p0)
+    tail_alarm = (
+        k_tail >= int(p.min_rows) and k_tail / max(n, 1) >= float(p.min_share) and p_tail < float(p.alpha)
+    )
+    impossible = np.zeros(n, dtype=bool)
+    for t in tails:
+        if int(t.impossible.sum()) <= 0.5 * n:
+            impossible |= t.impossible
+    flagged = (tail_rows if tail_alarm else np.zeros(n, dtype=bool)) | impossible
+    n_far = int(flagged.sum())
+    if not n_far:
         return []
-    per_col.sort(key=lambda d: -d["rows"])
-    flagged = [d for d in per_col if d["rows"] >= max(min_rows, 0.1 * n_far)] or per_col[:1]
-    cols = [d["column"] for d in flagged]
+    share = n_far / max(n, 1)
+    per_col = _by_column(tails, flagged, n)
+    named = [d for d in per_col if d["rows"] >= max(1, 0.1 * n_far)] or per_col[:1]
+    cols = [d["column"] for d in named]
     sev = CRITICAL if share >= float(p.critical_share) else WARNING
     title = f"{share:.1%} of production rows ({n_far:,}) lie far outside the training range, in " + ", ".join(
-        _where(d) for d in flagged[:3]
+        _where(d) for d in named[:3]
     )
+    n_imp = int(impossible.sum())
     return [
         Finding(
             "production.out_of_distribution",
@@ -102,10 +110,20 @@ def ood_findings(inp: ProductionInputs, p: Params) -> list[Finding]:
                 "share": round(share, 5),
                 "rows": n_far,
                 "by_column": per_col,
-                "examples": _examples(cur, any_far, cols),
-                "rule": f"a value is far outside when beyond the training [min, max] by more "
-                f"than {margin:.0%} of the range",
-                "left_to_data_drift": sorted(moved),
+                "examples": _examples(cur, flagged, cols),
+                "tail_test": {
+                    "rows_beyond_range": k_tail,
+                    "share_beyond_range": round(k_tail / max(n, 1), 5),
+                    "expected_share": p0,
+                    "p_value": p_tail,
+                    "rule": f"beyond the training [min, max] by more than {float(p.margin):.0%} of the range, "
+                    "in columns whose bulk did not move; against the share the reference's "
+                    "extrapolated tails expect there (one-sided binomial test)",
+                },
+                "impossible_rows": n_imp,
+                "impossible_rule": "a value whose chance under the reference's extrapolated tail is "
+                "below alpha over the number of values tested",
+                "left_to_data_drift": sorted(t.column for t in tails if t.bulk_moved),
             },
             root_cause="rows the model has never seen anything like: it extrapolates there "
             "(trees flatten, linear models explode). Often an entry or unit error "
@@ -116,7 +134,7 @@ def ood_findings(inp: ProductionInputs, p: Params) -> list[Finding]:
                 "producer (a pipeline bug: do not retrain on them); if they are a real new "
                 "segment, collect labels and retrain with it."
             ),
-            impact=min(share * 5, 1.0),
+            impact=min(max(share * 5, 0.2 if n_imp else 0.0), 1.0),
         )
     ]
 
@@ -130,22 +148,42 @@ def ood_findings(inp: ProductionInputs, p: Params) -> list[Finding]:
         "how far beyond the training [min, max] a value must lie, as a share of the range",
     ),
     min_share=Param(
-        0.005, Interval(float, 0, 1), "share of batch rows far outside from which they are reported"
+        0.005,
+        Interval(float, 0, 1),
+        "share of batch rows far outside from which a tail excess is reported (rows of impossible magnitude: any)",
     ),
-    min_rows=Param(5, Interval(int, 1, None), "fewest rows far outside that are reported"),
+    min_rows=Param(
+        5,
+        Interval(int, 1, None),
+        "fewest rows far outside for a tail excess (rows of impossible magnitude: any)",
+    ),
+    alpha=Param(
+        0.001,
+        Interval(float, 0, 1, closed="neither"),
+        "significance of the tail excess (binomial) and, over the number of values tested, of one impossible value",
+    ),
     critical_share=Param(
         0.05, Interval(float, 0, 1), "share of batch rows far outside from which the finding is critical"
     ),
 )
 def out_of_distribution(ctx: Context, p: Params) -> Findings:
-    """Production rows far outside the training range, by column and overall.
+    """Production rows far outside the training range, by column and overall: tail, not bulk.
 
     What it detects
         Numeric model inputs beyond the training [min, max] by more than margin (10%) of the
-        range; the share of batch rows with at least one such value (flagged from min_share,
-        0.5%, and min_rows, 5; critical from critical_share, 5%), the columns responsible and
-        example rows. Columns whose whole distribution moved (critical drift) are left to
-        production.data_drift: this check is about a few rows far outside a familiar batch.
+        range, judged against the reference's own tails (extrapolated as exponential beyond its
+        1st/99th percentiles, on the log(1 + x) scale for a non-negative column, with the heavier of the
+        scales its 95->99th percentiles and its 99th percentile->maximum imply; see stats/ood.py).
+        Two alarms: (1) a tail excess: the share of batch rows far outside, in columns whose bulk
+        did not move, is above the share the reference's tails expect there (one-sided binomial
+        test, p < alpha 0.001) and holds at least min_share (0.5%) and min_rows (5) rows: a
+        minority far outside is out-of-distribution even when it makes the column's PSI large;
+        (2) rows of impossible magnitude: a value whose chance under the extrapolated tail is
+        below alpha over the number of values tested (Bonferroni): one such row is enough. A
+        column whose bulk moved (its rows inside the training range drift, PSI over the larger of
+        psi_warning and what sampling gives, or most rows far outside) is left to
+        production.data_drift, and a column a serving transformation explains to
+        pipeline.train_serving_skew. Critical from critical_share (5%) of the rows.
     Why it matters
         The model extrapolates on such rows: tree models flatten to their last leaf, linear
         models grow without bound; either way nothing validated these predictions.
@@ -157,4 +195,9 @@ def out_of_distribution(ctx: Context, p: Params) -> Findings:
         producer if they are errors (a pipeline bug: do not retrain on them), retrain with the new
         segment if it is real.
     """
-    return ood_findings(ctx.production(), p)
+    inp = ctx.production()
+    try:
+        skews = inp.skews(ctx.config.params("pipeline.train_serving_skew"))
+    except Exception:
+        skews = {}
+    return ood_findings(inp, p, skews)

@@ -1,0 +1,150 @@
+"""Out-of-distribution rows of a batch against a reference profile: tail, not bulk.
+
+Two questions per numeric column, each against a null measured on the reference itself:
+
+- **How rare is a value?** The reference's tail beyond its 99th (1st) percentile is extrapolated
+  as exponential, on the log(1 + x) scale for a non-negative column (a Pareto tail: heavier, so
+  more forgiving: counts and amounts have long tails; the bank data's "previous" reaches 275 where
+  a training sample stops at 55), with the heavier of two scales: the one its 95th -> 99th percentiles imply and the one
+  its 99th percentile -> maximum implies (so that P(beyond the maximum) is at least 1/n, what
+  exchangeability gives). `tail_pvalue` is the chance that a reference value lies at least that far
+  out. A value is of *impossible magnitude* when that chance is below alpha over the number of
+  values tested (Bonferroni): one such row is enough.
+- **Did the tail grow, or the bulk move?** The share of batch rows beyond the training range (by
+  more than `margin` of it) is tested against the share the extrapolated tail expects there
+  (one-sided binomial test). It counts only where the bulk did not move: the batch rows inside
+  the training range must match the training distribution (their PSI under the larger of
+  psi_warning and the 99th percentile of the PSI of two samples of these sizes), and the rows far
+  outside must be a minority. A column whose whole distribution moved is data drift.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .bins import bin_counts_sorted
+from .drift import psi
+from .profile import NumericProfile
+from .skew import null_psi
+
+
+@dataclass
+class TailModel:
+    """The reference's two tails as exponentials beyond its 1st and 99th percentiles."""
+
+    log: bool  # fitted on log(1 + x) (a non-negative column)
+    q_lo: float
+    q_hi: float
+    s_lo: float
+    s_hi: float
+
+    def pvalue(self, x: np.ndarray) -> np.ndarray:
+        """P(a reference value lies at least as far out as x), per value (1 inside the 1-99% range)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.log1p(np.where(x > -1, x, np.nan)) if self.log else x.astype(float)
+            if self.log:
+                y = np.where(x <= -1, -np.inf, y)  # far below a non-negative column's range
+            up = 0.01 * np.exp(-(y - self.q_hi) / self.s_hi)
+            dn = 0.01 * np.exp(-(self.q_lo - y) / self.s_lo)
+        p = np.where(y > self.q_hi, up, np.where(y < self.q_lo, dn, 1.0))
+        return np.where(np.isnan(y), 1.0, np.minimum(p, 1.0))
+
+
+def tail_model(ref: NumericProfile) -> TailModel | None:
+    """The reference's tails (None without enough values or spread)."""
+    qs = [ref.quantile(p) for p in (0.01, 0.05, 0.95, 0.99)]
+    if ref.n < 30 or ref.min is None or ref.max is None or any(q is None for q in qs):
+        return None
+    q01, q05, q95, q99 = (float(q) for q in qs if q is not None)
+    return _tails_from(q01, q05, q95, q99, float(ref.min), float(ref.max), ref.n)
+
+
+def own_tail_model(x: np.ndarray) -> TailModel | None:
+    """A batch column's own tails, from its percentiles only (its extremes are what is judged)."""
+    xs = x[np.isfinite(x)]
+    if len(xs) < 30:
+        return None
+    q01, q05, q95, q99 = (float(v) for v in np.quantile(xs, [0.01, 0.05, 0.95, 0.99]))
+    return _tails_from(q01, q05, q95, q99, q01, q99, len(xs))
+
+
+def _tails_from(q01: float, q05: float, q95: float, q99: float, mn: float, mx: float, n: int) -> TailModel:
+    log = mn >= 0
+    if log:
+        q01, q05, q95, q99, mn, mx = (math.log1p(v) for v in (q01, q05, q95, q99, mn, mx))
+    scale = max(mx - mn, abs(q99 - q01), 1e-12)
+    k = math.log(max(0.01 * n, 1.0 + 1e-9))
+
+    def s(inner: float, q: float, ext: float) -> float:
+        s1 = abs(q - inner) / math.log(5.0)
+        s2 = abs(ext - q) / k if k > 1e-6 else 0.0
+        return max(s1, s2, 1e-6 * scale)
+
+    return TailModel(log, q01, q99, s(q05, q01, mn), s(q95, q99, mx))
+
+
+@dataclass
+class ColumnTail:
+    column: str
+    far: np.ndarray  # rows beyond the training range by more than the margin
+    impossible: np.ndarray  # rows of impossible magnitude (Bonferroni)
+    bulk_moved: bool
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def column_tail(
+    ref: NumericProfile,
+    x: np.ndarray,
+    margin: float,
+    alpha_value: float,
+    psi_warning: float,
+    smoothing: float = 0.5,
+) -> ColumnTail | None:
+    """One column's far and impossible rows, and whether its bulk moved."""
+    tm = tail_model(ref)
+    if tm is None or ref.min is None or ref.max is None:
+        return None
+    span = ref.max - ref.min
+    m = margin * (span if span > 0 else max(abs(ref.max), 1.0))
+    lo, hi = ref.min - m, ref.max + m
+    far = (x < lo) | (x > hi)  # NaN compares False; +/-inf is far
+    pv = tm.pvalue(np.where(np.isfinite(x), x, np.where(x > 0, 1e308, -1e308)))
+    impossible = far & (pv < alpha_value)
+    inside = np.sort(x[(x >= ref.min) & (x <= ref.max)])
+    n_far = int(far.sum())
+    bulk_moved = n_far > 0.5 * max(int(np.isfinite(x).sum()), 1)
+    bulk_psi = None
+    if len(inside) >= 30:
+        counts = bin_counts_sorted(inside, ref.edges)
+        bulk_psi = psi(ref.counts, counts, smoothing)
+        limit = max(psi_warning, null_psi(len(inside), ref.n, int(np.count_nonzero(ref.counts))))
+        bulk_moved = bulk_moved or bulk_psi >= limit
+    if bulk_moved and impossible.any():
+        # the bulk moved: a row is impossible only if the batch's own tails make it so too
+        own = own_tail_model(x)
+        impossible &= own.pvalue(np.where(np.isfinite(x), x, 1e308)) < alpha_value if own else False
+    expected = float(tm.pvalue(np.array([hi]))[0] + tm.pvalue(np.array([lo]))[0])
+    summary: dict[str, Any] = {
+        "train_range": [ref.min, ref.max],
+        "allowed": [lo, hi],
+        "expected_share_far": expected,
+        "bulk_psi": None if bulk_psi is None else round(bulk_psi, 4),
+    }
+    if n_far:
+        xf = x[far]
+        summary["batch_range_outside"] = [float(np.min(xf)), float(np.max(xf))]
+        summary["smallest_tail_pvalue"] = float(np.min(pv[far]))
+    return ColumnTail(ref.name, far, impossible, bulk_moved, summary)
+
+
+def binom_sf(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    from scipy.stats import binom
+
+    if k <= 0:
+        return 1.0
+    return float(binom.sf(k - 1, n, min(max(p, 0.0), 1.0)))

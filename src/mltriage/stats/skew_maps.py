@@ -1,0 +1,244 @@
+"""More serving transformations for the skew inference (stats/skew.py): any affine map fitted by
+quantile matching, a logarithm, values clipped at a bound.
+
+Each `try_*` adds candidates to a trial (`skew._Trial`: the reference profile, the sorted finite
+batch values, the PSI before); the inference keeps the candidate whose undoing matches best.
+
+- `try_affine`: batch ~ a * train + b, fitted by matching 19 quantiles (5% ... 95%) with a
+  Theil-Sen line (the median of the pairwise slopes: robust to the few quantiles a tail or a point
+  mass bends); its bootstrap spread over the batch rows gives intervals for a and b. Two free
+  parameters fitted to the data fit any population that moved with its shape intact, so the map
+  is a serving bug only when it is (i) tight (undone, the batch matches: PSI <= skew_max_psi_after
+  or what sampling allows, on the reference's 5% quantile bins), (ii) not the identity beyond its
+  bootstrap spread, and (iii) large: the batch's central 90% (5th to 95th percentile) lies
+  entirely outside the training's. A population that moved that far with its shape unchanged is
+  not a plausible population change (for a normal column: a shift of 3.3 standard deviations);
+  minutes for hours (x60), months for years (x12), inches for cm of heights (/2.54) are. Smaller
+  shape-preserving moves (everyone 8 years older, limits x1.8, a 1.5 sd shift) stay data drift.
+- `try_log`: the batch arrives as log(x), log1p(x) or log10(x) of a non-negative training column.
+- `try_clip`: the batch's maximum (minimum) holds a point mass that training did not have, the
+  share training had at or beyond it: the serving path clips; the comparison is made on the bins
+  below the clip (the clipped values cannot be undone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .bins import bin_counts_sorted
+from .drift import psi
+
+if TYPE_CHECKING:
+    from .skew import _Trial
+
+AFFINE_PROBS = np.linspace(0.05, 0.95, 19)
+BOOTSTRAP = 40  # batch resamples for the interval of (a, b)
+BOOT_ROWS = 5000  # rows per resample (a subsample of larger batches)
+
+
+def _theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    i, j = np.triu_indices(len(x), 1)
+    dx = x[j] - x[i]
+    ok = dx > 0
+    if not ok.any():
+        return float("nan"), float("nan")
+    a = float(np.median((y[j] - y[i])[ok] / dx[ok]))
+    return a, float(np.median(y - a * x))
+
+
+def affine_fit(ref_q: np.ndarray, xs: np.ndarray, seed: int = 0) -> dict[str, Any] | None:
+    """batch ~ a * train + b from matched quantiles, with a bootstrap 95% interval for a and b."""
+    if len(np.unique(ref_q)) < 5 or len(xs) < 30:
+        return None
+    a, b = _theil_sen(ref_q, np.quantile(xs, AFFINE_PROBS))
+    if not (np.isfinite(a) and np.isfinite(b)) or a <= 0:
+        return None
+    rng = np.random.default_rng(seed)
+    sub = xs if len(xs) <= BOOT_ROWS else np.sort(rng.choice(xs, BOOT_ROWS, replace=False))
+    boots = []
+    for _ in range(BOOTSTRAP):
+        r = np.sort(rng.choice(sub, len(sub), replace=True))
+        boots.append(_theil_sen(ref_q, np.quantile(r, AFFINE_PROBS)))
+    arr = np.array([bt for bt in boots if np.all(np.isfinite(bt))])
+    if len(arr) < BOOTSTRAP // 2:
+        return None
+    # the interval of a subsample is wider than the whole batch's: conservative for big batches
+    lo, hi = np.percentile(arr, [2.5, 97.5], axis=0)
+    return {"a": a, "b": b, "a_ci": [float(lo[0]), float(hi[0])], "b_ci": [float(lo[1]), float(hi[1])]}
+
+
+def _simplest(v: float, ci: list[float]) -> float:
+    """The value with the fewest significant digits inside the interval (0 when it holds 0): the
+    map a unit conversion would give (x 60, not x 60.07)."""
+    if ci[0] <= 0.0 <= ci[1]:
+        return 0.0
+    for digits in range(1, 7):
+        r = float(f"{v:.{digits}g}")
+        if ci[0] <= r <= ci[1]:
+            return r
+    return v
+
+
+def _g(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def try_affine(t: _Trial) -> None:
+    """batch ~ a * train + b for any a > 0 and b (see the module's doc for when it is accepted)."""
+    ref, xs = t.ref, t.xs
+    ref_q = np.array([ref.quantile(float(p)) for p in AFFINE_PROBS], dtype=float)
+    if not np.all(np.isfinite(ref_q)):
+        return
+    fit = affine_fit(ref_q, xs, seed=t.cfg.seed)
+    r05, r95 = ref.quantile(0.05), ref.quantile(0.95)
+    if fit is None or r05 is None or r95 is None:
+        return
+    a_ci, b_ci = fit["a_ci"], fit["b_ci"]
+    if a_ci[0] <= 1.0 <= a_ci[1] and b_ci[0] <= 0.0 <= b_ci[1]:
+        return  # not distinguishable from the identity
+    b05, b95 = float(np.quantile(xs, 0.05)), float(np.quantile(xs, 0.95))
+    if not (b05 > r95 or b95 < r05):
+        return  # the batch's central 90% overlaps the training's: a population change can do that
+    maps = [(fit["a"], fit["b"]), (_simplest(fit["a"], a_ci), _simplest(fit["b"], b_ci))]
+    pos = ref_q > 0
+    if pos.sum() >= 5:  # the scale through the origin (a unit change), as fitted and rounded
+        a0 = float(np.median(np.quantile(xs, AFFINE_PROBS)[pos] / ref_q[pos]))
+        maps += [(a0, 0.0), (_simplest(a0, a_ci), 0.0)]
+    for a, b in dict.fromkeys(maps):
+        if a <= 0:
+            continue
+        if b == 0.0:
+            desc = f"values arrive multiplied by {a:.4g} (another unit or scale: x {a:.4g})"
+            undo = f"x / {a:.6g}"
+        else:
+            desc = (
+                f"values arrive as {a:.4g} * x {'+' if b >= 0 else '-'} {abs(b):.4g} (another unit or origin)"
+            )
+            undo = f"(x {'-' if b >= 0 else '+'} {abs(b):.6g}) / {a:.6g}"
+        back = np.sort((xs - b) / a)
+        t.consider(
+            min(t.psi_of(back), smooth_psi(t, back)),
+            "affine",
+            desc,
+            {"type": "affine", "a": a, "b": b, "a_ci": a_ci, "b_ci": b_ci, "undo": undo},
+            f"convert {ref.name} to the training unit and origin in the serving path ({undo})",
+        )
+
+
+def _pow10(v: np.ndarray) -> np.ndarray:
+    return np.power(10.0, v)
+
+
+INVERSE_LOGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "log": np.exp,
+    "log1p": np.expm1,
+    "log10": _pow10,
+}
+_LOGS = {
+    "log": ("natural log", "exp(x)"),
+    "log1p": ("log(1 + x)", "exp(x) - 1"),
+    "log10": ("log10", "10 ** x"),
+}
+
+
+def try_log(t: _Trial) -> None:
+    """The batch arrives log-transformed (a non-negative training column; batch values small)."""
+    ref, xs = t.ref, t.xs
+    if ref.min is None or ref.max is None or ref.min < 0 or ref.max <= 10 or xs[-1] > 700:
+        return
+    for kind, (name, undo) in _LOGS.items():
+        if kind == "log" and ref.min <= 0:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            back = INVERSE_LOGS[kind](xs)
+        if not np.all(np.isfinite(back)):
+            continue
+        t.consider(
+            t.psi_of(np.sort(back)),
+            "log",
+            f"values arrive log-transformed ({name}) while the model expects raw values",
+            {"type": "log", "function": kind, "undo": undo},
+            f"send raw {ref.name} to the model (its pipeline does not take the log), or drop the "
+            "extra log step in serving",
+        )
+
+
+def _clip_psi(t: _Trial, bound: float, upper: bool) -> float:
+    """PSI with every bin at or beyond the clip bound merged into one, on both sides."""
+    ref = t.ref
+    rc = np.asarray(ref.counts, dtype=float)
+    bc = bin_counts_sorted(t.xs, ref.edges).astype(float)
+    k = int(np.searchsorted(ref.edges, bound, side="right"))  # bins [under, e0..] index of bound
+    if upper:
+        rc = np.concatenate((rc[:k], [rc[k:].sum()]))
+        bc = np.concatenate((bc[:k], [bc[k:].sum()]))
+    else:
+        rc = np.concatenate(([rc[: k + 1].sum()], rc[k + 1 :]))
+        bc = np.concatenate(([bc[: k + 1].sum()], bc[k + 1 :]))
+    return psi(rc, bc, t.cfg.smoothing)
+
+
+def try_clip(t: _Trial) -> None:
+    """Values clipped at the batch's maximum (or minimum): a new point mass there that holds about
+    the share of training rows at or beyond it (within a factor 1.5), at least 1% of the batch."""
+    ref, xs = t.ref, t.xs
+    n = len(xs)
+    for upper in (True, False):
+        bound = float(xs[-1] if upper else xs[0])
+        share_b = float(np.mean(xs == bound))
+        share_r_at = ref.point_masses.get(bound, 0) / max(ref.n, 1)
+        beyond = _ref_share_beyond(ref, bound, upper)
+        if share_b < 0.01 or n * share_b < 5 or share_r_at >= share_b / 3 or beyond is None:
+            continue
+        if not (beyond > 0 and 1 / 1.5 <= share_b / beyond <= 1.5):
+            continue
+        pm_beyond = sum(c for v, c in ref.point_masses.items() if (v > bound if upper else v < bound))
+        if pm_beyond / max(ref.n, 1) >= 0.5 * beyond:
+            continue  # training's values beyond are one stand-in value: a changed fill value, not a clip
+        side = "above" if upper else "below"
+        t.consider(
+            _clip_psi(t, bound, upper),
+            "clipped",
+            f"values arrive clipped at {_g(bound)} ({share_b:.1%} of the batch sits exactly there; "
+            f"training had {beyond:.1%} of its values {side} it)",
+            {"type": "clipped", "bound": bound, "side": "max" if upper else "min", "undo": "not invertible"},
+            f"remove the clipping of {ref.name} at {_g(bound)} in the serving path (training did "
+            "not clip), or clip in training too",
+        )
+
+
+def _ref_cdf(ref: Any, points: np.ndarray) -> np.ndarray:
+    """The reference's CDF at `points`, interpolated linearly in its histogram (continuous: a point
+    mass is spread over its bin)."""
+    edges, counts = np.asarray(ref.edges, float), np.asarray(ref.counts, float)
+    cdf_edges = np.concatenate(([counts[0]], counts[0] + np.cumsum(counts[1:-1])))
+    below = np.interp(points, edges, cdf_edges, left=counts[0], right=counts[:-1].sum())
+    return below / max(ref.n, 1)
+
+
+def smooth_psi(t: _Trial, values: np.ndarray) -> float:
+    """PSI of sorted values against the reference on its 5% quantile bins, the reference's shares
+    read from its interpolated CDF: a fitted map carries its estimation error, so its undone
+    values need not land exactly on the reference's point masses (which have bins of their own)."""
+    ref = t.ref
+    q = np.unique(np.array([ref.quantile(float(p)) for p in np.linspace(0.05, 0.95, 19)], dtype=float))
+    if len(q) < 2:
+        return t.psi_of(values)
+    cdf = _ref_cdf(ref, q)
+    ref_sh = np.diff(np.concatenate(([0.0], cdf, [1.0]))) * ref.n
+    cur = np.diff(np.concatenate(([0], np.searchsorted(values, q, side="right"), [len(values)])))
+    nf_r = ref.missing + ref.unparsed + ref.pos_inf + ref.neg_inf
+    if nf_r or t.n_nonfinite:
+        ref_sh, cur = np.append(ref_sh, nf_r), np.append(cur, t.n_nonfinite)
+    return psi(ref_sh, cur, t.cfg.smoothing)
+
+
+def _ref_share_beyond(ref: Any, bound: float, upper: bool) -> float | None:
+    """The share of reference values at or beyond `bound`, interpolated in the histogram."""
+    if ref.n == 0:
+        return None
+    below = float(_ref_cdf(ref, np.array([bound]))[0])
+    return 1.0 - below if upper else below
