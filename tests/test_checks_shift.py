@@ -52,6 +52,7 @@ def wine():
         ("proline", lambda x: x.clip(upper=x.quantile(0.85)), "clipped", "clipped"),
         ("code", lambda x: x.map({0.0: 2.0, 1.0: 0.0, 2.0: 1.0, 3.0: 3.0}), "recoded", "another order"),
         ("alcohol", lambda x: x * 1000, "scale", "multiplied by 1000"),
+        ("magnesium", lambda x: x * 0.45359, "affine", "multiplied by 0.45"),  # kg for whole pounds
     ],
 )
 def test_skew_inference_names_the_transformation(wine, col, transform, kind, words):
@@ -65,7 +66,7 @@ def test_skew_inference_names_the_transformation(wine, col, transform, kind, wor
     "col, transform",
     [
         ("magnesium", lambda x: x + 8),  # everyone a little older: a population change
-        ("proline", lambda x: x * 1.8),  # limits raised by 80%
+        ("proline", lambda x: (x * 1.8).round()),  # raised by 80%, still in whole units
         ("alcohol", lambda x: x + 1.5 * x.std()),  # a 1.5 sd shift
         ("proline", lambda x: x),
     ],

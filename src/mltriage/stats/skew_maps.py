@@ -10,11 +10,16 @@ batch values, the PSI before); the inference keeps the candidate whose undoing m
   parameters fitted to the data fit any population that moved with its shape intact, so the map
   is a serving bug only when it is (i) tight (undone, the batch matches: PSI <= skew_max_psi_after
   or what sampling allows, on the reference's 5% quantile bins), (ii) not the identity beyond its
-  bootstrap spread, and (iii) large: the batch's central 90% (5th to 95th percentile) lies
-  entirely outside the training's. A population that moved that far with its shape unchanged is
-  not a plausible population change (for a normal column: a shift of 3.3 standard deviations);
-  minutes for hours (x60), months for years (x12), inches for cm of heights (/2.54) are. Smaller
-  shape-preserving moves (everyone 8 years older, limits x1.8, a 1.5 sd shift) stay data drift.
+  bootstrap spread, and (iii) large or off the grid: the batch's central 90% (5th to 95th
+  percentile) lies entirely outside the training's, or, for a factor of 2 or more, the training
+  values lie on a grid (whole numbers, or values holding half the rows) that the batch's values
+  left (or that undoing the map puts them back on). A population that moved
+  that far with its shape unchanged is not a plausible population change (for a normal column: a
+  shift of 3.3 standard deviations), and a population change keeps the measurement's grid;
+  minutes for hours (x60), months for years (x12), inches for cm of heights (/2.54), kilograms
+  for pounds of whole-pound weights are caught. Smaller shape-preserving moves on the grid
+  (everyone 8 years older, limits x1.8 in steps of 10,000, a 1.5 sd shift of a continuous
+  column) stay data drift.
 - `try_log`: the batch arrives as log(x), log1p(x) or log10(x) of a non-negative training column.
 - `try_clip`: the batch's maximum (minimum) holds a point mass that training did not have, the
   share training had at or beyond it: the serving path clips; the comparison is made on the bins
@@ -70,6 +75,43 @@ def affine_fit(ref_q: np.ndarray, xs: np.ndarray, seed: int = 0) -> dict[str, An
     return {"a": a, "b": b, "a_ci": [float(lo[0]), float(hi[0])], "b_ci": [float(lo[1]), float(hi[1])]}
 
 
+def grid_left(ref: Any, xs: np.ndarray) -> bool:
+    """The training values lie on a grid (whole numbers, or a set of values holding at least half
+    the rows) and the batch's mostly do not (under half the training's share): the measurement
+    changed, not the population, which keeps its grid (everyone 8 years older is still in whole
+    years)."""
+    if len(xs) == 0:
+        return False
+    if ref.integer:
+        return float(np.mean(xs == np.round(xs))) < 0.5
+    pm = ref.point_masses
+    cover = sum(pm.values()) / max(ref.n, 1)
+    if cover < 0.5:
+        return False
+    on = float(np.isin(xs, np.fromiter(pm.keys(), dtype=float)).mean())
+    return on < cover / 2
+
+
+def _on_grid(ref: Any, v: np.ndarray) -> float:
+    if ref.integer:
+        r = np.round(v)
+        return float(np.mean(np.abs(v - r) <= 1e-6 * np.maximum(np.abs(r), 1.0)))
+    return (
+        float(np.isin(v, np.fromiter(ref.point_masses.keys(), dtype=float)).mean())
+        if ref.point_masses
+        else 0.0
+    )
+
+
+def _back_on_grid(ref: Any, xs: np.ndarray, a: float, b: float) -> bool:
+    """Undoing the map puts the batch back on training's grid (90% of its values at least) where
+    a quarter or more of them were off it as they arrived."""
+    if not ref.integer and sum(ref.point_masses.values()) < 0.5 * max(ref.n, 1):
+        return False
+    back = _on_grid(ref, (xs - b) / a)
+    return back >= 0.9 and _on_grid(ref, xs) <= back - 0.25
+
+
 def _simplest(v: float, ci: list[float]) -> float:
     """The value with the fewest significant digits inside the interval (0 when it holds 0): the
     map a unit conversion would give (x 60, not x 60.07)."""
@@ -100,16 +142,21 @@ def try_affine(t: _Trial) -> None:
     if a_ci[0] <= 1.0 <= a_ci[1] and b_ci[0] <= 0.0 <= b_ci[1]:
         return  # not distinguishable from the identity
     b05, b95 = float(np.quantile(xs, 0.05)), float(np.quantile(xs, 0.95))
-    if not (b05 > r95 or b95 < r05):
-        return  # the batch's central 90% overlaps the training's: a population change can do that
+    far = b05 > r95 or b95 < r05
+    left = grid_left(ref, xs)
     maps = [(fit["a"], fit["b"]), (_simplest(fit["a"], a_ci), _simplest(fit["b"], b_ci))]
     pos = ref_q > 0
     if pos.sum() >= 5:  # the scale through the origin (a unit change), as fitted and rounded
         a0 = float(np.median(np.quantile(xs, AFFINE_PROBS)[pos] / ref_q[pos]))
         maps += [(a0, 0.0), (_simplest(a0, a_ci), 0.0)]
     for a, b in dict.fromkeys(maps):
+        # off the grid counts for a factor of 2 or more only: a population whose values double or
+        # halve with their shape intact is no population change, one 1.8 times larger may be
         if a <= 0:
             continue
+        off_grid = abs(np.log(a)) >= np.log(2.0) and (left or _back_on_grid(ref, xs, a, b))
+        if not (far or off_grid):
+            continue  # the batch overlaps the training's range on its grid: a population change can do that
         if b == 0.0:
             desc = f"values arrive multiplied by {a:.4g} (another unit or scale: x {a:.4g})"
             undo = f"x / {a:.6g}"

@@ -92,7 +92,8 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         the inverses), any other scale or affine map a * x + b (minutes for hours, months for
         years, Fahrenheit for Celsius; fitted by matching 19 quantiles, accepted only when the map
         differs from the identity beyond its bootstrap spread and the set's central 90% lies
-        outside training's: a smaller shape-preserving move is population drift), values already
+        outside training's, or, for a factor of 2 or more, its values left training's grid (whole
+        numbers, repeated values): a smaller shape-preserving move is population drift), values already
         standardised or min-max scaled, a logarithm, values clipped at a bound, integer codes of a
         categorical feature in another order, a changed default for missing values (another fill
         value, or NaN where training filled); and for categorical features, categories written
