@@ -59,6 +59,11 @@ class DuckDBStore(Store):
             df.columns = list(columns)
             return df
 
+    def _columns(self, sql: str, params: Sequence[Any], columns: Sequence[str]) -> dict[str, Any]:
+        with self.session(write=False) as con:
+            got = con.execute(self._sql(sql), list(params)).fetchnumpy()
+            return {c: got[k] for c, k in zip(columns, list(got))}
+
     def _insert_frame(self, con: Any, table: str, df: pd.DataFrame) -> None:
         con.register("_incoming", df)
         cols = ", ".join(quote(c) for c in df.columns)

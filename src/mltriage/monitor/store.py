@@ -153,6 +153,11 @@ class Store(StoreBase):
             t: self._decode(sm, de) for ws, sm, de in rows if (t := to_time(ws)) is not None and t in want
         }
 
+    def _columns(self, sql: str, params: Sequence[Any], columns: Sequence[str]) -> dict[str, Any]:
+        """A query's result as numpy arrays by column (DuckDB: fetched as numpy directly)."""
+        df = self._frame(sql, params, columns)
+        return {c: df[c].to_numpy() for c in columns}
+
     def scores_by_window(self, starts: Sequence[Any]) -> dict[datetime, Any]:
         """window_start -> numpy array of the logged scores, for the given windows."""
         import numpy as np
@@ -160,16 +165,21 @@ class Store(StoreBase):
         want = times(starts)
         if not want:
             return {}
-        df = self._frame(
-            "SELECT window_start, score FROM predictions WHERE window_start >= ? AND window_start <= ? "
-            "ORDER BY window_start",
+        cols = self._columns(
+            "SELECT window_start, score FROM predictions WHERE window_start >= ? AND window_start <= ?",
             [min(want), max(want)],
             ["window_start", "score"],
         )
-        if df.empty:
+        ws = pd.to_datetime(cols["window_start"]).to_numpy()
+        if not len(ws):
             return {}
-        ws = pd.to_datetime(df["window_start"]).to_numpy()
-        sc = pd.to_numeric(df["score"], errors="coerce").to_numpy(np.float64)
+        sc = cols["score"]
+        if np.ma.isMaskedArray(sc):  # DuckDB: NULL scores masked
+            sc = np.ma.filled(sc.astype(np.float64), np.nan)
+        sc = pd.to_numeric(pd.Series(sc), errors="coerce").to_numpy(np.float64)
+        # by window: a stable sort of rows logged in time order is close to a linear pass
+        order = np.argsort(ws, kind="stable")
+        ws, sc = ws[order], sc[order]
         cut = np.flatnonzero(ws[1:] != ws[:-1]) + 1
         out = {}
         for a, b in zip(np.r_[0, cut], np.r_[cut, len(ws)]):
