@@ -244,6 +244,17 @@ def test_train_test_overlap_names_an_entity_id_the_model_does_not_take():
     assert ev["accuracy_on_seen_rows"] > ev["accuracy_on_unseen_rows"] + 0.1
 
 
+@pytest.mark.fires("data.train_test_overlap")
+def test_train_test_overlap_entity_seen_in_every_evaluation_row_judged_by_grouped_cv():
+    # a panel split by row: every evaluation patient is in training, nothing unseen to compare
+    # with, so cross-validation by row is compared with cross-validation by patient
+    tr, te = split(entity_frame(200, 10))
+    found = [f for f in alarms(D.train_test_overlap, ctx_of(tr, te, model=fitted(tr))) if f.columns]
+    assert found and found[0].columns == ["patient_id"]
+    ev = found[0].evidence
+    assert ev["share_seen"] > 0.95 and ev["cv_accuracy_random_folds"] > ev["cv_accuracy_grouped_folds"] + 0.05
+
+
 @pytest.mark.fires("data.train_test_overlap", severity="critical")
 def test_train_test_overlap_group_column_seen_entities_is_critical():
     df = entity_frame()

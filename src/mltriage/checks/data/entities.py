@@ -48,6 +48,75 @@ def entity_candidates(ctx: Context, min_entities: int) -> tuple[list[str], bool]
     return out, False
 
 
+def _cv_rows(
+    X: np.ndarray, yy: np.ndarray, g: np.ndarray, cls: bool, kw: dict[str, Any], seed: int
+) -> dict[str, np.ndarray]:
+    """Per training row, accuracy (or minus the absolute error) under 3-fold CV by row and by entity."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.model_selection import GroupKFold, KFold
+
+    per_row: dict[str, np.ndarray] = {}
+    for name, splitter in (
+        ("random", KFold(3, shuffle=True, random_state=seed)),
+        ("grouped", GroupKFold(3)),
+    ):
+        out = np.zeros(len(yy))
+        for a, b in splitter.split(X, yy, g if name == "grouped" else None):
+            est = (HistGradientBoostingClassifier if cls else HistGradientBoostingRegressor)(**kw).fit(
+                X[a], yy[a]
+            )
+            pred = est.predict(X[b])
+            out[b] = (pred == yy[b]).astype(float) if cls else -np.abs(pred - yy[b])
+        per_row[name] = out
+    return per_row
+
+
+def grouped_gap(ctx: Context, col: str, max_rows: int = 4000) -> dict[str, Any]:
+    """How much better a model does when rows of the same entity sit on both sides: gradient
+    boosting on the training rows (at most `max_rows`), 3-fold cross-validated by row and by
+    entity; per row, accuracy (or absolute error) of each; the mean paired difference with its
+    standard error over entities (rows of one entity are not independent) and a one-sided test.
+    Under the null that an entity's other rows teach nothing beyond the features, both agree."""
+    from scipy import stats as st
+    from threadpoolctl import threadpool_limits
+
+    c = ctx.case
+    idx = ctx.sample_index("train", max_rows, ctx.config.seed)
+    X = ctx.encoded("train")[idx]
+    y = np.asarray(ctx.y("train"))[idx]
+    g = ctx.frame("train")[col].astype(str).to_numpy()[idx]
+    if len(pd.unique(g)) < 6 or len(idx) < 60:
+        return {}
+    cls = c.task in ("binary", "multiclass")
+    mask = ctx.encoder.categorical_mask
+    kw: dict[str, Any] = dict(
+        max_iter=100, random_state=ctx.config.seed, categorical_features=mask if mask.any() else None
+    )
+    yy = pd.factorize(pd.Series(y).astype(str))[0] if cls else y.astype(float)
+    per_row = {}
+    with threadpool_limits(limits=1):  # small refits: OpenMP threads only wait on a busy machine
+        per_row = _cv_rows(X, yy, g, cls, kw, ctx.config.seed)
+    d = pd.Series(per_row["random"] - per_row["grouped"]).groupby(g).mean()
+    se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+    gain = float(d.mean())
+    if not cls:  # relative to the grouped mean absolute error
+        gain = gain / max(float(-per_row["grouped"].mean()), 1e-12)
+        se = se / max(float(-per_row["grouped"].mean()), 1e-12)
+    pval = float(st.norm.sf(gain / se)) if se > 0 else (0.0 if gain > 0 else 1.0)
+    name = "accuracy" if cls else "mae"
+    return {
+        f"cv_{name}_random_folds": float(per_row["random"].mean())
+        if cls
+        else float(-per_row["random"].mean()),
+        f"cv_{name}_grouped_folds": float(per_row["grouped"].mean())
+        if cls
+        else float(-per_row["grouped"].mean()),
+        "score_gain_on_seen": gain,
+        "p_value_seen_better": pval,
+        "compared": "cross-validation by row vs by entity on training rows",
+    }
+
+
 def _one(ctx: Context, p: Params, col: str, given: bool, tests: int) -> Finding | None:
     from .rows import seen_vs_unseen
 
@@ -72,6 +141,8 @@ def _one(ctx: Context, p: Params, col: str, given: bool, tests: int) -> Finding 
         "evaluation_entities": int(te[col].nunique()),
     }
     ev.update(seen_vs_unseen(ctx, seen))
+    if n - k < p.min_count * 4:  # too few unseen rows to compare: cross-validate by row vs by entity
+        ev.update(grouped_gap(ctx, col))
     inflated = bool(
         ev.get("p_value_seen_better", 1.0) < p.alpha / max(tests, 1)
         and ev.get("score_gain_on_seen", 0.0) >= p.min_gain
@@ -83,6 +154,11 @@ def _one(ctx: Context, p: Params, col: str, given: bool, tests: int) -> Finding 
             f"; {metric} {ev[f'{metric}_on_seen_rows']:.3g} on seen vs "
             f"{ev[f'{metric}_on_unseen_rows']:.3g} on unseen entities"
         )
+    elif f"cv_{metric}_grouped_folds" in ev:
+        scores = (
+            f"; cross-validated {metric} {ev[f'cv_{metric}_random_folds']:.3g} split by row vs "
+            f"{ev[f'cv_{metric}_grouped_folds']:.3g} split by {col}"
+        )
     if given:
         sev = CRITICAL if inflated else WARNING
     else:
@@ -91,7 +167,7 @@ def _one(ctx: Context, p: Params, col: str, given: bool, tests: int) -> Finding 
     return Finding(
         "data.train_test_overlap",
         sev,
-        f"{share:.1%} of evaluation rows belong to a {col} already seen in training ({what}; "
+        f"{share:.1%} of evaluation rows have a {col} already seen in training ({what}; "
         f"{ev['evaluation_entities_seen']:,} of {ev['evaluation_entities']:,} entities){scores}",
         columns=[col],
         evidence=ev,
