@@ -607,3 +607,66 @@ def test_parameters_are_validated():
         D.missing_values.check.resolve({"alpha": 5})
     with pytest.raises(InputError):
         D.duplicates.check.resolve({"min_count": 0.5})
+
+
+# ---------------------------------------------------------------- label noise: pairs, regression, small data
+
+
+def _cancer(n_train: int, flip_share: float = 0.0, seed: int = 0):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    d = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "y"})
+    d.columns = [c.replace(" ", "_") for c in d.columns]
+    d = d.sample(frac=1, random_state=seed).reset_index(drop=True)
+    tr, te = d.iloc[:n_train].copy(), d.iloc[n_train:].reset_index(drop=True)
+    if flip_share:  # one annotator records class 1 as 0
+        rng = np.random.default_rng(seed)
+        m = (tr["y"] == 1).to_numpy() & (rng.uniform(size=len(tr)) < flip_share)
+        tr.loc[m, "y"] = 0
+    tr = tr.reset_index(drop=True)
+    feats = [c for c in d.columns if c != "y"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(tr[feats], tr["y"])
+    return ctx_of(tr, te, model=model)
+
+
+@pytest.mark.fires("data.label_noise")
+def test_label_noise_names_a_class_conditional_flip_on_150_rows():
+    found = alarms(D.label_noise, _cancer(150, flip_share=0.3))
+    assert found and [str(c) for c in found[0].classes] == ["1", "0"]
+    pair = found[0].evidence["flipped_pair"]
+    lo, hi = pair["ci"]
+    assert 0 < lo <= pair["flipped_share"] <= hi and pair["share_evaluation"] < pair["share_training"]
+
+
+@pytest.mark.silent("data.label_noise")
+def test_label_noise_silent_on_150_clean_rows():
+    assert alarms(D.label_noise, _cancer(150)) == []
+
+
+def _regression(n: int, unit_errors: float, seed: int = 4):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.uniform(1, 3, size=n)})
+    df["y"] = 50 + 20 * df["a"] + 15 * df["b"] + rng.normal(scale=3.0, size=n)
+    tr, te = split(df)
+    tr = tr.copy()
+    m = rng.uniform(size=len(tr)) < unit_errors  # entered in another unit
+    tr.loc[m, "y"] = tr.loc[m, "y"] * 10
+    return ctx_of(tr, te, task="regression")
+
+
+@pytest.mark.fires("data.label_noise")
+def test_label_noise_fires_on_regression_targets_in_another_unit():
+    found = alarms(D.label_noise, _regression(600, 0.08))
+    assert found
+    ev = found[0].evidence
+    assert ev["flagged_training"] > ev["flagged_expected"] and ev["excess_ci"][0] > 0
+    assert ev["examples"][0]["residual_over_spread"] > 4
+
+
+@pytest.mark.silent("data.label_noise")
+def test_label_noise_silent_on_clean_regression_targets():
+    f = run(D.label_noise, _regression(600, 0.0))
+    assert f and all(x.severity == Severity.INFO for x in f)

@@ -49,6 +49,8 @@ class ModelCV:
     # each fold's model scored on the evaluation rows (those not also in train), when given
     eval_scores: list[float] = field(default_factory=list)
     oof: np.ndarray | None = None  # (n, k) probabilities or (n,) predictions; NaN where unscored
+    # each fold model's outputs on the evaluation rows (probabilities or predictions), when given
+    eval_outs: list[np.ndarray] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
 
@@ -86,6 +88,7 @@ class BaselinesResult:
     classes: list | None = None
     fold: np.ndarray | None = None  # validation fold of each used row (-1: never validated)
     eval_rows: int = 0  # evaluation rows the fold models were also scored on
+    eval_y: np.ndarray | None = None  # and their labels
 
     @property
     def greater_is_better(self) -> bool:
@@ -256,6 +259,7 @@ class _CrossValidation:
                 m.train_scores.append(s_tr)
                 if len(outs) > 2:
                     m.eval_scores.append(outs[2][0])
+                    m.eval_outs.append(np.asarray(outs[2][1], dtype=float))
                 oof[b] = out_val
         except Exception as exc:
             m.error = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -327,6 +331,7 @@ def run_baselines(
         classes=classes,
         fold=fold_of,
         eval_rows=0 if ev is None else len(ev[2]),
+        eval_y=None if ev is None else ev[2],
     )
 
 

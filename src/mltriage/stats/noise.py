@@ -15,6 +15,7 @@ split), so that a drifting prevalence is not mistaken for noise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -90,3 +91,162 @@ def calibrated_noise(
         floor_expected=floor_expected,
         tier_error=tier_error,
     )
+
+
+# --------------------------------------------------------------------------- against evaluation labels
+#
+# The chance rate of a detector is what it flags on the same data without noise. The fold models
+# that produced the out-of-fold probabilities also score the evaluation rows; when the evaluation
+# labels are not noisier than the training ones, the same detector applied there flags the share
+# that hard examples and the models' own errors produce. Training labels flagged well above that
+# share (or one class's labels turning into another far more often than there) are wrong labels.
+# This holds on small data too: both sides come from the same small fold models.
+
+
+def _norm(P: np.ndarray) -> np.ndarray:
+    P = np.clip(np.asarray(P, dtype=float), 0.0, None)
+    return P / np.maximum(P.sum(1, keepdims=True), 1e-12)
+
+
+def _class_weights(y_tr: np.ndarray, y_ev: np.ndarray, k: int) -> np.ndarray:
+    """Per evaluation row, its class's share in training over its share in evaluation."""
+    s_tr = np.bincount(y_tr, minlength=k) / max(len(y_tr), 1)
+    s_ev = np.bincount(y_ev, minlength=k) / max(len(y_ev), 1)
+    return (s_tr / np.maximum(s_ev, 1e-12))[y_ev]
+
+
+def flagged_vs_evaluation(
+    P_tr: np.ndarray, y_tr: np.ndarray, P_evs: list[np.ndarray], y_ev: np.ndarray, threshold: float
+) -> dict:
+    """Share of training labels whose out-of-fold probability is below `threshold`, against the
+    share of evaluation labels below it under each fold model (averaged over the folds), with the
+    interval of their difference."""
+    from .slices.expected import proportion_diff
+
+    P_tr = _norm(P_tr)
+    own_tr = P_tr[np.arange(len(y_tr)), y_tr]
+    k_tr, n_tr = float(np.sum(own_tr < threshold)), float(len(y_tr))
+    # evaluation rows weighted to the training class mix (a prevalence that differs between the
+    # sets changes how many labels any detector flags)
+    w = _class_weights(y_tr, y_ev, P_tr.shape[1])
+    shares = []
+    for P in P_evs:
+        P = _norm(P)
+        hit = (P[np.arange(len(y_ev)), y_ev] < threshold).astype(float)
+        shares.append(float(np.sum(hit * w) / max(np.sum(w), 1e-12)))
+    share_ev = float(np.mean(shares)) if shares else float("nan")
+    d = proportion_diff(k_tr, n_tr, share_ev * len(y_ev), float(len(y_ev)))
+    return {
+        "flagged_training": k_tr / n_tr if n_tr else float("nan"),
+        "flagged_evaluation": share_ev,
+        "training_rows": int(n_tr),
+        "evaluation_rows": int(len(y_ev)),
+        "excess": d["diff"],
+        "excess_ci": d["ci"],
+        "p_value": d["p_value"] if d["diff"] > 0 else 1.0,
+    }
+
+
+def pair_flips(P_tr: np.ndarray, y_tr: np.ndarray, P_evs: list[np.ndarray], y_ev: np.ndarray) -> list[dict]:
+    """Per ordered pair (true class a, given label b): among the rows the models place in class
+    a (out-of-fold argmax), the share labelled b in training against the share in evaluation
+    (each fold model's argmax, pooled). An excess estimates the share of class a's labels flipped
+    into b. Sorted by the excess, largest first; p-values two-sided (pooled z test)."""
+    from .slices.expected import proportion_diff
+
+    pred_tr = _norm(P_tr).argmax(1)
+    k = P_tr.shape[1]
+    C_tr = np.zeros((k, k))
+    np.add.at(C_tr, (pred_tr, y_tr), 1.0)
+    C_ev = np.zeros((k, k))
+    w = _class_weights(y_tr, y_ev, k)
+    for P in P_evs:
+        np.add.at(C_ev, (_norm(P).argmax(1), y_ev), w)
+    C_ev /= max(len(P_evs), 1)
+    out = []
+    for a in range(k):
+        n_tr, n_ev = C_tr[a].sum(), C_ev[a].sum()
+        if n_tr < 5 or n_ev < 5:
+            continue
+        for b in range(k):
+            if a == b:
+                continue
+            d = proportion_diff(C_tr[a, b], n_tr, C_ev[a, b], n_ev)
+            out.append(
+                {
+                    "true": a,
+                    "given": b,
+                    "share_training": float(C_tr[a, b] / n_tr),
+                    "share_evaluation": float(C_ev[a, b] / n_ev),
+                    "flipped_share": d["diff"],
+                    "ci": d["ci"],
+                    "p_value": d["p_value"] if d["diff"] > 0 else 1.0,
+                    "rows": int(C_tr[a, b]),
+                }
+            )
+    out.sort(key=lambda r: -r["flipped_share"])
+    return out
+
+
+def residual_outliers(
+    pred_tr: np.ndarray,
+    y_tr: np.ndarray,
+    pred_evs: list[np.ndarray],
+    y_ev: np.ndarray | None,
+    cut: float = 4.0,
+) -> dict:
+    """Regression targets far from a cross-validated model's prediction: residuals over the robust
+    spread expected at that prediction level (1.4826 x the median absolute residual of the
+    training rows in the same prediction decile), beyond `cut`. The chance rate is the share the
+    same rule flags among evaluation rows under each fold model; without evaluation labels, the
+    share a Laplace distribution with that spread puts beyond `cut` (heavier-tailed than normal)."""
+    pred_tr, y_tr = np.asarray(pred_tr, dtype=float), np.asarray(y_tr, dtype=float)
+    ok = np.isfinite(pred_tr) & np.isfinite(y_tr)
+    r = y_tr[ok] - pred_tr[ok]
+    p = pred_tr[ok]
+    nb = int(max(1, min(10, r.size // 50)))
+    edges = np.quantile(p, np.linspace(0, 1, nb + 1)[1:-1]) if nb > 1 else np.zeros(0)
+
+    def scale_of(pv: np.ndarray) -> np.ndarray:
+        b = np.searchsorted(edges, pv)
+        sc = np.array([np.median(np.abs(r[np.searchsorted(edges, p) == i])) for i in range(nb)])
+        sc = 1.4826 * np.where(sc > 0, sc, max(float(np.median(np.abs(r))), 1e-12))
+        return sc[b]
+
+    z_tr = np.abs(r) / scale_of(p)
+    flagged = z_tr > cut
+    out: dict[str, Any] = {"rows": int(r.size), "cut": cut, "flagged_training": float(flagged.mean())}
+    shares = []
+    if y_ev is not None and pred_evs:
+        ye = np.asarray(y_ev, dtype=float)
+        for pe in pred_evs:
+            pe = np.asarray(pe, dtype=float)
+            f = np.isfinite(pe) & np.isfinite(ye)
+            if f.sum() >= 20:
+                shares.append(float(np.mean(np.abs(ye[f] - pe[f]) / scale_of(pe[f]) > cut)))
+    if shares:
+        out["flagged_expected"] = float(np.mean(shares))
+        out["expected_from"] = "evaluation rows under the fold models"
+        n_ev = int(np.isfinite(np.asarray(y_ev, dtype=float)).sum())
+    else:  # Laplace with the robust scale: P(|x| > cut * 1.4826 * MAD); MAD of a Laplace(b) = b ln 2
+        out["flagged_expected"] = float(np.exp(-cut * 1.4826 * np.log(2)))
+        out["expected_from"] = "a Laplace distribution with the residuals' robust spread"
+        n_ev = 0
+    from .slices.expected import proportion_diff
+
+    k_tr = float(flagged.sum())
+    if n_ev:
+        d = proportion_diff(k_tr, float(r.size), out["flagged_expected"] * n_ev, float(n_ev))
+    else:
+        from .metrics import wilson
+
+        lo, hi = wilson(k_tr, float(r.size))
+        e = out["flagged_expected"]
+        from scipy import stats
+
+        pv = float(stats.binom.sf(k_tr - 1, r.size, e))
+        d = {"diff": k_tr / r.size - e, "ci": [lo - e, hi - e], "p_value": pv}
+    out.update({"excess": d["diff"], "excess_ci": d["ci"], "p_value": d["p_value"] if d["diff"] > 0 else 1.0})
+    out["flagged_index"] = np.flatnonzero(ok)[flagged]
+    out["z"] = z_tr
+    return out

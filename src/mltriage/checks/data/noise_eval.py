@@ -1,0 +1,167 @@
+"""data.label_noise judged against evaluation labels: the share of training labels that the
+baselines' fold models contradict, and class-conditional flips (one class's labels turned into
+another), compared with what the same fold models flag on the evaluation rows (the chance rate of
+the detector on data whose labels are not noisier); and noise in regression targets (residual
+outliers against a robust cross-validated model, over the spread expected at that prediction
+level)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...findings import INFO, WARNING, Finding
+from ...registry import Params
+from ...stats.metrics import holm
+from ...stats.noise import flagged_vs_evaluation, pair_flips, residual_outliers
+from ...stats.rows import scalar
+
+if TYPE_CHECKING:
+    from ...stats.baselines import BaselinesResult, ModelCV
+
+
+def _eval_labels(res: BaselinesResult) -> np.ndarray | None:
+    """The evaluation labels as class indices (-1 when unknown), or None without them."""
+    if res.eval_y is None or res.classes is None or res.splitter.startswith("time"):
+        return None
+    pos = {v: i for i, v in enumerate(res.classes)}
+    return np.array([pos.get(v, -1) for v in np.asarray(res.eval_y).tolist()])
+
+
+def versus_evaluation(
+    res: BaselinesResult, m: ModelCV, ok: np.ndarray, y_idx: np.ndarray, p: Params
+) -> dict[str, Any] | None:
+    """The flagged share and the class pairs of the best model, training vs evaluation labels;
+    None without evaluation labels, fold outputs on them, or enough rows (time-ordered folds
+    predict the future and are pessimistic by design: not compared)."""
+    y_ev = _eval_labels(res)
+    if y_ev is None or m.oof is None or not m.eval_outs or res.classes is None:
+        return None
+    ev_ok = y_ev >= 0
+    if ev_ok.sum() < 30 or ok.sum() < p.min_rows:
+        return None
+    outs = [o[ev_ok] for o in m.eval_outs if o.ndim == 2 and len(o) == len(y_ev)]
+    if not outs:
+        return None
+    P_tr, y_tr, y_e = m.oof[ok], y_idx[ok], y_ev[ev_ok]
+    flagged = flagged_vs_evaluation(P_tr, y_tr, outs, y_e, p.threshold)
+    pairs = pair_flips(P_tr, y_tr, outs, y_e)
+    adj = holm([r["p_value"] for r in pairs]) if pairs else np.zeros(0)
+    for r, pa in zip(pairs, adj):
+        r["p_adjusted"] = float(pa)
+        r["true"], r["given"] = scalar(res.classes[r["true"]]), scalar(res.classes[r["given"]])
+    sig = [r for r in pairs if r["p_adjusted"] < p.alpha and r["flipped_share"] >= p.min_pair_share]
+    return {
+        "flagged": flagged,
+        "pairs": pairs[:10],
+        "pair": sig[0] if sig else None,
+        "fires": bool(flagged["excess"] >= p.min_excess and flagged["p_value"] < p.alpha),
+    }
+
+
+def pair_text(pair: dict[str, Any]) -> str:
+    lo, hi = pair["ci"]
+    return (
+        f"class {pair['true']!s} labelled {pair['given']!s}: {pair['flipped_share']:.0%} of the rows the "
+        f"models place in {pair['true']!s} (95% CI {lo:.0%} to {hi:.0%}) beyond the "
+        f"{pair['share_evaluation']:.0%} of evaluation labels"
+    )
+
+
+def evaluation_finding(vs: dict[str, Any], model: str) -> Finding:
+    """A warning from the comparison with evaluation labels (flagged share or a pair of classes)."""
+    f, pair = vs["flagged"], vs["pair"]
+    lo, hi = f["excess_ci"]
+    if pair is not None:
+        title = f"training labels of one class flipped into another: {pair_text(pair)}"
+        classes = [pair["true"], pair["given"]]
+        impact = pair["flipped_share"]
+    else:
+        title = (
+            f"{f['flagged_training']:.1%} of training labels get an out-of-fold probability below the "
+            f"threshold vs {f['flagged_evaluation']:.1%} of evaluation labels under the same fold models "
+            f"(excess {f['excess']:.1%}, 95% CI {lo:.1%} to {hi:.1%}): likely wrong training labels"
+        )
+        classes = []
+        impact = f["excess"]
+    return Finding(
+        "data.label_noise",
+        WARNING,
+        title,
+        classes=classes,
+        evidence={
+            "model": model,
+            "flagged_vs_evaluation": f,
+            "class_pairs": vs["pairs"],
+            "flipped_pair": pair,
+            "chance_rate": "what the same fold models flag among evaluation labels (weighted to the "
+            "training class mix)",
+        },
+        impact=float(min(1.0, max(0.0, impact))),
+        root_cause="training labels flipped or mislabelled more often than the evaluation labels"
+        + (
+            f" (class {pair['true']!s} recorded as {pair['given']!s}: a mapping or labelling-rule error)"
+            if pair
+            else ""
+        ),
+        fix="audit a sample of the flagged training rows against the evaluation labelling process; "
+        "relabel or drop the wrong ones, or fix the mapping that turns one class into another",
+    )
+
+
+def regression_noise(res: BaselinesResult, p: Params) -> Finding | None:
+    """Targets far from the cross-validated gradient-boosting (else linear) model's prediction,
+    over the spread expected at that prediction level, against the same rule's share among
+    evaluation rows."""
+    key = next((k for k in ("hgb", "linear") if k in res.models and res.models[k].oof is not None), None)
+    if key is None:
+        return None
+    m = res.models[key]
+    assert m.oof is not None
+    if m.error or np.isfinite(m.oof).sum() < p.min_rows:
+        return Finding(
+            "data.label_noise",
+            INFO,
+            f"{int(np.isfinite(m.oof).sum())} training rows with an out-of-fold prediction: too few to judge "
+            f"target noise (at least {p.min_rows})",
+            evidence={"rows": int(np.isfinite(m.oof).sum()), "min_rows": p.min_rows},
+            root_cause="[data] too few rows for a cross-validated model to tell noisy targets apart",
+            fix="collect more rows, or audit a random sample of targets by hand",
+        )
+    y_ev = None if res.eval_y is None or res.splitter.startswith("time") else res.eval_y
+    out = residual_outliers(m.oof, res.y, m.eval_outs if y_ev is not None else [], y_ev, p.outlier_cut)
+    lo, hi = out["excess_ci"]
+    ev = {k: v for k, v in out.items() if k not in ("flagged_index", "z")}
+    ev["model"] = key
+    z = out["z"]
+    order = np.argsort(-z)[:10]
+    idx = np.flatnonzero(np.isfinite(m.oof) & np.isfinite(np.asarray(res.y, dtype=float)))
+    ev["examples"] = [
+        {
+            "row": int(res.index[idx[i]]),
+            "target": float(res.y[idx[i]]),
+            "predicted": float(m.oof[idx[i]]),
+            "residual_over_spread": float(z[i]),
+        }
+        for i in order
+    ]
+    fires = out["excess"] >= p.min_excess and out["p_value"] < p.alpha
+    text = (
+        f"{out['flagged_training']:.1%} of training targets lie beyond {p.outlier_cut:g} robust spreads "
+        f"of a cross-validated model's prediction vs {out['flagged_expected']:.1%} expected "
+        f"({out['expected_from']}; excess {out['excess']:.1%}, 95% CI {lo:.1%} to {hi:.1%})"
+    )
+    return Finding(
+        "data.label_noise",
+        WARNING if fires else INFO,
+        text + (": likely wrong targets" if fires else ""),
+        evidence=ev,
+        impact=float(min(1.0, max(0.0, out["excess"] * 3))),
+        root_cause="targets recorded wrongly in a share of rows (unit or entry errors, a faulty join)"
+        if fires
+        else "residual outliers at the rate the data's own spread predicts",
+        fix="audit the flagged targets (evidence.examples); correct or drop the wrong ones, or train with "
+        "a robust loss (Huber, absolute error)",
+        show=bool(fires),
+    )
