@@ -176,3 +176,33 @@ def test_a_callable_returning_a_quantity_is_still_a_wrong_output(cancer):
     tr, te = cancer
     ctx = Context(build_case(tr, te, "target", model=lambda X: X["mean_area"].to_numpy(), task="binary"))
     assert checkhelp.alarms(checkhelp.run(wrong_output_type, ctx))
+
+
+def _rare_case(prevalence: float, n: int):
+    """Binary, a rare positive class shifted by 0.9 sd on two of five features: ranked (AUC about
+    0.8) but almost never above 0.5 for an unweighted logistic regression."""
+    from mltriage.checks.model.imbalance import unhandled_imbalance
+
+    rng = np.random.default_rng(4)
+    y = (rng.random(n) < prevalence).astype(int)
+    X = rng.normal(size=(n, 5))
+    X[:, :2] += 0.9 * y[:, None]
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)]).assign(y=y)
+    cut = int(0.8 * n)
+    tr, te = df.iloc[:cut], df.iloc[cut:]
+    model = LogisticRegression(max_iter=500).fit(tr.drop(columns="y"), tr["y"])
+    return checkhelp.run(unhandled_imbalance, Context(build_case(tr, te, "y", model=model)))
+
+
+@pytest.mark.fires("model.unhandled_imbalance")
+def test_rare_class_judged_with_out_of_fold_rows_when_the_evaluation_set_is_small():
+    out = checkhelp.alarms(_rare_case(0.03, 2500))
+    assert out and out[0].classes == [1]
+    row = [r for r in out[0].evidence["table"] if r["class"] == 1][0]
+    assert row["rows"] == "evaluation + out-of-fold training" and row["positives"] >= 20
+
+
+@pytest.mark.silent("model.unhandled_imbalance")
+def test_too_few_rare_rows_even_with_out_of_fold_is_said_as_info():
+    out = _rare_case(0.02, 400)
+    assert any("Too few rows" in f.title for f in out)

@@ -59,32 +59,89 @@ def _rare_class_rows(ctx: Context, p: Params, pred: Predictions, y: np.ndarray) 
     classes = list(c.classes or [])
     rare_cut = p.max_prevalence if c.task == "binary" else min(p.max_prevalence, 0.5 / len(classes))
     rows = []
+    pool = None
     for k in classes:
         pos = y == k
         n_pos = int(pos.sum())
         prev = n_pos / n if n else 0.0
-        if prev > rare_cut or n_pos < p.min_positives:
+        if prev > rare_cut or n_pos == 0:
             continue
-        tp = int((labels[pos] == k).sum())
-        lo, hi = wilson(tp, n_pos)
-        s = _class_score(ctx, pred, k)
+        rows_of = "evaluation"
+        lab, s = labels, _class_score(ctx, pred, k)
+        if n_pos < p.min_positives:  # too few in the evaluation set: add the training rows' OOF
+            pool = _oof_pool(ctx, y, labels) if pool is None else pool
+            if pool is False or int(np.sum(pool[0] == k)) < p.min_positives:
+                rows.append({"class": k, "prevalence": prev, "positives": n_pos, "too_few": True})
+                continue
+            y_k, lab, oof_y, oof_s = pool
+            pos, rows_of = y_k == k, "evaluation + out-of-fold training"
+            j = list(ctx.baselines().classes or []).index(k)
+            s, pos_s = oof_s[:, j], oof_y == k  # ranking on the refits' own scale only
+        tp = int((lab[pos] == k).sum())
+        lo, hi = wilson(tp, int(pos.sum()))
         a = a_lo = float("nan")
         if s is not None:
-            a, a_lo, _ = auc_ci(pos.astype(int), s)
+            a, a_lo, _ = auc_ci((pos if rows_of == "evaluation" else pos_s).astype(int), s)
         rows.append(
             {
                 "class": k,  # a label of the case's classes, as the case names it
                 "prevalence": prev,
-                "positives": n_pos,
-                "predicted": int((labels == k).sum()),
+                "positives": int(pos.sum()),
+                "rows": rows_of,
+                "predicted": int((lab == k).sum()),
                 "true_positives": tp,
-                "recall": tp / n_pos,
+                "recall": tp / int(pos.sum()),
                 "recall_ci": [lo, hi],
                 "auc": a,
                 "auc_ci_low": a_lo,
             }
         )
     return rows
+
+
+def _oof_pool(ctx: Context, y: np.ndarray, labels: np.ndarray) -> Any:
+    """(labels, decisions) of the evaluation rows joined with the training rows' out-of-fold
+    decisions of your model refitted in the baselines (same specification, same decision rule:
+    the argmax, or --threshold on P(positive)), and (labels, class scores) of those OOF rows;
+    False when the baselines or the refit are not available (--fast, not cloneable)."""
+    if ctx.config.fast:
+        return False
+    try:
+        res = ctx.baselines()
+    except Exception:
+        return False
+    user = res.models.get("user")
+    if user is None or user.oof is None or res.classes is None:
+        return False
+    P = np.asarray(user.oof, float)
+    ok = np.isfinite(P).all(axis=1)
+    P, ty = P[ok], np.asarray(res.y)[ok]
+    cls = np.asarray(res.classes, dtype=object)
+    c = ctx.case
+    if c.task == "binary" and c.threshold is not None and not ctx.decision_scores and len(cls) == 2:
+        pos = list(cls).index(c.positive)
+        lab = np.where(P[:, pos] >= c.threshold, cls[pos], cls[1 - pos])
+    else:
+        lab = cls[np.argmax(P, axis=1)]
+    if ty.dtype.kind in "biuf":
+        lab = lab.astype(ty.dtype)
+    return np.concatenate([y, ty]), np.concatenate([np.asarray(labels, dtype=lab.dtype), lab]), ty, P
+
+
+def _too_few(small: list[dict[str, Any]], p: Params) -> Finding:
+    """Rare classes with too few rows to judge their recall, even with the out-of-fold rows."""
+    names = ", ".join(f"{r['class']!r} ({r['positives']} evaluation rows)" for r in small[:5])
+    return Finding(
+        "model.unhandled_imbalance",
+        INFO,
+        f"Too few rows to judge the recall of rare class(es) {names}: at least {p.min_positives} "
+        "are needed (evaluation rows, or with the out-of-fold predictions of your model refitted)",
+        classes=[r["class"] for r in small],
+        evidence={"too_few": small, "min_positives": p.min_positives},
+        impact=0.0,
+        root_cause="the rare class has too few labelled rows for its recall to be told from chance",
+        fix="collect more labelled rows of the rare class, or evaluate with cross-validation",
+    )
 
 
 @check(
@@ -110,8 +167,10 @@ def unhandled_imbalance(ctx: Context, p: Params) -> Findings:
 
     What it detects
         For each class with prevalence at most `max_prevalence` (10%; for multiclass also at most
-        half the share of a uniform class) and at least
-        `min_positives` (20) rows in the evaluation set: its recall at the threshold in use is below
+        half the share of a uniform class) and at least `min_positives` (20) rows in the
+        evaluation set (or, when the evaluation set has fewer, in the evaluation rows together
+        with the out-of-fold predictions of your model refitted in the baselines: the same
+        specification and decision rule on the training rows; fewer still is said as info): its recall at the threshold in use is below
         `max_recall` (10%, with the Wilson interval's upper end below twice that) and the model
         predicts it far less often than it occurs, although the model does rank it (one-vs-rest
         AUC significantly above 0.5) — so the information is there and the decision rule throws
@@ -134,6 +193,8 @@ def unhandled_imbalance(ctx: Context, p: Params) -> Findings:
     est = fitted_model(ctx).estimator
     weighting = _weighting(est) if est is not None else {}
     rows = _rare_class_rows(ctx, p, pred, y)
+    small = [r for r in rows if r.get("too_few")]
+    rows = [r for r in rows if not r.get("too_few")]
     bad = [
         r
         for r in rows
@@ -143,7 +204,7 @@ def unhandled_imbalance(ctx: Context, p: Params) -> Findings:
         and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > 0.55)
     ]
     if not bad:
-        return None
+        return _too_few(small, p) if small else None
     thr = ctx.threshold
     ev = {"table": rows, "threshold": thr if c.task == "binary" else "argmax", "weighting_found": weighting}
     out = []
