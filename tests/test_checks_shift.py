@@ -49,6 +49,7 @@ def wine():
         ("magnesium", lambda x: x * 1.8 + 32, "affine", "1.8 * x + 32"),  # Fahrenheit for Celsius
         ("alcohol", lambda x: x / 2.54, "affine", "multiplied by 0.39"),  # inches for cm
         ("proline", np.log, "log", "log-transformed"),
+        ("proline", lambda x: np.log(x).round(4), "log", "log-transformed"),  # a rounded export
         ("proline", lambda x: x.clip(upper=x.quantile(0.85)), "clipped", "clipped"),
         ("code", lambda x: x.map({0.0: 2.0, 1.0: 0.0, 2.0: 1.0, 3.0: 3.0}), "recoded", "another order"),
         ("alcohol", lambda x: x * 1000, "scale", "multiplied by 1000"),
@@ -75,6 +76,14 @@ def test_skew_inference_leaves_population_changes_to_drift(wine, col, transform)
     ref = build_profile(wine).columns[col]
     batch = transform(wine[col].sample(400, random_state=3).reset_index(drop=True))
     assert infer_skew(ref, batch, DriftConfig()) is None
+
+
+def test_a_later_window_of_days_is_a_later_population_not_a_unit():
+    """Whole days of the year 1-150 in training, 160-270 in the batch: an affine image of a uniform
+    block, but still whole days: a map that leaves the grid is no unit change."""
+    rng = np.random.default_rng(0)
+    ref = build_profile(pd.DataFrame({"doy": rng.integers(1, 151, 3000).astype(float)})).columns["doy"]
+    assert infer_skew(ref, pd.Series(rng.integers(160, 271, 800).astype(float)), DriftConfig()) is None
 
 
 def test_categories_sent_as_codes(wine):

@@ -19,7 +19,9 @@ batch values, the PSI before); the inference keeps the candidate whose undoing m
   minutes for hours (x60), months for years (x12), inches for cm of heights (/2.54), kilograms
   for pounds of whole-pound weights are caught. Smaller shape-preserving moves on the grid
   (everyone 8 years older, limits x1.8 in steps of 10,000, a 1.5 sd shift of a continuous
-  column) stay data drift.
+  column) stay data drift. A set still on training's grid (whole days of the year, say) is only
+  transformed by a map that keeps the grid (x 12, x 60): a window of days later in the year is a
+  later population, not a unit.
 - `try_log`: the batch arrives as log(x), log1p(x) or log10(x) of a non-negative training column.
 - `try_clip`: the batch's maximum (minimum) holds a point mass that training did not have, the
   share training had at or beyond it: the serving path clips; the comparison is made on the bins
@@ -144,6 +146,8 @@ def try_affine(t: _Trial) -> None:
     b05, b95 = float(np.quantile(xs, 0.05)), float(np.quantile(xs, 0.95))
     far = b05 > r95 or b95 < r05
     left = grid_left(ref, xs)
+    gridded = ref.integer or sum(ref.point_masses.values()) >= 0.5 * max(ref.n, 1)
+    on_grid_as_is = gridded and _on_grid(ref, xs) >= 0.9
     maps = [(fit["a"], fit["b"]), (_simplest(fit["a"], a_ci), _simplest(fit["b"], b_ci))]
     pos = ref_q > 0
     if pos.sum() >= 5:  # the scale through the origin (a unit change), as fitted and rounded
@@ -155,6 +159,8 @@ def try_affine(t: _Trial) -> None:
         if a <= 0:
             continue
         off_grid = abs(np.log(a)) >= np.log(2.0) and (left or _back_on_grid(ref, xs, a, b))
+        if on_grid_as_is and _on_grid(ref, (xs - b) / a) < 0.9:
+            continue  # still on training's grid, and the map does not keep it: the same measurement
         if not (far or off_grid):
             continue  # the batch overlaps the training's range on its grid: a population change can do that
         if b == 0.0:
@@ -203,8 +209,9 @@ def try_log(t: _Trial) -> None:
             back = INVERSE_LOGS[kind](xs)
         if not np.all(np.isfinite(back)):
             continue
+        back = np.sort(back)
         t.consider(
-            t.psi_of(np.sort(back)),
+            min(t.psi_of(back), smooth_psi(t, back)),  # a rounded log does not land on whole numbers
             "log",
             f"values arrive log-transformed ({name}) while the model expects raw values",
             {"type": "log", "function": kind, "undo": undo},
