@@ -66,6 +66,9 @@ PROBABILITY = Interval(float, 0, 1)
     min_support=Param(
         0.01, Interval(float, 0, 1, closed="neither"), "smallest share of evaluation rows a slice may hold"
     ),
+    min_skill_overall=Param(
+        0.2, Interval(float, None, 1), "skill over the majority class the model needs overall for a warning"
+    ),
     low_confidence=Param(
         0.6, PROBABILITY, "probability of the predicted class below which a mistake is low-confidence"
     ),
@@ -90,9 +93,8 @@ def high_confidence_errors(ctx: Context, p: Params) -> Findings:
         at least `min_lift` times the rate in the other rows and at least `min_surprise` times
         what the model's own probabilities predict there (a calibrated model at p >= 0.9 errs at
         most 10% of the time; the test, one-sided on the slice search's confirmation half, must
-        survive Holm's correction over the slices tried), whatever the model's aggregate skill
-        (a region that turns a working model's confident decisions wrong drags that skill down;
-        a model that does not work has confident mistakes everywhere, not 3x more in one place). A
+        survive Holm's correction over the slices tried), in a model that works on aggregate or
+        outside the slice (skill over the majority class at least `min_skill_overall`). A
         labelling rule changed for one group, or a feature whose meaning changed, shows this way.
         Scattered confident mistakes (every model makes a few) are reported as info only, and so
         are fewer than `min_errors` of them (too few to search). Low-confidence
@@ -133,7 +135,8 @@ def high_confidence_errors(ctx: Context, p: Params) -> Findings:
     base = baseline_error(mk.y[mk.valid], "error rate")
     skill_all = skill(float(mk.wrong[mk.valid].mean()) if mk.valid.any() else float("nan"), base)
     ev["skill_overall"] = skill_all
-    found = _confident_slice(ctx, mk, p) if mk.n_confident >= p.min_errors else None
+    works = bool(np.isfinite(skill_all) and skill_all >= p.min_skill_overall)
+    found = _confident_slice(ctx, mk, works, p) if mk.n_confident >= p.min_errors else None
     hit = found[0] if found else None
     # keep the kinds of mistakes apart: systematic (inside a confirmed error slice), likely label
     # errors (confident, scattered, and their training neighbours carry the predicted class, not the
@@ -225,7 +228,9 @@ def _platt(ctx: Context, pred: Predictions) -> Predictions:
     return dataclasses.replace(pred, proba=proba, classes=classes, has_proba=True)
 
 
-def _confident_slice(ctx: Context, mk: _Mistakes, p: Params) -> tuple[Slice, dict[str, Any]] | None:
+def _confident_slice(
+    ctx: Context, mk: _Mistakes, works: bool, p: Params
+) -> tuple[Slice, dict[str, Any]] | None:
     """The first confirmed slice where confident mistakes concentrate: their rate at least
     `min_lift` times the other rows' and `min_surprise` times what the model's probabilities
     predict there, significantly (confirmation half, Holm over the slices tried)."""
@@ -251,14 +256,22 @@ def _confident_slice(ctx: Context, mk: _Mistakes, p: Params) -> tuple[Slice, dic
         rest = ~sl.mask & mk.valid
         rate_rest = float(ce[rest].mean()) if rest.any() else 0.0
         t["p_adjusted"] = float(pa)
+        ok_rest = works or _works_elsewhere(mk, rest, p)
         if (
-            sl.error >= p.min_lift * rate_rest
+            ok_rest
+            and sl.error >= p.min_lift * rate_rest
             and t["observed"] >= p.min_surprise * t["expected"]
             and pa < p.alpha
             and int(ce[sl.mask].sum()) >= p.min_errors
         ):
             return sl, t
     return None
+
+
+def _works_elsewhere(mk: _Mistakes, rest: np.ndarray, p: Params) -> bool:
+    base = baseline_error(mk.y[rest], "error rate")
+    s = skill(float(mk.wrong[rest].mean()) if rest.any() else float("nan"), base)
+    return bool(np.isfinite(s) and s >= p.min_skill_overall)
 
 
 def _systematic(ctx: Context, n: int, hit: Slice | None) -> np.ndarray:
