@@ -199,6 +199,9 @@ def test_vectorised_kernels_equal_the_per_window_ones(ref_profile):
     p = rng.random(4000)
     got = grouped_weighted_auc(g, s, p, 5)
     assert np.allclose(got[:4], [weighted_auc(s[g == k], p[g == k]) for k in range(4)]) and np.isnan(got[4])
+    # windows logged without any score (summaries only): NaN for every window, no IndexError
+    empty = np.empty(0)
+    assert np.isnan(grouped_weighted_auc(empty.astype(int), empty, empty, 3, presorted=True)).all()
     parts = [frame(n, rng, shift=sh).drop(columns=["y"]) for n, sh in ((300, 0.0), (50, 2.0), (800, -1.0))]
     packed = [_summary(x, ref_profile, "b")["profile"]["columns"]["a"] for x in parts] + [None]
     probs = [0.0, 0.05, 0.5, 0.99, 1.0]

@@ -64,6 +64,8 @@ def grouped_weighted_auc(
             order = np.lexsort((sc, g))
         g, s = g[order], sc[order]
         wp = np.asarray(w_pos, dtype=np.float64)[order]
+    if not len(s):  # no scored row in any group (windows logged without scores)
+        return np.full(n_groups, np.nan)
     wn = 1.0 - wp
     new = np.r_[True, (g[1:] != g[:-1]) | (s[1:] != s[:-1])]  # a new (group, score) tie block
     starts = np.flatnonzero(new)
