@@ -133,5 +133,11 @@ def quiet_option() -> Any:
     return typer.Option(False, "--quiet", "-q", help="print nothing but errors")
 
 
+def config_option() -> Any:
+    return typer.Option(
+        None, "--config", help="settings file (default: mltriage.toml or \\[tool.mltriage] in pyproject.toml)"
+    )
+
+
 # the command groups register themselves on `app` (imported last: they use the names above)
 from . import batch, inspect, ladder, monitor, release  # noqa: E402,F401

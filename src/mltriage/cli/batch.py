@@ -10,6 +10,7 @@ import typer
 from ..errors import InputError
 from . import (  # noqa: F401
     app,
+    config_option,
     err,
     fail_on_option,
     finish,
@@ -93,9 +94,7 @@ def drift(
         None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. production.data_drift.psi_warning=0.2"
     ),
     strict: bool = strict_option(),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
-    ),
+    config: Optional[Path] = config_option(),
     quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from . import (  # noqa: F401
     app,
+    config_option,
     err,
     fail_on_option,
     finish,
@@ -78,9 +79,7 @@ def replay(
         None, "--set", help="a setting: CODE.NAME=VALUE, e.g. replay.step_error.max_detailed=10"
     ),
     strict: bool = strict_option(),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
-    ),
+    config: Optional[Path] = config_option(),
     quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings, every table and value"),
 ) -> None:
@@ -172,9 +171,7 @@ def compare(
         None, "--set", help="a threshold: CODE.NAME=VALUE, e.g. attribution.new_leakage.near_perfect=0.9"
     ),
     strict: bool = strict_option(),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
-    ),
+    config: Optional[Path] = config_option(),
     quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from . import (
     app,
+    config_option,
     err,
     fail_on_option,
     finish,
@@ -93,9 +94,7 @@ def diagnose(
         None, "--set", help="a check threshold: CODE.NAME=VALUE (repeatable)"
     ),
     strict: bool = strict_option(),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="settings file (default: mltriage.toml or [tool.mltriage] in pyproject.toml)"
-    ),
+    config: Optional[Path] = config_option(),
     quiet: bool = quiet_option(),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
