@@ -219,18 +219,54 @@ def test_untuned_threshold_silent_when_threshold_fits_cost(healthy):
 
 
 @pytest.mark.fires("evaluation.untuned_threshold")
-def test_untuned_threshold_without_cost_only_when_positives_are_missed(rare):
+@pytest.mark.parametrize("metric", ["f1", "balanced_accuracy", "mcc"])
+def test_untuned_threshold_without_cost_on_the_headline_metric(rare, metric):
+    """No cost, but a headline that a threshold moves: the default 0.5 finds almost none of the
+    rare positives, and a tuned threshold raises that metric (cross-fitted, interval above 0)."""
     train, test, model = rare
-    ctx = Context(build_case(train, test, "y", model=model, task="binary", threshold=0.5))
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", threshold=0.5, metric=metric))
     out = alarms(run(untuned_threshold, ctx, n_boot=100))
-    # the weak rare-class model finds almost none of the positives at 0.5
     assert len(out) == 1 and out[0].evidence["recall_at_threshold"] < 0.1
     e = out[0].evidence
-    curve = e["curve"]  # F1 against threshold without a cost
-    assert 40 <= len(curve) <= 42 and all(0 <= r["f1"] <= 1 for r in curve)
-    at = {r["threshold"]: r["f1"] for r in curve}
-    assert at[0.5] == pytest.approx(e["f1_at_threshold"], abs=1e-3)
-    assert max(r["f1"] for r in curve) > e["f1_at_threshold"]
+    assert e["metric"] == metric and e[f"{metric}_gain_ci"][0] > 0
+    curve = e["curve"]  # the metric against the threshold
+    assert 40 <= len(curve) <= 42 and all(-1 <= r[metric] <= 1 for r in curve)
+    at = {r["threshold"]: r[metric] for r in curve}
+    assert at[0.5] == pytest.approx(e[f"{metric}_at_threshold"], abs=1e-3)
+    assert max(r[metric] for r in curve) > e[f"{metric}_at_threshold"]
+
+
+@pytest.mark.silent("evaluation.untuned_threshold")
+@pytest.mark.parametrize("metric", [None, "roc_auc", "accuracy", "recall"])
+def test_untuned_threshold_without_cost_silent_unless_the_metric_says_so(rare, metric):
+    """The same rare-class model at 0.5: with a threshold-free headline (or none, or one a
+    threshold cannot optimise alone) nothing says which errors matter, so what F1 would gain is
+    an info note; with accuracy, 0.5 is already near the accuracy optimum of a calibrated model."""
+    train, test, model = rare
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", threshold=0.5, metric=metric))
+    out = run(untuned_threshold, ctx, n_boot=100)
+    assert alarms(out) == []
+    if metric != "accuracy":
+        assert len(out) == 1 and out[0].severity.value == "info"
+        assert out[0].evidence["f1_gain_ci"][0] > 0 and "Not an alarm" in out[0].title
+
+
+def test_threshold_metric_losses_match_sklearn():
+    from sklearn.metrics import balanced_accuracy_score, f1_score, matthews_corrcoef
+
+    rng = np.random.default_rng(5)
+    y = (rng.uniform(size=400) < 0.3).astype(float)
+    s = rng.uniform(size=400) + 0.3 * y
+    grid = np.array([0.2, 0.5, 0.9])
+    cnt = thr.counts(s, y, grid)
+    for j, t in enumerate(grid):
+        pred = (s >= t).astype(float)
+        assert 1 - thr.objective(cnt, "balanced_accuracy")[j] == pytest.approx(
+            balanced_accuracy_score(y, pred)
+        )
+        assert 1 - thr.objective(cnt, "mcc")[j] == pytest.approx(matthews_corrcoef(y, pred))
+        assert 1 - thr.objective(cnt, "f1_macro")[j] == pytest.approx(f1_score(y, pred, average="macro"))
+        assert 1 - thr.objective(cnt, "accuracy")[j] == pytest.approx(np.mean(pred == y))
 
 
 # ---------------------------------------------------------------------------- miscalibration

@@ -66,6 +66,26 @@ class Counts:
     def recall(self) -> np.ndarray:
         return self.tp / np.maximum(self.pos[..., None], 1e-12)
 
+    def f1_macro(self) -> np.ndarray:
+        """Mean of the F1 of the positive class and the F1 of the negative class."""
+        fn = self.pos[..., None] - self.tp
+        tn = self.neg[..., None] - self.fp
+        f1_neg = 2 * tn / np.maximum(2 * tn + fn + self.fp, 1e-12)
+        return 0.5 * (self.f1() + f1_neg)
+
+    def mcc(self) -> np.ndarray:
+        """Matthews correlation coefficient (0 where a margin is empty)."""
+        fn = self.pos[..., None] - self.tp
+        tn = self.neg[..., None] - self.fp
+        den = (self.tp + self.fp) * (self.tp + fn) * (tn + self.fp) * (tn + fn)
+        return (self.tp * tn - self.fp * fn) / np.sqrt(np.maximum(den, 1e-24))
+
+
+# threshold-dependent headline metrics a threshold can be tuned for, as a loss (lower is better);
+# accuracy and balanced accuracy are costs: error rate, and 1 - balanced accuracy
+TUNABLE_METRICS = ("accuracy", "balanced_accuracy", "f1", "f1_macro", "mcc")
+COST_LIKE_METRICS = ("accuracy", "balanced_accuracy")
+
 
 def counts(score: np.ndarray, y: np.ndarray, grid: np.ndarray, weights: np.ndarray | None = None) -> Counts:
     """TP and FP at every grid threshold. `weights` may be (n,) or (B, n) (bootstrap draws)."""
@@ -89,9 +109,23 @@ def counts_from_buckets(k: np.ndarray, y: np.ndarray, G: int, weights: np.ndarra
     return Counts(tp=tp, fp=fp, pos=pos_b.sum(axis=1), neg=neg_b.sum(axis=1))
 
 
-def _objective(cnt: Counts, cost: dict[str, float] | None) -> np.ndarray:
-    """Lower is better: the cost per row, or 1 - F1 without a cost."""
-    return cnt.cost(cost) if cost is not None else 1.0 - cnt.f1()
+def objective(cnt: Counts, cost: dict[str, float] | str | None) -> np.ndarray:
+    """Lower is better: the cost per row; a metric of TUNABLE_METRICS as a loss (error rate,
+    1 - balanced accuracy, 1 - F1, 1 - macro F1, 1 - MCC); 1 - F1 when None."""
+    if isinstance(cost, dict):
+        return cnt.cost(cost)
+    if cost == "accuracy":
+        return cnt.cost({"fp": 1.0, "fn": 1.0})
+    if cost == "balanced_accuracy":
+        fn = cnt.pos[..., None] - cnt.tp
+        return 0.5 * (
+            cnt.fp / np.maximum(cnt.neg[..., None], 1e-12) + fn / np.maximum(cnt.pos[..., None], 1e-12)
+        )
+    if cost == "f1_macro":
+        return 1.0 - cnt.f1_macro()
+    if cost == "mcc":
+        return 1.0 - cnt.mcc()
+    return 1.0 - cnt.f1()
 
 
 @dataclass
@@ -111,13 +145,14 @@ def tune(
     score: np.ndarray,
     y: np.ndarray,
     current: float,
-    cost: dict[str, float] | None = None,
+    cost: dict[str, float] | str | None = None,
     n_splits: int = 3,
     n_boot: int = 200,
     seed: int = 0,
     grid_size: int = 200,
 ) -> TuneResult:
-    """Compare the threshold in use with a tuned one; objective = cost per row (or 1 - F1).
+    """Compare the threshold in use with a tuned one; objective = cost per row, or the loss of a
+    metric of TUNABLE_METRICS named by `cost` (1 - F1 when None).
 
     The tuned threshold's value is cross-fitted (chosen on one half, measured on the other) over
     `n_splits` random halvings; the bootstrap interval redoes that on resampled rows."""
@@ -132,7 +167,7 @@ def tune(
     rng = np.random.default_rng(seed)
 
     k = np.searchsorted(grid, s, side="right")
-    full = _objective(counts_from_buckets(k, y, G), cost)
+    full = objective(counts_from_buckets(k, y, G), cost)
     j_best = int(np.argmin(full))
 
     # halvings (stratified on y so both halves hold positives), coded as bits of a pattern
@@ -159,8 +194,8 @@ def tune(
         for i in range(n_splits):
             member = ((cp >> i) & 1).astype(bool)
             for a in (member, ~member):
-                ca = _objective(counts_from_buckets(ck, cy, G, w * a[None, :]), cost)
-                cb = _objective(counts_from_buckets(ck, cy, G, w * (~a)[None, :]), cost)
+                ca = objective(counts_from_buckets(ck, cy, G, w * a[None, :]), cost)
+                cb = objective(counts_from_buckets(ck, cy, G, w * (~a)[None, :]), cost)
                 j = np.argmin(ca, axis=1)
                 tuned += cb[np.arange(len(j)), j]
                 cur += cb[:, j_cur]

@@ -9,7 +9,9 @@ import numpy as np
 
 from ...findings import INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
+from ...stats.metrics import holm
 from ...stats.slices import Slice, find_slices
+from ...stats.slices.score import one_sided_p
 from .ranking_frame import overview, per_query, query_frame, random_ndcg
 
 if TYPE_CHECKING:
@@ -60,8 +62,14 @@ def underperforming_queries(ctx: Context, p: Params) -> Findings:
         would reach on the same queries) is at most `max_skill_share` of the other queries' skill
         (random order caps the shortfall well below 1, so a ranker that is no better than chance
         on a query type can never double a healthy overall shortfall), and whose mean NDCG is at
-        least `min_ndcg_gap` below the other queries, confirmed on a held-out half of the queries
-        with Holm's correction.
+        least `min_ndcg_gap` below the other queries. Two tests on the half of the queries the
+        search never saw: the slice's shortfall is above the rest's (Holm over every candidate
+        confirmed), and, for a warning, the gap exceeds `min_ndcg_gap` (a one-sided Welch test
+        whose null is the smallest gap that matters, Holm over the slices reported), so a point
+        estimate inflated by the selection, or resting on a dozen held-out queries, is `info`.
+        Measured on the generalisation suite: on a clean control (choice sets of 4 options, 336
+        queries) a 16-query slice read 0.24 below the rest on all queries, 0.19 on its 9
+        held-out queries, whose interval reaches down to 0.08 (p = 0.27 for a gap above 0.15).
     Why it matters
         A ranker tuned on the average query can fail a whole query type (long-tail queries, one
         category, one locale) while the mean NDCG looks fine.
@@ -90,7 +98,11 @@ def underperforming_queries(ctx: Context, p: Params) -> Findings:
     )
     nd = q["ndcg"].to_numpy()
     rnd = random_ndcg(ctx).reindex(q.index).to_numpy()
-    out = [_group_finding(ctx, s, nd, rnd, float(short.sum()), ov, p) for s in slices]
+    held = [_held_out_gap(s, nd, p.min_ndcg_gap) for s in slices]
+    adj = holm([h["p_gap_above_min"] for h in held]).tolist() if held else []
+    for h, pa in zip(held, adj):
+        h["p_gap_above_min_holm"] = float(pa)
+    out = [_group_finding(ctx, s, nd, rnd, float(short.sum()), ov, p, h) for s, h in zip(slices, held)]
     if not out:
         k = ov["k"]
         out.append(
@@ -111,15 +123,36 @@ def underperforming_queries(ctx: Context, p: Params) -> Findings:
     return out
 
 
+def _held_out_gap(s: Slice, nd: np.ndarray, min_gap: float) -> dict[str, Any]:
+    """The slice's NDCG gap to the other queries on the confirmation half (queries the search
+    never saw, so not inflated by the selection), and the one-sided Welch p-value of "the gap
+    exceeds `min_gap`" (a minimum-effect test: the effect that matters is the null)."""
+    rows = s.confirm_rows if s.confirm_rows is not None else np.ones(len(nd), dtype=bool)
+    a, b = nd[s.mask & rows], nd[~s.mask & rows]
+    if a.size < 2 or b.size < 2:
+        return {"held_out_queries": int(a.size), "held_out_ndcg_gap": float("nan"), "p_gap_above_min": 1.0}
+    gap = float(b.mean() - a.mean())
+    # shortfalls 1 - NDCG: the slice's against the others' plus min_gap
+    pv = one_sided_p(1.0 - a, 1.0 - b + min_gap, binary=False)
+    return {"held_out_queries": int(a.size), "held_out_ndcg_gap": gap, "p_gap_above_min": float(pv)}
+
+
 def _group_finding(
-    ctx: Context, s: Slice, nd: np.ndarray, rnd: np.ndarray, short_all: float, ov: dict[str, Any], p: Params
+    ctx: Context,
+    s: Slice,
+    nd: np.ndarray,
+    rnd: np.ndarray,
+    short_all: float,
+    ov: dict[str, Any],
+    p: Params,
+    held: dict[str, Any],
 ) -> Finding:
     k = ov["k"]
     n_in, n_out = float(nd[s.mask].mean()), float(nd[~s.mask].mean())
     r_in, r_out = float(rnd[s.mask].mean()), float(rnd[~s.mask].mean())
     skill_share = (n_in - r_in) / (n_out - r_out) if n_out - r_out > 0.05 else float("nan")
     lost = np.isfinite(skill_share) and skill_share <= p.max_skill_share
-    strong = (s.lift >= p.min_lift or lost) and (n_out - n_in) >= p.min_ndcg_gap
+    strong = (s.lift >= p.min_lift or lost) and held["p_gap_above_min_holm"] < p.alpha
     gain_ndcg = max(0.0, (n_out - n_in) * s.support)
     share_removed = round(gain_ndcg * len(nd) / short_all, 4) if short_all > 0 else 0.0
     ev = {
@@ -132,6 +165,7 @@ def _group_finding(
         f"random_order_ndcg@{k}_slice": r_in,
         f"random_order_ndcg@{k}_other": r_out,
         "skill_over_random_share": skill_share,
+        **held,
         "root_cause_category": "data",
         "expected_gain": {"mean_ndcg_gain": round(gain_ndcg, 4), "share_of_shortfall_removed": share_removed},
         "overview": ov,

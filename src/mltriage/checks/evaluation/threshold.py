@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...findings import WARNING, Finding
+from ...findings import INFO, WARNING, Finding
+from ...metric_names import canonical_metric
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats import threshold as thr
 from ...stats.metrics import auc_ci
@@ -37,15 +38,17 @@ def _sig(v: float, digits: int = 4) -> float:
     return float(f"{v:.{digits}g}")
 
 
-def _curve(s: np.ndarray, y: np.ndarray, cost: dict[str, float] | None, marks: list[float]) -> list[dict]:
-    """The cost per row (or F1 without a cost) and the recall at 40 evenly spaced thresholds over
-    the scores' range (at least [0, 1]), plus the thresholds in `marks` (in use, optimum), so that
-    the curve passes through the points the finding names."""
+def _curve(
+    s: np.ndarray, y: np.ndarray, cost: dict[str, float] | None, marks: list[float], metric: str = "f1"
+) -> list[dict]:
+    """The cost per row (or, without a cost, `metric`) and the recall at 40 evenly spaced
+    thresholds over the scores' range (at least [0, 1]), plus the thresholds in `marks` (in use,
+    optimum), so that the curve passes through the points the finding names."""
     lo, hi = min(float(s.min()), 0.0), max(float(s.max()), 1.0)
     grid = np.unique(np.concatenate([np.linspace(lo, hi, 40), np.asarray(marks, float)]))
     cnt = thr.counts(s, y, grid)
-    value = cnt.cost(cost) if cost is not None else cnt.f1()
-    key = "cost_per_row" if cost is not None else "f1"
+    value = cnt.cost(cost) if cost is not None else 1.0 - thr.objective(cnt, metric)
+    key = "cost_per_row" if cost is not None else metric
     return [
         {"threshold": _sig(t), key: _sig(v), "recall": round(float(r), 4)}
         for t, v, r in zip(grid, value, cnt.recall())
@@ -116,44 +119,94 @@ def _cost_tuned(
     )
 
 
-def _f1_tuned(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray) -> Finding | None:
-    """Without a cost: only the clear case of a threshold that finds (almost) no positives."""
-    current = ctx.threshold
-    rec = _recall_at(s, y, current, None)["recall_at_threshold"]
+_METRIC_NAME = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "f1": "F1",
+    "f1_macro": "macro F1",
+    "mcc": "MCC",
+}
+
+
+def _metric_evidence(ctx: Context, s: np.ndarray, y: np.ndarray, m: str, r: thr.TuneResult) -> dict[str, Any]:
     a, a_lo, _ = auc_ci(y, s)
-    if not (rec < p.max_recall and a_lo > p.min_auc):
-        return None
-    r = thr.tune(s, y, current, None, n_boot=p.n_boot, seed=ctx.config.seed)
-    gain = r.saving  # 1 - F1 saved = F1 gained
-    ev = {
-        "threshold_in_use": current,
-        "recall_at_threshold": rec,
+    ev: dict[str, Any] = {
+        "metric": m,
+        "threshold_in_use": ctx.threshold,
         "auc": a,
         "auc_ci_low": a_lo,
-        "f1_at_threshold": 1 - r.value_current,
-        "f1_tuned_cross_fitted": 1 - r.value_tuned,
-        "f1_gain": gain,
-        "f1_gain_ci": list(r.saving_ci),
-        "f1_best_threshold": r.best_threshold,
+        f"{m}_at_threshold": 1 - r.value_current,
+        f"{m}_tuned_cross_fitted": 1 - r.value_tuned,
+        f"{m}_gain": r.saving,
+        f"{m}_gain_ci": list(r.saving_ci),
+        f"{m}_best_threshold": r.best_threshold,
+        "thresholds_chosen_on_halves": [round(t, 4) for t in r.chosen_thresholds],
         "prevalence": float(y.mean()),
-        "note": "no cost of errors given: F1 stands in for it; give --cost fp=..,fn=.. for a cost-optimal threshold",
     }
-    if gain < p.min_f1_gain or not r.saving_ci[0] > 0:
+    ev.update(_recall_at(s, y, ctx.threshold, r.best_threshold))
+    return ev
+
+
+def _metric_tuned(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray, m: str) -> Finding | None:
+    """Without a cost, the owner's headline metric when a threshold moves it: the cross-fitted
+    gain of a tuned threshold on that metric, with its bootstrap interval."""
+    current = ctx.threshold
+    r = thr.tune(s, y, current, m, n_boot=p.n_boot, seed=ctx.config.seed)
+    ev = _metric_evidence(ctx, s, y, m, r)
+    cost_like = m in thr.COST_LIKE_METRICS  # a loss per row: the share of it saved, as for a cost
+    share = r.saving / r.value_current if r.value_current > 0 else 0.0
+    big = share >= p.min_saving_share if cost_like else r.saving >= p.min_metric_gain
+    if cost_like:
+        ev["loss_share_saved"] = share
+    if not (big and r.saving_ci[0] > 0):
         return None
-    ev["curve"] = _curve(s, y, None, [current, r.best_threshold])
+    name = _METRIC_NAME[m]
+    ev["curve"] = _curve(s, y, None, [current, r.best_threshold], m)
     return Finding(
         "evaluation.untuned_threshold",
         WARNING,
-        f"Threshold {current:g} finds {rec:.0%} of the positives (prevalence {y.mean():.1%}) although "
-        f"the model ranks them (AUC {a:.2f}); a threshold near {r.best_threshold:.2g} raises F1 from "
-        f"{1 - r.value_current:.2f} to {1 - r.value_tuned:.2f} (cross-fitted)",
+        f"Threshold {current:g} gives {name} {1 - r.value_current:.3f} (the headline metric); a threshold "
+        f"near {r.best_threshold:.2g} raises it to {1 - r.value_tuned:.3f} (cross-fitted; gain 95% CI "
+        f"{r.saving_ci[0]:.3f}-{r.saving_ci[1]:.3f}); recall at {current:g} is "
+        f"{ev['recall_at_threshold']:.0%} (prevalence {y.mean():.1%})",
         evidence=ev,
         plot_data=["curve"],
-        impact=float(min(gain, 1.0)),
-        root_cause="the default threshold of 0.5 sits above almost every predicted probability of a "
-        "rare class",
-        fix="state the cost of each error and choose the threshold that minimises it on validation "
-        "predictions (or rebalance the training)",
+        impact=float(min(max(share if cost_like else r.saving, 0.0), 1.0)),
+        root_cause=f"the threshold was left at its default instead of being chosen for {name}, the "
+        "metric the model is judged on",
+        fix=f"choose the threshold that maximises {name} on validation (or out-of-fold) predictions, "
+        f"near {r.best_threshold:.2g} here, and use it in serving; or state the cost of each error (--cost)",
+    )
+
+
+def _untunable_note(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray, m: str | None) -> Finding | None:
+    """No cost and a headline that a threshold does not move (AUC, log loss, ...) or does not
+    define alone (precision, recall): nothing says which errors matter, so a threshold that finds
+    few positives is reported as info, with what F1 would gain, never as an alarm."""
+    current = ctx.threshold
+    rec = _recall_at(s, y, current, None)["recall_at_threshold"]
+    _, a_lo, _ = auc_ci(y, s)
+    if not (rec < p.max_recall and a_lo > p.min_auc):
+        return None
+    r = thr.tune(s, y, current, "f1", n_boot=p.n_boot, seed=ctx.config.seed)
+    if r.saving < p.min_metric_gain or not r.saving_ci[0] > 0:
+        return None
+    ev = _metric_evidence(ctx, s, y, "f1", r)
+    ev["headline_metric"] = m
+    ev["curve"] = _curve(s, y, None, [current, r.best_threshold], "f1")
+    why = f"the headline metric ({m}) does not depend on it" if m else "no headline metric is given"
+    return Finding(
+        "evaluation.untuned_threshold",
+        INFO,
+        f"Threshold {current:g} finds {rec:.0%} of the positives (prevalence {y.mean():.1%}); a threshold "
+        f"near {r.best_threshold:.2g} would raise F1 from {1 - r.value_current:.2f} to "
+        f"{1 - r.value_tuned:.2f} (cross-fitted). Not an alarm: no cost of errors is given and {why}, "
+        "so nothing says this operating point is wrong",
+        evidence=ev,
+        plot_data=["curve"],
+        impact=0.0,
+        root_cause="a conservative operating point: right when false positives cost more than misses",
+        fix="give --cost fp=..,fn=.. (or a threshold-dependent --metric such as f1) to have the threshold judged",
     )
 
 
@@ -165,12 +218,19 @@ def _f1_tuned(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray) -> Finding 
         0.05, Interval(float, 0, 1), "share of the cost per row that a tuned threshold must save"
     ),
     max_recall=Param(
-        0.1, Interval(float, 0, 1), "without a cost: recall at the threshold in use below which it is flagged"
+        0.1,
+        Interval(float, 0, 1),
+        "without a cost or a threshold-dependent headline: recall at the threshold in use below which "
+        "an info note says what F1 a tuned threshold would reach",
     ),
     min_auc=Param(
-        0.6, Interval(float, 0, 1), "without a cost: lower end of the AUC interval the model must reach"
+        0.6, Interval(float, 0, 1), "for that note: lower end of the AUC interval the model must reach"
     ),
-    min_f1_gain=Param(0.05, Interval(float, 0, 1), "without a cost: F1 a tuned threshold must add"),
+    min_metric_gain=Param(
+        0.05,
+        Interval(float, 0, 1),
+        "without a cost: F1, macro F1 or MCC a tuned threshold must add to the headline metric",
+    ),
     n_boot=Param(200, Interval(int, 1, None), "bootstrap draws of the saving's interval"),
     min_positives=Param(
         20, Interval(int, 1, None), "fewest positives (and negatives) in the evaluation set to tune on"
@@ -184,10 +244,19 @@ def untuned_threshold(ctx: Context, p: Params) -> Findings:
         use (`--threshold`, 0.5 by default) against a threshold tuned on the evaluation set. The
         saving is cross-fitted (the threshold chosen on one half of the rows, its cost measured on
         the other, over several random halvings) with a bootstrap interval; flagged when it saves
-        at least `min_saving_share` of the cost and the interval excludes zero. Without a cost:
-        only when the threshold in use finds almost none of the positives (recall below
-        `max_recall`) although the model ranks them (AUC lower bound above `min_auc`) and a tuned
-        threshold raises F1 by at least `min_f1_gain` (interval excluding zero).
+        at least `min_saving_share` of the cost and the interval excludes zero. The null is the
+        threshold in use being already optimal: then the cross-fitted saving is at most zero in
+        expectation (choosing on half the rows only adds noise), so an interval above zero is the
+        test (one test per model: no multiple testing). Without a cost, the owner's headline metric
+        is the objective when a threshold moves it: accuracy and balanced accuracy (losses per
+        row, judged like a cost: `min_saving_share` of the errors), F1, macro F1 or MCC (a gain of
+        at least `min_metric_gain`). With a threshold-free headline (AUC, log loss, none given) or
+        one a threshold cannot optimise alone (precision, recall), nothing says which errors
+        matter: a threshold that finds few positives (recall below `max_recall`, AUC lower bound
+        above `min_auc`) where a tuned one raises F1 is an `info` note, not an alarm. Measured on
+        the generalisation suite: a ridge classifier at its default threshold 0 (prevalence 23%,
+        AUC 0.70, headline AUC) finds 10% of the positives and is accuracy-optimal; it used to be
+        flagged on F1, which its owner never chose.
     Why it matters
         0.5 minimises the error rate of a calibrated model only when both errors cost the same;
         with a rare class or asymmetric costs it leaves most of the value of the model unused.
@@ -207,4 +276,7 @@ def untuned_threshold(ctx: Context, p: Params) -> Findings:
     cost = ctx.case.cost
     if cost is not None:
         return _cost_tuned(ctx, p, s, y, cost)
-    return _f1_tuned(ctx, p, s, y)
+    m = canonical_metric(ctx.case.metric)
+    if m in thr.TUNABLE_METRICS:
+        return _metric_tuned(ctx, p, s, y, m)
+    return _untunable_note(ctx, p, s, y, m)

@@ -63,9 +63,9 @@ def _curve_text(curve: list[dict], key: str, name: str, cost: bool) -> str:
     )
 
 
-def _y_label(e: dict, cost: bool) -> str:
+def _y_label(e: dict, cost: bool, name: str = "F1") -> str:
     if not cost:
-        return "F1 (0 to 1, higher is better)"
+        return f"{name} (higher is better)"
     c = e.get("cost") or {}
     terms = ", ".join(f"{k}={float(v):g}" for k, v in c.items())
     return f"cost per row ({terms} per error)" if terms else "cost per row (cost units)"
@@ -80,8 +80,13 @@ def cost_threshold(f: Finding, report: Report) -> list[Chart]:
     curve: list[dict] = raw if isinstance(raw, list) else []
     has_curve = len(curve) > 1
     cost = "cost_per_row_at_threshold" in e
-    name = "cost per row" if cost else "F1"
-    key = "cost_per_row" if cost else "f1"
+    m = str(e.get("metric", "f1"))  # without a cost: the metric the threshold was tuned for
+    name = (
+        "cost per row"
+        if cost
+        else {"f1": "F1", "mcc": "MCC", "f1_macro": "macro F1"}.get(m, m.replace("_", " "))
+    )
+    key = "cost_per_row" if cost else m
     t0 = float(e["threshold_in_use"])
     if cost:
         t1, v0, v1 = (
@@ -91,7 +96,7 @@ def cost_threshold(f: Finding, report: Report) -> list[Chart]:
         )
         tuned = e.get("cost_per_row_tuned_cross_fitted")
     else:
-        t1, v0, v1 = float(e["f1_best_threshold"]), e["f1_at_threshold"], e["f1_tuned_cross_fitted"]
+        t1, v0, v1 = float(e[f"{m}_best_threshold"]), e[f"{m}_at_threshold"], e[f"{m}_tuned_cross_fitted"]
         tuned = None
     marks: list = []
     point_v1 = v1
@@ -109,7 +114,7 @@ def cost_threshold(f: Finding, report: Report) -> list[Chart]:
     ]
     if tuned is not None:
         marks.append(Rule(float(tuned), "y", "tuned, cross-fitted", "muted"))
-    verb = "cuts the cost per row from" if cost else "raises F1 from"
+    verb = "cuts the cost per row from" if cost else f"raises {name} from"
     xs = [float(r["threshold"]) for r in curve] if has_curve else [0.0, 1.0]
     return [
         Chart(
@@ -123,7 +128,7 @@ def cost_threshold(f: Finding, report: Report) -> list[Chart]:
             + "."
             + (_curve_text(curve, key, name, cost) if has_curve else ""),
             x_label="decision threshold (probability of the positive class)",
-            y_label=_y_label(e, cost),
+            y_label=_y_label(e, cost, name),
             marks=marks,
             x_min=min(0.0, min(xs)),
             x_max=max(1.0, max(xs)),
