@@ -152,6 +152,74 @@ def test_confused_classes_silent_when_classes_separate():
     assert alarms(f) == [] and f  # the per-class table is still there, as info
 
 
+def _three_classes(close: bool, seed: int = 0, n: int = 300):
+    """Penguin-sized data (200 training, 100 evaluation rows): B and C overlap when `close`."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(["A", "B", "C"], n)
+    centers = {"A": (0, 0), "B": (4, 0), "C": (4, 1.2) if close else (0, 4)}
+    X = np.array([centers[v] for v in y]) + rng.normal(size=(n, 2))
+    df = pd.DataFrame({"f1": X[:, 0], "f2": X[:, 1], "y": y})
+    train, test = df.iloc[:200].reset_index(drop=True), df.iloc[200:].reset_index(drop=True)
+    model = LogisticRegression(max_iter=1000).fit(train[["f1", "f2"]], train["y"])
+    return Context(build_case(train, test, "y", task="multiclass", model=model))
+
+
+@pytest.mark.fires("errors.confused_classes")
+def test_confused_classes_fires_on_small_data_against_the_chance_rate():
+    # fewer than 20 confused rows (the former fixed minimum): judged by the exact test instead
+    f = alarms(run(confused_classes, _three_classes(close=True)))
+    assert f and sorted(f[0].classes) == ["B", "C"]
+    pair = f[0].evidence["pair"]
+    assert pair["errors"] < 20 and pair["ratio"] >= 1.5 and pair["p_adjusted"] < 0.05
+    assert pair["expected"] < pair["errors"] and pair["ratio_ci"][0] <= pair["ratio"]
+
+
+def _iris(columns):
+    from sklearn.datasets import load_iris
+
+    d = load_iris(as_frame=True).frame.sample(frac=1, random_state=0).reset_index(drop=True)
+    d["target"] = d["target"].map({0: "setosa", 1: "versicolor", 2: "virginica"})
+    d = d[[*columns, "target"]]
+    train, test = d.iloc[:100], d.iloc[100:]
+    model = LogisticRegression(max_iter=1000).fit(train[columns], train["target"])
+    return Context(build_case(train, test, "target", task="multiclass", model=model))
+
+
+@pytest.mark.fires("errors.confused_classes")
+def test_confused_classes_iris_without_petals_confuses_versicolor_and_virginica():
+    f = alarms(run(confused_classes, _iris(["sepal length (cm)", "sepal width (cm)"])))
+    assert f and sorted(f[0].classes) == ["versicolor", "virginica"]
+
+
+@pytest.mark.silent("errors.confused_classes")
+def test_confused_classes_too_few_errors_is_info_with_the_reason():
+    cols = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+    f = run(confused_classes, _iris(cols))
+    assert alarms(f) == []
+    small = [x for x in f if x.evidence.get("below_smallest_sample")]
+    assert small and "too few errors" in small[0].title
+
+
+@pytest.mark.silent("errors.confused_classes")
+def test_confused_classes_silent_when_a_weak_model_piles_errors_on_the_largest_classes():
+    # four classes all overlapping: errors fall between the two largest classes (over half of
+    # them) only because the model predicts those most: not a confused pair
+    rng = np.random.default_rng(0)
+    n = 900
+    y = rng.choice(["s", "t", "U", "V"], n, p=[0.1, 0.15, 0.4, 0.35])
+    X = rng.normal(size=(n, 3))
+    X[:, 0] += 0.4 * (y == "s")
+    X[:, 1] += 0.4 * (y == "t")
+    X[:, 2] += 0.3 * (y == "U")
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y)
+    train, test = df.iloc[:600].reset_index(drop=True), df.iloc[600:].reset_index(drop=True)
+    model = LogisticRegression(max_iter=1000).fit(train[["a", "b", "c"]], train["y"])
+    f = run(confused_classes, Context(build_case(train, test, "y", task="multiclass", model=model)))
+    assert alarms(f) == []
+    top = f[-1].evidence["pairs"][0]
+    assert sorted(top["classes"]) == ["U", "V"] and top["share_of_errors"] > 0.5 and top["ratio"] < 1.5
+
+
 def _binary_case_with_cost(planted, fp=1.0, fn=10.0):
     rng = np.random.default_rng(0)
     df = _frame(12000, rng)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ...findings import INFO, WARNING, Finding
 from ...registry import Findings, Interval, Param, Params, check
+from ...stats.confusion import pair_concentration
 from ...stats.metrics import wilson
 from .common import costs, gain_numbers, same
 
@@ -25,20 +26,45 @@ SHARE = Interval(float, 0, 1)
     tasks=("binary", "multiclass"),
     requires=("model",),
     min_pair_share=Param(0.5, SHARE, "share of all errors the pair's mutual confusions must hold"),
-    min_pair_errors=Param(20, Interval(int, 1, None), "fewest confused rows in the pair"),
     min_pair_rate=Param(0.05, SHARE, "share of the pair's rows that must be confused"),
-    max_other_share=Param(0.25, SHARE, "largest share of all errors the next pair may hold"),
+    min_ratio=Param(
+        1.5,
+        Interval(float, 1, None),
+        "the pair's confusions over the number an unstructured confusion puts there",
+    ),
+    alpha=Param(0.05, Interval(float, 0, 1), "family-wise error rate over the k(k-1)/2 pairs (Holm)"),
 )
 def confused_classes(ctx: Context, p: Params) -> Findings:
     """A pair of classes that the model confuses far more than any other pair.
 
     What it detects
         In the confusion matrix of the evaluation set, a pair of classes whose mutual confusions
-        hold at least `min_pair_share` of all errors, at least `min_pair_errors` rows and a
-        confusion rate of at least `min_pair_rate` of the pair's rows, far more than the next
-        pair. Per-class precision, recall and F1 with intervals, the normalised confusion matrix
-        and (binary, with --cost) the expected cost at the threshold in use and at the
+        hold at least `min_pair_share` of all errors and `min_pair_rate` of the pair's rows, and
+        are at least `min_ratio` times the number an unstructured confusion would put there. The
+        null keeps each class's number of errors and lets them land on every other class c as
+        readily as the model predicts c on the rows of the other classes (stats.confusion): so a
+        weak model whose errors pile on the two largest classes merely because it predicts them
+        most is not a confused pair. The excess is tested exactly (a sum of two binomials) with
+        Holm's correction over the k(k-1)/2 pairs at `alpha`, and reported with the ratio's 95%
+        interval. Per-class precision, recall and F1 with intervals, the normalised confusion
+        matrix and (binary, with --cost) the expected cost at the threshold in use and at the
         cost-optimal one are reported as info.
+    Smallest sample
+        Whatever makes the exact test reach `alpha` after Holm (about six errors all in one pair
+        of three balanced classes). A pair that meets the effect sizes without reaching
+        significance is reported as info with its numbers and that reason, never silence.
+    Defaults
+        `min_ratio` 1.5 ("half again as many as chance"): under the null the ratio tends to 1,
+        and with three balanced classes it can hardly exceed 2, so a larger bar would rarely fire
+        there. Measured on the generalisation suite: the planted pairs reach 2.6-3.8 (penguins
+        without the bill length, 9 and 13 errors all in the pair; cars Europe/Japan), the public
+        case 2.8; fishing's boat/charter, its two largest classes, sits at 1.4-1.7 whatever the
+        model (1.36 for the unweighted logistic model of unhandled_imbalance and for label_noise's
+        boosted model, which stay quiet; 1.61 and 1.62 for the confused_classes models, which
+        fire), so that data set lies near the bar by nature. A collapsed network (nearly every row
+        predicted Gentoo) scores 1.0. The clean penguins controls (3 errors, all Adelie/Chinstrap:
+        ratio 2.8, Holm p 0.14) and the digits control (the largest pair holds 19% of the errors)
+        stay quiet. The fixed minimum of 20 confused rows it replaces silenced the penguins pairs.
     Why it matters
         Errors that concentrate in one pair usually have one cause: the features cannot tell the
         two classes apart (a missing feature), the classes overlap by definition, or their labels
@@ -75,19 +101,33 @@ def confused_classes(ctx: Context, p: Params) -> Findings:
     out = []
     if ctx.task == "multiclass" and pairs and n_err:
         top = pairs[0]
-        nxt = pairs[1]["share_of_errors"] if len(pairs) > 1 else 0.0
-        if (
+        large = (
             top["share_of_errors"] >= p.min_pair_share
-            and top["errors"] >= p.min_pair_errors
             and top["rate"] >= p.min_pair_rate
-            and nxt <= p.max_other_share
-        ):
-            examples = _examples(
-                ctx, ok, ti, pi, classes.index(top["classes"][0]), classes.index(top["classes"][1])
-            )
-            out.append(_pair_finding(top, cm, classes, n_err, dict(evidence), examples, cost))
+            and top["ratio"] >= p.min_ratio
+        )
+        if large:
+            ia, ib = classes.index(top["classes"][0]), classes.index(top["classes"][1])
+            examples = _examples(ctx, ok, ti, pi, ia, ib)
+            f = _pair_finding(top, cm, classes, n_err, dict(evidence), examples, cost)
+            if top["p_adjusted"] >= p.alpha:
+                f = _too_few(f, top, p.alpha)
+            out.append(f)
     out.append(_per_class_finding(evidence, cost))
     return out
+
+
+def _too_few(f: Finding, top: dict[str, Any], alpha: float) -> Finding:
+    """The pair meets the effect sizes but the exact test cannot tell it from chance: info."""
+    a, b = top["classes"]
+    f.severity = INFO
+    f.title = (
+        f"{a!s} and {b!s} hold {top['errors']} of the errors ({top['expected']:.1f} expected by "
+        f"chance, ratio {top['ratio']:.1f}) but too few errors to tell this from chance "
+        f"(Holm p {top['p_adjusted']:.2g} >= {alpha:g})"
+    )
+    f.evidence["below_smallest_sample"] = True
+    return f
 
 
 def _confusion(y: np.ndarray, label: np.ndarray, classes: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,23 +143,28 @@ def _confusion(y: np.ndarray, label: np.ndarray, classes: list) -> tuple[np.ndar
 
 
 def _pairs(cm: np.ndarray, classes: list, n_err: int) -> list[dict[str, Any]]:
-    """Every pair of classes with its mutual confusions, most confused first."""
-    k = len(classes)
+    """Every pair of classes with its mutual confusions against the unstructured-confusion null
+    (stats.confusion.pair_concentration), most confused first."""
     pairs: list[dict[str, Any]] = []
-    for a in range(k):
-        for b in range(a + 1, k):
-            cnt = int(cm[a, b] + cm[b, a])
-            rows = int(cm[a].sum() + cm[b].sum())
-            pairs.append(
-                {
-                    "classes": [classes[a], classes[b]],
-                    "errors": cnt,
-                    "share_of_errors": cnt / n_err if n_err else 0.0,
-                    "rate": cnt / rows if rows else 0.0,
-                    f"{classes[a]}->{classes[b]}": int(cm[a, b]),
-                    f"{classes[b]}->{classes[a]}": int(cm[b, a]),
-                }
-            )
+    for r in pair_concentration(cm):
+        a, b = r["a"], r["b"]
+        cnt = r["observed"]
+        rows = int(cm[a].sum() + cm[b].sum())
+        pairs.append(
+            {
+                "classes": [classes[a], classes[b]],
+                "errors": cnt,
+                "share_of_errors": cnt / n_err if n_err else 0.0,
+                "rate": cnt / rows if rows else 0.0,
+                "expected": round(r["expected"], 3),
+                "ratio": r["ratio"],
+                "ratio_ci": r["ratio_ci"],
+                "p_value": r["p_value"],
+                "p_adjusted": r["p_adjusted"],
+                f"{classes[a]}->{classes[b]}": int(cm[a, b]),
+                f"{classes[b]}->{classes[a]}": int(cm[b, a]),
+            }
+        )
     pairs.sort(key=lambda r: -r["errors"])
     return pairs
 
@@ -183,7 +228,9 @@ def _pair_finding(
         "errors.confused_classes",
         WARNING,
         f"{top['share_of_errors']:.0%} of errors are confusions between {a!s} and {b!s} "
-        f"({top['errors']} rows, {top['rate']:.0%} of the pair's rows)",
+        f"({top['errors']} rows, {top['rate']:.0%} of the pair's rows) vs {top['expected']:.1f} "
+        f"expected by chance (ratio {top['ratio']:.1f}, 95% CI "
+        f"{top['ratio_ci'][0]:.1f}-{top['ratio_ci'][1]:.1f}; Holm p {top['p_adjusted']:.2g})",
         classes=[a, b],
         evidence=ev,
         impact=float(min(1.0, removed / n_err)),
