@@ -206,3 +206,37 @@ def test_rare_class_judged_with_out_of_fold_rows_when_the_evaluation_set_is_smal
 def test_too_few_rare_rows_even_with_out_of_fold_is_said_as_info():
     out = _rare_case(0.02, 400)
     assert any("Too few rows" in f.title for f in out)
+
+
+def _rare_multiclass(rare_share: float, n: int, weighted: bool):
+    """Three classes, one rare (shifted by 1.2 sd on two features): ranked, rarely the argmax."""
+    from mltriage.checks.model.imbalance import unhandled_imbalance
+
+    rng = np.random.default_rng(11)
+    y = rng.choice(["a", "b", "r"], n, p=[(1 - rare_share) / 2, (1 - rare_share) / 2, rare_share])
+    X = rng.normal(size=(n, 4))
+    X[:, 0] += 1.5 * (y == "b")
+    X[:, 1:3] += 1.2 * (y == "r")[:, None]
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]).assign(y=y)
+    cut = int(0.7 * n)
+    tr, te = df.iloc[:cut], df.iloc[cut:]
+    est = LogisticRegression(max_iter=500, class_weight="balanced" if weighted else None)
+    model = est.fit(tr.drop(columns="y"), tr["y"])
+    ctx = Context(build_case(tr, te, "y", model=model, task="multiclass"))
+    return checkhelp.run(unhandled_imbalance, ctx)
+
+
+@pytest.mark.fires("model.unhandled_imbalance")
+def test_rare_class_with_fewer_than_twenty_rows_is_judged_by_its_interval():
+    # 16-19 rare rows in all (evaluation + out-of-fold): the former fixed minimum of 20 kept
+    # this silent; the interval of a recall of 0 on them is already below 20%
+    out = _rare_multiclass(0.03, 600, weighted=False)
+    warn = checkhelp.alarms(out)
+    assert warn and warn[0].classes == ["r"]
+    row = [r for r in warn[0].evidence["table"] if r["class"] == "r"][0]
+    assert 16 <= row["positives"] < 20 and row["recall_ci"][1] < 0.2
+
+
+@pytest.mark.silent("model.unhandled_imbalance")
+def test_rare_class_with_class_weights_is_not_an_alarm_on_small_data():
+    assert not checkhelp.alarms(_rare_multiclass(0.03, 600, weighted=True))
