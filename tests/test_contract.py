@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mltriage.findings import CODES
-from mltriage.registry import Param, load_all
+from mltriage.registry import Param, load_all, undeclared_reads
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "mltriage"
@@ -47,6 +47,16 @@ def test_every_check_declares_its_parameters_and_types(code):
     sig = inspect.signature(chk.fn)
     assert list(sig.parameters) == ["ctx", "p"], f"{code}: a check is fn(ctx, p)"
     assert sig.return_annotation in ("Findings", "list[Finding]"), f"{code}: annotate -> Findings"
+    typos = undeclared_reads(chk.fn, chk.params)
+    assert not typos, f"{code} reads undeclared parameters {typos}"
+
+
+def test_undeclared_reads_names_a_parameter_typo():
+    def fn(ctx, p):
+        helper = lambda: p["min_rows"]  # noqa: E731  (nested reads count too)
+        return [p.auc_gpa, p.min_rows, helper(), p.get("x")]
+
+    assert undeclared_reads(fn, ["auc_gap", "min_rows"]) == ["auc_gpa"]
 
 
 def test_stats_imports_nothing_above_it():
