@@ -45,6 +45,9 @@ class Config:
     max_refit_rows: int = 10_000
     n_jobs: int = 1  # threads for mltriage's own refits (one is fastest for many small fits)
     predict_jobs: int = 0  # threads for the model's predictions on whole sets (0: all cores)
+    refit_workers: int = (
+        0  # threads that fit the baselines' (model, fold) pairs side by side (0: one per core)
+    )
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
 
@@ -59,6 +62,7 @@ class Config:
         "max_refit_rows",
         "n_jobs",
         "predict_jobs",
+        "refit_workers",
     )
 
     def wants(self, code: str) -> bool:

@@ -6,6 +6,7 @@ two checks needing the same thing never compute it twice.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -136,8 +137,6 @@ class Context:
             raise NotApplicable(f"the {which} set lacks model features {missing[:5]}")
         X = df[need]
         # one big predict call amortises OpenMP start-up: use every core here (refits use one)
-        import os
-
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=self.config.predict_jobs or os.cpu_count() or 1):
@@ -299,6 +298,7 @@ class Context:
                 seed=cfg.seed,
                 include_user=not cfg.fast,
                 eval_frame=self.fresh_eval_rows(),
+                workers=cfg.refit_workers or os.cpu_count() or 1,
             )
             if res.subsampled:
                 self.note(

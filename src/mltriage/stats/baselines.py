@@ -220,52 +220,122 @@ class _CrossValidation:
         pred = np.asarray(est.predict(Xs), dtype=float)
         return score(self.metric, ys, pred, groups=gs), pred
 
-    def fit_score(
-        self, est: Any, a: np.ndarray, b: np.ndarray, encoded: bool
-    ) -> list[tuple[float, np.ndarray]]:
-        """Fit on rows `a`; score on the validation rows `b`, on (a sample of) the training rows,
-        and on the evaluation rows when given."""
+    def inputs(self, a: np.ndarray, b: np.ndarray, encoded: bool) -> tuple[Any, Any]:
+        """The features of the fitting rows `a` and the validation rows `b`."""
         if encoded:
-            Xa, Xb = self.X[a], self.X[b]
-        else:
-            Xa, Xb = self.df.iloc[a][self.case.features], self.df.iloc[b][self.case.features]
+            return self.X[a], self.X[b]
+        return self.df.iloc[a][self.case.features], self.df.iloc[b][self.case.features]
+
+    def fit_score(
+        self, est: Any, a: np.ndarray, b: np.ndarray, Xa: Any, Xb: Any, encoded: bool
+    ) -> list[tuple[float, np.ndarray]]:
+        """Fit on rows `a` (features `Xa`); score on the validation rows `b` (`Xb`), on (a sample
+        of) the training rows, and on the evaluation rows when given. The caller silences the
+        estimators' warnings (warnings.catch_warnings is not thread-safe)."""
         ya, yb = self.y[a], self.y[b]
         ga, gb = (None, None) if self.groups is None else (self.groups[a], self.groups[b])
+        est.fit(Xa, ya)
+        # the training-fold score only needs a sample (not for ranking: whole queries count)
+        if ga is None and len(ya) > TRAIN_SCORE_ROWS:
+            pick = np.random.default_rng(self.seed).choice(len(ya), TRAIN_SCORE_ROWS, replace=False)
+            Xa = Xa.iloc[pick] if hasattr(Xa, "iloc") else Xa[pick]
+            ya = ya[pick]
+        sets: list[tuple[Any, np.ndarray, np.ndarray | None]] = [(Xb, yb, gb), (Xa, ya, ga)]
+        if self.ev is not None:
+            sets.append((self.ev[0] if encoded else self.ev[1], self.ev[2], self.ev[3]))
+        return [self._score(est, Xs, ys, gs) for Xs, ys, gs in sets]
+
+    def run_all(self, specs: list[tuple[str, Callable[[], Any], bool]], workers: int) -> dict[str, ModelCV]:
+        """Cross-validate every model on every fold (the rows are capped up front, so the result
+        never depends on the machine's load). The (model, fold) fits are independent and each is
+        deterministic, so `workers` threads fit them side by side with the same results as one
+        thread: the costliest model's folds are handed out first."""
+        tasks = [
+            (key, i, factory, encoded)
+            for key, factory, encoded in reversed(specs)
+            for i in range(len(self.folds))
+        ]
+
+        def one(
+            task: tuple[str, int, Callable[[], Any], bool],
+        ) -> tuple[list[tuple[float, np.ndarray]], float]:
+            key, i, factory, encoded = task
+            a, b = self.folds[i]
+            t0 = time.perf_counter()
+            outs = self.fit_score(factory(), a, b, *self.inputs(a, b, encoded), encoded)
+            return outs, time.perf_counter() - t0
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            est.fit(Xa, ya)
-            # the training-fold score only needs a sample (not for ranking: whole queries count)
-            if ga is None and len(ya) > TRAIN_SCORE_ROWS:
-                pick = np.random.default_rng(self.seed).choice(len(ya), TRAIN_SCORE_ROWS, replace=False)
-                Xa = Xa.iloc[pick] if hasattr(Xa, "iloc") else Xa[pick]
-                ya = ya[pick]
-            sets: list[tuple[Any, np.ndarray, np.ndarray | None]] = [(Xb, yb, gb), (Xa, ya, ga)]
-            if self.ev is not None:
-                sets.append((self.ev[0] if encoded else self.ev[1], self.ev[2], self.ev[3]))
-            return [self._score(est, Xs, ys, gs) for Xs, ys, gs in sets]
+            if workers <= 1:
+                done: dict[tuple[str, int], tuple[Any, float]] = {}
+                for t in tasks:  # a model's folds after one that failed are not fitted (not used)
+                    failed = any(isinstance(done[(t[0], j)][0], Exception) for j in range(t[1]))
+                    done[(t[0], t[1])] = (None, 0.0) if failed else _attempt(one, t)
+            else:
+                from concurrent.futures import ThreadPoolExecutor
 
-    def run(self, key: str, factory: Callable[[], Any], encoded: bool) -> ModelCV:
-        """Cross-validate one model on every fold (the rows are capped up front, so the result
-        never depends on the machine's load)."""
+                # scikit-learn's Parallel (ColumnTransformer, ...) resets the process-wide warning
+                # filters inside each call: threads side by side can see them empty for a moment,
+                # so nothing is shown until the pool is done (catch_warnings restores both)
+                warnings.showwarning = _shown_nowhere
+                with ThreadPoolExecutor(
+                    workers, initializer=_same_threads, initargs=(_openmp_threads(),)
+                ) as pool:
+                    futures = {(t[0], t[1]): pool.submit(_attempt, one, t) for t in tasks}
+                    done = {k: f.result() for k, f in futures.items()}
+        return {
+            key: self._collect(key, [done[(key, i)] for i in range(len(self.folds))]) for key, _, _ in specs
+        }
+
+    def _collect(self, key: str, results: list[tuple[Any, float]]) -> ModelCV:
+        """One model's folds in order; the first fold that failed ends it (its error is kept)."""
         m = ModelCV(key)
         n, k = len(self.df), len(self.classes) if self.classes is not None else 1
         oof = np.full((n, k) if self.classes is not None else n, np.nan)
-        t0 = time.perf_counter()
-        try:
-            for a, b in self.folds:
-                outs = self.fit_score(factory(), a, b, encoded)
-                (s_val, out_val), (s_tr, _) = outs[0], outs[1]
-                m.fold_scores.append(s_val)
-                m.train_scores.append(s_tr)
-                if len(outs) > 2:
-                    m.eval_scores.append(outs[2][0])
-                    m.eval_outs.append(np.asarray(outs[2][1], dtype=float))
-                oof[b] = out_val
-        except Exception as exc:
-            m.error = f"{type(exc).__name__}: {str(exc)[:200]}"
-        m.seconds = time.perf_counter() - t0
+        for (_, b), (outs, secs) in zip(self.folds, results):
+            m.seconds += secs
+            if isinstance(outs, Exception):
+                m.error = f"{type(outs).__name__}: {str(outs)[:200]}"
+                break
+            (s_val, out_val), (s_tr, _) = outs[0], outs[1]
+            m.fold_scores.append(s_val)
+            m.train_scores.append(s_tr)
+            if len(outs) > 2:
+                m.eval_scores.append(outs[2][0])
+                m.eval_outs.append(np.asarray(outs[2][1], dtype=float))
+            oof[b] = out_val
         m.oof = oof
         return m
+
+
+def _attempt(fn: Callable[[Any], tuple[Any, float]], task: Any) -> tuple[Any, float]:
+    """fn(task), or the exception it raised (and no time)."""
+    try:
+        return fn(task)
+    except Exception as exc:
+        return exc, 0.0
+
+
+def _shown_nowhere(*args: Any, **kwargs: Any) -> None:
+    """warnings.showwarning while the baselines' threads run."""
+
+
+def _openmp_threads() -> int | None:
+    """The OpenMP thread limit of the calling thread (the runner sets it for refits)."""
+    from threadpoolctl import threadpool_info
+
+    n = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "openmp"]
+    return min(n) if n else None
+
+
+def _same_threads(n: int | None) -> None:
+    """A worker thread starts with OpenMP's default thread count (the limit is per thread): give
+    it the caller's, so that every fit runs exactly as it would in the calling thread."""
+    if n is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n, user_api="openmp")
 
 
 def run_baselines(
@@ -276,12 +346,14 @@ def run_baselines(
     seed: int = 0,
     include_user: bool = True,
     eval_frame: pd.DataFrame | None = None,
+    workers: int = 1,
 ) -> BaselinesResult:
     """Cross-validate the four rungs of the model baselines on (a sample of) the training rows.
 
     With `eval_frame` (evaluation rows with the target), every fold's model is also scored on
     it: a model validated on training labels and on evaluation labels should score alike, so a
-    large difference says the two sets' labels (or distributions) differ."""
+    large difference says the two sets' labels (or distributions) differ. `workers` threads fit
+    the (model, fold) pairs side by side (the results do not depend on it)."""
     task = case.task
     idx, subsampled = _sample_rows(case, max_rows, seed)
     times = None
@@ -318,7 +390,7 @@ def run_baselines(
     est = case.model.estimator if case.model is not None else None
     if include_user and est is not None and hasattr(est, "get_params") and hasattr(est, "fit"):
         specs.append(("user", lambda: clone(est), False))
-    models = {key: cv.run(key, factory, encoded) for key, factory, encoded in specs}
+    models = cv.run_all(specs, workers)
     return BaselinesResult(
         metric=cv.metric,
         splitter=name,

@@ -1,0 +1,89 @@
+"""The model baselines fit their (model, fold) pairs in worker threads with exactly the results of
+one thread (issue 9: the median scenario under 5 s; capability 14: deterministic results)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from mltriage.case import build_case
+from mltriage.stats.baselines import run_baselines
+
+
+def _same(a, b):
+    assert a.splitter == b.splitter and a.n_splits == b.n_splits
+    np.testing.assert_array_equal(a.index, b.index)
+    assert list(a.models) == list(b.models)
+    for key in a.models:
+        ma, mb = a.models[key], b.models[key]
+        assert ma.error == mb.error
+        assert ma.fold_scores == mb.fold_scores and ma.train_scores == mb.train_scores
+        assert ma.eval_scores == mb.eval_scores
+        np.testing.assert_array_equal(ma.oof, mb.oof)
+        for x, y in zip(ma.eval_outs, mb.eval_outs, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
+def _wine():
+    d = load_wine(as_frame=True).frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    d["band"] = pd.cut(d["alcohol"], 4, labels=["a", "b", "c", "d"]).astype(str)
+    return d.iloc[:120], d.iloc[120:]
+
+
+def test_worker_threads_give_the_results_of_one_thread():
+    tr, te = _wine()
+    feats = [c for c in tr.columns if c not in ("target", "band")]
+    model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=30, random_state=0))
+    model.fit(tr[feats], tr["target"])
+    case = build_case(tr.drop(columns="band"), te.drop(columns="band"), "target", model=model)
+    one = run_baselines(case, eval_frame=case.test, workers=1)
+    two = run_baselines(case, eval_frame=case.test, workers=2)
+    _same(one, two)
+    assert set(one.models) == {"dummy", "linear", "hgb", "user"}
+    assert all(m.error is None and len(m.fold_scores) == 5 for m in two.models.values())
+
+
+def test_worker_threads_regression_with_categories():
+    d = load_diabetes(as_frame=True).frame.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    d["sex"] = np.where(d["sex"] > 0, "f", "m")
+    case = build_case(d.iloc[:300], d.iloc[300:], "target", categorical=["sex"])
+    _same(run_baselines(case, n_splits=3, workers=1), run_baselines(case, n_splits=3, workers=3))
+
+
+class _FailsOnSecondFit(ClassifierMixin, BaseEstimator):
+    """Fits once (the user's fit), then every refit raises."""
+
+    calls = 0
+
+    def fit(self, X, y):
+        type(self).calls += 1
+        if type(self).calls > 1:
+            raise RuntimeError("refit refused")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1.0 / len(self.classes_))
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_fold_ends_the_model_with_its_error(workers):
+    tr, te = _wine()
+    feats = [c for c in tr.columns if c not in ("target", "band")]
+    _FailsOnSecondFit.calls = 0
+    model = _FailsOnSecondFit().fit(tr[feats], tr["target"])
+    case = build_case(tr.drop(columns="band"), te.drop(columns="band"), "target", model=model)
+    res = run_baselines(case, n_splits=3, workers=workers)
+    user = res.models["user"]
+    assert user.error == "RuntimeError: refit refused"
+    assert user.fold_scores == [] and np.isnan(user.oof).all()
+    assert res.models["hgb"].error is None and len(res.models["hgb"].fold_scores) == 3
