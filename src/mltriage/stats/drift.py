@@ -44,7 +44,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from .bins import to_float_array
-from .metrics import auc_interval
+from .metrics import auc_interval, roc_auc
 from .profile import CategoricalProfile, NumericProfile, Profile, build_profile, hist_support
 from .rows import scalar
 
@@ -518,7 +518,6 @@ def domain_classifier(
 ) -> DomainClassifierResult | None:
     """Train a classifier to tell reference rows from current rows on a balanced subsample."""
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
 
     cfg = cfg or DriftConfig()
     columns = [c for c in columns if c in reference.columns and c in current.columns]
@@ -547,17 +546,17 @@ def domain_classifier(
     with _one_thread():
         clf.fit(X[tr], y[tr])
         Xte, yte = X[te], y[te]
-        auc = float(roc_auc_score(yte, clf.predict_proba(Xte)[:, 1]))
+        auc = roc_auc(yte, clf.predict_proba(Xte)[:, 1])
         lo, hi = auc_interval(auc, int(yte.sum()), int(len(yte) - yte.sum()))
         imps: dict[str, float] = {}
         if auc > 0.55:  # importances only mean something when there is something to explain
             keep = rng.permutation(len(yte))[:2000]  # permutation importance on <= 2,000 rows
             Xte, yte = Xte[keep], yte[keep]
-            base = float(roc_auc_score(yte, clf.predict_proba(Xte)[:, 1]))
+            base = roc_auc(yte, clf.predict_proba(Xte)[:, 1])
             for j, c in enumerate(columns):
                 saved = Xte[:, j].copy()
                 Xte[:, j] = saved[rng.permutation(len(saved))]
-                imps[c] = max(base - float(roc_auc_score(yte, clf.predict_proba(Xte)[:, 1])), 0.0)
+                imps[c] = max(base - roc_auc(yte, clf.predict_proba(Xte)[:, 1]), 0.0)
                 Xte[:, j] = saved
     res = DomainClassifierResult(auc=auc, auc_low=lo, auc_high=hi, n_per_side=m, importances=imps)
     if auc >= cfg.mv_auc_warning and lo > cfg.mv_auc_lower:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
-from .metrics import auc_interval
+from .metrics import auc_interval, roc_auc
 
 
 @dataclass
@@ -131,14 +130,14 @@ def prediction_score(task: str, Y: np.ndarray, pred: np.ndarray) -> tuple[float,
         y = Y[:, 0]
         if y.min() == y.max():
             return float("nan"), float("nan"), float("nan")
-        a = float(skm.roc_auc_score(y, pred[:, 0]))
+        a = roc_auc(y, pred[:, 0])
         return (a, *auc_interval(a, int(y.sum()), int(len(y) - y.sum())))
     if task == "multiclass":
         aucs, ses = [], []
         for j in range(Y.shape[1]):
             y = Y[:, j]
             if 0 < y.sum() < len(y):
-                a = float(skm.roc_auc_score(y, pred[:, j]))
+                a = roc_auc(y, pred[:, j])
                 lo, hi = auc_interval(a, int(y.sum()), int(len(y) - y.sum()))
                 aucs.append(a)
                 ses.append((hi - lo) / 3.92)

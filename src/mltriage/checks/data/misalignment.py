@@ -17,9 +17,7 @@ if TYPE_CHECKING:
 
 
 def _binary_skill(res: BaselinesResult, oof: np.ndarray, positive: Any) -> dict[str, Any] | None:
-    from sklearn.metrics import roc_auc_score
-
-    from ...stats.metrics import auc_interval
+    from ...stats.metrics import auc_interval, roc_auc
 
     assert res.classes is not None  # set for every classification task
     classes = list(res.classes)
@@ -29,7 +27,7 @@ def _binary_skill(res: BaselinesResult, oof: np.ndarray, positive: Any) -> dict[
     yy = (res.y[ok] == positive).astype(int)
     if ok.sum() < 30 or yy.min() == yy.max():
         return None
-    a = float(roc_auc_score(yy, s[ok]))
+    a = roc_auc(yy, s[ok])
     lo, hi = auc_interval(a, int(yy.sum()), int(len(yy) - yy.sum()))
     return {"metric": "roc_auc", "score": a, "low": lo, "high": hi, "dummy": 0.5, "rows": int(ok.sum())}
 
@@ -38,9 +36,7 @@ def _multiclass_skill(res: BaselinesResult, oof: np.ndarray) -> dict[str, Any] |
     # prevalence-weighted one-vs-rest AUC: unlike accuracy, it stays at 0.5 only when the
     # probabilities carry no information (a weak-signal target with a dominant class leaves the
     # accuracy at the majority's while every class is still ranked far above chance)
-    from sklearn.metrics import roc_auc_score
-
-    from ...stats.metrics import auc_interval, wilson
+    from ...stats.metrics import auc_interval, roc_auc, wilson
 
     ok = np.isfinite(oof).all(1)
     if ok.sum() < 30:
@@ -57,7 +53,7 @@ def _multiclass_skill(res: BaselinesResult, oof: np.ndarray) -> dict[str, Any] |
         n1 = int(pos.sum())
         if n1 < 5 or n1 > len(ys) - 5:
             continue
-        a = float(roc_auc_score(pos.astype(int), oof[ok, j]))
+        a = roc_auc(pos.astype(int), oof[ok, j])
         lo_k, hi_k = auc_interval(a, n1, len(ys) - n1)
         w = n1 / len(ys)
         num += w * a

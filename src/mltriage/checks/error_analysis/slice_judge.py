@@ -119,14 +119,14 @@ def binary_auc(ctx: Context, y: np.ndarray) -> float | None:
     if ctx.case.task != "binary":
         return None
     try:
-        from sklearn.metrics import roc_auc_score
+        from ...stats.metrics import roc_auc
 
         score = np.asarray(ctx.predictions("test").score, dtype=float)
         pos = is_positive(ctx, y)
         ok = np.isfinite(score) & ~pd.isna(pd.Series(y)).to_numpy()
         if ok.sum() < 20 or pos[ok].all() or not pos[ok].any():
             return None
-        return float(roc_auc_score(pos[ok], score[ok]))
+        return roc_auc(pos[ok], score[ok])
     except (TypeError, ValueError, AttributeError):
         return None
 

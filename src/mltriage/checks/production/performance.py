@@ -41,10 +41,12 @@ def _headline(ctx: Context) -> tuple[str, bool]:
 def _metric_fn(name: str, positive: Any) -> MetricFn:
     from sklearn import metrics as skm
 
+    from ...stats.metrics import roc_auc
+
     def f(y: np.ndarray, score: np.ndarray, label: np.ndarray) -> float:
         if name == "roc_auc":
             yy = (y == positive).astype(int)
-            return float(skm.roc_auc_score(yy, score)) if 0 < yy.sum() < len(yy) else float("nan")
+            return roc_auc(yy, score) if 0 < yy.sum() < len(yy) else float("nan")
         if name == "accuracy":
             return float(np.mean(y == label))
         if name == "f1":
