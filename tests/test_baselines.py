@@ -87,3 +87,20 @@ def test_a_failing_fold_ends_the_model_with_its_error(workers):
     assert user.error == "RuntimeError: refit refused"
     assert user.fold_scores == [] and np.isnan(user.oof).all()
     assert res.models["hgb"].error is None and len(res.models["hgb"].fold_scores) == 3
+
+
+def test_instability_seed_refits_side_by_side_give_the_scores_of_one_thread():
+    from mltriage.checks.model.stability import _seed_scores
+    from mltriage.config import Config
+    from mltriage.context import Context
+
+    tr, te = _wine()
+    feats = [c for c in tr.columns if c not in ("target", "band")]
+    model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(tr[feats], tr["target"])
+    case = build_case(tr.drop(columns="band"), te.drop(columns="band"), "target", model=model)
+    got = []
+    for workers in (1, 2):
+        ctx = Context(case, Config(refit_workers=workers))
+        got.append(_seed_scores(ctx, ctx.baselines(), 3, 5000))
+    assert got[0] is not None and len(got[0][0]) == 3
+    assert got[0] == got[1]

@@ -284,6 +284,11 @@ class Context:
             idx = np.sort(np.random.default_rng(self.config.seed).choice(idx, n, replace=False))
         return test.iloc[idx]
 
+    @property
+    def workers(self) -> int:
+        """Threads that fit independent models side by side (refit_workers; 0: one per core)."""
+        return self.config.refit_workers or os.cpu_count() or 1
+
     # ---------------------------------------------------------------- the model baselines
     def baselines(self) -> BaselinesResult:
         """The cross-validated model baselines (dummy, linear, HGB, your model refitted)."""
@@ -298,7 +303,7 @@ class Context:
                 seed=cfg.seed,
                 include_user=not cfg.fast,
                 eval_frame=self.fresh_eval_rows(),
-                workers=cfg.refit_workers or os.cpu_count() or 1,
+                workers=self.workers,
             )
             if res.subsampled:
                 self.note(

@@ -8,8 +8,6 @@ training sets are subsampled to `max_rows` (said in the report).
 
 from __future__ import annotations
 
-import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .encode import Encoder
 from .metrics import GREATER_IS_BETTER, HEADLINE, score
+from .threads import side_by_side
 
 if TYPE_CHECKING:
     from ..case import Case
@@ -256,34 +255,18 @@ class _CrossValidation:
             for i in range(len(self.folds))
         ]
 
-        def one(
-            task: tuple[str, int, Callable[[], Any], bool],
-        ) -> tuple[list[tuple[float, np.ndarray]], float]:
+        def one(task: tuple[str, int, Callable[[], Any], bool]) -> list[tuple[float, np.ndarray]]:
             key, i, factory, encoded = task
             a, b = self.folds[i]
-            t0 = time.perf_counter()
-            outs = self.fit_score(factory(), a, b, *self.inputs(a, b, encoded), encoded)
-            return outs, time.perf_counter() - t0
+            return self.fit_score(factory(), a, b, *self.inputs(a, b, encoded), encoded)
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if workers <= 1:
-                done: dict[tuple[str, int], tuple[Any, float]] = {}
-                for t in tasks:  # a model's folds after one that failed are not fitted (not used)
-                    failed = any(isinstance(done[(t[0], j)][0], Exception) for j in range(t[1]))
-                    done[(t[0], t[1])] = (None, 0.0) if failed else _attempt(one, t)
-            else:
-                from concurrent.futures import ThreadPoolExecutor
-
-                # scikit-learn's Parallel (ColumnTransformer, ...) resets the process-wide warning
-                # filters inside each call: threads side by side can see them empty for a moment,
-                # so nothing is shown until the pool is done (catch_warnings restores both)
-                warnings.showwarning = _shown_nowhere
-                with ThreadPoolExecutor(
-                    workers, initializer=_same_threads, initargs=(_openmp_threads(),)
-                ) as pool:
-                    futures = {(t[0], t[1]): pool.submit(_attempt, one, t) for t in tasks}
-                    done = {k: f.result() for k, f in futures.items()}
+        if workers <= 1:  # a model's folds after one that failed are not fitted (not used)
+            done: dict[tuple[str, int], tuple[Any, float]] = {}
+            for t in tasks:
+                failed = any(isinstance(done[(t[0], j)][0], Exception) for j in range(t[1]))
+                done[(t[0], t[1])] = (None, 0.0) if failed else side_by_side(one, [t], 1)[0]
+        else:
+            done = dict(zip([(t[0], t[1]) for t in tasks], side_by_side(one, tasks, workers)))
         return {
             key: self._collect(key, [done[(key, i)] for i in range(len(self.folds))]) for key, _, _ in specs
         }
@@ -307,35 +290,6 @@ class _CrossValidation:
             oof[b] = out_val
         m.oof = oof
         return m
-
-
-def _attempt(fn: Callable[[Any], tuple[Any, float]], task: Any) -> tuple[Any, float]:
-    """fn(task), or the exception it raised (and no time)."""
-    try:
-        return fn(task)
-    except Exception as exc:
-        return exc, 0.0
-
-
-def _shown_nowhere(*args: Any, **kwargs: Any) -> None:
-    """warnings.showwarning while the baselines' threads run."""
-
-
-def _openmp_threads() -> int | None:
-    """The OpenMP thread limit of the calling thread (the runner sets it for refits)."""
-    from threadpoolctl import threadpool_info
-
-    n = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "openmp"]
-    return min(n) if n else None
-
-
-def _same_threads(n: int | None) -> None:
-    """A worker thread starts with OpenMP's default thread count (the limit is per thread): give
-    it the caller's, so that every fit runs exactly as it would in the calling thread."""
-    if n is not None:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=n, user_api="openmp")
 
 
 def run_baselines(

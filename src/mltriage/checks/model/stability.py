@@ -4,7 +4,6 @@ spread of the baselines on the same folds."""
 from __future__ import annotations
 
 import math
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 from ...findings import INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.metrics import HEADLINE, score
+from ...stats.threads import side_by_side
 from .common import METRIC_NAMES, baseline_rows, fitted_model
 
 if TYPE_CHECKING:
@@ -139,18 +139,17 @@ def _seed_scores(
         return None
     owner = _owner_metric(c)
     Xa, Xb, ya, yb = _seed_split(ctx, res, max_rows)
-    out, own = [], []
-    for seed in range(1, n_seeds + 1):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = clone(est).set_params(**{k: seed for k in keys}).fit(Xa, ya)
-                h, o = _held_out_scores(c, m, Xb, yb, owner)
-                out.append(h)
-                if owner and np.isfinite(o):
-                    own.append(o)
-        except Exception:
-            return None
+
+    def refit(seed: int) -> tuple[float, float]:
+        m = clone(est).set_params(**{k: seed for k in keys}).fit(Xa, ya)
+        return _held_out_scores(c, m, Xb, yb, owner)
+
+    # the seeds' refits are independent: side by side in threads, the results of one thread
+    got = [r for r, _ in side_by_side(refit, list(range(1, n_seeds + 1)), ctx.workers)]
+    if any(isinstance(r, Exception) for r in got):
+        return None
+    out = [h for h, _ in got]
+    own = [o for _, o in got if owner and np.isfinite(o)]
     return (out, own) if len(out) >= 2 else None
 
 
