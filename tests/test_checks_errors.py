@@ -569,3 +569,43 @@ def test_confident_mistakes_concentrated_in_a_large_group_are_named():
     ev = f[0].evidence
     assert ev["share_of_confident_errors"] >= 0.5
     assert ev["confident_error_rate_in_slice"] >= 2 * ev["expected_rate_by_its_probabilities"]
+
+
+def _collapsed_case(planted: bool, seed: int = 3):
+    """About 13% positives on weak features: the model ranks (AUC ~0.79) but almost never
+    predicts the positive class (2% of decisions: collapsed onto the majority). With `planted`, a
+    slice whose labels are mostly positive is rare in training (5% of its rows kept)."""
+    rng = np.random.default_rng(seed)
+    df = _frame(16000, rng)
+    logit = 1.0 * df["x1"].to_numpy() + 0.8 * df["x2"].to_numpy() - 2.8
+    y = (rng.uniform(size=len(df)) < 1 / (1 + np.exp(-logit))).astype(int)
+    sl = _in_slice(df)
+    if planted:
+        y[sl] = (rng.uniform(size=sl.sum()) < 0.6).astype(int)
+    df["y"] = y
+    train, test = df.iloc[:8000], df.iloc[8000:].reset_index(drop=True)
+    if planted:
+        train = train[~_in_slice(train) | (rng.uniform(size=len(train)) < 0.05)]
+    train = train.reset_index(drop=True)
+    X = pd.get_dummies(train[["x1", "x2", "region"]], dtype=float)
+    model = _DummyPipe(LogisticRegression(max_iter=500).fit(X, train["y"]), list(X.columns))
+    return Context(build_case(train, test, "y", task="binary", model=model, categorical=["region"])), test
+
+
+@pytest.mark.fires("errors.underperforming_slice")
+def test_slice_with_a_data_cause_warns_in_a_model_whose_decisions_collapse():
+    # the threshold explains a collapsed model's errors at large, not a slice that training
+    # under-represents and where errors exceed what the same margins mean elsewhere
+    ctx, test = _collapsed_case(True)
+    f = alarms(run(underperforming_slice, ctx))
+    hit = [x for x in f if jaccard(slice_mask(test, x.slice), _in_slice(test)) >= 0.5]
+    assert hit, [x.title for x in f]
+    ev = hit[0].evidence
+    assert ev["skill_overall"] < 0.2 <= 0.7 <= ev["auc_overall"]
+    assert "under-represented" in ev["causes"] and ev["surprise"]["p_adjusted"] < 0.05
+
+
+@pytest.mark.silent("errors.underperforming_slice")
+def test_collapsed_model_without_a_slice_cause_stays_quiet():
+    ctx, _ = _collapsed_case(False)
+    assert alarms(run(underperforming_slice, ctx)) == []

@@ -171,8 +171,42 @@ def judge_all(ctx: Context, slices: list[Slice], whole: Overall, p: Params) -> l
         r.irreducible = bool(
             not r.surprised and r.label_mix is not None and not r.label_mix.get("differs", False)
         )
-        r.strong = bool(_works(r, whole, p) and r.slice.lift >= p.min_lift and r.surprised)
+        works = _works(r, whole, p) or (_ranks(whole, p) and _known_cause(r, p))
+        r.strong = bool(works and lift_over_rest(r.slice) >= p.min_lift and _alarming(r, p))
     return rows
+
+
+def lift_over_rest(s: Slice) -> float:
+    """The slice's error over the other rows' (the search's error scale): what "substantially
+    above the rest" means; for a slice of a few percent it is the lift over the overall error, for
+    a large one it is not capped by the slice's own weight in the overall error."""
+    return float(s.error / s.rest_error) if s.rest_error > 0 else float("inf")
+
+
+def _alarming(r: Judged, p: Params) -> bool:
+    """Surprised (confidently wrong), or erring significantly beyond its own confidence (the
+    surprise test survives Holm, whatever the ratio) with a data cause established on evidence the
+    search did not select: the slice is under-represented in training, or its label rate differs
+    between training and the confirmation half. A real problem whose cause is known is a warning
+    even where the model's scores are near the threshold; with neither, a model that knows it is
+    uncertain stays info."""
+    return bool(r.surprised or _known_cause(r, p))
+
+
+def _known_cause(r: Judged, p: Params) -> bool:
+    """A data cause no threshold produces (under-represented in training, a label rate that
+    differs between training and the confirmation half) and errors significantly beyond the
+    model's own confidence there (its surprise test survives Holm)."""
+    known = any(c["cause"] in ("under-represented", "label rate differs") for c in r.causes)
+    return bool(known and r.surprise.get("p_adjusted", 1.0) < p.alpha)
+
+
+def _ranks(whole: Overall, p: Params) -> bool:
+    """A binary model that ranks (ROC AUC at least `min_auc_overall`) but whose decisions sit on
+    one class: the threshold explains its errors at large, not a slice with a data cause, whose
+    errors the surprise test reads against what the same margins mean elsewhere (the threshold's
+    effect included)."""
+    return bool(whole.auc is not None and whole.auc >= p.min_auc_overall)
 
 
 def _works(r: Judged, whole: Overall, p: Params) -> bool:
@@ -244,13 +278,19 @@ def _train_rows(ctx: Context, s: Slice) -> np.ndarray | None:
 def label_mix(ctx: Context, s: Slice, whole: Overall, p: Params) -> dict[str, Any] | None:
     """The label inside the slice in training vs evaluation: for classes, the share of the
     evaluation slice's most frequent class (Newcombe interval of the difference); for a numeric
-    target, the difference of means over the pooled sd (Welch). `differs`: significant at `alpha`
-    and at least `min_label_shift` (a share, or a standardised difference)."""
+    target, the difference of means over the pooled sd (Welch); the evaluation side is the slice's
+    confirmation half. `differs`: significant at `alpha` and at least `min_label_shift` (a share,
+    or a standardised difference)."""
     mtr = _train_rows(ctx, s)
     if mtr is None or mtr.sum() < 2:
         return None
     ytr = np.asarray(ctx.y("train"))[mtr]
-    yte = whole.y[s.mask & whole.fin]
+    # the evaluation side on the confirmation half: the search chose the slice for errors on the
+    # other half, which biases that half's labels against the model (and so against training)
+    half = s.confirm_rows if s.confirm_rows is not None else np.ones(len(s.mask), dtype=bool)
+    yte = whole.y[s.mask & whole.fin & half]
+    if yte.size < 2:
+        return None
     if whole.kind == "error rate":
         top = pd.Series(yte).value_counts().index[0]
         ktr = float(np.sum(pd.Series(ytr).astype(str).to_numpy() == str(top)))

@@ -30,7 +30,9 @@ SKILL = Interval(float, None, 1)
     max_order=Param(3, Interval(int, 1, 3), "most predicates in a slice's description"),
     top_k=Param(5, Interval(int, 1, None), "most slices reported"),
     alpha=Param(0.05, SHARE, "family-wise error rate of the confirmation and surprise tests (Holm)"),
-    min_lift=Param(2.0, Interval(float, 0, None), "slice error over overall error needed for a warning"),
+    min_lift=Param(
+        2.0, Interval(float, 0, None), "slice error over the other rows' error needed for a warning"
+    ),
     min_surprise=Param(
         1.5,
         Interval(float, 1, None),
@@ -77,7 +79,7 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         take) whose error (misclassification at the threshold in use; absolute error for
         regression, relative to the typical error at that prediction level) is significantly
         above the rest's (discovery and confirmation on disjoint halves of the rows, Holm over
-        every slice tested) and at least `min_lift` times the overall error. Each slice is then
+        every slice tested) and at least `min_lift` times the other rows' error. Each slice is then
         judged against the error the model itself expects there, on the confirmation half: for
         classification, the error rate that rows of the same confidence (distance of the score to
         the threshold, probability of the predicted class) have outside the slice (an isotonic
@@ -91,6 +93,12 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         failure and a warning, even if natural data has regions like it. Where the model knows
         it is uncertain (the observed error is what its confidence predicts) the slice is hard,
         info, and irreducible with these features when training shows the same label mix in it.
+        A slice whose error exceeds the model's expectation significantly (the surprise test
+        survives Holm) without reaching `min_surprise` is still a warning when a data cause no
+        threshold produces is established: it is under-represented in training, or its label
+        rate differs between training and the slice's confirmation half (the half the search
+        did not choose it on: on the discovery half the selection biases the labels against
+        the model). A real problem whose cause is known is a warning.
         Defaults: on the public clean controls (Adult, diamonds, digits) the confirmed slices
         show an observed/expected ratio of 0.8-1.2 and a systematic share of 0.04-0.22 on all
         rows (biased upward by the selection; the test runs on the confirmation half); a label
@@ -98,7 +106,12 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         The model must work on aggregate (skill over the best constant at least
         `min_skill_overall`, or for a binary model whose accuracy on imbalanced classes barely
         beats the majority, a ROC AUC of at least `min_auc_overall` with decisions not collapsed
-        onto one class); otherwise lower rungs explain the errors.
+        onto one class); otherwise lower rungs explain the errors, except in a binary model that
+        ranks (that AUC) with decisions collapsed, for a slice with one of the data causes above
+        and a significant surprise (the threshold explains errors at large, not those). On the
+        generalisation suite the clean controls' confirmed slices with such a cause all sit in
+        models below these gates (a ridge classifier at AUC 0.698); the planted slices rare in
+        training reach lifts over the rest of 2.2-2.7.
         Each slice names the causes the evidence supports: a column the model does not take
         defines it; it is under-represented in training (its share of training rows at most
         `max_train_share_ratio` times its share of evaluation rows, significantly); its label
