@@ -79,7 +79,8 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         take) whose error (misclassification at the threshold in use; absolute error for
         regression, relative to the typical error at that prediction level) is significantly
         above the rest's (discovery and confirmation on disjoint halves of the rows, Holm over
-        every slice tested) and at least `min_lift` times the other rows' error. Each slice is then
+        every slice tested) and at least `min_lift` times the overall error (the other rows'
+        error for a slice with a data cause below: a large slice drags the overall up). Each slice is then
         judged against the error the model itself expects there, on the confirmation half: for
         classification, the error rate that rows of the same confidence (distance of the score to
         the threshold, probability of the predicted class) have outside the slice (an isotonic
