@@ -477,6 +477,47 @@ def test_label_noise_silent_on_clean_labels():
     assert alarms(D.label_noise, ctx_of(tr, te, task="multiclass")) == []
 
 
+def _curated(te, margin=1.0):
+    """The evaluation rows without their borderline cases (|true logit| below `margin`)."""
+    keep = (2.0 * te.a - 1.5 * te.b + 0.5 * (te.cat == "x")).abs() >= margin
+    return te[keep].reset_index(drop=True)
+
+
+@pytest.mark.silent("data.label_noise")
+def test_label_noise_silent_when_the_evaluation_set_is_curated():
+    """Clean training labels, an evaluation set with its borderline cases removed: its labels look
+    cleaner by selection, so it cannot be the chance rate; the fold models predict it more
+    confidently than held-out training rows (one-sided KS), and the comparison is skipped."""
+    tr, te = split(binary_frame(4000, seed=3))
+    out = run(D.label_noise, ctx_of(tr, _curated(te)))
+    assert checkhelp.alarms(out) == []
+    note = [f for f in out if "not compared with evaluation labels" in f.title]
+    assert note and "more confidently" in note[0].title
+    assert max(r["d_plus"] for r in note[0].evidence["confidence_shift"].values()) >= 0.1
+
+
+@pytest.mark.fires("data.label_noise")
+def test_label_noise_still_fires_with_a_random_evaluation_set_of_the_same_size():
+    """The same flips as above with an evaluation set that is a random sample (as many rows as
+    the curated one): the premise holds (D+ small) and the comparison finds the noisier labels."""
+    tr, te = split(binary_frame(4000, seed=3))
+    rng = np.random.default_rng(2)
+    flip = rng.random(len(tr)) < 0.2
+    tr.loc[flip, "y"] = 1 - tr.loc[flip, "y"]
+    te = te.sample(n=len(_curated(te)), random_state=0).reset_index(drop=True)
+    assert alarms(D.label_noise, ctx_of(tr, te))
+
+
+@pytest.mark.silent("data.label_noise")
+def test_label_noise_silent_when_the_evaluation_target_is_constant():
+    """An evaluation set holding one class (filtered on the outcome) gives no chance rate for the
+    other class's training labels: no comparison, and the reason is said."""
+    tr, te = split(binary_frame(4000, seed=3))
+    out = run(D.label_noise, ctx_of(tr, te[te.y == 0].reset_index(drop=True)))
+    assert checkhelp.alarms(out) == []
+    assert any("hold no row of class 1" in f.title for f in out)
+
+
 def test_label_noise_not_applicable_without_signal():
     df = binary_frame(800)
     df["y"] = np.random.default_rng(0).permutation(df["y"].to_numpy())
@@ -670,3 +711,21 @@ def test_label_noise_fires_on_regression_targets_in_another_unit():
 def test_label_noise_silent_on_clean_regression_targets():
     f = run(D.label_noise, _regression(600, 0.0))
     assert f and all(x.severity == Severity.INFO for x in f)
+
+
+@pytest.mark.silent("data.label_misalignment")
+def test_label_misalignment_silent_when_a_few_regression_targets_are_in_another_unit():
+    """Targets x10 in 8% of rows wreck R^2 and Pearson's r of the fold models' predictions, not
+    the order of the targets: the rank correlation still shows labels that belong to their rows
+    (that is data.label_noise, not misalignment)."""
+    out = run(D.label_misalignment, _regression(1500, 0.08))
+    assert checkhelp.alarms(out) == []
+
+
+@pytest.mark.fires("data.label_misalignment", severity="critical")
+def test_label_misalignment_fires_on_shuffled_regression_targets_with_unit_errors():
+    ctx = _regression(1500, 0.08)
+    tr = ctx.case.train.copy()
+    tr["y"] = np.random.default_rng(0).permutation(tr["y"].to_numpy())
+    found = alarms(D.label_misalignment, ctx_of(tr, ctx.case.test, task="regression"))
+    assert found and found[0].evidence["table"][0]["spearman"] < 0.1

@@ -290,6 +290,17 @@ def test_miscalibration_silent_on_calibrated_model(healthy):
     assert run(miscalibration, ctx, n_boot=100) == []
 
 
+def test_miscalibration_not_applicable_on_a_single_class_evaluation_target(healthy):
+    """The same over-confident model, evaluated on rows of one class only (filtered on the
+    outcome): observed rates cannot be compared with the probabilities; said, not alarmed."""
+    from mltriage.registry import NotApplicable
+
+    train, test, model = healthy
+    ctx = Context(build_case(train, test[test.y == 0], "y", model=Sharpened(model), task="binary"))
+    with pytest.raises(NotApplicable, match="single class"):
+        run(miscalibration, ctx, n_boot=100)
+
+
 @pytest.mark.fires("evaluation.miscalibration")
 def test_miscalibration_multiclass_top_label():
     rng = np.random.default_rng(0)

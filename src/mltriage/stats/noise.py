@@ -250,3 +250,30 @@ def residual_outliers(
     out["flagged_index"] = np.flatnonzero(ok)[flagged]
     out["z"] = z_tr
     return out
+
+
+def confidence_shift(P_tr: np.ndarray, P_evs: list[np.ndarray]) -> dict:
+    """Whether the evaluation rows are more confidently predicted than the held-out training rows
+    under the same fold models: the one-sided Kolmogorov-Smirnov statistic D+ = max over t of
+    (share of training rows with top-label confidence <= t) - (same share among evaluation rows),
+    each fold model's outputs on the evaluation rows pooled, and its asymptotic p-value with the
+    evaluation rows counted once. Under a random split both are draws of the same fold models on
+    rows of one distribution (D+ near 0); an evaluation set with its borderline rows removed (or
+    filtered on the outcome) is more confident, and its labels then look cleaner by selection."""
+    c_tr = np.sort(_norm(P_tr).max(1))
+    c_ev = np.sort(np.concatenate([_norm(P).max(1) for P in P_evs])) if P_evs else np.zeros(0)
+    n_ev = int(len(P_evs[0])) if P_evs else 0
+    if not len(c_tr) or not len(c_ev):
+        return {"d_plus": 0.0, "p_value": 1.0, "evaluation_rows": n_ev}
+    t = np.concatenate([c_tr, c_ev])
+    f_tr = np.searchsorted(c_tr, t, side="right") / len(c_tr)
+    f_ev = np.searchsorted(c_ev, t, side="right") / len(c_ev)
+    d = float(max(0.0, np.max(f_tr - f_ev)))
+    n_eff = len(c_tr) * n_ev / max(len(c_tr) + n_ev, 1)
+    q25 = float(np.quantile(c_tr, 0.25))
+    return {
+        "d_plus": d,
+        "p_value": float(min(1.0, np.exp(-2.0 * n_eff * d * d))),
+        "evaluation_rows": n_ev,
+        "evaluation_share_below_training_q25": float(np.mean(c_ev <= q25)),
+    }

@@ -84,6 +84,8 @@ def _multiclass_skill(res: BaselinesResult, oof: np.ndarray) -> dict[str, Any] |
 
 
 def _regression_skill(res: BaselinesResult, oof: np.ndarray) -> dict[str, Any] | None:
+    from scipy.stats import rankdata
+
     ok = np.isfinite(oof)
     if ok.sum() < 30:
         return None
@@ -93,13 +95,19 @@ def _regression_skill(res: BaselinesResult, oof: np.ndarray) -> dict[str, Any] |
         return None
     r2 = 1 - float(np.sum((yy - pp) ** 2)) / ss
     r = float(np.corrcoef(yy, pp)[0, 1]) if np.std(pp) > 0 else 0.0
+    # and the rank correlation: targets entered in another unit in a few rows wreck R^2 and
+    # Pearson's r, not the order; misaligned labels leave both near 0 (Fisher z, with the
+    # Spearman variance factor 1.06)
+    rs = float(np.corrcoef(rankdata(yy), rankdata(pp))[0, 1]) if np.std(pp) > 0 else 0.0
     half = 1.96 / np.sqrt(max(ok.sum() - 3, 1))
     hi_r = float(np.tanh(np.arctanh(np.clip(r, -0.999999, 0.999999)) + half))
+    hi_rs = float(np.tanh(np.arctanh(np.clip(rs, -0.999999, 0.999999)) + np.sqrt(1.06) * half))
     return {
         "metric": "r2",
         "score": r2,
         "low": float("nan"),
-        "high": max(0.0, hi_r) ** 2,
+        "high": max(0.0, hi_r, hi_rs) ** 2,
+        "spearman": rs,
         "dummy": 0.0,
         "rows": int(ok.sum()),
     }
@@ -160,7 +168,12 @@ def label_misalignment(ctx: Context, p: Params) -> Findings:
         where no model beats the dummy baseline with confidence: the upper end of each model's
         95% interval (binary: AUC; multiclass: prevalence-weighted one-vs-rest AUC, since accuracy
         stays at the majority's share on weak-signal targets; regression: R^2 — all of the pooled
-        out-of-fold predictions) stays within a small margin of the dummy's score.
+        out-of-fold predictions) stays within a small margin of the dummy's score. For
+        regression the bound is the larger of squared Pearson and Spearman correlations' upper
+        ends: a few targets entered in another unit (x10) wreck R^2 while the order of the
+        targets still follows the features (variants: computers, 8% of targets x10 or x0.1,
+        R^2 0.01 but rank correlation high), and labels that do not belong to their rows leave
+        both near 0.
     Why it matters
         When labels are shuffled or shifted against their rows (a merge on the wrong key, a sort
         applied to one column, an off-by-one join), the features carry no information about the

@@ -14,7 +14,7 @@ import numpy as np
 from ...findings import INFO, WARNING, Finding
 from ...registry import Params
 from ...stats.metrics import holm
-from ...stats.noise import flagged_vs_evaluation, pair_flips, residual_outliers
+from ...stats.noise import confidence_shift, flagged_vs_evaluation, pair_flips, residual_outliers
 from ...stats.rows import scalar
 
 if TYPE_CHECKING:
@@ -27,6 +27,54 @@ def _eval_labels(res: BaselinesResult) -> np.ndarray | None:
         return None
     pos = {v: i for i, v in enumerate(res.classes)}
     return np.array([pos.get(v, -1) for v in np.asarray(res.eval_y).tolist()])
+
+
+def evaluation_premise(res: BaselinesResult, p: Params) -> dict[str, Any]:
+    """Whether the evaluation labels can serve as the chance rate of the training labels: they
+    must hold every class training holds, and the evaluation rows must not be more confidently
+    predicted than held-out training rows under the same fold models (one-sided KS, D+ of at
+    least `min_confidence_shift` with p below `alpha`, for any baseline): a curated evaluation
+    set (borderline cases removed) or one filtered on the outcome makes training labels look
+    noisier by selection. {"ok": bool, "reason": str, ...}."""
+    y_ev = _eval_labels(res)
+    if y_ev is None or res.classes is None:
+        return {"ok": True, "reason": ""}
+    k = len(res.classes)
+    pos = {v: i for i, v in enumerate(res.classes)}
+    y_tr = np.array([pos.get(v, -1) for v in res.y.tolist()])
+    n_tr = np.bincount(y_tr[y_tr >= 0], minlength=k)
+    n_ev = np.bincount(y_ev[y_ev >= 0], minlength=k)
+    missing = [scalar(res.classes[c]) for c in range(k) if n_tr[c] > 0 and n_ev[c] == 0]
+    if missing:
+        return {
+            "ok": False,
+            "reason": f"the evaluation labels hold no row of class {', '.join(map(str, missing))}: "
+            "no chance rate for training labels of that class",
+        }
+    shifts = {}
+    for key in ("linear", "hgb"):
+        m = res.models.get(key)
+        if m is None or m.oof is None or m.oof.ndim != 2 or not m.eval_outs:
+            continue
+        ok = np.isfinite(m.oof).all(1)
+        outs = [o for o in m.eval_outs if o.ndim == 2 and np.isfinite(o).all()]
+        if ok.sum() >= 30 and outs:
+            shifts[key] = confidence_shift(m.oof[ok], outs)
+    bad = {
+        k: r for k, r in shifts.items() if r["d_plus"] >= p.min_confidence_shift and r["p_value"] < p.alpha
+    }
+    if bad:
+        key, r = next(iter(bad.items()))
+        return {
+            "ok": False,
+            "reason": f"the evaluation rows are predicted more confidently than held-out training rows "
+            f"by the same fold models ({key}: one-sided KS D+ {r['d_plus']:.2f}, p {r['p_value']:.1g}; "
+            f"{r['evaluation_share_below_training_q25']:.0%} of evaluation rows in training's least "
+            "confident quarter): a curated or filtered evaluation set, whose labels look cleaner by "
+            "selection",
+            "confidence_shift": shifts,
+        }
+    return {"ok": True, "reason": "", "confidence_shift": shifts}
 
 
 def versus_evaluation(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ...findings import INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
@@ -30,6 +31,14 @@ def _confidence(ctx: Context, p: Params) -> tuple[np.ndarray, np.ndarray, str]:
     if not pr.has_proba or pr.proba is None:
         raise NotApplicable("the model gives no probabilities")
     y = np.asarray(ctx.y("test"))
+    values = pd.unique(pd.Series(y).dropna())
+    if len(values) < 2:
+        raise NotApplicable(
+            f"the evaluation target holds a single class ({scalar(values[0]) if len(values) else 'none'!r}): "
+            "predicted probabilities cannot be compared with observed rates on rows that may have "
+            "been selected on the outcome (see data.target_suspect); evaluate on a sample holding "
+            "every class"
+        )
     if c.task == "binary":
         conf = np.asarray(pr.score, float)
         hit = (y == c.positive).astype(float)
@@ -100,7 +109,9 @@ def miscalibration(ctx: Context, p: Params) -> Findings:
         exceeds that noise floor by `min_excess_ece` (0.05); info only for a multiclass model whose
         top-label confidence is merely too low (under-confident: argmax decisions unaffected). The
         reliability table, the ECE after a
-        cross-fitted Platt recalibration and the log loss are in the evidence.
+        cross-fitted Platt recalibration and the log loss are in the evidence. An evaluation
+        target that holds a single class (rows filtered on the outcome, flagged by
+        data.target_suspect) cannot be judged: not applicable, with the reason.
     Why it matters
         Decisions that use the probability itself (a cost-based threshold, an expected loss, a
         ranking across models, a risk shown to a person) are off by the calibration error.
