@@ -177,3 +177,23 @@ def test_noise_on_a_mostly_zero_column_is_not_a_unit_change():
     refz = build_profile(pd.DataFrame({"gain": z}))["gain"]
     s = infer_skew(refz, pd.Series(z[:5000] * 100))
     assert s is not None and s.kind == "scale" and s.transform["factor"] == 100
+
+
+def test_whole_years_sent_in_months_keep_the_grid():
+    # a whole-number column (years of experience) whose batch arrives in months: still whole
+    # numbers, so only a factor that keeps the grid can explain it; the fitted scale (about 11.5,
+    # the interpolated training quantiles blur a whole-number column) has 12 in its interval
+    rng = np.random.default_rng(2)
+    years = pd.Series(np.clip(np.round(rng.normal(6.6, 2.9, 3000)), 1, 18), name="tenure")
+    ref = build_profile(years.to_frame())["tenure"]
+    s = infer_skew(ref, years.sample(1000, random_state=1) * 12)
+    assert s is not None and s.transform["a"] == 12.0 and s.transform["b"] == 0.0
+    assert s.psi_after < 0.05 < s.psi_before
+
+
+def test_whole_years_that_moved_are_not_a_unit():
+    rng = np.random.default_rng(3)
+    years = pd.Series(np.clip(rng.poisson(6.5, 3000), 0, None).astype(float), name="tenure")
+    ref = build_profile(years.to_frame())["tenure"]
+    assert infer_skew(ref, years.sample(1000, random_state=1) + 8) is None  # everyone 8 years older
+    assert infer_skew(ref, pd.Series(rng.poisson(6.5, 1000).astype(float))) is None

@@ -21,7 +21,9 @@ batch values, the PSI before); the inference keeps the candidate whose undoing m
   (everyone 8 years older, limits x1.8 in steps of 10,000, a 1.5 sd shift of a continuous
   column) stay data drift. A set still on training's grid (whole days of the year, say) is only
   transformed by a map that keeps the grid (x 12, x 60): a window of days later in the year is a
-  later population, not a unit.
+  later population, not a unit. The whole factors inside the scale's bootstrap interval are tried
+  through the origin (a fitted 11.48 with interval 11.1 to 12.0 is tried as x 12: months for
+  whole years, whose quantiles the interpolated training quantiles blur).
 - `try_log`: the batch arrives as log(x), log1p(x) or log10(x) of a non-negative training column.
 - `try_clip`: the batch's maximum (minimum) holds a point mass that training did not have, the
   share training had at or beyond it: the serving path clips; the comparison is made on the bins
@@ -153,6 +155,9 @@ def try_affine(t: _Trial) -> None:
     if pos.sum() >= 5:  # the scale through the origin (a unit change), as fitted and rounded
         a0 = float(np.median(np.quantile(xs, AFFINE_PROBS)[pos] / ref_q[pos]))
         maps += [(a0, 0.0), (_simplest(a0, a_ci), 0.0)]
+    if on_grid_as_is and ref.integer:  # the whole factors of the interval keep a whole-number grid
+        lo_a, hi_a = max(2, int(np.ceil(a_ci[0]))), int(np.floor(a_ci[1]))
+        maps += [(float(k), 0.0) for k in range(lo_a, min(hi_a, lo_a + 19) + 1)]
     for a, b in dict.fromkeys(maps):
         # off the grid counts for a factor of 2 or more only: a population whose values double or
         # halve with their shape intact is no population change, one 1.8 times larger may be
