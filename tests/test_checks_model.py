@@ -127,6 +127,60 @@ def test_overfit_silent_for_a_regularised_model():
     assert _run(overfit, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None
 
 
+@pytest.mark.fires("model.overfit")
+def test_overfit_fires_for_a_tree_at_chance_where_the_baselines_find_signal():
+    # a weak signal in many noisy columns: the unpruned tree memorises (train AUC 1) and scores
+    # near chance held-out, while the linear baseline finds the signal on the same rows: that is
+    # overfitting, not labels without signal
+    tr, te = _binary(1200, slope=0.35, noise_feats=12, seed=4)
+    f = _run(overfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
+    assert _alarm(f)
+    sh = f.evidence["less_flexible"]
+    assert sh["heldout_shortfall"] >= 0.03 and sh["cv_shortfall"] >= 0.015
+
+
+@pytest.mark.silent("model.overfit")
+def test_overfit_silent_when_the_evaluation_rows_differ_not_the_model():
+    # gradient boosting whose evaluation rows have a third of their labels flipped: a train/held-out
+    # gap of over 0.1 AUC, but the baselines do no better on those rows and the refitted model
+    # cross-validates like them: the evaluation set changed, nothing to regularise
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    df = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "y"})
+    df.columns = [c.replace(" ", "_") for c in df.columns]
+    idx = np.random.default_rng(0).permutation(len(df))
+    tr, te = df.iloc[idx[:380]].reset_index(drop=True), df.iloc[idx[380:]].reset_index(drop=True)
+    flip = np.random.default_rng(1).random(len(te)) < 0.3
+    te.loc[flip, "y"] = 1 - te.loc[flip, "y"]
+    model = _fit(HistGradientBoostingClassifier(max_iter=100, random_state=0), tr)
+    f = _run(overfit, _ctx(tr, te, model, "binary"))
+    assert f is not None and not _alarm(f)
+    assert f.evidence["gap"] > 0.1
+
+
+@pytest.mark.fires("model.underfit")
+def test_underfit_fires_for_a_strong_linear_model_that_boosting_beats():
+    # linear R² about 0.84 vs 0.97 for boosting: a small share of the lift over dummy, but the
+    # model's unexplained variance is five times the achievable one
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (3000, 3))
+    df = pd.DataFrame(X, columns=FEATS)
+    df["y"] = 3 * X[:, 0] + 2 * np.sin(3 * X[:, 1]) + rng.normal(0, 0.5, 3000)
+    tr, te = df.iloc[:2200].reset_index(drop=True), df.iloc[2200:].reset_index(drop=True)
+    f = _run(underfit, _ctx(tr, te, _fit(LinearRegression(), tr), "regression"))
+    assert _alarm(f)
+    assert f.evidence["share_of_lift_missed"] < 0.2 < f.evidence["excess_error"]
+
+
+@pytest.mark.silent("model.underfit")
+def test_underfit_silent_for_a_memorising_tree():
+    # the unpruned tree fits its training rows perfectly: its held-out shortfall is overfitting
+    tr, te = _binary(1200, slope=0.35, noise_feats=12, seed=4)
+    f = _run(underfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
+    assert not _alarm(f)
+
+
 # ------------------------------------------------------------------ prediction collapse
 
 
@@ -399,3 +453,38 @@ def test_declared_parameters_refuse_values_outside_their_constraint():
         with pytest.raises(InputError):
             fn.check.resolve({name: bad})
     assert instability.check.resolve({"seeds": 4.0}).seeds == 4
+
+
+def _res_with_eval_scores(user, linear, hgb):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        models={
+            k: SimpleNamespace(eval_scores=v) for k, v in (("user", user), ("linear", linear), ("hgb", hgb))
+        }
+    )
+
+
+def test_instability_on_the_same_rows_confirms_an_erratic_model():
+    from mltriage.checks.model.stability import _same_rows_agree
+
+    tr, te = _binary(600)
+    ctx = _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")
+    ev: dict = {}
+    # fold models that alternate between the signal and its reverse on the same evaluation rows
+    res = _res_with_eval_scores([0.82, 0.19, 0.80], [0.80, 0.81, 0.80], [0.79, 0.80, 0.81])
+    assert _same_rows_agree(ctx, res, ev, 0.03, 4.4)
+    assert ev["eval_sd"] > 0.3
+
+
+def test_instability_fold_spread_from_the_folds_rows_is_not_confirmed():
+    # fold scores that spread because the validation folds differ (whole entities per fold), while
+    # on the same evaluation rows the fold models spread like gradient boosting's: not the model
+    from mltriage.checks.model.stability import _same_rows_agree
+
+    tr, te = _binary(600)
+    ctx = _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")
+    ev: dict = {}
+    res = _res_with_eval_scores([0.70, 0.72, 0.79], [0.74, 0.745, 0.75], [0.71, 0.74, 0.77])
+    assert not _same_rows_agree(ctx, res, ev, 0.03, 4.4)
+    assert ev["eval_sd"] >= 0.03

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     min_share_missed=Param(
         0.2,
         Interval(float, 0, 1),
-        "share of the best baseline's lift over dummy that the model must miss to be underfit",
+        "how much better the best baseline must be, on the skill scale (share of its lift over dummy "
+        "the model misses) or on the error scale (the model's 1 - score over the baseline's, minus 1)",
     ),
 )
 def underfit(ctx: Context, p: Params) -> Findings:
@@ -47,15 +48,25 @@ def underfit(ctx: Context, p: Params) -> Findings:
 
     What it detects
         The baselines cross-validate a dummy baseline, a linear model and gradient boosting on the
-        training rows. The model is underfit when its held-out score (on the evaluation set)
-        misses at least `min_share_missed` (20%) of the lift over dummy that the best baseline
-        reaches, by more than a fixed margin (0.03 AUC/accuracy, 0.05 R²) and beyond the noise of
-        both estimates (the test score's standard error and the baseline's fold spread). When the
-        model could be refitted among the baselines, its own cross-validated score must fall short
-        too: a model that does as well as the baselines under cross-validation but worse on the
-        test rows points at the test data (drift, missing values), not at capacity. When no
-        baseline beats dummy either, the target has no learnable signal here: that is a data
-        problem (see data.label_misalignment), not underfitting.
+        training rows. The model is underfit when the best baseline is better than its held-out
+        score (on the evaluation set) by more than a fixed margin (0.03 AUC/accuracy, 0.05 R²),
+        beyond the noise of both estimates (z >= 3 with the test score's standard error and the
+        baseline's fold spread), and by at least `min_share_missed` (20%) on one of the two
+        natural scales: skill (the model misses 20% of the baseline's lift over dummy) or error
+        (the model's 1 - score is 1.2 times the baseline's). Each scale is the sensitive one in
+        its regime: on weak signal every model's error is large and only the lift tells them
+        apart (the public benchmark's underfit: R² 0.06 vs 0.24, 75% of the lift missed, error
+        x1.23), on strong signal the lift is nearly all taken and the error tells (a linear
+        model at R² 0.77 vs 0.93 for boosting on the suite's computers prices: 18% of the lift,
+        error x3.5). When the model could be refitted among the baselines, its own
+        cross-validated score must fall short too (by half the margin and half the share): a
+        model that does as well as the baselines under cross-validation but worse on the test
+        rows points at the test data (drift, missing values), not at capacity. A model whose
+        training score is above the baseline's cross-validated score by the margin has the
+        capacity; its held-out shortfall is variance (model.overfit), not underfitting (an
+        unpruned tree with train AUC 1.0). When no baseline beats dummy either, the target has no
+        learnable signal here: that is a data problem (see data.label_misalignment), not
+        underfitting.
     Why it matters
         Every error analysis on top of an underfit model studies the model's limits, not the
         data's: a better model class, features or hyper-parameters are the first lever.
@@ -91,6 +102,9 @@ def underfit(ctx: Context, p: Params) -> Findings:
     se = math.sqrt(user_se**2 + best_se**2)
     z = shortfall / se if se > 0 else float("inf")
     missed = shortfall / lift if lift > 0 else float("nan")
+    # the same shortfall on the error scale: the model's error (1 - score) over the baseline's
+    top = 1.0  # the best attainable ROC AUC, accuracy, R², NDCG
+    excess = shortfall / (top - best.mean) if top - best.mean > 1e-9 else float("inf")
     user_cv = models.get("user")
     user_cv_mean = user_cv.mean if user_cv is not None else float("nan")
     evidence: dict[str, Any] = {
@@ -104,6 +118,7 @@ def underfit(ctx: Context, p: Params) -> Findings:
         "dummy_cv": dummy.mean,
         "shortfall": shortfall,
         "share_of_lift_missed": missed,
+        "excess_error": excess,
         "z": z,
         "baselines": baseline_rows(res),
     }
@@ -111,13 +126,23 @@ def underfit(ctx: Context, p: Params) -> Findings:
     dummy_se = math.sqrt(best_se**2 + user_se**2)
     if lift < max(margin, 3 * dummy_se):
         return None
-    if not (shortfall >= margin and missed >= p.min_share_missed and z >= 3.0):
+    material = missed >= p.min_share_missed or excess >= p.min_share_missed
+    if not (shortfall >= margin and material and z >= 3.0):
+        return None
+    # a model that fits its training rows beyond what the baseline reaches on unseen rows has the
+    # capacity: its held-out shortfall is variance (model.overfit), not underfitting
+    user_train, _ = headline_score(ctx, "train")
+    evidence["your_model_train"] = user_train
+    if np.isfinite(user_train) and user_train >= best.mean + margin:
         return None
     # the refitted model under the same cross-validation must fall short too
     if user_cv is not None and np.isfinite(user_cv_mean):
         cv_short = best.mean - user_cv_mean
         evidence["cv_shortfall"] = cv_short
-        if cv_short < margin / 2 or (lift > 0 and cv_short / lift < p.min_share_missed / 2):
+        cv_material = cv_short / lift >= p.min_share_missed / 2 or cv_short / (top - best.mean + 1e-9) >= (
+            p.min_share_missed / 2
+        )
+        if cv_short < margin / 2 or (lift > 0 and not cv_material):
             return None
     barely = (user_test - dummy.mean) <= 0.1 * lift
     sev = CRITICAL if barely else WARNING
@@ -125,7 +150,7 @@ def underfit(ctx: Context, p: Params) -> Findings:
     title = (
         f"Underfit: held-out {name} {fmt(user_test)} vs {fmt(best.mean)} ± {fmt(best.std)} for the "
         f"{evidence['best_baseline']} (dummy {fmt(dummy.mean)}); the model misses {missed:.0%} of the "
-        "achievable lift"
+        f"achievable lift and its error (1 - {name}) is {1 + excess:.2g} times the baseline's"
     )
     return Finding(
         "model.underfit",
@@ -166,6 +191,47 @@ def _baselines_for_overfit(
     return res, no_signal
 
 
+def _finite(v: list[float]) -> np.ndarray:
+    a = np.asarray(v, dtype=float)
+    return a[np.isfinite(a)]
+
+
+def less_flexible_shortfall(res: BaselinesResult, te: float, te_se: float) -> dict[str, Any] | None:
+    """How far the model falls below the less flexible settings of the baselines (the linear
+    model and early-stopped gradient boosting; the better of the two under cross-validation, chosen
+    before looking at the evaluation rows): on the evaluation rows (each fold's baseline model
+    scored there against the model's held-out score: `heldout_shortfall`, its standard error from
+    the held-out score's and the fold models' spread, and z) and under the same folds (the baseline's
+    fold scores minus your model refitted in those folds, paired: `cv_shortfall` with its t
+    statistic; None when the model cannot be refitted). None when no baseline is usable."""
+    base = {k: m for k, m in res.models.items() if k in ("linear", "hgb") and np.isfinite(m.mean)}
+    if not res.greater_is_better or not base:
+        return None
+    key = max(base, key=lambda k: base[k].mean)
+    best = base[key]
+    out: dict[str, Any] = {
+        "reference": res.table()[list(res.models).index(key)]["model"],
+        "reference_cv": best.mean,
+        "heldout_shortfall": None,
+        "cv_shortfall": None,
+    }
+    ev = _finite(best.eval_scores)
+    if len(ev) and np.isfinite(te):
+        se = math.sqrt((te_se if np.isfinite(te_se) else 0.0) ** 2 + (float(np.var(ev)) / len(ev)))
+        d = float(ev.mean() - te)
+        out.update(reference_heldout=float(ev.mean()), heldout_shortfall=d, heldout_se=se)
+        out["heldout_z"] = d / se if se > 0 else (math.inf if d > 0 else 0.0)
+    user = res.models.get("user")
+    if user is not None and len(user.fold_scores) == len(best.fold_scores):
+        diff = _finite([b - u for b, u in zip(best.fold_scores, user.fold_scores, strict=True)])
+        if len(diff) >= 2:
+            sd = float(np.std(diff, ddof=1))
+            d = float(diff.mean())
+            out.update(user_cv=user.mean, cv_shortfall=d, cv_folds=len(diff))
+            out["cv_t"] = d / (sd / math.sqrt(len(diff))) if sd > 0 else (math.inf if d > 0 else 0.0)
+    return out
+
+
 @check(
     "model.overfit",
     requires=("model",),
@@ -177,22 +243,42 @@ def _baselines_for_overfit(
     ndcg_gap=Param(0.10, Interval(float, 0, 1), "largest train-minus-held-out NDCG@10 gap that passes"),
 )
 def overfit(ctx: Context, p: Params) -> Findings:
-    """The gap between training and held-out performance is large.
+    """The gap between training and held-out performance is large, and a less flexible setting
+    generalises better.
 
     What it detects
         The headline metric of the model on the training rows against the evaluation rows: ROC AUC
-        for binary tasks (default alarm: a gap over 0.10), accuracy for multiclass, R² for
-        regression, NDCG@10 for ranking (0.10 each). The gap must exceed the threshold and be
-        larger than zero beyond the noise of both estimates. It is reported as info, not as a
-        warning, when the gap costs nothing or is not memorisation: the held-out score is at chance
-        and no baseline does better (the labels carry no signal: a data problem); the training
-        score is itself below the best baseline's cross-validated score (a weak, noisy model); or
-        the held-out score matches the best baseline's cross-validated score (a forest that
-        memorises its rows yet generalises as well as the baselines); or the model is a classifier
-        fitted to a regression target (an output-type problem first, see model.wrong_output_type);
-        or evaluation columns arrive transformed against training (pipeline.train_serving_skew on
-        the evaluation set) and undoing the transformation closes the gap (or halves it): the held-out
-        score measured a preprocessing mismatch, not memorisation.
+        for binary tasks, accuracy for multiclass, R² for regression, NDCG@10 for ranking. The gap
+        must exceed the threshold (0.10 each: an effect that matters) and zero beyond the noise
+        of both estimates (95% lower bound > 0). A gap alone is not overfitting: boosting and
+        forests fit their training rows closely by construction, and an evaluation set that
+        differs from training (a shift, values missing in it only, relabelled rows) opens a gap
+        that no regularisation closes. So the gap is compared with what a less flexible setting
+        reaches on the same data: the better (by cross-validation, chosen before looking at the
+        evaluation rows) of the baselines' linear model and early-stopped gradient boosting.
+        It is overfitting (a warning) only when that setting does better on the same evaluation
+        rows by the metric's noise margin (0.03 AUC/accuracy, 0.05 R²) and beyond the noise
+        (z >= 1.96, one-sided 2.5%, with the held-out score's standard error and the spread of
+        the fold models), AND, when your model can be refitted, also under the same folds (the
+        paired fold difference at least half the margin: a refitted model that cross-validates
+        as well as the baseline says the held-out drop comes from the evaluation rows, not from
+        memorisation), AND the model's training score is above the baseline's cross-validated
+        one by the margin (below it, it is a weak model: model.underfit's domain). Each of the
+        three conditions is necessary, so no multiple-testing correction is needed (an
+        intersection of tests at 2.5% is a test at 2.5%). Measured on the generalisation suite
+        (benchmarks/variants): the unpruned trees (overfit__*_tree_*) fire, while ridge on panel
+        data (train R² 0.31 vs held-out 0.20: the ridge baseline scores the same 0.20 on those
+        rows), XGBoost with a column missing in the evaluation rows only, and gradient boosting
+        on relabelled or curated evaluation sets (train 0.85-0.88 vs held-out 0.58-0.68 AUC, the
+        baseline no better there) are info, as they were false alarms of a gap-only rule.
+        Also info: the held-out score is at chance and no baseline does better (the labels carry
+        no signal: a data problem; a model at chance where the baselines find signal is
+        overfitting); the model is a classifier fitted to a regression target (an output-type
+        problem first, see model.wrong_output_type); evaluation columns arrive transformed
+        against training (pipeline.train_serving_skew on the evaluation set) and undoing the
+        transformation closes the gap: the held-out score measured a preprocessing mismatch;
+        with --fast (no baselines) the gap is reported as info, since nothing it could be
+        compared with was run.
     Why it matters
         A model that is much better on the rows it was fitted on has memorised them: its held-out
         score is the one to trust, it is usually improvable by regularisation, and its
@@ -264,11 +350,11 @@ def overfit(ctx: Context, p: Params) -> Findings:
             lower = gap - 1.96 * se
             evidence.update(test=te, gap=gap, gap_ci_low=lower)
             scores = f"Train {name} {fmt(tr)} vs held-out {fmt(te)} (with {cols} undone)"
-    # a gap without any held-out signal: the data, not the model
+    # a gap without any held-out signal: the data, not the model (unless the baselines find one)
     chance = {"roc_auc": 0.5}.get(metric)
     no_signal = chance is not None and te - 1.96 * (te_se if np.isfinite(te_se) else 0) <= chance + 0.02
     res, no_baseline_signal = _baselines_for_overfit(ctx, evidence, metric, te)
-    if no_signal or no_baseline_signal:
+    if no_baseline_signal or (res is None and no_signal):
         return _overfit_info(
             f"{scores}, but the held-out score is at chance level: the model memorised labels that carry "
             "no signal (look at the data rung first)",
@@ -277,35 +363,27 @@ def overfit(ctx: Context, p: Params) -> Findings:
             "the labels do not follow from the features (misaligned or random labels)",
             "fix the data first (see data.label_misalignment / data.target_suspect)",
         )
-    best = evidence.get("best_baseline_cv")
-    if best is not None and np.isfinite(best) and res is not None and res.greater_is_better:
-        if tr <= best + 0.01:
-            # the model does not even fit its training rows as well as a baseline generalises:
-            # the gap is variance of a weak model, not memorisation
-            return _overfit_info(
-                f"{scores}, but the training score is below what the baselines reach held-out "
-                f"({fmt(best)}): a weak model, not memorisation (see model.underfit)",
-                evidence,
-                0.0,
-                "a low-capacity or unstable model whose fit varies with the rows it sees",
-                "give the model capacity (see model.underfit) before regularising it",
-            )
-        tol = max(0.01, 1.96 * (te_se if np.isfinite(te_se) else 0.0))
-        if te >= best - tol:
-            return _overfit_info(
-                f"{scores} (gap {gap:.3f}), yet the held-out score matches or beats the best baseline's "
-                f"cross-validated {fmt(best)}: the model fits its training rows far better than new ones "
-                "(forests and deep trees do) without losing generalisation",
-                evidence,
-                0.05,
-                "a high-capacity model (deep trees, forests) fits its training rows almost exactly",
-                "nothing urgent; judge it by held-out or cross-validated scores, never by training scores",
-            )
+    sh = less_flexible_shortfall(res, te, te_se) if res is not None else None
+    verdict = _judge_against_less_flexible(sh, tr, metric, scores, evidence)
+    if verdict is not None:
+        return verdict
+    assert sh is not None
     sev = CRITICAL if gap > 3 * thr else WARNING
+    ref = sh["reference"]
+    against = []
+    if sh["heldout_shortfall"] is not None:
+        against.append(
+            f"the {ref} reaches {fmt(sh['reference_heldout'])} on the same evaluation rows (z {sh['heldout_z']:.1f})"
+        )
+    if sh["cv_shortfall"] is not None:
+        against.append(
+            f"{fmt(sh['reference_cv'])} vs {fmt(sh['user_cv'])} for your model under the same folds"
+        )
     return Finding(
         "model.overfit",
         sev,
-        f"Overfit: train {name} {fmt(tr)} vs held-out {fmt(te)} (gap {gap:.3f} > {thr:.2f}; 95% lower bound {lower:.3f})",
+        f"Overfit: train {name} {fmt(tr)} vs held-out {fmt(te)} (gap {gap:.3f}; 95% lower bound "
+        f"{lower:.3f}), while {' and '.join(against)}",
         evidence=evidence,
         impact=float(min(1.0, gap)),
         root_cause="the model memorises the training rows: too much capacity for the data (deep trees, "
@@ -313,6 +391,61 @@ def overfit(ctx: Context, p: Params) -> Findings:
         fix="regularise (max_depth / min_samples_leaf / L2 / early stopping), add training rows, "
         "or drop row-identifying features; judge by the held-out or cross-validated score",
     )
+
+
+def _judge_against_less_flexible(
+    sh: dict[str, Any] | None, tr: float, metric: str, scores: str, evidence: dict[str, Any]
+) -> Finding | None:
+    """An info finding when the gap is no memorisation that costs anything: no less flexible
+    setting to compare with, the model not fitting its training rows beyond what the baseline
+    reaches on unseen ones (underfit's domain), a baseline that does no better on the evaluation
+    rows, or a refitted model that cross-validates as well as it (the evaluation rows differ).
+    None when the gap is overfitting."""
+    margin = noise_margin(metric)
+    if sh is None or (sh["heldout_shortfall"] is None and sh["cv_shortfall"] is None):
+        return _overfit_info(
+            f"{scores}: the gap alone cannot tell memorisation from a harder evaluation set, and no less "
+            "flexible setting could be compared (the baselines run without --fast)",
+            evidence,
+            0.05,
+            "a train/held-out gap; whether regularising would help is unknown",
+            "run without --fast, or compare with a regularised version of the model under cross-validation",
+        )
+    evidence["less_flexible"] = sh
+    ref, ref_cv = sh["reference"], sh["reference_cv"]
+    if tr < ref_cv + margin:
+        return _overfit_info(
+            f"{scores}, but the model fits its training rows no better than the {ref} predicts unseen "
+            f"ones ({fmt(ref_cv)}): the gap is not memorisation (harder evaluation rows, or a weak "
+            "model: see model.underfit)",
+            evidence,
+            0.0,
+            "the evaluation rows differ from the training rows, or a low-capacity model",
+            "look at the data rung (drift, missing values) and at model.underfit before regularising",
+        )
+    held, z = sh["heldout_shortfall"], sh.get("heldout_z", 0.0)
+    if held is not None and not (held >= margin and z >= 1.96):
+        return _overfit_info(
+            f"{scores}, yet the {ref} (less flexible) reaches {fmt(sh['reference_heldout'])} on the same "
+            "evaluation rows, no better: the model fits its training rows far better than new ones "
+            "(forests and boosting do) without losing generalisation",
+            evidence,
+            0.05,
+            "a high-capacity model fits its training rows closely; nothing is lost on new rows",
+            "nothing urgent; judge it by held-out or cross-validated scores, never by training scores",
+        )
+    cv = sh["cv_shortfall"]
+    if cv is not None and cv < margin / 2:
+        return _overfit_info(
+            f"{scores}, but refitted under the same folds your model cross-validates like the {ref} "
+            f"({fmt(sh['user_cv'])} vs {fmt(ref_cv)}): the held-out drop comes from the evaluation rows "
+            "(a shift, missing values, other labels), not from memorisation",
+            evidence,
+            0.05,
+            "the evaluation rows differ from the training rows; the model generalises within training",
+            "look at the data and evaluation rungs (drift, missing values, label changes) before regularising",
+        )
+    return None
 
 
 def _overfit_info(title: str, evidence: dict[str, Any], impact: float, root_cause: str, fix: str) -> Finding:
