@@ -729,3 +729,38 @@ def test_label_misalignment_fires_on_shuffled_regression_targets_with_unit_error
     tr["y"] = np.random.default_rng(0).permutation(tr["y"].to_numpy())
     found = alarms(D.label_misalignment, ctx_of(tr, ctx.case.test, task="regression"))
     assert found and found[0].evidence["table"][0]["spearman"] < 0.1
+
+
+def _weak_binary(flip_share: float, shift: float = 0.0, seed: int = 3, n: int = 2000):
+    """Weak features (AUC about 0.7, as in survey data): 1,400 training and 600 evaluation rows;
+    `flip_share` of class 1's training labels recorded as 0; `shift` moves the evaluation rows'
+    features (their labels follow the same rule)."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    X[1400:, 0] += shift
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(-0.8 + 0.7 * X[:, 0] + 0.4 * X[:, 1])))).astype(int)
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y)
+    tr, te = df.iloc[:1400].copy(), df.iloc[1400:].reset_index(drop=True)
+    m = (tr["y"] == 1).to_numpy() & (rng.uniform(size=len(tr)) < flip_share)
+    tr.loc[m, "y"] = 0
+    model = LogisticRegression().fit(tr[["a", "b", "c"]], tr["y"])
+    return ctx_of(tr, te, model=model)
+
+
+@pytest.mark.fires("data.label_noise")
+def test_label_noise_class_conditional_flip_with_weak_features_is_a_label_shift():
+    # the models absorb a uniform flip (calibrated to the noisy labels): only the evaluation
+    # labels show it, as more class 1 at the same features than the training labelling predicts
+    found = alarms(D.label_noise, _weak_binary(0.4))
+    assert found and [int(c) for c in found[0].classes] == [1, 0]
+    pair = found[0].evidence["flipped_pair"]
+    assert pair["from"] == "label_shift" and pair["ci"][0] < 0.4 < pair["ci"][1]
+
+
+@pytest.mark.silent("data.label_noise")
+def test_label_noise_silent_when_only_the_features_move_between_the_sets():
+    # a covariate shift changes the class mix of the evaluation set, but the models' probabilities
+    # move with the features: no label shift at the same features
+    assert alarms(D.label_noise, _weak_binary(0.0, shift=0.8)) == []

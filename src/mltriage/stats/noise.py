@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats as sps
 
 
 @dataclass
@@ -145,6 +146,44 @@ def flagged_vs_evaluation(
         "excess_ci": d["ci"],
         "p_value": d["p_value"] if d["diff"] > 0 else 1.0,
     }
+
+
+def label_shift(P_tr: np.ndarray, y_tr: np.ndarray, P_evs: list[np.ndarray], y_ev: np.ndarray) -> list[dict]:
+    """Per class a: how much more often the evaluation labels say a than the training labelling
+    would at the same features. The fold models learned the training labelling; their mean
+    residual (label minus probability) is about 0 on the out-of-fold training rows by
+    construction and, when both sets share one labelling, on the evaluation rows too (a shift of
+    the features moves the probabilities with it). gap = mean residual on evaluation rows (fold
+    models averaged) minus that on training rows, with a z from both sides' spreads. When a share
+    r of class a's training labels were turned into other classes, the models under-predict a by
+    r x its share, so r = gap / (share of a in evaluation). One row per class, index order."""
+    P_tr = _norm(P_tr)
+    P_ev = _norm(np.mean([_norm(P) for P in P_evs], axis=0))
+    out = []
+    for a in range(P_tr.shape[1]):
+        r_tr = (y_tr == a).astype(float) - P_tr[:, a]
+        r_ev = (y_ev == a).astype(float) - P_ev[:, a]
+        gap = float(r_ev.mean() - r_tr.mean())
+        se = float(np.sqrt(r_ev.var() / max(len(r_ev), 1) + r_tr.var() / max(len(r_tr), 1)))
+        share_ev = float(np.mean(y_ev == a))
+        z = gap / se if se > 0 else 0.0
+        rate = gap / share_ev if share_ev > 0 else float("nan")
+        half = 1.96 * se / share_ev if share_ev > 0 else float("nan")
+        out.append(
+            {
+                "class": a,
+                "share_training": float(np.mean(y_tr == a)),
+                "share_evaluation": share_ev,
+                "predicted_training": float(P_tr[:, a].mean()),
+                "predicted_evaluation": float(P_ev[:, a].mean()),
+                "gap": gap,
+                "z": float(z),
+                "p_value": float(sps.norm.sf(z)),
+                "under_recorded_share": rate,
+                "ci": [rate - half, rate + half],
+            }
+        )
+    return out
 
 
 def pair_flips(P_tr: np.ndarray, y_tr: np.ndarray, P_evs: list[np.ndarray], y_ev: np.ndarray) -> list[dict]:

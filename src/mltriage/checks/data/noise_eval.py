@@ -14,7 +14,13 @@ import numpy as np
 from ...findings import INFO, WARNING, Finding
 from ...registry import Params
 from ...stats.metrics import holm
-from ...stats.noise import confidence_shift, flagged_vs_evaluation, pair_flips, residual_outliers
+from ...stats.noise import (
+    confidence_shift,
+    flagged_vs_evaluation,
+    label_shift,
+    pair_flips,
+    residual_outliers,
+)
 from ...stats.rows import scalar
 
 if TYPE_CHECKING:
@@ -93,6 +99,8 @@ def versus_evaluation(
     if not outs:
         return None
     P_tr, y_tr, y_e = m.oof[ok], y_idx[ok], y_ev[ev_ok]
+    if len(np.unique(y_e)) < 2:  # a one-class evaluation target is no reference (data.target_suspect)
+        return None
     flagged = flagged_vs_evaluation(P_tr, y_tr, outs, y_e, p.threshold)
     pairs = pair_flips(P_tr, y_tr, outs, y_e)
     adj = holm([r["p_value"] for r in pairs]) if pairs else np.zeros(0)
@@ -100,15 +108,62 @@ def versus_evaluation(
         r["p_adjusted"] = float(pa)
         r["true"], r["given"] = scalar(res.classes[r["true"]]), scalar(res.classes[r["given"]])
     sig = [r for r in pairs if r["p_adjusted"] < p.alpha and r["flipped_share"] >= p.min_pair_share]
+    shift = _shifted_pair(label_shift(P_tr, y_tr, outs, y_e), res.classes, p)
     return {
         "flagged": flagged,
         "pairs": pairs[:10],
-        "pair": sig[0] if sig else None,
+        "label_shift": shift["table"],
+        "pair": sig[0] if sig else shift["pair"],
         "fires": bool(flagged["excess"] >= p.min_excess and flagged["p_value"] < p.alpha),
     }
 
 
+def _shifted_pair(table: list[dict[str, Any]], classes: list, p: Params) -> dict[str, Any]:
+    """The class whose training labels under-record it at the same features (stats.noise.
+    label_shift; Holm over the classes at `alpha`, at least `min_pair_share` of its rows), paired
+    with the class most over-recorded: a class-conditional flip, as a pair of pair_flips' shape."""
+    adj = holm([r["p_value"] for r in table]) if table else np.zeros(0)
+    for r, pa in zip(table, adj):
+        r["p_adjusted"] = float(pa)
+    # the labels moved, not the model's view of the rows: the mean probability of a moved less
+    # than half as much as the labels did (features transformed between the sets move both)
+    sig = [
+        r
+        for r in table
+        if r["p_adjusted"] < p.alpha
+        and r["under_recorded_share"] >= p.min_pair_share
+        and abs(r["predicted_evaluation"] - r["predicted_training"]) <= 0.5 * abs(r["gap"])
+    ]
+    out = [{**r, "class": scalar(classes[r["class"]])} for r in table]
+    if not sig:
+        return {"table": out, "pair": None}
+    top = max(sig, key=lambda r: r["gap"])
+    given = min(table, key=lambda r: r["gap"])
+    t, g = scalar(classes[top["class"]]), scalar(classes[given["class"]])
+    lo, hi = top["ci"]
+    text = (
+        f"class {t!s} labelled {g!s}: at the same features the evaluation labels say {t!s} in "
+        f"{top['share_evaluation']:.0%} of rows where the training labelling predicts "
+        f"{top['share_evaluation'] - top['gap']:.0%}, so about {top['under_recorded_share']:.0%} of "
+        f"class {t!s}'s training labels (95% CI {max(lo, 0):.0%} to {min(hi, 1):.0%}) were recorded as "
+        f"another class (or the evaluation set was drawn with another class mix)"
+    )
+    pair = {
+        "true": t,
+        "given": g,
+        "flipped_share": top["under_recorded_share"],
+        "ci": top["ci"],
+        "p_adjusted": top["p_adjusted"],
+        "share_evaluation": top["share_evaluation"],
+        "from": "label_shift",
+        "text": text,
+    }
+    return {"table": out, "pair": pair}
+
+
 def pair_text(pair: dict[str, Any]) -> str:
+    if "text" in pair:
+        return str(pair["text"])
     lo, hi = pair["ci"]
     return (
         f"class {pair['true']!s} labelled {pair['given']!s}: {pair['flipped_share']:.0%} of the rows the "
