@@ -396,6 +396,73 @@ def test_label_leakage_silent_on_a_strong_category_inflated_by_copies():
     assert alarms(D.label_leakage, ctx) == []
 
 
+def _diabetes(n=None, seed=0):
+    from sklearn.datasets import load_diabetes
+
+    df = load_diabetes(as_frame=True).frame.rename(columns={"target": "y"})
+    df = df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    return df.iloc[:n] if n else df
+
+
+@pytest.mark.fires("data.label_leakage")
+def test_label_leakage_fires_on_a_weak_leak_in_small_data():
+    # 250 diabetes rows plus a column recorded after the outcome: the target plus noise, R^2 about
+    # 0.8 alone (far from perfect) while all ten real features together reach about 0.45
+    df = _diabetes(250)
+    rng = np.random.default_rng(5)
+    df["followup_score"] = (df.y + rng.normal(0, 0.45 * df.y.std(), len(df))).round(0)
+    tr, te = split(df)
+    found = alarms(D.label_leakage, ctx_of(tr, te, task="regression"))
+    assert found and found[0].columns == ["followup_score"]
+    vr = found[0].evidence["versus_rest"]
+    assert vr["low"] > 0.1 and vr["explaining_away_ratio"] > -0.5
+
+
+@pytest.mark.fires("data.label_leakage")
+def test_label_leakage_fires_on_a_not_near_perfect_binary_leak_with_few_rows():
+    # 220 rows: a count recorded after the outcome (AUC about 0.85 alone) beside real features
+    # that together reach about 0.75; critical because the model's AUC leans on it
+    df = binary_frame(220, seed=7, noise=4.0)
+    rng = np.random.default_rng(8)
+    df["calls_after"] = rng.poisson(np.where(df.y == 1, 2.2, 0.4)).astype(float)
+    tr, te = split(df)
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = tr.drop(columns="y")
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["cat"]), remainder="passthrough"),
+        LogisticRegression(max_iter=1000),
+    ).fit(X, tr.y)
+    found = alarms(D.label_leakage, ctx_of(tr, te, model=model))
+    assert found and found[0].columns == ["calls_after"]
+    assert found[0].evidence["versus_rest"]["feature_alone"] < 0.95
+    assert found[0].severity == Severity.CRITICAL
+    assert found[0].evidence["evaluation_score_without_it"]["low"] > 0
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_silent_on_diabetes_strongest_driver():
+    # bmi and s5 are strong, but the other features together reach comparable power
+    df = _diabetes()
+    tr, te = split(df)
+    assert alarms(D.label_leakage, ctx_of(tr, te, task="regression")) == []
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_silent_on_a_dominant_binary_driver_beside_weak_others():
+    # one cause far stronger than the others together (AUC 0.9 vs 0.6), acting beside them: once
+    # the class is fixed it trades off against them (explaining away), as a leak does not
+    rng = np.random.default_rng(1)
+    n = 3000
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.normal(size=n)})
+    df["y"] = (3 * df.a + 0.7 * df.b + 0.5 * df.c + rng.logistic(size=n) > 0).astype(int)
+    tr, te = split(df)
+    assert alarms(D.label_leakage, ctx_of(tr, te)) == []
+
+
 @pytest.mark.silent("data.label_leakage")
 def test_label_leakage_silent(clean):
     assert alarms(D.label_leakage, clean) == []

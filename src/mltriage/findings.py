@@ -44,7 +44,10 @@ CODES: dict[str, str] = {
     "data.infinite_values": "+/-inf in numeric features",
     "data.label_misalignment": "labels no longer belong to their rows: every model is no better than the dummy baseline",
     "data.target_suspect": "the target looks wrong: constant, an identifier, continuous where a class is expected, or mostly missing",
-    "data.label_leakage": "a feature predicts the target almost perfectly on its own",
+    "data.label_leakage": (
+        "a feature predicts the target almost perfectly on its own, or far better than all the "
+        "other features together"
+    ),
     "data.label_noise": "a sizeable share of training labels is likely wrong",
     "data.unseen_categories": "categorical values in the evaluation or production set that training never saw",
     "data.duplicates": "duplicate rows inside the training set",
