@@ -266,7 +266,10 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
     if top.score >= perfect and top.low >= 0.9:
         title = f"{top.column} alone predicts the target with cross-validated {metric} {top.score:.3f}"
     else:
-        if top.score - chance < margin:  # it cannot beat even a useless rest by the margin
+        # all the others together reach at least the next feature alone: when the top feature
+        # does not beat that (or chance) by the margin, it cannot beat them (no model is fitted)
+        floor = max([chance] + [s.score for s in scores[1:2]])
+        if top.score - floor < margin:
             return None
         title = _against_rest(ctx, p, X, y, idx, c.features.index(top.column), task, margin, ev)
         if title is None:
