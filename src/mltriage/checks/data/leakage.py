@@ -107,10 +107,21 @@ def versus_rest(
     rest, r_score = _better(
         task, Y, _hgb_oof(task, Xr, cm, Y, labels, folds, seed), oof_ridge(design_matrix(Xr, cm), Y, folds)
     )
+    sig = explaining_away(single, rest, Y, labels, seed=seed)
+
+    def full() -> float:  # all the features, the top one included (fitted only when needed)
+        return _better(
+            task,
+            Y,
+            _hgb_oof(task, X, mask, Y, labels, folds, seed),
+            oof_ridge(design_matrix(X, mask), Y, folds),
+        )[1]
+
     return {
         "dominance": dominance(task, Y, single, rest, seed=seed),
-        "signature": explaining_away(single, rest, Y, labels, seed=seed),
+        "signature": sig,
         "rows": n,
+        "full": full,
     }
 
 
@@ -183,6 +194,13 @@ def headline_without(
         "explaining-away ratio at or below which the feature acts as a cause beside the others "
         "(0: a record of the outcome, -1: an independent driver; the default is the midpoint)",
     ),
+    kept_share=Param(
+        0.5,
+        Interval(float, 0, 1),
+        "share of their own power (above chance) that the other features add beside the feature "
+        "from which it is a driver, not a record of the outcome (0: it screens them off, 1: they "
+        "add all of it; the default is the midpoint)",
+    ),
     inflation=Param(
         0.02,
         Interval(float, 0, 1),
@@ -210,7 +228,12 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
         depends on them only through the target (ratio near 0; a mediator, above 0). At or
         below `cause_ratio` (the midpoint) it stays silent, and so it does when the other
         features share nothing with it through the target (they predict nothing: the signature
-        cannot be read, and only the near-perfect rule applies). Critical when shuffling the column
+        cannot be read, and only the near-perfect rule applies). A driver correlated with the
+        others can mask explaining away, so a second signature must agree: a record of the
+        outcome screens the others off (all the features together barely beat it alone), while
+        beside a driver the others keep their value; it stays silent when they add at least
+        `kept_share` (the midpoint) of their own power above chance (diamonds: carat alone R^2
+        0.84, the others 0.05, all together 0.98: the others add 2.9 times their own power). Critical when shuffling the column
         in the evaluation rows drops the model's score by more than `inflation` with an interval
         above 0 (the leak inflates the headline), or when the model cannot be re-scored; a
         warning when the model does not lean on it.
@@ -341,6 +364,17 @@ def _against_rest(
     if not np.isfinite(sig.ratio) or sig.ratio <= p.cause_ratio:
         # a driver acting beside the others (they trade off once the target is fixed), or others
         # that share nothing with it through the target (nothing to read the signature from)
+        return None
+    # a record of the outcome carries what the others know about the target: beside it they add
+    # little; beside a driver they keep their value (a confounded driver, where explaining away
+    # is masked, shows it here: carat beside a diamond's colour and clarity)
+    chance = 0.0 if ev["metric"] == "R^2" else 0.5
+    f_score = res["full"]()
+    kept = (f_score - d.single) / (d.rest - chance) if d.rest - chance > 0 else float("nan")
+    ev["versus_rest"].update(
+        {"all_features": f_score, "others_kept_beside_it": kept, "kept_share": p.kept_share}
+    )
+    if not np.isfinite(kept) or kept >= p.kept_share:
         return None
     col = c.features[j]
     metric = ev["metric"]
