@@ -194,6 +194,14 @@ def headline_without(
         "explaining-away ratio at or below which the feature acts as a cause beside the others "
         "(0: a record of the outcome, -1: an independent driver; the default is the midpoint)",
     ),
+    proxy_ratio=Param(
+        0.5,
+        Interval(float, 0, 2),
+        "lower bound of the explaining-away ratio above which the feature shares with the others "
+        "more at fixed target than a record of the outcome can: the others measure it (0: a "
+        "record of the outcome, 1: as much within target values as between them; the default is "
+        "the midpoint)",
+    ),
     kept_share=Param(
         0.5,
         Interval(float, 0, 1),
@@ -228,7 +236,12 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
         depends on them only through the target (ratio near 0; a mediator, above 0). At or
         below `cause_ratio` (the midpoint) it stays silent, and so it does when the other
         features share nothing with it through the target (they predict nothing: the signature
-        cannot be read, and only the near-perfect rule applies). A driver correlated with the
+        cannot be read, and only the near-perfect rule applies). It stays silent too when the
+        ratio's lower bound is above `proxy_ratio`: a driver whose downstream measurements are
+        among the features (age beside lab values that rise with age) shares with them at fixed
+        target at least as much as across targets (ratio 1 or more), which a record of the
+        outcome, linked to them only through the target, cannot (synthetic age with three weak
+        markers of it: ratio 1.9-2.6, lower bounds 1.6-2.2). A driver correlated with the
         others can mask explaining away, so a second signature must agree: a record of the
         outcome screens the others off (all the features together barely beat it alone), while
         beside a driver the others keep their value; it stays silent when they add at least
@@ -358,12 +371,16 @@ def _against_rest(
         "ratio_low": sig.low,
         "ratio_high": sig.high,
         "cause_ratio": p.cause_ratio,
+        "proxy_ratio": p.proxy_ratio,
     }
     if not (np.isfinite(d.low) and d.low > margin):
         return None
     if not np.isfinite(sig.ratio) or sig.ratio <= p.cause_ratio:
         # a driver acting beside the others (they trade off once the target is fixed), or others
         # that share nothing with it through the target (nothing to read the signature from)
+        return None
+    if np.isfinite(sig.low) and sig.low > p.proxy_ratio:
+        # the others measure the feature: they share it at fixed target, not only through it
         return None
     # a record of the outcome carries what the others know about the target: beside it they add
     # little; beside a driver they keep their value (a confounded driver, where explaining away
