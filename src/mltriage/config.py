@@ -45,9 +45,11 @@ class Config:
     max_refit_rows: int = 10_000
     n_jobs: int = 1  # threads for mltriage's own refits (one is fastest for many small fits)
     predict_jobs: int = 0  # threads for the model's predictions on whole sets (0: all cores)
-    refit_workers: int = (
-        0  # threads that fit the baselines' (model, fold) pairs side by side (0: one per core)
-    )
+    # threads that fit the baselines' (model, fold) pairs side by side (0: one per core). One by
+    # default: on a quiet 2-core machine two threads (each held to one OpenMP thread) were 9-26%
+    # slower in wall time than one fit using both cores (farm-bench, public data_drift,
+    # serialization_mismatch, divergence); side by side pays only when the cores are busy anyway
+    refit_workers: int = 1
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
 
