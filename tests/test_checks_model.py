@@ -86,6 +86,22 @@ def test_underfit_silent_when_model_matches_baselines():
 
 
 @pytest.mark.silent("model.underfit")
+def test_underfit_judges_the_held_out_score_with_evaluation_skew_undone(monkeypatch):
+    # a held-out shortfall caused by an evaluation column preprocessed differently from training
+    # is pipeline.train_serving_skew, not a lack of capacity: with the transformation undone the
+    # model scores as well as the best baseline (the skew inference is stubbed here to isolate
+    # the rule; tests/test_checks_shift.py covers the inference itself)
+    import mltriage.checks.model.fit as fit_mod
+
+    tr, te = _regression()
+    ctx = _ctx(tr, te, _fit(LinearRegression(), tr), "regression")  # fires without the stub (test above)
+    best = max(m.mean for k, m in ctx.baselines().models.items() if k in ("linear", "hgb"))
+    monkeypatch.setattr(fit_mod, "skew_repaired_score", lambda c: {"columns": ["x1"], "test_repaired": best})
+    f = _run(underfit, ctx)
+    assert not _alarm(f)
+
+
+@pytest.mark.silent("model.underfit")
 def test_underfit_silent_when_no_model_beats_dummy():
     tr, te = _binary(1200)
     rng = np.random.default_rng(1)

@@ -52,7 +52,9 @@ def underfit(ctx: Context, p: Params) -> Findings:
         score (on the evaluation set) by more than a fixed margin (0.03 AUC/accuracy, 0.05 R²),
         beyond the noise of both estimates (z >= 3 with the test score's standard error and the
         baseline's fold spread), and by at least `min_share_missed` (20%) on one of the two
-        natural scales: skill (the model misses 20% of the baseline's lift over dummy) or error
+        natural scales (the held-out score is taken with any evaluation column transformed against
+        training undone, see pipeline.train_serving_skew: a pipeline bug is not a lack of
+        capacity): skill (the model misses 20% of the baseline's lift over dummy) or error
         (the model's 1 - score is 1.2 times the baseline's). Each scale is the sensitive one in
         its regime: on weak signal every model's error is large and only the lift tells them
         apart (the public benchmark's underfit: R² 0.06 vs 0.24, 75% of the lift missed, error
@@ -97,6 +99,13 @@ def underfit(ctx: Context, p: Params) -> Findings:
     if not np.isfinite(user_test):
         raise NotApplicable("the model's held-out score cannot be computed")
     user_se = user_se if np.isfinite(user_se) else 0.0
+    # evaluation columns preprocessed differently from training (pipeline.train_serving_skew on
+    # the evaluation set) lower the held-out score for a pipeline reason, not for capacity: the
+    # model is judged on the evaluation rows with the transformations undone
+    repaired = skew_repaired_score(ctx)
+    if repaired is not None and repaired["test_repaired"] is not None:
+        if np.isfinite(repaired["test_repaired"]) and repaired["test_repaired"] > user_test:
+            user_test = float(repaired["test_repaired"])
     margin = noise_margin(metric)
     shortfall = best.mean - user_test
     se = math.sqrt(user_se**2 + best_se**2)
@@ -122,6 +131,8 @@ def underfit(ctx: Context, p: Params) -> Findings:
         "z": z,
         "baselines": baseline_rows(res),
     }
+    if repaired is not None:
+        evidence["evaluation_skew"] = repaired
     # no learnable signal at all: data problem, not capacity
     dummy_se = math.sqrt(best_se**2 + user_se**2)
     if lift < max(margin, 3 * dummy_se):
