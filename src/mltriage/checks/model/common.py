@@ -86,7 +86,12 @@ def skew_repaired_score(ctx: Context) -> dict[str, Any] | None:
     """When the evaluation set has columns transformed against training
     (pipeline.train_serving_skew on the evaluation set): those columns and the model's held-out
     headline score with the transformations undone (None when it cannot be rescored); None when
-    no column is transformed."""
+    no column is transformed. Computed once per run (model.overfit and model.underfit both read
+    it)."""
+    return ctx.cached("skew_repaired_score", lambda: _skew_repaired_score(ctx))
+
+
+def _skew_repaired_score(ctx: Context) -> dict[str, Any] | None:
     from ...stats.skew import undo_skew
 
     try:
