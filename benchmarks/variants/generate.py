@@ -29,6 +29,8 @@ import kinds_data  # noqa: E402,F401
 import kinds_errors  # noqa: E402,F401
 import kinds_labels  # noqa: E402,F401
 import kinds_model  # noqa: E402,F401
+import kinds_peers  # noqa: E402,F401
+import kinds_peers_model  # noqa: E402,F401
 import kinds_prod  # noqa: E402,F401
 import kinds_rank  # noqa: E402,F401
 import planting  # noqa: E402

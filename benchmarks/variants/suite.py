@@ -92,6 +92,24 @@ SUITE: list[Spec] = CONTROLS + [
     S("ranking_hard_positives", "computers", "ranking", "hgb"),
 ]
 
+# --- rebuilt from peer tools' test suites and documented examples (kinds_peers*.py cite each)
+PEERS: list[Spec] = [
+    S("conflicting_labels", "penguins", "multiclass", "rf"),
+    S("mixed_nulls", "affairs", "binary", "hgb"),
+    S("string_mismatch", "flights", "binary", "hgb", 6000),
+    S("identifier_label", "affairs", "binary", "rf", 3000),
+    S("single_value", "cars", "regression", "ridge"),
+    S("near_duplicates", "flights", "binary", "lgbm", 6000),
+    S("date_leakage", "flights", "binary", "hgb", 8000),
+    S("train_only_leak", "affairs", "binary", "logreg"),
+    S("boosting_overfit", "affairs", "binary", "gbm", 2000),
+    S("simple_model_comparison", "penguins", "multiclass", "knn"),
+    S("batch_dependent", "penguins", "regression", "ridge"),
+    S("multivariate_drift", "computers", "regression", "hgb", 3000),
+    S("cbpe_shift", "flights", "binary", "hgb", 10000),
+]
+SUITE += PEERS
+
 EXTRA: list[Spec] = [
     S("hidden_slice", "flights", "binary", "lgbm", 100000),
     S("ranking_clean", "computers", "ranking", "lgbm"),
