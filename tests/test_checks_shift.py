@@ -35,9 +35,6 @@ def wine():
     df = load_wine(as_frame=True).frame.drop(columns="target")
     df = pd.concat([df] * 3, ignore_index=True)
     df["magnesium"] = df["magnesium"].round()
-    df["code"] = (
-        np.random.default_rng(0).choice([0, 1, 2, 3], len(df), p=[0.5, 0.25, 0.15, 0.1]).astype(float)
-    )
     df["grade"] = np.random.default_rng(1).choice(["low", "mid", "top"], len(df), p=[0.6, 0.3, 0.1])
     return df
 
@@ -51,7 +48,6 @@ def wine():
         ("proline", np.log, "log", "log-transformed"),
         ("proline", lambda x: np.log(x).round(4), "log", "log-transformed"),  # a rounded export
         ("proline", lambda x: x.clip(upper=x.quantile(0.85)), "clipped", "clipped"),
-        ("code", lambda x: x.map({0.0: 2.0, 1.0: 0.0, 2.0: 1.0, 3.0: 3.0}), "recoded", "another order"),
         ("alcohol", lambda x: x * 1000, "scale", "multiplied by 1000"),
         ("magnesium", lambda x: x * 0.45359, "affine", "multiplied by 0.45"),  # kg for whole pounds
     ],

@@ -357,13 +357,15 @@ class Context:
         c = self.case
         if not c.has_evaluation or c.reference is not None:
             raise NotApplicable("no evaluation set beside the training set")
-        from .stats.production import drift_config, make_inputs
+        from .stats.production import drift_config, labels_in_both, make_inputs
 
         def compute() -> ProductionInputs:
             ignore = {r for r in (c.target, c.prediction_column, c.time_column, c.group_column) if r}
             features = [f for f in c.features if f not in ignore]
             cfg = drift_config(self.config.params("production.data_drift"))
-            return make_inputs(c.train, c.test, features, c.categorical, cfg, ignore)
+            inp = make_inputs(c.train, c.test, features, c.categorical, cfg, ignore)
+            inp.labels = labels_in_both(c.target, c.train, c.test)
+            return inp
 
         return self.cached("evaluation_shift", compute)
 

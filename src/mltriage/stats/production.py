@@ -190,6 +190,7 @@ class ProductionInputs:
     current_is_profile: bool = False  # the batch came as a profile: no rows
     model: ModelAdapter | None = None  # batch-only comparison: the model that scores the batch
     model_features: list[str] = field(default_factory=list)  # ... and the columns it takes
+    labels: list[str] = field(default_factory=list)  # outcome columns in both sets (the target)
     _skews: dict[tuple[float, float], dict[str, Skew]] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -205,7 +206,9 @@ class ProductionInputs:
         cfg = skew_config(self.report.config, params)
         key = (cfg.skew_min_psi, cfg.skew_max_psi_after)
         if key not in self._skews:
-            self._skews[key] = find_skews(self.ref, self.current, self.report, self.common, cfg)
+            self._skews[key] = find_skews(
+                self.ref, self.current, self.report, self.common, cfg, self.ref_frame, self.labels
+            )
         return self._skews[key]
 
     @property
@@ -353,7 +356,14 @@ def build_production(
         inp.importance = feature_importance(c.model, rows, c.task, inp.model_features, seed)
     if inp.importance:
         inp.report.set_importance(inp.importance)
+    inp.labels = labels_in_both(c.target, inp.ref_frame, inp.current)
     return inp
+
+
+def labels_in_both(target: str | None, ref: pd.DataFrame | None, cur: pd.DataFrame) -> list[str]:
+    """[target] when both the reference rows and the batch carry it (a labelled batch)."""
+    ok = target is not None and ref is not None and target in ref.columns and target in cur.columns
+    return [target] if ok and target is not None else []
 
 
 def _profile_batch(

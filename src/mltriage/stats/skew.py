@@ -22,6 +22,7 @@ from .bins import bin_counts_sorted, find_point_masses, to_float_array
 from .drift import DriftConfig, DriftReport, extra_bin, psi
 from .profile import CategoricalProfile, NumericProfile, Profile
 from .skew_maps import INVERSE_LOGS, try_affine, try_clip, try_log
+from .skew_recode import Others, others_for, recode_test
 
 
 @dataclass
@@ -94,6 +95,8 @@ class _Trial:
     before: float  # PSI of the batch as it arrives
     cfg: DriftConfig
     cands: list[tuple[float, SkewResult]] = field(default_factory=list)
+    x: np.ndarray | None = None  # the batch's values in row order (NaN for missing)
+    others: Others | None = None  # the other columns of both sets (for the re-encoding test)
 
     def psi_of(
         self, values: np.ndarray, n_nonfinite: int | None = None, ref: NumericProfile | None = None
@@ -241,34 +244,53 @@ def _try_fill_values(t: _Trial) -> None:
 
 def _try_recoded(t: _Trial) -> None:
     """Integer codes of a categorical feature assigned in another order (an encoder fitted apart):
-    a column of at least 3 whole-number values, the batch's values among training's, whose shares
-    match training's once each batch code is mapped to the training code of the same frequency
-    rank."""
-    ref, xs = t.ref, t.xs
+    a column of 3 to 30 whole-number values, the batch's values among training's, whose codes
+    relate to the other columns as training's codes do under another map (stats/skew_recode.py:
+    the per-code means of the other columns, and the label when both sets have one, against a
+    parametric bootstrap null that allows any change of the codes' shares). The map must also
+    bring the codes' shares back to training's (the PSI test of every candidate). Without the
+    other columns (no reference rows) nothing is inferred: a better-matching permutation of the
+    shares alone has no null (some permutation always matches a shifted population better)."""
+    ref, xs, o = t.ref, t.xs, t.others
     pm = ref.point_masses
-    if not ref.integer or len(pm) < 3 or len(pm) > 30 or sum(pm.values()) < 0.99 * ref.n:
+    if (
+        o is None
+        or t.x is None
+        or not ref.integer
+        or not 3 <= len(pm) <= 30
+        or sum(pm.values()) < 0.99 * ref.n
+    ):
         return
-    vals, cnt = np.unique(xs, return_counts=True)
+    vals = np.unique(xs)
     if not set(vals.tolist()) <= set(pm) or len(vals) < 3:
         return
-    ref_rank = sorted(pm, key=lambda v: -pm[v])
-    cur_rank = [float(v) for v in vals[np.argsort(-cnt, kind="stable")]]
-    mapping = {c: r for c, r in zip(cur_rank, ref_rank) if c != r}
-    if not mapping:
+    test = recode_test(o.ref_codes, o.ref, t.x, o.cur, sorted(pm), seed=t.cfg.seed)
+    if test is None or not test.accepted():
         return
+    mapping = test.mapping
     mapped = np.sort(np.vectorize(lambda v: mapping.get(float(v), v))(xs).astype(float))
     pairs = ", ".join(f"{_fmt(c)} -> {_fmt(r)}" for c, r in list(mapping.items())[:4])
     t.consider(
         t.psi_of(mapped),
         "recoded",
-        f"the integer codes arrive in another order ({pairs}): an encoder fitted apart from training's",
-        {"type": "recoded", "mapping": {_fmt(c): r for c, r in mapping.items()}, "undo": f"map {pairs}"},
+        f"the integer codes arrive in another order ({pairs}): an encoder fitted apart from training's "
+        f"(under this map the other columns relate to the codes as in training: misfit "
+        f"{test.d_identity:.0f} -> {test.d_mapped:.0f}, p = {test.p_value:.4f})",
+        {
+            "type": "recoded",
+            "mapping": {_fmt(c): r for c, r in mapping.items()},
+            "undo": f"map {pairs}",
+            "evidence": test.to_dict(),
+        },
         f"encode {ref.name} with the training encoder (the same code for each category) in the serving path",
     )
 
 
 def infer_skew(
-    ref: NumericProfile, current: pd.Series | np.ndarray, cfg: DriftConfig | None = None
+    ref: NumericProfile,
+    current: pd.Series | np.ndarray,
+    cfg: DriftConfig | None = None,
+    others: Others | None = None,
 ) -> SkewResult | None:
     """The transformation of the batch column under which it matches the reference, if any.
 
@@ -293,7 +315,7 @@ def infer_skew(
     before = _psi_sorted(ref, xs, n_nonfinite, cfg)
     if before < cfg.skew_min_psi:
         return None
-    trial = _Trial(ref, xs, n_all, n_nonfinite, before, cfg)
+    trial = _Trial(ref, xs, n_all, n_nonfinite, before, cfg, x=x, others=others)
     _try_units(trial)
     _try_scalings(trial)
     _try_fill_values(trial)
@@ -451,10 +473,21 @@ def find_skews(
     report: DriftReport,
     columns: Iterable[str],
     cfg: DriftConfig,
+    ref_frame: pd.DataFrame | None = None,
+    labels: Iterable[str] = (),
 ) -> dict[str, Skew]:
     """Per column of `columns` that drifts: the inferred serving transformation, if any. Numeric
-    columns are examined from PSI >= cfg.skew_min_psi, categorical ones when they drifted."""
+    columns are examined from PSI >= cfg.skew_min_psi, categorical ones when they drifted. With
+    the reference rows (`ref_frame`), a column's re-encoded integer codes are judged by their
+    relation to the other columns that do not drift as strongly themselves, and to `labels`
+    (the target, when both sets carry it)."""
     out: dict[str, Skew] = {}
+    columns = list(columns)
+    steady = [
+        c
+        for c in columns
+        if (f := report.features.get(c)) is None or not f.tested or f.psi < cfg.skew_min_psi
+    ] + list(labels)
     for col in columns:
         fd = report.features.get(col)
         rp = ref.columns[col]
@@ -462,7 +495,8 @@ def find_skews(
             continue
         res: Skew | None = None
         if isinstance(rp, NumericProfile) and fd.kind == "numeric" and fd.psi >= cfg.skew_min_psi:
-            res = infer_skew(rp, current[col], cfg)
+            o = others_for(col, ref_frame, current, steady) if ref_frame is not None else None
+            res = infer_skew(rp, current[col], cfg, o)
         elif isinstance(rp, CategoricalProfile) and fd.kind == "categorical" and fd.drifted:
             res = infer_text_skew(rp, current[col]) or infer_code_skew(rp, current[col], fd.psi, cfg)
         if res is not None:

@@ -95,7 +95,11 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         outside training's, or, for a factor of 2 or more, its values left training's grid (whole
         numbers, repeated values): a smaller shape-preserving move is population drift), values already
         standardised or min-max scaled, a logarithm, values clipped at a bound, integer codes of a
-        categorical feature in another order, a changed default for missing values (another fill
+        categorical feature in another order (only when, under the inferred map, the other columns
+        and the label relate to the codes as in training and under the identity they do not,
+        beyond a parametric bootstrap null that allows any change of the codes' shares, p <= 0.001,
+        stats/skew_recode.py: a permutation that matches the shares better exists for any shifted
+        population, so the shares alone are no evidence), a changed default for missing values (another fill
         value, or NaN where training filled); and for categorical features, categories written
         differently (case, spaces) or sent as integer codes. A feature is reported when undoing
         one of them brings its PSI under skew_max_psi_after (0.05), or under what sampling allows

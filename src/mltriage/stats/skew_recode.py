@@ -1,0 +1,262 @@
+"""Integer codes assigned in another order (an encoder fitted apart), told from a shifted population.
+
+A categorical feature stored as integer codes can reach the model through an encoder fitted apart
+from training's: every category keeps its rows but gets another code. Matching the codes'
+frequencies alone cannot tell this from a population shift: with k levels and any change in their
+shares, some permutation of the codes matches training's shares better than the identity, so "a
+permutation lowers the PSI" has no null (a 90-row sample of training's own distribution, or a
+population that simply has more of one level, finds one every time).
+
+What a re-encoding leaves and a population shift does not: the codes' *relation to the other
+columns* is permuted too. The rows that arrive with code c are the rows training had at code
+pi(c): their other columns (and the label, when the set has one) are distributed as training's
+at pi(c), not at c. A population shift changes how many rows each code has but keeps what each
+code means, so the identity keeps matching the per-code distributions of the other columns.
+
+The test (`recode_test`):
+
+- Each other column is put on training's scale by its empirical CDF (a value becomes the share of
+  training values below it: robust to units, outliers and skew); a categorical column becomes
+  indicators of its frequent categories. The columns most related to the code in training (the
+  largest share of variance between codes, eta squared) are kept: at most `MAX_COLUMNS`.
+- For a map pi (batch code -> training code), the misfit D(pi) sums, over batch codes c and kept
+  columns j, the squared difference of the per-code means, batch at c against training at pi(c),
+  each over its sampling variance (pooled within-code variance times 1/n_batch(c) + 1/n_train(pi(c))):
+  about a chi-square with (codes x columns) degrees of freedom when pi is right.
+- The best map pi* minimises D (a linear assignment: exact over all k! permutations). The
+  statistic is the gain D(identity) - D(pi*).
+- The null (H0: the codes mean what they meant in training; the batch's shares of the codes may
+  be anything): the batch's per-code means are drawn around training's per-code means with the
+  pooled within-code covariance over n_batch(c) rows, training's own means around them over
+  n_train(c) rows (a parametric bootstrap of both sets' sampling noise, the search over all maps
+  repeated on every draw, `N_SIMS` draws). The p-value is the share of draws whose best map gains
+  at least as much as observed; the 99th percentile of the identity's misfit under H0 says how
+  well a right map can fit.
+
+`recode_test` returns the measured numbers; the decision (stats/skew.py `_try_recoded`) asks for
+p <= `ALPHA` (0.001: a family-wise 1% over ten integer columns examined in one set, each search
+over all maps already inside the null), a map that leaves at most a fifth of the identity's misfit
+(D(pi*) <= 0.2 D(identity), the same share as skew_max_ratio_after) and fits the per-code
+relations as a sample of training would (D(pi*) under the null's 99th percentile of D(identity)),
+besides the frequency match the skew inference already asks for. Codes that are ordered numbers
+(1..5 scores, months) re-ordered by chance is the likelier story than an encoder fitted apart, so
+the relation evidence is required for every integer column: with no other column related to the
+code (no reference rows, a lone feature, a code unrelated to everything), the column's drift stays
+data drift.
+
+Measured (generalisation suite, `benchmarks/variants/out`; the old rule sent each batch code to
+the training code of the same frequency rank): label_leakage_weak__flights_rf_300, a 90-row
+evaluation set drawn like training's 210 rows, season_month (12 codes): the old rule matched the
+shares (PSI 0.25 -> 0.038, critical); the relation test keeps the identity (misfit 69, its null's
+99th percentile 134, best-map p = 0.47). estimated_performance_drop_curated__affairs_logreg_all,
+a batch selected where the model is unsure, marriage_score (5 scores): the old rule matched the
+shares (PSI 0.57 -> 0.037, critical); the selection bends the per-score relations (misfit 280,
+null 42) and a map fits them (41), but that map sends the shares elsewhere (PSI 0.57 -> 3.1):
+no skew. The same columns with their codes permuted at random (flights evaluation set, 4
+permutations; the three that drift PSI >= 0.25 examined) are found with p = 0.0005 (the
+smallest of 2,000 draws), misfit 186 to 561 -> 67. tests/test_skew_recode.py has the generated and
+scikit-learn cases (an encoder fitted apart, a population with reversed shares, 90-row samples,
+the null's level on 40 reweighted samples).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+MAX_COLUMNS = 8  # other columns kept (the most related to the code in training)
+N_SIMS = 2000  # parametric bootstrap draws of the null
+ALPHA = 1e-3  # p-value for the gain of the best map
+MAX_RATIO = 0.2  # the best map leaves at most this share of the identity's misfit
+MIN_ETA2 = 0.01  # a column explaining less of its variance by the code carries no evidence
+TOP_LEVELS = 5  # indicator columns per categorical column
+
+
+@dataclass
+class Others:
+    """The other columns of both sets for the re-encoding test of one column: training's codes
+    and other columns (row-aligned), the batch's other columns (row-aligned with its codes)."""
+
+    ref_codes: np.ndarray
+    ref: pd.DataFrame
+    cur: pd.DataFrame
+
+
+def others_for(col: str, ref_frame: pd.DataFrame, current: pd.DataFrame, columns: list[str]) -> Others | None:
+    """`Others` for `col` from the reference rows and the batch, on `columns` (less `col`)."""
+    if col not in ref_frame.columns:
+        return None
+    cols = [c for c in columns if c != col and c in ref_frame.columns and c in current.columns]
+    if not cols:
+        return None
+    codes = pd.to_numeric(ref_frame[col], errors="coerce").to_numpy(float)
+    return Others(codes, ref_frame[cols], current[cols])
+
+
+@dataclass
+class RecodeTest:
+    """The per-code relation to the other columns under the identity and under the best map."""
+
+    mapping: dict[float, float]  # batch code -> training code (the codes that change)
+    d_identity: float  # misfit of the per-code means under the identity
+    d_mapped: float  # ... under the best map
+    p_value: float  # share of null draws whose best map gains as much
+    null_gain_q99: float  # the 99th percentile of the gain under H0
+    null_d_q99: float  # the 99th percentile of the identity's misfit under H0
+    columns: list[str] = field(default_factory=list)  # the other columns used
+    n_sims: int = N_SIMS
+
+    @property
+    def gain(self) -> float:
+        return self.d_identity - self.d_mapped
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "test": "per-code means of the other columns, identity vs best map (parametric bootstrap null)",
+            "misfit_identity": round(self.d_identity, 2),
+            "misfit_mapped": round(self.d_mapped, 2),
+            "p_value": round(self.p_value, 5),
+            "null_gain_q99": round(self.null_gain_q99, 2),
+            "null_misfit_q99": round(self.null_d_q99, 2),
+            "columns": self.columns,
+            "n_sims": self.n_sims,
+        }
+
+    def accepted(self, alpha: float = ALPHA, max_ratio: float = MAX_RATIO) -> bool:
+        return (
+            bool(self.mapping)
+            and self.p_value <= alpha
+            and self.d_identity > self.null_d_q99
+            and self.d_mapped <= self.null_d_q99
+        )
+
+
+def _on_training_scale(ref: pd.DataFrame, cur: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The columns of both frames on training's scale: a numeric column through training's
+    empirical CDF (missing -> 0.5), a categorical one as indicators of its frequent categories."""
+    rs: list[np.ndarray] = []
+    cs: list[np.ndarray] = []
+    names: list[str] = []
+    for col in ref.columns:
+        if col not in cur.columns:
+            continue
+        r, c = ref[col], cur[col]
+        rn = pd.to_numeric(r, errors="coerce") if r.dtype.kind in "biuf" else None
+        if rn is not None:
+            cn = pd.to_numeric(c, errors="coerce").to_numpy(float)
+            s = np.sort(rn.to_numpy(float)[np.isfinite(rn.to_numpy(float))])
+            if len(s) < 2 or s[0] == s[-1]:
+                continue
+            for x, out in ((rn.to_numpy(float), rs), (cn, cs)):
+                u = (np.searchsorted(s, x, "left") + np.searchsorted(s, x, "right")) / (2.0 * len(s))
+                out.append(np.where(np.isfinite(x), u, 0.5))
+            names.append(str(col))
+            continue
+        ra, ca = r.astype(str).to_numpy(), c.astype(str).to_numpy()
+        vc = pd.Series(ra).value_counts(normalize=True)
+        for lev in vc.index[:TOP_LEVELS]:
+            if 0.05 <= vc[lev] <= 0.95:
+                rs.append((ra == lev).astype(float))
+                cs.append((ca == lev).astype(float))
+                names.append(f"{col}={lev}")
+    if not names:
+        return np.empty((len(ref), 0)), np.empty((len(cur), 0)), []
+    return np.column_stack(rs), np.column_stack(cs), names
+
+
+def _means(idx: np.ndarray, X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    n = np.bincount(idx, minlength=k).astype(float)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, idx, X)
+    return n, sums / np.maximum(n, 1)[:, None]
+
+
+def _costs(mb: np.ndarray, mr: np.ndarray, nb: np.ndarray, nr: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Cost of sending batch code c to training code r: the squared standardised differences of
+    the per-code means (over the last axis), for arrays (..., kb, m) and (..., kr, m)."""
+    d = ((mb[..., :, None, :] - mr[..., None, :, :]) ** 2 / v).sum(-1)
+    return d / (1.0 / nb[:, None] + 1.0 / nr[None, :])
+
+
+def recode_test(
+    ref_codes: np.ndarray,
+    ref_other: pd.DataFrame,
+    cur_codes: np.ndarray,
+    cur_other: pd.DataFrame,
+    levels: list[float],
+    n_sims: int = N_SIMS,
+    seed: int = 0,
+) -> RecodeTest | None:
+    """Whether the batch's codes relate to the other columns as training's codes under another
+    map (see the module's docstring); None when no other column relates to the code in training
+    or fewer than 3 codes occur in the batch."""
+    from scipy.optimize import linear_sum_assignment
+
+    lev = np.asarray(levels, float)
+    k = len(lev)
+    rc, cc = np.asarray(ref_codes, float), np.asarray(cur_codes, float)
+    rok, cok = np.isin(rc, lev), np.isin(cc, lev)
+    R, C, names = _on_training_scale(
+        ref_other[rok].reset_index(drop=True), cur_other[cok].reset_index(drop=True)
+    )
+    if not names:
+        return None
+    ri, ci = np.searchsorted(lev, rc[rok]), np.searchsorted(lev, cc[cok])
+    nr, mr = _means(ri, R, k)
+    nb_all, mb_all = _means(ci, C, k)
+    resid = R - mr[ri]
+    dof = max(len(R) - k, 1)
+    v = (resid**2).sum(0) / dof
+    tot = ((R - R.mean(0)) ** 2).sum(0)
+    eta2 = 1.0 - (resid**2).sum(0) / np.where(tot > 0, tot, np.inf)
+    keep = np.argsort(-eta2)[:MAX_COLUMNS]
+    keep = keep[(eta2[keep] >= MIN_ETA2) & (v[keep] > 1e-12)]
+    present = np.flatnonzero(nb_all > 0)
+    if len(keep) == 0 or len(present) < 3:
+        return None
+    v, mr, resid = v[keep], mr[:, keep], resid[:, keep]
+    nb, mb = nb_all[present], mb_all[present][:, keep]
+    cost = _costs(mb, mr, nb, nr, v)
+    rows_c, cols_c = linear_sum_assignment(cost)
+    d_id = float(cost[np.arange(len(present)), present].sum())
+    d_cond = float(cost[rows_c, cols_c].sum())
+    # the reported map also matches the codes' shares (levels alike in the other columns are told
+    # apart by their frequencies): each term a squared z-score of a batch count against the
+    # training share it is sent to
+    NB, NR = nb.sum(), nr.sum()
+    pr = nr / NR
+    freq = (nb[:, None] - NB * pr[None, :]) ** 2 / (NB * pr * (1 - pr) * (1 + NB / NR))[None, :]
+    rows_f, cols_f = linear_sum_assignment(cost + freq)
+    d_joint = float(cost[rows_f, cols_f].sum())
+    # the null: both sets' per-code means drawn around training's with the pooled covariance
+    cov = resid.T @ resid / dof
+    w, vec = np.linalg.eigh(cov)
+    root = vec * np.sqrt(np.clip(w, 0, None))
+    rng = np.random.default_rng(seed)
+    gains, d_ids = np.empty(n_sims), np.empty(n_sims)
+    for start in range(0, n_sims, 200):
+        b = min(200, n_sims - start)
+        zr = rng.standard_normal((b, k, len(keep))) @ root.T / np.sqrt(nr)[None, :, None]
+        zb = rng.standard_normal((b, len(present), len(keep))) @ root.T / np.sqrt(nb)[None, :, None]
+        sim = _costs(mr[present][None] + zb, mr[None] + zr, nb, nr, v)
+        d_sim = sim[:, np.arange(len(present)), present].sum(-1)
+        for i in range(b):
+            r_, c_ = linear_sum_assignment(sim[i])
+            gains[start + i] = d_sim[i] - sim[i][r_, c_].sum()
+        d_ids[start : start + b] = d_sim
+    gain = d_id - d_cond
+    null_d_q99 = float(np.quantile(d_ids, 0.99))
+    rows, cols, d_best = (rows_f, cols_f, d_joint) if d_joint <= null_d_q99 else (rows_c, cols_c, d_cond)
+    mapping = {float(lev[present[r]]): float(lev[c]) for r, c in zip(rows, cols) if present[r] != c}
+    return RecodeTest(
+        mapping=mapping,
+        d_identity=d_id,
+        d_mapped=d_best,
+        p_value=float((1 + np.count_nonzero(gains >= gain - 1e-9)) / (n_sims + 1)),
+        null_gain_q99=float(np.quantile(gains, 0.99)),
+        null_d_q99=null_d_q99,
+        columns=[names[j] for j in keep],
+        n_sims=n_sims,
+    )
