@@ -382,7 +382,8 @@ def test_drift_bad_input(files, tmp_path):
     assert "empty (all NaN)" in _bad(["drift", "--reference", ref, "--current", str(nan)])
     one = tmp_path / "one.parquet"
     pd.read_parquet(files / "same.parquet").head(1).to_parquet(one)
-    assert "1 row" in _bad(["drift", "--reference", ref, "--current", str(one)])
+    res = runner.invoke(app, ["drift", "--reference", ref, "--current", str(one)])  # small is data
+    assert res.exit_code in (0, 1) and "1 row" in res.output, res.output
     typed = tmp_path / "typed.parquet"
     t = pd.read_parquet(files / "same.parquet")
     t["logged"] = "high"

@@ -18,9 +18,10 @@ from .case_outputs import check_probability_columns, column_classes, prediction_
 from .costs import costs
 from .errors import InputError, closest, listing
 from .findings import TASKS
-from .io import read_frame, read_history, read_text_columns
+from .io import read_frame, read_history
 from .metric_names import check_metric
 from .model import ModelAdapter
+from .model_inputs import restore_inputs
 
 if TYPE_CHECKING:
     from .stats.profile import Profile
@@ -196,9 +197,8 @@ def build_case(
         adapter.column_classes = column_classes(pcols, prediction_column or "", classes, task, notes)
     positive = _positive(adapter, classes, task)
     roles = {r for r in (target, time_column, group_column, single, *pcols) if r is not None}
-    features, extra = _features(tr, te, adapter, roles)
-    _restore_categories(adapter, features, (tr, te, cur), notes)
-    _restore_text(adapter, features, ((train, tr), (test, te), (current, cur)), notes)
+    features, extra = _features(tr, te, adapter, roles, notes)
+    restore_inputs(adapter, features, ((train, tr), (test, te), (current, cur)), notes)
     cats = _categoricals(tr, features, extra, categorical, roles, notes)
     _check_numeric_in_test(tr, te, features, set(cats))
     if time_column:
@@ -358,10 +358,17 @@ def _positive(adapter: ModelAdapter | None, classes: list | None, task: str) -> 
 
 
 def _features(
-    tr: pd.DataFrame, te: pd.DataFrame, adapter: ModelAdapter | None, roles: set[str]
+    tr: pd.DataFrame, te: pd.DataFrame, adapter: ModelAdapter | None, roles: set[str], notes: list[str]
 ) -> tuple[list[str], list[str]]:
     """(the model's features, other columns present): the model's own names when it has them."""
     model_features = adapter.feature_names if adapter is not None else None
+    dropped = adapter.dropped_inputs if model_features and adapter is not None else []
+    if dropped:
+        named = [c for c in dropped if c in roles] + [c for c in dropped if c not in roles]
+        notes.append(
+            f"the model's ColumnTransformer drops {len(dropped)} of the columns it was fitted "
+            f"with ({listing(named, 6)}): they are not taken as model features"
+        )
     if model_features:
         for name, df in (("train", tr), ("test", te)):
             missing = [c for c in model_features if c not in df.columns]
@@ -376,6 +383,7 @@ def _features(
     else:
         features = [c for c in tr.columns if c not in roles]
         extra = []
+        _check_unnamed_width(adapter, features)
         missing = [c for c in features if c not in te.columns]
         if missing:
             raise InputError(
@@ -390,76 +398,18 @@ def _features(
     return features, extra
 
 
-def _restore_categories(
-    adapter: ModelAdapter | None, features: list[str], frames: tuple, notes: list[str]
-) -> None:
-    """Give the columns a model took as pandas categoricals that dtype again, in place, when they
-    arrive as text or numbers (a CSV cannot carry it): the training categories first, in the
-    model's order (or the training rows' sorted values when the model does not record them), then
-    any value training never had (LightGBM and XGBoost read those as unseen, data.unseen_categories
-    still sees them)."""
-    if adapter is None:
+def _check_unnamed_width(adapter: ModelAdapter | None, features: list[str]) -> None:
+    """A model fitted on an array (no column names) that takes another number of columns than
+    the files hold: refused up front, naming both counts (it would be called on the wrong columns)."""
+    n = adapter.n_inputs if adapter is not None and adapter.kind == "estimator" else None
+    if n is None or n == len(features):
         return
-    known, source = adapter.categorical_inputs
-    cast = []
-    for col, cats in known.items():
-        if col not in features:
-            continue
-        base = cats
-        if base is None:
-            tr = frames[0]
-            base = sorted(pd.unique(tr[col].dropna()).tolist(), key=str) if col in tr.columns else []
-        by_key = {str(k): k for k in base}
-        done = False
-        for df in frames:
-            if df is None or col not in df.columns or isinstance(df[col].dtype, pd.CategoricalDtype):
-                continue
-            vals = df[col].map(lambda v, k=by_key: k.get(str(v), v) if pd.notna(v) else v)
-            extra = sorted({v for v in vals.dropna().tolist() if str(v) not in by_key}, key=str)
-            try:
-                df[col] = pd.Categorical(vals, categories=list(base) + extra)
-            except (TypeError, ValueError):
-                continue
-            done = True
-        if done:
-            cast.append(col)
-    if cast:
-        notes.append(
-            f"{len(cast)} column(s) given the pandas category dtype the model was trained with "
-            f"({source}): {listing(cast, 8)}"
-        )
-
-
-def _restore_text(
-    adapter: ModelAdapter | None, features: list[str], sources: tuple, notes: list[str]
-) -> None:
-    """Columns the model's encoders learned as text but that were read as numbers (a CSV reader
-    parses '01234' as 1234): read again as text from the file when there is one (leading zeros
-    kept), else converted to text, in place."""
-    if adapter is None:
-        return
-    cols = [c for c in adapter.text_inputs if c in features]
-    fixed: list[str] = []
-    for src, df in sources:
-        if df is None:
-            continue
-        numeric = [c for c in cols if c in df.columns and pd.api.types.is_numeric_dtype(df[c])]
-        if not numeric:
-            continue
-        text = read_text_columns(src, numeric, len(df))
-        for c in numeric:
-            if text is not None and c in text.columns:
-                df[c] = text[c].to_numpy()
-            else:
-                df[c] = df[c].map(
-                    lambda v: v if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))
-                )
-            fixed.append(c)
-    if fixed:
-        notes.append(
-            f"{len(set(fixed))} column(s) read as numbers were given back as text, as the model's "
-            f"encoders learned them: {listing(list(dict.fromkeys(fixed)), 8)}"
-        )
+    raise InputError(
+        f"the model was fitted on {n} unnamed columns (an array, not a DataFrame) but the data "
+        f"has {len(features)} columns besides the target and role columns: {listing(features, 10)}",
+        f"keep only the {n} columns the model takes, in the order it was fitted on (drop ids, "
+        "timestamps and other extras), or refit it on a DataFrame so that it records its columns",
+    )
 
 
 def _categoricals(

@@ -65,7 +65,12 @@ class ModelAdapter:
         source: str | None = None,
         load_warnings: list[dict[str, Any]] | None = None,
     ) -> None:
+        from .boosters import is_booster, wrap
+
+        if is_booster(obj):
+            obj = wrap(obj)
         self.obj = obj
+        self._input_spec: dict[str, tuple[str, list]] | None = None
         self.prediction_column = prediction_column
         self.source = source
         self.load_warnings = load_warnings or []
@@ -100,6 +105,10 @@ class ModelAdapter:
             raise InputError(f"model file {str(path)!r} does not exist", "check the path given to --model")
         import joblib
 
+        from .model_files import load_special
+
+        if (obj := load_special(path)) is not None:
+            return cls(obj, prediction_column=prediction_column, source=str(path))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -132,16 +141,60 @@ class ModelAdapter:
         return self.obj
 
     @property
-    def feature_names(self) -> list[str] | None:
+    def fitted_names(self) -> list[str] | None:
+        """The column names the model was fitted with (None when it was fitted on an array: the
+        Column_0... names LightGBM makes up are not names)."""
         names = getattr(self.obj, "feature_names_in_", None)
         if names is None and hasattr(self.obj, "feature_name_"):  # LightGBM
             names = self.obj.feature_name_
+            if names is not None and all(str(n) == f"Column_{i}" for i, n in enumerate(names)):
+                names = None
         if names is None and hasattr(self.obj, "get_booster"):  # XGBoost
             try:
                 names = self.obj.get_booster().feature_names
             except Exception:
                 names = None
         return [str(n) for n in names] if names is not None else None
+
+    @property
+    def feature_names(self) -> list[str] | None:
+        """The columns the model takes, in its order: the names it was fitted with, less those
+        its ColumnTransformer drops (`dropped_inputs`)."""
+        names = self.fitted_names
+        if names is None:
+            return None
+        dropped = set(self.dropped_inputs)
+        used = [n for n in names if n not in dropped]
+        return used if used else names
+
+    @property
+    def n_inputs(self) -> int | None:
+        """The number of columns a model fitted without names takes (n_features_in_)."""
+        n = getattr(self.obj, "n_features_in_", None)
+        try:
+            return int(n) if n is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def dropped_inputs(self) -> list[str]:
+        """Columns the model was fitted with but never uses: those its first ColumnTransformer
+        drops (remainder='drop' or a 'drop' transformer), e.g. an id, a timestamp, or the target
+        itself when the whole frame was passed to fit()."""
+        obj = self.obj
+        ct = obj if hasattr(obj, "transformers_") else None
+        steps = getattr(obj, "steps", None)
+        if ct is None and steps and hasattr(steps[0][1], "transformers_"):
+            ct = steps[0][1]
+        names = getattr(ct, "feature_names_in_", None)
+        idx = getattr(ct, "_transformer_to_input_indices", None)
+        if ct is None or names is None or not isinstance(idx, dict):
+            return []
+        used: set[int] = set()
+        for name, trans, _ in ct.transformers_:
+            if not (isinstance(trans, str) and trans == "drop"):
+                used.update(int(i) for i in idx.get(name, []))
+        return [str(n) for i, n in enumerate(names) if i not in used]
 
     @property
     def categorical_inputs(self) -> tuple[dict[str, list | None], str]:
@@ -162,7 +215,9 @@ class ModelAdapter:
         mask = getattr(obj, "is_categorical_", None)
         names = self.feature_names
         if mask is not None and names is not None and len(names) == len(mask):
-            return {n: None for n, m in zip(names, mask) if m}, "HistGradientBoosting is_categorical_"
+            learned = _hgb_categories(obj, int(np.sum(mask)))
+            cols = [n for n, m in zip(names, mask) if m]
+            return dict(zip(cols, learned)), "HistGradientBoosting is_categorical_"
         return {}, ""
 
     @property
@@ -217,13 +272,41 @@ class ModelAdapter:
         if self.kind == "precomputed":
             return f"precomputed predictions in column {self.prediction_column!r}"
         obj = self.obj
+        if type(obj).__module__ == "mltriage.boosters":
+            return repr(obj)
         if hasattr(obj, "steps"):
             return "Pipeline(" + " → ".join(type(s).__name__ for _, s in obj.steps) + ")"
         return type(obj).__name__
 
     # ------------------------------------------------------------------ predicting
+    @property
+    def input_spec(self) -> dict[str, tuple[str, list]]:
+        """The columns the model needs in a form a file cannot carry: ("category", its training
+        categories) for pandas categoricals, ("text", learned categories) for columns its encoders
+        learned as text. Computed once."""
+        spec = self._input_spec
+        if spec is None:
+            spec = {}
+            try:
+                cats, _ = self.categorical_inputs
+                spec.update({c: ("category", list(k)) for c, k in cats.items() if k})
+                text = set(self.text_inputs)
+                for ct in _column_transformers(self.obj):
+                    for _, trans, cols in getattr(ct, "transformers_", []):
+                        learned = _encoder_categories(trans)
+                        if isinstance(cols, (list, tuple)) and learned and len(learned) == len(cols):
+                            spec.update({c: ("text", list(k)) for c, k in zip(cols, learned) if c in text})
+            except Exception:  # a model we cannot read this from is called as it is
+                spec = {}
+            self._input_spec = spec
+        return spec
+
     def _call(self, method: str, X: pd.DataFrame) -> np.ndarray:
         fn = self.obj if self.kind == "callable" and method == "predict" else getattr(self.obj, method)
+        if self.kind == "estimator" and self.input_spec:
+            from .model_inputs import model_frame
+
+            X = model_frame(X, self.input_spec)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -285,6 +368,16 @@ def _xgboost_categories(obj: Any) -> dict[str, list | None]:
     except Exception:
         pass
     return cats
+
+
+def _hgb_categories(obj: Any, k: int) -> list[list | None]:
+    """HistGradientBoosting: the training categories of its k categorical features, from the
+    ordinal encoder it fits on them (None each when it is not there)."""
+    for _, trans, _cols in getattr(getattr(obj, "_preprocessor", None), "transformers_", []):
+        cats = getattr(trans, "categories_", None)
+        if cats is not None and len(cats) == k:
+            return [list(c) for c in cats]
+    return [None] * k
 
 
 def _column_transformers(obj: Any, depth: int = 0) -> list[Any]:

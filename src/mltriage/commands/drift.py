@@ -15,9 +15,10 @@ batch-only comparison lacks (the evaluation set, labels) are listed as not appli
 per-feature drift table, the multivariate result and the row counts go into `Report.details`.
 
 Bad input raises InputError (exit code 2 in the CLI) with what is wrong and what to do: a batch with
-no column in common with the reference, only empty (all-NaN) shared columns, fewer rows than
-`min_rows`, a prediction column that is neither numbers nor class labels, or a file too large for
-the memory available (set MLTRIAGE_MEMORY_LIMIT, e.g. 4G, to cap it).
+no column in common with the reference, only empty (all-NaN) shared columns, a prediction column that is neither numbers nor class labels, or a file too large for
+the memory available (set MLTRIAGE_MEMORY_LIMIT, e.g. 4G, to cap it). A batch of fewer than
+`min_rows` rows (even one) runs what can run row by row (schema, out-of-range values, skew,
+serialization); the distribution checks say they are not applicable.
 """
 
 from __future__ import annotations
@@ -268,12 +269,13 @@ def _read_batch(current: Any, ref: _Reference, features: list[str], min_rows: in
             "the batch has no column in common with the reference",
             f"reference columns: {listing(ref.columns)}; batch columns: {listing(cur.columns)}",
         )
-    if len(cur) < min_rows:
-        raise InputError(
-            f"the batch has {len(cur)} row{'s' if len(cur) != 1 else ''}; comparing "
-            f"distributions needs at least {min_rows}",
-            "pass a larger batch (accumulate rows, e.g. a day instead of one request), or "
-            "lower --min-rows knowingly",
+    notes = []
+    if len(cur) < min_rows:  # a small batch is still data: what runs row by row runs
+        notes.append(
+            f"the batch has {len(cur)} row{'s' if len(cur) != 1 else ''}, fewer than the {min_rows} "
+            "that comparing distributions needs: schema, out-of-range values, skew and serialization "
+            "are checked row by row, the distribution checks are listed as not applicable (accumulate "
+            "rows, e.g. a day instead of one request, to compare distributions)"
         )
     empty = [c for c in common if cur[c].isna().all()]
     if len(empty) == len(common):
@@ -281,7 +283,8 @@ def _read_batch(current: Any, ref: _Reference, features: list[str], min_rows: in
             f"every column the batch shares with the reference is empty (all NaN): {listing(empty)}",
             "check the export that produced the batch",
         )
-    notes = [f"{len(empty)} column(s) arrive empty (all NaN): {listing(empty)}"] if empty else []
+    if empty:
+        notes.append(f"{len(empty)} column(s) arrive empty (all NaN): {listing(empty)}")
     return _Batch(cur, None, notes)
 
 

@@ -93,6 +93,17 @@ def _take(X: Any, idx: list[int]) -> Any:
     return np.asarray(X)[:, idx]
 
 
+def _by_name(ct: Any, idx: list[int], names: list[str], Xs: dict[str, Any]) -> list[str] | None:
+    """The columns a ColumnTransformer's transformer takes, by name, when the frames do not hold
+    every column it was fitted with (the columns it drops left out); None when they do."""
+    fitted = getattr(ct, "feature_names_in_", None)
+    if fitted is None or len(names) == len(fitted) or max(idx) >= len(fitted):
+        return None
+    cols = [str(fitted[i]) for i in idx]
+    frames = all(isinstance(v, pd.DataFrame) for v in Xs.values())
+    return cols if frames and set(cols) <= set(names) else None
+
+
 def _concat(parts: list[Any]) -> Any:
     if all(isinstance(p, pd.DataFrame) for p in parts):
         return pd.concat(parts, ignore_index=True)
@@ -224,6 +235,12 @@ class _Walker:
                     continue
                 idx = list(indices[n])
                 if not idx:
+                    continue
+                cols = _by_name(est, idx, names, Xs)
+                if cols is not None:  # given only the columns it uses (it drops the others)
+                    where = dict(zip(names, origin))
+                    sub_X = {k: v[cols] for k, v in Xs.items()}
+                    self.visit(t, sub_X, cols, [where[c] for c in cols], f"{path}/{n}" if path else n)
                     continue
                 sub_X = {k: _take(v, idx) for k, v in Xs.items()}
                 self.visit(

@@ -96,6 +96,11 @@ class ColumnTail:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+BULK_ROWS = (
+    30  # the fewest batch rows whose bulk can be said to have moved (production.data_drift's min_rows)
+)
+
+
 def column_tail(
     ref: NumericProfile,
     x: np.ndarray,
@@ -116,7 +121,10 @@ def column_tail(
     impossible = far & (pv < alpha_value)
     inside = np.sort(x[(x >= ref.min) & (x <= ref.max)])
     n_far = int(far.sum())
-    bulk_moved = n_far > 0.5 * max(int(np.isfinite(x).sum()), 1)
+    # most rows far outside is a move of the bulk (drift), when there are rows enough to have a
+    # bulk: below BULK_ROWS (what comparing distributions needs) each row is judged on its own
+    n_finite = int(np.isfinite(x).sum())
+    bulk_moved = n_finite >= BULK_ROWS and n_far > 0.5 * n_finite
     bulk_psi = None
     if len(inside) >= 30:
         counts = bin_counts_sorted(inside, ref.edges)

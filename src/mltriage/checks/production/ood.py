@@ -11,7 +11,7 @@ import pandas as pd
 from ...findings import CRITICAL, WARNING, Finding
 from ...registry import Findings, Interval, Param, Params, check
 from ...stats.bins import is_numeric_dtype
-from ...stats.ood import ColumnTail, binom_sf, column_tail
+from ...stats.ood import BULK_ROWS, ColumnTail, binom_sf, column_tail
 from ...stats.production import ProductionInputs
 from ...stats.profile import NumericProfile
 
@@ -85,7 +85,7 @@ def ood_findings(inp: ProductionInputs, p: Params, skews: Collection[str] = ()) 
     )
     impossible = np.zeros(n, dtype=bool)
     for t in tails:
-        if int(t.impossible.sum()) <= 0.5 * n:
+        if int(t.impossible.sum()) <= 0.5 * n or n < BULK_ROWS:
             impossible |= t.impossible
     flagged = (tail_rows if tail_alarm else np.zeros(n, dtype=bool)) | impossible
     n_far = int(flagged.sum())
@@ -181,7 +181,8 @@ def out_of_distribution(ctx: Context, p: Params) -> Findings:
         (2) rows of impossible magnitude: a value whose chance under the extrapolated tail is
         below alpha over the number of values tested (Bonferroni): one such row is enough. A
         column whose bulk moved (its rows inside the training range drift, PSI over the larger of
-        psi_warning and what sampling gives, or most rows far outside) is left to
+        psi_warning and what sampling gives, or most rows far outside in a batch of BULK_ROWS (30)
+        rows or more; below that each row is judged on its own) is left to
         production.data_drift, and a column a serving transformation explains to
         pipeline.train_serving_skew. Critical from critical_share (5%) of the rows.
     Why it matters

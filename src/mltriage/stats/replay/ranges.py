@@ -270,9 +270,14 @@ def lightgbm_record(est: Any) -> tuple[dict[str, tuple[float, float]], dict[str,
     names = [str(n) for n in dump.get("feature_names", [])]
     cat_idx = list(booster.params.get("categorical_column", []) or [])
     pandas_cats = dump.get("pandas_categorical") or []
+    infos = dump.get("feature_infos") or {}
+    if not cat_idx and pandas_cats:  # a Booster loaded from its file: categorical features list values
+        cat_idx = [
+            i for i, n in enumerate(names) if isinstance(infos.get(n), dict) and infos[n].get("values")
+        ]
     cats = {names[i]: list(c) for i, c in zip(cat_idx, pandas_cats) if i < len(names)}
     ranges = {}
-    for name, info in (dump.get("feature_infos") or {}).items():
+    for name, info in infos.items():
         if name not in cats and isinstance(info, dict) and "min_value" in info and not info.get("values"):
             ranges[str(name)] = (float(info["min_value"]), float(info["max_value"]))
     return ranges, cats
