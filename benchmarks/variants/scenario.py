@@ -222,6 +222,9 @@ class Scenario:
     history: pd.DataFrame | None = None
     meta: dict = field(default_factory=dict)
     raw_model_bytes: bytes | None = None
+    # how a new user's files look (kinds_inputs.py): "sep" (and "decimal", "ext") writes the
+    # frames as delimited text instead of Parquet; "model" is "pickle", "lgb_txt" or "xgb_json"
+    files: dict = field(default_factory=dict)
 
 
 def default_metric(task: str) -> str:
@@ -237,26 +240,22 @@ def write(sc: Scenario, out: Path) -> Path:
     for f in (sc.train, sc.test, sc.current):
         if f is not None:
             check_names(f.columns)
-    sc.train.to_parquet(d / "train.parquet", index=False)
-    sc.test.to_parquet(d / "test.parquet", index=False)
     meta: dict[str, Any] = dict.fromkeys(META_KEYS)
     meta.update(
         task=sc.data.task,
         target=sc.data.target,
-        train="train.parquet",
-        test="test.parquet",
+        train=_put(sc.train, d, "train", sc.files),
+        test=_put(sc.test, d, "test", sc.files),
         categorical=list(sc.data.categorical) or None,
         metric=default_metric(sc.data.task),
     )
     if sc.current is not None:
-        sc.current.to_parquet(d / "current.parquet", index=False)
-        meta["current"] = "current.parquet"
+        meta["current"] = _put(sc.current, d, "current", sc.files)
     if sc.raw_model_bytes is not None:
         (d / "model.joblib").write_bytes(sc.raw_model_bytes)
         meta["model"] = "model.joblib"
     elif sc.model is not None:
-        joblib.dump(sc.model, d / "model.joblib")
-        meta["model"] = "model.joblib"
+        meta["model"] = _save_model(sc.model, d, sc.files.get("model", "joblib"))
     if sc.history is not None:
         sc.history.to_csv(d / "history.csv", index=False)
         meta["history"] = "history.csv"
@@ -288,6 +287,34 @@ def write(sc: Scenario, out: Path) -> Path:
     (d / "meta.json").write_text(json.dumps(meta, indent=2, default=_json) + "\n")
     (d / "truth.json").write_text(json.dumps(truth, indent=2, default=_json) + "\n")
     return d
+
+
+def _put(df: pd.DataFrame, d: Path, stem: str, files: dict) -> str:
+    """Write one frame as Parquet, or as delimited text when `files` says so; its file name."""
+    if not files.get("sep"):
+        df.to_parquet(d / f"{stem}.parquet", index=False)
+        return f"{stem}.parquet"
+    name = f"{stem}.{files.get('ext', 'csv')}"
+    df.to_csv(d / name, index=False, sep=files["sep"], decimal=files.get("decimal", "."))
+    return name
+
+
+def _save_model(model: Any, d: Path, how: str) -> str:
+    """Save the model as a user would: joblib, pickle, or a Booster's own save_model."""
+    if how == "pickle":
+        import pickle
+
+        with open(d / "model.pkl", "wb") as fh:
+            pickle.dump(model, fh)
+        return "model.pkl"
+    if how == "lgb_txt":
+        model.booster_.save_model(str(d / "model.txt"))
+        return "model.txt"
+    if how == "xgb_json":
+        model.get_booster().save_model(str(d / "model.json"))
+        return "model.json"
+    joblib.dump(model, d / "model.joblib")
+    return "model.joblib"
 
 
 def _json(v: Any) -> Any:

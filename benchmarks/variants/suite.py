@@ -110,7 +110,18 @@ PEERS: list[Spec] = [
 ]
 SUITE += PEERS
 
+# --- a new user's files (kinds_inputs.py): ordinary failures in awkward inputs (issue 9, 10/15/16)
+NEW_USER: list[Spec] = [
+    S("new_user", "affairs", "binary", "lgbm", 3000, variant="codes_booster"),
+    S("new_user", "affairs", "binary", "linsvc", 3000, variant="strings_svc"),
+    S("new_user", "penguins", "multiclass", "hgb", None, variant="extra_columns"),
+]
+SUITE += NEW_USER
+
 EXTRA: list[Spec] = [
+    S("new_user", "affairs", "binary", "logreg", None, variant="semicolon"),
+    S("new_user", "affairs", "binary", "xgb", 3000, variant="xgb_json"),
+    S("new_user", "penguins", "multiclass", "rf", None, variant="one_row"),
     S("hidden_slice", "flights", "binary", "lgbm", 100000),
     S("ranking_clean", "computers", "ranking", "lgbm"),
     S("ranking_clean", "flights", "ranking", "hgb"),
