@@ -863,3 +863,40 @@ def test_label_noise_silent_when_only_the_features_move_between_the_sets():
     # a covariate shift changes the class mix of the evaluation set, but the models' probabilities
     # move with the features: no label shift at the same features
     assert alarms(D.label_noise, _weak_binary(0.0, shift=0.8)) == []
+
+
+def _iris_with_text_column(seed: int):
+    """Iris with a text field `lab_site` missing in 15% of rows (real nulls in training)."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    rng = np.random.default_rng(seed)
+    df = X.assign(lab_site=rng.choice(["north", "south", "east"], len(X)).astype(object), kind=y.astype(str))
+    df = df.sample(frac=1, random_state=seed).reset_index(drop=True)
+    df.loc[rng.random(len(df)) < 0.15, "lab_site"] = None
+    return df.iloc[:100].reset_index(drop=True), df.iloc[100:].reset_index(drop=True)
+
+
+@pytest.mark.fires("data.missing_values")
+def test_missing_values_spelled_as_text_only_in_evaluation():
+    """Deepchecks' MixedNulls: the evaluation export writes the gaps as 'N/A', '', 'null'."""
+    tr, te = _iris_with_text_column(0)
+    te["lab_site"] = te["lab_site"].astype(object)
+    miss = te["lab_site"].isna().to_numpy()
+    te.loc[miss, "lab_site"] = np.resize(np.array(["N/A", " ", "null"], dtype=object), int(miss.sum()))
+    found = checkhelp.run(
+        values.missing_values, Context(build_case(tr, te, "kind", categorical=["lab_site"])), min_count=3
+    )
+    warn = [f for f in found if f.severity == Severity.WARNING]
+    assert warn and warn[0].columns == ["lab_site"] and "N/A" in warn[0].title
+    assert warn[0].evidence["table"][0]["train_spellings"] == {"<null>": int(tr["lab_site"].isna().sum())}
+
+
+@pytest.mark.silent("data.missing_values")
+def test_missing_values_same_spelling_in_both_sets_is_silent():
+    """Real nulls in both sets at the same rate: nothing to report above info."""
+    tr, te = _iris_with_text_column(1)
+    found = checkhelp.run(
+        values.missing_values, Context(build_case(tr, te, "kind", categorical=["lab_site"])), min_count=3
+    )
+    assert not [f for f in found if f.severity != Severity.INFO]

@@ -92,6 +92,46 @@ def test_preprocessing_leakage_names_test_only_categories():
     assert any("z" in r for r in f.evidence["reasons"])
 
 
+@pytest.mark.fires("pipeline.preprocessing_leakage", severity="critical")
+def test_preprocessing_leakage_fires_when_predictions_depend_on_the_batch():
+    """Wine data, numeric columns standardised by each batch's own mean and sd at predict time
+    (FunctionTransformer(scale)): a row's prediction changes with the rows beside it."""
+    from sklearn.datasets import load_wine
+    from sklearn.preprocessing import FunctionTransformer, scale
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    df = X.assign(y=(y == 0).astype(int)).sample(frac=1, random_state=0).reset_index(drop=True)
+    train, test = df.iloc[:120].reset_index(drop=True), df.iloc[120:].reset_index(drop=True)
+    feats = list(X.columns)
+    model = Pipeline([("prep", FunctionTransformer(scale)), ("model", LogisticRegression(max_iter=500))])
+    model.fit(train[feats], train["y"])
+    f = _run(preprocessing_leakage, _ctx(train, test, model))
+    assert f is not None and f.severity.value == "critical" and "batch" in f.title
+    assert f.evidence["changed_share"] > 0.5 and f.evidence["same_batch_twice_identical"]
+
+
+@pytest.mark.silent("pipeline.preprocessing_leakage")
+def test_preprocessing_leakage_silent_on_a_row_wise_function_transformer():
+    """A FunctionTransformer that works row by row (log1p), then a scaler fitted on the training
+    rows: nothing depends on the batch."""
+    from sklearn.datasets import load_wine
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    df = X.assign(y=(y == 0).astype(int)).sample(frac=1, random_state=1).reset_index(drop=True)
+    train, test = df.iloc[:120].reset_index(drop=True), df.iloc[120:].reset_index(drop=True)
+    feats = list(X.columns)
+    model = Pipeline(
+        [
+            ("log", FunctionTransformer(np.log1p)),
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(max_iter=500)),
+        ]
+    )
+    model.fit(train[feats], train["y"])
+    assert _run(preprocessing_leakage, _ctx(train, test, model)) is None
+
+
 @pytest.mark.silent("pipeline.preprocessing_leakage")
 def test_preprocessing_leakage_silent_when_fitted_on_train():
     train, test = _data()

@@ -169,6 +169,82 @@ def _empty_columns(empty: list[str]) -> Finding:
     )
 
 
+# spellings of a missing value in text columns: pandas.read_csv's default `na_values`, compared
+# after strip() and casefold() (whitespace-only text is the empty string)
+NULL_TOKENS = frozenset(
+    ["", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan", "<na>", "n/a", "na"]
+    + ["nan", "null", "none"]
+)
+
+
+def null_spellings(s: pd.Series) -> dict[str, int]:
+    """How a text column writes its missing values: {'<null>': real NaN/None count, token: count}."""
+    out: dict[str, int] = {}
+    k = int(s.isna().sum())
+    if k:
+        out["<null>"] = k
+    if not (s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype))):
+        return out
+    v = s.dropna().astype(str)
+    key = v.str.strip().str.casefold()
+    hit = key.isin(NULL_TOKENS)
+    for tok, n in v[hit].value_counts().items():
+        out[str(tok)] = int(n)
+    return out
+
+
+def _null_spelling_rows(ctx: Context, p: Params, cols: list[str]) -> tuple[list, list]:
+    """Text features whose evaluation/production rows spell missing values in ways training never
+    used (the model treats them as a category, not as missing): (alarms, info rows). Deterministic
+    facts, no chance rate: a spelling is either in the training rows or not."""
+    tr = ctx.frame("train")
+    alarms, info_rows = [], []
+    for f in cols:
+        base = null_spellings(tr[f])
+        if len([t for t in base if t != "<null>"]) and len(base) >= 2:
+            info_rows.append({"set": "train", "column": f, "spellings": base})
+        for which in ("test", "current"):
+            if not ctx.has(which) or f not in ctx.frame(which).columns:
+                continue
+            df = ctx.frame(which)
+            sp = null_spellings(df[f])
+            new = {t: n for t, n in sp.items() if t not in base}
+            k = sum(new.values())
+            if not new:
+                continue
+            row = {
+                "set": which,
+                "column": f,
+                "rows": k,
+                "share": k / len(df),
+                "new_spellings": new,
+                "train_spellings": base,
+            }
+            (alarms if k >= p.min_count and k / len(df) >= p.min_share else info_rows).append(row)
+    return alarms, info_rows
+
+
+def _spelling_alarm(alarms: list[dict[str, Any]]) -> Finding:
+    worst = max(alarms, key=lambda r: r["share"])
+    cols = list(dict.fromkeys(r["column"] for r in alarms))
+    toks = ", ".join(repr(t) for t in list(worst["new_spellings"])[:4])
+    had = ", ".join(repr(t) if t != "<null>" else "real nulls" for t in worst["train_spellings"]) or "none"
+    return Finding(
+        "data.missing_values",
+        WARNING,
+        f"{worst['column']}: {worst['share']:.1%} of {worst['set']} rows spell a missing value as {toks}, "
+        f"which training never used (training's missing values: {had}): the model reads them as a "
+        "category, not as missing" + (f"; {len(cols) - 1} more feature(s)" if len(cols) > 1 else ""),
+        columns=cols,
+        evidence={"table": alarms},
+        impact=min(1.0, worst["share"]),
+        root_cause="the sets were exported by different code: one writes missing values as nulls, the "
+        "other as text ('N/A', '', 'null', 'None'), so the pipeline's imputer never sees them",
+        fix="normalise missing values when reading every set (pd.read_csv(na_values=...) or "
+        "replace the tokens with NaN) before the model's pipeline",
+    )
+
+
 @check(
     "data.missing_values",
     min_share=Param(
@@ -200,7 +276,11 @@ def missing_values(ctx: Context, p: Params) -> Findings:
         Bonferroni over features, at least `min_ratio` times the training rate and `min_share` of
         rows), in particular missing values in a column that had none in training; a feature
         missing in every training row (a warning: no chance rate is needed for a column that was
-        never filled); and, as info, features missing in most training rows.
+        never filled); and, as info, features missing in most training rows. Text columns: a
+        missing value spelled in the evaluation or production set in a way training never used
+        (pandas' default `na_values`: '', 'N/A', 'NA', 'null', 'None', 'nan', ..., case and
+        whitespace ignored) in `min_share` and `min_count` rows is a warning (Deepchecks'
+        MixedNulls); several spellings inside training alone are info.
     Why it matters
         A model learns what to do with missing values only from the training rows. A column that
         had none in training gets no learned treatment: gradient boosting silently routes NaN down
@@ -222,9 +302,15 @@ def missing_values(ctx: Context, p: Params) -> Findings:
         raise NotApplicable("no model features in the training data")
     r_tr = tr[cols].isna().mean()
     alarms, info_rows = _missing_rises(ctx, p, cols, r_tr)
+    cats = set(ctx.case.categorical)
+    text = [f for f in cols if f in cats or tr[f].dtype == object or isinstance(tr[f].dtype, pd.StringDtype)]
+    spelled, spelled_info = _null_spelling_rows(ctx, p, text)
     out = []
     if alarms:
         out.append(_missing_alarm(alarms))
+    if spelled:
+        out.append(_spelling_alarm(spelled))
+    info_rows += spelled_info
     empty = [f for f in cols if r_tr[f] >= 1.0]
     if empty:
         out.append(_empty_columns(empty))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ...findings import CRITICAL, INFO, WARNING, Finding, Severity
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.inspect_pipeline import audit_preprocessing, has_preprocessing
+from .batch import probe_batch_dependence
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -47,6 +48,11 @@ def preprocessing_leakage(ctx: Context, p: Params) -> Findings:
         held-out estimate is no longer held out (usually slightly optimistic, sometimes a lot, as
         with target encoders or feature selectors fitted on all rows), and the artifact cannot be
         reproduced from the training data alone.
+        Also a step that learns its statistics at predict time from the batch it is given
+        (`FunctionTransformer(scale)`, a per-batch normaliser): 64 evaluation rows are predicted as
+        one batch, again (the model must be deterministic), and in chunks of 4; outputs that change
+        beyond rounding (relative 1e-6) mean a row's prediction depends on the other rows (the
+        check of Giskard's data-leakage detector). Any model, with or without a Pipeline.
     How to confirm
         Compare `model[...].n_samples_seen_` with `len(train)`; refit the step on the training
         rows only and compare its `mean_`/`statistics_` with the saved ones.
@@ -57,6 +63,9 @@ def preprocessing_leakage(ctx: Context, p: Params) -> Findings:
     c = ctx.case
     assert c.model is not None  # requires a fitted model
     est = c.model.estimator
+    batch = _batch_finding(ctx)
+    if batch is not None:
+        return batch
     for _ in range(3):  # a search or wrapper around the pipeline: audit the fitted pipeline inside
         inner = getattr(est, "best_estimator_", None)
         if inner is None or has_preprocessing(est):
@@ -156,6 +165,44 @@ def preprocessing_leakage(ctx: Context, p: Params) -> Findings:
         "or on train and test concatenated",
         fix="split first, then fit the Pipeline on the training rows only (Pipeline.fit(X_train, y_train)); "
         "re-evaluate the refitted model on the untouched test rows",
+    )
+
+
+def _batch_finding(ctx: Context) -> Finding | None:
+    c = ctx.case
+    assert c.model is not None
+    if c.model.kind != "estimator" or not all(f in ctx.frame("test").columns for f in c.features):
+        return None
+    try:
+        probe = probe_batch_dependence(c.model, ctx.frame("test")[c.features])
+    except Exception:  # a model that cannot predict here is other checks' finding, not this one's
+        return None
+    if probe is None or not probe.deterministic or probe.changed_share == 0:
+        return None
+    return Finding(
+        "pipeline.preprocessing_leakage",
+        CRITICAL,
+        f"Predictions depend on the batch: {probe.changed_share:.0%} of {probe.rows} evaluation rows get "
+        f"another output when predicted in batches of {probe.chunk} instead of all at once (largest "
+        f"change {probe.max_change:.4g}; outputs spread {probe.output_scale:.4g}); the model is "
+        "deterministic, so a step computes statistics from the rows it is given",
+        columns=list(c.features),
+        evidence={
+            "rows_probed": probe.rows,
+            "chunk_rows": probe.chunk,
+            "changed_share": probe.changed_share,
+            "max_change": probe.max_change,
+            "output_spread": probe.output_scale,
+            "same_batch_twice_identical": probe.deterministic,
+        },
+        impact=0.6,
+        root_cause="a preprocessing step (FunctionTransformer(scale), a per-batch normaliser or rank "
+        "transform) learns its statistics from the batch at predict time instead of from the training "
+        "rows: the evaluation set's own statistics enter its predictions, and a service scoring one "
+        "request at a time gets other predictions",
+        fix="replace it with a fitted transformer (StandardScaler, QuantileTransformer) inside the "
+        "Pipeline, so its statistics come from the training rows; predicting one row alone must give "
+        "the same output as predicting it in a batch",
     )
 
 
