@@ -198,7 +198,8 @@ def _null_spelling_rows(ctx: Context, p: Params, cols: list[str]) -> tuple[list,
     used (the model treats them as a category, not as missing): (alarms, info rows). Deterministic
     facts, no chance rate: a spelling is either in the training rows or not."""
     tr = ctx.frame("train")
-    alarms, info_rows = [], []
+    alarms: list[dict[str, Any]] = []
+    info_rows: list[dict[str, Any]] = []
     for f in cols:
         base = null_spellings(tr[f])
         if len([t for t in base if t != "<null>"]) and len(base) >= 2:
