@@ -900,3 +900,33 @@ def test_missing_values_same_spelling_in_both_sets_is_silent():
         values.missing_values, Context(build_case(tr, te, "kind", categorical=["lab_site"])), min_count=3
     )
     assert not [f for f in found if f.severity != Severity.INFO]
+
+
+def _diabetes_split():
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes(as_frame=True, scaled=False).frame.rename(columns={"target": "y"})
+    return split(d.sample(frac=1, random_state=0).reset_index(drop=True))
+
+
+@pytest.mark.fires("data.duplicates")
+def test_duplicates_fires_on_near_copies():
+    """cleanlab's near_duplicate: 20% of training rows appended again with every continuous
+    reading re-scaled by ~0.2% and re-rounded (no exact copy among them)."""
+    tr, te = _diabetes_split()
+    rng = np.random.default_rng(3)
+    twins = tr.sample(frac=0.2, random_state=3).copy()
+    for c in ["bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]:
+        twins[c] = (twins[c] * (1 + rng.normal(0, 0.002, len(twins)))).round(2)
+    tr2 = pd.concat([tr, twins], ignore_index=True)
+    assert not tr2.duplicated().any()
+    found = alarms(D.duplicates, ctx_of(tr2, te, task="regression"))
+    assert found and "Near copies" in found[0].title
+    assert 0.03 < found[0].evidence["near_copies"]["copy_share"] < 0.2
+
+
+@pytest.mark.silent("data.duplicates")
+def test_duplicates_silent_on_clean_continuous_data():
+    """Diabetes split at random: no near copy beyond what its coarse columns give by chance."""
+    tr, te = _diabetes_split()
+    assert not alarms(D.duplicates, ctx_of(tr, te, task="regression"))

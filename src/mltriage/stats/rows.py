@@ -189,3 +189,21 @@ def fit_copies(lam: np.ndarray, twin: np.ndarray, max_scale: float = 4.0) -> Cop
         p_value=pval,
         scale=s_best,
     )
+
+
+def coarsen(frames: Sequence[pd.DataFrame], columns: Sequence[str], bins: int = 50) -> list[pd.DataFrame]:
+    """The frames with every numeric column of more than `bins` distinct values replaced by its
+    bin among `bins` quantile bins of the first frame (NaN kept): near copies (a row re-rounded,
+    re-scaled by a hair) become exact copies, and the chance-twin model then judges them as it
+    judges coarse data."""
+    out = [f[list(columns)].copy() for f in frames]
+    ref = frames[0]
+    for c in columns:
+        s = ref[c]
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.nunique() <= bins:
+            continue
+        edges = np.unique(np.nanquantile(s.to_numpy(dtype=float), np.linspace(0, 1, bins + 1)[1:-1]))
+        for f in out:
+            v = f[c].to_numpy(dtype=float)
+            f[c] = np.where(np.isnan(v), np.nan, np.searchsorted(edges, v, side="right").astype(float))
+    return out
