@@ -55,6 +55,32 @@ def test_constant_silent_on_rare_flags():
     assert alarms(F.constant, ctx_of(frame())) == []
 
 
+def _wine_binary():
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    return X.assign(y=(y == 0).astype(int)).sample(frac=1, random_state=0).reset_index(drop=True)
+
+
+@pytest.mark.fires("features.constant")
+def test_constant_fires_on_one_value_besides_missing():
+    """Deepchecks' IsSingleValue with nulls ignored: 1.0 or missing at random carries nothing."""
+    df = _wine_binary()
+    rng = np.random.default_rng(0)
+    df["consent"] = np.where(rng.random(len(df)) < 0.25, np.nan, 1.0)
+    found = alarms(F.constant, ctx_of(df))
+    assert found and found[0].columns == ["consent"] and "besides missing" in found[0].title
+
+
+@pytest.mark.silent("features.constant")
+def test_constant_silent_on_a_flag_stored_as_value_or_missing():
+    """1.0 where the class is 1 (mostly), missing elsewhere: a real flag, not a constant."""
+    df = _wine_binary()
+    rng = np.random.default_rng(1)
+    df["flag"] = np.where((df["y"] == 1) ^ (rng.random(len(df)) < 0.1), 1.0, np.nan)
+    assert alarms(F.constant, ctx_of(df)) == []
+
+
 @pytest.mark.fires("features.redundant")
 def test_redundant_fires_on_unit_copy_and_recoding():
     df = frame()

@@ -25,13 +25,22 @@ if TYPE_CHECKING:
         0.99, Interval(float, 0, 1), "share of rows holding the top value from which to report info"
     ),
     max_rows=Param(200_000, Interval(int, 1, None), "training rows sampled to count values"),
+    alpha=Param(
+        0.05,
+        Interval(float, 0, 1, closed="neither"),
+        "a column with one value besides missing is constant unless its missingness tells the target "
+        "apart at this significance (chi-square for classes, Welch t for regression)",
+    ),
 )
 def constant(ctx: Context, p: Params) -> Findings:
     """A feature with a single value (or nearly) in the training set.
 
     What it detects
         Model features whose training values are all the same (missing counted as a value), or so
-        nearly that at most `max_other` of rows (and at least one row) differ (warning);
+        nearly that at most `max_other` of rows (and at least one row) differ (warning); a
+        feature with one value besides missing whose missingness does not tell the target apart
+        (p >= `alpha`: chi-square for classes, Welch t for regression; the effect size, Cohen's h
+        or d, is reported; otherwise info: a flag stored as value/missing);
         features whose most frequent value holds at least `info_share` of rows (info).
     Why it matters
         A constant feature carries no information: it costs memory and time, can break scalers
@@ -69,19 +78,40 @@ def constant(ctx: Context, p: Params) -> Findings:
             if ctx.has("test") and f in ctx.frame("test").columns:
                 row["distinct_in_test"] = int(ctx.frame("test")[f].nunique(dropna=False))
             warn.append(row)
+        elif len(vc) == 2 and vc.index.isna().any():
+            # one value besides missing (Deepchecks' IsSingleValue with nulls ignored): only its
+            # missingness can carry information; a flag stored as 1/missing that tells the target
+            # apart is a feature, one that does not is a constant
+            row |= _missingness_information(
+                df[f].isna().to_numpy(), ctx.y("train")[df.index.to_numpy()], c.task
+            )
+            row["top_value"] = vc.index[~vc.index.isna()][0]
+            row["single_value_besides_missing"] = True
+            (warn if row["missing_p_value"] >= p.alpha else info).append(row)
         elif top_share >= p.info_share:
             info.append(row)
     out = []
     if warn:
         names = [r["column"] for r in warn]
         single = [r["column"] for r in warn if r["distinct"] <= 1]
+        besides = [r for r in warn if r.get("single_value_besides_missing")]
+        title = (
+            f"{len(names)} feature(s) are constant in training"
+            + ("" if len(single) + len(besides) == len(names) else " or nearly")
+            + f": {', '.join(names[:6])}"
+        )
+        if besides:
+            r0 = besides[0]
+            title += (
+                f"; {r0['column']} holds one value ({r0['top_value']}) besides missing ({r0['missing_share']:.0%} "
+                f"of rows), and its missingness does not tell the target apart (effect {r0['missing_effect']:.2f}, "
+                f"p = {r0['missing_p_value']:.2g})"
+            )
         out.append(
             Finding(
                 "features.constant",
                 WARNING,
-                f"{len(names)} feature(s) are constant in training"
-                + ("" if len(single) == len(names) else " or nearly")
-                + f": {', '.join(names[:6])}",
+                title,
                 columns=names,
                 evidence={"table": warn},
                 impact=len(names) / len(cols),
@@ -91,12 +121,24 @@ def constant(ctx: Context, p: Params) -> Findings:
             )
         )
     if info:
+        flags = [r["column"] for r in info if r.get("single_value_besides_missing")]
+        rare = [r["column"] for r in info if not r.get("single_value_besides_missing")]
+        parts = []
+        if rare:
+            parts.append(
+                f"{len(rare)} feature(s) hold one value in at least {p.info_share:.0%} of training rows: "
+                + ", ".join(rare[:6])
+            )
+        if flags:
+            parts.append(
+                f"{len(flags)} feature(s) hold one value besides missing, a flag whose missingness tells the target apart: "
+                + ", ".join(flags[:6])
+            )
         out.append(
             Finding(
                 "features.constant",
                 INFO,
-                f"{len(info)} feature(s) hold one value in at least {p.info_share:.0%} of training rows: "
-                + ", ".join(r["column"] for r in info[:6]),
+                "; ".join(parts),
                 columns=[r["column"] for r in info],
                 evidence={"table": info},
                 root_cause="rare flags or sparse columns",
@@ -104,6 +146,37 @@ def constant(ctx: Context, p: Params) -> Findings:
             )
         )
     return out
+
+
+def _missingness_information(miss: np.ndarray, y: np.ndarray, task: str) -> dict[str, Any]:
+    """How much a column's missingness tells the target apart: p-value and effect size."""
+    from scipy import stats as st
+
+    a, b = y[miss], y[~miss]
+    if min(len(a), len(b)) < 2:
+        return {"missing_share": float(miss.mean()), "missing_p_value": 1.0, "missing_effect": 0.0}
+    if task in ("binary", "multiclass"):
+        labels, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
+        tab = np.array(
+            [
+                np.bincount(codes[miss], minlength=len(labels)),
+                np.bincount(codes[~miss], minlength=len(labels)),
+            ]
+        )
+        tab = tab[:, tab.sum(axis=0) > 0]
+        pv = float(st.chi2_contingency(tab)[1]) if tab.shape[1] > 1 else 1.0
+        ra, rb = tab[0] / tab[0].sum(), tab[1] / tab[1].sum()
+        eff = float(np.max(np.abs(2 * np.arcsin(np.sqrt(ra)) - 2 * np.arcsin(np.sqrt(rb)))))
+    else:
+        a, b = a.astype(float), b.astype(float)
+        pv = float(st.ttest_ind(a, b, equal_var=False).pvalue)
+        sd = float(np.sqrt((np.var(a, ddof=1) + np.var(b, ddof=1)) / 2)) or 1.0
+        eff = float((np.mean(a) - np.mean(b)) / sd)
+    return {
+        "missing_share": float(miss.mean()),
+        "missing_p_value": pv if np.isfinite(pv) else 1.0,
+        "missing_effect": eff,
+    }
 
 
 # ---------------------------------------------------------------------------- redundant
