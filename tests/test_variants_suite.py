@@ -91,3 +91,27 @@ def test_suite_names_are_unique_and_kinds_registered():
     assert len(names) == len(set(names))
     assert {s.kind for s in generate.SUITE} <= set(planting.KINDS)
     assert sum(s.kind == "clean" for s in generate.SUITE) >= 3
+
+
+PEER_SPECS = [
+    planting.Spec("conflicting_labels", "penguins", "multiclass", "rf"),
+    planting.Spec("mixed_nulls", "affairs", "binary", "hgb", 600),
+    planting.Spec("single_value", "cars", "regression", "ridge"),
+    planting.Spec("batch_dependent", "penguins", "regression", "ridge"),
+]
+
+
+def test_peer_kinds_plant_what_their_source_plants(tmp_path):
+    """Kinds rebuilt from peer tools' tests (kinds_peers*.py): the planted fact holds in the files."""
+    assert generate.generate(PEER_SPECS, tmp_path, quiet=True) == []
+    meta, truth = _read(tmp_path / PEER_SPECS[0].name)
+    tr = pd.read_parquet(tmp_path / PEER_SPECS[0].name / "train.parquet")
+    feats = [c for c in tr.columns if c != meta["target"]]
+    assert (tr.groupby(feats, dropna=False)[meta["target"]].nunique() > 1).any()  # conflicting labels
+    meta, truth = _read(tmp_path / PEER_SPECS[1].name)
+    te = pd.read_parquet(tmp_path / PEER_SPECS[1].name / "test.parquet")
+    col = truth["expected"][0]["columns"][0]
+    assert te[col].isin(["N/A", "", "null", "None"]).any() and not te[col].isna().any()
+    _, truth = _read(tmp_path / PEER_SPECS[3].name)
+    assert truth["measured"]["max_abs_change_batch_of_5_vs_whole"] > 0
+    assert {s.kind for s in generate.SUITE} >= {s.kind for s in PEER_SPECS}
