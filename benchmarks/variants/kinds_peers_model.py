@@ -324,3 +324,119 @@ def cbpe_shift(spec: Spec) -> Scenario:
 
 
 _ = pd
+
+
+# --------------------------------------------------------------------------- DLE: regression estimate
+
+
+@kind("dle_shift", ["production.estimated_performance_drop"])
+def dle_shift(spec: Spec) -> Scenario:
+    """NannyML `DLE` (tests/performance_estimation/DLE/test_dle.py and the docs' synthetic car
+    price data: a regression model, labels arriving late; the analysis period moves to where the
+    model's absolute errors are larger, and DLE estimates the rise of MAE from the features and
+    predictions). The unlabelled batch is the quarter of rows (by one feature's value) where the
+    model's held-out absolute error is largest (top or bottom quarter)."""
+    data = load(spec)
+    tr, rest = split_data(data, spec, test_size=0.5)
+    te, cur = (
+        rest.iloc[: len(rest) // 2].reset_index(drop=True),
+        rest.iloc[len(rest) // 2 :].reset_index(drop=True),
+    )
+    model = train_model(data, spec.family, tr, spec.seed)
+    err = np.abs(scores(model, te[data.features], "regression") - te[data.target].to_numpy(float))
+    best = (-1.0, data.numeric[0], "top")
+    for c in data.numeric:
+        if te[c].nunique() < 4:
+            continue
+        for side, m in (("top", te[c] >= te[c].quantile(0.75)), ("bottom", te[c] <= te[c].quantile(0.25))):
+            if m.sum() >= 20 and err[m.to_numpy()].mean() > best[0]:
+                best = (float(err[m.to_numpy()].mean()), c, side)
+    _, col, side = best
+    cut = te[col].quantile(0.75 if side == "top" else 0.25)
+    cur2 = cur[(cur[col] >= cut) if side == "top" else (cur[col] <= cut)].reset_index(drop=True)
+    meas = headline(model, data, tr, te)
+    meas.update(
+        {f"current_real_{k[5:]}": v for k, v in headline(model, data, tr, cur2).items() if "test" in k}
+    )
+    meas["mae_rise_share"] = rnd(meas["current_real_mae"] / meas["test_mae"] - 1)
+    if meas["mae_rise_share"] < 0.2:
+        raise ValueError(f"no real rise of MAE: {meas['mae_rise_share']}")
+    return Scenario(
+        spec.name,
+        "dle_shift",
+        data,
+        spec.family,
+        tr,
+        te,
+        f"unlabelled batch from the {side} quarter of {col}, where the model's errors are larger: real MAE "
+        f"{meas['current_real_mae']:.4g} vs {meas['test_mae']:.4g}",
+        [{"code": "production.estimated_performance_drop"}],
+        [
+            "production.data_drift",
+            "production.prediction_drift",
+            "production.out_of_distribution",
+            "data.target_suspect",
+        ],
+        meas,
+        "NannyML DLE (estimated regression performance with delayed labels). Fair's affair time is "
+        "the textbook Tobit case: its pile at 0 is honestly reported as censoring-like (target_suspect).",
+        model=model,
+        current=cur2.drop(columns=[data.target]),
+        meta={"metric": "mae"},
+    )
+
+
+# --------------------------------------------------------------------------- underconfidence
+
+
+@kind("underconfidence", ["evaluation.miscalibration"])
+def underconfidence(spec: Spec) -> Scenario:
+    """Giskard scan `UnderconfidenceDetector` (giskard/scanner/calibration/underconfidence_detector.py,
+    tests/scan/test_underconfidence_detector.py: rows where the predicted class's probability is
+    barely above the next one although the model is usually right there). A random forest of
+    shallow, heavily smoothed trees (one feature per split, leaves of 40 rows) averages its votes
+    toward the base rate: right far more often than its probabilities say."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    data = load(spec)
+    tr, te = split_data(data, spec)
+    est = RandomForestClassifier(
+        n_estimators=200, max_features=1, min_samples_leaf=40, max_depth=3, random_state=spec.seed, n_jobs=1
+    )
+    model = fit(
+        Pipeline([("prep", _ct(data.numeric, data.categorical, False, True)), ("model", est)]),
+        tr[data.features],
+        tr[data.target],
+        data.task,
+    )
+    meas = headline(model, data, tr, te)
+    p = scores(model, te[data.features], "binary")
+    y = te[data.target].to_numpy()
+    conf = np.maximum(p, 1 - p)
+    right = (p >= 0.5).astype(int) == y
+    meas.update(mean_confidence=rnd(conf.mean()), accuracy=rnd(right.mean()))
+    edges = np.linspace(0, 1, 11)
+    idx = np.clip(np.digitize(p, edges) - 1, 0, 9)
+    ece = sum(
+        (idx == b).mean() * abs(p[idx == b].mean() - y[idx == b].mean())
+        for b in range(10)
+        if (idx == b).any()
+    )
+    meas["ece"] = rnd(ece)
+    if right.mean() - conf.mean() < 0.05:
+        raise ValueError(f"not underconfident: accuracy {right.mean():.3f} vs confidence {conf.mean():.3f}")
+    return Scenario(
+        spec.name,
+        "underconfidence",
+        data,
+        "rf_smooth",
+        tr,
+        te,
+        f"underconfident forest: mean confidence {conf.mean():.2f}, accuracy {right.mean():.2f} (ECE {ece:.3f})",
+        [{"code": "evaluation.miscalibration"}],
+        ["model.underfit", "evaluation.untuned_threshold", "model.instability"],
+        meas,
+        "Giskard UnderconfidenceDetector. One feature per split and depth-3 trees on ~230 rows also make "
+        "the forest's score vary across seeds (model.instability is honest).",
+        model=model,
+    )

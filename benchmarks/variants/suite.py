@@ -107,6 +107,8 @@ PEERS: list[Spec] = [
     S("batch_dependent", "penguins", "regression", "ridge"),
     S("multivariate_drift", "computers", "regression", "hgb", 3000),
     S("cbpe_shift", "flights", "binary", "hgb", 10000),
+    S("dle_shift", "affairs", "regression", "hgb"),
+    S("underconfidence", "penguins", "binary", "rf"),
 ]
 SUITE += PEERS
 

@@ -191,8 +191,11 @@ def fit_copies(lam: np.ndarray, twin: np.ndarray, max_scale: float = 4.0) -> Cop
     )
 
 
-def coarsen(frames: Sequence[pd.DataFrame], columns: Sequence[str], bins: int = 50) -> list[pd.DataFrame]:
-    """The frames with every numeric column of more than `bins` distinct values replaced by its
+def coarsen(
+    frames: Sequence[pd.DataFrame], columns: Sequence[str], bins: int = 50, min_distinct: int = 50
+) -> list[pd.DataFrame]:
+    """The frames with every numeric column of more than `min_distinct` (and `bins`) distinct values
+    (a continuous reading; coarser columns keep their exact values) replaced by its
     bin among `bins` quantile bins of the first frame (NaN kept): near copies (a row re-rounded,
     re-scaled by a hair) become exact copies, and the chance-twin model then judges them as it
     judges coarse data."""
@@ -200,7 +203,11 @@ def coarsen(frames: Sequence[pd.DataFrame], columns: Sequence[str], bins: int = 
     ref = frames[0]
     for c in columns:
         s = ref[c]
-        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.nunique() <= bins:
+        if (
+            not pd.api.types.is_numeric_dtype(s)
+            or pd.api.types.is_bool_dtype(s)
+            or s.nunique() <= max(bins, min_distinct)
+        ):
             continue
         edges = np.unique(np.nanquantile(s.to_numpy(dtype=float), np.linspace(0, 1, bins + 1)[1:-1]))
         for f in out:
