@@ -331,3 +331,93 @@ def test_drift_on_a_one_row_batch_runs_what_runs_row_by_row(cancer, tmp_path):
     assert "1 row" in na["production.data_drift"]
     ood = [f for f in doc["findings"] if f["code"] == "production.out_of_distribution"]
     assert ood and "mean_area" in ood[0]["columns"]
+
+
+# ---------------------------------------------------------------------------- files as exported
+
+
+def test_a_csv_in_the_windows_code_page_is_read(cancer, tmp_path):
+    _, tr, te = cancer
+    tr.assign(city="Orléans").to_csv(tmp_path / "train.csv", index=False, encoding="cp1252")
+    te.assign(city="Orléans").to_csv(tmp_path / "test.csv", index=False, encoding="cp1252")
+    doc = _run(tmp_path, "--select", "data.missing_values")
+    assert doc["case"]["rows"]["train"] == len(tr)
+
+
+def test_a_spreadsheet_without_its_reader_is_refused_with_the_way_out(cancer, tmp_path, monkeypatch):
+    d, _, _ = cancer
+
+    def no_reader(*a, **k):
+        raise ImportError("Missing optional dependency 'openpyxl'")
+
+    monkeypatch.setattr(pd, "read_excel", no_reader)
+    (tmp_path / "train.xlsx").write_bytes(b"PK")
+    res = runner.invoke(
+        app,
+        [
+            "diagnose",
+            "--train",
+            str(tmp_path / "train.xlsx"),
+            "--test",
+            str(d / "test.csv"),
+            "--target",
+            "target",
+        ],
+    )
+    assert "save the sheet as CSV" in _refused(res)
+
+
+def test_a_column_name_with_a_stray_space_is_pointed_at(cancer, tmp_path):
+    d, tr, te = cancer
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    model.fit(tr.drop(columns="target"), tr["target"])
+    joblib.dump(model, tmp_path / "m.joblib")
+    for name, f in (("train", tr), ("test", te)):
+        f.rename(columns={"mean_radius": " mean_radius"}).to_csv(tmp_path / f"{name}.csv", index=False)
+    args = [
+        "--train",
+        str(tmp_path / "train.csv"),
+        "--test",
+        str(tmp_path / "test.csv"),
+        "--target",
+        "target",
+    ]
+    out = _refused(runner.invoke(app, ["diagnose", *args, "--model", str(tmp_path / "m.joblib")]))
+    assert "Did you mean ' mean_radius'?" in out
+
+
+@pytest.mark.parametrize("lib", ["lightgbm", "xgboost"])
+def test_a_bool_column_with_a_gap_reaches_a_boosting_model(tmp_path, lib):
+    mod = pytest.importorskip(lib)
+    rng = np.random.default_rng(0)
+    n = 1200
+    df = pd.DataFrame({"flag": rng.random(n) < 0.4, "x": rng.normal(size=n)})
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-(df["x"] + 1.5 * df["flag"])))).astype(int)
+    tr, te = df.iloc[:800], df.iloc[800:].astype({"flag": object})
+    te.loc[te.index[:5], "flag"] = np.nan  # pandas reads this column back as object
+    est = (
+        mod.LGBMClassifier(n_estimators=20, verbose=-1)
+        if lib == "lightgbm"
+        else mod.XGBClassifier(n_estimators=20)
+    )
+    est.fit(tr[["flag", "x"]], tr["y"])
+    joblib.dump(est, tmp_path / "m.joblib")
+    tr.to_csv(tmp_path / "train.csv", index=False)
+    te.to_csv(tmp_path / "test.csv", index=False)
+    doc = _run(tmp_path, "--model", tmp_path / "m.joblib", target="y")
+    Xt = te[["flag", "x"]].astype({"flag": float})
+    want = auc(te["y"].to_numpy(), est.predict_proba(Xt)[:, 1])
+    assert doc["summary"]["headline"]["test"]["value"] == pytest.approx(want)
+
+
+def test_labels_the_model_never_saw_are_named_plainly(cancer, tmp_path):
+    _, tr, te = cancer
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    model.fit(tr.drop(columns="target"), tr["target"])
+    joblib.dump(model, tmp_path / "m.joblib")
+    lab = {1: "yes", 0: "no"}
+    tr.assign(target=tr["target"].map(lab)).to_csv(tmp_path / "train.csv", index=False)
+    te.assign(target=te["target"].map(lab)).to_csv(tmp_path / "test.csv", index=False)
+    doc = _run(tmp_path, "--model", tmp_path / "m.joblib")
+    wrong = [f for f in doc["findings"] if f["code"] == "model.wrong_output_type"]
+    assert wrong and "[0, 1]" in wrong[0]["title"] and "np.int64" not in wrong[0]["title"]

@@ -373,9 +373,10 @@ def _features(
         for name, df in (("train", tr), ("test", te)):
             missing = [c for c in model_features if c not in df.columns]
             if missing:
+                hint = closest(missing[0], [c for c in df.columns if c not in model_features])
                 raise InputError(
                     f"the model takes {len(missing)} column(s) that the {name} data lacks: "
-                    f"{listing(missing)}",
+                    f"{listing(missing)}.{hint}",
                     "pass the data the model was fitted on (same column names)",
                 )
         features = list(model_features)

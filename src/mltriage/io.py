@@ -170,6 +170,8 @@ def _read_path(path: Path, role: str) -> pd.DataFrame:
             f"{role} path {str(path)!r} is a folder, not a file", "pass the .csv or .parquet file itself"
         )
     suffix = "".join(path.suffixes[-2:]).lower()
+    if suffix.endswith((".xlsx", ".xls", ".xlsm", ".ods")):
+        return _read_spreadsheet(path, role)
     try:
         if suffix.endswith((".parquet", ".pq")):
             return _read_parquet(path)
@@ -185,6 +187,22 @@ def _read_path(path: Path, role: str) -> pd.DataFrame:
         raise InputError(
             f"cannot read {role} file {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}",
             "give a readable CSV or Parquet file",
+        ) from None
+
+
+def _read_spreadsheet(path: Path, role: str) -> pd.DataFrame:
+    """The first sheet of a spreadsheet, when pandas has the reader for it."""
+    try:
+        return pd.read_excel(path)
+    except ImportError as exc:
+        raise InputError(
+            f"the {role} file {str(path)!r} is a spreadsheet and its reader is not installed ({exc})",
+            "save the sheet as CSV (File > Save As > CSV), or pip install openpyxl",
+        ) from None
+    except Exception as exc:
+        raise InputError(
+            f"cannot read the {role} spreadsheet {str(path)!r}: {type(exc).__name__}: {str(exc)[:200]}",
+            "save the sheet as CSV and pass that file",
         ) from None
 
 
@@ -242,7 +260,12 @@ def _read_csv(path: Path, role: str) -> pd.DataFrame:
     # ; separated files usually come from locales that write decimals with a comma: 1,5;2,25
     body = head.splitlines()[1:20]
     decimal = "," if sep == ";" and any(re.search(r"(^|;)-?\d+,\d+(;|$)", ln) for ln in body) else "."
-    return pd.read_csv(path, sep=sep, decimal=decimal, low_memory=False)
+    try:
+        return pd.read_csv(path, sep=sep, decimal=decimal, low_memory=False)
+    except UnicodeDecodeError:  # not UTF-8: a spreadsheet export in the Windows code page
+        return pd.read_csv(
+            path, sep=sep, decimal=decimal, low_memory=False, encoding="cp1252", encoding_errors="replace"
+        )
 
 
 def read_text_columns(data: Any, columns: list[str], rows: int) -> pd.DataFrame | None:

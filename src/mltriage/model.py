@@ -280,6 +280,13 @@ class ModelAdapter:
 
     # ------------------------------------------------------------------ predicting
     @property
+    def numeric_only(self) -> bool:
+        """A LightGBM or XGBoost model: it refuses object columns (pandas reads a bool column
+        with a missing value as one)."""
+        mod = type(self.obj).__module__.split(".")[0]
+        return mod in ("lightgbm", "xgboost") or type(self.obj).__module__ == "mltriage.boosters"
+
+    @property
     def input_spec(self) -> dict[str, tuple[str, list]]:
         """The columns the model needs in a form a file cannot carry: ("category", its training
         categories) for pandas categoricals, ("text", learned categories) for columns its encoders
@@ -307,6 +314,10 @@ class ModelAdapter:
             from .model_inputs import model_frame
 
             X = model_frame(X, self.input_spec)
+        if self.kind == "estimator" and self.numeric_only:
+            from .model_inputs import bools_as_numbers
+
+            X = bools_as_numbers(X)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -183,3 +183,33 @@ def model_frame(X: pd.DataFrame, spec: dict[str, tuple[str, list]]) -> pd.DataFr
         out = X.copy() if out is None else out
         out[col] = new
     return X if out is None else out
+
+
+_BOOL_TEXT = {"true": 1.0, "false": 0.0}
+
+
+def bools_as_numbers(X: pd.DataFrame) -> pd.DataFrame:
+    """X with its object columns that hold only booleans (True/False, or their text, and missing
+    values: how pandas reads a bool column with a gap) as floats 1/0/NaN; X is not modified."""
+    out = None
+    for col in X.columns:
+        s = X[col]
+        if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            continue
+        vals = pd.unique(s.dropna())
+        if not 0 < len(vals) <= 2:
+            continue
+        to: dict[Any, float] = {}
+        for v in vals:
+            if isinstance(v, (bool, np.bool_)):
+                to[v] = float(v)
+            elif isinstance(v, str) and v.strip().lower() in _BOOL_TEXT:
+                to[v] = _BOOL_TEXT[v.strip().lower()]
+            else:
+                break
+        else:
+            out = X.copy() if out is None else out
+            out[col] = s.map(to).astype(float)
+    return X if out is None else out

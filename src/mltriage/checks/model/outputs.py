@@ -267,7 +267,8 @@ def _wrong_class_output(ctx: Context, pred: Predictions, ev: dict[str, Any]) -> 
         ), CRITICAL
     mc = m.classes
     if pred.has_proba and mc is not None and not ({_as_key(k) for k in mc} & classes):
-        return (f"the model's classes {list(mc)[:5]} are not the target's classes {target[:5]}"), CRITICAL
+        shown = [v.item() if hasattr(v, "item") else v for v in list(mc)[:5]]
+        return (f"the model's classes {shown} are not the target's classes {target[:5]}"), CRITICAL
     return None, CRITICAL
 
 
