@@ -104,3 +104,39 @@ def test_instability_seed_refits_side_by_side_give_the_scores_of_one_thread():
         got.append(_seed_scores(ctx, ctx.baselines(), 3, 5000))
     assert got[0] is not None and len(got[0][0]) == 3
     assert got[0] == got[1]
+
+
+def _hgb_fitted(n: int, random_state):
+    hgb = HistGradientBoostingClassifier(max_iter=20, random_state=random_state)
+    return make_pipeline(StandardScaler(), hgb).fit(*_xy(n))
+
+
+def test_refit_keeps_early_stopping_as_the_users_fit_resolved_it():
+    """scikit-learn's early_stopping="auto" stops early above 10,000 rows: a refit on a fold
+    below that size must still stop early when the user's fit did, and not when it did not."""
+    from mltriage.stats.baselines import refit_clone
+
+    big, small = _hgb_fitted(10_500, 0), _hgb_fitted(2_000, 0)
+    assert big[-1].do_early_stopping_ and not small[-1].do_early_stopping_
+    assert refit_clone(big).get_params()["histgradientboostingclassifier__early_stopping"] is True
+    assert refit_clone(small).get_params()["histgradientboostingclassifier__early_stopping"] is False
+    # an unfitted copy, the user's object untouched
+    assert not hasattr(refit_clone(big)[-1], "do_early_stopping_")
+    assert big.get_params()["histgradientboostingclassifier__early_stopping"] == "auto"
+
+
+def test_refit_leaves_auto_without_a_fixed_seed():
+    """Without a random_state the early-stopping split would differ from run to run: the refit
+    keeps "auto" (deterministic on a fold below 10,000 rows)."""
+    from mltriage.stats.baselines import refit_clone
+
+    est = refit_clone(_hgb_fitted(10_500, None))
+    assert est.get_params()["histgradientboostingclassifier__early_stopping"] == "auto"
+    bare = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(*_xy(10_500))
+    assert refit_clone(bare).get_params()["early_stopping"] is True
+
+
+def _xy(n: int):
+    from sklearn.datasets import make_classification
+
+    return make_classification(n_samples=n, n_features=6, random_state=0)

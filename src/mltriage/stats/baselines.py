@@ -343,7 +343,7 @@ def run_baselines(
     ]
     est = case.model.estimator if case.model is not None else None
     if include_user and est is not None and hasattr(est, "get_params") and hasattr(est, "fit"):
-        specs.append(("user", lambda: clone(est), False))
+        specs.append(("user", lambda: refit_clone(est), False))
     models = cv.run_all(specs, workers)
     return BaselinesResult(
         metric=cv.metric,
@@ -359,6 +359,31 @@ def run_baselines(
         eval_rows=0 if ev is None else len(ev[2]),
         eval_y=None if ev is None else ev[2],
     )
+
+
+def refit_clone(est: Any) -> Any:
+    """An unfitted copy of the user's fitted model that fits as the user's fit did: a step whose
+    `early_stopping="auto"` was resolved by the size of the user's training set (scikit-learn's
+    gradient boosting stops early above 10,000 rows) keeps that resolution, so a refit on a
+    sample or a fold below that size still stops early when the user's model did (and does not
+    when it did not). Pinned only with a fixed random_state: the early-stopping split is drawn
+    from it, and a refit must be deterministic."""
+    new = clone(est)
+    try:
+        params = est.get_params(deep=True)
+    except Exception:
+        return new
+    pins = {}
+    for key, step in [("", est), *params.items()]:
+        prefix = f"{key}__" if key else ""
+        if not hasattr(step, "do_early_stopping_"):
+            continue
+        if params.get(prefix + "early_stopping", getattr(step, "early_stopping", None)) != "auto":
+            continue
+        if params.get(prefix + "random_state", getattr(step, "random_state", None)) is None:
+            continue
+        pins[prefix + "early_stopping"] = bool(step.do_early_stopping_)
+    return new.set_params(**pins) if pins else new
 
 
 def squashed_decision(est, X) -> np.ndarray:

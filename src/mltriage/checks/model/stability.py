@@ -128,7 +128,7 @@ def _seed_scores(
     """Refit the user's model with different random seeds on one fixed split of the baselines' rows
     and score each on the same held-out part: the spread is the model's own randomness. The scores
     on the headline metric and on the owner's (--metric; empty when none or the same)."""
-    from sklearn.base import clone
+    from ...stats.baselines import refit_clone
 
     c = ctx.case
     est = fitted_model(ctx).estimator
@@ -141,7 +141,7 @@ def _seed_scores(
     Xa, Xb, ya, yb = _seed_split(ctx, res, max_rows)
 
     def refit(seed: int) -> tuple[float, float]:
-        m = clone(est).set_params(**{k: seed for k in keys}).fit(Xa, ya)
+        m = refit_clone(est).set_params(**{k: seed for k in keys}).fit(Xa, ya)
         return _held_out_scores(c, m, Xb, yb, owner)
 
     # the seeds' refits are independent: side by side in threads, the results of one thread
