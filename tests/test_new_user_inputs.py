@@ -421,3 +421,18 @@ def test_labels_the_model_never_saw_are_named_plainly(cancer, tmp_path):
     doc = _run(tmp_path, "--model", tmp_path / "m.joblib")
     wrong = [f for f in doc["findings"] if f["code"] == "model.wrong_output_type"]
     assert wrong and "[0, 1]" in wrong[0]["title"] and "np.int64" not in wrong[0]["title"]
+
+
+def test_drift_takes_a_plain_callable_returning_p_positive_as_binary(cancer):
+    import mltriage
+
+    _, tr, te = cancer
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    model.fit(tr.drop(columns="target"), tr["target"])
+    report = mltriage.drift(
+        tr.drop(columns="target"), te.drop(columns="target"), model=lambda X: model.predict_proba(X)[:, 1]
+    )
+    assert report.failed == []
+    assert any("task inferred as binary" in n and "P(positive)" in n for n in report.notes)
+    ran = set(report.passed) | {f.code for f in report.findings}
+    assert "production.prediction_drift" in ran

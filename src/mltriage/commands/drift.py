@@ -329,7 +329,10 @@ def _task(
         return t, None
     if adapter is not None and scorable is not None:
         t = model_outputs(adapter, scorable[features].head(64)).task
-        return t, f"task inferred as {t} from the model's outputs"
+        why = f"task inferred as {t} from the model's outputs"
+        if adapter.kind == "callable" and t == "binary":
+            why += " (one number in [0, 1] per row: read as P(positive); pass --task regression if it is a quantity)"
+        return t, why
     if adapter is not None and adapter.classes:
         t = "binary" if len(adapter.classes) == 2 else "multiclass"
         return t, f"task inferred as {t}: the model has {len(adapter.classes)} classes"

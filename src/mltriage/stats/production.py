@@ -75,6 +75,10 @@ def model_outputs(adapter: ModelAdapter, X: pd.DataFrame) -> ModelOutputs:
     raw = np.asarray(adapter.predict_raw(X)).ravel()
     if raw.dtype.kind in "biuf":
         s = pd.Series(raw.astype(float), name="prediction")
+        v = s.dropna()
+        if adapter.kind == "callable" and len(v) and v.between(0, 1).all() and not (v % 1 == 0).all():
+            # a plain function returning one number in [0, 1] per row: P(positive), as in diagnose
+            return ModelOutputs("numeric", s, pd.Series(np.where(s >= 0.5, 1, 0)), "binary")
         return ModelOutputs("numeric", s, s, "regression")
     lab = pd.Series(raw).astype(str)
     return ModelOutputs("categorical", lab.rename("prediction"), lab, "multiclass")
