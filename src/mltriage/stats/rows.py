@@ -214,3 +214,22 @@ def coarsen(
             v = f[c].to_numpy(dtype=float)
             f[c] = np.where(np.isnan(v), np.nan, np.searchsorted(edges, v, side="right").astype(float))
     return out
+
+
+def identifier_kind(s: pd.Series, min_values: int = 20) -> str | None:
+    """Whether a column holds identifiers rather than a measured attribute, from its values alone:
+    "entity" (integer or text, at least `min_values` distinct values and 5% of the rows, each
+    value held by 1.5 rows on average: a person, patient, user or device seen several times),
+    "row" (integer or text, every value unique in 200 rows or more: a row number or key), or None.
+    Booleans, dates and non-integer numbers are never identifiers."""
+    v = s.dropna()
+    if v.empty or pd.api.types.is_bool_dtype(v) or pd.api.types.is_datetime64_any_dtype(v):
+        return None
+    if pd.api.types.is_numeric_dtype(v) and not bool(np.all(np.mod(v.to_numpy(dtype=float), 1) == 0)):
+        return None
+    nun = int(v.nunique())
+    if nun >= max(min_values, 0.05 * len(s)) and len(v) >= 1.5 * nun:
+        return "entity"
+    if len(v) >= 200 and nun == len(v):
+        return "row"
+    return None

@@ -13,6 +13,7 @@ import pandas as pd
 from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...registry import Params
 from ...stats.metrics import wilson
+from ...stats.rows import identifier_kind
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -37,13 +38,7 @@ def entity_candidates(ctx: Context, min_entities: int) -> tuple[list[str], bool]
     for col in tr.columns:
         if col in roles or col not in te.columns:
             continue
-        s = tr[col].dropna()
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-            continue
-        if pd.api.types.is_numeric_dtype(s) and not bool(np.all(np.mod(s.to_numpy(dtype=float), 1) == 0)):
-            continue
-        nun = int(s.nunique())
-        if nun >= max(min_entities, 0.05 * len(tr)) and len(s) >= 1.5 * nun:
+        if identifier_kind(tr[col], min_entities) == "entity":
             out.append(col)
     return out, False
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ...registry import NotApplicable, Params
 from ...stats.attribution import cost_summary, error_contrast
+from ...stats.rows import identifier_kind
 from ...stats.slices import Slice, find_slices, slice_mask
 
 if TYPE_CHECKING:
@@ -18,11 +19,30 @@ if TYPE_CHECKING:
 
 
 def search_columns(ctx: Context) -> list[str]:
-    """Every column of the evaluation set except the target and the model's own outputs;
-    columns that the model does not take are included on purpose (a missing feature)."""
+    """Every column of the evaluation set except the target, the model's own outputs and
+    identifiers; columns that the model does not take are included on purpose (a missing
+    feature)."""
     c = ctx.case
     drop = {c.target, c.prediction_column, c.group_column, *c.prediction_columns}
+    drop |= set(identifier_columns(ctx))
     return [col for col in ctx.frame("test").columns if col not in drop]
+
+
+def identifier_columns(ctx: Context) -> list[str]:
+    """Columns the model does not take whose values are identifiers (`stats.rows.identifier_kind`
+    on the training rows: entity ids, the same test as data.train_test_overlap's, or row keys):
+    a range of ids is not a population a user can act on, so no slice is described by one."""
+
+    def compute() -> list[str]:
+        feats = set(ctx.case.features or [])
+        tr = ctx.frame("train")
+        return [
+            col
+            for col in ctx.frame("test").columns
+            if col not in feats and col in tr.columns and identifier_kind(tr[col]) is not None
+        ]
+
+    return ctx.cached("errors:identifiers", compute)
 
 
 def categorical_columns(ctx: Context) -> set[str]:

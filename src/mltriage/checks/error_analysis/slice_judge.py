@@ -21,6 +21,7 @@ from ...stats.metrics import holm, wilson
 from ...stats.slices import Slice, slice_mask
 from ...stats.slices.expected import (
     expected_abs_error,
+    expected_error_binary,
     expected_error_rate,
     proportion_diff,
     rate_surprise,
@@ -50,6 +51,8 @@ class Overall:
         None  # with probabilities: the error they predict per row (1 - p of the decision)
     )
     pred: np.ndarray | None = None  # regression: the prediction
+    score: np.ndarray | None = None  # binary: the score of the positive class
+    decided: np.ndarray | None = None  # binary: the decision is the positive class
     resid: np.ndarray | None = None  # regression: y - prediction
 
     @property
@@ -72,6 +75,9 @@ def overall(ctx: Context, e: dict[str, Any], p: Params) -> Overall:
     if kind == "error rate":
         whole.margin = _margin(ctx, pred)
         whole.face = _face_value(ctx, pred)
+        if ctx.task == "binary" and whole.margin is not None:
+            whole.score = np.asarray(pred.score, dtype=float)
+            whole.decided = is_positive(ctx, pred.label)
     else:
         whole.pred = np.asarray(pred.score, dtype=float)
         whole.resid = np.asarray(y, dtype=float) - whole.pred
@@ -160,29 +166,46 @@ class Judged:
     irreducible: bool = False
 
 
+def family_size(slices: list[Slice]) -> int:
+    """How many slices the tests on the confirmation half must be corrected for: every candidate
+    the search's confirmation tested, not only those it kept (it chose them on the same rows)."""
+    return max([len(slices), *(int(getattr(s, "family", 1)) for s in slices)])
+
+
 def judge_all(ctx: Context, slices: list[Slice], whole: Overall, p: Params) -> list[Judged]:
-    """Every confirmed slice judged; the surprise tests share one Holm correction."""
+    """Every confirmed slice judged. The surprise tests share one Holm correction over every
+    candidate the confirmation tested (those it dropped count as p = 1, which only makes the
+    correction more conservative than Holm over all of them); the cause tests are Bonferroni
+    corrected over the same family."""
     rows = [_measure(ctx, s, whole) for s in slices]
-    adj = holm([r.surprise.get("p_value", 1.0) for r in rows]) if rows else np.zeros(0)
+    fam = family_size(slices)
+    pv = [r.surprise.get("p_value", 1.0) for r in rows]
+    adj = holm(pv + [1.0] * (fam - len(rows)))[: len(rows)] if rows else np.zeros(0)
     for r, pa in zip(rows, adj):
         r.surprise["p_adjusted"] = float(pa)
+        r.surprise["family"] = fam
         r.surprised = bool(pa < p.alpha and _substantial(r.surprise, whole, p))
-        r.causes, r.label_mix = causes(ctx, r, whole, p)
+        r.causes, r.label_mix = causes(ctx, r, whole, p, p.alpha / fam)
         r.irreducible = bool(
             not r.surprised and r.label_mix is not None and not r.label_mix.get("differs", False)
         )
         works = _works(r, whole, p) or (_ranks(whole, p) and _known_cause(r, p))
-        r.strong = bool(works and _lifted(r, p) and _alarming(r, p))
+        r.strong = bool(works and _lifted(r, whole, p) and _alarming(r, p))
     return rows
 
 
-def _lifted(r: Judged, p: Params) -> bool:
-    """The effect size: the slice's error at least `min_lift` times the overall error, or, with a
-    data cause established (under-represented in training, a label rate that differs), times the
-    other rows' error (the slice's own errors not counted against it: a large slice with a known
-    cause drags the overall error up). Without a cause the bar stays the overall error: on the
-    generalisation suite, surprised slices with no cause reach 2x the rest (not 2x overall) in
-    models that do not work (miscalibrated undersampling, out-of-distribution rows)."""
+def _lifted(r: Judged, whole: Overall, p: Params) -> bool:
+    """The effect size. Regression: the slice's mean absolute error at least `min_surprise` times
+    the error the model's own predictive spread expects there (the absolute errors of the other
+    rows at the same prediction level, on the confirmation half). Classification: the slice's
+    error at least `min_lift` times the overall error, or, with a data cause established
+    (under-represented in training, a label rate that differs), times the other rows' error (the
+    slice's own errors not counted against it: a large slice with a known cause drags the
+    overall error up). Without a cause the bar stays the overall error: on the generalisation
+    suite, surprised slices with no cause reach 2x the rest (not 2x overall) in models that do
+    not work (miscalibrated undersampling, out-of-distribution rows)."""
+    if whole.kind != "error rate":
+        return bool(r.surprise.get("ratio", 0.0) >= p.min_surprise)
     if r.slice.lift >= p.min_lift:
         return True
     known = any(c["cause"] in ("under-represented", "label rate differs") for c in r.causes)
@@ -222,12 +245,34 @@ def _ranks(whole: Overall, p: Params) -> bool:
 
 def _works(r: Judged, whole: Overall, p: Params) -> bool:
     """Whether the model works on aggregate, or at least on the rows outside the slice (a slice
-    large enough to drag the aggregate down does not make the model a non-working one)."""
+    large enough to drag the aggregate down does not make the model a non-working one).
+    Regression: its absolute errors on the other rows are significantly below those of their
+    median (a one-sided paired test at `alpha`; the null: no better than a constant), whatever
+    the size of its skill (a wage model explaining 13% of the variance works; one worse than a
+    constant has no expectation to be surprised against)."""
+    rest = ~r.slice.mask & whole.fin
+    if whole.kind != "error rate":
+        return beats_constant(whole.y[rest], whole.raw[rest], p.alpha)
     if whole.works:
         return True
-    rest = ~r.slice.mask & whole.fin
     s_rest = skill(r.err_out, baseline_error(whole.y[rest], whole.kind))
     return bool(np.isfinite(s_rest) and s_rest >= p.min_skill_overall)
+
+
+def beats_constant(y: np.ndarray, abs_err: np.ndarray, alpha: float) -> bool:
+    """Whether absolute errors are significantly below those of the rows' median (one-sided
+    paired z test over the rows; at least 10 rows)."""
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(abs_err)
+    if ok.sum() < 10:
+        return False
+    d = np.abs(y[ok] - np.median(y[ok])) - abs_err[ok]
+    sd = float(d.std(ddof=1))
+    if sd == 0:
+        return bool(d.mean() > 0)
+    from scipy import stats
+
+    return bool(stats.norm.sf(float(d.mean()) / (sd / np.sqrt(d.size))) < alpha)
 
 
 def _substantial(sp: dict[str, Any], whole: Overall, p: Params) -> bool:
@@ -249,7 +294,10 @@ def _measure(ctx: Context, s: Slice, whole: Overall) -> Judged:
     if whole.kind == "error rate" and whole.margin is not None:
         # what its confidence means on the other rows, and (with probabilities) what they say at
         # face value: the model is surprised only when the error exceeds both
-        q = expected_error_rate(whole.margin, whole.raw, rest)
+        if whole.score is not None and whole.decided is not None:
+            q = expected_error_binary(whole.score, whole.decided, whole.raw, rest)
+        else:
+            q = expected_error_rate(whole.margin, whole.raw, rest)
         sp = rate_surprise(whole.raw, q, m & test_rows)
         sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")
         if whole.face is not None:
@@ -270,6 +318,8 @@ def _measure(ctx: Context, s: Slice, whole: Overall) -> Judged:
         assert whole.pred is not None and whole.resid is not None
         q = expected_abs_error(whole.pred, whole.raw, rest)
         sp = residual_surprise(whole.resid, whole.pred, q, m & test_rows)
+        if sp.get("expected", 0) > 0 and np.isfinite(sp.get("observed", np.nan)):
+            sp["ratio"] = float(sp["observed"] / sp["expected"])
         sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")
     from .common import train_share
 
@@ -286,7 +336,7 @@ def _train_rows(ctx: Context, s: Slice) -> np.ndarray | None:
     return None
 
 
-def label_mix(ctx: Context, s: Slice, whole: Overall, p: Params) -> dict[str, Any] | None:
+def label_mix(ctx: Context, s: Slice, whole: Overall, p: Params, alpha: float) -> dict[str, Any] | None:
     """The label inside the slice in training vs evaluation: for classes, the share of the
     evaluation slice's most frequent class (Newcombe interval of the difference); for a numeric
     target, the difference of means over the pooled sd (Welch); the evaluation side is the slice's
@@ -309,7 +359,7 @@ def label_mix(ctx: Context, s: Slice, whole: Overall, p: Params) -> dict[str, An
         d = proportion_diff(kte, yte.size, ktr, ytr.size)
         out = {"class": top, "share_in_evaluation": kte / yte.size, "share_in_training": ktr / ytr.size}
         out.update({"difference": d["diff"], "ci": d["ci"], "p_value": d["p_value"]})
-        out["differs"] = bool(d["p_value"] < p.alpha and abs(d["diff"]) >= p.min_label_shift)
+        out["differs"] = bool(d["p_value"] < alpha and abs(d["diff"]) >= p.min_label_shift)
         return out
     from scipy import stats
 
@@ -325,12 +375,15 @@ def label_mix(ctx: Context, s: Slice, whole: Overall, p: Params) -> dict[str, An
         "mean_in_training": float(b.mean()),
         "standardised_difference": float(d),
         "p_value": pval,
-        "differs": bool(pval < p.alpha and abs(d) >= p.min_label_shift),
+        "differs": bool(pval < alpha and abs(d) >= p.min_label_shift),
     }
 
 
-def causes(ctx: Context, r: Judged, whole: Overall, p: Params) -> tuple[list[dict[str, Any]], dict | None]:
-    """The causes the evidence supports, strongest first, and the label mix in the slice."""
+def causes(
+    ctx: Context, r: Judged, whole: Overall, p: Params, alpha: float
+) -> tuple[list[dict[str, Any]], dict | None]:
+    """The causes the evidence supports, strongest first, and the label mix in the slice; each
+    test at level `alpha` (the family-wise level over the slices tested)."""
     s = r.slice
     out: list[dict[str, Any]] = []
     feats = set(ctx.case.features or [])
@@ -342,7 +395,7 @@ def causes(ctx: Context, r: Judged, whole: Overall, p: Params) -> tuple[list[dic
         k_te, n_te = float(s.mask.sum()), float(s.mask.size)
         d = proportion_diff(float(mtr.sum()), float(mtr.size), k_te, n_te)
         ratio = (mtr.mean() / s.support) if s.support > 0 else float("nan")
-        if d["p_value"] < p.alpha and ratio <= p.max_train_share_ratio:
+        if d["p_value"] < alpha and ratio <= p.max_train_share_ratio:
             out.append(
                 {
                     "cause": "under-represented",
@@ -352,7 +405,7 @@ def causes(ctx: Context, r: Judged, whole: Overall, p: Params) -> tuple[list[dic
                     "difference_ci": d["ci"],
                 }
             )
-    mix = label_mix(ctx, s, whole, p)
+    mix = label_mix(ctx, s, whole, p, alpha)
     if mix is not None and mix["differs"]:
         out.append({"cause": "label rate differs", **mix})
     m = r.rows

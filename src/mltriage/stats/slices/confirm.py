@@ -42,6 +42,7 @@ def confirm(
         if s is not None:
             s.confirm_rows = np.zeros(error.size, dtype=bool)
             s.confirm_rows[conf] = True
+            s.family = len(refined)
             out.append(s)
     out.sort(key=lambda s: -penalised(s.score, s.order, o.simplicity))
     return out[: o.top_k]

@@ -41,6 +41,31 @@ def expected_error_rate(margin: np.ndarray, error: np.ndarray, fit_rows: np.ndar
     return out
 
 
+def expected_error_binary(
+    score: np.ndarray, decided_positive: np.ndarray, error: np.ndarray, fit_rows: np.ndarray
+) -> np.ndarray:
+    """Per row, the error its decision has by the model's own score recalibrated on `fit_rows`:
+    P(positive | score) by isotonic regression (increasing in the score), then 1 - that for a
+    positive decision and that for a negative one. Unlike a map on the distance to the threshold,
+    it keeps the side: a model that over-predicts positives errs more on its positive decisions
+    at the same distance, everywhere, and that is what it expects, not a surprise of a slice."""
+    from sklearn.isotonic import IsotonicRegression
+
+    score = np.asarray(score, dtype=float)
+    error = np.asarray(error, dtype=float)
+    dpos = np.asarray(decided_positive, dtype=bool)
+    ok = fit_rows & np.isfinite(score) & np.isfinite(error)
+    out = np.full(score.shape, np.nan)
+    if ok.sum() < 20:
+        return out
+    ypos = (dpos != (error > 0.5)).astype(float)  # a wrong positive decision is a negative
+    iso = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(score[ok], ypos[ok])
+    fin = np.isfinite(score)
+    p = iso.predict(score[fin])
+    out[fin] = np.where(dpos[fin], 1.0 - p, p)
+    return out
+
+
 def expected_abs_error(
     pred: np.ndarray, abs_err: np.ndarray, fit_rows: np.ndarray, n_bins: int = 40
 ) -> np.ndarray:

@@ -35,6 +35,9 @@ class Slice:
     confirm_rest_error: float = 0.0
     # the rows of the confirmation half (never seen by the search): honest tests of a slice
     confirm_rows: np.ndarray | None = field(default=None, repr=False)
+    # how many candidates the confirmation tested (the family a later test on the confirmation
+    # half must correct for: the slices kept were chosen among them on the same rows)
+    family: int = 1
 
     @property
     def columns(self) -> list[str]:
