@@ -29,6 +29,7 @@ import kinds_data  # noqa: E402,F401
 import kinds_errors  # noqa: E402,F401
 import kinds_inputs  # noqa: E402,F401
 import kinds_labels  # noqa: E402,F401
+import kinds_leaktax  # noqa: E402,F401
 import kinds_model  # noqa: E402,F401
 import kinds_peers  # noqa: E402,F401
 import kinds_peers_model  # noqa: E402,F401

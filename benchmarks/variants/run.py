@@ -1,8 +1,8 @@
 """Run the generalisation suite: generate what is missing, score it with the public benchmark's
 score.py, and print recall and false alarms per failure kind and per data set.
 
-    python benchmarks/variants/run.py                      # the default 73 scenarios (~5 min of CPU)
-    python benchmarks/variants/run.py --full               # every kind on three data sets (141)
+    python benchmarks/variants/run.py                      # the default 100 scenarios (~6.5 min of CPU)
+    python benchmarks/variants/run.py --full               # every kind on three data sets (180)
     python benchmarks/variants/run.py --kind label_noise   # one kind (its scenarios + the controls)
     python benchmarks/variants/run.py --no-controls --kind hidden_slice
     python benchmarks/variants/run.py --cmd "python -m mltriage" --score-only
