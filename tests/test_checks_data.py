@@ -255,6 +255,43 @@ def test_train_test_overlap_entity_seen_in_every_evaluation_row_judged_by_groupe
     assert ev["share_seen"] > 0.95 and ev["cv_accuracy_random_folds"] > ev["cv_accuracy_grouped_folds"] + 0.05
 
 
+@pytest.mark.fires("data.train_test_overlap")
+def test_train_test_overlap_few_entities_many_rows_each_are_entities():
+    # 25 sites observed 40 times each (fewer values than 5% of the rows), split by row
+    df = entity_frame(25, 40, seed=3).rename(columns={"patient_id": "site"})
+    tr, te = split(df)
+    found = [f for f in alarms(D.train_test_overlap, ctx_of(tr, te, model=fitted(tr))) if f.columns]
+    assert found and found[0].columns == ["site"]
+    assert found[0].evidence["cv_accuracy_random_folds"] > found[0].evidence["cv_accuracy_grouped_folds"]
+
+
+@pytest.mark.fires("data.train_test_overlap")
+def test_train_test_overlap_few_unseen_rows_judged_by_grouped_cv():
+    # a row split of a panel plus one-visit patients: the unseen evaluation rows (about 5%) are
+    # only the one-visit patients, no fair reference; row-wise vs grouped CV judges instead
+    df = entity_frame(400, 5, seed=4)
+    once = entity_frame(100, 1, seed=5)
+    once["patient_id"] += 1000
+    tr, te = split(pd.concat([df, once], ignore_index=True).sample(frac=1, random_state=0))
+    found = [f for f in alarms(D.train_test_overlap, ctx_of(tr, te, model=fitted(tr))) if f.columns]
+    assert found and found[0].columns == ["patient_id"]
+    ev = found[0].evidence
+    assert 0.8 < ev["share_seen"] < 0.99 and "cv_accuracy_grouped_folds" in ev
+
+
+@pytest.mark.silent("data.train_test_overlap")
+def test_train_test_overlap_silent_on_an_id_that_carries_nothing():
+    # record batches of 40 rows (an id-like column) whose rows are independent draws: split by
+    # row, every batch is on both sides, and grouping by it changes nothing
+    rng = np.random.default_rng(6)
+    n = 1200
+    df = pd.DataFrame({"batch": np.arange(n) // 40, "h1": rng.normal(size=n), "h2": rng.normal(size=n)})
+    df["x"] = rng.normal(size=n)
+    df["y"] = (df.h1 + 0.5 * df.x + rng.normal(0, 0.5, n) > 0).astype(int)
+    tr, te = split(df.sample(frac=1, random_state=0).reset_index(drop=True))
+    assert alarms(D.train_test_overlap, ctx_of(tr, te, model=fitted(tr))) == []
+
+
 @pytest.mark.fires("data.train_test_overlap", severity="critical")
 def test_train_test_overlap_group_column_seen_entities_is_critical():
     df = entity_frame()

@@ -216,10 +216,11 @@ def coarsen(
     return out
 
 
-def identifier_kind(s: pd.Series, min_values: int = 20) -> str | None:
+def identifier_kind(s: pd.Series, min_values: int = 20, min_share: float = 0.05) -> str | None:
     """Whether a column holds identifiers rather than a measured attribute, from its values alone:
-    "entity" (integer or text, at least `min_values` distinct values and 5% of the rows, each
-    value held by 1.5 rows on average: a person, patient, user or device seen several times),
+    "entity" (integer or text, at least `min_values` distinct values and `min_share` of the rows,
+    each value held by 1.5 rows on average: a person, patient, user or device seen several times;
+    data.train_test_overlap asks no share, a panel's units being few, and lets its test decide),
     "row" (integer or text, every value unique in 200 rows or more: a row number or key), or None.
     Booleans, dates and non-integer numbers are never identifiers."""
     v = s.dropna()
@@ -228,7 +229,7 @@ def identifier_kind(s: pd.Series, min_values: int = 20) -> str | None:
     if pd.api.types.is_numeric_dtype(v) and not bool(np.all(np.mod(v.to_numpy(dtype=float), 1) == 0)):
         return None
     nun = int(v.nunique())
-    if nun >= max(min_values, 0.05 * len(s)) and len(v) >= 1.5 * nun:
+    if nun >= max(min_values, min_share * len(s)) and len(v) >= 1.5 * nun:
         return "entity"
     if len(v) >= 200 and nun == len(v):
         return "row"
