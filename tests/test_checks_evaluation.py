@@ -117,6 +117,41 @@ def test_evaluated_on_train_fires_when_test_is_train(healthy):
     assert out[0].evidence["share_in_train"] == 1.0
 
 
+def _cancer_forest():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
+
+    d = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "y"})
+    d = d.sample(frac=1, random_state=0).reset_index(drop=True)
+    k = int(0.7 * len(d))
+    tr, rest = d.iloc[:k].reset_index(drop=True), d.iloc[k:].reset_index(drop=True)
+    model = RandomForestClassifier(n_estimators=50, random_state=0).fit(tr.drop(columns="y"), tr.y)
+    return tr, rest, model
+
+
+@pytest.mark.fires("evaluation.evaluated_on_train", severity="critical")
+def test_evaluated_on_train_fires_when_the_whole_table_is_evaluated():
+    # no test set (Kapoor & Narayanan L1.1): the evaluation file is the training rows plus the
+    # held-out ones; 70% of it is training rows and it holds every training row
+    tr, rest, model = _cancer_forest()
+    whole = pd.concat([tr, rest], ignore_index=True).sample(frac=1, random_state=1)
+    out = alarms(run(evaluated_on_train, Context(build_case(tr, whole, "y", model=model, task="binary"))))
+    assert len(out) == 1 and out[0].severity.value == "critical"
+    assert out[0].evidence["train_rows_in_evaluation"] == 1.0 and "holds 100%" in out[0].title
+
+
+@pytest.mark.silent("evaluation.evaluated_on_train")
+def test_evaluated_on_train_silent_when_training_rows_are_a_minority_of_the_evaluation_set():
+    # every training row is in the evaluation set, but it is mostly other rows: partial
+    # contamination (data.train_test_overlap), not an evaluation on the training set
+    tr, rest, model = _cancer_forest()
+    small = tr.iloc[:100].reset_index(drop=True)
+    ev = pd.concat([small, rest], ignore_index=True)
+    assert (
+        alarms(run(evaluated_on_train, Context(build_case(small, ev, "y", model=model, task="binary")))) == []
+    )
+
+
 @pytest.mark.silent("evaluation.evaluated_on_train")
 def test_evaluated_on_train_silent_on_partial_overlap(healthy):
     train, test, model = healthy

@@ -99,7 +99,13 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
         evaluation rows, and at least `min_excess` more than the rate at which training rows repeat
         among themselves (data with few distinct rows repeats by nature). From `partial_share`
         (60%) on it is also flagged (critical too: the headline is inflated) when the model scores as
-        well on the evaluation rows as on the training rows. A smaller share is partial contamination (data.train_test_overlap).
+        well on the evaluation rows as on the training rows, or when the evaluation set holds at
+        least `min_share` of the training rows (at least `min_excess` above their natural repeat
+        rate): the evaluation set is the training set plus other rows, the whole table evaluated
+        (Kapoor & Narayanan's L1.1, no test set; generalisation suite kind leak_no_test_alldata:
+        73% of the evaluation rows, 100% of the training rows, the train/test AUC gap outside its
+        tolerance because of the 27% fresh rows). A smaller share is partial contamination
+        (data.train_test_overlap).
     Why it matters
         A model scored on the rows it was fitted on reports how well it memorised them, not how it
         will do on new data: every reported number is optimistic by the train/test gap.
@@ -135,8 +141,15 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
         "columns_hashed": len(cols),
     }
     excess = share - natural
+    # the other direction: the share of the training rows that the evaluation set holds (under a
+    # split, only the rate at which rows repeat by nature; the whole table evaluated: all of them)
+    cover = float(np.isin(h_tr, ctx.row_hashes("test")).mean()) if len(h_tr) else 0.0
+    ev["train_rows_in_evaluation"] = cover
     severity = None
     if share >= p.min_share and excess >= p.min_excess:
+        severity = CRITICAL
+    elif share >= p.partial_share and cover >= p.min_share and cover - natural >= p.min_excess:
+        # the evaluation set is the training set plus other rows (the whole table evaluated)
         severity = CRITICAL
     elif share >= p.partial_share and excess >= p.min_excess and c.model is not None:
         # most rows shared: flag when the evaluation score is as good as the training score
@@ -145,10 +158,15 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
             severity = CRITICAL
     if severity is None:
         return None
+    holds = (
+        f"; it holds {cover:.0%} of the training rows (the whole table evaluated?)"
+        if cover >= p.min_share and share < p.min_share
+        else ""
+    )
     return Finding(
         "evaluation.evaluated_on_train",
         severity,
-        f"{share:.0%} of the evaluation rows are training rows (features and target identical): "
+        f"{share:.0%} of the evaluation rows are training rows (features and target identical){holds}: "
         "the reported metric is measured on data the model was fitted on",
         evidence=ev,
         impact=share,
