@@ -161,3 +161,29 @@ def test_the_null_holds_its_level():
         assert t is not None
         hits += t.p_value <= 0.01
     assert hits <= 3
+
+
+def test_other_columns_with_nullable_integers_text_and_missing_values():
+    """Nullable integers with missing values, text categories and a column the batch lacks."""
+    df = _wine_bands()
+    df["ash_int"] = (df["ash"] * 10).round().astype("Int64")
+    df.loc[::7, "ash_int"] = pd.NA
+    df["colour"] = np.where(df["color_intensity"] > 5, "dark", "light")
+    te = df.sample(300, random_state=0).reset_index(drop=True)
+    perm = dict(zip(range(1, 13), [3, 7, 1, 12, 5, 9, 2, 11, 4, 10, 8, 6]))
+    served = te.assign(band=te["band"].map(perm).astype(float)).drop(columns="hue")
+    cols = ["ash_int", "colour", "hue", "flavanoids", "target"]
+    t = recode_test(
+        df["band"].to_numpy(float),
+        df[cols],
+        served["band"].to_numpy(float),
+        served.reindex(columns=cols),
+        list(range(1, 13)),
+        n_sims=500,
+    )
+    assert (
+        t is not None
+        and t.p_value <= 0.01
+        and t.mapping == {float(v): float(k) for k, v in perm.items() if k != v}
+    )
+    assert others_for("band", df, served, cols) is not None

@@ -96,7 +96,7 @@ def others_for(col: str, ref_frame: pd.DataFrame, current: pd.DataFrame, columns
     cols = [c for c in columns if c != col and c in ref_frame.columns and c in current.columns]
     if not cols:
         return None
-    codes = pd.to_numeric(ref_frame[col], errors="coerce").to_numpy(float)
+    codes = _floats(ref_frame[col])
     return Others(codes, ref_frame[cols], current[cols])
 
 
@@ -138,6 +138,11 @@ class RecodeTest:
         )
 
 
+def _floats(s: pd.Series) -> np.ndarray:
+    """A column as floats (NaN for missing or unparsable, nullable integers included)."""
+    return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+
+
 def _on_training_scale(ref: pd.DataFrame, cur: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The columns of both frames on training's scale: a numeric column through training's
     empirical CDF (missing -> 0.5), a categorical one as indicators of its frequent categories."""
@@ -148,13 +153,12 @@ def _on_training_scale(ref: pd.DataFrame, cur: pd.DataFrame) -> tuple[np.ndarray
         if col not in cur.columns:
             continue
         r, c = ref[col], cur[col]
-        rn = pd.to_numeric(r, errors="coerce") if r.dtype.kind in "biuf" else None
-        if rn is not None:
-            cn = pd.to_numeric(c, errors="coerce").to_numpy(float)
-            s = np.sort(rn.to_numpy(float)[np.isfinite(rn.to_numpy(float))])
+        if r.dtype.kind in "biuf":
+            rn, cn = _floats(r), _floats(c)
+            s = np.sort(rn[np.isfinite(rn)])
             if len(s) < 2 or s[0] == s[-1]:
                 continue
-            for x, out in ((rn.to_numpy(float), rs), (cn, cs)):
+            for x, out in ((rn, rs), (cn, cs)):
                 u = (np.searchsorted(s, x, "left") + np.searchsorted(s, x, "right")) / (2.0 * len(s))
                 out.append(np.where(np.isfinite(x), u, 0.5))
             names.append(str(col))
