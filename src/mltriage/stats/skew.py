@@ -22,7 +22,8 @@ from .bins import bin_counts_sorted, find_point_masses, to_float_array
 from .drift import DriftConfig, DriftReport, extra_bin, psi
 from .profile import CategoricalProfile, NumericProfile, Profile
 from .skew_maps import INVERSE_LOGS, try_affine, try_clip, try_log
-from .skew_recode import Others, others_for, recode_test
+from .skew_recode import ALPHA as RECODE_ALPHA
+from .skew_recode import FAMILY_ALPHA, N_SIMS, Others, on_training_scale, others_for, recode_test
 
 
 @dataclass
@@ -261,11 +262,14 @@ def _try_recoded(t: _Trial) -> None:
         or sum(pm.values()) < 0.99 * ref.n
     ):
         return
+    levels = np.unique(o.ref_codes[np.isfinite(o.ref_codes)])  # every training code, rare ones too
     vals = np.unique(xs)
-    if not set(vals.tolist()) <= set(pm) or len(vals) < 3:
+    if len(levels) > 30 or not set(vals.tolist()) <= set(levels.tolist()) or len(vals) < 3:
         return
-    test = recode_test(o.ref_codes, o.ref, t.x, o.cur, sorted(pm), seed=t.cfg.seed)
-    if test is None or not test.accepted():
+    n_sims = max(N_SIMS, int(np.ceil(2.0 / o.alpha)))  # room for one draw beyond the gain
+    ratio = t.cfg.skew_max_ratio_after
+    test = recode_test(o.ref_codes, o.ref, t.x, o.cur, levels.tolist(), n_sims, t.cfg.seed, ratio, o.scaled)
+    if test is None or not test.accepted(o.alpha, ratio):
         return
     mapping = test.mapping
     mapped = np.sort(np.vectorize(lambda v: mapping.get(float(v), v))(xs).astype(float))
@@ -273,9 +277,7 @@ def _try_recoded(t: _Trial) -> None:
     t.consider(
         t.psi_of(mapped),
         "recoded",
-        f"the integer codes arrive in another order ({pairs}): an encoder fitted apart from training's "
-        f"(under this map the other columns relate to the codes as in training: misfit "
-        f"{test.d_identity:.0f} -> {test.d_mapped:.0f}, p = {test.p_value:.4f})",
+        f"the integer codes arrive in another order ({pairs}): an encoder fitted apart from training's",
         {
             "type": "recoded",
             "mapping": {_fmt(c): r for c, r in mapping.items()},
@@ -284,6 +286,55 @@ def _try_recoded(t: _Trial) -> None:
         },
         f"encode {ref.name} with the training encoder (the same code for each category) in the serving path",
     )
+
+
+def _trial(
+    ref: NumericProfile, current: pd.Series | np.ndarray, cfg: DriftConfig, others: Others | None
+) -> _Trial | None:
+    """The batch column under trial (None below cfg.min_rows values on either side)."""
+    s = current if isinstance(current, pd.Series) else pd.Series(np.asarray(current))
+    x, _ = to_float_array(s)
+    n_all = len(x)
+    if ref.n < cfg.min_rows or n_all < cfg.min_rows:
+        return None
+    xs = np.sort(x[np.isfinite(x)])
+    if len(xs) < cfg.min_rows:
+        return None
+    n_nonfinite = int(n_all - len(xs))
+    before = _psi_sorted(ref, xs, n_nonfinite, cfg)
+    return _Trial(ref, xs, n_all, n_nonfinite, before, cfg, x=x, others=others)
+
+
+def _limit(t: _Trial) -> float:
+    """The PSI an undone batch must fall under: skew_max_psi_after, or what sampling allows."""
+    return max(t.cfg.skew_max_psi_after, null_psi(len(t.xs), t.ref.n, int(np.count_nonzero(t.ref.counts))))
+
+
+def infer_recoding(
+    ref: NumericProfile, current: pd.Series | np.ndarray, cfg: DriftConfig, others: Others
+) -> SkewResult | None:
+    """Re-encoded integer codes (`_try_recoded`) on a column whose shares need not drift: codes
+    of near-equal shares (months, weekdays) permuted leave the shares as they were, and only the
+    relation to the other columns shows the new encoder."""
+    trial = _trial(ref, current, cfg, others)
+    if trial is None:
+        return None
+    _try_recoded(trial)
+    ok = [res for after, res in trial.cands if after <= _limit(trial)]
+    return ok[0] if ok else None
+
+
+def coded_columns(ref: Profile, columns: Iterable[str]) -> list[str]:
+    """Numeric columns of 3 to 30 whole-number values (nearly all rows on them): integer codes
+    that an encoder fitted apart could have re-ordered."""
+    out = []
+    for c in columns:
+        rp = ref.columns.get(c)
+        if isinstance(rp, NumericProfile) and rp.integer:
+            pm = rp.point_masses
+            if 3 <= len(pm) <= 30 and sum(pm.values()) >= 0.99 * rp.n:
+                out.append(c)
+    return out
 
 
 def infer_skew(
@@ -303,19 +354,9 @@ def infer_skew(
     most skew_max_ratio_after of the original PSI); a named transformation wins over the free
     affine map that also fits it."""
     cfg = cfg or DriftConfig()
-    s = current if isinstance(current, pd.Series) else pd.Series(np.asarray(current))
-    x, _ = to_float_array(s)
-    n_all = len(x)
-    if ref.n < cfg.min_rows or n_all < cfg.min_rows:
+    trial = _trial(ref, current, cfg, others)
+    if trial is None or trial.before < cfg.skew_min_psi:
         return None
-    xs = np.sort(x[np.isfinite(x)])
-    if len(xs) < cfg.min_rows:
-        return None
-    n_nonfinite = int(n_all - len(xs))
-    before = _psi_sorted(ref, xs, n_nonfinite, cfg)
-    if before < cfg.skew_min_psi:
-        return None
-    trial = _Trial(ref, xs, n_all, n_nonfinite, before, cfg, x=x, others=others)
     _try_units(trial)
     _try_scalings(trial)
     _try_fill_values(trial)
@@ -323,7 +364,7 @@ def infer_skew(
     try_log(trial)
     try_clip(trial)
     try_affine(trial)
-    limit = max(cfg.skew_max_psi_after, null_psi(len(xs), ref.n, int(np.count_nonzero(ref.counts))))
+    limit, before = _limit(trial), trial.before
     ok = [
         (after, res)
         for after, res in trial.cands
@@ -339,7 +380,7 @@ def infer_skew(
     # matches significantly better (the PSI gain, over (1/n + 1/m), beyond the 99th percentile of
     # a chi-square with 2 degrees of freedom)
     best_after = min(a for a, _ in ok)
-    unit = 1.0 / len(xs) + 1.0 / max(ref.n, 1)
+    unit = 1.0 / len(trial.xs) + 1.0 / max(ref.n, 1)
     fits = [(a, r) for a, r in ok if (a - best_after) / unit < 9.21]
     return min(fits, key=lambda t: (_complexity(t[1]), t[0]))[1]
 
@@ -482,24 +523,37 @@ def find_skews(
     """Per column of `columns` that drifts: the inferred serving transformation, if any. Numeric
     columns are examined from PSI >= cfg.skew_min_psi, categorical ones when they drifted. With
     the reference rows (`ref_frame`), a column's re-encoded integer codes are judged by their
-    relation to the other columns that do not drift as strongly themselves, and to `labels`
+    relation to the other columns that do not drift themselves (significantly, PSI >= skew_min_psi:
+    a column transformed in its own right), and to `labels`
     (the target, when both sets carry it)."""
     out: dict[str, Skew] = {}
     columns = list(columns)
     steady = [
         c
         for c in columns
-        if (f := report.features.get(c)) is None or not f.tested or f.psi < cfg.skew_min_psi
+        if (f := report.features.get(c)) is None or not f.tested or not f.drifted or f.psi < cfg.skew_min_psi
     ] + list(labels)
+    coded = coded_columns(ref, columns) if ref_frame is not None else []
+    alpha = min(RECODE_ALPHA, FAMILY_ALPHA / max(len(coded), 1))  # Bonferroni over the coded columns
+    scaled = None
+    if coded and ref_frame is not None:  # the other columns on training's scale, once for all
+        both = [c for c in steady if c in ref_frame.columns and c in current.columns]
+        scaled = on_training_scale(ref_frame[both], current[both])
     for col in columns:
         fd = report.features.get(col)
         rp = ref.columns[col]
         if fd is None or not fd.tested:
             continue
         res: Skew | None = None
+        o = (
+            others_for(col, ref_frame, current, steady, alpha, scaled)
+            if col in coded and ref_frame is not None
+            else None
+        )
         if isinstance(rp, NumericProfile) and fd.kind == "numeric" and fd.psi >= cfg.skew_min_psi:
-            o = others_for(col, ref_frame, current, steady) if ref_frame is not None else None
             res = infer_skew(rp, current[col], cfg, o)
+        elif isinstance(rp, NumericProfile) and fd.kind == "numeric" and o is not None:
+            res = infer_recoding(rp, current[col], cfg, o)
         elif isinstance(rp, CategoricalProfile) and fd.kind == "categorical" and fd.drifted:
             res = infer_text_skew(rp, current[col]) or infer_code_skew(rp, current[col], fd.psi, cfg)
         if res is not None:

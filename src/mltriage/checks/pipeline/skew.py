@@ -26,15 +26,26 @@ EVAL_BUG = (
 )
 
 
-def _unit_finding(col: str, res: SkewResult, fd: FeatureDrift, where: str) -> Finding:
+def _unit_title(col: str, res: SkewResult, where: str) -> str:
     undo = "" if res.kind == "clipped" else f"; undoing it ({res.transform['undo']})"
     what = "batch" if where == "current" else "evaluation set"
+    head = ("" if where == "current" else "In the evaluation set, ") + f"{col}: {res.description}{undo}"
+    ev = res.transform.get("evidence")
+    if res.kind == "recoded" and ev:
+        return (
+            f"{head} makes the other columns relate to the codes as in training (misfit of the per-code "
+            f"means {ev['misfit_identity']:.0f} -> {ev['misfit_mapped']:.0f}; by chance up to "
+            f"{ev['null_misfit_q99']:.0f}, p = {ev['p_value']:.4f}) and keeps the codes' shares "
+            f"(PSI {res.psi_before:.2f} -> {res.psi_after:.3f})"
+        )
+    return f"{head} brings the {what} back to the training distribution (PSI {res.psi_before:.2f} -> {res.psi_after:.3f})"
+
+
+def _unit_finding(col: str, res: SkewResult, fd: FeatureDrift, where: str) -> Finding:
     return Finding(
         "pipeline.train_serving_skew",
         CRITICAL,
-        ("" if where == "current" else "In the evaluation set, ")
-        + f"{col}: {res.description}{undo} brings the {what} back to the training distribution "
-        f"(PSI {res.psi_before:.2f} -> {res.psi_after:.3f})",
+        _unit_title(col, res, where),
         columns=[col],
         evidence={"set": where, "inferred": res.to_dict(), "drift": fd.to_dict()},
         root_cause=(
@@ -97,9 +108,11 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         standardised or min-max scaled, a logarithm, values clipped at a bound, integer codes of a
         categorical feature in another order (only when, under the inferred map, the other columns
         and the label relate to the codes as in training and under the identity they do not,
-        beyond a parametric bootstrap null that allows any change of the codes' shares, p <= 0.001,
-        stats/skew_recode.py: a permutation that matches the shares better exists for any shifted
-        population, so the shares alone are no evidence), a changed default for missing values (another fill
+        beyond a parametric bootstrap null that allows any change of the codes' shares, p <= 0.001
+        or 1% shared among the integer-coded columns, stats/skew_recode.py: a permutation that
+        matches the shares better exists for any shifted population, so the shares alone are no
+        evidence; integer-coded columns are examined even without drift, as a permutation of
+        near-equal shares leaves them as they were), a changed default for missing values (another fill
         value, or NaN where training filled); and for categorical features, categories written
         differently (case, spaces) or sent as integer codes. A feature is reported when undoing
         one of them brings its PSI under skew_max_psi_after (0.05), or under what sampling allows
