@@ -436,3 +436,33 @@ def test_drift_takes_a_plain_callable_returning_p_positive_as_binary(cancer):
     assert any("task inferred as binary" in n and "P(positive)" in n for n in report.notes)
     ran = set(report.passed) | {f.code for f in report.findings}
     assert "production.prediction_drift" in ran
+
+
+def _rating_frame():
+    """Wine with an integer rating target of five values, two of them on two rows each."""
+    w = load_wine(as_frame=True).frame.rename(columns=lambda c: c.replace("/", "_"))
+    w = w.sample(frac=1.0, random_state=0).rename(columns={"target": "cultivar"})
+    w["rating"] = np.clip(np.round(w["alcohol"] - 8), 1, 10).astype(int)
+    w = w.drop(columns=["alcohol"])
+    return w.iloc[:120], w.iloc[120:]
+
+
+def test_an_integer_target_with_a_regressor_is_a_regression():
+    from sklearn.linear_model import Ridge
+
+    tr, te = _rating_frame()
+    model = Ridge().fit(tr.drop(columns="rating"), tr["rating"])
+    case = build_case(tr, te, "rating", model=model)
+    assert case.task == "regression" and any("the model is a regressor" in n for n in case.notes)
+    clf = LogisticRegression(max_iter=3000).fit(tr.drop(columns="rating"), tr["rating"])
+    assert build_case(tr, te, "rating", model=clf).task == "multiclass"
+
+
+def test_a_class_with_one_training_row_does_not_break_the_leakage_check():
+    import checkhelp
+    from mltriage.checks.data.leakage import label_leakage
+
+    tr, te = _rating_frame()
+    assert tr["rating"].value_counts().min() <= 2  # one row in some cross-validation folds
+    clf = LogisticRegression(max_iter=3000).fit(tr.drop(columns="rating"), tr["rating"])
+    checkhelp.run(label_leakage, Context(build_case(tr, te, "rating", model=clf)))

@@ -189,9 +189,9 @@ def build_case(
     single = prediction_column if len(pcols) <= 1 else None
     _check_role_columns(tr, target, model, time_column, group_column, single)
     tr, te, dropped = _drop_unlabelled(tr, te, target, notes)
-    task = _resolve_task(task, tr[target], group_column, notes)
-    classes = _classes(tr, te, target, task)
     adapter = ModelAdapter.load(model, prediction_column)
+    task = _resolve_task(task, tr[target], group_column, notes, adapter)
+    classes = _classes(tr, te, target, task)
     if len(pcols) > 1 and adapter is not None:
         adapter.prediction_columns = pcols
         adapter.column_classes = column_classes(pcols, prediction_column or "", classes, task, notes)
@@ -298,7 +298,9 @@ def _drop_unlabelled(
     return tr, te, dropped
 
 
-def _resolve_task(task: str | None, y: pd.Series, group_column: str | None, notes: list[str]) -> str:
+def _resolve_task(
+    task: str | None, y: pd.Series, group_column: str | None, notes: list[str], adapter: ModelAdapter | None
+) -> str:
     if task:
         task = str(task).lower()
         if task not in TASKS:
@@ -307,6 +309,14 @@ def _resolve_task(task: str | None, y: pd.Series, group_column: str | None, note
             )
     else:
         task, why = infer_task(y, group_column)
+        if (
+            task == "multiclass"
+            and not _is_categorical_dtype(y)
+            and adapter is not None
+            and adapter.is_regressor
+        ):
+            # a few integer values (a count, a rating) and a regressor: a quantity, not classes
+            task, why = "regression", f"{why}, and the model is a regressor"
         notes.append(f"task inferred as {task}: {why}")
     if task == "ranking" and not group_column:
         raise InputError("a ranking task needs the query (group) column", "pass --group-column COLUMN")

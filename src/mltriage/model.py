@@ -280,6 +280,22 @@ class ModelAdapter:
 
     # ------------------------------------------------------------------ predicting
     @property
+    def is_regressor(self) -> bool:
+        """A fitted regressor (scikit-learn's tags, or a LightGBM/XGBoost regressor)."""
+        if self.kind != "estimator":
+            return False
+        try:
+            from sklearn.base import is_regressor
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if is_regressor(self.obj):
+                    return True
+        except Exception:
+            pass
+        return getattr(self.obj, "_estimator_type", None) == "regressor"
+
+    @property
     def numeric_only(self) -> bool:
         """A LightGBM or XGBoost model: it refuses object columns (pandas reads a bool column
         with a missing value as one)."""

@@ -60,7 +60,9 @@ def _hgb_oof(
         if len(np.unique(labels[a])) < 2:
             pred[b] = Y[a].mean(0)
             continue
-        est = HistGradientBoostingClassifier(**kw).fit(Xr[a], labels[a])
+        # early stopping holds out a stratified share: a class with one training row cannot be split
+        stop = bool(np.unique(labels[a], return_counts=True)[1].min() >= 2)
+        est = HistGradientBoostingClassifier(**{**kw, "early_stopping": stop}).fit(Xr[a], labels[a])
         pr, cl = est.predict_proba(Xr[b]), list(est.classes_)
         for k in range(Y.shape[1]):
             code = 1 if task == "binary" else k
