@@ -196,3 +196,20 @@ def test_codes_of_equal_shares_reencoded_without_any_drift_are_found():
     f = checkhelp.run(train_serving_skew, Context(_case(tr, te)))
     assert [x.columns for x in f] == [["region"]]
     assert f[0].evidence["drift"]["psi"] < 0.1 and "relate to the codes as in training" in f[0].title
+
+
+def test_a_column_with_an_evaluation_skew_is_never_a_population_change_to_retrain_on():
+    """Capability 13 on the evaluation set: the checks that judge the evaluation rows do not call
+    the re-encoded column a population change nor advise retraining on it."""
+    from mltriage.registry import load_all
+
+    tr, te = _encoded(_regions(1500, 0), _regions(600, 1), apart=True)
+    ctx = Context(_case(tr, te))
+    assert [x.columns for x in checkhelp.run(train_serving_skew, ctx)] == [["region"]]
+    checks = load_all()
+    for code in ("model.overfit", "model.underfit", "errors.underperforming_slice"):
+        for f in checkhelp.run(checks[code].fn, ctx):
+            if "region" not in (f.columns or []) and "region" not in f.title:
+                continue
+            text = " ".join([f.title, f.root_cause or "", f.fix or ""]).lower().replace("do not retrain", "")
+            assert "retrain" not in text and "population" not in text, (code, f.title)
