@@ -64,7 +64,11 @@ def drift(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary; default 0.5)"
     ),
-    min_rows: int = typer.Option(30, "--min-rows", help="smallest batch to compare"),
+    min_rows: int = typer.Option(
+        30,
+        "--min-rows",
+        help="smallest batch whose distributions are compared (smaller: row-by-row checks only)",
+    ),
     json_out: Optional[Path] = typer.Option(
         None,
         "--json",
