@@ -216,11 +216,11 @@ def coarsen(
     return out
 
 
-def identifier_kind(s: pd.Series, min_values: int = 20, min_share: float = 0.05) -> str | None:
+def identifier_kind(s: pd.Series, min_values: int = 20, min_share: float = 0.0) -> str | None:
     """Whether a column holds identifiers rather than a measured attribute, from its values alone:
     "entity" (integer or text, at least `min_values` distinct values and `min_share` of the rows,
     each value held by 1.5 rows on average: a person, patient, user or device seen several times;
-    data.train_test_overlap asks no share, a panel's units being few, and lets its test decide),
+    no share by default, a panel's units being few: 46 states x 30 years),
     "row" (integer or text, every value unique in 200 rows or more: a row number or key), or None.
     Booleans, dates and non-integer numbers are never identifiers."""
     v = s.dropna()

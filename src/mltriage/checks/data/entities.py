@@ -40,7 +40,7 @@ def entity_candidates(ctx: Context, min_entities: int) -> tuple[list[str], bool]
     for col in tr.columns:
         if col in roles or col not in te.columns:
             continue
-        if identifier_kind(tr[col], min_entities, min_share=0.0) == "entity":
+        if identifier_kind(tr[col], min_entities) == "entity":
             out.append(col)
     return out, False
 
