@@ -140,3 +140,30 @@ def _xy(n: int):
     from sklearn.datasets import make_classification
 
     return make_classification(n_samples=n, n_features=6, random_state=0)
+
+
+def test_your_model_refitted_is_scored_on_train_and_evaluation_rows_only_when_asked():
+    """The refit's training and evaluation scores are left for later (ModelCV.complete), with the
+    same values as scoring them at once; the table shows none until then."""
+    import mltriage.stats.baselines as B
+
+    tr, te = _wine()
+    feats = [c for c in tr.columns if c not in ("target", "band")]
+    model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=30, random_state=0))
+    model.fit(tr[feats], tr["target"])
+    case = build_case(tr.drop(columns="band"), te.drop(columns="band"), "target", model=model)
+    lazy = run_baselines(case, eval_frame=case.test)
+    user = lazy.models["user"]
+    assert user.later is not None and not user.eval_scores and not user.train_scores
+    row = next(r for r in lazy.table() if r["key"] == "user")
+    assert row["eval_mean"] is None and row["train_mean"] is None and np.isfinite(row["cv_mean"])
+    saved = B.SCORED_LATER
+    try:
+        B.SCORED_LATER = ()
+        eager = run_baselines(case, eval_frame=case.test)
+    finally:
+        B.SCORED_LATER = saved
+    assert eager.models["user"].later is None
+    user.complete()
+    assert user.later is None and len(user.eval_scores) == 5
+    _same(lazy, eager)

@@ -474,10 +474,10 @@ def test_declared_parameters_refuse_values_outside_their_constraint():
 def _res_with_eval_scores(user, linear, hgb):
     from types import SimpleNamespace
 
+    from mltriage.stats.baselines import ModelCV
+
     return SimpleNamespace(
-        models={
-            k: SimpleNamespace(eval_scores=v) for k, v in (("user", user), ("linear", linear), ("hgb", hgb))
-        }
+        models={k: ModelCV(k, eval_scores=v) for k, v in (("user", user), ("linear", linear), ("hgb", hgb))}
     )
 
 

@@ -330,6 +330,7 @@ def baselines_table(ladder: dict) -> Table:
         )
     t.caption = (
         "cv: held-out training folds; train: the folds' own training rows; on test: the "
-        "same fold models on evaluation rows not in train"
+        "same fold models on evaluation rows not in train (–: not scored; your model's own "
+        "scores on training and evaluation rows are in the headline)"
     )
     return t

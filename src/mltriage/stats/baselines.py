@@ -8,6 +8,7 @@ training sets are subsampled to `max_rows` (said in the report).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from ..case import Case
 
 TRAIN_SCORE_ROWS = 3_000
+# models whose fold models are scored on their training samples and the evaluation rows only when
+# a check asks (ModelCV.complete): your model refitted, whose own training and evaluation scores
+# are your model's (the headline); model.instability reads its fold models' evaluation scores
+# when the fold spread is large. Each fold model is kept until then.
+SCORED_LATER = ("user",)
 LABELS = {
     "dummy": "dummy baseline",
     "linear": "linear model",
@@ -52,6 +58,16 @@ class ModelCV:
     eval_outs: list[np.ndarray] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    # scores the fold models on their training samples and the evaluation rows when first asked
+    # (your model refitted: only model.instability reads them, and only sometimes)
+    later: Callable[[], None] | None = field(default=None, repr=False)
+
+    def complete(self) -> ModelCV:
+        """Fill train_scores, eval_scores and eval_outs if they were left for later."""
+        if self.later is not None:
+            later, self.later = self.later, None
+            later()
+        return self
 
     @property
     def mean(self) -> float:
@@ -94,8 +110,11 @@ class BaselinesResult:
         return GREATER_IS_BETTER.get(self.metric, True)
 
     def table(self) -> list[dict[str, Any]]:
+        """One row per model; a model whose training and evaluation scores were left for later
+        and never asked for has None there."""
         rows = []
         for name, m in self.models.items():
+            pending = m.later is not None
             rows.append(
                 {
                     "model": LABELS.get(name, name),
@@ -103,8 +122,8 @@ class BaselinesResult:
                     "metric": self.metric,
                     "cv_mean": m.mean,
                     "cv_std": m.std,
-                    "train_mean": m.train_mean,
-                    "eval_mean": m.eval_mean,
+                    "train_mean": None if pending else m.train_mean,
+                    "eval_mean": None if pending else m.eval_mean,
                     "folds": [round(s, 4) for s in m.fold_scores],
                     "seconds": round(m.seconds, 2),
                     "error": m.error,
@@ -226,20 +245,29 @@ class _CrossValidation:
         return self.df.iloc[a][self.case.features], self.df.iloc[b][self.case.features]
 
     def fit_score(
-        self, est: Any, a: np.ndarray, b: np.ndarray, Xa: Any, Xb: Any, encoded: bool
-    ) -> list[tuple[float, np.ndarray]]:
+        self, est: Any, a: np.ndarray, b: np.ndarray, Xa: Any, Xb: Any, encoded: bool, later: bool = False
+    ) -> list[tuple[float, np.ndarray]] | tuple[tuple[float, np.ndarray], Callable[[], list]]:
         """Fit on rows `a` (features `Xa`); score on the validation rows `b` (`Xb`), on (a sample
-        of) the training rows, and on the evaluation rows when given. The caller silences the
+        of) the training rows, and on the evaluation rows when given. With `later`, only the
+        validation score now, and a function that returns the others. The caller silences the
         estimators' warnings (warnings.catch_warnings is not thread-safe)."""
         ya, yb = self.y[a], self.y[b]
         ga, gb = (None, None) if self.groups is None else (self.groups[a], self.groups[b])
         est.fit(Xa, ya)
+        if later:
+            return self._score(est, Xb, yb, gb), lambda: self._score_rest(est, Xa, ya, ga, encoded)
+        return [self._score(est, Xb, yb, gb), *self._score_rest(est, Xa, ya, ga, encoded)]
+
+    def _score_rest(
+        self, est: Any, Xa: Any, ya: np.ndarray, ga: np.ndarray | None, encoded: bool
+    ) -> list[tuple[float, np.ndarray]]:
+        """A fitted fold model on (a sample of) its training rows and on the evaluation rows."""
         # the training-fold score only needs a sample (not for ranking: whole queries count)
         if ga is None and len(ya) > TRAIN_SCORE_ROWS:
             pick = np.random.default_rng(self.seed).choice(len(ya), TRAIN_SCORE_ROWS, replace=False)
             Xa = Xa.iloc[pick] if hasattr(Xa, "iloc") else Xa[pick]
             ya = ya[pick]
-        sets: list[tuple[Any, np.ndarray, np.ndarray | None]] = [(Xb, yb, gb), (Xa, ya, ga)]
+        sets: list[tuple[Any, np.ndarray, np.ndarray | None]] = [(Xa, ya, ga)]
         if self.ev is not None:
             sets.append((self.ev[0] if encoded else self.ev[1], self.ev[2], self.ev[3]))
         return [self._score(est, Xs, ys, gs) for Xs, ys, gs in sets]
@@ -255,10 +283,10 @@ class _CrossValidation:
             for i in range(len(self.folds))
         ]
 
-        def one(task: tuple[str, int, Callable[[], Any], bool]) -> list[tuple[float, np.ndarray]]:
+        def one(task: tuple[str, int, Callable[[], Any], bool]) -> Any:
             key, i, factory, encoded = task
             a, b = self.folds[i]
-            return self.fit_score(factory(), a, b, *self.inputs(a, b, encoded), encoded)
+            return self.fit_score(factory(), a, b, *self.inputs(a, b, encoded), encoded, key in SCORED_LATER)
 
         if workers <= 1:  # a model's folds after one that failed are not fitted (not used)
             done: dict[tuple[str, int], tuple[Any, float]] = {}
@@ -276,20 +304,41 @@ class _CrossValidation:
         m = ModelCV(key)
         n, k = len(self.df), len(self.classes) if self.classes is not None else 1
         oof = np.full((n, k) if self.classes is not None else n, np.nan)
+        rests: list[Callable[[], list]] = []
         for (_, b), (outs, secs) in zip(self.folds, results):
             m.seconds += secs
             if isinstance(outs, Exception):
                 m.error = f"{type(outs).__name__}: {str(outs)[:200]}"
                 break
-            (s_val, out_val), (s_tr, _) = outs[0], outs[1]
+            if isinstance(outs, tuple):  # (the validation score, the rest for later)
+                outs, rest = [outs[0]], outs[1]
+                rests.append(rest)
+            (s_val, out_val) = outs[0]
             m.fold_scores.append(s_val)
-            m.train_scores.append(s_tr)
-            if len(outs) > 2:
-                m.eval_scores.append(outs[2][0])
-                m.eval_outs.append(np.asarray(outs[2][1], dtype=float))
+            if len(outs) > 1:
+                self._add_rest(m, outs[1:])
             oof[b] = out_val
         m.oof = oof
+        if rests:
+            m.later = lambda: self._later(m, rests)
         return m
+
+    @staticmethod
+    def _add_rest(m: ModelCV, outs: list[tuple[float, np.ndarray]]) -> None:
+        m.train_scores.append(outs[0][0])
+        if len(outs) > 1:
+            m.eval_scores.append(outs[1][0])
+            m.eval_outs.append(np.asarray(outs[1][1], dtype=float))
+
+    def _later(self, m: ModelCV, rests: list[Callable[[], list]]) -> None:
+        """The scores left for later, fold by fold; a fold model that fails there ends them."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for rest in rests:
+                try:
+                    self._add_rest(m, rest())
+                except Exception:
+                    return
 
 
 def run_baselines(

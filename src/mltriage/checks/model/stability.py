@@ -209,7 +209,7 @@ def _same_rows_agree(
     difficulty (whole entities or periods per fold); on one fixed set of rows only the model
     varies. True when there are no such scores to judge by (the fold spread stands)."""
     user = res.models.get("user")
-    scores = [s for s in (user.eval_scores if user is not None else []) if np.isfinite(s)]
+    scores = [s for s in (user.complete().eval_scores if user is not None else []) if np.isfinite(s)]
     if len(scores) < 3:
         return True
     _, se = headline_score(ctx, "test")
