@@ -183,14 +183,12 @@ def headline_without(
     auc_margin=Param(
         0.05,
         Interval(float, 0, 1),
-        "AUC by which (feature alone - all other features together) must exceed 0, with the lower "
-        "bound of its 95% interval above 0",
+        "AUC by which the lower bound of (feature alone - all other features together) must exceed 0",
     ),
     r2_margin=Param(
         0.10,
         Interval(float, 0, 1),
-        "R^2 by which (feature alone - all other features together) must exceed 0, with the lower "
-        "bound of its 95% interval above 0",
+        "R^2 by which the lower bound of (feature alone - all other features together) must exceed 0",
     ),
     cause_ratio=Param(
         -0.5,
@@ -231,11 +229,8 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
         a leak. Otherwise the top feature is set against all the other features together, on the
         same rows and folds (each side the better of gradient boosting or binned means and a ridge
         fit, so small data handicaps neither): a leak when it alone beats them all together by
-        at least `auc_margin` / `r2_margin` (an effect that matters) with the lower end of a paired
-        bootstrap 95% interval above 0 (a significant one; `stats.leak_signature.dominance`; the
-        margin on the lower end, as before, asked for an effect significantly larger than the
-        margin: a permit recorded with each fishing trip, 0.062 above the others [0.031, 0.096],
-        went unreported; the suite's clean controls and the public scenarios stay silent), whatever its own level (the departure delay in a
+        more than `auc_margin` / `r2_margin` at the lower end of a paired bootstrap 95% interval
+        (`stats.leak_signature.dominance`), whatever its own level (the departure delay in a
         booking-time late-arrival model reaches AUC 0.89, not 0.98), unless it behaves as a cause
         acting beside the others: when the target is fixed, a legitimate independent driver
         trades off against the others (explaining away: ratio of the association within target
@@ -380,8 +375,7 @@ def _against_rest(
         "cause_ratio": p.cause_ratio,
         "proxy_ratio": p.proxy_ratio,
     }
-    if not (np.isfinite(d.low) and d.diff >= margin and d.low > 0):
-        # an effect that matters (the margin) and a significant one (the interval above 0)
+    if not (np.isfinite(d.low) and d.low > margin):
         return None
     if not np.isfinite(sig.ratio) or sig.ratio <= p.cause_ratio:
         # a driver acting beside the others (they trade off once the target is fixed), or others
