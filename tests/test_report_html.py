@@ -133,13 +133,24 @@ LADDER_PLOTS = 12
 def planted(tmp_path_factory):
     """A small synthetic case with failures planted on several rungs: a leaking column, a cost
     that calls for another threshold, a diverging training history, a drifted production batch."""
-    from conftest import binary_pipeline, make_binary
+    from conftest import make_binary
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     df = make_binary(3000, seed=3)
     rng = np.random.default_rng(3)
     df["leak"] = df["y"] + rng.normal(0, 0.05, len(df))
     train, test = df.iloc[:2000].reset_index(drop=True), df.iloc[2000:].reset_index(drop=True)
-    model = binary_pipeline().fit(train.drop(columns="y"), train["y"])  # takes the leak, uses it not
+    # the model takes the leak (a column its ColumnTransformer drops is not one of its features)
+    pre = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["x1", "x2", "x3", "leak"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["color"]),
+        ]
+    )
+    model = make_pipeline(pre, LogisticRegression(max_iter=500)).fit(train.drop(columns="y"), train["y"])
     current = test.drop(columns="y").copy()
     current["x1"] = current["x1"] + 2.0
     loss = [0.7 - 0.02 * i for i in range(10)] + [1e3 * 10**i for i in range(10)]
