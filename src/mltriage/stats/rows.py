@@ -167,11 +167,17 @@ def fit_copies(lam: np.ndarray, twin: np.ndarray, max_scale: float = 4.0) -> Cop
     nb, kb, lb = nb[keep], kb[keep], lb[keep]
     s_grid = np.concatenate([[0.0], np.geomspace(1e-3, max_scale, 60)])
     c_grid = np.concatenate([np.linspace(0, 0.2, 401), np.linspace(0.2005, 0.999, 800)])
-    p0 = np.exp(-s_grid[:, None] * lb[None, :])  # (s, bins): P(no chance twin)
-    stay = (1 - c_grid)[None, :, None] * p0[:, None, :]  # (s, c, bins)
+    # log-likelihood per (s, c), summed over bins: the rows without a twin contribute
+    # (nb - kb) * (log(1 - c) - s * lb) in closed form; the rows with one need log(1 - stay) only
+    # in the bins that hold a twin
     with np.errstate(divide="ignore"):
-        lik = kb * np.log(np.clip(1 - stay, 1e-300, None)) + (nb - kb) * np.log(np.clip(stay, 1e-300, None))
-    ll_sc = lik.sum(axis=2)  # (s, c)
+        log_keep = np.maximum(np.log1p(-c_grid), np.log(1e-300))  # (c,)
+    ll_sc = float(np.sum(nb - kb)) * log_keep[None, :] - s_grid[:, None] * float(np.sum((nb - kb) * lb))
+    hit = kb > 0
+    if hit.any():
+        p0 = np.exp(-s_grid[:, None] * lb[None, hit])  # (s, bins): P(no chance twin)
+        stay = (1 - c_grid)[None, :, None] * p0[:, None, :]  # (s, c, bins)
+        ll_sc = ll_sc + np.log(np.clip(1 - stay, 1e-300, None)) @ kb[hit]
     prof = ll_sc.max(axis=0)  # profile over s, per c
     best_c = int(np.argmax(prof))
     s_best = float(s_grid[int(np.argmax(ll_sc[:, best_c]))])
