@@ -133,11 +133,12 @@ LADDER_PLOTS = 12
 def planted(tmp_path_factory):
     """A small synthetic case with failures planted on several rungs: a leaking column, a cost
     that calls for another threshold, a diverging training history, a drifted production batch."""
-    from conftest import make_binary
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from conftest import make_binary
 
     df = make_binary(3000, seed=3)
     rng = np.random.default_rng(3)
