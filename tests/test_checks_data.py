@@ -480,6 +480,32 @@ def test_label_leakage_fires_on_a_not_near_perfect_binary_leak_with_few_rows():
     assert found[0].evidence["evaluation_score_without_it"]["low"] > 0
 
 
+@pytest.mark.fires("data.label_leakage")
+def test_label_leakage_fires_on_a_noisy_categorical_record_of_a_multiclass_outcome():
+    # 700 rows, 4 classes driven by four features; a permit category recorded with the outcome
+    # (right for 55% of rows plus chance): macro AUC 0.07 above all the others together, with
+    # the interval's lower end (about 0.02) under the 0.05 margin; the signature is read clearly
+    # (explaining-away ratio's interval inside (-0.5, 0.5)), so the point at the margin is enough
+    rng = np.random.default_rng(1)
+    n = 700
+    X = rng.normal(size=(n, 4))
+    p = np.exp(0.9 * X)
+    p /= p.sum(1, keepdims=True)
+    y = np.array([rng.choice(4, p=pi) for pi in p])
+    df = pd.DataFrame(X, columns=["f0", "f1", "f2", "f3"]).round(2)
+    df["y"] = np.array(["a", "b", "c", "d"])[y]
+    k = y.copy()
+    noise = rng.random(n) < 0.45
+    k[noise] = rng.integers(0, 4, noise.sum())
+    df["permit"] = np.array(["p1", "p2", "p3", "p4"])[k]
+    tr, te = split(df)
+    found = alarms(D.label_leakage, ctx_of(tr, te, task="multiclass", categorical=["permit"]))
+    assert found and found[0].columns == ["permit"]
+    vr = found[0].evidence["versus_rest"]
+    assert 0 < vr["low"] <= 0.05 <= vr["difference"]
+    assert vr["ratio_low"] > -0.5 and vr["ratio_high"] < 0.5
+
+
 @pytest.mark.silent("data.label_leakage")
 def test_label_leakage_silent_on_diabetes_strongest_driver():
     # bmi and s5 are strong, but the other features together reach comparable power
