@@ -96,7 +96,7 @@ def test_suite_names_are_unique_and_kinds_registered():
 PEER_SPECS = [
     planting.Spec("conflicting_labels", "penguins", "multiclass", "rf"),
     planting.Spec("mixed_nulls", "affairs", "binary", "hgb", 600),
-    planting.Spec("single_value", "cars", "regression", "ridge"),
+    planting.Spec("single_value", "penguins", "regression", "ridge"),
     planting.Spec("batch_dependent", "penguins", "regression", "ridge"),
 ]
 
