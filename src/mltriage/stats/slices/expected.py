@@ -23,22 +23,26 @@ from typing import Any
 import numpy as np
 
 
+def _isotonic(x: np.ndarray, target: np.ndarray, fit_rows: np.ndarray, increasing: bool) -> np.ndarray:
+    """Per row, the isotonic map of `target` on `x` fitted on `fit_rows` (NaN where x is missing,
+    or everywhere when fewer than 20 rows fit it)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    ok = fit_rows & np.isfinite(x) & np.isfinite(target)
+    out = np.full(x.shape, np.nan)
+    if ok.sum() < 20:
+        return out
+    iso = IsotonicRegression(increasing=increasing, out_of_bounds="clip").fit(x[ok], target[ok])
+    fin = np.isfinite(x)
+    out[fin] = iso.predict(x[fin])
+    return out
+
+
 def expected_error_rate(margin: np.ndarray, error: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
     """Per row, the error rate of rows with the same confidence among `fit_rows` (isotonic,
     decreasing in `margin`: the distance to the decision threshold or the probability of the
     predicted class). NaN where the margin is missing or too few rows fit the map."""
-    from sklearn.isotonic import IsotonicRegression
-
-    margin = np.asarray(margin, dtype=float)
-    error = np.asarray(error, dtype=float)
-    ok = fit_rows & np.isfinite(margin) & np.isfinite(error)
-    out = np.full(margin.shape, np.nan)
-    if ok.sum() < 20:
-        return out
-    iso = IsotonicRegression(increasing=False, out_of_bounds="clip").fit(margin[ok], error[ok])
-    fin = np.isfinite(margin)
-    out[fin] = iso.predict(margin[fin])
-    return out
+    return _isotonic(np.asarray(margin, dtype=float), np.asarray(error, dtype=float), fit_rows, False)
 
 
 def expected_error_binary(
@@ -49,21 +53,12 @@ def expected_error_binary(
     positive decision and that for a negative one. Unlike a map on the distance to the threshold,
     it keeps the side: a model that over-predicts positives errs more on its positive decisions
     at the same distance, everywhere, and that is what it expects, not a surprise of a slice."""
-    from sklearn.isotonic import IsotonicRegression
-
-    score = np.asarray(score, dtype=float)
     error = np.asarray(error, dtype=float)
     dpos = np.asarray(decided_positive, dtype=bool)
-    ok = fit_rows & np.isfinite(score) & np.isfinite(error)
-    out = np.full(score.shape, np.nan)
-    if ok.sum() < 20:
-        return out
-    ypos = (dpos != (error > 0.5)).astype(float)  # a wrong positive decision is a negative
-    iso = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(score[ok], ypos[ok])
-    fin = np.isfinite(score)
-    p = iso.predict(score[fin])
-    out[fin] = np.where(dpos[fin], 1.0 - p, p)
-    return out
+    # a wrong positive decision is a negative (NaN errors stay out of the fit)
+    ypos = np.where(np.isfinite(error), (dpos != (error > 0.5)).astype(float), np.nan)
+    p = _isotonic(np.asarray(score, dtype=float), ypos, fit_rows, True)
+    return np.where(dpos, 1.0 - p, p)
 
 
 def expected_abs_error(
