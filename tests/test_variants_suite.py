@@ -115,3 +115,31 @@ def test_peer_kinds_plant_what_their_source_plants(tmp_path):
     _, truth = _read(tmp_path / PEER_SPECS[3].name)
     assert truth["measured"]["max_abs_change_batch_of_5_vs_whole"] > 0
     assert {s.kind for s in generate.SUITE} >= {s.kind for s in PEER_SPECS}
+
+
+SMELL_SPECS = [
+    planting.Spec("dummy_value", "affairs", "binary", "logreg", 600, variant="eval"),
+    planting.Spec("duplicated_columns", "penguins", "multiclass", "logreg"),
+    planting.Spec("swapped_columns", "penguins", "multiclass", "rf"),
+    planting.Spec("serving_default", "affairs", "binary", "logreg", 900),
+]
+
+
+def test_smell_kinds_plant_what_their_source_describes(tmp_path):
+    """Kinds rebuilt from the data-smell catalogue, TFDV and the Rules of ML (kinds_smells*.py)."""
+    assert generate.generate(SMELL_SPECS, tmp_path, quiet=True) == []
+    d = tmp_path / SMELL_SPECS[0].name
+    meta, truth = _read(d)
+    col = truth["expected"][0]["columns"][0]
+    tr, te = pd.read_parquet(d / meta["train"]), pd.read_parquet(d / meta["test"])
+    assert tr[col].isna().any() and (te[col] == -999).any() and not (tr[col] == -999).any()
+    _, truth = _read(tmp_path / SMELL_SPECS[1].name)
+    assert all(v > 0.999999 for v in truth["measured"]["pearson"].values())
+    d = tmp_path / SMELL_SPECS[2].name
+    meta, truth = _read(d)
+    a, b = truth["expected"][0]["columns"]
+    cur = pd.read_parquet(d / meta["current"])
+    assert (pd.read_parquet(d / meta["train"])[a] > pd.read_parquet(d / meta["train"])[b]).all()
+    assert (cur[a] < cur[b]).all() and meta["target"] not in cur
+    _, truth = _read(tmp_path / SMELL_SPECS[3].name)
+    assert truth["measured"]["defaulted_share"] > 0.3 and truth["measured"]["train_share_at_default"] < 0.05

@@ -35,6 +35,8 @@ import kinds_peers  # noqa: E402,F401
 import kinds_peers_model  # noqa: E402,F401
 import kinds_prod  # noqa: E402,F401
 import kinds_rank  # noqa: E402,F401
+import kinds_smells  # noqa: E402,F401
+import kinds_smells_serving  # noqa: E402,F401
 import planting  # noqa: E402
 import scenario  # noqa: E402
 from suite import FULL, SUITE  # noqa: E402

@@ -155,6 +155,25 @@ SUITE += [
 ]
 assert all(s in LEAKTAX for s in SUITE[-9:])
 
+# cases rebuilt from outside sources not used above (kinds_smells*.py): Foidl et al.'s data smells,
+# TFDV / Breck et al., Evidently's data-quality preset, Rules of ML / Sculley et al., Kaufman et al.
+SMELLS: list[Spec] = [
+    S("dummy_value", "cars", "regression", "ridge"),
+    S("dummy_value", "affairs", "binary", "logreg", 3000, variant="eval"),
+    S("duplicated_columns", "penguins", "multiclass", "logreg"),
+    S("filled_after_outcome", "affairs", "binary", "hgb", 3000),
+    S("source_id_leak", "flights", "binary", "hgb", 5000),
+    S("suspect_sign", "computers", "regression", "hgb", 3000),
+    S("unit_inconsistency", "flights", "binary", "hgb", 6000),
+    S("unit_inconsistency", "penguins", "multiclass", "logreg"),
+    S("serving_default", "affairs", "binary", "logreg"),
+    S("swapped_columns", "penguins", "multiclass", "rf"),
+    S("swapped_columns", "seattle", "multiclass", "hgb"),
+    S("domain_change", "affairs", "binary", "rf"),
+    S("category_skew", "males", "regression", "ridge"),
+    S("feature_absent_serving", "cars", "regression", "xgb"),
+]
+
 EXTRA: list[Spec] = [
     S("new_user", "affairs", "binary", "logreg", None, variant="semicolon"),
     S("new_user", "affairs", "binary", "xgb", 3000, variant="xgb_json"),
@@ -230,4 +249,6 @@ EXTRA: list[Spec] = [
     S("serialization_mismatch", "computers", "regression", "hgb"),
 ]
 
-FULL: list[Spec] = SUITE + EXTRA + [s for s in LEAKTAX if s not in SUITE]
+FULL: list[Spec] = (
+    SUITE + EXTRA + [s for s in LEAKTAX if s not in SUITE] + [s for s in SMELLS if s not in SUITE]
+)
