@@ -3,6 +3,7 @@
     python benchmarks/variants/generate.py                  # the whole suite -> benchmarks/variants/out
     python benchmarks/variants/generate.py --kind label_noise --kind clean
     python benchmarks/variants/generate.py --list           # the scenarios, one a line
+    python benchmarks/variants/generate.py --holdout        # the held-out set (HOLDOUT in suite.py)
     python benchmarks/variants/generate.py --only NAME --out DIR --force
 
 Deterministic: fixed seeds, so the same package versions give the same files. A scenario whose
@@ -25,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import holdout_plants  # noqa: E402,F401
 import kinds_data  # noqa: E402,F401
 import kinds_errors  # noqa: E402,F401
 import kinds_inputs  # noqa: E402,F401
@@ -39,13 +41,15 @@ import kinds_smells  # noqa: E402,F401
 import kinds_smells_serving  # noqa: E402,F401
 import planting  # noqa: E402
 import scenario  # noqa: E402
-from suite import FULL, SUITE  # noqa: E402
+from suite import FULL, HOLDOUT, SUITE  # noqa: E402
 
 OUT = HERE / "out"
 
 
-def select(kinds: list[str], datasets: list[str], only: list[str], full: bool = False) -> list[planting.Spec]:
-    specs = list(FULL if full or only else SUITE)
+def select(
+    kinds: list[str], datasets: list[str], only: list[str], full: bool = False, holdout: bool = False
+) -> list[planting.Spec]:
+    specs = list(HOLDOUT if holdout else FULL if full or only else SUITE)
     if kinds:
         specs = [
             s
@@ -93,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="regenerate existing scenarios")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     ap.add_argument("--full", action="store_true", help="every kind on three data sets (about twice as many)")
+    ap.add_argument("--holdout", action="store_true", help="the held-out set (HOLDOUT: new data sets)")
     args = ap.parse_args(argv)
-    specs = select(args.kind, args.dataset, args.only, args.full)
+    specs = select(args.kind, args.dataset, args.only, args.full, args.holdout)
     if args.list:
         for s in specs:
             print(s.name)

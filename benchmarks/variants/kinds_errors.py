@@ -15,8 +15,14 @@ def _q(df: pd.DataFrame, col: str, q: float) -> float:
     return float(np.round(df[col].quantile(q), 1))
 
 
+# dataset -> a two-predicate region (the held-out data sets add theirs: holdout_plants.py)
+SLICES: dict[str, list[dict]] = {}
+
+
 def _slice_for(spec: Spec, df: pd.DataFrame) -> list[dict]:
     """A two-predicate region of 4-10% of rows, per data set (a real sub-population)."""
+    if spec.dataset in SLICES:
+        return SLICES[spec.dataset]
     if spec.dataset == "affairs":
         return [
             {"column": "n_kids", "op": "==", "value": 0.0},

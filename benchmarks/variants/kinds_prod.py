@@ -85,6 +85,10 @@ def train_serving_skew(spec: Spec) -> Scenario:
 # --------------------------------------------------------------------------- drift
 
 
+# dataset -> (frame -> (training rows, batch rows), story): a real shift of the data set itself
+DRIFTS: dict = {}
+
+
 @kind("data_drift", ["production.data_drift"])
 def data_drift(spec: Spec) -> Scenario:
     """A real shift of the population taken from the data itself: the production batch comes from
@@ -92,7 +96,10 @@ def data_drift(spec: Spec) -> Scenario:
     later computer models, more recent years)."""
     data = load(spec)
     df = data.frame
-    if spec.dataset == "flights":
+    if spec.dataset in DRIFTS:  # the held-out data sets (holdout_plants.py)
+        pick, story = DRIFTS[spec.dataset]
+        key, late = pick(df)
+    elif spec.dataset == "flights":
         key, story = (
             df["season_month"] <= 5,
             "training on January-May flights, production batch from July-August",

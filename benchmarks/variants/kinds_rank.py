@@ -74,7 +74,37 @@ def _flights(seed: int) -> tuple[pd.DataFrame, list[str], list[str]]:
     return d[[QUERY, *feats, *cats, GRADE]].sort_values(QUERY).reset_index(drop=True), feats, cats
 
 
+def _choice_sessions(spec: Spec) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """A scanner panel's purchase occasions as sessions: the brands on the shelf as items (on
+    display, in the flyer, shelf price), relevance 1 for the brand bought (a real choice)."""
+    d = load(Spec("clean", spec.dataset, "multiclass", "hgb")).frame
+    brands = sorted({c.split("_")[-1] for c in d.columns if c.startswith("shelf_cents_")})
+    parts = []
+    for b in brands:
+        parts.append(
+            pd.DataFrame(
+                {
+                    QUERY: np.arange(len(d)),
+                    "brand_name": b,
+                    "on_display": d[f"display_{b}"].to_numpy() if f"display_{b}" in d else 0.0,
+                    "in_flyer": d[f"flyer_{b}"].to_numpy(),
+                    "shelf_cents": d[f"shelf_cents_{b}"].to_numpy(),
+                    GRADE: (d["brand_bought"] == b).astype(int).to_numpy(),
+                }
+            )
+        )
+    df = pd.concat(parts).sort_values([QUERY, "brand_name"]).reset_index(drop=True)
+    num = (
+        ["on_display", "in_flyer", "shelf_cents"]
+        if any("display_" in c for c in d)
+        else ["in_flyer", "shelf_cents"]
+    )
+    return df.drop(columns=[c for c in ("on_display",) if c not in num]), num, ["brand_name"]
+
+
 def _table(spec: Spec):
+    if spec.dataset in ("cracker", "yogurt"):
+        return _choice_sessions(spec)
     if spec.dataset == "fishing":
         return _fishing()
     if spec.dataset == "computers":

@@ -3,6 +3,7 @@ score.py, and print recall and false alarms per failure kind and per data set.
 
     python benchmarks/variants/run.py                      # the default 100 scenarios (~6.5 min of CPU)
     python benchmarks/variants/run.py --full               # every kind on three data sets (180)
+    python benchmarks/variants/run.py --holdout            # the held-out set (new data sets, 84)
     python benchmarks/variants/run.py --kind label_noise   # one kind (its scenarios + the controls)
     python benchmarks/variants/run.py --no-controls --kind hidden_slice
     python benchmarks/variants/run.py --cmd "python -m mltriage" --score-only
@@ -144,22 +145,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--full", action="store_true", help="every kind on three data sets (about twice as long)")
     ap.add_argument(
+        "--holdout",
+        action="store_true",
+        help="the held-out set (HOLDOUT in suite.py); results in holdout-results.* and findings-holdout/",
+    )
+    ap.add_argument(
         "--no-controls", action="store_true", help="with --kind/--dataset: leave the clean controls out"
     )
     ap.add_argument("--score-only", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--timeout", type=float, default=300)
-    ap.add_argument("--results", type=Path, default=HERE / "results.json")
+    ap.add_argument("--results", type=Path, default=None, help="default results.json (holdout-results.json)")
     ap.add_argument(
         "--save-findings",
         type=Path,
-        default=HERE / "findings",
+        default=None,
         help="keep the tool's JSON per scenario here (default benchmarks/variants/findings)",
     )
     args = ap.parse_args(argv)
+    prefix = "holdout-" if args.holdout else ""
+    args.results = args.results or HERE / f"{prefix}results.json"
+    args.save_findings = args.save_findings or HERE / ("findings-holdout" if args.holdout else "findings")
 
-    specs = generate.select(args.kind, args.dataset, args.only, args.full)
+    specs = generate.select(args.kind, args.dataset, args.only, args.full, args.holdout)
+    base = generate.HOLDOUT if args.holdout else generate.SUITE
     if (args.kind or args.dataset) and not args.no_controls and not args.only:
-        specs += [s for s in generate.SUITE if s.kind in ("clean", "ranking_clean") and s not in specs]
+        specs += [s for s in base if s.kind in ("clean", "ranking_clean") and s not in specs]
     if not specs:
         print("no scenario matches", file=sys.stderr)
         return 2

@@ -472,6 +472,15 @@ _NOT_FEATURES = {
 } | _REDUNDANT
 
 
+# the held-out data sets (sources_holdout.py; HOLDOUT in suite.py): loaders, roles, exclusions
+from sources_holdout import NOT_FEATURES as _HOLD_NOT  # noqa: E402
+from sources_holdout import SETS as _HOLD_SETS  # noqa: E402
+from sources_holdout import TASK_DROP as _TASK_DROP  # noqa: E402
+
+_SETS.update(_HOLD_SETS)
+_NOT_FEATURES |= _HOLD_NOT
+
+
 def names() -> list[str]:
     return list(_SETS)
 
@@ -489,11 +498,17 @@ def view(name: str, task: str, n: int | None = None, seed: int = 0, extra: tuple
         df = df.sample(n=n, random_state=seed)
     df = df.reset_index(drop=True)
     target = targets[task]
-    cat = [c for c in cats if c != target]
+    drop = _TASK_DROP.get((name, task), set())
+    cat = [c for c in cats if c != target and c not in drop]
     num = [
         c
         for c in df.columns
-        if c not in cat and c != target and c not in _NOT_FEATURES and c != time_col and c != entity
+        if c not in cat
+        and c != target
+        and c not in _NOT_FEATURES
+        and c not in drop
+        and c != time_col
+        and c != entity
     ]
     keep = (
         num + cat + [target] + [c for c in (time_col, entity, *extra) if c is not None and c not in num + cat]

@@ -252,3 +252,103 @@ EXTRA: list[Spec] = [
 FULL: list[Spec] = (
     SUITE + EXTRA + [s for s in LEAKTAX if s not in SUITE] + [s for s in SMELLS if s not in SUITE]
 )
+
+# --- the held-out set (`run.py --holdout`): the public benchmark's kinds on data sets that no
+# detection change was measured on (sources_holdout.py; plants chosen in holdout_plants.py before
+# any scoring), mixed families and sizes, one clean control per data set (two for the larger).
+# Every public kind is here; temporal_split runs on fx, the only one of these data sets with
+# dates (daily quotes). Ranking runs on the two scanner panels (purchase occasions as
+# sessions). confident_region, eval_skew and the issue-9
+# capabilities are not public kinds (the held-back set is "of the same kinds as the public one").
+# Combinations whose plant failed the generator's own verification (so the failure is absent)
+# were replaced before any scoring: underfit on fx and rhie (a linear model is as good as
+# boosting there), the threshold case on rhie/hgb (an optimal threshold saves < 10%),
+# confused_classes on anes (rf, logreg, hgb), yogurt (rf, hgb), cracker/hgb (no pair holds half
+# of the errors); kept: underfit on cracker (logistic) and crime, confused_classes cracker/logreg.
+HOLDOUT_CONTROLS: list[Spec] = [
+    S("clean", "rhie", "binary", "hgb", 8000),
+    S("clean", "rhie", "regression", "ridge", 20000),
+    S("clean", "anes", "binary", "logreg"),
+    S("clean", "anes", "multiclass", "rf"),
+    S("clean", "star", "regression", "hgb"),
+    S("clean", "star", "binary", "lgbm"),
+    S("clean", "cracker", "multiclass", "hgb"),
+    S("clean", "benefits", "binary", "xgb"),
+    S("clean", "benefits", "binary", "linsvc"),
+    S("clean", "crime", "regression", "rf"),
+    S("clean", "lfp", "binary", "logreg"),
+    S("clean", "fx", "regression", "hgb"),
+    S("ranking_clean", "cracker", "ranking", "hgb"),
+    S("ranking_clean", "yogurt", "ranking", "lgbm"),
+]
+
+HOLDOUT: list[Spec] = HOLDOUT_CONTROLS + [
+    S("label_leakage", "benefits", "binary", "hgb", 3000),
+    S("label_leakage", "star", "regression", "ridge"),
+    S("label_leakage", "anes", "multiclass", "rf"),
+    S("train_test_overlap", "rhie", "binary", "rf", 5000),
+    S("train_test_overlap", "crime", "regression", "hgb"),
+    S("duplicates", "benefits", "binary", "lgbm"),
+    S("duplicates", "star", "regression", "hgb", 3000),
+    S("missing_values", "rhie", "regression", "xgb", 6000),
+    S("missing_values", "lfp", "binary", "hgb"),
+    S("unseen_categories", "benefits", "binary", "hgb"),
+    S("unseen_categories", "rhie", "binary", "logreg", 10000),
+    S("unseen_categories", "crime", "regression", "ridge"),
+    S("label_noise", "anes", "multiclass", "hgb"),
+    S("label_noise", "cracker", "multiclass", "rf"),
+    S("label_misalignment", "benefits", "binary", "rf"),
+    S("label_misalignment", "star", "regression", "ridge", 3000),
+    S("evaluated_on_train", "crime", "regression", "rf"),
+    S("evaluated_on_train", "anes", "binary", "logreg"),
+    S("preprocessing_leakage", "lfp", "binary", "logreg"),
+    S("preprocessing_leakage", "rhie", "regression", "ridge", 3000),
+    S("version_mismatch", "star", "regression", "rf", 3000),
+    S("version_mismatch", "anes", "multiclass", "hgb"),
+    S("overfit", "rhie", "binary", "tree", 1200),
+    S("overfit", "benefits", "binary", "tree", 1500),
+    S("underfit", "crime", "regression", "linreg"),
+    S("underfit", "cracker", "multiclass", "logreg"),
+    S("prediction_collapse", "benefits", "binary", "logreg"),
+    S("prediction_collapse", "star", "regression", "ridge"),
+    S("wrong_output_type", "anes", "binary", "rf"),
+    S("wrong_output_type", "benefits", "binary", "linreg"),
+    S("unhandled_imbalance", "cracker", "multiclass", "logreg"),
+    S("unhandled_imbalance", "benefits", "binary", "logreg"),
+    S("imbalance_threshold", "rhie", "binary", "logreg", 20000),
+    S("imbalance_threshold", "benefits", "binary", "hgb"),
+    S("imbalance_threshold", "rhie", "binary", "logreg", 20000, variant="predonly"),
+    S("imbalance_threshold", "lfp", "binary", "logreg", None, variant="predonly"),
+    S("miscalibration", "benefits", "binary", "nb"),
+    S("miscalibration", "rhie", "binary", "hgb", 8000, variant="undersampled"),
+    S("divergence", "benefits", "binary", "mlp"),
+    S("divergence", "anes", "multiclass", "mlp"),
+    S("temporal_split", "fx", "regression", "hgb"),
+    S("temporal_split", "fx", "regression", "rf"),
+    S("data_drift", "crime", "regression", "ridge"),
+    S("data_drift", "rhie", "binary", "lgbm", 10000),
+    S("data_drift", "benefits", "binary", "hgb"),
+    S("data_drift", "fx", "regression", "hgb"),
+    S("concept_drift", "benefits", "binary", "hgb"),
+    S("concept_drift", "star", "regression", "lgbm"),
+    S("schema_change", "rhie", "regression", "ridge", 5000),
+    S("schema_change", "anes", "binary", "hgb"),
+    S("serialization_mismatch", "benefits", "binary", "logreg"),
+    S("serialization_mismatch", "crime", "regression", "hgb"),
+    S("train_serving_skew", "benefits", "binary", "hgb"),
+    S("train_serving_skew", "crime", "regression", "ridge"),
+    S("train_serving_skew", "lfp", "binary", "logreg"),
+    S("out_of_distribution", "anes", "binary", "rf"),
+    S("out_of_distribution", "rhie", "regression", "hgb", 10000),
+    S("estimated_performance_drop", "benefits", "binary", "hgb"),
+    S("estimated_performance_drop", "rhie", "binary", "logreg", 10000),
+    S("confused_classes", "cracker", "multiclass", "logreg"),
+    S("hidden_slice", "benefits", "binary", "hgb"),
+    S("hidden_slice", "anes", "binary", "logreg"),
+    S("hidden_slice", "star", "regression", "hgb"),
+    S("hidden_slice", "rhie", "regression", "hgb", 8000),
+    S("ranking_hard_negatives", "cracker", "ranking", "hgb"),
+    S("ranking_hard_negatives", "yogurt", "ranking", "lgbm"),
+    S("ranking_hard_positives", "cracker", "ranking", "lgbm"),
+    S("ranking_hard_positives", "yogurt", "ranking", "hgb"),
+]
