@@ -506,6 +506,36 @@ def test_label_leakage_fires_on_a_noisy_categorical_record_of_a_multiclass_outco
     assert vr["ratio_low"] > -0.5 and vr["ratio_high"] < 0.5
 
 
+@pytest.mark.fires("data.label_leakage")
+def test_label_leakage_fires_when_the_others_leave_less_room_than_the_margin():
+    # five real drivers together reach R^2 about 0.88; an invoiced amount recorded after the
+    # outcome (the target scaled, plus noise) reaches about 0.97 alone: no feature can beat 0.88
+    # by the 0.10 margin, but this one leaves a quarter of their error, with the signature of a
+    # record of the outcome (ratio about 0) and the others screened off
+    rng = np.random.default_rng(0)
+    n = 1400
+    X = rng.normal(size=(n, 5))
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)]).round(3)
+    df["y"] = X @ np.array([1.0, 0.8, 0.6, 0.5, 0.4]) + rng.normal(0, 0.55, n)
+    df["invoice"] = (1.1 * df.y + rng.normal(0, 0.3, n)).round(2)
+    tr, te = split(df)
+    found = alarms(D.label_leakage, ctx_of(tr, te, task="regression"))
+    assert found and found[0].columns == ["invoice"]
+    vr = found[0].evidence["versus_rest"]
+    assert vr["difference"] < 0.10 and vr["error_left_share"] < 0.5 and vr["margin"] < 0.10
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_silent_on_breast_cancer_where_the_others_are_near_perfect():
+    # the others together come near AUC 1, so the margin shrinks to half their error: the
+    # strongest legitimate measurements (worst perimeter, area) still do not beat them
+    from sklearn.datasets import load_breast_cancer
+
+    df = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "y"})
+    tr, te = split(df.sample(frac=1.0, random_state=0).reset_index(drop=True))
+    assert alarms(D.label_leakage, ctx_of(tr, te)) == []
+
+
 @pytest.mark.silent("data.label_leakage")
 def test_label_leakage_silent_on_diabetes_strongest_driver():
     # bmi and s5 are strong, but the other features together reach comparable power

@@ -395,6 +395,37 @@ def test_temporal_split_without_time_column_is_info_only():
     assert out and alarms(out) == []
 
 
+def test_temporal_split_infers_a_text_date_column_and_names_the_option():
+    # dates stored as text (day first) and no --time-column: the column is found as a candidate
+    # time axis, judged by the outcome's drift along it, reported as info with the option to set
+    df = drifting()
+    df["when"] = df["when"].dt.strftime("%d/%m/%Y %H:%M")
+    perm = np.random.default_rng(1).permutation(len(df))
+    train, test = df.iloc[perm[:3000]].reset_index(drop=True), df.iloc[perm[3000:]].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["x", "z"]], train["y"])
+    out = run(temporal_split, Context(build_case(train, test, "y", model=model, task="binary")))
+    assert len(out) == 1 and out[0].columns == ["when"] and alarms(out) == []
+    assert "--time-column when" in out[0].title and out[0].evidence["time_column_inferred"]
+    assert out[0].evidence["train_period"][0].startswith("2020")
+
+
+@pytest.mark.silent("evaluation.temporal_split")
+def test_temporal_split_silent_on_a_date_column_without_temporal_structure():
+    # a birth date (datetime) and a sign-up day (text) beside an outcome that does not change
+    # along either, a feature (age) that encodes the birth date: no time axis, no finding at all
+    rng = np.random.default_rng(2)
+    n = 3000
+    born = pd.Timestamp("1950-01-01") + pd.to_timedelta(rng.uniform(0, 20_000, n), unit="D")
+    signup = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.uniform(0, 700, n), unit="D")
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "age": (2024 - born.year).astype(float), "born": born})
+    df["signup"] = signup.strftime("%Y-%m-%d")
+    df["y"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
+    train, test = df.iloc[:2100].reset_index(drop=True), df.iloc[2100:].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["x", "age"]], train["y"])
+    assert run(temporal_split, Context(build_case(train, test, "y", model=model, task="binary"))) == []
+
+
 @pytest.mark.fires("evaluation.wrong_metric")
 def test_wrong_metric_fires_on_mape_with_zero_targets():
     rng = np.random.default_rng(0)

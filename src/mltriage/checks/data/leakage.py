@@ -190,6 +190,13 @@ def headline_without(
         Interval(float, 0, 1),
         "R^2 by which the lower bound of (feature alone - all other features together) must exceed 0",
     ),
+    error_ratio=Param(
+        0.5,
+        Interval(float, 0, 1, closed="neither"),
+        "share of the other features' error (1 - AUC, 1 - R^2) that the feature alone may leave "
+        "at most when that is a smaller effect than the margin (they come so close to a perfect "
+        "score that no feature can beat them by the margin); 0.5: it halves their error",
+    ),
     cause_ratio=Param(
         -0.5,
         Interval(float, -1, 0),
@@ -313,7 +320,7 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
         # all the others together reach at least the next feature alone: when the top feature
         # does not beat that (or chance) by the margin, it cannot beat them (no model is fitted)
         floor = max([chance] + [s.score for s in scores[1:2]])
-        if top.score - floor < margin:
+        if top.score - floor < _bar(margin, floor, p.error_ratio):
             return None
         title = _against_rest(ctx, p, X, y, idx, c.features.index(top.column), task, margin, ev)
         if title is None:
@@ -343,6 +350,13 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
     )
 
 
+def _bar(margin: float, rest: float, error_ratio: float) -> float:
+    """The margin by which a feature alone must beat the others together: `margin`, or, when the
+    others leave less room than two margins below a perfect score (1), the share of that room that
+    leaves the feature at most `error_ratio` of their error."""
+    return float(min(margin, (1.0 - error_ratio) * max(0.0, 1.0 - rest)))
+
+
 def _against_rest(
     ctx: Context,
     p: Params,
@@ -366,6 +380,11 @@ def _against_rest(
     if not res:
         return None
     d, sig = res["dominance"], res["signature"]
+    # near a perfect score the others leave less room than the margin: the effect that matters is
+    # then the feature alone halving their error (1 - score), not an absolute gap it cannot reach
+    given = margin
+    margin = _bar(margin, d.rest, p.error_ratio) if np.isfinite(d.rest) else margin
+    left = (1.0 - d.single) / (1.0 - d.rest) if d.rest < 1 else float("nan")
     ev["other_features_together"] = d.rest
     ev["versus_rest"] = {
         "rows": res["rows"],
@@ -375,6 +394,7 @@ def _against_rest(
         "low": d.low,
         "high": d.high,
         "margin": margin,
+        "error_left_share": left,
         "explaining_away_ratio": sig.ratio,
         "ratio_low": sig.low,
         "ratio_high": sig.high,
@@ -409,9 +429,10 @@ def _against_rest(
         return None
     col = c.features[j]
     metric = ev["metric"]
+    halved = f"; it leaves {left:.0%} of their error" if margin < given else ""
     return (
         f"{col} alone predicts the target with cross-validated {metric} {d.single:.3f}, all the other "
         f"features together {d.rest:.3f} (difference {d.diff:.3f}, 95% interval {d.low:.3f} to "
-        f"{d.high:.3f}); given the target it does not trade off against them (explaining-away ratio "
+        f"{d.high:.3f}{halved}); given the target it does not trade off against them (explaining-away ratio "
         f"{sig.ratio:.2f}; a cause beside them is near -1, a record of the outcome near 0)"
     )
