@@ -1023,3 +1023,36 @@ def test_duplicates_silent_on_clean_continuous_data():
     """Diabetes split at random: no near copy beyond what its coarse columns give by chance."""
     tr, te = _diabetes_split()
     assert not alarms(D.duplicates, ctx_of(tr, te, task="regression"))
+
+
+def _diabetes_sets(seed=0):
+    from sklearn.datasets import load_diabetes
+
+    df = load_diabetes(as_frame=True, scaled=False).frame.rename(columns={"target": "y"})
+    return split(df.sample(frac=1, random_state=seed).reset_index(drop=True))
+
+
+@pytest.mark.fires("data.missing_values")
+def test_missing_values_fires_on_a_number_standing_for_missing():
+    # Foidl et al.'s "Dummy Value": the source writes -999 where the BMI was not measured
+    tr, te = _diabetes_sets()
+    rng = np.random.default_rng(2)
+    tr.loc[rng.random(len(tr)) < 0.15, "bmi"] = -999.0
+    te.loc[rng.random(len(te)) < 0.25, "bmi"] = -999.0
+    found = alarms(D.missing_values, ctx_of(tr, te, task="regression"))
+    assert len(found) == 1 and found[0].columns == ["bmi"] and "-999" in found[0].title
+    assert {r["set"] for r in found[0].evidence["table"]} == {"train", "test"}
+
+
+@pytest.mark.silent("data.missing_values")
+def test_missing_values_silent_on_natural_modes_at_the_edge():
+    # breast_cancer's concavity columns hold exact zeros next to tiny values; a zero-inflated
+    # count (most rows 0) and a column capped at its maximum are modes of the data, not placeholders
+    from sklearn.datasets import load_breast_cancer
+
+    df = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "y"})
+    rng = np.random.default_rng(3)
+    df["claims"] = np.where(rng.random(len(df)) < 0.9, 0.0, rng.integers(150, 4000, len(df)))
+    df["capped"] = np.minimum(rng.lognormal(3, 1, len(df)), 60.0)
+    tr, te = split(df.sample(frac=1, random_state=0).reset_index(drop=True))
+    assert alarms(D.missing_values, ctx_of(tr, te)) == []

@@ -288,3 +288,23 @@ def test_serialization_wrong_typed_column(binary_case, fresh):
     cur["logged"] = "n/a"
     with pytest.raises(InputError, match="neither scores nor class labels"):
         checkhelp.run(serialization_mismatch, _batch_ctx(binary_case, cur, prediction_column="logged"))
+
+
+@pytest.mark.fires("pipeline.train_serving_skew", severity="critical")
+def test_train_serving_skew_swapped_columns(binary_case, fresh):
+    # glue code that builds the serving vector by position: x1 and x3 arrive exchanged
+    cur = fresh.drop(columns="y").copy()
+    cur["x1"], cur["x3"] = fresh["x3"].to_numpy(), fresh["x1"].to_numpy()
+    f = checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur))
+    assert sorted(c for x in f for c in x.columns) == ["x1", "x3"]
+    assert {x.evidence["inferred"]["kind"] for x in f} == {"swapped"}
+    assert f[0].evidence["inferred"]["transform"]["with"] in ("x1", "x3")
+
+
+@pytest.mark.silent("pipeline.train_serving_skew")
+def test_train_serving_skew_silent_when_two_columns_move(binary_case, fresh):
+    # both columns shifted by a real change: neither lands on the other's training distribution
+    cur = fresh.drop(columns="y").copy()
+    cur["x1"] = cur["x1"] + 2.5
+    cur["x3"] = cur["x3"] * 1.6
+    assert checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur)) == []

@@ -197,3 +197,34 @@ def test_whole_years_that_moved_are_not_a_unit():
     ref = build_profile(years.to_frame())["tenure"]
     assert infer_skew(ref, years.sample(1000, random_state=1) + 8) is None  # everyone 8 years older
     assert infer_skew(ref, pd.Series(rng.poisson(6.5, 1000).astype(float))) is None
+
+
+def test_skew_default_written_for_a_missing_input():
+    # a 1-5 rating; serving's lookup times out for 40% of requests and fills the training mean
+    rng = np.random.default_rng(4)
+    x = rng.choice([1.0, 2, 3, 4, 5], 6000, p=[0.05, 0.1, 0.2, 0.35, 0.3])
+    ref = build_profile(pd.DataFrame({"rating": x}))["rating"]
+    y = rng.choice([1.0, 2, 3, 4, 5], 2000, p=[0.05, 0.1, 0.2, 0.35, 0.3])
+    y[rng.random(2000) < 0.4] = x.mean()
+    s = infer_skew(ref, y)
+    assert s is not None and s.kind == "fill_value"
+    assert s.transform["from"] == pytest.approx(x.mean()) and s.transform["to"] is None
+    # on a continuous column (diabetes' blood pressure, no repeated values to speak of): a fill of 0
+    from sklearn.datasets import load_diabetes
+
+    bp = load_diabetes(as_frame=True, scaled=False).frame["bp"].to_numpy(dtype=float)
+    ref_bp = build_profile(pd.DataFrame({"bp": bp[:300]}))["bp"]
+    served = bp[300:].copy()
+    served[::3] = 0.0
+    s2 = infer_skew(ref_bp, served)
+    assert s2 is not None and s2.kind == "fill_value" and s2.transform["from"] == 0.0
+
+
+def test_a_population_that_moved_onto_a_recorded_value_is_not_a_default():
+    rng = np.random.default_rng(5)
+    x = rng.choice([1.0, 2, 3, 4, 5], 6000, p=[0.05, 0.1, 0.2, 0.35, 0.3])
+    ref = build_profile(pd.DataFrame({"rating": x}))["rating"]
+    y = rng.choice([1.0, 2, 3, 4, 5], 2000, p=[0.05, 0.1, 0.2, 0.35, 0.3])
+    y[rng.random(2000) < 0.4] = 5.0  # a channel of happy customers: a real value, more often
+    s = infer_skew(ref, y)
+    assert s is None or s.kind != "fill_value"

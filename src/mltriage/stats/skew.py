@@ -21,7 +21,7 @@ import pandas as pd
 from .bins import bin_counts_sorted, find_point_masses, to_float_array
 from .drift import DriftConfig, DriftReport, extra_bin, psi
 from .profile import CategoricalProfile, NumericProfile, Profile
-from .skew_maps import INVERSE_LOGS, try_affine, try_clip, try_log
+from .skew_maps import INVERSE_LOGS, try_affine, try_clip, try_default_fill, try_log
 from .skew_recode import ALPHA as RECODE_ALPHA
 from .skew_recode import FAMILY_ALPHA, N_SIMS, Others, on_training_scale, others_for, recode_test
 
@@ -360,6 +360,7 @@ def infer_skew(
     _try_units(trial)
     _try_scalings(trial)
     _try_fill_values(trial)
+    try_default_fill(trial, find_point_masses)
     _try_recoded(trial)
     try_log(trial)
     try_clip(trial)
@@ -481,13 +482,16 @@ def _is_number(v: Any) -> bool:
     return True
 
 
-def undo_skew(res: Skew, s: pd.Series) -> pd.Series:
+def undo_skew(res: Skew, s: pd.Series, frame: pd.DataFrame | None = None) -> pd.Series:
     """The column `s` with the inferred transformation undone (as the model expected it); a
-    clipped column is returned as it is (clipping cannot be undone)."""
+    clipped column is returned as it is (clipping cannot be undone); a swapped one takes its
+    partner's values from `frame` (the set as it arrived)."""
     if isinstance(res, TextSkew):
         return s.map(lambda v: res.mapping.get(str(v), v) if pd.notna(v) else v)
     tr = res.transform
     kind = tr["type"]
+    if kind == "swapped" and frame is not None:
+        return frame[tr["with"]]
     if kind == "codes":
         return s.map(lambda v: tr["mapping"].get(str(int(v)), v) if _is_number(v) and pd.notna(v) else v)
     x = pd.to_numeric(s, errors="coerce").astype(float)
@@ -558,6 +562,9 @@ def find_skews(
             res = infer_text_skew(rp, current[col]) or infer_code_skew(rp, current[col], fd.psi, cfg)
         if res is not None:
             out[col] = res
+    from .skew_pairs import find_swaps
+
+    out.update(find_swaps(ref, current, report, columns, cfg))  # a swap explains both columns at once
     return out
 
 

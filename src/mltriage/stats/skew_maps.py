@@ -301,3 +301,41 @@ def _ref_share_beyond(ref: Any, bound: float, upper: bool) -> float | None:
         return None
     below = float(_ref_cdf(ref, np.array([bound]))[0])
     return 1.0 - below if upper else below
+
+
+def _rel_close(a: float, b: float) -> bool:
+    return bool(np.isfinite(a) and np.isfinite(b) and abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b)))
+
+
+def try_default_fill(t: _Trial, find_point_masses: Callable[[np.ndarray], dict[float, int]]) -> None:
+    """A default written in place of a missing input: one value that training never held (off its
+    grid: a computed value such as a mean on whole-number data; or training's mean itself, or a
+    point mass on a column training recorded without any) holds 1% or more of the batch. The undo
+    sets those rows aside as missing and compares the rest with training: when the rest matches
+    (the inference's usual PSI bounds), the drift was the default alone, a serving bug (Rules of
+    ML 29/37: a feature lookup that times out and falls back to a "safe" value), not a population
+    change, which moves the recorded values too."""
+    ref, xs = t.ref, t.xs
+    pm = find_point_masses(xs)
+    for v, c in sorted(pm.items(), key=lambda kv: -kv[1]):
+        share = c / t.n_all
+        if share < 0.01 or ref.point_masses.get(v, 0) > 0:
+            continue
+        off = _on_grid(ref, np.array([v])) == 0.0 if (ref.integer or ref.point_masses) else True
+        at_mean = _rel_close(v, ref.mean) or _rel_close(v, ref.quantile(0.5) or np.nan)
+        if not (off or at_mean):
+            continue
+        rest = xs[xs != v]
+        if len(rest) < t.cfg.min_rows:
+            continue
+        what = "training's mean" if at_mean else "a value off training's recorded values"
+        t.consider(
+            t.psi_of(rest, t.n_nonfinite),
+            "fill_value",
+            f"{share:.0%} of values are {_g(v)}, {what} that no training row holds: a default filled "
+            "in serving for a missing input",
+            {"type": "fill_value", "from": float(v), "to": None, "undo": f"replace {_g(v)} with NaN"},
+            f"find why {ref.name} is missing in serving (a timed-out lookup, a failed join) and send "
+            "the real value, or NaN if the model's pipeline imputes it",
+        )
+        return

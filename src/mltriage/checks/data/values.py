@@ -11,6 +11,7 @@ import pandas as pd
 from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.rows import row_hashes
+from .sentinels import sentinel_alarm, sentinel_rows
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -281,7 +282,11 @@ def missing_values(ctx: Context, p: Params) -> Findings:
         missing value spelled in the evaluation or production set in a way training never used
         (pandas' default `na_values`: '', 'N/A', 'NA', 'null', 'None', 'nan', ..., case and
         whitespace ignored) in `min_share` and `min_count` rows is a warning (Deepchecks'
-        MixedNulls); several spellings inside training alone are info.
+        MixedNulls); several spellings inside training alone are info. Numeric columns: a number
+        standing for missing (-999, 9999: Foidl et al.'s "Dummy Value" smell) in any set, a value
+        holding `min_share` and `min_count` rows at least 3 interquartile ranges beyond every
+        other value, more rows than an exponential tail fitted beyond the others' 10% quantile
+        allows (Poisson, `alpha` Bonferroni over features and sets; stats/sentinels.py).
     Why it matters
         A model learns what to do with missing values only from the training rows. A column that
         had none in training gets no learned treatment: gradient boosting silently routes NaN down
@@ -306,11 +311,14 @@ def missing_values(ctx: Context, p: Params) -> Findings:
     cats = set(ctx.case.categorical)
     text = [f for f in cols if f in cats or tr[f].dtype == object or isinstance(tr[f].dtype, pd.StringDtype)]
     spelled, spelled_info = _null_spelling_rows(ctx, p, text)
+    sentinels = sentinel_rows(ctx, p, [f for f in cols if f not in cats])
     out = []
     if alarms:
         out.append(_missing_alarm(alarms))
     if spelled:
         out.append(_spelling_alarm(spelled))
+    if sentinels:
+        out.append(sentinel_alarm(sentinels))
     info_rows += spelled_info
     empty = [f for f in cols if r_tr[f] >= 1.0]
     if empty:

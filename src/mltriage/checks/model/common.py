@@ -105,9 +105,10 @@ def _skew_repaired_score(ctx: Context) -> dict[str, Any] | None:
     if c.model is None or c.model.kind == "precomputed" or c.task not in HEADLINE:
         return out
     try:
-        df = ctx.frame("test").copy()
+        raw = ctx.frame("test")
+        df = raw.copy()
         for col, res in skews.items():
-            df[col] = undo_skew(res, df[col])
+            df[col] = undo_skew(res, raw[col], raw)
         pred = ctx.predictions_on(df)
         groups = df[c.group_column].to_numpy() if c.task == "ranking" else None
         value, _ = headline(c.task, ctx.y("test"), pred.score, pred.label, positive=c.positive, groups=groups)

@@ -113,8 +113,12 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         matches the shares better exists for any shifted population, so the shares alone are no
         evidence; integer-coded columns are examined even without drift, as a permutation of
         near-equal shares leaves them as they were), a changed default for missing values (another fill
-        value, or NaN where training filled); and for categorical features, categories written
-        differently (case, spaces) or sent as integer codes. A feature is reported when undoing
+        value, or NaN where training filled), a default written for a missing input (a value no
+        training row holds, off training's recorded values or training's mean, holding 1% or more
+        of the set, without which the rest matches training: stats/skew_maps.py), two numeric
+        columns exchanged (each matches the other's training distribution: stats/skew_pairs.py);
+        and for categorical features, categories written differently (case, spaces) or sent as
+        integer codes. A feature is reported when undoing
         one of them brings its PSI under skew_max_psi_after (0.05), or under what sampling allows
         on a small set (the 99th percentile of the PSI between two samples of these sizes from one
         distribution, about (1/n + 1/m) chi2(bins - 1)), and to at most a fifth of its PSI: the
