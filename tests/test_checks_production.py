@@ -573,6 +573,6 @@ def test_profile_api(files, tmp_path):
 
     prof = profile(files / "train.parquet", target="y", model=files / "model.joblib")
     assert prof.rows == 3000 and "y" not in prof.columns and "__prediction__" in prof.columns
-    assert prof.meta["prediction"] == {"task": "binary", "kind": "numeric"}
+    assert prof.meta["prediction"] == {"task": "binary", "kind": "numeric", "positive": 1}
     with pytest.raises(InputError, match="does not exist"):
         profile([tmp_path / "nope.parquet"])

@@ -22,6 +22,8 @@ from .io import read_frame, read_history
 from .metric_names import check_metric
 from .model import ModelAdapter
 from .model_inputs import restore_inputs
+from .positive import choose_positive
+from .stats.rows import scalar
 
 if TYPE_CHECKING:
     from .stats.profile import Profile
@@ -53,6 +55,7 @@ class Case:
     extra_columns: list[str] = field(default_factory=list)  # other columns present (not model inputs)
     classes: list | None = None  # sorted class labels (classification)
     positive: Any = None  # the positive class (binary)
+    positive_how: str | None = None  # how it was chosen (--positive-class, or the default)
     notes: list[str] = field(default_factory=list)  # what was inferred, reported to the user
     dropped_target_rows: dict[str, int] = field(default_factory=dict)
     # a batch-only comparison (`mltriage drift`): the reference's profile, and the batch's when it
@@ -119,6 +122,8 @@ class Case:
             "threshold": self.threshold,
             "cost": self.cost,
             "classes": [str(c) for c in self.classes] if self.classes is not None else None,
+            "positive_class": scalar(self.positive) if self.positive is not None else None,
+            "positive_class_how": self.positive_how,
             "notes": list(self.notes),
         }
 
@@ -173,8 +178,10 @@ def build_case(
     threshold: float | None = None,
     cost: Any = None,
     cost_matrix: Any = None,
+    positive_class: Any = None,
 ) -> Case:
-    """Validate every input once and return the Case every check reads."""
+    """Validate every input once and return the Case every check reads. `positive_class`: the
+    positive class of a binary task (a label, or its text); default the model's last class."""
     notes: list[str] = []
     metric = check_metric(metric)  # before reading any file: a typo is refused at once
     tr = read_frame(train, "train")
@@ -195,7 +202,9 @@ def build_case(
     if len(pcols) > 1 and adapter is not None:
         adapter.prediction_columns = pcols
         adapter.column_classes = column_classes(pcols, prediction_column or "", classes, task, notes)
-    positive = _positive(adapter, classes, task)
+    positive, positive_how = choose_positive(
+        positive_class, classes, adapter.classes if adapter is not None else None, task, target
+    )
     roles = {r for r in (target, time_column, group_column, single, *pcols) if r is not None}
     features, extra = _features(tr, te, adapter, roles, notes)
     restore_inputs(adapter, features, ((train, tr), (test, te), (current, cur)), notes)
@@ -238,6 +247,7 @@ def build_case(
         extra_columns=extra,
         classes=classes,
         positive=positive,
+        positive_how=positive_how,
         notes=notes,
         dropped_target_rows=dropped,
     )
@@ -357,14 +367,6 @@ def _classes(tr: pd.DataFrame, te: pd.DataFrame, target: str, task: str) -> list
         return sorted(values.tolist())
     except TypeError:
         return sorted(values.tolist(), key=str)
-
-
-def _positive(adapter: ModelAdapter | None, classes: list | None, task: str) -> Any:
-    """The positive class of a binary task: the model's second class, else the larger label."""
-    if task != "binary" or classes is None:
-        return None
-    mc = adapter.classes if adapter is not None else None
-    return mc[-1] if mc and len(mc) == 2 else classes[-1]
 
 
 def _features(

@@ -16,6 +16,7 @@ import pandas as pd
 from .case import Case
 from .config import Config
 from .model import Predictions
+from .positive import HOW_CHOSEN, negative_of, positive_index
 from .registry import NotApplicable
 from .stats.encode import Encoder
 from .stats.rows import TwinModel, column_codes, row_hashes, twin_model
@@ -169,7 +170,7 @@ class Context:
                 return got
         if proba is not None and proba.ndim == 2 and proba.shape[1] == len(classes):
             if c.task == "binary":
-                pos_idx = list(classes).index(c.positive) if c.positive in list(classes) else 1
+                pos_idx = positive_index(classes, c.positive)
                 s = proba[:, pos_idx]
                 neg = classes[1 - pos_idx]
                 label = np.where(s >= thr, classes[pos_idx], neg)
@@ -223,9 +224,11 @@ class Context:
         if c.task == "binary":
             p = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
             in_unit = bool(np.nanmin(p) >= 0 and np.nanmax(p) <= 1)
-            neg = [k for k in known_classes if k != c.positive][0]
+            neg = negative_of(known_classes, c.positive)
             label = np.where(p >= thr, c.positive, neg)
             proba = np.column_stack([1 - p, p]) if in_unit else None
+            if c.positive_how == HOW_CHOSEN:
+                self.note(f"the prediction column {col!r} is read as P({c.positive!r}), the positive class")
             return Predictions(
                 score=p,
                 label=label,
@@ -389,8 +392,8 @@ def from_decision(
     note = "scores are decision_function margins (the model has no predict_proba)"
     if task == "binary" and (dec.ndim == 1 or dec.shape[1] == 1):
         d = dec.ravel()
-        if len(classes) == 2 and positive == classes[0]:
-            d = -d  # sklearn's margin points to classes_[1]
+        if len(classes) == 2 and positive_index(classes, positive) == 0:
+            d = -d  # sklearn's margin points to classes_[1]: flipped when the positive class is classes_[0]
         return Predictions(
             score=d, label=raw, raw=raw, classes=classes, decision=d, kind="decision", notes=[note]
         )
@@ -423,7 +426,7 @@ def callable_probability(
     if a.ndim == 2 and a.shape[1] == len(classes) and a.shape[1] >= 2:
         lab = np.asarray(classes, dtype=object)[np.argmax(np.nan_to_num(a, nan=-1.0), axis=1)]
         if task == "binary":
-            pos = classes.index(positive)
+            pos = positive_index(classes, positive)
             score, lab = a[:, pos], np.where(a[:, pos] >= threshold, positive, classes[1 - pos])
         else:
             score = a.max(axis=1)

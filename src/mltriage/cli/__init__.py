@@ -133,6 +133,15 @@ def quiet_option() -> Any:
     return typer.Option(False, "--quiet", "-q", help="print nothing but errors")
 
 
+def positive_class_option() -> Any:
+    return typer.Option(
+        None,
+        "--positive-class",
+        help="binary: the class that precision, recall, thresholds and P(positive) are about, "
+        "e.g. churn or 1 (default: the model's last class, as in scikit-learn)",
+    )
+
+
 def config_option() -> Any:
     return typer.Option(
         None, "--config", help="settings file (default: mltriage.toml or \\[tool.mltriage] in pyproject.toml)"

@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     html_option,
     out,
     output_path,
+    positive_class_option,
     quiet_option,
     split_list,
     strict_option,
@@ -64,6 +65,7 @@ def drift(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary; default 0.5)"
     ),
+    positive_class: Optional[str] = positive_class_option(),
     min_rows: int = typer.Option(
         30,
         "--min-rows",
@@ -116,6 +118,7 @@ def drift(
         categorical=split_list(categorical),
         task=task,
         threshold=threshold,
+        positive_class=positive_class,
         min_rows=min_rows,
         config=cfg,
         strict=strict,

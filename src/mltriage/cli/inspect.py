@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     json_option,
     out,
     output_path,
+    positive_class_option,
     quiet_option,
     split_list,
     strict_option,
@@ -56,6 +57,7 @@ def replay(
     tolerance: Optional[float] = typer.Option(
         None, "--tolerance", help="largest |logged - recomputed| counted as equal (default 1e-6)"
     ),
+    positive_class: Optional[str] = positive_class_option(),
     json_out: Optional[Path] = typer.Option(
         None,
         "--json",
@@ -95,6 +97,7 @@ def replay(
         logged_prediction=logged_prediction,
         prediction_column=prediction_column,
         tolerance=tolerance,
+        positive_class=positive_class,
         config=cfg,
         strict=strict,
         set_params=set_,
@@ -149,6 +152,7 @@ def compare(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary; default 0.5)"
     ),
+    positive_class: Optional[str] = positive_class_option(),
     json_out: Optional[Path] = json_option(),
     html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
@@ -192,6 +196,7 @@ def compare(
         categorical=split_list(categorical),
         task=task,
         threshold=threshold,
+        positive_class=positive_class,
         emit_test=str(emit_test) if emit_test else None,
         config=cfg,
         strict=strict,

@@ -18,6 +18,7 @@ from . import (
     json_option,
     out,
     output_path,
+    positive_class_option,
     quiet_option,
     split_list,
     strict_option,
@@ -63,6 +64,7 @@ def diagnose(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary)"
     ),
+    positive_class: Optional[str] = positive_class_option(),
     cost: Optional[str] = typer.Option(None, "--cost", help="cost of errors, e.g. fp=1,fn=10"),
     cost_matrix: Optional[Path] = typer.Option(
         None,
@@ -117,6 +119,7 @@ def diagnose(
         prediction_column=prediction_column,
         metric=metric,
         threshold=threshold,
+        positive_class=positive_class,
         cost=cost,
         cost_matrix=str(cost_matrix) if cost_matrix else None,
         config=cfg,

@@ -7,7 +7,17 @@ from typing import Optional
 
 import typer
 
-from . import app, err, fail_on_option, finish, handles_input_errors, out, quiet_option, split_list  # noqa: F401
+from . import (  # noqa: F401
+    app,
+    err,
+    fail_on_option,
+    finish,
+    handles_input_errors,
+    out,
+    positive_class_option,
+    quiet_option,
+    split_list,
+)
 
 # ---- mltriage monitor: the production checklist run continuously over a prediction store
 # (logic in commands/monitor.py and the monitor package).
@@ -59,6 +69,7 @@ def monitor_init(
     ),
     task: Optional[str] = typer.Option(None, "--task", help="binary or regression (inferred when absent)"),
     threshold: float = typer.Option(0.5, "--threshold", help="the decision threshold in use (binary)"),
+    positive_class: Optional[str] = positive_class_option(),
     force: bool = typer.Option(False, "--force", help="initialise an existing store again (new reference)"),
 ) -> None:
     """Create a store for one model: reference profile, settings and alert rules."""
@@ -79,6 +90,7 @@ def monitor_init(
         task=task,
         threshold=threshold,
         force=force,
+        positive_class=positive_class,
     )
     imp = f"; most important: {', '.join(info['important'])}" if info["important"] else ""
     out.print(

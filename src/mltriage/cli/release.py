@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     json_option,
     out,
     output_path,
+    positive_class_option,
     quiet_option,
     split_list,
     strict_option,
@@ -65,6 +66,7 @@ def gate(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary)"
     ),
+    positive_class: Optional[str] = positive_class_option(),
     task: Optional[str] = typer.Option(
         None, "--task", help="binary, multiclass or regression (inferred when absent)"
     ),
@@ -119,6 +121,7 @@ def gate(
         slices=slices,
         max_drop=max_drop,
         threshold=threshold,
+        positive_class=positive_class,
         task=task,
         categorical=split_list(categorical) or None,
         config=cfg,
@@ -160,6 +163,7 @@ def latency(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="the decision threshold in use (binary)"
     ),
+    positive_class: Optional[str] = positive_class_option(),
     json_out: Optional[Path] = json_option(),
     html_out: Optional[Path] = html_option(),
     markdown_out: Optional[Path] = typer.Option(
@@ -198,6 +202,7 @@ def latency(
         qps=qps,
         task=task,
         threshold=threshold,
+        positive_class=positive_class,
         config=cfg,
         strict=strict,
         select=split_list(select),

@@ -36,6 +36,7 @@ from ..errors import InputError, closest, listing
 from ..findings import TASKS
 from ..io import load_model, read_rows
 from ..model import ModelAdapter
+from ..positive import choose_positive
 from ..report import Report
 from ..runner import run_checks
 from ..stats.explain import ShapMissing
@@ -58,6 +59,7 @@ def compare(
     categorical: Iterable[str] | None = None,
     task: str | None = None,
     threshold: float | None = None,
+    positive_class: Any = None,
     emit_test: str | Path | None = None,
     config: Config | None = None,
     strict: bool = False,
@@ -73,7 +75,8 @@ def compare(
     file). `reference`, `current`: frames or CSV/Parquet paths with the model's input columns.
     `target`: the label column (enables new-leakage, the seed spread and a segment's errors).
     `segment`: a pandas query on the current rows. `sample`: rows explained per side (default
-    2,000). `emit_test`: where to write a pytest regression test of the attributions.
+    2,000). `positive_class`: binary, the class P(positive) is about (default the model's last
+    class). `emit_test`: where to write a pytest regression test of the attributions.
     Raises InputError (a ValueError) on bad input, naming the problem and the fix.
     """
     t0 = time.perf_counter()
@@ -93,6 +96,7 @@ def compare(
             categorical=list(categorical or []),
             task=task,
             threshold=threshold,
+            positive_class=positive_class,
         )
         ctx = Context(case, cfg)
         state = _state_or_input_error(ctx)
@@ -138,6 +142,7 @@ def compare_case(
     categorical: list[str] | None = None,
     task: str | None = None,
     threshold: float | None = None,
+    positive_class: Any = None,
 ) -> Case:
     """Validate the inputs of a comparison and return its Case."""
     if model is None:
@@ -169,6 +174,7 @@ def compare_case(
         if not (pd.api.types.is_numeric_dtype(ref[f]) and not pd.api.types.is_bool_dtype(ref[f]))
     ]
     classes = adapter.classes if task_ in ("binary", "multiclass") else None
+    positive, how = choose_positive(positive_class, classes, adapter.classes, task_, target or "")
     return Case(
         train=ref,
         test=None,
@@ -180,7 +186,8 @@ def compare_case(
         current=cur,
         threshold=_threshold(threshold, task_),
         classes=classes,
-        positive=classes[-1] if classes and task_ == "binary" else None,
+        positive=positive,
+        positive_how=how,
         notes=notes,
         model_b=adapter_b,
         segment=_segment(segment, cur),

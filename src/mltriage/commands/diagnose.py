@@ -52,6 +52,7 @@ def diagnose(
     prediction_column: str | None = None,
     metric: str | None = None,
     threshold: float | None = None,
+    positive_class: Any = None,
     cost: Any = None,
     cost_matrix: Any = None,
     config: Config | None = None,
@@ -67,6 +68,8 @@ def diagnose(
     `train`, `test`, `current`: pandas or polars DataFrames, or CSV/Parquet paths. `model`: a
     fitted estimator or Pipeline, any object with predict/predict_proba, a callable, a joblib
     path (loading a pickle runs its code: trust the file), or None with `prediction_column`.
+    `positive_class`: binary, the class precision, recall, thresholds and P(positive) are about
+    (a label, or its text: "1" names the label 1); default the model's last class (scikit-learn's).
     `select`/`ignore`: layers or codes; `set_params`: ["CODE.NAME=VALUE", ...].
     Raises InputError (a ValueError) on bad input or settings, naming the problem and the fix.
     """
@@ -87,6 +90,7 @@ def diagnose(
         threshold=threshold,
         cost=cost,
         cost_matrix=cost_matrix,
+        positive_class=positive_class,
     )
     ctx = Context(case, cfg)
     if case.model is not None:  # a model that cannot predict on the data is bad input: say it now

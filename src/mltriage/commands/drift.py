@@ -37,6 +37,7 @@ from ..errors import InputError, closest, listing
 from ..findings import TASKS
 from ..io import is_profile_path, load_model, read_profile, read_rows
 from ..model import ModelAdapter
+from ..positive import choose_positive
 from ..registry import Check
 from ..report import Report
 from ..runner import run_checks
@@ -60,6 +61,7 @@ def drift(
     task: str | None = None,
     threshold: float | None = None,
     min_rows: int = 30,
+    positive_class: Any = None,
     config: Config | None = None,
     strict: bool = False,
     select: list[str] | None = None,
@@ -76,7 +78,8 @@ def drift(
     the batch). `prediction_column`: the scores production logged in the batch (with `model`:
     checked against the model; without: compared with the reference's). `task` is inferred from the
     model's outputs (or the logged scores) when absent; `threshold` is the decision threshold in use
-    (binary, default 0.5). `select`/`ignore`/`set_params` as in `diagnose`.
+    (binary, default 0.5); `positive_class` the class P(positive) is about (binary; default the
+    model's last class). `select`/`ignore`/`set_params` as in `diagnose`.
     Raises InputError (a ValueError) on bad input or settings, naming the problem and the fix.
     """
     cfg = settings(config, strict=strict, select=select, ignore=ignore, set_params=set_params)
@@ -90,6 +93,7 @@ def drift(
         task=task,
         threshold=threshold,
         min_rows=min_rows,
+        positive_class=positive_class,
     )
     ctx = Context(case, cfg)
     report = run_checks(ctx, command="drift", scope=batch_scope(case), progress=False)
@@ -170,6 +174,7 @@ def batch_case(
     task: str | None = None,
     threshold: float | None = None,
     min_rows: int = 30,
+    positive_class: Any = None,
 ) -> Case:
     """Validate the inputs of a batch-only comparison and return its Case."""
     cat = list(categorical or [])
@@ -201,6 +206,11 @@ def batch_case(
     if adapter is None and logged is not None:
         adapter = ModelAdapter.load(None, prediction_column)  # the logged scores stand for the model
     classes = adapter.classes if adapter is not None and adapter.kind != "precomputed" else None
+    # without a model's classes, a chosen positive class is checked against the labels present
+    labels = (
+        classes if classes is not None or positive_class is None else _labels(ref.labels, batch.rows, target)
+    )
+    positive, how = choose_positive(positive_class, labels, classes, task_, target or "")
     return Case(
         train=ref.rows if ref.rows is not None else pd.DataFrame(),
         test=None,
@@ -213,11 +223,23 @@ def batch_case(
         prediction_column=prediction_column,
         threshold=threshold,
         classes=classes,
-        positive=classes[-1] if classes and task_ == "binary" else None,
+        positive=positive,
+        positive_how=how,
         notes=notes,
         reference=ref.profile,
         current_profile=batch.profile,
     )
+
+
+def _labels(ref_labels: pd.Series | None, rows: pd.DataFrame | None, target: str | None) -> list | None:
+    """The labels seen in the reference's and the batch's target column, sorted (None without)."""
+    parts = [ref_labels] if ref_labels is not None else []
+    if rows is not None and target and target in rows.columns:
+        parts.append(rows[target])
+    if not parts:
+        return None
+    vals = pd.unique(pd.concat(parts, ignore_index=True).dropna()).tolist()
+    return sorted(vals, key=str) if vals else None
 
 
 def _read_reference(

@@ -62,6 +62,7 @@ def gate(
     threshold: float | None = None,
     task: str | None = None,
     categorical: list[str] | None = None,
+    positive_class: Any = None,
     config: Config | None = None,
     strict: bool = False,
     select: list[str] | None = None,
@@ -76,7 +77,9 @@ def gate(
     or instead `baseline_column`, `candidate_column`: the outputs both models logged on these rows.
     `metric`: the headline metric (roc_auc, accuracy, r2 by task). `slices`: "auto" (the search
     only), a slices file path (see the module's doc) or a list of predicate lists. `max_drop`:
-    the largest tolerated drop of a metric, overall and per slice (default 0.01).
+    the largest tolerated drop of a metric, overall and per slice (default 0.01). `positive_class`:
+    binary, the class the metrics, P(positive) and the positive rate are about (default the
+    baseline model's last class, else the last label).
     Raises InputError (a ValueError) on bad input or settings.
     """
     extra = list(set_params or [])
@@ -100,6 +103,7 @@ def gate(
         threshold=threshold,
         task=task,
         categorical=categorical,
+        positive_class=positive_class,
     )
     ctx = Context(case, cfg)
     for probe in (lambda: ctx.predictions("test"), lambda: _candidate_probe(ctx)):
@@ -137,6 +141,7 @@ def gate_case(
     threshold: float | None = None,
     task: str | None = None,
     categorical: list[str] | None = None,
+    positive_class: Any = None,
 ) -> Case:
     """Validate the inputs of a gate and return its Case (the rows as `test`, no training rows)."""
     _one_of(baseline, baseline_column, "baseline")
@@ -167,6 +172,7 @@ def gate_case(
         categorical=categorical,
         metric=metric,
         threshold=threshold,
+        positive_class=positive_class,
     )
     if candidate_column:  # the candidate's column back on the (labelled) rows
         labelled = rows[rows[target].notna()].reset_index(drop=True)

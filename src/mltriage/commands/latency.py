@@ -29,6 +29,7 @@ from ..context import Context
 from ..errors import InputError, closest, listing
 from ..findings import TASKS
 from ..io import load_model, read_rows
+from ..positive import choose_positive
 from ..report import Report
 from ..runner import run_checks
 from ..stats.production import model_outputs
@@ -45,6 +46,7 @@ def latency(
     task: str | None = None,
     threshold: float | None = None,
     categorical: list[str] | None = None,
+    positive_class: Any = None,
     config: Config | None = None,
     strict: bool = False,
     select: list[str] | None = None,
@@ -57,6 +59,7 @@ def latency(
     `data`: rows the model takes (frame, CSV or Parquet). `target`: a label column in the rows, to
     measure the options' accuracy change. `target_p99_ms` with `qps`: the latency target and the
     request rate it must hold at (without `qps`, the target is judged on single rows).
+    `positive_class`: binary, the class P(positive) is about (default the model's last class).
     Raises InputError (a ValueError) on bad input or settings.
     """
     t0 = time.perf_counter()
@@ -70,6 +73,7 @@ def latency(
         task=task,
         threshold=threshold,
         categorical=categorical,
+        positive_class=positive_class,
     )
     ctx = Context(case, cfg)
     report = run_checks(ctx, command="latency", scope=lambda c: c.layer == "latency", progress=False)
@@ -134,6 +138,7 @@ def latency_case(
     task: str | None = None,
     threshold: float | None = None,
     categorical: list[str] | None = None,
+    positive_class: Any = None,
 ) -> Case:
     """Validate the inputs of a latency profile and return its Case (the rows as `train`)."""
     _positive("--target-p99-ms", target_p99_ms)
@@ -172,6 +177,7 @@ def latency_case(
         raise InputError(
             f"threshold {threshold} is outside (0, 1)", "give a probability threshold such as 0.5"
         )
+    positive, how = choose_positive(positive_class, classes, adapter.classes, task_, target or "")
     return Case(
         train=rows,
         test=None,
@@ -182,7 +188,8 @@ def latency_case(
         model=adapter,
         threshold=threshold,
         classes=classes,
-        positive=classes[-1] if classes and task_ == "binary" else None,
+        positive=positive,
+        positive_how=how,
         notes=notes,
         target_p99_ms=target_p99_ms,
         qps=qps,

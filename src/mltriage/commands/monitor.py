@@ -63,8 +63,11 @@ def init(
     threshold: float = 0.5,
     latency_column: str = "latency_ms",
     force: bool = False,
+    positive_class: Any = None,
 ) -> dict[str, Any]:
-    """Create a store for one model: the reference profile, settings and alert rules."""
+    """Create a store for one model: the reference profile, settings and alert rules.
+    `positive_class`: binary, the class the scores and labels are about (default the model's last
+    class, else the last label)."""
     cfg = read_config(config)
     if window:
         cfg.window = window
@@ -88,6 +91,7 @@ def init(
         task=task,
         threshold=threshold,
         config=cfg,
+        positive_class=positive_class,
     )
     meta, row_columns = build(opts)
     clash = [c for c in row_columns if c in ROW_META_COLUMNS]

@@ -23,6 +23,7 @@ from ..model import ModelAdapter
 from ..stats.production import PRED_COL, model_outputs
 from ..stats.profile import Profile, ProfileError, build_profile
 from ..stats.profile_merge import merge
+from ..stats.rows import scalar
 
 
 class _Profiler:
@@ -78,6 +79,9 @@ class _Profiler:
         )
         p.columns[PRED_COL] = pp.columns[PRED_COL]
         p.meta["prediction"] = {"task": out.task, "kind": out.kind}
+        if out.task == "binary" and len(adapter.classes or []) == 2:
+            # the outputs are about the model's last class: `mltriage drift --positive-class` reads it
+            p.meta["prediction"]["positive"] = scalar((adapter.classes or [])[-1])
 
     def path(self, p: Path, chunk_rows: int | None) -> None:
         """Profile one data file: in row batches when it is Parquet and large (or asked to)."""

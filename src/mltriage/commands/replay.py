@@ -33,6 +33,7 @@ from ..context import Context
 from ..errors import InputError, closest, listing
 from ..io import read_rows
 from ..model import ModelAdapter
+from ..positive import choose_positive
 from ..registry import Check
 from ..report import Report
 from ..runner import run_checks
@@ -49,6 +50,7 @@ def replay(
     logged_prediction: Any = None,
     prediction_column: str | None = None,
     tolerance: float | None = None,
+    positive_class: Any = None,
     config: Config | None = None,
     strict: bool = False,
     select: list[str] | None = None,
@@ -64,6 +66,8 @@ def replay(
     or path), to flag values outside their range. `logged_prediction`: what production logged for
     a single input row; `prediction_column`: the input's column of logged predictions.
     `tolerance`: largest |logged - recomputed| counted as equal (replay.prediction_mismatch).
+    `positive_class`: binary, the class whose probability is each row's score (default the
+    model's last class).
     Raises InputError (a ValueError) on bad input, naming the problem and the fix.
     """
     params = list(set_params or [])
@@ -76,6 +80,7 @@ def replay(
         reference=reference,
         logged_prediction=logged_prediction,
         prediction_column=prediction_column,
+        positive_class=positive_class,
     )
     ctx = Context(case, cfg)
     report = run_checks(ctx, command="replay", scope=in_replay, progress=False)
@@ -230,6 +235,7 @@ def replay_case(
     reference: Any = None,
     logged_prediction: Any = None,
     prediction_column: str | None = None,
+    positive_class: Any = None,
 ) -> Case:
     """Validate the inputs of a replay and return its Case."""
     adapter = _fitted(model)
@@ -252,6 +258,7 @@ def replay_case(
     classes = adapter.classes
     task = ("binary" if len(classes) == 2 else "multiclass") if classes else "regression"
     cats = [f for f in features if not pd.api.types.is_numeric_dtype(rows[f])]
+    positive, how = choose_positive(positive_class, classes, classes, task)
     return Case(
         train=ref if ref is not None else pd.DataFrame(),
         test=None,
@@ -263,7 +270,8 @@ def replay_case(
         current=rows,
         prediction_column=col,
         classes=classes,
-        positive=classes[-1] if classes and task == "binary" else None,
+        positive=positive,
+        positive_how=how,
         notes=notes,
     )
 

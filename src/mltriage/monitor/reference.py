@@ -25,6 +25,7 @@ from ..config import Config
 from ..errors import InputError, listing
 from ..io import load_model, read_rows
 from ..model import ModelAdapter
+from ..positive import choose_positive, positive_scores
 from ..stats.bins import is_numeric_dtype
 from ..stats.drift import DriftConfig
 from ..stats.production import PRED_COL, feature_importance
@@ -51,6 +52,7 @@ class InitOptions:
     task: str | None = None
     threshold: float = 0.5
     config: MonitorConfig | None = None
+    positive_class: Any = None  # binary: the class the scores and labels are about
 
 
 def _scores(
@@ -64,9 +66,7 @@ def _scores(
     if adapter is not None and all(f in df.columns for f in features):
         if task == "binary" and adapter.has_proba:
             proba = adapter.predict_proba(df[features])
-            classes = [str(c) for c in (adapter.classes or [])]
-            idx = classes.index(str(positive)) if str(positive) in classes else 1
-            return np.asarray(proba)[:, idx].astype(np.float64)
+            return positive_scores(np.asarray(proba), adapter.classes, positive).astype(np.float64)
         raw = adapter.predict_raw(df[features])
         return pd.to_numeric(pd.Series(np.asarray(raw).ravel()), errors="coerce").to_numpy(np.float64)
     if pred and pred in df.columns:
@@ -81,12 +81,21 @@ def label_values(y: pd.Series, task: str, positive: Any) -> np.ndarray:
     return pd.to_numeric(y, errors="coerce").to_numpy(np.float64)
 
 
-def _positive(y: pd.Series, adapter: ModelAdapter | None) -> tuple[Any, list[Any]]:
+def _positive(
+    y: pd.Series, adapter: ModelAdapter | None, requested: Any, task: str, target: str
+) -> tuple[Any, list[Any]]:
+    """(the positive class, the classes): the one requested (validated against the labels), else
+    the model's last class, else the last label."""
     classes = (
         list(adapter.classes)
         if adapter is not None and adapter.classes
         else sorted(pd.unique(y.dropna()).tolist(), key=str)
     )
+    if requested is not None:
+        labels = sorted(pd.unique(y.dropna()).tolist(), key=str) if task == "binary" else classes
+        return choose_positive(requested, labels, adapter.classes if adapter else None, task, target)[
+            0
+        ], classes
     return (classes[-1] if classes else None), classes
 
 
@@ -115,7 +124,7 @@ def build(opts: InitOptions) -> tuple[dict[str, Any], dict[str, str]]:
         raise InputError("the reference has no feature columns", "check --reference and the role columns")
     y = ref[opts.target]
     task = opts.task or infer_task(y, None)[0]
-    positive, classes = _positive(y, adapter)
+    positive, classes = _positive(y, adapter, opts.positive_class, task, opts.target)
     # booleans are categories (as build_profile reads them), stored as text
     cat = [c for c in features if c in opts.categorical or not is_numeric_dtype(ref[c])]
     profile = build_profile(ref[features], categorical=cat)

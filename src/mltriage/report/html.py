@@ -16,7 +16,7 @@ from ..findings import RUNG_NAMES, RUNGS, Finding, rung_of
 from .assets import CSS, JS
 from .plots import charts_for, figure, report_charts
 from .summary import key_number, verdict, waiting
-from .terminal import TITLES, fmt, headline_text, slice_text
+from .terminal import TITLES, fmt, headline_text, positive_line, slice_text
 
 if TYPE_CHECKING:
     from . import Report
@@ -64,6 +64,8 @@ class Page:
             f"{'; ' + escape(sizes) if sizes else ''}; {escape(str(c.get('features', '?')))} features; "
             f"model: {escape(str(c.get('model') or 'none'))}</div>",
         ]
+        if positive_line(c):
+            out.append(f"<div class='case'>{escape(str(positive_line(c)))}</div>")
         if r.headline:
             out.append(f"<div class='case'>{escape(headline_text(r.headline))}</div>")
         return "".join(out)

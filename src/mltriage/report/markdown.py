@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..findings import LAYERS, Finding
-from .terminal import RUNG_TITLES, TITLES, fmt, headline_text, slice_text
+from .terminal import RUNG_TITLES, TITLES, fmt, headline_text, positive_line, slice_text
 
 if TYPE_CHECKING:
     from . import Report
@@ -83,6 +83,8 @@ def _render(report: Report, html_link: str | None, verbose: bool, tables: int, r
         + ", ".join(f"{k} {v:,} rows" for k, v in r.items() if v)
         + f"; model: {c.get('model') or 'none'}"
     )
+    if positive_line(c):
+        out.append(str(positive_line(c)))
     if report.headline:
         out.append(headline_text(report.headline))
     verdict = f"**{counts['critical']} critical, {counts['warning']} warning**, {counts['info']} info"

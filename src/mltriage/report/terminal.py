@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -209,7 +210,7 @@ def _header(report: Any, verbose: bool, hint: str) -> Panel:
         + ("" if verbose or not counts["info"] else f" ({shown_info} shown; {hint} for all)")
         + (f" in {report.seconds:.1f}s" if report.seconds else "")
     )
-    lines = [head, headline_text(report.headline), verdict]
+    lines = [head, escape(positive_line(c) or ""), headline_text(report.headline), verdict]
     if report.failed:
         n = len(report.failed)
         lines.append(
@@ -221,6 +222,13 @@ def _header(report: Any, verbose: bool, hint: str) -> Panel:
         title=f"mltriage {TITLES.get(report.command, report.command)}",
         title_align="left",
     )
+
+
+def positive_line(case: dict[str, Any]) -> str | None:
+    """Which class is positive in a binary report, and how it was chosen (None otherwise)."""
+    from ..positive import describe
+
+    return describe(case.get("positive_class"), case.get("positive_class_how"))
 
 
 def _count(n: Any) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..positive import positive_index
 from .attribution.shap_slices import (
     by_input_column,
     is_tree_model,
@@ -214,9 +215,9 @@ class Explainer:
         return Attribution(self.features, a, s, self.method, out)
 
     def _positive_index(self) -> int | None:
-        if self.task != "binary" or self.classes is None or self.positive not in self.classes:
-            return 1 if self.task == "binary" else None
-        return self.classes.index(self.positive)
+        if self.task != "binary":
+            return None
+        return positive_index(self.classes, self.positive)
 
     def _predict(self, Z: pd.DataFrame) -> np.ndarray:
         m = self.model

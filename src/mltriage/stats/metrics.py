@@ -10,6 +10,8 @@ import pandas as pd
 from scipy import stats as sps
 from sklearn import metrics as skm
 
+from ..positive import positive_scores
+
 HEADLINE = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2", "ranking": "ndcg@10"}
 GREATER_IS_BETTER = {
     "roc_auc": True,
@@ -261,7 +263,12 @@ def score(
         if metric == "roc_auc":
             if proba is not None and proba.ndim == 2 and proba.shape[1] > 2:
                 return float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=classes))
-            s = proba[:, -1] if proba is not None and proba.ndim == 2 else np.asarray(pred, float)
+            # the positive class's column (columns follow `classes`; the last without `positive`)
+            s = (
+                positive_scores(proba, classes, positive)
+                if proba is not None and proba.ndim == 2
+                else np.asarray(pred, float)
+            )
             yy = (y == positive).astype(int) if positive is not None else y
             return auc(yy, s)
         if metric == "accuracy":

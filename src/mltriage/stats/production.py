@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..findings import CRITICAL, WARNING, Severity
+from ..positive import positive_index
 from .drift import DriftConfig, DriftReport, compare_profiles
 from .profile import CategoricalProfile, Profile, build_profile
 from .skew import Skew, find_skews, skew_config
@@ -54,19 +55,23 @@ class ModelOutputs:
     task: str  # the task these outputs reveal: binary, multiclass or regression
 
 
-def model_outputs(adapter: ModelAdapter, X: pd.DataFrame) -> ModelOutputs:
+def model_outputs(adapter: ModelAdapter, X: pd.DataFrame, positive: Any = None) -> ModelOutputs:
     """The model's outputs on X; the task follows from their shape (two probability columns:
-    binary; more: multiclass; numbers without probabilities: regression)."""
+    binary; more: multiclass; numbers without probabilities: regression). Binary outputs are
+    about `positive` (P(positive), margins towards it; default the model's last class)."""
     proba = adapter.predict_proba(X) if adapter.has_proba else None
     dec = adapter.decision_function(X) if proba is None and adapter.classes else None
     if dec is not None and (dec.ndim == 1 or dec.shape[1] == 1) and len(adapter.classes or []) == 2:
         classes = list(adapter.classes or [])
-        d = pd.Series(np.asarray(dec, float).ravel(), name="prediction")  # margins: > 0 is classes_[1]
-        return ModelOutputs("numeric", d, pd.Series(np.where(d > 0, classes[1], classes[0])), "binary")
+        i = positive_index(classes, positive)
+        d = np.asarray(dec, float).ravel() * (1.0 if i == 1 else -1.0)  # margins: > 0 is classes_[1]
+        label = pd.Series(np.where(d > 0, classes[i], classes[1 - i]))
+        return ModelOutputs("numeric", pd.Series(d, name="prediction"), label, "binary")
     if proba is not None and proba.ndim == 2 and proba.shape[1] == 2:
         classes = adapter.classes or [0, 1]
-        score = pd.Series(proba[:, 1], name="prediction")
-        label = pd.Series(np.where(proba[:, 1] >= 0.5, classes[1], classes[0]))
+        i = positive_index(classes, positive)
+        score = pd.Series(proba[:, i], name="prediction")
+        label = pd.Series(np.where(proba[:, i] >= 0.5, classes[i], classes[1 - i]))
         return ModelOutputs("numeric", score, label, "binary")
     if proba is not None and proba.ndim == 2:
         classes_arr = np.asarray(adapter.classes or list(range(proba.shape[1])), dtype=object)
@@ -195,6 +200,7 @@ class ProductionInputs:
     model: ModelAdapter | None = None  # batch-only comparison: the model that scores the batch
     model_features: list[str] = field(default_factory=list)  # ... and the columns it takes
     labels: list[str] = field(default_factory=list)  # outcome columns in both sets (the target)
+    positive: Any = None  # binary: the class the model's outputs are about (P(positive))
     _skews: dict[tuple[float, float], dict[str, Skew]] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -231,7 +237,7 @@ class ProductionInputs:
         """The model's outputs on the batch (batch-only comparison), None when it cannot score."""
         if not self.can_score or self.model is None:
             return None
-        return model_outputs(self.model, self.current[self.model_features])
+        return model_outputs(self.model, self.current[self.model_features], self.positive)
 
     @cached_property
     def reference_outputs(self) -> pd.Series | None:
@@ -241,7 +247,7 @@ class ProductionInputs:
             return None
         if not all(f in ref.columns for f in self.model_features):
             return None
-        return model_outputs(self.model, ref[self.model_features]).values
+        return model_outputs(self.model, ref[self.model_features], self.positive).values
 
     @property
     def reference_prediction(self) -> Profile | None:
@@ -361,6 +367,7 @@ def build_production(
     if inp.importance:
         inp.report.set_importance(inp.importance)
     inp.labels = labels_in_both(c.target, inp.ref_frame, inp.current)
+    inp.positive = c.positive
     return inp
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...findings import CRITICAL, Finding
+from ...positive import positive_scores
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 
 if TYPE_CHECKING:
@@ -21,8 +22,7 @@ def _binary_skill(res: BaselinesResult, oof: np.ndarray, positive: Any) -> dict[
 
     assert res.classes is not None  # set for every classification task
     classes = list(res.classes)
-    pos = classes.index(positive) if positive in classes else -1
-    s = oof[:, pos]
+    s = positive_scores(oof, classes, positive)
     ok = np.isfinite(s)
     yy = (res.y[ok] == positive).astype(int)
     if ok.sum() < 30 or yy.min() == yy.max():

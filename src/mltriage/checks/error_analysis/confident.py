@@ -12,6 +12,7 @@ import pandas as pd
 
 from ...findings import INFO, WARNING, Finding
 from ...model import Predictions
+from ...positive import negative_of, positive_scores
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.attribution import keys
 from .common import (
@@ -246,7 +247,7 @@ def _mistakes(ctx: Context, pred: Predictions, p: Params) -> _Mistakes:
     valid = ~pd.isna(pd.Series(y)).to_numpy()
     wrong = (keys(label) != keys(y)) & valid
     if ctx.task == "binary" and pred.kind == "decision":  # Platt-scaled margins (see _platt)
-        p_pos = np.asarray(pred.proba, dtype=float)[:, 1]
+        p_pos = positive_scores(np.asarray(pred.proba, dtype=float), pred.classes, ctx.case.positive)
         is_pos = keys(label) == keys(np.full(len(label), ctx.case.positive, dtype=object))
         conf = np.where(is_pos, p_pos, 1 - p_pos)
     elif ctx.task == "binary":
@@ -271,8 +272,7 @@ def _platt(ctx: Context, pred: Predictions) -> Predictions:
     classes = list(pred.classes or c.classes or [])
     d = np.asarray(pred.decision, dtype=float)
     if c.task == "binary":  # the margin points to the positive class: columns [negative, positive]
-        neg = [k for k in classes if k != c.positive][0]
-        classes = [neg, c.positive]
+        classes = [negative_of(classes, c.positive), c.positive]
     proba = platt_margins(d, np.asarray(ctx.y("test"), dtype=object), classes, seed=ctx.config.seed)
     return dataclasses.replace(pred, proba=proba, classes=classes, has_proba=True)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...findings import INFO, WARNING, Finding
+from ...positive import negative_of, positive_scores
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.metrics import HEADLINE, score
 from ...stats.threads import side_by_side
@@ -78,7 +79,8 @@ def _metric_on(metric: str, c: Case, yb: np.ndarray, pred: np.ndarray, p_pos: np
 
     if metric in ("roc_auc", "accuracy", "balanced_accuracy", "r2", "mae", "rmse"):
         proba = None if p_pos is None else np.column_stack([1 - p_pos, p_pos])
-        return score(metric, yb, pred, proba=proba, classes=c.classes, positive=c.positive)
+        cls = None if p_pos is None else [negative_of(c.classes or [], c.positive), c.positive]
+        return score(metric, yb, pred, proba=proba, classes=cls, positive=c.positive)
     if metric == "mse":
         return float(np.mean((yb.astype(float) - pred.astype(float)) ** 2))
     if metric == "mcc":
@@ -107,16 +109,8 @@ def _held_out_scores(c: Case, m: Any, Xb: Any, yb: np.ndarray, owner: str | None
     pred = pred.astype(yb.dtype) if yb.dtype.kind in "biuf" else pred
     p_pos = None
     if c.task == "binary":
-        pos = cls.index(c.positive) if c.positive in cls else len(cls) - 1
-        p_pos = proba[:, pos]
-        head = score(
-            metric,
-            yb,
-            None,
-            proba=proba[:, [1 - pos, pos]] if len(cls) == 2 else proba,
-            classes=c.classes,
-            positive=c.positive,
-        )
+        p_pos = positive_scores(proba, cls, c.positive)
+        head = score(metric, yb, None, proba=proba, classes=cls, positive=c.positive)
     else:
         head = float(np.mean(pred == yb))
     return head, _metric_on(owner, c, yb, pred, p_pos) if owner else float("nan")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...findings import CRITICAL, WARNING, Finding
+from ...positive import positive_index
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.drift import (
     DomainClassifierResult,
@@ -362,11 +363,26 @@ def _batch_prediction_drift(ctx: Context, cfg: DriftConfig) -> Finding | None:
         ref_out = inp.reference_outputs if rp is None else None
         if rp is None and ref_out is None:
             raise NotApplicable("no reference predictions (profile the reference with --model)")
-        return prediction_drift_finding(ref_out, out.values, out.kind, cfg, ref_profile=rp)
+        values = out.values if rp is None else _as_profiled(ctx, out.values)
+        return prediction_drift_finding(ref_out, values, out.kind, cfg, ref_profile=rp)
     if rp is None or not c.prediction_column:
         raise NotApplicable("the reference holds no model outputs (profile it with --model)")
     logged = pd.to_numeric(ctx.frame("current")[c.prediction_column], errors="coerce")
     return prediction_drift_finding(None, logged, "numeric", cfg, ref_profile=rp)
+
+
+def _as_profiled(ctx: Context, values: pd.Series) -> pd.Series:
+    """A binary model's outputs on the batch turned to the class the reference profile's outputs
+    are about (`mltriage profile --model` saves the model's last class's), when the run's positive
+    class is the other one: P becomes 1 - P, a margin changes sign."""
+    c = ctx.case
+    classes = list(c.model.classes or []) if c.model is not None else []
+    saved = (c.reference.meta.get("prediction") or {}) if c.reference is not None else {}
+    if c.task != "binary" or len(classes) != 2:
+        return values
+    if positive_index(classes, saved.get("positive", classes[-1])) == positive_index(classes, c.positive):
+        return values
+    return 1.0 - values if c.model is not None and c.model.has_proba else -values
 
 
 @check(

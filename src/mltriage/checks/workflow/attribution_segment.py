@@ -11,6 +11,7 @@ from scipy import stats as sps
 
 from ...findings import INFO, WARNING, Finding
 from ...model import ModelAdapter
+from ...positive import positive_index
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.attribution_shift import boot_means, resample_counts
 from ...stats.metrics import two_proportion_p
@@ -30,7 +31,7 @@ def _outputs(ctx: Context, adapter: ModelAdapter, df: pd.DataFrame) -> np.ndarra
         assert proba is not None
         classes = list(adapter.classes or c.classes or [])
         if c.task == "binary":
-            pos = classes.index(c.positive) if c.positive in classes else 1
+            pos = positive_index(classes, c.positive)
             label = np.where(proba[:, pos] >= ctx.threshold, classes[pos], classes[1 - pos])
         else:
             label = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ...positive import negative_of, positive_scores
 from ...stats.distill import refit, smaller_variants, surrogate
 from ...stats.latency import batches, plan_reps, predictor, quiet, time_pairs
 from ...stats.metrics import HEADLINE, headline
@@ -216,9 +217,8 @@ def _metric(ctx: Context, model: Any, split: Split) -> float:
     if c.task == "binary" and with_proba:
         proba = np.asarray(model.predict_proba(X))
         classes = list(getattr(model, "classes_", c.classes or [0, 1]))
-        col = classes.index(c.positive) if c.positive in classes else proba.shape[1] - 1
-        score = proba[:, col]
-        label = np.where(score >= ctx.threshold, c.positive, [k for k in classes if k != c.positive][0])
+        score = positive_scores(proba, classes, c.positive)
+        label = np.where(score >= ctx.threshold, c.positive, negative_of(classes, c.positive))
         return headline(c.task, y, score, label, positive=c.positive)[0]
     raw = np.asarray(model.predict(X))
     score = raw.astype(float) if c.task in ("regression", "ranking") else np.ones(len(raw))
@@ -265,7 +265,13 @@ def _surrogate_rows(ctx: Context, st: LatencyState, split: Split | None) -> list
     for kind, label in (("tree", f"decision tree of depth {p.surrogate_depth}"), ("linear", "linear model")):
         try:
             sur = surrogate(
-                kind, fit_X, outputs, c.task, list(c.categorical), classes=c.classes, depth=p.surrogate_depth
+                kind,
+                fit_X,
+                outputs,
+                c.task,
+                list(c.categorical),
+                classes=_surrogate_classes(c),
+                depth=p.surrogate_depth,
             )
         except Exception as exc:  # e.g. a column type the small encoders cannot read
             out.append(
@@ -290,13 +296,20 @@ def _surrogate_rows(ctx: Context, st: LatencyState, split: Split | None) -> list
     return out
 
 
+def _surrogate_classes(c: Any) -> list | None:
+    """A surrogate's classes: binary [negative, positive] (it predicts P(positive) as its last column)."""
+    if c.task == "binary" and c.classes:
+        return [negative_of(c.classes, c.positive), c.positive]
+    return c.classes
+
+
 def _outputs(ctx: Context, model: Any, X: pd.DataFrame) -> np.ndarray:
     """What a surrogate learns: binary P(positive), regression the value, multiclass the class."""
     c = ctx.case
     if c.task == "binary" and hasattr(model, "predict_proba"):
         proba = np.asarray(model.predict_proba(X))
         classes = list(getattr(model, "classes_", c.classes or [0, 1]))
-        return proba[:, classes.index(c.positive) if c.positive in classes else -1]
+        return positive_scores(proba, classes, c.positive)
     return np.asarray(model.predict(X))
 
 

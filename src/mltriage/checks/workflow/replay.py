@@ -62,6 +62,7 @@ def replay_state(ctx: Context) -> ReplayState:
             detailed=int(sizes.max_detailed),
             max_sd=max_sd,
             reference=reference,
+            positive=c.positive,
         )
         for note in trace.notes:
             ctx.note(note)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...positive import positive_index
 from ..rows import scalar
 from .dtypes import restore_categories
 from .explain import describe
@@ -193,7 +194,8 @@ def output_names(est: Any, out: Any, names: list[str]) -> list[str]:
 
 
 class _Walker:
-    def __init__(self, n: int, detailed: set[int], max_sd: float) -> None:
+    def __init__(self, n: int, detailed: set[int], max_sd: float, positive: Any = None) -> None:
+        self.positive = positive  # binary: the class whose probability is the row's score
         self.records: list[StepRecord] = []
         self.outcomes = {r: RowOutcome(r) for r in range(n)}
         self.flags: list[Flag] = []
@@ -314,7 +316,8 @@ class _Walker:
             if self.output == "predict_proba" and self.classes and len(vals) == len(self.classes):
                 top = int(np.argmax(arr[i]))
                 o.label = self.classes[top]
-                o.score = float(arr[i][-1]) if len(vals) == 2 else float(arr[i][top])
+                pos = positive_index(self.classes, self.positive) if len(vals) == 2 else top
+                o.score = float(arr[i][pos])
             else:
                 o.label = vals[0]
                 num = pd.to_numeric(pd.Series([vals[0]]), errors="coerce").iloc[0]
@@ -372,13 +375,20 @@ def final_estimator(model: Any) -> Any:
 
 
 def replay_rows(
-    model: Any, X: pd.DataFrame, *, detailed: int, max_sd: float, reference: pd.DataFrame | None = None
+    model: Any,
+    X: pd.DataFrame,
+    *,
+    detailed: int,
+    max_sd: float,
+    reference: pd.DataFrame | None = None,
+    positive: Any = None,
 ) -> Trace:
     """Send the rows of X (the model's input columns) through `model` step by step; the first
-    `detailed` rows keep every step's output values."""
+    `detailed` rows keep every step's output values. `positive`: a binary model's positive class,
+    whose probability is each row's score (default its last class)."""
     rows = np.arange(len(X))
     cast, notes, cat_flags = restore_categories(X, final_estimator(model), reference)
-    w = _Walker(len(X), set(range(min(detailed, len(X)))), max_sd)
+    w = _Walker(len(X), set(range(min(detailed, len(X)))), max_sd, positive)
     w.flags += cat_flags
     if reference is not None:
         w.flags += reference_flags(X, reference, rows)
