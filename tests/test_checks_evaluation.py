@@ -412,7 +412,7 @@ def test_temporal_split_infers_a_text_date_column_and_names_the_option():
 @pytest.mark.silent("evaluation.temporal_split")
 def test_temporal_split_silent_on_a_date_column_without_temporal_structure():
     # a birth date (datetime) and a sign-up day (text) beside an outcome that does not change
-    # along either, a feature (age) that encodes the birth date: no time axis, no finding at all
+    # along either, a feature (age) that encodes the birth date, month names: no finding at all
     rng = np.random.default_rng(2)
     n = 3000
     born = pd.Timestamp("1950-01-01") + pd.to_timedelta(rng.uniform(0, 20_000, n), unit="D")
@@ -420,6 +420,7 @@ def test_temporal_split_silent_on_a_date_column_without_temporal_structure():
     x = rng.normal(size=n)
     df = pd.DataFrame({"x": x, "age": (2024 - born.year).astype(float), "born": born})
     df["signup"] = signup.strftime("%Y-%m-%d")
+    df["month"] = born.strftime("%b").str.lower()  # month names alone: no time axis at all
     df["y"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(int)
     train, test = df.iloc[:2100].reset_index(drop=True), df.iloc[2100:].reset_index(drop=True)
     model = LogisticRegression().fit(train[["x", "age"]], train["y"])

@@ -107,7 +107,7 @@ def _inferred_times(train: pd.DataFrame, test: pd.DataFrame, names: list[str]) -
             continue
         if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
             continue
-        first = s.dropna().astype(str).head(1).tolist()
+        first = s.dropna().head(1).astype(str).tolist()
         if not first:
             continue
         for dayfirst in (False, True):
@@ -198,6 +198,9 @@ def _temporal_one(ctx: Context, p: Params, col: str, given: bool, fmt: str | Non
     title = (
         f"Random split of time-ordered data on {col!r}: {after_median:.0%} of the training rows are "
         f"later than the median evaluation row"
+        if given
+        else f"The rows carry dates in {col!r} and the split is random along them: {after_median:.0%} of "
+        f"the training rows are later than the median evaluation row"
     )
     if why and matters:
         title += "; " + " and ".join(why)
