@@ -16,6 +16,7 @@ from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.metrics import wilson
 from ...stats.rows import CopyFit, coarsen, column_codes, fit_copies, row_hashes, twin_model
+from .repeats import label_params, label_test, natural_repeats
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -128,6 +129,7 @@ def _copy_params(warn_share: float, min_count: int) -> dict[str, Any]:
             "most the chance-twin model may be scaled up to explain twins (its dependence "
             "correction fell short by up to 2x on coarse real data)",
         ),
+        **label_params(),
     )
 
 
@@ -222,6 +224,10 @@ def duplicates(ctx: Context, p: Params) -> Findings:
     )
     ev["near_copies"] = copy_evidence(near)
     if copies_judged(f, p, 1 + len(grid)):
+        natural = natural_repeats(ctx, "train", f, p, versus, ev)
+        if natural is not None:
+            return _near_finding(near) if near_alarm else natural
+        ev |= label_test(ctx, "train").as_dict()
         return Finding(
             "data.duplicates",
             WARNING,
@@ -419,6 +425,10 @@ def train_test_overlap(ctx: Context, p: Params) -> Findings:
                 fix="usually harmless at this share; deduplicate across the split if they are copies",
             ),
         ]
+    natural = natural_repeats(ctx, "test", f, p, versus, ev)
+    if natural is not None:
+        return [*entity.findings, *blends(), natural]
+    ev |= label_test(ctx, "test").as_dict()
     ev.update(seen_vs_unseen(ctx, shared))
     inflated = (
         ev.get("p_value_seen_better", 1.0) < p.alpha / tests and ev.get("score_gain_on_seen", 0) >= p.min_gain
