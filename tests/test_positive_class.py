@@ -7,6 +7,7 @@ import json
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression
@@ -238,3 +239,23 @@ def test_gate_and_replay_take_the_positive_class(binary_files, binary_case, tmp_
     scores = [r["prediction"] for r in rep.details["rows"]]
     p0 = model.predict_proba(test.drop(columns="y").head(3))[:, 0]
     np.testing.assert_allclose(np.asarray(scores, float), p0)
+
+
+def test_monitor_scores_and_labels_follow_the_positive_class(monitor_case, tmp_path):
+    from mltriage.commands import monitor as mon
+    from mltriage.monitor.store import open_store
+    from monitor_helpers import FEATURES, write_batch
+
+    url = str(tmp_path / "m.duckdb")
+    opts = dict(model=str(monitor_case / "model.joblib"), id_column="id", time_column="ts")
+    with pytest.raises(InputError, match="not one of the labels"):
+        mon.init(url, str(monitor_case / "ref.parquet"), "y", positive_class="7", **opts)
+    mon.init(url, str(monitor_case / "ref.parquet"), "y", positive_class="0", force=True, **opts)
+    st = open_store(url)
+    assert st.settings()["positive"] == 0
+    b, _ = write_batch(tmp_path, 0, n=300)
+    mon.log(url, b)
+    model = joblib.load(monitor_case / "model.joblib")
+    df = pd.read_parquet(b)
+    got = open_store(url).predictions().set_index("row_id").loc[df["id"], "score"].to_numpy()
+    np.testing.assert_allclose(got, model.predict_proba(df[FEATURES])[:, 0])  # P(0)

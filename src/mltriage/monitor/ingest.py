@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, listing
+from ..positive import positive_scores
 from ..stats.bins import is_numeric_dtype
 from ..stats.profile import NumericProfile, Profile
 from .sampling import stratified
@@ -277,11 +278,9 @@ def _scores(df: pd.DataFrame, plan: Plan, parsed: Mapping[str, pd.Series], notes
 
 def _model_scores(m: Any, X: pd.DataFrame, st: Mapping[str, Any]) -> np.ndarray:
     if st.get("task") == "binary" and m.has_proba:
-        proba = m.predict_proba(X)
-        classes = [str(c) for c in (m.classes or [])]
-        pos = str(st.get("positive"))
-        idx = classes.index(pos) if pos in classes else 1
-        return np.asarray(proba)[:, idx].astype(np.float64)
+        # P(the positive class monitor init stored), by the one rule every command uses
+        p = positive_scores(np.asarray(m.predict_proba(X)), m.classes, st.get("positive"))
+        return p.astype(np.float64)
     raw = m.predict_raw(X)
     return pd.to_numeric(pd.Series(np.asarray(raw).ravel()), errors="coerce").to_numpy(np.float64)
 
