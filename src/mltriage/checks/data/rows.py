@@ -172,7 +172,12 @@ def duplicates(ctx: Context, p: Params) -> Findings:
         it stays silent; 10% of rows copied is found on each (150 rows up). Near copies
         (cleanlab's near_duplicate): the same test on the rows with every continuous column cut
         in quantile bins (50 and 20 per column), so a record re-entered with re-rounded
-        readings counts as a copy; Bonferroni over the three tests.
+        readings counts as a copy; Bonferroni over the three tests. The twins' labels are a
+        second witness (`checks/data/repeats.py`): a copy carries its label, a natural repeat of a
+        feature vector draws its target from p(y | x); when the share of twin rows whose targets
+        agree beyond chance is bounded below `label_max_share` and the copies it allows are fewer
+        than those claimed, the finding is info (natural repeats: randhie person-years, Cracker
+        store-weeks, where every planted copy case gives 0.65 or more).
     Why it matters
         Copies over-weight part of the data and leak across cross-validation folds: a row and its
         copy land in different folds, so the validation score is optimistic and model selection
@@ -347,7 +352,9 @@ def train_test_overlap(ctx: Context, p: Params) -> Findings:
         reaches `warn_share`, its lower bound clears the coarse-data bias, at least `min_count`
         copies and the test of no copies is significant (Bonferroni over every test of the
         check); critical when the copies make the score better on them than on the other rows
-        (one-sided test) or reach `critical_share`: the headline is inflated.
+        (one-sided test) or reach `critical_share`: the headline is inflated. Natural repeats (the
+        same entity or a coarse feature vector on both sides, targets drawn afresh) are told from
+        copies by the twins' labels as in `data.duplicates` and reported as info.
         Interpolated rows (classification, two or more numeric features): evaluation rows that
         lie exactly (to 1e-6 of the span) inside the segment between two of their 8 nearest
         training rows of their own class, in at least two coordinates, as SMOTE-like
