@@ -44,7 +44,11 @@ class Config:
     cv_folds: int = 3
     max_refit_rows: int = 10_000
     n_jobs: int = 1  # threads for mltriage's own refits (one is fastest for many small fits)
-    predict_jobs: int = 0  # threads for the model's predictions on whole sets (0: all cores)
+    # threads for the model's predictions on whole sets (0: one per core). One by default: on this
+    # shared 2-core machine under load, the predictions of 8 public scenarios (train, test, current)
+    # took 25 s with one thread against 91-124 s with two (OpenMP workers spin waiting for a core;
+    # 35 scenarios: 65 s against 442 s); set 0 on a machine of your own with idle cores
+    predict_jobs: int = 1
     # threads that fit the baselines' (model, fold) pairs side by side (0: one per core). One by
     # default: on a quiet 2-core machine two threads (each held to one OpenMP thread) were 9-26%
     # slower in wall time than one fit using both cores (farm-bench, public data_drift,

@@ -137,7 +137,8 @@ class Context:
         if missing:
             raise NotApplicable(f"the {which} set lacks model features {missing[:5]}")
         X = df[need]
-        # one big predict call amortises OpenMP start-up: use every core here (refits use one)
+        # predict_jobs threads (one by default: spinning OpenMP workers on a busy machine cost more
+        # than a second core gains; 0 uses every core)
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=self.config.predict_jobs or os.cpu_count() or 1):
