@@ -308,3 +308,24 @@ def test_train_serving_skew_silent_when_two_columns_move(binary_case, fresh):
     cur["x1"] = cur["x1"] + 2.5
     cur["x3"] = cur["x3"] * 1.6
     assert checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur)) == []
+
+
+@pytest.mark.fires("pipeline.train_serving_skew", severity="critical")
+def test_train_serving_skew_in_one_sources_rows(binary_case, fresh):
+    # Foidl et al.'s "Unit Inconsistency": the rows of one source (color == 'red') arrive x1000
+    cur = fresh.drop(columns="y").copy()
+    red = cur["color"] == "red"
+    cur.loc[red, "x3"] = cur.loc[red, "x3"] * 1000
+    f = checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur))
+    assert len(f) == 1 and f[0].columns == ["x3"]
+    t = f[0].evidence["inferred"]["transform"]
+    assert t["where"] == {"column": "color", "value": "red"} and t["type"] in ("scale", "affine")
+    assert "color == 'red'" in f[0].title
+
+
+@pytest.mark.silent("pipeline.train_serving_skew")
+def test_train_serving_skew_silent_when_one_sources_population_moves(binary_case, fresh):
+    cur = fresh.drop(columns="y").copy()
+    red = cur["color"] == "red"
+    cur.loc[red, "x3"] = cur.loc[red, "x3"] + 4.0  # that source's population moved, no unit
+    assert checkhelp.run(train_serving_skew, _batch_ctx(binary_case, cur)) == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -492,6 +492,13 @@ def undo_skew(res: Skew, s: pd.Series, frame: pd.DataFrame | None = None) -> pd.
     kind = tr["type"]
     if kind == "swapped" and frame is not None:
         return frame[tr["with"]]
+    if "where" in tr:  # one source's rows only (stats/skew_groups.py)
+        if frame is None:
+            return s
+        w = tr["where"]
+        rows = frame[w["column"]].astype(str) == w["value"]
+        whole = replace(res, transform={k: v for k, v in tr.items() if k != "where"})
+        return s.where(~rows, undo_skew(whole, s))
     if kind == "codes":
         return s.map(lambda v: tr["mapping"].get(str(int(v)), v) if _is_number(v) and pd.notna(v) else v)
     x = pd.to_numeric(s, errors="coerce").astype(float)
@@ -562,9 +569,11 @@ def find_skews(
             res = infer_text_skew(rp, current[col]) or infer_code_skew(rp, current[col], fd.psi, cfg)
         if res is not None:
             out[col] = res
+    from .skew_groups import find_group_skews
     from .skew_pairs import find_swaps
 
     out.update(find_swaps(ref, current, report, columns, cfg))  # a swap explains both columns at once
+    out.update(find_group_skews(ref, ref_frame, current, report, columns, cfg, set(out)))
     return out
 
 

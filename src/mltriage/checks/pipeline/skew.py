@@ -116,7 +116,9 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         value, or NaN where training filled), a default written for a missing input (a value no
         training row holds, off training's recorded values or training's mean, holding 1% or more
         of the set, without which the rest matches training: stats/skew_maps.py), two numeric
-        columns exchanged (each matches the other's training distribution: stats/skew_pairs.py);
+        columns exchanged (each matches the other's training distribution: stats/skew_pairs.py),
+        any of these in the rows of one level of a categorical feature only while every other row
+        matches training (one source's feed in another unit: stats/skew_groups.py);
         and for categorical features, categories written differently (case, spaces) or sent as
         integer codes. A feature is reported when undoing
         one of them brings its PSI under skew_max_psi_after (0.05), or under what sampling allows
