@@ -480,14 +480,10 @@ def test_label_leakage_fires_on_a_not_near_perfect_binary_leak_with_few_rows():
     assert found[0].evidence["evaluation_score_without_it"]["low"] > 0
 
 
-@pytest.mark.fires("data.label_leakage")
-def test_label_leakage_fires_on_a_noisy_categorical_record_of_a_multiclass_outcome():
-    # 700 rows, 4 classes driven by four features; a permit category recorded with the outcome
-    # (right for 55% of rows plus chance): macro AUC 0.07 above all the others together, with
-    # the interval's lower end (about 0.02) under the 0.05 margin; the signature is read clearly
-    # (explaining-away ratio's interval inside (-0.5, 0.5)), so the point at the margin is enough
-    rng = np.random.default_rng(1)
-    n = 700
+def _permit_frame(wrong, seed=1, n=700):
+    # 4 classes driven by four features; a permit category recorded with the outcome, replaced by
+    # a random one for a share `wrong` of the rows
+    rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 4))
     p = np.exp(0.9 * X)
     p /= p.sum(1, keepdims=True)
@@ -495,15 +491,53 @@ def test_label_leakage_fires_on_a_noisy_categorical_record_of_a_multiclass_outco
     df = pd.DataFrame(X, columns=["f0", "f1", "f2", "f3"]).round(2)
     df["y"] = np.array(["a", "b", "c", "d"])[y]
     k = y.copy()
-    noise = rng.random(n) < 0.45
+    noise = rng.random(n) < wrong
     k[noise] = rng.integers(0, 4, noise.sum())
     df["permit"] = np.array(["p1", "p2", "p3", "p4"])[k]
-    tr, te = split(df)
+    return split(df)
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_calls_a_weak_categorical_record_of_a_multiclass_outcome_a_suspicion():
+    # the permit right for 55% of rows plus chance: macro AUC about 0.07 above all the others
+    # together, signature of a record read clearly, but it leaves far more than half of their
+    # error, as a legitimate dominant driver does (anes96's self-placement for party): info only
+    tr, te = _permit_frame(0.45)
+    found = run(D.label_leakage, ctx_of(tr, te, task="multiclass", categorical=["permit"]))
+    assert checkhelp.alarms(found) == [] and found[0].columns == ["permit"]
+    vr = found[0].evidence["versus_rest"]
+    assert vr["low"] > 0 and vr["error_left_share"] > 0.5
+    assert vr["ratio_low"] > -0.5 and vr["ratio_high"] < 0.5
+
+
+@pytest.mark.fires("data.label_leakage")
+def test_label_leakage_fires_on_a_categorical_record_of_a_multiclass_outcome():
+    # the same permit right for 85% of rows plus chance: it halves the others' error
+    tr, te = _permit_frame(0.15)
     found = alarms(D.label_leakage, ctx_of(tr, te, task="multiclass", categorical=["permit"]))
     assert found and found[0].columns == ["permit"]
+    assert found[0].evidence["versus_rest"]["error_left_share"] <= 0.5
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_silent_on_a_dominant_concurrent_measurement():
+    # a reading score beside the math score it predicts: both measure one ability, which four weak
+    # background features drive. Reading alone (R^2 about 0.45) beats them all together (about
+    # 0.18) by far more than the margin, and given the target it reads like a record of it
+    # (explaining-away ratio about 0.2, the others screened off), yet it leaves two thirds of
+    # their error: a suspicion (info), not a leak (it does not far exceed them)
+    rng = np.random.default_rng(0)
+    n = 1500
+    Z = rng.normal(size=(n, 4))
+    ability = 0.25 * Z.sum(1) + rng.normal(0, 1.0, n)
+    df = pd.DataFrame(Z, columns=["z0", "z1", "z2", "z3"]).round(2)
+    df["reading"] = (ability + rng.normal(0, 1.0, n)).round(1)
+    df["y"] = (ability + rng.normal(0, 0.5, n)).round(2)
+    tr, te = split(df)
+    found = run(D.label_leakage, ctx_of(tr, te, task="regression"))
+    assert checkhelp.alarms(found) == []
     vr = found[0].evidence["versus_rest"]
-    assert 0 < vr["low"] <= 0.05 <= vr["difference"]
-    assert vr["ratio_low"] > -0.5 and vr["ratio_high"] < 0.5
+    assert vr["low"] > 0.1 and vr["error_left_share"] > 0.6
 
 
 @pytest.mark.fires("data.label_leakage")
@@ -522,7 +556,7 @@ def test_label_leakage_fires_when_the_others_leave_less_room_than_the_margin():
     found = alarms(D.label_leakage, ctx_of(tr, te, task="regression"))
     assert found and found[0].columns == ["invoice"]
     vr = found[0].evidence["versus_rest"]
-    assert vr["difference"] < 0.10 and vr["error_left_share"] < 0.5 and vr["margin"] < 0.10
+    assert vr["difference"] < 0.10 and vr["error_left_share"] < 0.5 and vr["far_beyond_at"] < 0.10
 
 
 @pytest.mark.silent("data.label_leakage")
