@@ -19,7 +19,7 @@ from .model import Predictions
 from .positive import HOW_CHOSEN, negative_of, positive_index
 from .registry import NotApplicable
 from .stats.encode import Encoder
-from .stats.rows import TwinModel, column_codes, row_hashes, twin_model
+from .stats.rows import row_hashes
 
 if TYPE_CHECKING:
     from .stats.baselines import BaselinesResult
@@ -258,22 +258,6 @@ class Context:
         cols = c.features + (self.role_columns() if roles else []) + ([c.target] if with_target else [])
         key = f"hash:{which}:{with_target}:{roles and bool(self.role_columns())}"
         return self.cached(key, lambda: row_hashes(self.frame(which), cols))
-
-    def twin_codes(self) -> tuple[TwinModel, np.ndarray, np.ndarray]:
-        """The chance-twin model of the run's rows (`stats.rows.TwinModel`, learned on the unique
-        rows of train and test together, by the copy identity of `row_hashes(roles=True)`) and the
-        value codes of the training and evaluation rows."""
-
-        def compute() -> tuple[TwinModel, np.ndarray, np.ndarray]:
-            c = self.case
-            cols = c.features + self.role_columns() + [c.target]
-            ctr, cte = column_codes([self.frame("train"), self.frame("test")], cols)
-            h = np.concatenate([self.row_hashes("train", roles=True), self.row_hashes("test", roles=True)])
-            first = ~pd.Series(h).duplicated().to_numpy()
-            model = twin_model(np.vstack([ctr, cte])[first], seed=self.config.seed)
-            return model, ctr, cte
-
-        return self.cached("twins", compute)
 
     def fresh_eval_rows(self, n: int = 10_000) -> pd.DataFrame:
         """A sample of evaluation rows that do not also appear in the training set."""

@@ -132,17 +132,18 @@ def twin_model(unique_codes: np.ndarray, max_rows: int = 20_000, seed: int = 0) 
 
 @dataclass
 class CopyFit:
-    """Twins explained as chance (following the rows' density) plus copies (blind to it)."""
+    """Twins explained as chance plus copies: by their density (`fit_copies`), or by the twin pairs
+    beyond those the near twins predict (`copies_beyond_chance`)."""
 
     rows: int
     twins: int
-    chance_expected: float  # twins that chance explains in the best fit with copies
-    chance_most: float  # the most twins chance can explain (scale at its bound, no copies)
-    copy_share: float  # share of rows that are copies, maximum likelihood
-    copy_low: float  # its 95% profile-likelihood interval
+    chance_expected: float  # twins that chance explains (the others are copies)
+    chance_most: float  # the most twins chance can explain (scale at its bound; copies at their low)
+    copy_share: float  # share of rows that are copies
+    copy_low: float  # its 95% interval
     copy_high: float
-    p_value: float  # likelihood-ratio test of no copies (half chi-square(1), boundary)
-    scale: float  # fitted factor on the chance model under the alternative
+    p_value: float  # one-sided test of no copies
+    scale: float  # fitted factor on the chance model; or observed / expected twin pairs
 
 
 def fit_copies(lam: np.ndarray, twin: np.ndarray, max_scale: float = 4.0) -> CopyFit:
@@ -240,3 +241,172 @@ def identifier_kind(s: pd.Series, min_values: int = 20, min_share: float = 0.0) 
     if len(v) >= 200 and nun == len(v):
         return "row"
     return None
+
+
+# ------------------------------------------------------ twins expected by chance, from near twins
+
+
+@dataclass
+class ChanceTwins:
+    """Twin pairs (rows equal on every column) observed against those expected by chance.
+
+    The chance rate comes from the pairs of rows that differ, which copies cannot create: for two
+    columns j and k, among the pairs that agree on every other column, those that agree on j only
+    (`N_j`), on k only (`N_k`) and on neither (`D`) give the pairs expected to agree on both when
+    agreeing on j and agreeing on k are independent there (odds ratio 1): N_j * N_k / D. Every
+    dependence between the other columns (a session's rows sharing their configurations, rounded
+    correlated readings) is in the counts themselves; a copy adds a pair that agrees everywhere,
+    which none of the three counts holds. The estimates of the column pairs are pooled on the
+    log scale, weighted by their inverse variance (Woolf), over the central half of that weight (an
+    interquartile mean), so that two columns that
+    depend on each other directly (a label computed from one feature) do not drag the estimate
+    down; the ratio observed / expected gets its
+    interval and one-sided test from a delete-a-block jackknife over rows (pairs are not
+    independent: a common row is in many)."""
+
+    observed: float  # twin pairs observed
+    expected: float  # twin pairs expected by chance
+    expected_high: float  # its 95% upper bound
+    ratio: float  # (observed + 0.5) / (expected + 0.5)
+    ratio_low: float  # 95% interval of the ratio
+    ratio_high: float
+    p_value: float  # one-sided: more twin pairs than chance
+    near_twins: float  # pairs that differ in exactly one column, what the estimate rests on
+
+
+def _pair_counts(h: np.ndarray, blk: np.ndarray, g: int, n_a: int | None) -> np.ndarray:
+    """Pairs of rows with equal `h` (within the rows, or between the first `n_a` rows and the
+    rest), on all rows and with each of `g` blocks of rows deleted: a vector of g + 1 counts."""
+    inv = np.unique(h, return_inverse=True)[1].ravel()
+    ng = int(inv.max(initial=-1)) + 1
+    if n_a is None:
+        tot = np.bincount(inv, minlength=ng).astype(float)
+        keep = tot[inv] >= 2
+        m = np.bincount(inv[keep] * g + blk[keep], minlength=ng * g).reshape(ng, g)[tot >= 2]
+        t = tot[tot >= 2][:, None]
+        rest = t - m
+        return np.concatenate([[float(np.sum(t * (t - 1) / 2))], np.sum(rest * (rest - 1) / 2, axis=0)])
+    ia, ib = inv[:n_a], inv[n_a:]
+    ca = np.bincount(ia, minlength=ng).astype(float)
+    cb = np.bincount(ib, minlength=ng).astype(float)
+    both = (ca > 0) & (cb > 0)
+    ka, kb = both[ia], both[ib]
+    ma = np.bincount(ia[ka] * g + blk[:n_a][ka], minlength=ng * g).reshape(ng, g)[both]
+    mb = np.bincount(ib[kb] * g + blk[n_a:][kb], minlength=ng * g).reshape(ng, g)[both]
+    xa, xb = ca[both][:, None], cb[both][:, None]
+    return np.concatenate([[float(np.sum(xa * xb))], np.sum((xa - ma) * (xb - mb), axis=0)])
+
+
+def _central_mean(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The weighted mean, per column of `v` (rows: estimates; column 0 all rows, then the jackknife
+    replicates), of the estimates in the central half of the weight on all rows (an interquartile
+    mean): robust to a few pairs of columns far off, and the same pairs in every replicate."""
+    order = np.argsort(v[:, 0])
+    cw = np.cumsum(w[order]) / np.sum(w)
+    keep = order[(cw >= 0.25) & (cw - w[order] / np.sum(w) <= 0.75)]
+    return np.asarray(w[keep] @ v[keep] / np.sum(w[keep]))
+
+
+def chance_twins(
+    a: np.ndarray,
+    b: np.ndarray | None = None,
+    blocks: int = 20,
+    max_column_pairs: int = 120,
+    max_rows: int = 60_000,
+    seed: int = 0,
+) -> ChanceTwins:
+    """Twin pairs within the value codes `a` (n, d) (or between `a` and `b`) against chance, as
+    `ChanceTwins` explains. Columns that never vary are left out; with more than
+    `max_column_pairs` pairs of columns a fixed random sample of them is pooled; above
+    `max_rows` rows the ratio is measured on a random sample of them."""
+    from scipy import stats as st
+
+    rng = np.random.default_rng(seed)
+    x = a if b is None else np.vstack([a, b])
+    n_a = None if b is None else len(a)
+    g = blocks
+    blk = rng.permutation(len(x)) % g
+    varying = [j for j in range(x.shape[1]) if len(np.unique(x[:, j])) > 1]
+    parts = x.astype(np.uint64) * _multipliers(x.shape[1])[None, :]
+    with np.errstate(over="ignore"):
+        full = parts.sum(axis=1, dtype=np.uint64)
+    observed = float(_pair_counts(full, blk, g, n_a)[0])
+    if len(varying) < 2 or not len(x):
+        return ChanceTwins(observed, observed, observed, 1.0, 1.0, 1.0, 1.0, 0.0)
+    if len(x) > max_rows:  # the ratio on a sample of rows; the counts scaled back to all rows
+        pick = np.sort(rng.choice(len(x), max_rows, replace=False))
+        if n_a is not None:
+            n_a = int(np.sum(pick < n_a))
+        parts, full, blk = parts[pick], full[pick], blk[pick]
+    pairs = [(j, k) for i, j in enumerate(varying) for k in varying[i + 1 :]]
+    if len(pairs) > max_column_pairs:
+        pairs = [pairs[i] for i in np.sort(rng.choice(len(pairs), max_column_pairs, replace=False))]
+
+    def count(drop: tuple[int, ...]) -> np.ndarray:
+        h = full.copy()
+        with np.errstate(over="ignore"):
+            for j in drop:
+                h -= parts[:, j]
+        return _pair_counts(h, blk, g, n_a)
+
+    a0 = count(())
+    a1 = {j: count((j,)) for j in sorted({j for p in pairs for j in p})}
+    log_t, weights = [], []
+    for j, k in pairs:
+        nj, nk = a1[j] - a0, a1[k] - a0
+        d = count((j, k)) - a1[j] - a1[k] + a0
+        if d[0] <= 0:  # no pair differs in both: nothing to read the joint agreement from
+            continue
+        log_t.append(np.log(nj + 0.5) + np.log(nk + 0.5) - np.log(np.maximum(d, 0) + 0.5))
+        weights.append(1.0 / (1 / (nj[0] + 0.5) + 1 / (nk[0] + 0.5) + 1 / (max(d[0], 0) + 0.5)))
+    if not log_t:  # no two rows agree on all columns but two: twins are not expected by chance
+        log_t, weights = [np.full(g + 1, np.log(0.5))], [1.0]
+    lt = _central_mean(np.asarray(log_t), np.asarray(weights))  # (g + 1,): all rows, each deletion
+    theta = np.log(a0 + 0.5) - np.log(np.exp(lt) + 0.5)
+
+    def jack_se(v: np.ndarray) -> float:
+        r = v[1:]
+        return float(np.sqrt((g - 1) / g * np.sum((r - r.mean()) ** 2)))
+
+    se, se_t = jack_se(theta), jack_se(lt)
+    ratio = float(np.exp(theta[0]))
+    scale = observed / max(a0[0], 1e-12) if a0[0] > 0 else 1.0
+    expected = float(np.exp(lt[0])) * scale
+    if se > 0:
+        p = float(st.norm.sf(theta[0] / se))
+    else:
+        p = 1.0 if theta[0] <= 0 else 0.0
+    return ChanceTwins(
+        observed=observed,
+        expected=expected,
+        expected_high=expected * float(np.exp(1.96 * se_t)),
+        ratio=ratio,
+        ratio_low=float(np.exp(theta[0] - 1.96 * se)),
+        ratio_high=float(np.exp(theta[0] + 1.96 * se)),
+        p_value=p,
+        near_twins=float(sum(a1[j][0] - a0[0] for j in a1)) * scale,
+    )
+
+
+def copies_beyond_chance(ct: ChanceTwins, twins: int, rows: int) -> CopyFit:
+    """Rows that are copies, from twin pairs against chance (`chance_twins`): a copy adds the one
+    pair with its original that chance does not predict, so the excess pairs (observed minus
+    expected, with the ratio's interval) estimate the copies, at most the `twins` rows that have
+    a twin. The twins chance explains are the rest."""
+
+    def copies(ratio: float) -> float:
+        return float(min(twins, max(0.0, ct.observed * (1 - 1 / ratio))))
+
+    c, lo, hi = copies(ct.ratio), copies(ct.ratio_low), copies(ct.ratio_high)
+    n = max(rows, 1)
+    return CopyFit(
+        rows=rows,
+        twins=twins,
+        chance_expected=twins - c,
+        chance_most=twins - lo,
+        copy_share=c / n,
+        copy_low=lo / n,
+        copy_high=hi / n,
+        p_value=ct.p_value,
+        scale=ct.ratio,
+    )
