@@ -78,8 +78,8 @@ kinds_prod._SKEW.update(
 kinds_prod._CONCEPT.update(
     {
         "benefits": (
-            [{"column": "blue_collar_job", "op": "==", "value": "yes"}],
-            "a new claim procedure for blue-collar jobs changed who claims",
+            [{"column": "loss_reason", "op": "==", "value": "slack_work"}],
+            "a new claim procedure for workers laid off for slack work changed who claims",
         ),
         "star": (
             [{"column": "class_type", "op": "==", "value": "small_class"}],

@@ -121,8 +121,9 @@ def _yogurt() -> pd.DataFrame:
 @functools.cache
 def _benefits() -> pd.DataFrame:
     d = _pyd("Benefits")
-    yn = ["nwhite", "school12", "bluecol", "smsa", "married", "dkids", "dykids", "head"]
-    names = ["nonwhite", "hs_diploma", "blue_collar_job", "metro", "wedded", "kids", "kids_under6", "hh_head"]
+    # bluecol is "yes" in every row (the survey is of displaced blue-collar workers): not kept
+    yn = ["nwhite", "school12", "smsa", "married", "dkids", "dykids", "head"]
+    names = ["nonwhite", "hs_diploma", "metro", "wedded", "kids", "kids_under6", "hh_head"]
     out = pd.DataFrame(
         {
             "state_unemp_pct": d["stateur"].astype(float),
@@ -256,7 +257,6 @@ SETS = {
             "gender",
             "nonwhite",
             "hs_diploma",
-            "blue_collar_job",
             "metro",
             "wedded",
             "kids",
