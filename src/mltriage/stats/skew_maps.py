@@ -23,7 +23,8 @@ batch values, the PSI before); the inference keeps the candidate whose undoing m
   transformed by a map that keeps the grid (x 12, x 60): a window of days later in the year is a
   later population, not a unit. The whole factors inside the scale's bootstrap interval are tried
   through the origin (a fitted 11.48 with interval 11.1 to 12.0 is tried as x 12: months for
-  whole years, whose quantiles the interpolated training quantiles blur).
+  whole years, whose quantiles the interpolated training quantiles blur), and on a gridded
+  column the ratios of training's largest point masses to the batch's (`mass_ratios`).
 - `try_log`: the batch arrives as log(x), log1p(x) or log10(x) of a non-negative training column.
 - `try_clip`: the batch's maximum (minimum) holds a point mass that training did not have, the
   share training had at or beyond it: the serving path clips; the comparison is made on the bins
@@ -158,6 +159,8 @@ def try_affine(t: _Trial) -> None:
     if on_grid_as_is and ref.integer:  # the whole factors of the interval keep a whole-number grid
         lo_a, hi_a = max(2, int(np.ceil(a_ci[0]))), int(np.floor(a_ci[1]))
         maps += [(float(k), 0.0) for k in range(lo_a, min(hi_a, lo_a + 19) + 1)]
+    if gridded:
+        maps += [(f, 0.0) for f in mass_ratios(ref, xs, a_ci)]
     for a, b in dict.fromkeys(maps):
         # off the grid counts for a factor of 2 or more only: a population whose values double or
         # halve with their shape intact is no population change, one 1.8 times larger may be
@@ -184,6 +187,27 @@ def try_affine(t: _Trial) -> None:
             {"type": "affine", "a": a, "b": b, "a_ci": a_ci, "b_ci": b_ci, "undo": undo},
             f"convert {ref.name} to the training unit and origin in the serving path ({undo})",
         )
+
+
+def mass_ratios(ref: Any, xs: np.ndarray, a_ci: list[float], top: int = 3) -> list[float]:
+    """Scales that carry one of training's largest point masses onto one of the batch's (their
+    values' ratios), inside the scale's bootstrap interval. On a column whose values sit on a few
+    point masses only the exact factor matches them (weekly benefits sent as monthly amounts,
+    x 4.33: PSI 0.03 undone by 4.33, 0.78 by 4.35, the quantile fit's 4.35 [4.24, 4.64]); the
+    ratio of two masses recovers it where interpolated quantiles blur it."""
+    pm = sorted(ref.point_masses.items(), key=lambda kv: -kv[1])[:top]
+    vals, cnt = np.unique(xs, return_counts=True)
+    order = np.argsort(-cnt, kind="stable")[:top]
+    out = []
+    for i in order:
+        if cnt[i] < 2:
+            continue
+        for v, _ in pm:
+            if v != 0 and np.isfinite(v):
+                f = float(vals[i] / v)
+                if a_ci[0] <= f <= a_ci[1] and f > 0:
+                    out.append(f)
+    return out
 
 
 def _pow10(v: np.ndarray) -> np.ndarray:

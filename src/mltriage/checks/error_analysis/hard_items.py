@@ -50,7 +50,12 @@ def hard_negatives(ctx: Context, p: Params) -> Findings:
         longer than k, a slice of items (a trait over any item column, including columns the
         ranker does not take) that lands in the top k at least `min_lift` times as often as the
         other irrelevant items, `min_rate_gap` more in absolute terms, and sits at least
-        `min_position_shift` places higher on average; discovered and confirmed on disjoint
+        `min_position_shift` places higher on average; in queries of at most k items (which the
+        metric counts whole) an irrelevant item is misplaced above position n_relevant (it took
+        a relevant item's place; queries holding a relevant item), and the position shift is
+        scaled to the places such queries offer (`min_position_shift` x (window - 1) / (k - 1),
+        window = min(query size, k): 0.67 places for 4-item choice sets, held-out set in
+        benchmarks/variants/holdout-run.md); discovered and confirmed on disjoint
         halves with Holm's correction (two searches at alpha/2: all item columns, and the columns
         the ranker does not take). A warning needs a trait the ranker cannot see (a column it does
         not take); clusters over its own features are reported as info.
@@ -86,7 +91,9 @@ def hard_positives(ctx: Context, p: Params) -> Findings:
         longer than k, a slice of items (a trait over any item column, including columns the
         ranker does not take) that falls below position k at least `min_lift` times as often as
         the other relevant items, `min_rate_gap` more in absolute terms, and sits at least
-        `min_position_shift` places lower on average; discovered and confirmed on disjoint
+        `min_position_shift` places lower on average; in queries of at most k items a relevant
+        item is misplaced below position n_relevant (an irrelevant item took its place; queries
+        holding an irrelevant item), the shift scaled as for ranking.hard_negatives; discovered and confirmed on disjoint
         halves with Holm's correction (two searches at alpha/2: all item columns, and the columns
         the ranker does not take). A warning needs a trait the ranker cannot see (a column it does
         not take); clusters over its own features are reported as info.
@@ -103,25 +110,43 @@ def hard_positives(ctx: Context, p: Params) -> Findings:
     return _trait_findings(ctx, p, "ranking.hard_positives", "positives")
 
 
+def misplaced(r: dict[str, Any], which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pool, misplaced, window) per item. A query longer than k: an irrelevant item in the top k,
+    a relevant one below k. A query of at most k items is counted whole by the metric, so the cut
+    that matters is the ideal one: an irrelevant item above position n_relevant takes a relevant
+    item's place, a relevant item below it lost its place (only queries that hold both kinds).
+    window: the positions the cut ranges over, min(query size, k)."""
+    k, size = r["k"], r["size"]
+    rel = pd.Series(r["relevant"]).groupby(r["groups"], sort=False).transform("sum").to_numpy()
+    irr = pd.Series(r["irrelevant"]).groupby(r["groups"], sort=False).transform("sum").to_numpy()
+    long = size > k
+    cut = np.where(long, k, rel)
+    if which == "negatives":
+        pool = r["irrelevant"] & (long | (rel > 0))
+        err = r["pos"] <= cut
+    else:
+        pool = r["relevant"] & (long | (irr > 0))
+        err = r["pos"] > cut
+    return pool, err.astype(float), np.minimum(size, k).astype(float)
+
+
 def _trait_findings(ctx: Context, p: Params, code: str, which: str) -> list[Finding] | None:
     r = ranking_frame(ctx)
     k = r["k"]
-    if which == "negatives":
-        pool = r["irrelevant"] & (r["size"] > k)
-        err = (r["pos"] <= k).astype(float)  # an irrelevant item in the top k
-    else:
-        pool = r["relevant"] & (r["size"] > k)
-        err = (r["pos"] > k).astype(float)  # a relevant item below k
+    pool, err, window = misplaced(r, which)
     idx = np.flatnonzero(pool)
     if idx.size < 100 or err[idx].sum() < 10:
         raise NotApplicable(
-            f"too few {'irrelevant' if which == 'negatives' else 'relevant'} items in "
-            f"queries longer than k={k}"
+            f"too few misplaced {'irrelevant' if which == 'negatives' else 'relevant'} items "
+            f"(queries longer than k={k}, or shorter ones holding relevant and irrelevant items)"
         )
+    # the position shift a trait needs, in the places its queries offer: min_position_shift of a
+    # k-item window, scaled to the mean window of the pool (4-item queries: 2 of 9 places -> 0.67)
+    scale = float(np.mean((window[idx] - 1) / max(k - 1, 1)))
     sub = ctx.frame("test").iloc[idx].reset_index(drop=True)
     slices = _traits(ctx, sub, err[idx], p)
     total_bad = float(err[idx].sum())
-    out = [_trait_finding(ctx, s, sub, r["pos"][idx], total_bad, r, p, code, which) for s in slices]
+    out = [_trait_finding(ctx, s, sub, r["pos"][idx], total_bad, r, p, code, which, scale) for s in slices]
     return out or None
 
 
@@ -171,6 +196,7 @@ def _trait_finding(
     p: Params,
     code: str,
     which: str,
+    scale: float = 1.0,
 ) -> Finding:
     k = r["k"]
     m = s.mask
@@ -183,7 +209,7 @@ def _trait_finding(
     strong = (
         bool(absent)
         and s.lift >= p.min_lift
-        and shift >= p.min_position_shift
+        and shift >= p.min_position_shift * scale
         and s.error - s.rest_error >= p.min_rate_gap
     )
     diffs = standardized_differences(
@@ -195,19 +221,22 @@ def _trait_finding(
     )
     what = "irrelevant" if which == "negatives" else "relevant"
     where = f"in the top {k}" if which == "negatives" else f"below position {k}"
+    if scale < 1:  # queries of at most k items: the ideal cut (see `misplaced`)
+        where = "above their query's relevant items" if which == "negatives" else "below an irrelevant item"
     moved = max(0.0, (s.error - s.rest_error) * s.size)
     share_moved = moved / total_bad if total_bad > 0 else 0.0
     category = "features" if absent else "model capacity"
     ev = {
         "items": int(s.size),
         "share_of_pool": s.support,
-        f"rate_{where.replace(' ', '_')}": s.error,
+        f"rate_{where.replace(' ', '_').replace(chr(39), '')}": s.error,
         "rate_other_items": s.rest_error,
         "lift": s.lift,
         "p_value": s.p_value,
         "mean_position_slice": pos_in,
         "mean_position_other": pos_out,
         "position_shift": shift,
+        "position_shift_needed": p.min_position_shift * scale,
         "features_absent_from_model": absent,
         "distinguishing_features": diffs,
         "relevance_cut": r["cut"],
@@ -216,7 +245,7 @@ def _trait_finding(
         "root_cause_category": category,
         "expected_gain": {"items_moved": round(moved, 1), "share_of_misplaced_items": round(share_moved, 4)},
     }
-    title, cause, fix = _words(s, absent, shift, k, category, which)
+    title, cause, fix = _words(s, absent, shift, where, category, which)
     return Finding(
         code,
         WARNING if strong else INFO,
@@ -234,7 +263,7 @@ def _trait_finding(
 
 
 def _words(
-    s: Slice, absent: list[str], shift: float, k: int, category: str, which: str
+    s: Slice, absent: list[str], shift: float, where: str, category: str, which: str
 ) -> tuple[str, str, str]:
     """(title, root cause, fix) of a trait finding."""
     miss = f"; the model has no such feature ({', '.join(absent)})" if absent else ""
@@ -242,7 +271,7 @@ def _words(
     if which == "negatives":
         title = (
             f"Irrelevant items with {s.describe()} sit {shift:.1f} places higher on average "
-            f"({s.error:.0%} of them in the top {k} vs {s.rest_error:.0%} of other irrelevant items){miss}"
+            f"({s.error:.0%} of them {where} vs {s.rest_error:.0%} of other irrelevant items){miss}"
         )
         cause = f"[{category}] the ranker cannot see what makes these items irrelevant" + takes
         fix = (
@@ -253,7 +282,7 @@ def _words(
         return title, cause, fix
     title = (
         f"Relevant items with {s.describe()} sit {shift:.1f} places too low on average "
-        f"({s.error:.0%} of them below position {k} vs {s.rest_error:.0%} of other relevant items){miss}"
+        f"({s.error:.0%} of them {where} vs {s.rest_error:.0%} of other relevant items){miss}"
     )
     cause = f"[{category}] the ranker cannot see what makes these items relevant" + takes
     fix = (

@@ -46,6 +46,7 @@ class Overall:
     skill: float
     works: bool
     auc: float | None
+    auc_p: float = 1.0  # binary: one-sided p-value of the AUC against 0.5 (Hanley-McNeil)
     margin: np.ndarray | None = None  # classification: confidence of the decision (None: no scores)
     face: np.ndarray | None = (
         None  # with probabilities: the error they predict per row (1 - p of the decision)
@@ -67,8 +68,8 @@ def overall(ctx: Context, e: dict[str, Any], p: Params) -> Overall:
     err = float(np.nanmean(raw)) if fin.any() else float("nan")
     skill_all = skill(err, baseline_error(y[fin], kind))
     works = bool(np.isfinite(skill_all) and skill_all >= p.min_skill_overall)
-    auc_all = binary_auc(ctx, y) if kind == "error rate" and not works else None
-    whole = Overall(kind, raw, y, fin, err, skill_all, works, auc_all)
+    auc_all, auc_p = binary_auc(ctx, y) if kind == "error rate" and not works else (None, 1.0)
+    whole = Overall(kind, raw, y, fin, err, skill_all, works, auc_all, auc_p)
     if auc_all is not None and auc_all >= p.min_auc_overall and not collapsed(ctx, e, y, fin):
         whole.works = True
     pred = e["pred"]
@@ -120,21 +121,28 @@ def _face_value(ctx: Context, pred: Any) -> np.ndarray | None:
     return None
 
 
-def binary_auc(ctx: Context, y: np.ndarray) -> float | None:
-    """ROC AUC of a binary model's score on the evaluation rows (None when not computable)."""
+def binary_auc(ctx: Context, y: np.ndarray) -> tuple[float | None, float]:
+    """ROC AUC of a binary model's score on the evaluation rows and its one-sided p-value against
+    0.5 (Hanley-McNeil standard error under the null); (None, 1.0) when not computable."""
     if ctx.case.task != "binary":
-        return None
+        return None, 1.0
     try:
-        from ...stats.metrics import roc_auc
+        from scipy import stats
+
+        from ...stats.metrics import auc_se, roc_auc
 
         score = np.asarray(ctx.predictions("test").score, dtype=float)
         pos = is_positive(ctx, y)
         ok = np.isfinite(score) & ~pd.isna(pd.Series(y)).to_numpy()
         if ok.sum() < 20 or pos[ok].all() or not pos[ok].any():
-            return None
-        return roc_auc(pos[ok], score[ok])
+            return None, 1.0
+        a = roc_auc(pos[ok], score[ok])
+        n1 = int(pos[ok].sum())
+        se0 = auc_se(0.5, n1, int(ok.sum()) - n1)
+        pv = float(stats.norm.sf((a - 0.5) / se0)) if np.isfinite(se0) and se0 > 0 else 1.0
+        return a, pv
     except (TypeError, ValueError, AttributeError):
-        return None
+        return None, 1.0
 
 
 def collapsed(ctx: Context, e: dict[str, Any], y: np.ndarray, fin: np.ndarray) -> bool:
@@ -236,23 +244,34 @@ def _known_cause(r: Judged, p: Params) -> bool:
 
 
 def _ranks(whole: Overall, p: Params) -> bool:
-    """A binary model that ranks (ROC AUC at least `min_auc_overall`) but whose decisions sit on
-    one class: the threshold explains its errors at large, not a slice with a data cause, whose
-    errors the surprise test reads against what the same margins mean elsewhere (the threshold's
-    effect included)."""
-    return bool(whole.auc is not None and whole.auc >= p.min_auc_overall)
+    """A binary model that ranks: ROC AUC at least `min_auc_overall`, or significantly above 0.5
+    (one-sided at `alpha`, Hanley-McNeil under the null). Its decisions may sit on one class or
+    the signal may be weak: the threshold and the noise explain its errors at large, not a slice
+    with a data cause, whose errors the surprise test reads against what the same margins mean
+    elsewhere (the threshold's effect included). A model that ranks better than chance has an
+    expectation to be surprised against; the AUC bar alone silenced planted slices in weak-signal
+    data (held-out set: unemployment-insurance claims, AUC 0.61 on 1,464 rows, a slice with 0.35%
+    of training rows vs 8.4% of evaluation rows erring 84% where its scores expect 28%)."""
+    if whole.auc is None:
+        return False
+    return bool(whole.auc >= p.min_auc_overall or (whole.auc > 0.5 and whole.auc_p < p.alpha))
 
 
 def _works(r: Judged, whole: Overall, p: Params) -> bool:
     """Whether the model works on aggregate, or at least on the rows outside the slice (a slice
     large enough to drag the aggregate down does not make the model a non-working one).
     Regression: its absolute errors on the other rows are significantly below those of their
-    median (a one-sided paired test at `alpha`; the null: no better than a constant), whatever
-    the size of its skill (a wage model explaining 13% of the variance works; one worse than a
-    constant has no expectation to be surprised against)."""
+    median, or its squared errors below those of their mean (one-sided paired tests at `alpha`/2
+    each, Bonferroni; the null: no better than the constant of either loss), whatever the size of
+    its skill (a wage model explaining 13% of the variance works; one worse than a constant has
+    no expectation to be surprised against). The mean's test: a model fitted to squared error on
+    a count with many zeros (held-out set: doctor visits, 31% zeros, R^2 0.10) errs more than the
+    median in absolute terms while it explains part of the variance."""
     rest = ~r.slice.mask & whole.fin
     if whole.kind != "error rate":
-        return beats_constant(whole.y[rest], whole.raw[rest], p.alpha)
+        return beats_constant(whole.y[rest], whole.raw[rest], p.alpha / 2) or beats_mean(
+            whole.y[rest], whole.resid[rest] if whole.resid is not None else None, p.alpha / 2
+        )
     if whole.works:
         return True
     s_rest = skill(r.err_out, baseline_error(whole.y[rest], whole.kind))
@@ -267,6 +286,26 @@ def beats_constant(y: np.ndarray, abs_err: np.ndarray, alpha: float) -> bool:
     if ok.sum() < 10:
         return False
     d = np.abs(y[ok] - np.median(y[ok])) - abs_err[ok]
+    sd = float(d.std(ddof=1))
+    if sd == 0:
+        return bool(d.mean() > 0)
+    from scipy import stats
+
+    return bool(stats.norm.sf(float(d.mean()) / (sd / np.sqrt(d.size))) < alpha)
+
+
+def beats_mean(y: np.ndarray, resid: np.ndarray | None, alpha: float) -> bool:
+    """Whether squared errors are significantly below those of the rows' mean (one-sided paired z
+    test; at least 10 rows): the constant a model fitted to squared error competes with. On a
+    skewed target (a count with many zeros) such a model's absolute errors exceed the median's
+    although it explains part of the variance."""
+    if resid is None:
+        return False
+    y, r = np.asarray(y, dtype=float), np.asarray(resid, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(r)
+    if ok.sum() < 10:
+        return False
+    d = (y[ok] - y[ok].mean()) ** 2 - r[ok] ** 2
     sd = float(d.std(ddof=1))
     if sd == 0:
         return bool(d.mean() > 0)

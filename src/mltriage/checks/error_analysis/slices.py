@@ -115,14 +115,14 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         is a warning.
         Effect size and a working model. Regression: the slice's mean absolute error at least
         `min_surprise` times what its predictive spread expects there, and the model's errors on
-        the other rows significantly below those of their median (the null: no better than a
-        constant); no bar on the size of its skill (a wage model explaining 13% of the variance
+        the other rows significantly below those of their median (absolute) or mean (squared;
+        each test at alpha/2; the null: no better than a constant); no bar on the size of its skill (a wage model explaining 13% of the variance
         works). Classification: the slice's error at least `min_lift` times the overall error
         (times the other rows' with a data cause), and the model working on aggregate (skill
         over the best constant at least `min_skill_overall`, or a binary model whose accuracy on
         imbalanced classes barely beats the majority with a ROC AUC of at least
-        `min_auc_overall` and decisions not collapsed onto one class), or ranking (that AUC) for
-        a slice with a data cause and a significant excess.
+        `min_auc_overall` and decisions not collapsed onto one class), or ranking (that AUC, or
+        an AUC significantly above 0.5) for a slice with a data cause and a significant excess.
         Defaults, measured on the public benchmark and the generalisation suite (73 scenarios
         plus the 12 clean controls, `benchmarks/variants/`): with the side-aware recalibration,
         the confirmed slices of the clean controls with a working model show observed/expected
