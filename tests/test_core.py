@@ -72,6 +72,25 @@ def test_ranking_and_gating():
     assert fs[4].conditional_on == []
 
 
+def test_a_slice_along_a_leaking_or_skewed_column_is_folded_into_its_cause():
+    leak = Finding("data.label_leakage", "warning", "followup alone", columns=["followup"])
+    skew = Finding("pipeline.train_serving_skew", "critical", "units", columns=["temp"])
+    on_leak = Finding("errors.underperforming_slice", "warning", "s1", columns=["score", "followup"])
+    on_skew = Finding("errors.underperforming_slice", "warning", "s2", columns=["temp"])
+    other = Finding("errors.underperforming_slice", "warning", "s3", columns=["region"])
+    fs = [leak, skew, on_leak, on_skew, other]
+    rank_and_gate(fs)
+    assert on_leak.severity.rank == 0 and on_leak.evidence["symptom_of"]["code"] == "data.label_leakage"
+    assert "a symptom of data.label_leakage on followup" in on_leak.title
+    assert on_skew.severity.rank == 0 and on_skew.evidence["symptom_of"]["columns"] == ["temp"]
+    # a slice on a column no cause names stays a warning; an info cause does not fold anything
+    assert other.severity.rank == 1 and "symptom_of" not in other.evidence
+    quiet = Finding("data.label_leakage", "info", "lead", columns=["region"])
+    kept = Finding("errors.underperforming_slice", "warning", "s4", columns=["region"])
+    rank_and_gate([quiet, kept])
+    assert kept.severity.rank == 1
+
+
 def test_finding_json_is_plain():
     import numpy as np
 

@@ -18,7 +18,7 @@ import numpy as np
 from . import registry
 from .context import Context
 from .errors import InputError
-from .findings import Finding, layer_order
+from .findings import INFO, Finding, layer_order
 from .progress import Progress as _progress
 from .registry import Check, NotApplicable, ordered
 from .report import Report
@@ -100,9 +100,33 @@ def _run_one(chk: Check, ctx: Context, report: Report) -> None:
     report.timings[chk.code] = round(time.perf_counter() - t0, 3)
 
 
+# a slice defined by a column that one of these findings names is a symptom of that cause
+_SLICE_CAUSES = ("data.label_leakage", "pipeline.train_serving_skew")
+
+
+def fold_symptoms(findings: list[Finding]) -> None:
+    """An underperforming slice whose predicates use a column the same report names as leaking
+    the label or skewed between training and serving is that finding's symptom (the model relies
+    on a column whose meaning differs between the sets, so its errors concentrate along it): it
+    becomes `info` naming the cause, so one problem is not reported twice with two fixes."""
+    causes = [f for f in findings if f.code in _SLICE_CAUSES and f.severity.rank >= 1]
+    for f in findings:
+        if f.code != "errors.underperforming_slice" or f.severity.rank < 1:
+            continue
+        hit = next((c for c in causes if set(c.columns) & set(f.columns)), None)
+        if hit is None:
+            continue
+        cols = ", ".join(sorted(set(hit.columns) & set(f.columns)))
+        f.severity = INFO
+        f.title += f" (a symptom of {hit.code} on {cols}: fix that first, then re-check)"
+        f.evidence["symptom_of"] = {"code": hit.code, "columns": sorted(set(hit.columns) & set(f.columns))}
+
+
 def rank_and_gate(findings: list[Finding]) -> None:
-    """Sort by rung (lowest first), severity, then impact; mark findings that sit above a
-    critical finding of a lower layer as conditional on fixing it."""
+    """Fold symptoms into their cause (`fold_symptoms`); sort by rung (lowest first), severity,
+    then impact; mark findings that sit above a critical finding of a lower layer as conditional
+    on fixing it."""
+    fold_symptoms(findings)
     findings.sort(key=lambda f: (layer_order(f.layer), -f.severity.rank, -(f.impact or 0.0)))
     critical = [f for f in findings if f.severity.rank == 2]
     for f in findings:
