@@ -131,13 +131,28 @@ def _positions(df: pd.DataFrame, score: np.ndarray) -> pd.Series:
     return df.assign(_s=score).groupby(QUERY)["_s"].rank(ascending=False, method="first")
 
 
+def _promote(df: pd.DataFrame, g: np.random.Generator) -> None:
+    """Plant hard negatives: in about 30% of the sessions the best item (what the features say the
+    session wants) is promoted and irrelevant. A session must keep a relevant item, or NDCG ignores
+    it and the plant costs nothing (the held-out run's generator fault: choice sessions have one
+    relevant item, the one bought): where demoting leaves none, the session's choice moves to one
+    of its other items drawn at random (the promoted item looked best; the user took another)."""
+    top = df[GRADE] >= df.groupby(QUERY)[GRADE].transform("max").clip(lower=1)
+    promoted = top & (g.random(len(df)) < 0.3)
+    df["promoted"] = promoted.astype(int)
+    lost = df.loc[promoted, GRADE].groupby(df.loc[promoted, QUERY]).max()
+    df.loc[promoted, GRADE] = 0
+    empty = lost.index[df[df[QUERY].isin(lost.index)].groupby(QUERY)[GRADE].max().reindex(lost.index) == 0]
+    cand = df[df[QUERY].isin(set(empty)) & ~promoted]
+    pick = cand.assign(_r=g.random(len(cand))).groupby(QUERY)["_r"].idxmax()
+    df.loc[pick.to_numpy(), GRADE] = lost.reindex(pick.index).to_numpy()
+
+
 def _build(spec: Spec, trait: str | None):
     df, num, cat = _table(spec)
     g = np.random.default_rng(1000 * spec.seed + sum(map(ord, spec.name)))
     if trait == "negatives":  # promoted listings: look like the best items, irrelevant to the session
-        top = df[GRADE] >= df.groupby(QUERY)[GRADE].transform("max").clip(lower=1)
-        df["promoted"] = (top & (g.random(len(df)) < 0.3)).astype(int)
-        df.loc[df["promoted"] == 1, GRADE] = 0
+        _promote(df, g)
     elif trait == "positives":  # items the session wants for a reason no feature records
         low = df[GRADE] <= df.groupby(QUERY)[GRADE].transform("median")
         df["staff_pick"] = (low & (g.random(len(df)) < 0.2)).astype(int)
@@ -195,11 +210,21 @@ def ranking_hard_negatives(spec: Spec) -> Scenario:
     pos = _positions(te, s)
     irr = te[GRADE] == 0
     t = te["promoted"] == 1
+    # the ranking-quality cost: NDCG@10 of the sessions holding a promoted item, as ranked and
+    # with the promoted items moved to the bottom of their session (a ranker that saw the trait)
+    hit = te[QUERY].isin(set(te.loc[t, QUERY]))
+    demoted = np.where(t, s.min() - 1.0, s)
     meas.update(
         trait_share=rnd(t.mean()),
         mean_position_irrelevant_promoted=rnd(pos[irr & t].mean()),
         mean_position_irrelevant_other=rnd(pos[irr & ~t].mean()),
+        sessions_with_promoted_and_relevant=int(te[hit].groupby(QUERY)[GRADE].max().gt(0).sum()),
+        ndcg_sessions_with_promoted=rnd(ndcg_at(te[hit], s[hit.to_numpy()])),
+        ndcg_same_sessions_promoted_last=rnd(ndcg_at(te[hit], demoted[hit.to_numpy()])),
     )
+    cost = meas["ndcg_same_sessions_promoted_last"] - meas["ndcg_sessions_with_promoted"]
+    if cost < 0.05:
+        raise ValueError(f"promoted items cost no ranking quality (NDCG {cost:+.3f}): {meas}")
     size = len(te) / te[QUERY].nunique()  # at least a tenth of a session's length higher
     if meas["mean_position_irrelevant_promoted"] > meas["mean_position_irrelevant_other"] - max(
         0.1 * size, 0.5
