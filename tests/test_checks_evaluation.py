@@ -286,6 +286,39 @@ def test_untuned_threshold_without_cost_silent_unless_the_metric_says_so(rare, m
         assert out[0].evidence["f1_gain_ci"][0] > 0 and "Not an alarm" in out[0].title
 
 
+@pytest.fixture(scope="module")
+def strong_rare_model():
+    """A rare class (about 6%) that a logistic model ranks well; evaluation sets of 250 rows."""
+    train = logistic_data(6000, 3, intercept=-6, coef=(3.0, -2.0))
+    return train, fitted(train)
+
+
+@pytest.mark.fires("evaluation.untuned_threshold")
+def test_untuned_threshold_fires_below_twenty_positives(strong_rare_model):
+    """Small data is data: 17 positives among 250 rows (the former hard minimum was 20) and a
+    50:1 cost; the cross-fitted saving's interval is far above zero, so it is judged and flagged."""
+    train, model = strong_rare_model
+    test = logistic_data(250, 11, intercept=-6, coef=(3.0, -2.0))
+    assert test["y"].sum() < 20
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", cost="fp=1,fn=50"))
+    out = alarms(run(untuned_threshold, ctx))
+    assert len(out) == 1 and out[0].evidence["saving_per_row_ci"][0] > 0.1
+
+
+@pytest.mark.silent("evaluation.untuned_threshold")
+def test_untuned_threshold_small_data_unshown_saving_is_info(strong_rare_model):
+    """15 positives among 250 rows at 10:1: the best threshold saves a lot in-sample, but its
+    cross-fitted interval reaches zero: an info note with both figures, not silence, not an alarm."""
+    train, model = strong_rare_model
+    test = logistic_data(250, 14, intercept=-6, coef=(3.0, -2.0))
+    ctx = Context(build_case(train, test, "y", model=model, task="binary", cost="fp=1,fn=10"))
+    out = run(untuned_threshold, ctx)
+    assert alarms(out) == [] and len(out) == 1 and out[0].severity.value == "info"
+    e = out[0].evidence
+    assert e["saving_share_in_sample"] > 0.05 and e["saving_per_row_ci"][0] <= 0
+    assert "cannot tell it from chance" in out[0].title
+
+
 def test_threshold_metric_losses_match_sklearn():
     from sklearn.metrics import balanced_accuracy_score, f1_score, matthews_corrcoef
 

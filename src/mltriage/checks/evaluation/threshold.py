@@ -101,7 +101,7 @@ def _cost_tuned(
     ev.update(_recall_at(s, y, current, r.best_threshold))
     ev.update(_train_chosen(ctx, cost, current))
     if share < p.min_saving_share or not r.saving_ci[0] > 0:
-        return None
+        return _unshown(s, y, r, ev, f"under cost {_fmt_cost(cost)}", p.min_saving_share)
     ev["curve"] = _curve(s, y, cost, [current, r.best_threshold])
     return Finding(
         "evaluation.untuned_threshold",
@@ -116,6 +116,34 @@ def _cost_tuned(
         "errors and the prevalence",
         fix=f"use a threshold near {r.best_threshold:.2g} (chosen on validation or out-of-fold "
         "predictions), and re-tune it when prevalence or costs change",
+    )
+
+
+def _unshown(
+    s: np.ndarray, y: np.ndarray, r: thr.TuneResult, ev: dict[str, Any], under: str, min_share: float
+) -> Finding | None:
+    """A saving that the rows show in-sample (the best threshold chosen on them) but whose honest,
+    cross-fitted estimate has an interval reaching zero: small data is data, so an info note with
+    both figures and the counts they rest on, never silence (issue 9)."""
+    insample = (r.value_current - r.value_best_insample) / r.value_current if r.value_current > 0 else 0.0
+    if insample < min_share:
+        return None
+    npos = int(y.sum())
+    ev["saving_share_in_sample"] = insample
+    return Finding(
+        "evaluation.untuned_threshold",
+        INFO,
+        f"Threshold {r.current:g} costs {r.value_current:.3f} per row; a threshold near "
+        f"{r.best_threshold:.2g} saves {insample:.0%} of it on these rows, but chosen on half of them "
+        f"and measured on the other the saving is {r.saving:.3f} per row (95% CI {r.saving_ci[0]:.3f} "
+        f"to {r.saving_ci[1]:.3f}) {under}: {npos} positives among {len(y)} rows cannot tell it from "
+        "chance",
+        evidence=ev,
+        impact=0.0,
+        root_cause="not established: the evaluation set holds too few positives to measure a "
+        "threshold's saving",
+        fix="judge the threshold on more labelled rows (out-of-fold predictions on the training set, "
+        "or a larger validation set)",
     )
 
 
@@ -233,7 +261,9 @@ def _untunable_note(ctx: Context, p: Params, s: np.ndarray, y: np.ndarray, m: st
     ),
     n_boot=Param(200, Interval(int, 1, None), "bootstrap draws of the saving's interval"),
     min_positives=Param(
-        20, Interval(int, 1, None), "fewest positives (and negatives) in the evaluation set to tune on"
+        2,
+        Interval(int, 1, None),
+        "fewest positives (and negatives) in the evaluation set: each half of a halving needs one",
     ),
 )
 def untuned_threshold(ctx: Context, p: Params) -> Findings:
@@ -256,7 +286,11 @@ def untuned_threshold(ctx: Context, p: Params) -> Findings:
         above `min_auc`) where a tuned one raises F1 is an `info` note, not an alarm. Measured on
         the generalisation suite: a ridge classifier at its default threshold 0 (prevalence 23%,
         AUC 0.70, headline AUC) finds 10% of the positives and is accuracy-optimal; it used to be
-        flagged on F1, which its owner never chose.
+        flagged on F1, which its owner never chose. Small data: no minimum beyond one positive
+        and one negative per half (`min_positives`); few positives widen the interval, and a
+        saving the rows show in-sample whose cross-fitted interval reaches zero is an `info` note
+        with both figures (held-out set: 12 positives among 154 rows, in-sample 17%, cross-fitted
+        -0.050 per row, 95% CI -0.19 to 0.22; it was a hard minimum of 20 positives before).
     Why it matters
         0.5 minimises the error rate of a calibrated model only when both errors cost the same;
         with a rare class or asymmetric costs it leaves most of the value of the model unused.
