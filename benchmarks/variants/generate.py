@@ -33,6 +33,8 @@ import kinds_inputs  # noqa: E402,F401
 import kinds_labels  # noqa: E402,F401
 import kinds_leaktax  # noqa: E402,F401
 import kinds_model  # noqa: E402,F401
+import kinds_outside2  # noqa: E402,F401
+import kinds_outside2_prod  # noqa: E402,F401
 import kinds_peers  # noqa: E402,F401
 import kinds_peers_model  # noqa: E402,F401
 import kinds_prod  # noqa: E402,F401
@@ -41,15 +43,20 @@ import kinds_smells  # noqa: E402,F401
 import kinds_smells_serving  # noqa: E402,F401
 import planting  # noqa: E402
 import scenario  # noqa: E402
-from suite import FULL, HOLDOUT, SUITE  # noqa: E402
+from suite import FULL, HOLDOUT, OUTSIDE2, SUITE  # noqa: E402
 
 OUT = HERE / "out"
 
 
 def select(
-    kinds: list[str], datasets: list[str], only: list[str], full: bool = False, holdout: bool = False
+    kinds: list[str],
+    datasets: list[str],
+    only: list[str],
+    full: bool = False,
+    holdout: bool = False,
+    outside2: bool = False,
 ) -> list[planting.Spec]:
-    specs = list(HOLDOUT if holdout else FULL if full or only else SUITE)
+    specs = list(OUTSIDE2 if outside2 else HOLDOUT if holdout else FULL if full or only else SUITE)
     if kinds:
         specs = [
             s
@@ -98,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     ap.add_argument("--full", action="store_true", help="every kind on three data sets (about twice as many)")
     ap.add_argument("--holdout", action="store_true", help="the held-out set (HOLDOUT: new data sets)")
+    ap.add_argument("--outside2", action="store_true", help="the second outside-sources set (OUTSIDE2)")
     args = ap.parse_args(argv)
-    specs = select(args.kind, args.dataset, args.only, args.full, args.holdout)
+    specs = select(args.kind, args.dataset, args.only, args.full, args.holdout, args.outside2)
     if args.list:
         for s in specs:
             print(s.name)

@@ -29,8 +29,9 @@ class Spec:
     def name(self) -> str:
         size = "all" if self.n is None else f"{self.n}"
         v = f"_{self.variant}" if self.variant else ""
-        if self.kind in ("clean", "ranking_clean"):
-            return f"clean_{self.dataset}_{self.task}_{self.family}_{size}"
+        if self.kind in ("clean", "ranking_clean", "clean_current"):
+            pre = "clean_current" if self.kind == "clean_current" else "clean"
+            return f"{pre}_{self.dataset}_{self.task}_{self.family}_{size}"
         return f"{self.kind}{v}__{self.dataset}_{self.family}_{size}"
 
 

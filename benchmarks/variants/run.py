@@ -4,6 +4,7 @@ score.py, and print recall and false alarms per failure kind and per data set.
     python benchmarks/variants/run.py                      # the default 114 scenarios (~7.5 min of CPU)
     python benchmarks/variants/run.py --full               # every kind on three data sets (180)
     python benchmarks/variants/run.py --holdout            # the held-out set (new data sets, 84)
+    python benchmarks/variants/run.py --outside2 --out DIR # the second outside-sources set (18)
     python benchmarks/variants/run.py --kind label_noise   # one kind (its scenarios + the controls)
     python benchmarks/variants/run.py --no-controls --kind hidden_slice
     python benchmarks/variants/run.py --cmd "python -m mltriage" --score-only
@@ -150,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the held-out set (HOLDOUT in suite.py); results in holdout-results.* and findings-holdout/",
     )
     ap.add_argument(
+        "--outside2",
+        action="store_true",
+        help="the second outside-sources set (OUTSIDE2 in suite.py); results in outside2-results.*",
+    )
+    ap.add_argument(
         "--no-controls", action="store_true", help="with --kind/--dataset: leave the clean controls out"
     )
     ap.add_argument("--score-only", action="store_true", help="do not generate missing scenarios")
@@ -162,14 +168,16 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the tool's JSON per scenario here (default benchmarks/variants/findings)",
     )
     args = ap.parse_args(argv)
-    prefix = "holdout-" if args.holdout else ""
+    prefix = "holdout-" if args.holdout else "outside2-" if args.outside2 else ""
     args.results = args.results or HERE / f"{prefix}results.json"
-    args.save_findings = args.save_findings or HERE / ("findings-holdout" if args.holdout else "findings")
+    args.save_findings = args.save_findings or HERE / (
+        "findings-holdout" if args.holdout else "findings-outside2" if args.outside2 else "findings"
+    )
 
-    specs = generate.select(args.kind, args.dataset, args.only, args.full, args.holdout)
-    base = generate.HOLDOUT if args.holdout else generate.SUITE
+    specs = generate.select(args.kind, args.dataset, args.only, args.full, args.holdout, args.outside2)
+    base = generate.HOLDOUT if args.holdout else generate.OUTSIDE2 if args.outside2 else generate.SUITE
     if (args.kind or args.dataset) and not args.no_controls and not args.only:
-        specs += [s for s in base if s.kind in ("clean", "ranking_clean") and s not in specs]
+        specs += [s for s in base if s.kind in ("clean", "ranking_clean", "clean_current") and s not in specs]
     if not specs:
         print("no scenario matches", file=sys.stderr)
         return 2

@@ -176,6 +176,31 @@ SMELLS: list[Spec] = [
 # part of the default suite: 14 scenarios, about 50 s of CPU to score (median 6 s each unloaded)
 SUITE += SMELLS
 
+# a second round of outside sources (kinds_outside2*.py, outside2-run.md): Lones 2021, Humbatova et
+# al. 2020, Sambasivan et al. 2021, cleanlab Datalab null, Deepchecks CalibrationScore /
+# PercentOfNulls, Rabanser et al. 2019 / Alibi Detect, Deequ, Evidently value-range tests, Suresh &
+# Guttag 2021 / Slice Finder. Not in the default suite (`--outside2` selects it); scored blind once.
+OUTSIDE2: list[Spec] = [
+    S("clean_current", "flights", "binary", "lgbm", 20000),
+    S("augment_before_split", "fishing", "multiclass", "rf"),
+    S("augment_before_split", "affairs", "binary", "hgb", 1500),
+    S("annotator_rules", "flights", "binary", "hgb", 8000),
+    S("null_rows_join", "flights", "binary", "hgb", 6000),
+    S("missing_normalisation", "flights", "binary", "sgd", 6000),
+    S("missing_normalisation", "affairs", "binary", "sgd"),
+    S("class_codes_regressed", "penguins", "multiclass", "ridge"),
+    S("class_codes_regressed", "fishing", "multiclass", "rf"),
+    S("unbalanced_training", "seattle", "multiclass", "logreg"),
+    S("overconfident_network", "affairs", "binary", "mlp", 2000),
+    S("accuracy_on_imbalanced", "flights", "binary", "hgb", 20000),
+    S("subset_shift", "flights", "binary", "lgbm", 20000),
+    S("knockout_shift", "affairs", "binary", "logreg"),
+    S("type_change", "computers", "regression", "rf", 3000),
+    S("out_of_range_share", "computers", "regression", "hgb", 3000),
+    S("out_of_range_share", "cars", "regression", "ridge"),
+    S("representation_bias", "penguins", "regression", "hgb"),
+]
+
 EXTRA: list[Spec] = [
     S("new_user", "affairs", "binary", "logreg", None, variant="semicolon"),
     S("new_user", "affairs", "binary", "xgb", 3000, variant="xgb_json"),
@@ -252,7 +277,7 @@ EXTRA: list[Spec] = [
 ]
 
 FULL: list[Spec] = (
-    SUITE + EXTRA + [s for s in LEAKTAX if s not in SUITE] + [s for s in SMELLS if s not in SUITE]
+    SUITE + EXTRA + [s for s in LEAKTAX if s not in SUITE] + [s for s in SMELLS if s not in SUITE] + OUTSIDE2
 )
 
 # --- the held-out set (`run.py --holdout`): the public benchmark's kinds on data sets that no
