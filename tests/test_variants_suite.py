@@ -93,6 +93,14 @@ def test_suite_names_are_unique_and_kinds_registered():
     assert sum(s.kind == "clean" for s in generate.SUITE) >= 3
 
 
+def test_second_holdout_uses_only_new_data_sets():
+    names = [s.name for s in generate.HOLDOUT2]
+    assert len(names) == len(set(names))
+    assert {s.kind for s in generate.HOLDOUT2} <= set(planting.KINDS)
+    used = {s.dataset for s in generate.FULL + generate.HOLDOUT}
+    assert not {s.dataset for s in generate.HOLDOUT2} & used
+
+
 PEER_SPECS = [
     planting.Spec("conflicting_labels", "penguins", "multiclass", "rf"),
     planting.Spec("mixed_nulls", "affairs", "binary", "hgb", 600),

@@ -74,6 +74,10 @@ def _flights(seed: int) -> tuple[pd.DataFrame, list[str], list[str]]:
     return d[[QUERY, *feats, *cats, GRADE]].sort_values(QUERY).reset_index(drop=True), feats, cats
 
 
+# scanner panels whose purchase occasions become sessions (the held-out sets add theirs)
+CHOICE_SETS = {"cracker", "yogurt"}
+
+
 def _choice_sessions(spec: Spec) -> tuple[pd.DataFrame, list[str], list[str]]:
     """A scanner panel's purchase occasions as sessions: the brands on the shelf as items (on
     display, in the flyer, shelf price), relevance 1 for the brand bought (a real choice)."""
@@ -87,23 +91,23 @@ def _choice_sessions(spec: Spec) -> tuple[pd.DataFrame, list[str], list[str]]:
                     QUERY: np.arange(len(d)),
                     "brand_name": b,
                     "on_display": d[f"display_{b}"].to_numpy() if f"display_{b}" in d else 0.0,
-                    "in_flyer": d[f"flyer_{b}"].to_numpy(),
+                    "in_flyer": d[f"flyer_{b}"].to_numpy() if f"flyer_{b}" in d else 0.0,
                     "shelf_cents": d[f"shelf_cents_{b}"].to_numpy(),
                     GRADE: (d["brand_bought"] == b).astype(int).to_numpy(),
                 }
             )
         )
     df = pd.concat(parts).sort_values([QUERY, "brand_name"]).reset_index(drop=True)
-    num = (
-        ["on_display", "in_flyer", "shelf_cents"]
-        if any("display_" in c for c in d)
-        else ["in_flyer", "shelf_cents"]
-    )
-    return df.drop(columns=[c for c in ("on_display",) if c not in num]), num, ["brand_name"]
+    num = [
+        c
+        for c, pre in (("on_display", "display_"), ("in_flyer", "flyer_"), ("shelf_cents", "shelf_cents_"))
+        if any(k.startswith(pre) for k in d)
+    ]
+    return df.drop(columns=[c for c in ("on_display", "in_flyer") if c not in num]), num, ["brand_name"]
 
 
 def _table(spec: Spec):
-    if spec.dataset in ("cracker", "yogurt"):
+    if spec.dataset in CHOICE_SETS:
         return _choice_sessions(spec)
     if spec.dataset == "fishing":
         return _fishing()

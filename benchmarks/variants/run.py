@@ -5,6 +5,7 @@ score.py, and print recall and false alarms per failure kind and per data set.
     python benchmarks/variants/run.py --full               # every kind on three data sets (180)
     python benchmarks/variants/run.py --holdout            # the held-out set (new data sets, 84)
     python benchmarks/variants/run.py --outside2 --out DIR # the second outside-sources set (18)
+    python benchmarks/variants/run.py --holdout2 --out DIR # the second held-out set (HOLDOUT2)
     python benchmarks/variants/run.py --kind label_noise   # one kind (its scenarios + the controls)
     python benchmarks/variants/run.py --no-controls --kind hidden_slice
     python benchmarks/variants/run.py --cmd "python -m mltriage" --score-only
@@ -156,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the second outside-sources set (OUTSIDE2 in suite.py); results in outside2-results.*",
     )
     ap.add_argument(
+        "--holdout2",
+        action="store_true",
+        help="the second held-out set (HOLDOUT2); results in holdout2-results.* and findings-holdout2/",
+    )
+    ap.add_argument(
         "--no-controls", action="store_true", help="with --kind/--dataset: leave the clean controls out"
     )
     ap.add_argument("--score-only", action="store_true", help="do not generate missing scenarios")
@@ -169,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     prefix = "holdout-" if args.holdout else "outside2-" if args.outside2 else ""
+    prefix = "holdout2-" if args.holdout2 else prefix
     args.results = args.results or HERE / f"{prefix}results.json"
-    args.save_findings = args.save_findings or HERE / (
-        "findings-holdout" if args.holdout else "findings-outside2" if args.outside2 else "findings"
-    )
+    args.save_findings = args.save_findings or HERE / (f"findings-{prefix[:-1]}" if prefix else "findings")
 
-    specs = generate.select(args.kind, args.dataset, args.only, args.full, args.holdout, args.outside2)
+    specs = generate.select(
+        args.kind, args.dataset, args.only, args.full, args.holdout, args.outside2, args.holdout2
+    )
     base = generate.HOLDOUT if args.holdout else generate.OUTSIDE2 if args.outside2 else generate.SUITE
+    base = generate.HOLDOUT2 if args.holdout2 else base
     if (args.kind or args.dataset) and not args.no_controls and not args.only:
         specs += [s for s in base if s.kind in ("clean", "ranking_clean", "clean_current") and s not in specs]
     if not specs:

@@ -479,6 +479,14 @@ from sources_holdout import TASK_DROP as _TASK_DROP  # noqa: E402
 
 _SETS.update(_HOLD_SETS)
 _NOT_FEATURES |= _HOLD_NOT
+# the second held-out data sets (sources_holdout2.py; HOLDOUT2 in suite.py)
+from sources_holdout2 import NOT_FEATURES as _HOLD2_NOT  # noqa: E402
+from sources_holdout2 import SETS as _HOLD2_SETS  # noqa: E402
+from sources_holdout2 import TASK_DROP as _TASK_DROP2  # noqa: E402
+
+_SETS.update(_HOLD2_SETS)
+_NOT_FEATURES |= _HOLD2_NOT
+_TASK_DROP = {**_TASK_DROP, **_TASK_DROP2}
 
 
 def names() -> list[str]:
