@@ -97,7 +97,7 @@ def test_second_holdout_uses_only_new_data_sets():
     names = [s.name for s in generate.HOLDOUT2]
     assert len(names) == len(set(names))
     assert {s.kind for s in generate.HOLDOUT2} <= set(planting.KINDS)
-    used = {s.dataset for s in generate.FULL + generate.HOLDOUT}
+    used = {s.dataset for s in generate.FULL + generate.HOLDOUT + generate.OUTSIDE2}
     assert not {s.dataset for s in generate.HOLDOUT2} & used
 
 
