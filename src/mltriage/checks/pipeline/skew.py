@@ -118,7 +118,12 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         of the set, without which the rest matches training: stats/skew_maps.py), two numeric
         columns exchanged (each matches the other's training distribution: stats/skew_pairs.py),
         any of these in the rows of one level of a categorical feature only while every other row
-        matches training (one source's feed in another unit: stats/skew_groups.py);
+        matches training (one source's feed in another unit: stats/skew_groups.py), and there
+        also an affine map of slope != 1 that stays inside training's range when the level's
+        quantiles lie on its line as closely as training's own resamples do, its slope is off 1
+        by 1.25 or more beyond that bootstrap null and the other levels' slopes (p <= 1% over
+        columns x levels), and no other column moved in the level's rows (a source whose
+        population changed moves them too: stats/skew_units.py);
         and for categorical features, categories written differently (case, spaces) or sent as
         integer codes. A feature is reported when undoing
         one of them brings its PSI under skew_max_psi_after (0.05), or under what sampling allows
