@@ -231,6 +231,7 @@ class FeatureDrift:
     psi: float = 0.0
     p_value: float = 1.0  # chi-square on the bins (the significance gate)
     chi2: float = 0.0
+    dof: int = 0  # the chi-square's degrees of freedom (non-empty bins - 1)
     ks: float | None = None
     ks_p_value: float | None = None
     wasserstein: float | None = None
@@ -293,6 +294,7 @@ def compare_numeric(ref: NumericProfile, cur: NumericProfile, cfg: DriftConfig |
         return fd
     fd.psi = psi(rc, cc, cfg.smoothing)
     fd.chi2, fd.p_value = chi2_test(rc, cc)
+    fd.dof = int(np.count_nonzero((rc + cc) > 0)) - 1
     fd.ks, fd.ks_p_value = ks_from_counts(ref.counts, cur.counts)
     if ref.n and cur.n:
         w = wasserstein_from_profiles(ref, cur)
@@ -336,6 +338,7 @@ def compare_categorical(
         return fd
     fd.psi = psi(rc_a, cc_a, cfg.smoothing)
     fd.chi2, fd.p_value = chi2_test(rc_a, cc_a)
+    fd.dof = int(np.count_nonzero((rc_a + cc_a) > 0)) - 1
     fd.js = js_distance(rc_a, cc_a)
     new = [k for k in cur.counts if k not in ref.counts] if ref.other == 0 else []
     nr, nc = max(ref.n, 1), max(cur.n, 1)

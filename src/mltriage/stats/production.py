@@ -201,6 +201,7 @@ class ProductionInputs:
     model_features: list[str] = field(default_factory=list)  # ... and the columns it takes
     labels: list[str] = field(default_factory=list)  # outcome columns in both sets (the target)
     positive: Any = None  # binary: the class the model's outputs are about (P(positive))
+    entities: dict[str, Any] | None = None  # the batch holds other entities: the drift test's correction
     _skews: dict[tuple[float, float], dict[str, Skew]] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -352,6 +353,7 @@ def build_production(
         assert c.current is not None
         inp = make_inputs(c.train, c.current, features, c.categorical, cfg, ignore)
         inp.importance = importance
+        inp.entities = count_entities(inp, [x for x in c.train.columns if x not in features], c.group_column)
     elif c.current is None:
         inp = _profile_batch(c, c.reference, features, cfg, ignore)
     else:
@@ -369,6 +371,22 @@ def build_production(
     inp.labels = labels_in_both(c.target, inp.ref_frame, inp.current)
     inp.positive = c.positive
     return inp
+
+
+def count_entities(inp: ProductionInputs, candidates: list[str], given: str | None) -> dict[str, Any] | None:
+    """When the batch's rows belong to entities training never saw, re-test the drift report on the
+    entities' information (stats/drift_entities.py); what was done, or None."""
+    from .drift_entities import batch_entity, design_effects, regrade
+
+    ref = inp.ref_frame
+    if ref is None or inp.current_is_profile:
+        return None
+    ent = batch_entity(ref, inp.current, candidates, given)
+    if ent is None:
+        return None
+    cfg = inp.report.config
+    deff = design_effects(inp.ref, ref, ent, inp.common, cfg.smoothing, cfg.seed)
+    return regrade(inp.report, deff, ent, int(inp.current[ent].nunique()))
 
 
 def labels_in_both(target: str | None, ref: pd.DataFrame | None, cur: pd.DataFrame) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ...findings import CRITICAL, WARNING, Finding
+from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...positive import positive_index
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.drift import (
@@ -156,6 +156,8 @@ def _drift_evidence(
     }
     if inp.skipped:
         evidence["not_compared"] = inp.skipped
+    if inp.entities:
+        evidence["entities"] = inp.entities
     if mv is not None:
         evidence["multivariate"] = mv.to_dict()
     return evidence
@@ -238,8 +240,22 @@ def data_drift_findings(
         evidence["left_to_train_serving_skew"] = {c: s.description for c, s in skews.items()}
     if drifted:
         return [_per_feature_finding(drifted, evidence, mv, skews, float(p.important_share))]
-    if mv is not None and mv.drifted and not skews:
+    if mv is not None and mv.drifted and not skews and not inp.entities:
         return [_joint_finding(inp.report.config.psi_warning, evidence, mv)]
+    cleared = (inp.entities or {}).get("not_significant_once_entities_counted")
+    if cleared and inp.entities:
+        e = inp.entities
+        return [
+            Finding(
+                "production.data_drift",
+                INFO,
+                f"The batch holds {e['batch_entities']} {e['entity_column']} values training never saw; "
+                f"{', '.join(cleared[:4])} differ from training by no more than that many entities do "
+                "(their rows are not independent: the chi-square counted on the entities, see evidence)",
+                columns=list(cleared),
+                evidence=evidence,
+            )
+        ]
     return []
 
 
@@ -261,7 +277,12 @@ def data_drift(ctx: Context, p: Params) -> Findings:
         window_min_rows (200) rows each, else two halves at the median time) and each window is
         compared with the reference, the chi-square gate divided by windows x features
         (Bonferroni): a change that starts inside the batch is reported with the window where it
-        starts, even when the whole batch averages it below psi_warning. A column that a serving
+        starts, even when the whole batch averages it below psi_warning. When the batch's rows
+        belong to entities training never saw (the group column, or an id column the model does
+        not take, 90% of the batch on unseen ids), the chi-square is divided by each column's
+        design effect measured on training (mean PSI between halves split by entity over halves
+        split by row; first-order Rao-Scott): 23 new counties are 23 units, not 158 rows; what
+        that clears is said as info. A column that a serving
         transformation explains (pipeline.train_serving_skew) is left out: a bug, not a
         population change. Needs a production batch (`--current`, or `mltriage drift`, whose
         batch may be a profile).
