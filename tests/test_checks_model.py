@@ -265,6 +265,9 @@ def test_unhandled_imbalance_fires_for_rare_class_at_default_threshold():
     out = run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5))
     assert _alarm(out)
     assert [x.classes for x in out] == [[1]]
+    # what the decision that handles the imbalance reaches on the same rows is reported
+    h = out[0].evidence["table"][0]["handled"]
+    assert h["recall_gain"] >= 0.1 and h["p_gain"] < 0.05 and h["precision"] > h["prevalence"]
 
 
 @pytest.mark.silent("model.unhandled_imbalance")
@@ -504,3 +507,37 @@ def test_instability_fold_spread_from_the_folds_rows_is_not_confirmed():
     res = _res_with_eval_scores([0.70, 0.72, 0.79], [0.74, 0.745, 0.75], [0.71, 0.74, 0.77])
     assert not _same_rows_agree(ctx, res, ev, 0.03, 4.4)
     assert ev["eval_sd"] >= 0.03
+
+
+def _rare_scores(separable: bool, n: int = 4000, prevalence: float = 0.03):
+    """Binary probabilities of a rare class that a model ranks (shifted by 1.5 sd) or not (noise),
+    squeezed below 0.5 as an unweighted model's are: the decision in use never predicts it."""
+    rng = np.random.default_rng(7)
+    y = (rng.random(n) < prevalence).astype(int)
+    z = rng.normal(size=n) + (1.5 * y if separable else 0)
+    shift = 1.5 if separable else 0.05  # calibrated P(rare | z) for a class shifted by `shift` sd
+    p1 = 1 / (1 + np.exp(-(np.log(prevalence / (1 - prevalence)) + shift * z - shift**2 / 2)))
+    P = np.column_stack([1 - p1, p1])
+    current = np.where(p1 >= 0.5, 1, 0)
+    return y, P, current
+
+
+def test_handled_decision_recovers_a_ranked_rare_class():
+    from mltriage.checks.model.imbalance import balanced_labels, handled_comparison, recoverable
+
+    y, P, current = _rare_scores(separable=True)
+    handled = balanced_labels(P, [0, 1], np.array([1 - y.mean(), y.mean()]))
+    h = handled_comparison(y == 1, current, handled, 1)
+    assert h["recall_gain"] > 0.4 and h["p_gain"] < 1e-6 and h["precision"] > 2 * h["prevalence"]
+    assert recoverable(h, unhandled_imbalance.check.resolve({}), 1)
+
+
+def test_handled_decision_does_not_recover_a_class_the_features_cannot_separate():
+    from mltriage.checks.model.imbalance import balanced_labels, handled_comparison, recoverable
+
+    y, P, current = _rare_scores(separable=False)
+    handled = balanced_labels(P, [0, 1], np.array([1 - y.mean(), y.mean()]))
+    h = handled_comparison(y == 1, current, handled, 1)
+    # predicting it more often recalls more of it, but no better than at random
+    assert h["p_precision"] > 0.05
+    assert not recoverable(h, unhandled_imbalance.check.resolve({}), 1)

@@ -91,6 +91,27 @@ def test_a_slice_along_a_leaking_or_skewed_column_is_folded_into_its_cause():
     assert kept.severity.rank == 1
 
 
+def test_a_slice_with_no_data_cause_is_folded_into_model_underfit():
+    under = Finding("model.underfit", "warning", "linear vs boosting")
+    capacity = Finding("errors.underperforming_slice", "warning", "s1", columns=["tax"])
+    capacity.evidence["causes"] = []
+    sparse = Finding("errors.underperforming_slice", "warning", "s2", columns=["age"])
+    sparse.evidence["causes"] = ["under-represented", "worse than a constant"]
+    rank_and_gate([under, capacity, sparse])
+    assert capacity.severity.rank == 0 and capacity.evidence["symptom_of"]["code"] == "model.underfit"
+    assert "a symptom of model.underfit" in capacity.title
+    # a slice the evidence ties to the data stays a warning
+    assert sparse.severity.rank == 1 and "symptom_of" not in sparse.evidence
+
+
+def test_a_slice_with_no_data_cause_stays_a_warning_without_an_underfit_finding():
+    quiet = Finding("model.underfit", "info", "within noise")
+    capacity = Finding("errors.underperforming_slice", "warning", "s1", columns=["tax"])
+    capacity.evidence["causes"] = []
+    rank_and_gate([quiet, capacity])
+    assert capacity.severity.rank == 1 and "symptom_of" not in capacity.evidence
+
+
 def test_finding_json_is_plain():
     import numpy as np
 

@@ -108,18 +108,41 @@ def fold_symptoms(findings: list[Finding]) -> None:
     """An underperforming slice whose predicates use a column the same report names as leaking
     the label or skewed between training and serving is that finding's symptom (the model relies
     on a column whose meaning differs between the sets, so its errors concentrate along it): it
-    becomes `info` naming the cause, so one problem is not reported twice with two fixes."""
+    becomes `info` naming the cause, so one problem is not reported twice with two fixes. A slice
+    with no data cause in a report that finds the model underfit is folded the same way
+    (`_fold_into_underfit`)."""
     causes = [f for f in findings if f.code in _SLICE_CAUSES and f.severity.rank >= 1]
     for f in findings:
         if f.code != "errors.underperforming_slice" or f.severity.rank < 1:
             continue
         hit = next((c for c in causes if set(c.columns) & set(f.columns)), None)
         if hit is None:
+            _fold_into_underfit(f, findings)
             continue
         cols = ", ".join(sorted(set(hit.columns) & set(f.columns)))
         f.severity = INFO
         f.title += f" (a symptom of {hit.code} on {cols}: fix that first, then re-check)"
         f.evidence["symptom_of"] = {"code": hit.code, "columns": sorted(set(hit.columns) & set(f.columns))}
+
+
+# causes of a slice that lie in the data (errors.underperforming_slice's cause tests): a slice
+# with one of them is its own problem whatever the model's capacity
+_DATA_CAUSES = ("features", "under-represented", "label rate differs")
+
+
+def _fold_into_underfit(f: Finding, findings: list[Finding]) -> None:
+    """A slice with no data cause (the model is merely wrong there: its residuals carry a bias or
+    trend, or it is confidently wrong) in a report that finds the model underfit is that
+    finding's symptom: a model that cannot express the relation a baseline finds is wrong in
+    regions, and the fix is the same (capacity, not this region's data). It becomes `info`
+    naming model.underfit; a slice the evidence ties to the data stays a warning."""
+    under = next((u for u in findings if u.code == "model.underfit" and u.severity.rank >= 1), None)
+    found = f.evidence.get("causes")
+    if under is None or found is None or set(found) & set(_DATA_CAUSES):
+        return
+    f.severity = INFO
+    f.title += " (a symptom of model.underfit: no data cause; give the model capacity first, then re-check)"
+    f.evidence["symptom_of"] = {"code": "model.underfit", "columns": []}
 
 
 def rank_and_gate(findings: list[Finding]) -> None:
