@@ -586,6 +586,53 @@ def test_label_leakage_fires_on_a_categorical_record_of_a_multiclass_outcome():
     assert found[0].evidence["versus_rest"]["error_left_share"] <= 0.5
 
 
+@pytest.mark.fires("data.label_leakage")
+def test_label_leakage_fires_on_a_partial_record_that_decides_the_class_of_most_rows():
+    # the permit right for 70% of rows plus chance: its macro AUC leaves more than half of the
+    # others' error (as a dominant legitimate driver's does), but it decides the class of about
+    # two thirds of the rows beyond chance where the others together decide about a quarter
+    tr, te = _permit_frame(0.30)
+    found = alarms(D.label_leakage, ctx_of(tr, te, task="multiclass", categorical=["permit"]))
+    assert found and found[0].columns == ["permit"] and found[0].severity == Severity.CRITICAL
+    vr = found[0].evidence["versus_rest"]
+    assert vr["error_left_share"] > 0.5 and vr["undecided_left_share"] <= 0.5
+    assert vr["decided_alone"] > 0.5 > vr["decided_by_others"]
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_silent_on_a_dominant_cause_that_decides_the_class_of_most_rows():
+    # a region that sets the class of 70% of the rows, beside four features that set it for the
+    # rest: it decides the class of as many rows as the permit above (kappa about 0.67, the
+    # others about 0.10), but it is a cause: given the class it trades off against the others
+    # (explaining-away ratio about -0.8), as a record of the outcome does not
+    rng = np.random.default_rng(2)
+    n = 700
+    X = rng.normal(size=(n, 4))
+    p = np.exp(1.2 * X)
+    p /= p.sum(1, keepdims=True)
+    from_x = np.array([rng.choice(4, p=pi) for pi in p])
+    region = rng.integers(0, 4, n)
+    df = pd.DataFrame(X, columns=["f0", "f1", "f2", "f3"]).round(2)
+    df["region"] = np.array(["r1", "r2", "r3", "r4"])[region]
+    df["y"] = np.array(["a", "b", "c", "d"])[np.where(rng.random(n) < 0.7, region, from_x)]
+    tr, te = split(df)
+    ctx = ctx_of(tr, te, task="multiclass", categorical=["region"])
+    assert alarms(D.label_leakage, ctx) == []
+    c = ctx.case
+    res = leakage.versus_rest(
+        "multiclass",
+        ctx.encoded("train"),
+        ctx.encoder.categorical_mask,
+        ctx.y("train"),
+        c.features.index("region"),
+        c.classes,
+        c.positive,
+        0,
+    )
+    k_alone, k_others = res["decided"]
+    assert (1 - k_alone) / (1 - k_others) <= 0.5 and res["signature"].ratio < -0.5
+
+
 @pytest.mark.silent("data.label_leakage")
 def test_label_leakage_silent_on_a_dominant_concurrent_measurement():
     # a reading score beside the math score it predicts: both measure one ability, which four weak

@@ -111,6 +111,22 @@ def dominance(
     return Dominance(s, r, s - r, float(lo), float(hi), rlo, int(ok.sum()))
 
 
+def decided_share(Y: np.ndarray, pred: np.ndarray) -> float:
+    """Cohen's kappa of the class a prediction picks (binary: a probability above one half;
+    multiclass: the largest column) with the label: the share of rows whose class it decides
+    beyond the agreement expected by chance from the two sets of class frequencies (0: chance,
+    1: every row decided). A record of the outcome decides the class on the rows where it was
+    recorded; a driver shifts the odds of all rows and decides few."""
+    if Y.shape[1] == 1:
+        t, p = (Y[:, 0] > 0.5).astype(np.int64), (pred[:, 0] > 0.5).astype(np.int64)
+    else:
+        t, p = np.argmax(Y, 1), np.argmax(pred, 1)
+    k = int(max(t.max(initial=0), p.max(initial=0))) + 1
+    observed = float(np.mean(t == p))
+    chance = float(np.bincount(t, minlength=k) @ np.bincount(p, minlength=k)) / max(len(t), 1) ** 2
+    return (observed - chance) / (1.0 - chance) if chance < 1 else float("nan")
+
+
 def _within_between(
     a: np.ndarray, b: np.ndarray, Y: np.ndarray, labels: np.ndarray | None
 ) -> tuple[float, float]:
