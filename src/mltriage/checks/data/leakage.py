@@ -256,8 +256,9 @@ def label_leakage(ctx: Context, p: Params) -> Findings:
         (0.00-0.40 over 12 leaks, 139-4,000 rows, near-perfect ones included: departure delay
         0.898 / 0.704 / 0.34, an invoice 0.953 / 0.863 / 0.35, a weak leak on 139 rows 0.876 /
         0.639 / 0.34), except a 70%-right permit category of a 4-class outcome on 706 fishing
-        rows (0.816 / 0.754 / 0.75, ratio -0.18 [-0.41, 0.04]), now a suspicion: it reads like
-        the anes96 driver, which is stronger. 0.5 is the midpoint, not a fit: it is also the bar
+        rows (0.816 / 0.754 / 0.75, ratio -0.18 [-0.41, 0.04]): on the AUC it reads like the
+        anes96 driver; the decided share below tells them apart. 0.5 is the midpoint, not a
+        fit: it is also the bar
         when the others come near a perfect score and leave less room than the margin (an
         invoiced amount, price plus tax, R^2 0.953 beside computer specifications at 0.863
         leaves 35% of it, ratio -0.003, others kept 0.7%); legitimate measurements near a
