@@ -410,3 +410,24 @@ def copies_beyond_chance(ct: ChanceTwins, twins: int, rows: int) -> CopyFit:
         p_value=ct.p_value,
         scale=ct.ratio,
     )
+
+
+def same_count_share(h_a: np.ndarray, h_b: np.ndarray, reps: int = 20, seed: int = 0) -> tuple[float, float]:
+    """Share of the rows of `h_b` (row hashes) whose hash occurs exactly as often in `h_a`, and
+    that share's mean over `reps` random re-splits of the pooled rows into parts of the same
+    sizes (the chance rate: rows that repeat by nature land on both sides in random numbers).
+    A file evaluated on itself has every count equal (share 1) however often rows repeat."""
+    n_a = len(h_a)
+    if not n_a or not len(h_b):
+        return 0.0, 0.0
+    _, inv = np.unique(np.concatenate([h_a, h_b]), return_inverse=True)
+    k = int(inv.max()) + 1
+
+    def share(order: np.ndarray) -> float:
+        a, b = order[:n_a], order[n_a:]
+        ca, cb = np.bincount(a, minlength=k), np.bincount(b, minlength=k)
+        return float(np.mean((ca == cb)[b]))
+
+    rng = np.random.default_rng(seed)
+    null = [share(rng.permutation(inv)) for _ in range(reps)]
+    return share(inv), float(np.mean(null))

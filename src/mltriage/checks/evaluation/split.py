@@ -11,7 +11,7 @@ import pandas as pd
 from ...findings import CRITICAL, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.metrics import auc_ci, wilson
-from ...stats.rows import row_hashes
+from ...stats.rows import row_hashes, same_count_share
 from .common import binary_xy
 
 if TYPE_CHECKING:
@@ -105,7 +105,12 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
         (Kapoor & Narayanan's L1.1, no test set; generalisation suite kind leak_no_test_alldata:
         73% of the evaluation rows, 100% of the training rows, the train/test AUC gap outside its
         tolerance because of the 27% fresh rows). A smaller share is partial contamination
-        (data.train_test_overlap).
+        (data.train_test_overlap). Where training rows repeat by nature too much for the excess
+        over their repeat rate, it is flagged when at least `min_share` of the evaluation rows occur
+        exactly as often in training as in evaluation, `min_excess` above that share's mean over 20
+        random re-splits of the pooled rows (second held-out set, holdout2-run.md: aids, four coarse
+        features, 79% of training rows repeat one; the file evaluated on itself has 100% equal
+        counts).
     Why it matters
         A model scored on the rows it was fitted on reports how well it memorised them, not how it
         will do on new data: every reported number is optimistic by the train/test gap.
@@ -148,6 +153,13 @@ def evaluated_on_train(ctx: Context, p: Params) -> Findings:
     severity = None
     if share >= p.min_share and excess >= p.min_excess:
         severity = CRITICAL
+    elif share >= p.min_share:
+        # rows repeat by nature (few coarse features): the same file twice still has every row
+        # exactly as often on both sides, which random splits of the pooled rows rarely give
+        same, chance = same_count_share(h_tr, ctx.row_hashes("test"), seed=ctx.config.seed)
+        ev.update(rows_with_equal_counts=same, rows_with_equal_counts_by_chance=chance)
+        if same >= p.min_share and same - chance >= p.min_excess:
+            severity = CRITICAL
     elif share >= p.partial_share and cover >= p.min_share and cover - natural >= p.min_excess:
         # the evaluation set is the training set plus other rows (the whole table evaluated)
         severity = CRITICAL
