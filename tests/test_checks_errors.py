@@ -427,7 +427,7 @@ def _mask(df, preds):
     return slice_mask(df, preds)
 
 
-def _coin_flip_case(model_knows: bool, n: int = 12000, seed: int = 7):
+def _coin_flip_case(model_knows: bool, n: int = 12000, seed: int = 7, keep_in_train: float = 1.0):
     """Labels follow x1 sharply except in the slice north & x2 > 0.5, where they are a coin flip
     (in training and evaluation alike). With `model_knows`, a model that takes the slice's columns
     learns the 50/50 there (it is uncertain where it errs); otherwise a linear model on x1 alone
@@ -441,6 +441,9 @@ def _coin_flip_case(model_knows: bool, n: int = 12000, seed: int = 7):
     df["north"] = (df["region"] == "north").astype(int)
     train, test = df.iloc[: n // 2].reset_index(drop=True), df.iloc[n // 2 :].reset_index(drop=True)
     train, test = train.drop(columns="north"), test.drop(columns="north")
+    if keep_in_train < 1.0:  # training keeps only this share of the slice's rows
+        drop = _in_slice(train) & (rng.uniform(size=len(train)) >= keep_in_train)
+        train = train[~drop].reset_index(drop=True)
     if not model_knows:
         plain = LogisticRegression().fit(train[["x1"]], train["y"])
         return Context(build_case(train, test, "y", task="binary", model=plain, categorical=["region"])), test
@@ -491,6 +494,17 @@ def test_uncertain_region_with_the_same_label_mix_is_irreducible_info():
     assert alarms(out) == []
     hit = [x for x in out if x.slice and jaccard(slice_mask(test, x.slice), _in_slice(test)) >= 0.5]
     assert hit and hit[0].evidence["irreducible"] and "irreducible" in hit[0].root_cause
+
+
+def test_uncertain_region_short_of_training_rows_is_not_called_irreducible():
+    # the same uncertain coin-flip region, but training keeps 10% of its rows: it is
+    # under-represented, so its few training rows cannot show it is irreducible (more rows may help)
+    ctx, test = _coin_flip_case(model_knows=True, keep_in_train=0.1)
+    out = run(underperforming_slice, ctx)
+    hit = [x for x in out if x.slice and jaccard(slice_mask(test, x.slice), _in_slice(test)) >= 0.5]
+    assert hit and "under-represented" in hit[0].evidence["causes"]
+    assert not hit[0].evidence["irreducible"] and "irreducible" not in hit[0].root_cause
+    assert "more rows of the same kind will not" not in hit[0].fix
 
 
 def test_too_few_evaluation_rows_for_slices_is_info():

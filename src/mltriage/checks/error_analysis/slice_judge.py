@@ -4,7 +4,9 @@ A slice whose error is significantly and substantially above the rest (the searc
 is judged against the error the model itself expects there (`stats.slices.expected`): where the
 model is surprised (confidently wrong) it is a failure, a warning; where it knows it is uncertain
 the region is hard, info, and irreducible with these features when training shows the same label
-mix there. The causes the evidence supports are named: a column the model does not take, the slice
+mix there and holds its share of the region's rows (an under-represented region is not called
+irreducible: its few training rows say little about its label mix, and more rows may help). The
+causes the evidence supports are named: a column the model does not take, the slice
 under-represented in training, a label rate that differs inside it between training and
 evaluation, the model doing worse than a constant on it."""
 
@@ -194,8 +196,14 @@ def judge_all(ctx: Context, slices: list[Slice], whole: Overall, p: Params) -> l
         r.surprise["family"] = fam
         r.surprised = bool(pa < p.alpha and _substantial(r.surprise, whole, p))
         r.causes, r.label_mix = causes(ctx, r, whole, p, p.alpha / fam)
+        # irreducible only where training saw the region: a slice under-represented there has
+        # too few training rows to show the same label mix, and more rows may well help
+        scarce = any(c["cause"] == "under-represented" for c in r.causes)
         r.irreducible = bool(
-            not r.surprised and r.label_mix is not None and not r.label_mix.get("differs", False)
+            not r.surprised
+            and not scarce
+            and r.label_mix is not None
+            and not r.label_mix.get("differs", False)
         )
         works = _works(r, whole, p) or (_ranks(whole, p) and _known_cause(r, p))
         r.strong = bool(works and _lifted(r, whole, p) and _alarming(r, p))

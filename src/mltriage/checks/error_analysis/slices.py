@@ -107,7 +107,7 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         every candidate the confirmation tested (the search chose the slices kept among them on
         these rows; those it dropped count as p = 1, which keeps the correction conservative).
         Where the model knows it is uncertain the slice is hard, info, and irreducible with these
-        features when training shows the same label mix in it. A slice whose error exceeds the
+        features when training shows the same label mix in it and is not short of its rows. A slice whose error exceeds the
         model's expectation significantly without being a surprise is still a warning when a
         data cause no threshold produces is established (each cause test Bonferroni-corrected
         over the same family): it is under-represented in training, or its label rate differs
