@@ -122,9 +122,12 @@ def cbpe_binary(
     n_boot: int = 200,
     seed: int = 0,
     max_rows: int = 50_000,
+    refit: bool = False,
 ) -> PerformanceEstimate:
     """Estimate `metric` (accuracy, f1, roc_auc) on the batch from the model's scores alone.
-    ref_y: 0/1 labels of the evaluation set (1 = positive class)."""
+    ref_y: 0/1 labels of the evaluation set (1 = positive class). `refit`: each bootstrap draw
+    also resamples the evaluation rows and refits the calibration (its uncertainty where the batch
+    falls, which a small batch in a sparse score range is dominated by), not only the batch rows."""
     ref_score = np.asarray(ref_score, dtype=np.float64)
     cur_score = np.asarray(cur_score, dtype=np.float64)
     ref_y = np.asarray(ref_y, dtype=np.float64)
@@ -140,7 +143,11 @@ def cbpe_binary(
     draws = []
     for _ in range(n_boot):
         idx = rng.integers(0, len(cs), m)
-        draws.append(expected_binary_metrics(p[idx], cs[idx], threshold)[metric])
+        pb = p[idx]
+        if refit:
+            j = rng.integers(0, len(ref_score), len(ref_score))
+            pb = isotonic(ref_score[j], ref_y[j]).predict(cs[idx])
+        draws.append(expected_binary_metrics(pb, cs[idx], threshold)[metric])
     boots = np.asarray([b for b in draws if np.isfinite(b)])
     scale = np.sqrt(m / len(cs))  # a sub-sampled bootstrap is widened back to the batch's size
     centre = est[metric]
@@ -158,16 +165,29 @@ def cbpe_binary(
 
 
 def cbpe_multiclass(
-    ref_proba: np.ndarray, ref_correct: np.ndarray, cur_proba: np.ndarray, n_boot: int = 200, seed: int = 0
+    ref_proba: np.ndarray,
+    ref_correct: np.ndarray,
+    cur_proba: np.ndarray,
+    n_boot: int = 200,
+    seed: int = 0,
+    refit: bool = False,
 ) -> PerformanceEstimate:
-    """Expected accuracy from the calibrated top-class probability."""
+    """Expected accuracy from the calibrated top-class probability (`refit` as in cbpe_binary)."""
     conf_r = np.max(ref_proba, axis=1)
     conf_c = np.max(cur_proba, axis=1)
-    iso = isotonic(conf_r, np.asarray(ref_correct, dtype=np.float64))
+    correct = np.asarray(ref_correct, dtype=np.float64)
+    iso = isotonic(conf_r, correct)
     pc = iso.predict(conf_c)
     est = float(np.mean(pc))
     rng = np.random.default_rng(seed)
-    boots = [float(np.mean(pc[rng.integers(0, len(pc), len(pc))])) for _ in range(n_boot)]
+    boots = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(pc), len(pc))
+        if refit:
+            j = rng.integers(0, len(conf_r), len(conf_r))
+            boots.append(float(np.mean(isotonic(conf_r[j], correct[j]).predict(conf_c[idx]))))
+        else:
+            boots.append(float(np.mean(pc[idx])))
     return PerformanceEstimate(
         metric="accuracy",
         reference=float(np.mean(ref_correct)),
