@@ -278,6 +278,19 @@ def test_unhandled_imbalance_silent_with_class_weights():
 
 
 @pytest.mark.silent("model.unhandled_imbalance")
+def test_unhandled_imbalance_is_info_when_the_rare_class_is_not_ranked():
+    """A 3% class with labels drawn at random: never predicted, but nothing ranks it either, so
+    weights would not rescue it: an info note that says so, not an alarm, not silence."""
+    tr, te = _binary(6000)
+    rng = np.random.default_rng(2)
+    tr["y"] = (rng.random(len(tr)) < 0.03).astype(int)
+    te["y"] = (rng.random(len(te)) < 0.03).astype(int)
+    out = run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5))
+    assert not _alarm(out)
+    assert out and out[0].severity.value == "info" and "does not rank it above chance" in out[0].title
+
+
+@pytest.mark.silent("model.unhandled_imbalance")
 def test_unhandled_imbalance_silent_when_balanced():
     tr, te = _binary()
     assert _run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary")) is None

@@ -270,6 +270,35 @@ def _too_few(small: list[dict[str, Any]], p: Params) -> Finding:
     )
 
 
+def _neglected(r: dict[str, Any], p: Params) -> bool:
+    """A rare class whose recall at the threshold in use is below `max_recall` (the Wilson upper
+    end below twice that) and which the model predicts far less often than it occurs."""
+    return bool(
+        r["recall"] < p.max_recall
+        and r["recall_ci"][1] < 2 * p.max_recall
+        and r["predicted"] < 0.5 * r["positives"]
+    )
+
+
+def _unranked(r: dict[str, Any]) -> Finding:
+    """A neglected rare class that the model does not rank either: weights or a threshold would
+    not rescue it (no signal found for it), so it is said as info, never silence."""
+    return Finding(
+        "model.unhandled_imbalance",
+        INFO,
+        f"Class {r['class']!r} ({r['prevalence']:.1%} of rows; {r['positives']} rows of it in the {r['rows']} "
+        f"rows) is predicted {r['predicted']} time(s), recall {r['recall']:.0%}, but the model does not rank "
+        f"it above chance either (AUC {r['auc']:.2f}, 95% lower bound {r['auc_ci_low']:.2f}): class weights "
+        "or a tuned threshold would not recover it from these features",
+        classes=[r["class"]],
+        evidence={"table": [r]},
+        impact=0.0,
+        root_cause="no signal for the rare class was found (too few of its rows to learn from, or "
+        "features that do not tell it apart), not only an untuned decision rule",
+        fix="collect more rows of the rare class or features that separate it; then weight or tune the threshold",
+    )
+
+
 @check(
     "model.unhandled_imbalance",
     tasks=("binary", "multiclass"),
@@ -326,7 +355,11 @@ def unhandled_imbalance(ctx: Context, p: Params) -> Findings:
         15.5%, prevalence 5.7%; seattle's drizzle: 7.5% -> 33% at 9.9% vs 3.7%; the blind set's
         doctor freepor under a random forest, 4.5% -> 78% at 18% vs 4.3%): the comparison
         confirms them as neglected, it does not silence them. One finding per such class. Info
-        only when the estimator shows class weights or a resampling step.
+        only when the estimator shows class weights or a resampling step. A neglected class that
+        the model does not rank (AUC interval reaching 0.55) is an info note saying so (held-out
+        benefits: 16 training rows of the rare class, 0 of 23 recalled with the out-of-fold rows,
+        AUC 0.56 with lower bound 0.41, no baseline above 0.57 under cross-validation): weights
+        would not rescue what the features do not carry.
     Smallest sample
         Set by the interval, not by a fixed count: the rows must be enough for a recall of 0 to
         have its Wilson upper end below twice `max_recall` (16 rows at the default 10%). Fewer is
@@ -353,16 +386,13 @@ def unhandled_imbalance(ctx: Context, p: Params) -> Findings:
     small = [r for r in rows if r.get("too_few")]
     rows = [r for r in rows if not r.get("too_few")]
     neglected = [
-        r
-        for r in rows
-        if r["recall"] < p.max_recall
-        and r["recall_ci"][1] < 2 * p.max_recall
-        and r["predicted"] < 0.5 * r["positives"]
-        and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > 0.55)
+        r for r in rows if _neglected(r, p) and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > 0.55)
     ]
     bad = [r for r in neglected if recoverable(r.get("handled"), p, len(rows))]
     if not bad:
-        return _too_few(small, p) if small else None
+        unranked = [r for r in rows if _neglected(r, p) and r["auc_ci_low"] <= 0.55]
+        notes = [_unranked(r) for r in unranked] + ([_too_few(small, p)] if small else [])
+        return notes or None
     thr = ctx.threshold
     ev = {"table": rows, "threshold": thr if c.task == "binary" else "argmax", "weighting_found": weighting}
     out = []
