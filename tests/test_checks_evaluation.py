@@ -500,7 +500,7 @@ def test_evaluated_on_train_regression_and_time_column():
 def dominant_multiclass(n, seed):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 2))
-    logits = np.stack([np.full(n, 2.2), 0.9 * X[:, 0], 0.9 * X[:, 1] - 0.3], axis=1)
+    logits = np.stack([np.full(n, 2.7), 0.9 * X[:, 0], 0.9 * X[:, 1] - 0.3], axis=1)
     y = np.argmax(logits + rng.gumbel(size=(n, 3)), axis=1)
     return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
 
