@@ -3,9 +3,11 @@ learning judged against calibration, and fold models scored on both sets' labels
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ...findings import INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
@@ -241,6 +243,32 @@ def _by_class(
     return rows
 
 
+def label_blind(ctx: Context, res: BaselinesResult) -> BaselinesResult:
+    """The baselines' training rows as the comparisons with evaluation labels must see them:
+    those whose features and label no other training row repeats. The evaluation rows the fold
+    models were scored on are those that equal no training row (`Context.fresh_eval_rows`, so
+    that copies are not scored by models that saw them); on data whose feature vectors repeat by
+    nature, that rule looks at the label: it keeps the repeats whose label differs from their
+    training twins' and drops the ones that agree, so the kept evaluation labels disagree with
+    the training labelling at the same features more often than any label would. Training rows
+    chosen by the same rule (their (features, label) not repeated among the other training
+    rows) carry the same selection, and the comparison is fair again; on data without repeats
+    nothing is dropped."""
+    h = pd.Series(ctx.row_hashes("train", with_target=True, roles=True))
+    unique = ~h.duplicated(keep=False).to_numpy()
+    keep = unique[res.index]
+    if keep.all():
+        return res
+    models = {k: replace(m, oof=None if m.oof is None else m.oof[keep]) for k, m in res.models.items()}
+    return replace(
+        res,
+        index=res.index[keep],
+        y=res.y[keep],
+        fold=None if res.fold is None else res.fold[keep],
+        models=models,
+    )
+
+
 def _suspect_rows(
     res: BaselinesResult, m: ModelCV, ok: np.ndarray, y_idx: np.ndarray, ev: dict
 ) -> np.ndarray:
@@ -415,11 +443,16 @@ def label_noise(ctx: Context, p: Params) -> Findings:
     need = p.min_excess * (1 if len(per_model) > 1 else 2)
     calib = excess >= need and all(r["z"] >= p.min_z for r in per_model)
     # the evaluation labels are the chance rate of the comparisons below only when they are a
-    # fair sample of the same labelling (not curated, not filtered on the outcome)
-    prem = evaluation_premise(res, p)
-    quality = _label_quality_gap(res, p) if prem["ok"] else None
+    # fair sample of the same labelling (not curated, not filtered on the outcome), and the
+    # training rows compared with them are chosen by the rule that chose them (label_blind)
     key, m, ok = best
-    vs = versus_evaluation(res, m, ok, y_idx, p) if prem["ok"] else None
+    blind = label_blind(ctx, res)
+    prem = evaluation_premise(blind, p)
+    quality = _label_quality_gap(res, p) if prem["ok"] else None
+    yb = np.array([pos.get(v, -1) for v in blind.y.tolist()])
+    mb = blind.models[key]
+    okb = np.isfinite(mb.oof).all(1) & (yb >= 0) if mb.oof is not None else np.zeros(len(yb), bool)
+    vs = versus_evaluation(blind, mb, okb, yb, p) if prem["ok"] else None
     pair = vs["pair"] if vs is not None else None
     if not calib and quality is not None and quality["fires"]:
         f = _quality_finding(quality, per_model, _by_class(res, m, ok, y_idx, p.threshold), p.threshold)

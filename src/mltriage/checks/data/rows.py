@@ -257,8 +257,8 @@ def duplicates(ctx: Context, p: Params) -> Findings:
         tests.
         The twins' labels are a second witness (`checks/data/repeats.py`): a copy carries its
         label, a natural repeat of a feature vector draws its target from p(y | x); when the share
-        of twin rows whose targets agree beyond chance is bounded below `label_max_share` and the
-        copies it allows are fewer than those claimed, the finding is info (natural repeats:
+        of twin rows whose targets agree beyond chance is bounded below `label_max_share`, the
+        finding is info (the null and what it gives up: `checks/data/repeats.py`; natural repeats:
         randhie person-years, Cracker store-weeks, where every planted copy case gives 0.65 or
         more).
     Why it matters
