@@ -18,12 +18,13 @@ from ...stats.metrics import wilson
 from ...stats.rows import (
     ChanceTwins,
     CopyFit,
+    TwinModel,
     chance_twins,
     coarsen,
+    code_hashes,
     column_codes,
     copies_beyond_chance,
     fit_copies,
-    row_hashes,
     twin_model,
 )
 from .repeats import label_params, label_test, natural_repeats
@@ -72,32 +73,12 @@ def near_copy_fit(
     themselves as chance."""
 
     def compute() -> tuple[CopyFit, np.ndarray]:
-        c = ctx.case
-        cols = c.features + ctx.role_columns() + [c.target]
-        # the target stays exact: a record entered twice keeps its label, while binning a
-        # continuous target would turn neighbours in price or dose into twins the chance model
-        # (independent columns) under-counts (clean computers listings: 12% false copies); so does
-        # the group (query, session) column: an id, not a reading, whose neighbours in number are
-        # other sessions
-        exact = [x for x in (c.target, c.group_column) if x]
-        h_tr = identity_hashes(ctx, "train")
-        fresh = ~pd.Series(h_tr).duplicated().to_numpy()
-        tr = ctx.frame("train")[fresh].reset_index(drop=True)
-        te = ctx.frame("test")
-        rest = ~np.isin(identity_hashes(ctx, "test"), h_tr)
-        if which == "test":
-            te = te[rest].reset_index(drop=True)
-        a, b = coarsen([tr, te], [x for x in cols if x not in exact], bins)
-        for x in exact:
-            a[x], b[x] = tr[x].to_numpy(), te[x].to_numpy()
-        ctr, cte = column_codes([a, b], cols)
-        htr, hte = row_hashes(a, cols), row_hashes(b, cols)
-        first = ~pd.Series(np.concatenate([htr, hte])).duplicated().to_numpy()
-        model = twin_model(np.vstack([ctr, cte])[first], seed=ctx.config.seed)
+        ctr, cte, htr, hte, model, rest = _near_base(ctx, bins)
         n_ref = int(pd.Series(htr).nunique())
         if which == "test":
-            lam = n_ref * np.exp(model.log_chance(cte)) * model.dependence
-            twin = np.isin(hte, htr)
+            # rows not exact twins of training rows (`copy_fit`'s): a twin's binned row is its original's
+            lam = n_ref * np.exp(model.log_chance(cte[rest])) * model.dependence
+            twin = np.isin(hte[rest], htr)
             seen = np.zeros(len(rest), bool)
             seen[np.flatnonzero(rest)[twin]] = True
             return fit_copies(lam, twin, max_scale=max_scale), seen
@@ -106,6 +87,38 @@ def near_copy_fit(
         return fit_copies(lam, twin, max_scale=max_scale), twin
 
     return ctx.cached(f"near_copies:{which}:{bins}", compute)
+
+
+def _near_base(
+    ctx: Context, bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, TwinModel, np.ndarray]:
+    """What both near-copy fits share, once per resolution: codes and hashes of the binned unique
+    training rows and evaluation rows, their chance-twin model, the evaluation rows that are not
+    exact twins of a training row."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, TwinModel, np.ndarray]:
+        c = ctx.case
+        cols = c.features + ctx.role_columns() + [c.target]
+        # the target stays exact: binning a continuous target would turn neighbours in price into
+        # twins the chance model under-counts (clean computers: 12% false copies); so does the
+        # group (query, session) column: an id, whose neighbours in number are other sessions
+        exact = [x for x in (c.target, c.group_column) if x]
+        h_tr = identity_hashes(ctx, "train")
+        fresh = ~pd.Series(h_tr).duplicated().to_numpy()
+        tr = ctx.frame("train")[fresh].reset_index(drop=True)
+        te = ctx.frame("test").reset_index(drop=True)
+        rest = ~np.isin(identity_hashes(ctx, "test"), h_tr)
+        a, b = coarsen([tr, te], [x for x in cols if x not in exact], bins)
+        for x in exact:
+            a[x], b[x] = tr[x].to_numpy(), te[x].to_numpy()
+        ctr, cte = column_codes([a, b], cols)
+        # codes are shared across the sets, so equal code rows are equal rows
+        htr, hte = code_hashes(ctr), code_hashes(cte)
+        first = ~pd.Series(np.concatenate([htr, hte])).duplicated().to_numpy()
+        model = twin_model(np.vstack([ctr, cte])[first], seed=ctx.config.seed)
+        return ctr, cte, htr, hte, model, rest
+
+    return ctx.cached(f"near_base:{bins}", compute)
 
 
 def near_judged(ctx: Context, p: Params, which: str, tests: int) -> tuple[CopyFit, np.ndarray, bool, int]:
