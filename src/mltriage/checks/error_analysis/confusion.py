@@ -25,46 +25,56 @@ SHARE = Interval(float, 0, 1)
     "errors.confused_classes",
     tasks=("binary", "multiclass"),
     requires=("model",),
-    min_pair_share=Param(0.5, SHARE, "share of all errors the pair's mutual confusions must hold"),
-    min_pair_rate=Param(0.05, SHARE, "share of the pair's rows that must be confused"),
-    min_ratio=Param(
-        1.5,
-        Interval(float, 1, None),
-        "the pair's confusions over the number an unstructured confusion puts there",
+    min_excess_share=Param(
+        1 / 3,
+        SHARE,
+        "the pair's confusions beyond the number chance puts there, as a share of all errors",
     ),
+    min_pair_rate=Param(0.05, SHARE, "share of the pair's rows that must be confused"),
     alpha=Param(0.05, Interval(float, 0, 1), "family-wise error rate over the k(k-1)/2 pairs (Holm)"),
 )
 def confused_classes(ctx: Context, p: Params) -> Findings:
-    """A pair of classes that the model confuses far more than any other pair.
+    """A pair of classes that the model confuses with each other far more than chance.
 
     What it detects
-        In the confusion matrix of the evaluation set, a pair of classes whose mutual confusions
-        hold at least `min_pair_share` of all errors and `min_pair_rate` of the pair's rows, and
-        are at least `min_ratio` times the number an unstructured confusion would put there. The
-        null keeps each class's number of errors and lets them land on every other class c as
-        readily as the model predicts c on the rows of the other classes (stats.confusion): so a
-        weak model whose errors pile on the two largest classes merely because it predicts them
-        most is not a confused pair. The excess is tested exactly (a sum of two binomials) with
-        Holm's correction over the k(k-1)/2 pairs at `alpha`, and reported with the ratio's 95%
-        interval. Per-class precision, recall and F1 with intervals, the normalised confusion
-        matrix and (binary, with --cost) the expected cost at the threshold in use and at the
-        cost-optimal one are reported as info.
+        In the confusion matrix of the evaluation set, the pair of classes whose mutual
+        confusions most exceed the number an unstructured confusion would put there, when that
+        excess is at least `min_excess_share` of all errors and the pair's confusions are at
+        least `min_pair_rate` of its rows. The null (stats.confusion) keeps each class's number
+        of errors and lets them land on every other class c as readily as the model predicts c
+        on the rows of the other classes: it conditions on where the model's predictions go, so
+        a weak model whose errors pile on the largest class merely because it predicts that
+        class most (model.unhandled_imbalance, model.underfit) is not a confused pair, and a
+        pair cannot inflate its own expectation. The excess is tested exactly (a sum of two
+        binomials) with Holm's correction over the k(k-1)/2 pairs at `alpha`, and reported
+        with the ratio observed/expected and the excess share, each with its 95% interval. Per-
+        class precision, recall and F1 with intervals, the normalised confusion matrix, the pair
+        that holds the most errors against its chance expectation and (binary, with --cost) the
+        expected cost at the threshold in use and at the cost-optimal one are reported as info.
     Smallest sample
         Whatever makes the exact test reach `alpha` after Holm (about six errors all in one pair
         of three balanced classes). A pair that meets the effect sizes without reaching
         significance is reported as info with its numbers and that reason, never silence.
     Defaults
-        `min_ratio` 1.5 ("half again as many as chance"): under the null the ratio tends to 1,
-        and with three balanced classes it can hardly exceed 2, so a larger bar would rarely fire
-        there. Measured on the generalisation suite: the planted pairs reach 2.6-3.8 (penguins
-        without the bill length, 9 and 13 errors all in the pair; cars Europe/Japan), the public
-        case 2.8; fishing's boat/charter, its two largest classes, sits at 1.4-1.7 whatever the
-        model (1.36 for the unweighted logistic model of unhandled_imbalance and for label_noise's
-        boosted model, which stay quiet; 1.61 and 1.62 for the confused_classes models, which
-        fire), so that data set lies near the bar by nature. A collapsed network (nearly every row
-        predicted Gentoo) scores 1.0. The clean penguins controls (3 errors, all Adelie/Chinstrap:
-        ratio 2.8, Holm p 0.14) and the digits control (the largest pair holds 19% of the errors)
-        stay quiet. The fixed minimum of 20 confused rows it replaces silenced the penguins pairs.
+        `min_excess_share` 1/3: the effect that matters is the errors the pair holds beyond
+        chance, i.e. what separating the pair would remove (a share of all errors, so its scale
+        does not depend on the number of classes, unlike the ratio, whose ceiling is about k-1).
+        Measured on the generalisation suite (every multiclass scenario of the default, full,
+        held-out and outside sets): pairs that differ by something no feature records reach
+        0.38-0.64 (cars Europe/Japan 0.38 with 21 errors; penguins without the bill length
+        0.64; the public case 0.64), while the pairs that data sets hold by nature, whatever
+        the model, stay at or below 0.28: doctor's levyplus/medlevy 0.16-0.20 in five models
+        (clean control rf 0.20, ratio 1.47, Holm p 3e-28: real but not dominant), fishing's
+        boat/charter 0.18-0.25 in six, seattle's fog/rain 0.08-0.20, anes 0.10-0.12, ketchup
+        0.06, a knn on penguins 0.28, the public digits control 0.16 (4 errors). A weak logistic model that sends its errors to the largest
+        class scores near 0 whatever share of errors the pair holds (cracker nabisco/private 67%
+        of errors, excess 0.00; catsup heinz28/heinz32 53%, 0.03). The former bars (the pair
+        holds half of all errors, ratio 1.5) let fishing's natural boat/charter pair fire
+        (1.6-1.7: found on the two fishing confused_classes scenarios and false alarms on two
+        others where nothing was planted) while the same kind of pair on doctor (1.4-1.5) sat
+        just below.
+        `min_pair_rate` 0.05 keeps a handful of errors among thousands of rows quiet (doctor's
+        leaked rf: 3 of 4 errors in one pair, 0.8% of its rows).
     Why it matters
         Errors that concentrate in one pair usually have one cause: the features cannot tell the
         two classes apart (a missing feature), the classes overlap by definition, or their labels
@@ -100,21 +110,44 @@ def confused_classes(ctx: Context, p: Params) -> Findings:
         evidence["cost"] = cost
     out = []
     if ctx.task == "multiclass" and pairs and n_err:
-        top = pairs[0]
-        large = (
-            top["share_of_errors"] >= p.min_pair_share
-            and top["rate"] >= p.min_pair_rate
-            and top["ratio"] >= p.min_ratio
-        )
-        if large:
+        top = max(pairs, key=lambda r: r["excess"])
+        if top["excess_share"] >= p.min_excess_share and top["rate"] >= p.min_pair_rate:
             ia, ib = classes.index(top["classes"][0]), classes.index(top["classes"][1])
             examples = _examples(ctx, ok, ti, pi, ia, ib)
-            f = _pair_finding(top, cm, classes, n_err, dict(evidence), examples, cost)
+            f = _pair_finding(top, classes, n_err, dict(evidence), examples, cost)
             if top["p_adjusted"] >= p.alpha:
                 f = _too_few(f, top, p.alpha)
             out.append(f)
+        else:
+            evidence["most_errors_pair"] = _pair_note(pairs[0], p)
     out.append(_per_class_finding(evidence, cost))
     return out
+
+
+def _pair_note(pair: dict[str, Any], p: Params) -> dict[str, Any]:
+    """The pair that holds the most errors, against its chance expectation, when no pair meets
+    the effect sizes: why it is not a confused pair (info)."""
+    a, b = pair["classes"]
+    lo, hi = pair["ratio_ci"]
+    head = (
+        f"{a!s}/{b!s} hold {pair['share_of_errors']:.0%} of the errors, {pair['errors']} vs "
+        f"{pair['expected']:.1f} expected by chance (ratio {pair['ratio']:.2f}, 95% CI {lo:.2f}-{hi:.2f})"
+    )
+    if pair["p_adjusted"] >= p.alpha:
+        why = (
+            "as many as chance expects from how often the model predicts each class: the errors "
+            "go to the classes it predicts most, not to this pair"
+        )
+    else:
+        why = (
+            f"beyond chance, but the excess is {pair['excess_share']:.0%} of the errors "
+            f"(a confused pair needs {p.min_excess_share:.0%}): classes these features leave close, "
+            "not one dominant confusion"
+        )
+    return {"classes": [a, b], "text": f"{head}: {why}", **{k: pair[k] for k in _NOTE_KEYS}}
+
+
+_NOTE_KEYS = ("errors", "share_of_errors", "expected", "ratio", "ratio_ci", "excess_share", "p_adjusted")
 
 
 def _too_few(f: Finding, top: dict[str, Any], alpha: float) -> Finding:
@@ -144,7 +177,7 @@ def _confusion(y: np.ndarray, label: np.ndarray, classes: list) -> tuple[np.ndar
 
 def _pairs(cm: np.ndarray, classes: list, n_err: int) -> list[dict[str, Any]]:
     """Every pair of classes with its mutual confusions against the unstructured-confusion null
-    (stats.confusion.pair_concentration), most confused first."""
+    (stats.confusion.pair_concentration), the most errors first."""
     pairs: list[dict[str, Any]] = []
     for r in pair_concentration(cm):
         a, b = r["a"], r["b"]
@@ -159,6 +192,9 @@ def _pairs(cm: np.ndarray, classes: list, n_err: int) -> list[dict[str, Any]]:
                 "expected": round(r["expected"], 3),
                 "ratio": r["ratio"],
                 "ratio_ci": r["ratio_ci"],
+                "excess": round(r["excess"], 3),
+                "excess_share": r["excess_share"],
+                "excess_share_ci": r["excess_share_ci"],
                 "p_value": r["p_value"],
                 "p_adjusted": r["p_adjusted"],
                 f"{classes[a]}->{classes[b]}": int(cm[a, b]),
@@ -201,7 +237,6 @@ def _examples(ctx: Context, ok: np.ndarray, ti: np.ndarray, pi: np.ndarray, ia: 
 
 def _pair_finding(
     top: dict[str, Any],
-    cm: np.ndarray,
     classes: list,
     n_err: int,
     evidence: dict[str, Any],
@@ -209,13 +244,9 @@ def _pair_finding(
     cost: dict | None,
 ) -> Finding:
     a, b = top["classes"]
-    ia, ib = classes.index(a), classes.index(b)
     ev = dict(evidence, pair=top, examples=examples)
-    # expected gain: the pair confused at the rate of the other classes' rows
-    pair_rows = int(cm[ia].sum() + cm[ib].sum())
-    other_rows = int(cm.sum()) - pair_rows
-    other_rate = (n_err - top["errors"]) / other_rows if other_rows > 0 else 0.0
-    removed = max(0.0, top["errors"] - other_rate * pair_rows)
+    # expected gain: the pair confused only as often as the null expects
+    removed = max(0.0, float(top["excess"]))
     ev["root_cause_category"] = "features"
     ev["expected_gain"] = gain_numbers(
         errors_removed=round(removed, 1), share_of_errors_removed=round(removed / n_err, 4)
@@ -224,13 +255,15 @@ def _pair_finding(
         cab = cost["cost_matrix"][str(a)][str(b)] if str(a) in cost["cost_matrix"] else None
         cba = cost["cost_matrix"][str(b)][str(a)] if str(b) in cost["cost_matrix"] else None
         ev["cost_of_pair_errors"] = {f"{a}->{b}": cab, f"{b}->{a}": cba}
+    lo, hi = top["excess_share_ci"]
     return Finding(
         "errors.confused_classes",
         WARNING,
         f"{top['share_of_errors']:.0%} of errors are confusions between {a!s} and {b!s} "
         f"({top['errors']} rows, {top['rate']:.0%} of the pair's rows) vs {top['expected']:.1f} "
         f"expected by chance (ratio {top['ratio']:.1f}, 95% CI "
-        f"{top['ratio_ci'][0]:.1f}-{top['ratio_ci'][1]:.1f}; Holm p {top['p_adjusted']:.2g})",
+        f"{top['ratio_ci'][0]:.1f}-{top['ratio_ci'][1]:.1f}; the excess is {top['excess_share']:.0%} "
+        f"of all errors, 95% CI {max(lo, 0):.0%}-{min(hi, 1):.0%}; Holm p {top['p_adjusted']:.2g})",
         classes=[a, b],
         evidence=ev,
         impact=float(min(1.0, removed / n_err)),
@@ -238,8 +271,8 @@ def _pair_finding(
         "are inconsistent)",
         fix=f"add a feature that tells {a!s} from {b!s}, merge them if the distinction does not "
         "matter, or audit their labels; weigh the two directions of error with a cost matrix",
-        gain=f"confusing {a!s} and {b!s} only as often as the other classes err "
-        f"({other_rate:.1%}) removes about {removed:.0f} errors ({removed / n_err:.0%} of all errors)",
+        gain=f"confusing {a!s} and {b!s} only as often as chance expects ({top['expected']:.1f}) "
+        f"removes about {removed:.0f} errors ({removed / n_err:.0%} of all errors)",
     )
 
 
@@ -251,6 +284,8 @@ def _per_class_finding(evidence: dict[str, Any], cost: dict | None) -> Finding:
     title = "Per-class precision, recall and F1"
     if worst is not None:
         title += f" (lowest F1 {worst['f1']:.2f} for class {worst['class']!s})"
+    if "most_errors_pair" in evidence:
+        title += f"; {evidence['most_errors_pair']['text']}"
     if not (cost and "cost_per_row_at_optimum" in cost):
         evidence["root_cause_category"] = "model capacity"
         gain = (
