@@ -27,7 +27,9 @@ from ...stats.slices.expected import (
     expected_error_rate,
     proportion_diff,
     rate_surprise,
+    recalibrated_share,
     residual_surprise,
+    share_bias,
 )
 from .common import baseline_error, is_positive, skill
 
@@ -57,6 +59,8 @@ class Overall:
     score: np.ndarray | None = None  # binary: the score of the positive class
     decided: np.ndarray | None = None  # binary: the decision is the positive class
     resid: np.ndarray | None = None  # regression: y - prediction
+    proba: np.ndarray | None = None  # multiclass: the class probabilities (columns: `classes`)
+    classes: list[Any] | None = None
 
     @property
     def total_error(self) -> float:
@@ -81,6 +85,9 @@ def overall(ctx: Context, e: dict[str, Any], p: Params) -> Overall:
         if ctx.task == "binary" and whole.margin is not None:
             whole.score = np.asarray(pred.score, dtype=float)
             whole.decided = is_positive(ctx, pred.label)
+        elif pred.has_proba and pred.proba is not None and pred.classes is not None:
+            whole.proba = np.asarray(pred.proba, dtype=float)
+            whole.classes = list(pred.classes)
     else:
         whole.pred = np.asarray(pred.score, dtype=float)
         whole.resid = np.asarray(y, dtype=float) - whole.pred
@@ -196,12 +203,17 @@ def judge_all(ctx: Context, slices: list[Slice], whole: Overall, p: Params) -> l
         r.surprise["family"] = fam
         r.surprised = bool(pa < p.alpha and _substantial(r.surprise, whole, p))
         r.causes, r.label_mix = causes(ctx, r, whole, p, p.alpha / fam)
+        if whole.kind == "error rate":
+            r.surprise["constant"] = against_constant(r, whole, p.alpha / fam)
+            r.surprise["label_bias"] = label_bias(ctx, r, whole, p.alpha / fam, p.min_label_shift)
         # irreducible only where training saw the region: a slice under-represented there has
         # too few training rows to show the same label mix, and more rows may well help
         scarce = any(c["cause"] == "under-represented" for c in r.causes)
+        reducible = bool(r.surprise.get("constant", {}).get("reducible", False))
         r.irreducible = bool(
             not r.surprised
             and not scarce
+            and not reducible
             and r.label_mix is not None
             and not r.label_mix.get("differs", False)
         )
@@ -220,11 +232,11 @@ def _lifted(r: Judged, whole: Overall, p: Params) -> bool:
     overall error up). Without a cause the bar stays the overall error: on the generalisation
     suite, surprised slices with no cause reach 2x the rest (not 2x overall) in models that do
     not work (miscalibrated undersampling, out-of-distribution rows)."""
+    known = any(c["cause"] in ("under-represented", "label rate differs") for c in r.causes)
     if whole.kind != "error rate":
-        return bool(r.surprise.get("ratio", 0.0) >= p.min_surprise)
+        return bool(r.surprise.get("ratio", 0.0) >= p.min_surprise or (known and r.surprised))
     if r.slice.lift >= p.min_lift:
         return True
-    known = any(c["cause"] in ("under-represented", "label rate differs") for c in r.causes)
     return bool(known and lift_over_rest(r.slice) >= p.min_lift)
 
 
@@ -245,10 +257,94 @@ def _alarming(r: Judged, p: Params) -> bool:
 
 def _known_cause(r: Judged, p: Params) -> bool:
     """A data cause no threshold produces (under-represented in training, a label rate that
-    differs between training and the confirmation half) and errors significantly beyond the
-    model's own confidence there (its surprise test survives Holm)."""
+    differs between training and the confirmation half) and errors that are not what the labels
+    allow: significantly beyond the model's own confidence there (its surprise test survives
+    Holm), or, classification, significantly more than a constant's on the confirmation half
+    (`reducible`: the model is uncertain where the labels are not, so the errors are the model's;
+    the paired test is Bonferroni-corrected over the family like the cause tests)."""
     known = any(c["cause"] in ("under-represented", "label rate differs") for c in r.causes)
-    return bool(known and r.surprise.get("p_adjusted", 1.0) < p.alpha)
+    if not known:
+        return False
+    red = r.surprise.get("constant", {})
+    bias = r.surprise.get("label_bias") or {}
+    return bool(
+        r.surprise.get("p_adjusted", 1.0) < p.alpha
+        or red.get("reducible", False)
+        or bias.get("biased", False)
+    )
+
+
+def against_constant(r: Judged, whole: Overall, alpha: float) -> dict[str, Any]:
+    """The model against a constant on the slice's confirmation half (classification): the
+    constant is the slice's most frequent label on its discovery half (chosen on rows the test
+    does not use), the rows are paired (each row: the model wrong, the constant wrong), and the
+    one-sided exact sign test on the discordant rows has the null "the model errs no more often
+    than the constant there". `reducible`: p below `alpha` (the family's Bonferroni level). A
+    region the model knows is uncertain is irreducible only where a constant cannot do better:
+    where its labels are mostly one class that the model still misses, the errors are the
+    model's (too few training rows there, or a rule it has not learned)."""
+    s = r.slice
+    half = s.confirm_rows if s.confirm_rows is not None else np.ones(len(s.mask), dtype=bool)
+    conf = s.mask & whole.fin & half
+    disc = s.mask & whole.fin & ~half
+    if conf.sum() < 2:
+        return {"rows": int(conf.sum()), "p_value": 1.0, "reducible": False}
+    ys = pd.Series(whole.y).astype(str).to_numpy()
+    pool = disc if disc.any() else conf
+    top = pd.Series(ys[pool]).value_counts().index[0]
+    model_wrong = whole.raw[conf] > 0.5
+    const_wrong = ys[conf] != top
+    b = int(np.sum(model_wrong & ~const_wrong))
+    c = int(np.sum(~model_wrong & const_wrong))
+    from scipy import stats
+
+    pv = float(stats.binom.sf(b - 1, b + c, 0.5)) if b + c > 0 else 1.0
+    return {
+        "rows": int(conf.sum()),
+        "constant": top,
+        "model_error": float(model_wrong.mean()),
+        "constant_error": float(const_wrong.mean()),
+        "p_value": pv,
+        "reducible": bool(pv < alpha),
+    }
+
+
+def label_bias(ctx: Context, r: Judged, whole: Overall, alpha: float, min_shift: float) -> dict[str, Any]:
+    """The slice's class share against the share the model's probabilities predict there, on
+    its confirmation half (classification; `stats.slices.expected.share_bias`): binary, the
+    positive class; multiclass, the slice's most frequent class on its discovery half. The
+    expectation is the closer of the probabilities at face value and recalibrated on the other
+    rows (what a probability of that class means there). `biased`: the difference at least
+    `min_shift` (the bar of a label rate that differs between training and evaluation) and
+    significant at `alpha` (the family's Bonferroni level). A label rule that changed inside a
+    slice shows in the model's outputs as this bias even where its scores sit near the
+    threshold and its error is what that uncertainty predicts."""
+    s = r.slice
+    half = s.confirm_rows if s.confirm_rows is not None else np.ones(len(s.mask), dtype=bool)
+    conf, rest = s.mask & whole.fin & half, ~s.mask & whole.fin
+    if whole.score is not None:
+        hit = is_positive(ctx, whole.y).astype(float)
+        x = whole.score
+        label: Any = ctx.case.positive
+    elif whole.proba is not None and whole.classes is not None:
+        ys = pd.Series(whole.y).astype(str).to_numpy()
+        disc = s.mask & whole.fin & ~half
+        label = pd.Series(ys[disc if disc.any() else conf]).value_counts().index[0]
+        cols = [str(c) for c in whole.classes]
+        if label not in cols:
+            return {"p_value": 1.0, "biased": False}
+        x = whole.proba[:, cols.index(label)]
+        hit = (ys == label).astype(float)
+    else:
+        return {"p_value": 1.0, "biased": False}
+    expect = [recalibrated_share(x, hit, rest)]
+    if np.nanmin(x) >= 0 and np.nanmax(x) <= 1:
+        expect.append(x)
+    out = share_bias(np.where(whole.fin, hit, np.nan), expect, conf)
+    out["class"] = label
+    diff = out.get("difference", 0.0)
+    out["biased"] = bool(out["p_value"] < alpha and abs(diff) >= min_shift)
+    return out
 
 
 def _ranks(whole: Overall, p: Params) -> bool:

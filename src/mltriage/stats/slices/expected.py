@@ -173,3 +173,37 @@ def proportion_diff(k1: float, n1: float, k0: float, n0: float) -> dict[str, Any
     se = math.sqrt(pp * (1 - pp) * (1 / n1 + 1 / n0))
     pval = 2 * _norm_sf(abs(d) / se) if se > 0 else (0.0 if d != 0 else 1.0)
     return {"diff": d, "ci": [lo, hi], "p_value": min(1.0, pval)}
+
+
+def recalibrated_share(x: np.ndarray, hit: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
+    """Per row, the share of `hit` among `fit_rows` of the same score `x` (isotonic, increasing):
+    what a probability of a class means on those rows. NaN where too few rows fit it."""
+    return _isotonic(np.asarray(x, dtype=float), np.asarray(hit, dtype=float), fit_rows, True)
+
+
+def share_bias(hit: np.ndarray, expectations: list[np.ndarray], rows: np.ndarray) -> dict[str, Any]:
+    """The observed share of `hit` on `rows` against the share each per-row probability in
+    `expectations` predicts there, judged against the closest of them (the conservative one):
+    the difference and the two-sided p-value of "the labels follow these probabilities" (normal
+    approximation to the sum of independent Bernoulli(q_i), the Poisson tail when its variance
+    is below 10)."""
+    hit = np.asarray(hit, dtype=float)
+    best: dict[str, Any] = {"rows": 0, "p_value": 1.0}
+    for q_all in expectations:
+        m = rows & np.isfinite(hit) & np.isfinite(q_all)
+        n = int(m.sum())
+        if n < 2:
+            continue
+        q = np.clip(q_all[m], 1e-6, 1 - 1e-6)
+        k, mu, var = float(hit[m].sum()), float(q.sum()), float(np.sum(q * (1 - q)))
+        if var >= 10:
+            pval = min(1.0, 2 * _norm_sf(abs(k - mu) / math.sqrt(var)))
+        else:
+            from scipy import stats
+
+            tail = stats.poisson.sf(round(k) - 1, mu) if k >= mu else stats.poisson.cdf(round(k), mu)
+            pval = float(min(1.0, 2 * tail))
+        res = {"rows": n, "observed": k / n, "expected": mu / n, "difference": (k - mu) / n, "p_value": pval}
+        if best["rows"] == 0 or pval > best["p_value"]:
+            best = res
+    return best

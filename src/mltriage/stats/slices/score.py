@@ -174,6 +174,7 @@ class Cand:
     err: float = 0.0
     mask: np.ndarray | None = None  # over the search sample
     by_mass: bool = False  # found and refined by excess error mass
+    parent: bool = False  # the shared predicates of several chosen candidates (`search._parents`)
 
     @property
     def order(self) -> int:

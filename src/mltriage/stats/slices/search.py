@@ -5,7 +5,8 @@
 2. `_level1`, `_level2`, `_level3`: candidates of one, two and three predicates, counted with
    `np.bincount` over combined codes (level 3 extends only the best level-2 slices);
 3. `_choose`: the best candidates by score, then by excess error mass, overlapping ones merged
-   (Jaccard of rows > 0.5, simplest description wins);
+   (Jaccard of rows > 0.5, simplest description wins); `_parents`: the predicates several chosen
+   candidates share, tested as candidates of their own (sub-slices of one region are one region);
 4. `_refine_all`: thresholds refined and weak predicates dropped (`refine.py`);
 5. `confirm` (confirm.py): tested on the confirmation half with Holm's correction, described on all rows.
 """
@@ -120,7 +121,8 @@ def _find(
         cands += _level3(sample, cands, o.level3_parents)
     if not cands:
         return []
-    refined = _refine_all(sample, _choose(sample, cands, n_confirm, o.simplicity), o.simplicity)
+    chosen = _choose(sample, cands, n_confirm, o.simplicity)
+    refined = _refine_all(sample, chosen + _parents(sample, chosen), o.simplicity)
     if not refined:
         return []
     return confirm(refined, sample, error, conf, o, min_count)
@@ -365,9 +367,43 @@ def _choose(st: Sample, cands: list[Cand], n_confirm: int, simplicity: float) ->
     return accepted
 
 
-def _overlaps(c: Cand, other: Cand) -> bool:
+def _parents(st: Sample, chosen: list[Cand], max_parents: int = 3) -> list[Cand]:
+    """The shared parents of chosen candidates: the predicates that two or more of them have in
+    common (the same column and item), as candidates of their own, most shared first (at most
+    `max_parents`). Sub-slices of one region (age 47-62 and chronic condition with few
+    medicines, with a low income, with few prescriptions: each a small extreme corner the
+    SliceLine score prefers) are one region, and the region is what confirmation must test:
+    its corners are small, and their confirmation halves too few to survive the correction.
+    They are refined like any candidate and never dropped for overlapping one of their
+    children (`_refine_all`)."""
+    count: dict[tuple, int] = {}
+    own = {tuple(sorted(c.preds, key=repr)) for c in chosen}
+    for i, a in enumerate(chosen):
+        for b in chosen[i + 1 :]:
+            shared = [q for q in a.preds if q in b.preds]
+            key = tuple(sorted(shared, key=repr))
+            if key and key not in own:
+                count[key] = 0
+    for key in count:
+        count[key] = sum(all(q in c.preds for q in key) for c in chosen)
+    out: list[Cand] = []
+    for key in sorted(count, key=lambda k: (-count[k], -len(k), repr(k))):
+        c = Cand(list(key), parent=True)
+        c.mask = mask_on_codes(c, st)
+        c.size = int(c.mask.sum())
+        c.err = float(st.eS[c.mask].sum())
+        if c.size < st.min_S or not c.err > st.ebar * c.size:
+            continue
+        c.score = float(st.score(c.err, c.size))
+        out.append(c)
+        if len(out) >= max_parents:
+            break
+    return out
+
+
+def _overlaps(c: Cand, other: Cand, above: float = 0.5) -> bool:
     assert c.mask is not None and other.mask is not None
-    return jaccard(c.mask, other.mask) > 0.5
+    return jaccard(c.mask, other.mask) > above
 
 
 def _refine_all(st: Sample, accepted: list[Cand], simplicity: float) -> list[Cand]:
@@ -378,7 +414,10 @@ def _refine_all(st: Sample, accepted: list[Cand], simplicity: float) -> list[Can
         r = refine(c, st, simplicity, by_mass=c.by_mass)
         if r is None or not r.err > st.ebar * r.size:
             continue
-        if any(_overlaps(r, x) for x in refined):
+        if any(_overlaps(r, x) for x in refined if not (c.parent and not x.parent)):
             continue
+        if c.parent and any(_overlaps(r, x, 0.9) for x in refined):
+            continue  # a parent refined into (nearly) a slice already taken
+        r.parent = c.parent
         refined.append(r)
     return refined
