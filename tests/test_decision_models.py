@@ -240,3 +240,42 @@ def test_rare_class_with_fewer_than_twenty_rows_is_judged_by_its_interval():
 @pytest.mark.silent("model.unhandled_imbalance")
 def test_rare_class_with_class_weights_is_not_an_alarm_on_small_data():
     assert not checkhelp.alarms(_rare_multiclass(0.03, 600, weighted=True))
+
+
+@pytest.mark.fires("model.unhandled_imbalance")
+def test_neglected_rare_class_reports_what_weighting_costs_the_other_classes():
+    # the warning says the trade-off: accuracy falls (the argmax is accuracy's optimum) while
+    # balanced accuracy rises, both paired on the rows judged
+    warn = checkhelp.alarms(_rare_multiclass(0.03, 600, weighted=False))
+    assert warn and warn[0].classes == ["r"]
+    row = [r for r in warn[0].evidence["table"] if r["class"] == "r"][0]
+    t = row["handled"]["tradeoff"]
+    assert t["balanced_accuracy_change_ci"][0] > 0 and t["accuracy_change"] < 0.01
+    assert "balanced accuracy" in warn[0].title and "accuracy" in warn[0].fix
+
+
+@pytest.mark.silent("model.unhandled_imbalance")
+def test_no_trade_off_reported_when_the_rare_class_is_weighted():
+    out = _rare_multiclass(0.03, 600, weighted=True)
+    assert not checkhelp.alarms(out)
+    assert not any("balanced accuracy" in f.title for f in out)
+
+
+def test_paired_decisions_match_scikit_learn_and_cover_the_change():
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    from mltriage.stats.metrics import paired_decisions
+
+    rng = np.random.default_rng(2)
+    y = rng.choice(["a", "b", "c"], 2000, p=[0.6, 0.3, 0.1])
+    a = np.where(rng.random(2000) < 0.6, y, rng.choice(["a", "b", "c"], 2000))
+    b = np.where(rng.random(2000) < 0.7, y, rng.choice(["a", "b", "c"], 2000))
+    r = paired_decisions(y, a, b)
+    assert r["accuracy"] == pytest.approx([accuracy_score(y, a), accuracy_score(y, b)])
+    assert r["balanced_accuracy"] == pytest.approx(
+        [balanced_accuracy_score(y, a), balanced_accuracy_score(y, b)]
+    )
+    lo, hi = r["balanced_accuracy_change_ci"]
+    assert 0 < lo < r["balanced_accuracy_change"] < hi
+    same = paired_decisions(y, a, a)
+    assert same["accuracy_change"] == 0 and same["balanced_accuracy_change_ci"] == [0, 0]

@@ -300,3 +300,38 @@ def two_proportion_p(k1: int, n1: int, k2: int, n2: int, alternative: str = "gre
     se = np.sqrt(max(p * (1 - p) * (1 / n1 + 1 / n2), 1e-300))
     z = (p1 - p2) / se
     return float(sps.norm.sf(z) if alternative == "greater" else 2 * sps.norm.sf(abs(z)))
+
+
+def paired_decisions(y: Any, a: Any, b: Any, z: float = 1.96) -> dict[str, Any]:
+    """Accuracy and balanced accuracy (mean recall over the classes present in `y`) of two
+    decisions `a` and `b` on the same rows, and b's paired change in each with a normal 95%
+    interval: for accuracy from the per-row difference of being right, for balanced accuracy from
+    each class's discordant rows (McNemar's variance of a paired proportion, summed over the
+    classes, which are disjoint sets of rows)."""
+    y, a, b = (np.asarray(v).astype(str) for v in (y, a, b))
+    n = len(y)
+    ra, rb = a == y, b == y
+    d = rb.astype(float) - ra.astype(float)
+    sd = float(np.std(d, ddof=1)) if n > 1 else float("nan")
+    acc_d = float(d.mean()) if n else float("nan")
+    acc_half = z * sd / np.sqrt(n) if n > 1 else float("nan")
+    classes, inv = np.unique(y, return_inverse=True)
+    n_c = np.bincount(inv, minlength=len(classes)).astype(float)
+    gain = np.bincount(inv, weights=(rb & ~ra).astype(float), minlength=len(classes))
+    loss = np.bincount(inv, weights=(ra & ~rb).astype(float), minlength=len(classes))
+    dc = (gain - loss) / n_c
+    var = np.maximum((gain + loss) / n_c - dc**2, 0.0) / n_c
+    k = len(classes)
+    bal_d = float(dc.mean()) if k else float("nan")
+    bal_half = z * float(np.sqrt(var.sum())) / k if k else float("nan")
+    bal_a = (
+        float(np.mean(np.bincount(inv, weights=ra.astype(float), minlength=k) / n_c)) if k else float("nan")
+    )
+    return {
+        "accuracy": [float(ra.mean()), float(rb.mean())],
+        "accuracy_change": acc_d,
+        "accuracy_change_ci": [float(acc_d - acc_half), float(acc_d + acc_half)],
+        "balanced_accuracy": [bal_a, bal_a + bal_d],
+        "balanced_accuracy_change": bal_d,
+        "balanced_accuracy_change_ci": [bal_d - bal_half, bal_d + bal_half],
+    }
