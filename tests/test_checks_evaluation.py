@@ -633,3 +633,55 @@ def test_wrong_metric_fires_when_the_headline_cannot_be_computed(healthy):
     ctx = Context(build_case(train, single, "y", model=model, task="binary", metric="roc_auc"))
     out = alarms(run(wrong_metric, ctx))
     assert out and "cannot be computed" in out[0].title
+
+
+def _scored_frames(n, seed, shift=0.0):
+    """Predictions-only binary rows (about 7% positives, AUC about 0.78): `score` is the true
+    probability, or its log-odds moved by `shift` (np.log(8): inflated 8-fold in odds)."""
+    rng = np.random.default_rng(seed)
+
+    def one():
+        x = rng.normal(size=n)
+        logit = -3.2 + 1.1 * x
+        y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+        return pd.DataFrame({"x": x, "score": 1 / (1 + np.exp(-(logit + shift))), "y": y})
+
+    return one(), one()
+
+
+@pytest.mark.fires("evaluation.untuned_threshold")
+def test_untuned_threshold_cost_implied_threshold_found_where_halves_reach_zero():
+    """Threshold 0.5 under fp=1,fn=8 on calibrated scores: chosen on halves of 900 rows the
+    saving's interval reaches zero, but the threshold the costs imply (1/9), fixed without the
+    labels, saves on the rows it decides differently (exact binomial test)."""
+    tr, te = _scored_frames(900, 0)
+    ctx = Context(build_case(tr, te, "y", task="binary", prediction_column="score", cost="fp=1,fn=8"))
+    out = alarms(run(untuned_threshold, ctx))
+    assert len(out) == 1 and out[0].evidence["saving_per_row_ci"][0] <= 0
+    implied = out[0].evidence["cost_implied_threshold"]
+    assert implied["p"] < 0.025 and implied["alternative"] == pytest.approx(1 / 9)
+    assert "these costs imply" in out[0].title
+
+
+@pytest.mark.silent("evaluation.untuned_threshold")
+@pytest.mark.parametrize("shift, threshold", [(np.log(8), 0.5), (0.0, 1 / 9)])
+def test_untuned_threshold_silent_when_the_threshold_in_use_is_the_optimum(shift, threshold):
+    """Scores inflated 8-fold in odds make 0.5 the cost-optimal threshold at fp=1,fn=8 (and 1/9
+    is optimal on calibrated scores): the cost-implied threshold saves nothing there."""
+    tr, te = _scored_frames(900, 0, shift)
+    case = build_case(
+        tr, te, "y", task="binary", prediction_column="score", cost="fp=1,fn=8", threshold=threshold
+    )
+    out = run(untuned_threshold, Context(case))
+    assert alarms(out) == []
+
+
+def test_band_test_counts_the_rows_decided_differently():
+    y = np.array([1, 0, 0, 1, 0, 0, 0, 0, 1, 0])
+    s = np.array([0.9, 0.4, 0.3, 0.2, 0.15, 0.12, 0.05, 0.02, 0.3, 0.6])
+    b = thr.band_test(s, y, 0.5, 0.1, {"fp": 1.0, "fn": 8.0})
+    # rows in [0.1, 0.5): 0.4, 0.3, 0.2, 0.15, 0.12, 0.3 -> 6 rows, 2 positives
+    assert (b.rows, b.positives) == (6, 2) and b.break_even == pytest.approx(1 / 9)
+    assert b.saving == pytest.approx((8 * 2 - 4) / 10)
+    up = thr.band_test(s, y, 0.1, 0.5, {"fp": 1.0, "fn": 8.0})
+    assert up.saving == pytest.approx(-b.saving) and up.p > 0.5

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as sps
 
 
 def bayes_threshold(cost: dict[str, float]) -> float:
@@ -138,6 +139,7 @@ class TuneResult:
     value_tuned: float  # cross-fitted objective of a tuned threshold (honest)
     saving: float  # value_current - value_tuned (honest)
     saving_ci: tuple[float, float]
+    saving_p: float  # one-sided bootstrap p-value of no saving: the share of draws at or below 0
     chosen_thresholds: list[float]  # thresholds chosen on the halves (their spread)
 
 
@@ -217,5 +219,46 @@ def tune(
         value_tuned=float(t0[0]),
         saving=float(c0[0] - t0[0]),
         saving_ci=(float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))),
+        saving_p=float((np.sum(d <= 0) + 1) / (len(d) + 1)),
         chosen_thresholds=chosen_thr,
     )
+
+
+@dataclass
+class BandTest:
+    """A pre-specified alternative threshold against the one in use, on the same rows."""
+
+    alternative: float
+    rows: int  # rows whose decision differs (scores between the two thresholds)
+    positives: int  # positives among them
+    break_even: float  # the positive share among them at which both thresholds cost the same
+    saving: float  # cost per row at the threshold in use minus at the alternative
+    p: float  # one-sided exact binomial p-value of no saving
+
+
+def band_test(
+    score: np.ndarray, y: np.ndarray, current: float, alternative: float, cost: dict[str, float]
+) -> BandTest:
+    """Whether `alternative`, a threshold fixed without looking at these labels, costs less than
+    `current`. Only the rows whose score lies between the two are decided differently; moving
+    the threshold down turns them positive, which saves (c_fn - c_tp) on each positive among them
+    and costs (c_fp - c_tn) on each negative, so it saves iff their positive share exceeds
+    (c_fp - c_tn) / (c_fp - c_tn + c_fn - c_tp) (the reverse when moving it up). The null is no
+    saving: that share at most the break-even; the p-value is the exact binomial tail of the
+    positives counted, conservative for independent rows of unequal probabilities (Hoeffding 1956)."""
+    s, yy = np.asarray(score, float), np.asarray(y, float)
+    lo, hi = min(current, alternative), max(current, alternative)
+    band = (s >= lo) & (s < hi)
+    n, k = int(band.sum()), int(yy[band].sum())
+    a = cost.get("fp", 0.0) - cost.get("tn", 0.0)
+    b = cost.get("fn", 0.0) - cost.get("tp", 0.0)
+    be = a / (a + b) if a + b > 0 else 0.5
+    down = alternative < current
+    gain = (b * k - a * (n - k)) if down else (a * (n - k) - b * k)
+    if n == 0:
+        p = 1.0
+    elif down:
+        p = float(sps.binom.sf(k - 1, n, be))
+    else:
+        p = float(sps.binom.cdf(k, n, be))
+    return BandTest(float(alternative), n, k, float(be), float(gain / max(len(s), 1)), p)
