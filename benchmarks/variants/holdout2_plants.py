@@ -77,8 +77,6 @@ kinds_errors.SLICES.update(
     }
 )
 
-kinds_errors._CONFUSE_DROP.update({"doctor": [], "catsup": [], "ketchup": []})
-
 kinds_prod._SKEW.update(
     {
         "hdma": ("loan_to_value", 100.0, 0.0, "loan-to-value sent as a percentage instead of a ratio"),

@@ -62,8 +62,6 @@ kinds_errors.SLICES.update(
     }
 )
 
-kinds_errors._CONFUSE_DROP.update({"anes": [], "cracker": [], "yogurt": []})
-
 kinds_prod._SKEW.update(
     {
         "star": ("teacher_exp_yrs", 12.0, 0.0, "teacher experience sent in months instead of years"),

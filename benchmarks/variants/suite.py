@@ -55,8 +55,13 @@ SUITE: list[Spec] = CONTROLS + [
     S("target_suspect", "affairs", "binary", "logreg", None, variant="constant"),
     S("estimated_performance_drop", "affairs", "binary", "logreg", None, variant="curated"),
     S("estimated_performance_drop", "flights", "binary", "hgb", 20000, variant="curated"),
-    S("confused_classes", "penguins", "multiclass", "rf", None, variant="predonly"),
-    S("confused_classes", "fishing", "multiclass", "rf", None, variant="predonly"),
+    # confused_classes: the generator verifies its plant by the pair's excess over chance (>= 0.4
+    # of the errors, >= 40 errors in the pair); only penguins' other classes are predicted well
+    # enough for a pair to hold that (fishing, seattle, cars, anes, cracker, yogurt, doctor,
+    # catsup, ketchup: at most 0.31, or too few errors): penguins rf and fishing rf (predonly)
+    # were replaced by penguins lgbm (predonly) and penguins rf.
+    S("confused_classes", "penguins", "multiclass", "lgbm", None, variant="predonly"),
+    S("confused_classes", "penguins", "multiclass", "rf"),
     S("drift_second_half", "flights", "binary", "hgb", 10000),
     S("drift_second_half", "affairs", "binary", "logreg"),
     S("train_serving_skew", "penguins", "regression", "ridge"),
@@ -231,9 +236,10 @@ EXTRA: list[Spec] = [
     S("target_suspect", "flights", "regression", "hgb", 8000, variant="censored"),
     S("target_suspect", "penguins", "multiclass", "hgb", None, variant="constant"),
     S("estimated_performance_drop", "flights", "binary", "lgbm", 20000),
-    S("confused_classes", "cars", "multiclass", "rf", None, variant="predonly"),
-    S("confused_classes", "cars", "multiclass", "rf"),
-    S("confused_classes", "fishing", "multiclass", "hgb"),
+    # confused_classes on cars/rf (plain and predonly) dropped and fishing/hgb replaced by
+    # penguins/hgb: no pair's plant verifies on cars (Europe/Japan 0.47 of the errors beyond
+    # chance but 18 errors in 118 evaluation rows) or fishing (boat/charter 0.27).
+    S("confused_classes", "penguins", "multiclass", "hgb"),
     S("train_test_overlap", "computers", "regression", "rf", 2000),
     S("duplicates", "affairs", "binary", "rf"),
     S("duplicates", "cars", "regression", "hgb"),
@@ -369,7 +375,8 @@ HOLDOUT: list[Spec] = HOLDOUT_CONTROLS + [
     S("out_of_distribution", "rhie", "regression", "hgb", 10000),
     S("estimated_performance_drop", "benefits", "binary", "hgb"),
     S("estimated_performance_drop", "rhie", "binary", "logreg", 10000),
-    S("confused_classes", "cracker", "multiclass", "logreg"),
+    # confused_classes cracker/logreg dropped (the generator's pair-excess verification: at most
+    # 0.02 beyond chance on cracker; anes 0.29, yogurt 0.14: no held-out data set hosts the plant)
     S("hidden_slice", "benefits", "binary", "hgb"),
     S("hidden_slice", "anes", "binary", "logreg"),
     S("hidden_slice", "star", "regression", "hgb"),
@@ -470,8 +477,8 @@ HOLDOUT2: list[Spec] = HOLDOUT2_CONTROLS + [
     S("out_of_distribution", "vietnam", "regression", "hgb", 10000),
     S("estimated_performance_drop", "doctor", "binary", "hgb"),
     S("estimated_performance_drop", "vietnam", "binary", "logreg", 10000),
-    S("confused_classes", "doctor", "multiclass", "logreg"),
-    S("confused_classes", "catsup", "multiclass", "logreg"),
+    # confused_classes doctor/logreg and catsup/logreg dropped (the generator's pair-excess
+    # verification: at most 0.19 and 0.08 beyond chance; ketchup 0.10: no data set here hosts it)
     S("hidden_slice", "hdma", "binary", "hgb"),
     S("hidden_slice", "doctor", "binary", "logreg"),
     S("hidden_slice", "budget", "regression", "hgb", 8000),
