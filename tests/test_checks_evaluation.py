@@ -317,6 +317,10 @@ def test_untuned_threshold_small_data_unshown_saving_is_info(strong_rare_model):
     e = out[0].evidence
     assert e["saving_share_in_sample"] > 0.05 and e["saving_per_row_ci"][0] <= 0
     assert "cannot tell it from chance" in out[0].title
+    # both tests' figures, and what it would take if the saving were real
+    assert e["cost_implied_threshold"]["p"] >= 0.025 and "the threshold the costs imply" in out[0].title
+    if e["saving_per_row"] > 0:
+        assert e["rows_needed_if_real"] > 250 and "would show it" in out[0].title
 
 
 def test_threshold_metric_losses_match_sklearn():
