@@ -192,3 +192,76 @@ def test_search_tests_the_shared_parent_of_sub_slices():
     err = (rng.uniform(size=n) < p).astype(float)
     found = find_slices(df, err, categorical=set(df.columns), top_k=10, seed=0)
     assert any(_jaccard(s.mask, region) >= 0.8 for s in found), [s.describe() for s in found]
+
+
+def _flipped_region_case(flip_outside_corner: float, seed: int = 4, n: int = 12000):
+    """Labels follow x1 (logit 2.5 x1) except in the region north & x2 > 0.5, where they follow
+    the opposite rule: flipped in its corner x1 > 0, flipped with probability
+    `flip_outside_corner` in the rest of it; training keeps 5% of the region's rows."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "region": pd.Series(rng.choice(["north", "south", "east", "west"], n), dtype="str"),
+        }
+    )
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-2.5 * df["x1"].to_numpy()))).astype(int)
+    region = (df["region"] == "north").to_numpy() & (df["x2"] > 0.5).to_numpy()
+    corner = region & (df["x1"] > 0).to_numpy()
+    flip = corner | (region & ~corner & (rng.uniform(size=n) < flip_outside_corner))
+    df["y"] = np.where(flip, 1 - y, y)
+    train, test = df.iloc[: n // 2], df.iloc[n // 2 :].reset_index(drop=True)
+    tr = (train["region"] == "north").to_numpy() & (train["x2"] > 0.5).to_numpy()
+    train = train[~tr | (rng.uniform(size=len(train)) < 0.05)].reset_index(drop=True)
+    model = LogisticRegression().fit(train[["x1", "x2"]], train["y"])
+    case = build_case(train, test, "y", task="binary", model=model, categorical=["region"])
+    return Context(case), test
+
+
+def _judge_with_corner(ctx, test):
+    from mltriage.checks.error_analysis.slices import _corners
+
+    p = underperforming_slice.check.resolve({})
+    e = errors_of(ctx)
+    whole = overall(ctx, e, p)
+    region = [{"column": "region", "op": "==", "value": "north"}, {"column": "x2", "op": ">", "value": 0.5}]
+    corner = [*region, {"column": "x1", "op": ">", "value": 0.0}]
+    half = np.random.default_rng(0).uniform(size=len(test)) < 0.5
+    slices = []
+    for preds in (region, corner):
+        m = slice_mask(test, preds)
+        err = e["raw"]
+        s = Slice(
+            preds,
+            int(m.sum()),
+            float(m.mean()),
+            float(err[m].mean()),
+            float(err[~m].mean()),
+            (0.0, 1.0),
+            float(err[m].mean() / err.mean()),
+            0.0,
+            0.0,
+            m,
+        )
+        s.confirm_rows, s.family = half, 2
+        slices.append(s)
+    rows = judge_all(ctx, slices, whole, p)
+    assert rows[0].strong and rows[1].strong
+    return rows, _corners(rows, whole, p.alpha)
+
+
+def test_corner_no_worse_than_its_region_is_one_region():
+    # the whole region follows the opposite rule: its corner x1 > 0 errs as the rest of it does,
+    # so it is the same region told twice: info, pointing at the region
+    ctx, test = _flipped_region_case(flip_outside_corner=1.0)
+    rows, corners = _judge_with_corner(ctx, test)
+    assert 1 in corners and rows[0].strong and not rows[1].strong
+
+
+def test_corner_worse_than_its_region_stays_a_warning():
+    # only the corner follows the opposite rule fully (half of the region's other rows): it errs
+    # significantly more than the rest of the region, a failure of its own
+    ctx, test = _flipped_region_case(flip_outside_corner=0.3)
+    rows, corners = _judge_with_corner(ctx, test)
+    assert corners == {} and rows[0].strong and rows[1].strong

@@ -199,6 +199,7 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
     slices = slice_search(ctx, p)
     contrast = contrast_finding(ctx)
     rows = judge_all(ctx, slices, whole, p)
+    corners = _corners(rows, whole, p.alpha)
     # attribution: SHAP for tree models on the warning slices (it costs time: not on info ones)
     strong_masks = [r.slice.mask for r in rows if r.strong]
     shap_res = attribution(ctx, strong_masks, p.shap_budget_s) if strong_masks else None
@@ -209,10 +210,48 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         shap_ev = attribution_evidence(shap_res if r.strong else None, k_strong)
         k_strong += int(r.strong)
         slice_cost = cost["slices"][i] if cost and cost.get("slices") else None
-        out.append(_finding(ctx, r, whole, slice_cost, cost, shap_ev))
+        f = _finding(ctx, r, whole, slice_cost, cost, shap_ev)
+        if i in corners:
+            f.evidence["corner_of"] = corners[i]
+            f.root_cause = (
+                f"[{f.evidence['root_cause_category']}] a corner of {corners[i]['slice']}, a warning of "
+                f"its own, whose error it does not significantly exceed (p = {corners[i]['p_value']:.2g} "
+                f"on the confirmation half): one region; {f.root_cause.split('] ', 1)[-1]}"
+            )
+        out.append(f)
     if contrast is not None:
         out.append(contrast)
     return out or None
+
+
+def _corners(rows: list[Judged], whole: Overall, alpha: float) -> dict[int, dict[str, Any]]:
+    """Warning slices that are corners of another warning slice (its predicates and more) and
+    do not err significantly more than the rest of its rows (one-sided test on the confirmation
+    half at `alpha`, the test confirmation uses; the null: the corner errs no more than the
+    region's other rows): the same region told twice, demoted to info (in place) and mapped to
+    the region. A corner that does err more is a failure of its own and stays."""
+    from ...stats.slices.score import one_sided_p
+
+    out: dict[int, dict[str, Any]] = {}
+    binary = whole.kind == "error rate"
+    for i, r in enumerate(rows):
+        for q in rows:
+            if q is r or not (r.strong and q.strong):
+                continue
+            if len(q.slice.predicates) >= len(r.slice.predicates) or any(
+                x not in r.slice.predicates for x in q.slice.predicates
+            ):
+                continue
+            half = r.slice.confirm_rows if r.slice.confirm_rows is not None else whole.fin
+            inner = r.slice.mask & whole.fin & half
+            outer = q.slice.mask & ~r.slice.mask & whole.fin & half
+            pv = one_sided_p(whole.raw[inner], whole.raw[outer], binary)
+            if pv >= alpha:
+                out[i] = {"slice": q.slice.describe(), "p_value": pv}
+                break
+    for i in out:
+        rows[i].strong = False
+    return out
 
 
 def _root_cause(r: Judged, kind: str) -> tuple[str, str, str]:
