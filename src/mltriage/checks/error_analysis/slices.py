@@ -127,7 +127,10 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         chronic 'nla' patients near 0.5 (it errs 33% there, as its probabilities predict), but
         their labels are 70% positive where its probabilities say 55% (p = 0.0008) and 36% in
         training (5.5% of training rows vs 11.7% of evaluation rows). A real problem whose
-        cause is known is a warning.
+        cause is known is a warning. A warning slice that is a corner of another (its
+        predicates and more) and does not err significantly more than that region's other rows
+        (one-sided, confirmation half, at `alpha`; the null: it errs no more than they do) is
+        the same region told twice: info, pointing at the region.
         Effect size and a working model. Regression: the slice's mean absolute error at least
         `min_surprise` times what its predictive spread expects there, or, with a data cause
         established, the model surprised there (the systematic part, a bias or trend of at
