@@ -1,7 +1,7 @@
 """Run the generalisation suite: generate what is missing, score it with the public benchmark's
 score.py, and print recall and false alarms per failure kind and per data set.
 
-    python benchmarks/variants/run.py                      # the default 114 scenarios (~7.5 min of CPU)
+    python benchmarks/variants/run.py                      # the default 116 scenarios (~7.5 min of CPU)
     python benchmarks/variants/run.py --full               # every kind on three data sets (180)
     python benchmarks/variants/run.py --holdout            # the held-out set (new data sets, 84)
     python benchmarks/variants/run.py --outside2 --out DIR # the second outside-sources set (18)

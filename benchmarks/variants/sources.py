@@ -487,6 +487,10 @@ from sources_holdout2 import TASK_DROP as _TASK_DROP2  # noqa: E402
 _SETS.update(_HOLD2_SETS)
 _NOT_FEATURES |= _HOLD2_NOT
 _TASK_DROP = {**_TASK_DROP, **_TASK_DROP2}
+# multiclass data sets added for confused_classes (sources_extra.py; SUITE and FULL in suite.py)
+from sources_extra import SETS as _EXTRA_SETS  # noqa: E402
+
+_SETS.update(_EXTRA_SETS)
 
 
 def names() -> list[str]:
