@@ -110,3 +110,59 @@ def test_flipped_labels_among_repeated_rows_are_found():
     tr.loc[rng.choice(pos, int(0.3 * len(pos)), replace=False), "y"] = 0
     found = checkhelp.alarms(checkhelp.run(noise.label_noise, ctx_of(tr, te)))
     assert found and found[0].code == "data.label_noise"
+
+
+def shelf_panel(purchases: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """Purchases of one of four brands, the features the four shelf prices of the store-week
+    (each price on a grid of 5 to 12 values): every household shopping that store-week sees the
+    same prices, so about 150 price vectors hold every row, and the brand is a draw of the
+    store's own mix (its customers' tastes, which no price records) shifted by the prices."""
+    rng = np.random.default_rng(seed)
+    weeks = 160
+    prices = np.column_stack([rng.choice(np.arange(k) * 10.0 + 80, weeks) for k in (8, 12, 8, 5)])
+    taste = rng.normal(0, 0.8, (weeks, 4))
+    week = rng.choice(weeks, purchases, p=rng.dirichlet(np.ones(weeks)))
+    util = taste[week] - 0.03 * prices[week] + np.array([1.0, 0.4, 0.0, -0.2])
+    pr = np.exp(util - util.max(axis=1, keepdims=True))
+    pr /= pr.sum(axis=1, keepdims=True)
+    brand = (rng.random(purchases)[:, None] > np.cumsum(pr, axis=1)).sum(axis=1)
+    d = pd.DataFrame(prices[week], columns=["p_a", "p_b", "p_c", "p_d"])
+    d["y"] = np.array(["a", "b", "c", "d"])[np.minimum(brand, 3)]
+    return d
+
+
+def panel_ctx(tr: pd.DataFrame, te: pd.DataFrame) -> Context:
+    return Context(build_case(tr, te, "y", task="multiclass"))
+
+
+@pytest.mark.silent("data.duplicates")
+@pytest.mark.silent("data.train_test_overlap")
+def test_store_week_prices_seen_by_every_household_are_natural_repeats():
+    """Almost every row repeats (the store-week's prices), and twin pairs run above the near
+    twins' rate (a store's customers choose alike, beyond what the near twins foresee: the counts
+    call every twin a copy). The labels, weighed by what a feature vector can say about copies
+    (`stats.twin_labels._group_copies`), bound the copies within training below half the twin
+    rows; across the split they agree as alike as within training (`repeats.agree_as_elsewhere`)."""
+    tr, te = split(shelf_panel())
+    ctx = panel_ctx(tr, te)
+    for fn in (rows.duplicates, rows.train_test_overlap):
+        found = checkhelp.run(fn, ctx)
+        assert checkhelp.alarms(found) == [], found
+        (f,) = [f for f in found if f.code == fn.check.code]
+        assert "natural repeats" in f.title
+
+
+def test_a_copy_adds_a_pair_with_each_natural_twin():
+    """Twin pairs 1.49 times the chance rate among rows that repeat by nature (each row's group
+    about 25 rows): the 20,000 excess pairs are about 800 copies, not 20,000 (every twin row, and
+    "chance explains 0"); among unique rows a copy adds one pair."""
+    from mltriage.stats.rows import ChanceTwins, copies_beyond_chance, pairs_per_copy_of
+
+    ct = ChanceTwins(61081.0, 41081.0, 44735.0, 1.487, 1.396, 1.584, 1e-30, 230186.0)
+    per = pairs_per_copy_of(ct.expected, 3446)
+    f = copies_beyond_chance(ct, 3015, 3446, per)
+    assert 20 < per < 30 and 600 < f.copy_share * 3446 < 1000 and f.chance_expected > 2000
+    unique = copies_beyond_chance(
+        ChanceTwins(700.0, 10.0, 15.0, 70.0, 60.0, 80.0, 0.0, 300.0), 690, 3000, pairs_per_copy_of(10.0, 3000)
+    )
+    assert unique.copy_share * 3000 > 680

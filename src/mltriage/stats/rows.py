@@ -394,14 +394,17 @@ def chance_twins(
     )
 
 
-def copies_beyond_chance(ct: ChanceTwins, twins: int, rows: int) -> CopyFit:
-    """Rows that are copies, from twin pairs against chance (`chance_twins`): a copy adds the one
-    pair with its original that chance does not predict, so the excess pairs (observed minus
-    expected, with the ratio's interval) estimate the copies, at most the `twins` rows that have
-    a twin. The twins chance explains are the rest."""
+def copies_beyond_chance(ct: ChanceTwins, twins: int, rows: int, pairs_per_copy: float = 1.0) -> CopyFit:
+    """Rows that are copies, from twin pairs against chance (`chance_twins`): a copy adds a pair
+    with its original and with every row equal to it, `pairs_per_copy` on average (1 where rows
+    are unique by nature; where they repeat by nature, the size of a random row's group of
+    twins, `pairs_per_copy_of`), so the excess pairs (observed minus expected, with the
+    ratio's interval) over it estimate the copies, at most the `twins` rows that have a twin.
+    The twins chance explains are the rest."""
+    per = max(float(pairs_per_copy), 1.0)
 
     def copies(ratio: float) -> float:
-        return float(min(twins, max(0.0, ct.observed * (1 - 1 / ratio))))
+        return float(min(twins, max(0.0, ct.observed * (1 - 1 / ratio) / per)))
 
     c, lo, hi = copies(ct.ratio), copies(ct.ratio_low), copies(ct.ratio_high)
     n = max(rows, 1)
@@ -416,6 +419,14 @@ def copies_beyond_chance(ct: ChanceTwins, twins: int, rows: int) -> CopyFit:
         p_value=ct.p_value,
         scale=ct.ratio,
     )
+
+
+def pairs_per_copy_of(chance_pairs: float, rows: int) -> float:
+    """The twin pairs one copy of a random row adds where rows repeat by nature: the size of that
+    row's group of equal rows, whose mean over rows is sum m^2 / n = 1 + 2 P / n for P twin pairs
+    among n rows; P the pairs chance explains (`ChanceTwins.expected`), which copies do not
+    inflate (the observed pairs would make 20% planted copies among unique rows read 15%)."""
+    return 1.0 + 2.0 * max(chance_pairs, 0.0) / max(rows, 1)
 
 
 def same_count_share(h_a: np.ndarray, h_b: np.ndarray, reps: int = 20, seed: int = 0) -> tuple[float, float]:

@@ -111,10 +111,11 @@ def label_agreement(
     The copy share is per judged row (within: a row of `a` in a twin group; between: a row of `b`
     with a twin in `a`): a row with `n` reference twins (within: the others of its group; between:
     its twins in `a`) of which `K` have its target has E[K] = n q by chance, and n q + (1 - q) when
-    it is a copy (one of them is its original, always equal). So the share of copies is the
-    weighted mean of (K - n q) / (1 - q), weights (1 - q) / (n q), the inverse of the chance
-    variance n q (1 - q) times (1 - q): the big groups of natural repeats, whose agreement is the
-    noisiest, weigh less than the lone pairs a copy makes. Its interval and the one-sided test come
+    it is a copy (one of them is its original, always equal). So each feature vector gives a copy
+    share c_g, and the share of copies is their mean weighted by the inverse of c_g's variance
+    under chance plus the spread of p(y | x) between feature vectors that the model misses
+    (`_group_copies`, a random-effects mean): the big groups of natural repeats, whose agreement
+    says little about a copy, weigh little beside the lone pairs a copy makes. Its interval and the one-sided test come
     from a bootstrap over feature vectors (a row sits in many pairs; a group's pairs are not
     independent): the test is normal on the bootstrap standard error."""
     from scipy import stats as st
@@ -125,15 +126,11 @@ def label_agreement(
         return LabelAgreement(0.0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
     q = t["q"].clip(lower=min_chance, upper=1 - min_chance).to_numpy()
     pairs, agree = t["pairs"].to_numpy(), t["agree"].to_numpy()
-    s = t["ref"].to_numpy() * q
-    mult = 2.0 if h_b is None else 1.0  # within a set a pair is a twin of each of its two rows
-    num = mult * (agree - pairs * q) / s  # per group: sum over its rows of (K - n q) / (n q)
-    den = t["rows"].to_numpy() * (1 - q) / s
-    c = float(num.sum() / den.sum())
+    c_g, w = _group_copies(t, q, within=h_b is None)
+    c = float(w @ c_g / w.sum())
     rng = np.random.default_rng(seed)
-    w = rng.multinomial(m, np.full(m, 1 / m), size=n_boot).astype(float)  # (boot, groups)
-    bn, bd = w @ num, w @ den
-    cb = bn / np.maximum(bd, 1e-12)
+    b = rng.multinomial(m, np.full(m, 1 / m), size=n_boot).astype(float)  # (boot, groups)
+    cb = (b @ (w * c_g)) / np.maximum(b @ w, 1e-300)
     lo, hi = np.quantile(cb, [0.025, 0.975]) if m > 1 else (c, c)
     se = float(np.std(cb)) if m > 1 else 0.0
     pval = float(st.norm.sf(c / se)) if se > 0 else (1.0 if c <= 0 else 0.0)
@@ -141,6 +138,40 @@ def label_agreement(
     exp = float((pairs * q).sum() / pairs.sum())
     rows = int(t["rows"].sum())
     return LabelAgreement(float(pairs.sum()), m, rows, obs, exp, c, float(lo), float(hi), pval)
+
+
+def _group_copies(t: pd.DataFrame, q: np.ndarray, within: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per feature vector, its copy share c_g and its inverse-variance weight (random effects).
+
+    d_g, the share of its twin pairs with equal targets minus q, is (n - 1) / (1 - q) * c_g
+    within a set of n rows (a copy adds one agreeing pair; both its rows count as copied) and
+    n_a / (1 - q) * c_g between (n_a reference rows). Its chance variance is that of a U-statistic
+    of the kernel 1[y_i = y_j]: (4 (n - 2) z1 + 2 z2) / (n (n - 1)) within, ((n_a - 1) z1 +
+    (n_b - 1) z1 + z2) / (n_a n_b) between, with z2 = q (1 - q) and z1 = z2 (2q - 1) / (2q) (exact
+    for two classes, 0 for balanced ones). Real feature vectors differ in p(y | x) beyond what the
+    cross-validated model says (a store's customers, a person's traits): that spread tau^2 of
+    d_g is added to every group (DerSimonian-Laird moment estimate), so a big group of natural
+    repeats, whose c_g scales its d_g by n, weighs as little as its information on copies: a
+    copy moves one pair of its n (n - 1) / 2."""
+    n_ref, n_rows = t["ref"].to_numpy(), t["rows"].to_numpy()
+    pairs, agree = t["pairs"].to_numpy(), t["agree"].to_numpy()
+    d = agree / pairs - q
+    z2 = q * (1 - q)
+    z1 = z2 * np.clip((2 * q - 1) / (2 * q), 0, None)
+    if within:
+        n = n_rows
+        v = (4 * np.maximum(n - 2, 0) * z1 + 2 * z2) / (n * (n - 1))
+        scale = (n - 1) / (1 - q)
+    else:
+        v = ((n_ref - 1) * z1 + (n_rows - 1) * z1 + z2) / (n_ref * n_rows)
+        scale = n_ref / (1 - q)
+    v = np.maximum(v, 1e-12)
+    w0 = 1 / v
+    mean = float(w0 @ d / w0.sum())
+    big_q = float(w0 @ (d - mean) ** 2)
+    denom = float(w0.sum() - (w0**2).sum() / w0.sum())
+    tau2 = max(0.0, (big_q - (len(d) - 1)) / denom) if denom > 0 else 0.0
+    return scale * d, 1 / (scale**2 * (v + tau2))
 
 
 def collision_chance(

@@ -25,6 +25,7 @@ from ...stats.rows import (
     column_codes,
     copies_beyond_chance,
     fit_copies,
+    pairs_per_copy_of,
     twin_model,
 )
 from .repeats import label_params, label_test, natural_repeats
@@ -49,12 +50,15 @@ def copy_fit(ctx: Context, which: str) -> tuple[CopyFit, ChanceTwins]:
         cols = c.features + ctx.role_columns() + [c.target]
         ctr, cte = column_codes([ctx.frame("train"), ctx.frame("test")], cols)
         htr = identity_hashes(ctx, "train")
+        ct_tr = ctx.cached("chance_twins:train", lambda: chance_twins(ctr, seed=ctx.config.seed))
+        # a copy of a training row adds a pair with each of its natural twins in training
+        per = pairs_per_copy_of(ct_tr.expected, len(htr))
         if which == "test":
             twin = np.isin(identity_hashes(ctx, "test"), htr)
             ct = chance_twins(ctr, cte, seed=ctx.config.seed)
-            return copies_beyond_chance(ct, int(twin.sum()), len(twin)), ct
-        ct = chance_twins(ctr, seed=ctx.config.seed)
-        return copies_beyond_chance(ct, int(pd.Series(htr).duplicated().sum()), len(htr)), ct
+            return copies_beyond_chance(ct, int(twin.sum()), len(twin), per), ct
+        dup = int(pd.Series(htr).duplicated().sum())
+        return copies_beyond_chance(ct_tr, dup, len(htr), per), ct_tr
 
     return ctx.cached(f"copies:{which}", compute)
 
@@ -249,8 +253,11 @@ def duplicates(ctx: Context, p: Params) -> Findings:
         the two only and those that agree on neither give the pairs that agree on both (odds
         ratio 1), pooled over pairs of columns (inverse-variance weights, central half); a
         delete-a-block jackknife over rows gives the interval of observed / expected pairs and
-        the one-sided test. The pairs beyond chance are the copies (each adds the pair with its
-        original; `stats.rows.copies_beyond_chance`). A warning when the estimated copy share
+        the one-sided test. The pairs beyond chance are the copies (each adds a pair with every row
+        equal to it: 1 where rows are unique, the mean group size of a random row, 1 + 2 x pairs /
+        rows, where they repeat by nature; `stats.rows.copies_beyond_chance`: before, one pair per
+        copy made the 61,081 twin pairs of a scanner panel's store-week prices, 1.49 times the
+        near twins' rate, 20,000 copies, every twin row, and "chance explains 0.0"). A warning when the estimated copy share
         reaches `warn_share` (3%), there are at least `min_count` copies and the test of no
         copies is significant at `alpha` (Bonferroni over the three tests). Measured on the
         generalisation suite and the public benchmark (ratio observed / expected, p): on the 16
