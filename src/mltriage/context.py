@@ -261,6 +261,10 @@ class Context:
 
     def fresh_eval_rows(self, n: int = 10_000) -> pd.DataFrame:
         """A sample of evaluation rows that do not also appear in the training set."""
+        return self.frame("test").iloc[self.fresh_eval_positions(n)]
+
+    def fresh_eval_positions(self, n: int = 10_000) -> np.ndarray:
+        """The positions in the evaluation set of `fresh_eval_rows(n)`."""
         test = self.frame("test")
         fresh = ~np.isin(self.row_hashes("test"), self.row_hashes("train"))
         idx = np.flatnonzero(fresh)
@@ -270,7 +274,15 @@ class Context:
             idx = idx[np.isin(g[idx], keep)]
         elif len(idx) > n:
             idx = np.sort(np.random.default_rng(self.config.seed).choice(idx, n, replace=False))
-        return test.iloc[idx]
+        return idx
+
+    def unseen_eval_rows(self) -> np.ndarray:
+        """Which of the baselines' evaluation rows (`fresh_eval_positions()`) have features that
+        no training row has: where memorising training rows cannot pay, so a model and the
+        baselines' fold models are compared on them like for like."""
+        idx = self.fresh_eval_positions()
+        seen = self.row_hashes("train", with_target=False)
+        return ~np.isin(self.row_hashes("test", with_target=False)[idx], seen)
 
     @property
     def workers(self) -> int:
@@ -301,6 +313,19 @@ class Context:
             return res
 
         return self.cached("baselines", compute)
+
+    def full_fit_outputs(self, key: str) -> np.ndarray:
+        """The baseline `key` fitted on all the baselines' training rows, its outputs on the
+        baselines' evaluation rows (`fresh_eval_rows()`), computed once (model.overfit compares it
+        with your model, trained on as many rows)."""
+        from .stats.baselines import fit_on_all
+
+        def compute() -> np.ndarray:
+            res = self.baselines()
+            return fit_on_all(self.case, res.index, key, self.config.seed, self.fresh_eval_rows())
+
+        result: np.ndarray = self.cached(f"full_fit:{key}", compute)
+        return result
 
     def computed(self, key: str) -> Any:
         """A cached value if it was computed (and did not fail) during the run, else None."""

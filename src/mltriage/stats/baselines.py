@@ -410,6 +410,27 @@ def run_baselines(
     )
 
 
+def fit_on_all(case: Case, index: np.ndarray, key: str, seed: int, frame: pd.DataFrame) -> np.ndarray:
+    """The baseline `key` ("linear" or "hgb") fitted on all the baselines' rows (`index`, the
+    positions `run_baselines` used), as the cross-validation fits it in each fold, and its outputs
+    on `frame`: (n, k) probabilities in `case.classes` order, or predictions. A model trained on
+    as many rows as yours, for comparisons with it on the same rows."""
+    df = case.train.iloc[index]
+    enc = Encoder.fit(df, case.features, case.categorical)
+    est = (
+        _linear(case.task, enc.categorical_mask)
+        if key == "linear"
+        else _hgb(case.task, enc.categorical_mask, seed)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(enc.transform(df), df[case.target].to_numpy())
+        X = enc.transform(frame)
+        if case.task in ("binary", "multiclass"):
+            return _aligned_proba(est, X, case.classes)
+        return np.asarray(est.predict(X), dtype=float)
+
+
 def refit_clone(est: Any) -> Any:
     """An unfitted copy of the user's fitted model that fits as the user's fit did: a step whose
     `early_stopping="auto"` was resolved by the size of the user's training set (scikit-learn's
