@@ -5,6 +5,7 @@
     python benchmarks/variants/generate.py --list           # the scenarios, one a line
     python benchmarks/variants/generate.py --holdout        # the held-out set (HOLDOUT in suite.py)
     python benchmarks/variants/generate.py --holdout2 --out DIR  # the second held-out set (HOLDOUT2)
+    python benchmarks/variants/generate.py --holdout3 --out DIR  # the third held-out set (HOLDOUT3)
     python benchmarks/variants/generate.py --only NAME --out DIR --force
 
 Deterministic: fixed seeds, so the same package versions give the same files. A scenario whose
@@ -28,6 +29,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import holdout2_plants  # noqa: E402,F401
+import holdout3_plants  # noqa: E402,F401
 import holdout_plants  # noqa: E402,F401
 import kinds_data  # noqa: E402,F401
 import kinds_errors  # noqa: E402,F401
@@ -45,7 +47,7 @@ import kinds_smells  # noqa: E402,F401
 import kinds_smells_serving  # noqa: E402,F401
 import planting  # noqa: E402
 import scenario  # noqa: E402
-from suite import FULL, HOLDOUT, HOLDOUT2, OUTSIDE2, SUITE  # noqa: E402
+from suite import FULL, HOLDOUT, HOLDOUT2, HOLDOUT3, OUTSIDE2, SUITE  # noqa: E402
 
 OUT = HERE / "out"
 
@@ -58,9 +60,12 @@ def select(
     holdout: bool = False,
     outside2: bool = False,
     holdout2: bool = False,
+    holdout3: bool = False,
 ) -> list[planting.Spec]:
     specs = list(
-        HOLDOUT2
+        HOLDOUT3
+        if holdout3
+        else HOLDOUT2
         if holdout2
         else OUTSIDE2
         if outside2
@@ -120,8 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--holdout", action="store_true", help="the held-out set (HOLDOUT: new data sets)")
     ap.add_argument("--outside2", action="store_true", help="the second outside-sources set (OUTSIDE2)")
     ap.add_argument("--holdout2", action="store_true", help="the second held-out set (HOLDOUT2)")
+    ap.add_argument("--holdout3", action="store_true", help="the third held-out set (HOLDOUT3)")
     args = ap.parse_args(argv)
-    specs = select(args.kind, args.dataset, args.only, args.full, args.holdout, args.outside2, args.holdout2)
+    specs = select(
+        args.kind,
+        args.dataset,
+        args.only,
+        args.full,
+        args.holdout,
+        args.outside2,
+        args.holdout2,
+        args.holdout3,
+    )
     if args.list:
         for s in specs:
             print(s.name)

@@ -76,6 +76,9 @@ def _flights(seed: int) -> tuple[pd.DataFrame, list[str], list[str]]:
 
 # scanner panels whose purchase occasions become sessions (the held-out sets add theirs)
 CHOICE_SETS = {"cracker", "yogurt"}
+# data sets whose sessions a held-out set builds itself (holdout3_plants.py):
+# name -> spec -> (frame with QUERY and GRADE, numeric features, categorical features)
+TABLES: dict = {}
 
 
 def _choice_sessions(spec: Spec) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -107,6 +110,8 @@ def _choice_sessions(spec: Spec) -> tuple[pd.DataFrame, list[str], list[str]]:
 
 
 def _table(spec: Spec):
+    if spec.dataset in TABLES:
+        return TABLES[spec.dataset](spec)
     if spec.dataset in CHOICE_SETS:
         return _choice_sessions(spec)
     if spec.dataset == "fishing":

@@ -6,6 +6,7 @@ score.py, and print recall and false alarms per failure kind and per data set.
     python benchmarks/variants/run.py --holdout            # the held-out set (new data sets, 84)
     python benchmarks/variants/run.py --outside2 --out DIR # the second outside-sources set (18)
     python benchmarks/variants/run.py --holdout2 --out DIR # the second held-out set (HOLDOUT2)
+    python benchmarks/variants/run.py --holdout3 --out DIR # the third held-out set (HOLDOUT3)
     python benchmarks/variants/run.py --kind label_noise   # one kind (its scenarios + the controls)
     python benchmarks/variants/run.py --no-controls --kind hidden_slice
     python benchmarks/variants/run.py --cmd "python -m mltriage" --score-only
@@ -162,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the second held-out set (HOLDOUT2); results in holdout2-results.* and findings-holdout2/",
     )
     ap.add_argument(
+        "--holdout3",
+        action="store_true",
+        help="the third held-out set (HOLDOUT3); results in holdout3-results.* and findings-holdout3/",
+    )
+    ap.add_argument(
         "--no-controls", action="store_true", help="with --kind/--dataset: leave the clean controls out"
     )
     ap.add_argument("--score-only", action="store_true", help="do not generate missing scenarios")
@@ -176,14 +182,23 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     prefix = "holdout-" if args.holdout else "outside2-" if args.outside2 else ""
     prefix = "holdout2-" if args.holdout2 else prefix
+    prefix = "holdout3-" if args.holdout3 else prefix
     args.results = args.results or HERE / f"{prefix}results.json"
     args.save_findings = args.save_findings or HERE / (f"findings-{prefix[:-1]}" if prefix else "findings")
 
     specs = generate.select(
-        args.kind, args.dataset, args.only, args.full, args.holdout, args.outside2, args.holdout2
+        args.kind,
+        args.dataset,
+        args.only,
+        args.full,
+        args.holdout,
+        args.outside2,
+        args.holdout2,
+        args.holdout3,
     )
     base = generate.HOLDOUT if args.holdout else generate.OUTSIDE2 if args.outside2 else generate.SUITE
     base = generate.HOLDOUT2 if args.holdout2 else base
+    base = generate.HOLDOUT3 if args.holdout3 else base
     if (args.kind or args.dataset) and not args.no_controls and not args.only:
         specs += [s for s in base if s.kind in ("clean", "ranking_clean", "clean_current") and s not in specs]
     if not specs:

@@ -492,6 +492,15 @@ from sources_extra import SETS as _EXTRA_SETS  # noqa: E402
 
 _SETS.update(_EXTRA_SETS)
 
+# the third held-out data sets (sources_holdout3.py; HOLDOUT3 in suite.py)
+from sources_holdout3 import NOT_FEATURES as _HOLD3_NOT  # noqa: E402
+from sources_holdout3 import SETS as _HOLD3_SETS  # noqa: E402
+from sources_holdout3 import TASK_DROP as _TASK_DROP3  # noqa: E402
+
+_SETS.update(_HOLD3_SETS)
+_NOT_FEATURES |= _HOLD3_NOT
+_TASK_DROP = {**_TASK_DROP, **_TASK_DROP3}
+
 
 def names() -> list[str]:
     return list(_SETS)

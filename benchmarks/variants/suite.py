@@ -499,3 +499,113 @@ HOLDOUT2: list[Spec] = HOLDOUT2_CONTROLS + [
     S("ranking_hard_positives", "catsup", "ranking", "lgbm"),
     S("ranking_hard_positives", "ketchup", "ranking", "hgb"),
 ]
+
+# --- the third held-out set (`run.py --holdout3`): the same kinds as HOLDOUT2 on nine data sets
+# that neither the suite, HOLDOUT nor HOLDOUT2 used (sources_holdout3.py; plants chosen in
+# holdout3_plants.py before any scoring), built while the tool was being changed by others who never
+# saw it, scored blind once with a frozen snapshot of main (holdout3-run.md). Sizes from 214 (glass)
+# and 250 (medicare, weak leak) to 20,000 rows; temporal_split on bundes (match dates, the only dated
+# one), entity-grouped splits on health5 (persons), pupils (classes) and medicare (providers),
+# ranking on carpref (stated-preference choice sets) and pupils (classes, graded relevance).
+# Seven combinations failed their generator's own verification (the failure was absent) and were
+# replaced before any scoring: label_leakage on health5/hgb (the leak alone AUC 0.951 vs 0.876 for
+# the other features: gain 0.075 < 0.08) by bundes/hgb; underfit on health5/linreg (R^2 0.194 vs
+# boosting 0.210) by health5/logreg on the binary task (AUC 0.821 vs 0.887); imbalance_threshold on
+# bundes/hgb and the predonly variant on medicare/logreg (an optimal threshold saves too little) by
+# plebiscite/hgb and bundes/logreg; estimated_performance_drop on bundes/hgb (no real drop) by
+# plebiscite/hgb; confused_classes on glass/rf (window float/non-float hold 0.43 of 14 errors) by
+# glass/logreg (0.55 of 22) and on plebiscite/logreg (undecided/yes 0.36 of 247) by bundes/logreg
+# (draw/home 0.50 of the errors). Also tried and failing the same way: underfit on plebiscite,
+# heating and bundes (logreg), pupils and wages76 (linreg), medicare/logreg; confused_classes on
+# glass/hgb, heating (logreg, rf, hgb), plebiscite (rf, hgb, lgbm), bundes/hgb.
+HOLDOUT3_CONTROLS: list[Spec] = [
+    # was logreg: the very combination underfit__health5_logreg_8000 measures as underfit (AUC 0.821 vs
+    # boosting 0.887), so not a clean control; replaced after the blind run (holdout3-run.md)
+    S("clean", "health5", "binary", "hgb", 8000),
+    S("clean", "health5", "regression", "hgb", 10000),
+    S("clean", "bundes", "multiclass", "hgb", 8000),
+    S("clean", "bundes", "binary", "lgbm"),
+    S("clean", "wages76", "regression", "ridge"),
+    S("clean", "wages76", "regression", "xgb"),
+    S("clean", "pupils", "regression", "rf"),
+    S("clean", "heating", "multiclass", "logreg"),
+    S("clean", "plebiscite", "multiclass", "rf"),
+    S("clean", "plebiscite", "binary", "hgb"),
+    S("clean", "medicare", "binary", "logreg"),
+    S("clean", "glass", "multiclass", "rf"),
+    S("ranking_clean", "carpref", "ranking", "lgbm"),
+    S("ranking_clean", "pupils", "ranking", "hgb"),
+]
+
+HOLDOUT3: list[Spec] = HOLDOUT3_CONTROLS + [
+    S("label_leakage", "bundes", "binary", "hgb", 5000),
+    S("label_leakage", "wages76", "regression", "ridge"),
+    S("label_leakage", "plebiscite", "multiclass", "rf"),
+    S("label_leakage", "medicare", "binary", "logreg", 250, variant="weak"),
+    S("train_test_overlap", "health5", "regression", "hgb", 6000),
+    S("train_test_overlap", "plebiscite", "binary", "rf"),
+    S("duplicates", "bundes", "binary", "lgbm"),
+    S("duplicates", "pupils", "regression", "hgb"),
+    S("missing_values", "wages76", "regression", "xgb"),
+    S("missing_values", "medicare", "binary", "hgb"),
+    S("unseen_categories", "health5", "binary", "hgb", 8000),
+    S("unseen_categories", "plebiscite", "binary", "logreg"),
+    S("unseen_categories", "heating", "multiclass", "rf"),
+    S("label_noise", "bundes", "multiclass", "hgb", 8000),
+    S("label_noise", "plebiscite", "multiclass", "logreg"),
+    S("label_misalignment", "health5", "binary", "rf", 5000),
+    S("label_misalignment", "wages76", "regression", "ridge"),
+    S("evaluated_on_train", "pupils", "regression", "rf"),
+    S("evaluated_on_train", "medicare", "binary", "logreg"),
+    S("preprocessing_leakage", "plebiscite", "binary", "logreg"),
+    S("preprocessing_leakage", "wages76", "regression", "ridge"),
+    S("version_mismatch", "health5", "regression", "rf", 3000),
+    S("version_mismatch", "heating", "multiclass", "hgb"),
+    S("overfit", "health5", "binary", "tree", 1500),
+    S("overfit", "bundes", "binary", "tree", 1200),
+    S("underfit", "health5", "binary", "logreg", 8000),
+    S("underfit", "glass", "multiclass", "logreg"),
+    S("prediction_collapse", "plebiscite", "binary", "logreg"),
+    S("prediction_collapse", "pupils", "regression", "ridge"),
+    S("wrong_output_type", "medicare", "binary", "rf"),
+    S("wrong_output_type", "bundes", "binary", "linreg"),
+    S("unhandled_imbalance", "heating", "multiclass", "logreg"),
+    S("unhandled_imbalance", "health5", "binary", "logreg"),
+    S("imbalance_threshold", "health5", "binary", "logreg", 20000),
+    S("imbalance_threshold", "plebiscite", "binary", "hgb"),
+    S("imbalance_threshold", "plebiscite", "binary", "logreg", None, variant="predonly"),
+    S("imbalance_threshold", "bundes", "binary", "logreg", None, variant="predonly"),
+    S("miscalibration", "plebiscite", "binary", "nb"),
+    S("miscalibration", "health5", "binary", "hgb", 8000, variant="undersampled"),
+    S("divergence", "bundes", "binary", "mlp"),
+    S("divergence", "heating", "multiclass", "mlp"),
+    S("temporal_split", "bundes", "binary", "hgb"),
+    S("temporal_split", "bundes", "multiclass", "rf", 8000),
+    S("data_drift", "bundes", "binary", "hgb"),
+    S("data_drift", "health5", "regression", "ridge"),
+    S("data_drift", "pupils", "regression", "hgb"),
+    S("data_drift", "plebiscite", "binary", "lgbm"),
+    S("concept_drift", "health5", "binary", "hgb", 8000),
+    S("concept_drift", "wages76", "regression", "lgbm"),
+    S("schema_change", "health5", "regression", "ridge", 5000),
+    S("schema_change", "plebiscite", "binary", "hgb"),
+    S("serialization_mismatch", "medicare", "binary", "logreg"),
+    S("serialization_mismatch", "pupils", "regression", "hgb"),
+    S("train_serving_skew", "health5", "binary", "hgb", 8000),
+    S("train_serving_skew", "wages76", "regression", "ridge"),
+    S("train_serving_skew", "heating", "multiclass", "logreg"),
+    S("out_of_distribution", "plebiscite", "binary", "rf"),
+    S("out_of_distribution", "health5", "regression", "hgb", 10000),
+    S("estimated_performance_drop", "health5", "binary", "logreg", 10000),
+    S("estimated_performance_drop", "plebiscite", "binary", "hgb"),
+    S("confused_classes", "glass", "multiclass", "logreg"),
+    S("confused_classes", "bundes", "multiclass", "logreg"),
+    S("hidden_slice", "health5", "binary", "hgb", 10000),
+    S("hidden_slice", "wages76", "regression", "hgb"),
+    S("hidden_slice", "plebiscite", "binary", "logreg"),
+    S("hidden_slice", "pupils", "regression", "hgb"),
+    S("ranking_hard_negatives", "carpref", "ranking", "hgb"),
+    S("ranking_hard_negatives", "pupils", "ranking", "lgbm"),
+    S("ranking_hard_positives", "carpref", "ranking", "lgbm"),
+    S("ranking_hard_positives", "pupils", "ranking", "hgb"),
+]
