@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .metrics import wilson
 
 
 def row_hashes(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -448,3 +451,32 @@ def same_count_share(h_a: np.ndarray, h_b: np.ndarray, reps: int = 20, seed: int
     rng = np.random.default_rng(seed)
     null = [share(rng.permutation(inv)) for _ in range(reps)]
     return share(inv), float(np.mean(null))
+
+
+def copy_evidence(f: CopyFit) -> dict[str, Any]:
+    """The observed twins against chance, for a finding's evidence."""
+    lo, hi = wilson(f.twins, f.rows)
+    return {
+        "rows": f.rows,
+        "rows_with_twin": f.twins,
+        "share_with_twin": f.twins / f.rows if f.rows else 0.0,
+        "share_with_twin_ci": [lo, hi],
+        "twins_expected_by_chance": f.chance_expected,
+        "twins_chance_can_explain_at_most": f.chance_most,
+        "coarseness": f.chance_most / f.rows if f.rows else 0.0,
+        "copy_share": f.copy_share,
+        "copy_share_ci": [f.copy_low, f.copy_high],
+        "p_value_no_copies": f.p_value,
+        "chance_scale": f.scale,
+    }
+
+
+def pair_evidence(ct: ChanceTwins) -> dict[str, Any]:
+    """The twin pairs against the chance rate read off the near twins, for a finding's evidence."""
+    return {
+        "twin_pairs": ct.observed,
+        "twin_pairs_expected_by_chance": ct.expected,
+        "twin_pairs_expected_at_most": ct.expected_high,
+        "twin_pairs_ratio_ci": [ct.ratio_low, ct.ratio_high],
+        "near_twin_pairs": ct.near_twins,
+    }

@@ -14,7 +14,6 @@ import pandas as pd
 
 from ...findings import CRITICAL, INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
-from ...stats.metrics import wilson
 from ...stats.rows import (
     ChanceTwins,
     CopyFit,
@@ -24,7 +23,9 @@ from ...stats.rows import (
     code_hashes,
     column_codes,
     copies_beyond_chance,
+    copy_evidence,
     fit_copies,
+    pair_evidence,
     pairs_per_copy_of,
     twin_model,
 )
@@ -137,35 +138,6 @@ def near_judged(ctx: Context, p: Params, which: str, tests: int) -> tuple[CopyFi
     near, seen = min(judgeable or fits, key=lambda fm: fm[0].p_value)
     alarm = bool(judgeable) and copies_judged(near, p, tests + len(grid), p.coarse_bias)
     return near, seen, alarm, len(grid)
-
-
-def copy_evidence(f: CopyFit) -> dict[str, Any]:
-    """The observed twins against chance, for a finding's evidence."""
-    lo, hi = wilson(f.twins, f.rows)
-    return {
-        "rows": f.rows,
-        "rows_with_twin": f.twins,
-        "share_with_twin": f.twins / f.rows if f.rows else 0.0,
-        "share_with_twin_ci": [lo, hi],
-        "twins_expected_by_chance": f.chance_expected,
-        "twins_chance_can_explain_at_most": f.chance_most,
-        "coarseness": f.chance_most / f.rows if f.rows else 0.0,
-        "copy_share": f.copy_share,
-        "copy_share_ci": [f.copy_low, f.copy_high],
-        "p_value_no_copies": f.p_value,
-        "chance_scale": f.scale,
-    }
-
-
-def pair_evidence(ct: ChanceTwins) -> dict[str, Any]:
-    """The twin pairs against the chance rate read off the near twins, for a finding's evidence."""
-    return {
-        "twin_pairs": ct.observed,
-        "twin_pairs_expected_by_chance": ct.expected,
-        "twin_pairs_expected_at_most": ct.expected_high,
-        "twin_pairs_ratio_ci": [ct.ratio_low, ct.ratio_high],
-        "near_twin_pairs": ct.near_twins,
-    }
 
 
 def copies_judged(f: CopyFit, p: Params, tests: int = 1, coarse_bias: float = 0.0) -> bool:
