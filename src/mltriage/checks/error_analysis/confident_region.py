@@ -76,6 +76,10 @@ def find_regions(
         top_k=3,
         alpha=p.alpha,
         seed=ctx.config.seed,
+        # the shared-parent candidates (fa7c23d) were measured for underperforming slices only;
+        # here they turned a clean control's scattered confident mistakes (HOLDOUT star/lgbm)
+        # into a warning and found no planted region, so the search tests none
+        shared_parents=0,
     )
     face = np.clip(1.0 - conf, 0.0, 1.0)
     ce = (wrong & decided).astype(float)

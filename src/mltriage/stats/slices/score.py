@@ -134,6 +134,7 @@ class Options:
     n_confirm: int | None
     max_pair_columns: int
     level3_parents: int
+    shared_parents: int
     min_rows: int
     min_lift: float
 

@@ -43,6 +43,7 @@ def find_slices(
     n_confirm: int | None = None,
     max_pair_columns: int = 16,
     level3_parents: int = 30,
+    shared_parents: int = 3,
     min_rows: int = 10,
     min_lift: float = 1.25,
 ) -> list[Slice]:
@@ -53,6 +54,8 @@ def find_slices(
     alpha: family-wise error rate of the confirmation tests (Holm over every candidate tested).
     sl_alpha: SliceLine's weight of error against size in the score (SliceLine itself uses 0.95).
     simplicity: a slice with one more predicate must score (1 + simplicity) times higher.
+    shared_parents: how many predicates shared by chosen candidates are tested as candidates of
+        their own (`_parents`; 0: none).
     min_lift: effect-size gate; on the confirmation half the slice's mean error must be at least
         min_lift times the half's overall mean error (besides being significantly above the rest).
     Returns at most top_k slices, best first; [] when nothing survives the confirmation.
@@ -75,6 +78,7 @@ def find_slices(
         n_confirm=n_confirm,
         max_pair_columns=max_pair_columns,
         level3_parents=level3_parents,
+        shared_parents=shared_parents,
         min_rows=min_rows,
         min_lift=min_lift,
     )
@@ -122,7 +126,7 @@ def _find(
     if not cands:
         return []
     chosen = _choose(sample, cands, n_confirm, o.simplicity)
-    refined = _refine_all(sample, chosen + _parents(sample, chosen), o.simplicity)
+    refined = _refine_all(sample, chosen + _parents(sample, chosen, o.shared_parents), o.simplicity)
     if not refined:
         return []
     return confirm(refined, sample, error, conf, o, min_count)
