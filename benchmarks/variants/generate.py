@@ -51,30 +51,37 @@ from suite import FULL, HOLDOUT, HOLDOUT2, HOLDOUT3, OUTSIDE2, SUITE  # noqa: E4
 
 OUT = HERE / "out"
 
+# the named sets besides the default suite: flag -> (scenarios, what it is); one flag at most
+SETS: dict[str, tuple[list[planting.Spec], str]] = {
+    "holdout": (HOLDOUT, "the held-out set (HOLDOUT: new data sets)"),
+    "outside2": (OUTSIDE2, "the second outside-sources set (OUTSIDE2)"),
+    "holdout2": (HOLDOUT2, "the second held-out set (HOLDOUT2)"),
+    "holdout3": (HOLDOUT3, "the third held-out set (HOLDOUT3)"),
+}
+
+
+def add_set_flags(ap: argparse.ArgumentParser, results_help: bool = False) -> None:
+    """One --NAME flag per named set (SETS); with results_help, say where run.py writes its results."""
+    for name, (_, what) in SETS.items():
+        where = f"; results in {name}-results.* and findings-{name}/" if results_help else ""
+        ap.add_argument(f"--{name}", action="store_true", help=what + where)
+
+
+def chosen_set(args: argparse.Namespace) -> str | None:
+    """The named set the flags chose (the last of SETS's order wins, as before), or None."""
+    chosen = [name for name in SETS if getattr(args, name)]
+    return chosen[-1] if chosen else None
+
 
 def select(
     kinds: list[str],
     datasets: list[str],
     only: list[str],
     full: bool = False,
-    holdout: bool = False,
-    outside2: bool = False,
-    holdout2: bool = False,
-    holdout3: bool = False,
+    named: str | None = None,
 ) -> list[planting.Spec]:
-    specs = list(
-        HOLDOUT3
-        if holdout3
-        else HOLDOUT2
-        if holdout2
-        else OUTSIDE2
-        if outside2
-        else HOLDOUT
-        if holdout
-        else FULL
-        if full or only
-        else SUITE
-    )
+    """The scenarios of the named set (SETS), else FULL with --full or --only, else SUITE, filtered."""
+    specs = list(SETS[named][0] if named else FULL if full or only else SUITE)
     if kinds:
         specs = [
             s
@@ -122,21 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="regenerate existing scenarios")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     ap.add_argument("--full", action="store_true", help="every kind on three data sets (about twice as many)")
-    ap.add_argument("--holdout", action="store_true", help="the held-out set (HOLDOUT: new data sets)")
-    ap.add_argument("--outside2", action="store_true", help="the second outside-sources set (OUTSIDE2)")
-    ap.add_argument("--holdout2", action="store_true", help="the second held-out set (HOLDOUT2)")
-    ap.add_argument("--holdout3", action="store_true", help="the third held-out set (HOLDOUT3)")
+    add_set_flags(ap)
     args = ap.parse_args(argv)
-    specs = select(
-        args.kind,
-        args.dataset,
-        args.only,
-        args.full,
-        args.holdout,
-        args.outside2,
-        args.holdout2,
-        args.holdout3,
-    )
+    specs = select(args.kind, args.dataset, args.only, args.full, chosen_set(args))
     if args.list:
         for s in specs:
             print(s.name)

@@ -147,26 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset", action="append", default=[])
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--full", action="store_true", help="every kind on three data sets (about twice as long)")
-    ap.add_argument(
-        "--holdout",
-        action="store_true",
-        help="the held-out set (HOLDOUT in suite.py); results in holdout-results.* and findings-holdout/",
-    )
-    ap.add_argument(
-        "--outside2",
-        action="store_true",
-        help="the second outside-sources set (OUTSIDE2 in suite.py); results in outside2-results.*",
-    )
-    ap.add_argument(
-        "--holdout2",
-        action="store_true",
-        help="the second held-out set (HOLDOUT2); results in holdout2-results.* and findings-holdout2/",
-    )
-    ap.add_argument(
-        "--holdout3",
-        action="store_true",
-        help="the third held-out set (HOLDOUT3); results in holdout3-results.* and findings-holdout3/",
-    )
+    generate.add_set_flags(ap, results_help=True)
     ap.add_argument(
         "--no-controls", action="store_true", help="with --kind/--dataset: leave the clean controls out"
     )
@@ -180,25 +161,13 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the tool's JSON per scenario here (default benchmarks/variants/findings)",
     )
     args = ap.parse_args(argv)
-    prefix = "holdout-" if args.holdout else "outside2-" if args.outside2 else ""
-    prefix = "holdout2-" if args.holdout2 else prefix
-    prefix = "holdout3-" if args.holdout3 else prefix
+    named = generate.chosen_set(args)
+    prefix = f"{named}-" if named else ""
     args.results = args.results or HERE / f"{prefix}results.json"
     args.save_findings = args.save_findings or HERE / (f"findings-{prefix[:-1]}" if prefix else "findings")
 
-    specs = generate.select(
-        args.kind,
-        args.dataset,
-        args.only,
-        args.full,
-        args.holdout,
-        args.outside2,
-        args.holdout2,
-        args.holdout3,
-    )
-    base = generate.HOLDOUT if args.holdout else generate.OUTSIDE2 if args.outside2 else generate.SUITE
-    base = generate.HOLDOUT2 if args.holdout2 else base
-    base = generate.HOLDOUT3 if args.holdout3 else base
+    specs = generate.select(args.kind, args.dataset, args.only, args.full, named)
+    base = generate.SETS[named][0] if named else generate.SUITE
     if (args.kind or args.dataset) and not args.no_controls and not args.only:
         specs += [s for s in base if s.kind in ("clean", "ranking_clean", "clean_current") and s not in specs]
     if not specs:
