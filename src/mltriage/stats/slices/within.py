@@ -30,6 +30,7 @@ class WithinGroups:
     p_value: float  # one-sided: the trait rows err more than chance within their groups
     rows: int  # trait rows
     contrasting_groups: int  # groups holding trait rows and other rows
+    sd: float = 0.0  # the permutation spread of the trait rows' summed error
 
 
 def strata(groups: np.ndarray) -> np.ndarray:
@@ -63,4 +64,4 @@ def within_groups(error: np.ndarray, trait: np.ndarray, groups: np.ndarray) -> W
     z = (observed - expected) / sd
     lift = observed / expected
     ci = ((observed - 1.96 * sd) / expected, (observed + 1.96 * sd) / expected)
-    return WithinGroups(rate, chance, lift, ci, float(z), float(stats.norm.sf(z)), k, contrast)
+    return WithinGroups(rate, chance, lift, ci, float(z), float(stats.norm.sf(z)), k, contrast, sd)
