@@ -87,3 +87,13 @@ def test_a_trait_in_too_few_sessions_is_info_and_says_so():
     assert flagged and alarms(f) == []
     assert flagged[0].evidence["queries_holding_trait"] < 20
     assert "too few to judge" in flagged[0].title
+
+
+@pytest.mark.silent("ranking.hard_negatives")
+def test_a_trait_over_the_rankers_own_features_is_explained_by_them():
+    f = run(hard_negatives, ctx_for(0.0, 0.0, 700))  # nothing planted: appealing options win
+    own = [x for x in f if "appeal" in x.columns]
+    assert own and alarms(f) == []
+    mix = own[0].evidence["relevant_share"]
+    assert mix["train"]["trait"] > mix["train"]["all"] and mix["test"]["trait"] > mix["test"]["all"]
+    assert own[0].root_cause.startswith("[features] explained by the ranker's own features")

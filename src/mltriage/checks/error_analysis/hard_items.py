@@ -12,7 +12,7 @@ import pandas as pd
 from ...findings import INFO, WARNING, Finding
 from ...registry import Findings, Interval, NotApplicable, Param, Params, check
 from ...stats.rank_costs import placement_gain
-from ...stats.slices import Slice, find_slices, standardized_differences
+from ...stats.slices import Slice, find_slices, slice_mask, standardized_differences
 from ...stats.slices.within import strata, within_groups
 from .ranking_frame import item_columns, overview, ranking_frame
 
@@ -96,7 +96,11 @@ def hard_negatives(ctx: Context, p: Params) -> Findings:
         0.0065 to 0.14 per query.
     Explained by the features
         A trait over columns the ranker takes is info even when it is misplaced far beyond
-        chance: the ranker saw it and traded it off. HOLDOUT3's regular cars with a 300-mile
+        chance: the ranker saw it and traded it off. When its items are relevant more often
+        (negatives) or less often (positives) than other items, in training and in evaluation
+        alike (`relevant_share`), the finding says it is explained by the features: the ranker
+        follows the label mix it learned, and its features cannot single out the exceptions.
+        HOLDOUT3's regular cars with a 300-mile
         range, or electric (54% above the chosen car vs 9%), are chosen more often than the
         average car (30% vs 17% of such cars), the unchosen one of two alike cars in a session is
         misplaced by construction, and the same slices, at the same rates, are found on the clean
@@ -329,6 +333,11 @@ def _trait_finding(
         "expected_gain": {"items_moved": round(moved, 1), "share_of_misplaced_items": round(share_moved, 4)},
     }
     title, cause, fix = _words(s, absent, shift, where, category, which)
+    if not absent:
+        mix = _label_mix(ctx, s, r["cut"])
+        ev["relevant_share"] = mix
+        if _explained(mix, which):
+            cause = _explained_words(mix, which)
     if absent and sessions < p.min_sessions:
         title += f"; seen in {sessions} queries, too few to judge (a warning needs {p.min_sessions})"
     return Finding(
@@ -410,6 +419,44 @@ def _ndcg_cost(
         "p_value": w.p_value,
         "p_value_family_adjusted": min(1.0, w.p_value * max(s.family, 1)),
     }
+
+
+def _label_mix(ctx: Context, s: Slice, cut: float) -> dict[str, Any]:
+    """The share of relevant items among all the trait's items and among all items, in training
+    and in evaluation: the label mix the ranker learned for the trait and the one it met."""
+    out: dict[str, Any] = {}
+    for split in ("train", "test"):
+        df = ctx.frame(split)
+        rel = pd.to_numeric(df[ctx.case.target], errors="coerce").to_numpy(dtype=float) >= cut
+        try:
+            t = slice_mask(df, s.predicates)
+        except KeyError:
+            continue
+        if t.any():
+            out[split] = {"trait": float(rel[t].mean()), "all": float(rel.mean()), "items": int(t.sum())}
+    return out
+
+
+def _explained(mix: dict[str, Any], which: str) -> bool:
+    """A trait over the ranker's own features is explained by them when its items are relevant
+    more often than the rest (negatives: the ranker lifts them for that) or less often
+    (positives), in training and in evaluation alike."""
+    if set(mix) != {"train", "test"}:
+        return False
+    sign = 1 if which == "negatives" else -1
+    return all(sign * (mix[x]["trait"] - mix[x]["all"]) > 0 for x in ("train", "test"))
+
+
+def _explained_words(mix: dict[str, Any], which: str) -> str:
+    tr, te = mix["train"], mix["test"]
+    how, where = ("more", "high") if which == "negatives" else ("less", "low")
+    other, rest = ("irrelevant", "relevant") if which == "negatives" else ("relevant", "irrelevant")
+    return (
+        f"[features] explained by the ranker's own features: such items are relevant {how} often "
+        f"than others in training ({tr['trait']:.0%} vs {tr['all']:.0%}) and in evaluation "
+        f"({te['trait']:.0%} vs {te['all']:.0%}), so the ranker places them {where}; the {other} "
+        f"ones among them look like the {rest} ones to these features"
+    )
 
 
 def _words(
