@@ -268,6 +268,8 @@ def test_unhandled_imbalance_fires_for_rare_class_at_default_threshold():
     # what the decision that handles the imbalance reaches on the same rows is reported
     h = out[0].evidence["table"][0]["handled"]
     assert h["recall_gain"] >= 0.1 and h["p_gain"] < 0.05 and h["precision"] > h["prevalence"]
+    # the cause the evidence supports: the decision in use serves accuracy (weighting lowers it)
+    assert h["tradeoff"]["accuracy_change_ci"][1] < 0 and "given up for accuracy" in out[0].root_cause
 
 
 @pytest.mark.silent("model.unhandled_imbalance")
@@ -288,6 +290,17 @@ def test_unhandled_imbalance_is_info_when_the_rare_class_is_not_ranked():
     out = run(unhandled_imbalance, _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5))
     assert not _alarm(out)
     assert out and out[0].severity.value == "info" and "does not rank it above chance" in out[0].title
+
+
+@pytest.mark.silent("model.unhandled_imbalance")
+def test_unhandled_imbalance_is_info_when_weighting_is_not_shown_to_recover_the_class():
+    """A neglected class the model ranks, whose recovery by weighting does not pass the test (here
+    an alpha no gain on a few dozen rows can reach): an info note with the figures, not silence."""
+    tr, te = _binary(8000, intercept=-4.5, slope=1.2)
+    ctx = _ctx(tr, te, _fit(LogisticRegression(), tr), "binary", threshold=0.5)
+    out = run(unhandled_imbalance, ctx, alpha=1e-30)
+    assert out and not alarms(out)
+    assert out[0].classes == [1] and "does not recover it significantly" in out[0].title
 
 
 @pytest.mark.silent("model.unhandled_imbalance")
@@ -554,3 +567,13 @@ def test_handled_decision_does_not_recover_a_class_the_features_cannot_separate(
     # predicting it more often recalls more of it, but no better than at random
     assert h["p_precision"] > 0.05
     assert not recoverable(h, unhandled_imbalance.check.resolve({}), 1)
+
+
+def test_unhandled_imbalance_cause_says_what_the_evidence_supports():
+    from mltriage.checks.model.imbalance import _cause
+
+    lost = {"tradeoff": {"accuracy": [0.90, 0.80], "accuracy_change_ci": [-0.12, -0.08]}}
+    free = {"tradeoff": {"accuracy": [0.90, 0.90], "accuracy_change_ci": [-0.01, 0.01]}}
+    assert "given up for accuracy" in _cause(lost) and "no measurable accuracy" not in _cause(lost)
+    assert "no measurable accuracy" in _cause(free) and "given up for accuracy" not in _cause(free)
+    assert "never clears it" in _cause(None)
