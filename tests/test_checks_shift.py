@@ -50,6 +50,9 @@ def wine():
         ("proline", lambda x: x.clip(upper=x.quantile(0.85)), "clipped", "clipped"),
         ("alcohol", lambda x: x * 1000, "scale", "multiplied by 1000"),
         ("magnesium", lambda x: x * 0.45359, "affine", "multiplied by 0.45"),  # kg for whole pounds
+        # whole units times a factor under 2, inside training's range: the batch lies on the
+        # grid k * 0.8 (a population that moved keeps whole numbers)
+        ("magnesium", lambda x: x * 0.8, "affine", "multiplied by 0.8"),
     ],
 )
 def test_skew_inference_names_the_transformation(wine, col, transform, kind, words):
@@ -66,6 +69,8 @@ def test_skew_inference_names_the_transformation(wine, col, transform, kind, wor
         ("proline", lambda x: (x * 1.8).round()),  # raised by 80%, still in whole units
         ("alcohol", lambda x: x + 1.5 * x.std()),  # a 1.5 sd shift
         ("proline", lambda x: x),
+        # 10% larger and now measured to a decimal: off the whole-number grid, on no multiple of it
+        ("magnesium", lambda x: (x * 1.1 + np.random.default_rng(4).normal(0, 2, len(x))).round(1)),
     ],
 )
 def test_skew_inference_leaves_population_changes_to_drift(wine, col, transform):

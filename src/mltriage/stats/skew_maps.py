@@ -24,7 +24,10 @@ batch values, the PSI before); the inference keeps the candidate whose undoing m
   later population, not a unit. The whole factors inside the scale's bootstrap interval are tried
   through the origin (a fitted 11.48 with interval 11.1 to 12.0 is tried as x 12: months for
   whole years, whose quantiles the interpolated training quantiles blur), and on a gridded
-  column the ratios of training's largest point masses to the batch's (`mass_ratios`).
+  column the ratios of training's largest point masses to the batch's (`mass_ratios`). A batch
+  that left a whole-number grid for an exact multiple of it (`grid_spacing`: whole kilometres
+  sent as miles, k * 0.62137) is a scale whatever the factor, inside training's range too: a
+  population that moved keeps whole numbers, and readings taken more finely sit on no such grid.
 - `try_log`: the batch arrives as log(x), log1p(x) or log10(x) of a non-negative training column.
 - `try_clip`: the batch's maximum (minimum) holds a point mass that training did not have, the
   share training had at or beyond it: the serving path clips; the comparison is made on the bins
@@ -161,12 +164,19 @@ def try_affine(t: _Trial) -> None:
         maps += [(float(k), 0.0) for k in range(lo_a, min(hi_a, lo_a + 19) + 1)]
     if gridded:
         maps += [(f, 0.0) for f in mass_ratios(ref, xs, a_ci)]
+    spacing = grid_spacing(xs, a_ci) if ref.integer and left else None
+    if spacing is not None:
+        maps.append((spacing, 0.0))
     for a, b in dict.fromkeys(maps):
         # off the grid counts for a factor of 2 or more only: a population whose values double or
-        # halve with their shape intact is no population change, one 1.8 times larger may be
+        # halve with their shape intact is no population change, one 1.8 times larger may be;
+        # a batch that lies exactly on a multiple of training's whole-number grid is a scale
+        # whatever the factor (a population 1.6 times larger keeps whole numbers)
         if a <= 0:
             continue
-        off_grid = abs(np.log(a)) >= np.log(2.0) and (left or _back_on_grid(ref, xs, a, b))
+        off_grid = (abs(np.log(a)) >= np.log(2.0) and (left or _back_on_grid(ref, xs, a, b))) or (
+            a == spacing
+        )
         if on_grid_as_is and _on_grid(ref, (xs - b) / a) < 0.9:
             continue  # still on training's grid, and the map does not keep it: the same measurement
         if not (far or off_grid):
@@ -187,6 +197,35 @@ def try_affine(t: _Trial) -> None:
             {"type": "affine", "a": a, "b": b, "a_ci": a_ci, "b_ci": b_ci, "undo": undo},
             f"convert {ref.name} to the training unit and origin in the serving path ({undo})",
         )
+
+
+def grid_spacing(xs: np.ndarray, a_ci: list[float], tol: float = 0.02) -> float | None:
+    """The spacing s of the grid the batch lies on, when training's values are whole numbers and
+    the batch's are not: 90% of the batch's distinct values within `tol` * s of a multiple k * s
+    (s from the smallest gap between distinct values, or a half or third of it, refined as the
+    median of value / k), and s inside the scale's bootstrap interval. Whole kilometres sent as
+    miles arrive as k * 0.62137; a population that moved keeps whole numbers, and values measured
+    more finely (decimals) sit on no grid, or on one (0.1, 0.5) far outside the scale's interval.
+    By chance a distinct value lands within `tol` * s of a multiple with probability 2 * tol, so
+    90% of 10 or more is out of reach of continuous values."""
+    u = np.unique(np.abs(xs[np.isfinite(xs)]))
+    u = u[u > 0]
+    if len(u) < 10:
+        return None
+    gaps = np.diff(u)
+    gaps = gaps[gaps > 1e-9 * u[-1]]
+    if len(gaps) == 0:
+        return None
+    for j in (1, 2, 3):
+        s = float(gaps.min()) / j
+        k = np.round(u / s)
+        if np.mean(np.abs(u / s - k) <= tol) < 0.9:
+            continue
+        s = float(np.median(u / np.maximum(k, 1)))
+        k = np.round(u / s)
+        if np.mean(np.abs(u / s - k) <= tol) >= 0.9 and a_ci[0] <= s <= a_ci[1]:
+            return s
+    return None
 
 
 def mass_ratios(ref: Any, xs: np.ndarray, a_ci: list[float], top: int = 3) -> list[float]:
