@@ -1,13 +1,18 @@
-"""Your model against one of the baselines like for like, for model.overfit: on the same evaluation rows (paired over the rows) and under the same folds
-(paired over repeated cross-validation), and the two pooled."""
+"""Your model against one of the baselines like for like, for model.overfit and model.underfit: on
+the same evaluation rows (paired over the rows) and under the same folds (paired over repeated
+cross-validation), and the two pooled; and model.underfit's note when the rows are too few to
+judge."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ...findings import INFO, Finding
 from ...stats.fit_gap import corrected_t, paired_gap, row_stat, stouffer
+from .common import METRIC_NAMES, fmt
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -92,3 +97,64 @@ def pooled_z(held: dict[str, Any] | None, cv: dict[str, Any] | None) -> float:
     evaluation rows and training rows), or the one that exists."""
     zs = [d["z"] for d in (held, cv) if d is not None]
     return stouffer(*zs) if zs else float("nan")
+
+
+def too_few_to_judge(
+    ctx: Context,
+    res: BaselinesResult,
+    key: str,
+    evidence: dict[str, Any],
+    shortfall: float,
+    se: float,
+    need: float,
+) -> Finding | None:
+    """An info finding when model.underfit cannot judge with these rows: the smallest shortfall
+    that matters (`need`) would stay below z 3 with the standard error `se`, and the shortfall's
+    95% interval does not exclude it; None when the rows suffice (the check's silence is then a
+    verdict), or when the best baseline against your model like for like (fitted on the same
+    training rows, on the same evaluation rows, paired: `compare.heldout`) rules such a shortfall
+    out (the upper end of its 95% interval below `need`). The evidence gains that comparison and
+    the evaluation rows that would make such a shortfall reach z 3 (the standard error shrinking
+    as 1/sqrt(rows))."""
+    power = need / se if se > 0 else math.inf
+    lo, hi = shortfall - 1.96 * se, shortfall + 1.96 * se
+    if power >= 3.0 or hi < need:
+        return None
+    rows = max(res.eval_rows, 1)
+    needed = int(math.ceil(rows * (3.0 / max(power, 1e-6)) ** 2))
+    evidence.update(shortfall_ci=[lo, hi], evaluation_rows=res.eval_rows, evaluation_rows_to_judge=needed)
+    name = METRIC_NAMES.get(evidence["metric"], evidence["metric"])
+    ref = evidence["best_baseline"]
+    like = ""
+    try:
+        held = heldout(ctx, res, key)
+    except Exception:  # the like-for-like comparison is context here, never a reason to fail
+        held = None
+    if held is not None and np.isfinite(held["se"]):
+        h_lo, h_hi = held["shortfall"] - 1.96 * held["se"], held["shortfall"] + 1.96 * held["se"]
+        if h_hi < need:  # paired on the same rows, the shortfall that matters is ruled out
+            return None
+        evidence["like_for_like"] = {**held, "shortfall_ci": [h_lo, h_hi]}
+        like = (
+            f"; fitted on the same {res.n_rows:,} training rows it scores {fmt(held['reference'])} vs "
+            f"{fmt(held['candidate'])} for your model on the same {held['rows']:,} evaluation rows (gap "
+            f"{held['shortfall']:+.3f}, 95% CI {h_lo:+.3f} to {h_hi:+.3f})"
+        )
+    title = (
+        f"Underfitting cannot be judged on {res.eval_rows:,} evaluation and {res.n_rows:,} training rows: "
+        f"the {ref} cross-validates at {fmt(evidence['best_baseline_cv'])} ± "
+        f"{fmt(evidence['best_baseline_cv_std'])} against your model's held-out {name} "
+        f"{fmt(evidence['your_model_test'])} (shortfall {shortfall:+.3f}, 95% CI {lo:+.3f} to {hi:+.3f}){like}. "
+        f"A shortfall that matters ({need:.3f}) would stand at z {power:.1f} where 3 is needed: about "
+        f"{needed:,} evaluation rows (and training rows in proportion) would judge it"
+    )
+    return Finding(
+        "model.underfit",
+        INFO,
+        title,
+        evidence=evidence,
+        impact=0.0,
+        root_cause="too few rows for the scores' noise to separate a shortfall that matters from none",
+        fix="judge the model against the baselines on more rows (repeated cross-validation of both on "
+        "all the labelled rows), or read the intervals above as the answer at this size",
+    )
