@@ -130,6 +130,27 @@ def test_console_script_runs(binary_files, tmp_path):
     assert json.loads(out.read_text())["findings"] is not None
 
 
+def test_console_script_ends_without_teardown_but_with_its_output_and_exit_handlers(tmp_path):
+    """cli.main ends the process without the interpreter's teardown: the output written last,
+    an exit handler's output and the exit status are all there."""
+    code = (
+        "import atexit, sys; atexit.register(lambda: print('handler ran')); "
+        "sys.argv = ['mltriage', *sys.argv[1:]]; from mltriage.cli import main; main()"
+    )
+    ok = subprocess.run([sys.executable, "-c", code, "codes"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "latency.slow_step" in ok.stdout and ok.stdout.rstrip().endswith("handler ran")
+    missing = str(tmp_path / "none.csv")
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "diagnose", "--train", missing, "--test", missing, "--target", "y"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "fix: check the path given for train" in bad.stderr
+    assert "handler ran" in bad.stdout
+
+
 def test_markdown_report_for_a_pull_request(binary_files, tmp_path):
     md, html = tmp_path / "sub" / "r.md", tmp_path / "r.html"
     res = runner.invoke(app, _args(binary_files, "--markdown", str(md), "--html", str(html), "--quiet"))

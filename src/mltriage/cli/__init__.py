@@ -94,7 +94,40 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         err.print("interrupted")
-        sys.exit(130)
+        _leave(130)
+    except SystemExit as exc:
+        _leave(exc.code)
+    _leave(0)
+
+
+def _leave(code: Any) -> None:
+    """End the command with `code` as sys.exit would, without the interpreter's teardown.
+
+    Once the reports are written, a normal exit still frees every module, frame and array one by
+    one: 0.3-0.45 s of CPU after a diagnose run (public temporal_split, 5.2 s in all). Here the
+    output streams are flushed and the exit handlers run (atexit: logging, temporary files,
+    multiprocessing children), then the process ends. Only when the main thread is the last one:
+    a thread still running gets the normal exit, which waits for it."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message on stderr, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    import threading
+
+    if threading.active_count() > 1:
+        sys.exit(status)
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be written
+            pass
+    os._exit(status)
 
 
 def output_path(value: Path | None) -> Path | None:
