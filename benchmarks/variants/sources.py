@@ -500,6 +500,14 @@ from sources_holdout3 import TASK_DROP as _TASK_DROP3  # noqa: E402
 _SETS.update(_HOLD3_SETS)
 _NOT_FEATURES |= _HOLD3_NOT
 _TASK_DROP = {**_TASK_DROP, **_TASK_DROP3}
+# the fourth held-out data sets (sources_holdout4.py; HOLDOUT4 in suite.py)
+from sources_holdout4 import NOT_FEATURES as _HOLD4_NOT  # noqa: E402
+from sources_holdout4 import SETS as _HOLD4_SETS  # noqa: E402
+from sources_holdout4 import TASK_DROP as _TASK_DROP4  # noqa: E402
+
+_SETS.update(_HOLD4_SETS)
+_NOT_FEATURES |= _HOLD4_NOT
+_TASK_DROP = {**_TASK_DROP, **_TASK_DROP4}
 
 
 def names() -> list[str]:

@@ -613,3 +613,117 @@ HOLDOUT3: list[Spec] = HOLDOUT3_CONTROLS + [
     S("ranking_hard_positives", "carpref", "ranking", "lgbm"),
     S("ranking_hard_positives", "pupils", "ranking", "hgb"),
 ]
+
+# --- the fourth held-out set (`run.py --holdout4`): the same kinds on nine data sets that no other
+# set used (sources_holdout4.py; plants chosen in holdout4_plants.py before any scoring), built while
+# the tool was being changed by others who never saw it, scored blind once with a frozen snapshot of
+# main (holdout4-run.md). Sizes from 300 (jobtrain, weak leak) to 8,868 rows; temporal_split on nox
+# (hourly readings, the only dated table), entity-grouped splits on batting (players) and tuna
+# (households), ranking on batting (a club-season's batters, graded) and tuna (a purchase's shelf).
+# Six combinations failed their generator's own verification and were replaced before any scoring:
+# label_leakage weak on jobtrain/logreg 300 (the leak alone AUC 0.928 vs 0.921 for the other features)
+# by kakadu/logreg 300 (0.891 vs 0.788); miscalibration undersampled on batting/hgb (ECE 0.026) by
+# elders/hgb (0.204); estimated_performance_drop on batting/hgb and kakadu/hgb (batches of 47 and 44
+# rows) by nox/hgb (243 rows, accuracy 0.49 vs 0.86) and elders/rf (113 rows, 0.58 vs 0.83);
+# confused_classes on kakadu/rf (no pair above 0.20 of the errors beyond chance) by quakes/lgbm. One
+# that verified was replaced for too little evidence: imbalance_threshold on jobtrain/hgb (the 5%
+# subsample left 105 evaluation rows, 5 positives) by nox/hgb. Also tried and failing: label_leakage
+# weak on elders/logreg 300, confused_classes on kakadu (hgb, logreg), tuna/hgb, jobless/hgb (when it
+# was a 4-class exit route), quakes/logreg; imbalance_threshold on jobless (hgb, logreg).
+HOLDOUT4_CONTROLS: list[Spec] = [
+    S("clean", "batting", "regression", "hgb"),
+    S("clean", "batting", "binary", "lgbm"),
+    # five controls replaced before scoring, each not clean by the set's own measure (holdout4-run.md):
+    # hgb on elders binary (train AUC 0.907, held-out 0.806, below logistic's 0.814), rf on elders
+    # regression (R^2 0.64 / 0.17, below ridge's 0.20), xgb on jobtrain regression (0.77 / 0.53, below
+    # ridge's 0.57), hgb on kakadu binary (0.971 / 0.883, below logistic's 0.891): overfit as the overfit
+    # kind measures it; rf on quakes multiclass: the natural intermediate/shallow pair sits at the
+    # confused_classes bar (34 pair errors, 0.398 of the errors beyond chance; bar 40 and 0.40)
+    # (and jobless became a binary table: its 4-class exit route left part-time exits, 10.5%, unpredicted)
+    S("clean", "elders", "binary", "logreg"),
+    S("clean", "elders", "regression", "ridge"),
+    S("clean", "jobtrain", "regression", "ridge"),
+    S("clean", "jobtrain", "binary", "rf"),
+    S("clean", "kakadu", "binary", "logreg"),
+    S("clean", "tuna", "multiclass", "hgb", 8000),
+    S("clean", "quakes", "regression", "ridge"),
+    S("clean", "jobless", "binary", "logreg"),
+    S("clean", "nox", "regression", "lgbm"),
+    S("clean", "forbes", "regression", "xgb"),
+    S("ranking_clean", "batting", "ranking", "hgb"),
+    S("ranking_clean", "tuna", "ranking", "lgbm"),
+]
+
+HOLDOUT4: list[Spec] = HOLDOUT4_CONTROLS + [
+    S("label_leakage", "elders", "binary", "hgb"),
+    S("label_leakage", "jobtrain", "regression", "ridge"),
+    S("label_leakage", "kakadu", "multiclass", "rf"),
+    S("label_leakage", "kakadu", "binary", "logreg", 300, variant="weak"),
+    S("train_test_overlap", "batting", "regression", "hgb", 5000),
+    S("train_test_overlap", "forbes", "regression", "rf"),
+    S("duplicates", "tuna", "multiclass", "lgbm", 6000),
+    S("duplicates", "nox", "regression", "hgb"),
+    S("missing_values", "jobtrain", "regression", "xgb"),
+    S("missing_values", "quakes", "regression", "hgb"),
+    S("unseen_categories", "elders", "binary", "hgb"),
+    S("unseen_categories", "forbes", "regression", "lgbm"),
+    S("unseen_categories", "batting", "binary", "xgb"),
+    S("label_noise", "quakes", "multiclass", "hgb", variant="classcond"),
+    S("label_noise", "batting", "regression", "lgbm", variant="regression"),
+    S("label_noise", "kakadu", "multiclass", "sgd", variant="classcond"),
+    S("label_misalignment", "elders", "regression", "ridge"),
+    S("label_misalignment", "nox", "binary", "rf"),
+    S("evaluated_on_train", "jobless", "binary", "logreg"),
+    S("evaluated_on_train", "forbes", "regression", "ridge"),
+    S("preprocessing_leakage", "jobtrain", "binary", "logreg"),
+    S("preprocessing_leakage", "kakadu", "binary", "logreg"),
+    S("version_mismatch", "quakes", "multiclass", "rf"),
+    S("version_mismatch", "elders", "regression", "hgb"),
+    S("overfit", "batting", "binary", "tree", 1200),
+    S("overfit", "elders", "binary", "tree", 1200),
+    S("underfit", "quakes", "multiclass", "logreg"),
+    S("underfit", "nox", "regression", "linreg"),
+    S("prediction_collapse", "forbes", "regression", "ridge"),
+    S("prediction_collapse", "jobtrain", "binary", "logreg"),
+    S("wrong_output_type", "kakadu", "binary", "rf"),
+    S("wrong_output_type", "nox", "binary", "linreg"),
+    S("unhandled_imbalance", "elders", "binary", "logreg"),
+    S("unhandled_imbalance", "tuna", "multiclass", "logreg", 6000),
+    S("imbalance_threshold", "batting", "binary", "hgb"),
+    S("imbalance_threshold", "nox", "binary", "hgb"),
+    S("imbalance_threshold", "elders", "binary", "logreg", None, variant="predonly"),
+    S("imbalance_threshold", "nox", "binary", "logreg", None, variant="predonly"),
+    S("miscalibration", "jobtrain", "binary", "nb"),
+    S("miscalibration", "elders", "binary", "hgb", variant="undersampled"),
+    S("divergence", "elders", "binary", "mlp"),
+    S("divergence", "quakes", "multiclass", "mlp"),
+    S("temporal_split", "nox", "regression", "hgb"),
+    S("temporal_split", "nox", "binary", "rf"),
+    S("data_drift", "batting", "regression", "hgb"),
+    S("data_drift", "nox", "regression", "ridge"),
+    S("data_drift", "elders", "binary", "lgbm"),
+    S("data_drift", "quakes", "multiclass", "rf"),
+    S("concept_drift", "elders", "binary", "hgb"),
+    S("concept_drift", "jobtrain", "binary", "rf"),
+    S("schema_change", "forbes", "regression", "hgb"),
+    S("schema_change", "jobless", "binary", "logreg"),
+    S("serialization_mismatch", "kakadu", "binary", "logreg"),
+    S("serialization_mismatch", "batting", "regression", "hgb"),
+    S("train_serving_skew", "elders", "binary", "hgb"),
+    S("train_serving_skew", "jobtrain", "regression", "ridge"),
+    S("train_serving_skew", "quakes", "regression", "rf"),
+    S("out_of_distribution", "nox", "regression", "hgb"),
+    S("out_of_distribution", "jobless", "binary", "logreg"),
+    S("estimated_performance_drop", "nox", "binary", "hgb"),
+    S("estimated_performance_drop", "elders", "binary", "rf"),
+    S("confused_classes", "quakes", "multiclass", "hgb"),
+    S("confused_classes", "quakes", "multiclass", "lgbm"),
+    S("hidden_slice", "batting", "binary", "linsvc"),
+    S("hidden_slice", "elders", "regression", "hgb"),
+    S("hidden_slice", "jobtrain", "regression", "hgb"),
+    S("hidden_slice", "nox", "regression", "hgb"),
+    S("ranking_hard_negatives", "batting", "ranking", "hgb"),
+    S("ranking_hard_negatives", "tuna", "ranking", "lgbm"),
+    S("ranking_hard_positives", "batting", "ranking", "lgbm"),
+    S("ranking_hard_positives", "tuna", "ranking", "hgb"),
+]
