@@ -14,6 +14,10 @@ $(VENV)/.created:
 # what the demo needs: mltriage and its runtime dependencies only
 $(VENV)/.installed: pyproject.toml $(VENV)/.created
 	$(PIP) -e .
+	# an editable install compiles no bytecode (a wheel's install does): without it every run
+	# recompiles ~150 modules where the environment sets PYTHONDONTWRITEBYTECODE (stale files are
+	# ignored by Python, never used)
+	$(PY) -m compileall -q src
 	touch $@
 
 # the test suite's extras (boosting libraries, shap, cleanlab, polars)
