@@ -197,6 +197,15 @@ def test_underfit_silent_for_a_memorising_tree():
     assert not _alarm(f)
 
 
+@pytest.mark.silent("model.underfit")
+def test_underfit_silent_for_a_memorising_tree_beside_a_near_perfect_baseline():
+    # train AUC 1.0 against a linear model at 0.98: the baseline plus the margin lies above the
+    # ceiling, and the perfect training score is still capacity (overfitting), not underfitting
+    tr, te = _binary(1600, slope=8, noise_feats=2, seed=4)
+    f = _run(underfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
+    assert not _alarm(f)
+
+
 # ------------------------------------------------------------------ prediction collapse
 
 

@@ -163,7 +163,9 @@ def underfit(ctx: Context, p: Params) -> Findings:
     # capacity: its held-out shortfall is variance (model.overfit), not underfitting
     user_train, _ = headline_score(ctx, "train")
     evidence["your_model_train"] = user_train
-    if np.isfinite(user_train) and user_train >= best.mean + margin:
+    # (at the metric's ceiling when the baseline is within the margin of it: a perfect training
+    # score is capacity even where best + margin exceeds what any model can reach)
+    if np.isfinite(user_train) and user_train >= min(best.mean + margin, top):
         return None
     # the refitted model under the same cross-validation must fall short too
     if user_cv is not None and np.isfinite(user_cv_mean):
