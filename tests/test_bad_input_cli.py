@@ -167,6 +167,58 @@ def test_model_refusing_an_all_missing_feature_names_it(wine, tmp_path):
     assert "alcohol is NaN or inf in every test row" in out
 
 
+def test_rows_the_model_rejects_are_a_data_finding_not_bad_input(wine, tmp_path):
+    """inf in a few evaluation rows (a ratio divided by zero) and NaN the pipeline imputes: the
+    model refuses the set because of the inf rows only, so the run goes on, names them, and the
+    checks that need those predictions say why they are not applicable."""
+    d, tr, te = wine
+    te2 = te.copy()
+    te2.loc[te2.index[:3], "proline"] = np.inf
+    te2.loc[te2.index[3:6], "ash"] = np.nan  # the scaler passes NaN through: still rejected
+    te2.to_csv(tmp_path / "test.csv", index=False)
+    out = tmp_path / "r.json"
+    res = runner.invoke(
+        app,
+        ["diagnose", "--train", str(d / "train.csv"), "--test", str(tmp_path / "test.csv")]
+        + ["--target", "target", "--model", str(d / "model.joblib"), "--quiet", "--fast"]
+        + ["--json", str(out)],
+    )
+    assert res.exit_code == 1, res.output  # the critical data finding, not a refusal
+    doc = json.loads(out.read_text())
+    assert doc["failed"] == []
+    inf = [f for f in doc["findings"] if f["code"] == "data.infinite_values"]
+    assert inf and inf[0]["columns"] == ["proline"] and inf[0]["severity"] == "critical"
+    why = " ".join(doc["notes"]) if isinstance(doc["notes"], list) else str(doc["notes"])
+    assert "cannot score 6 of 58 test rows" in why and "inf in proline" in why and "NaN in ash" in why
+    na = {r["code"]: r["reason"] for r in doc["not_applicable"]}
+    assert "cannot score 6 of 58 test rows" in na["model.overfit"]
+
+
+class _RefusesEverything:
+    """A fitted-looking classifier whose predict_proba raises on any rows."""
+
+    classes_ = np.array([0, 1])
+
+    def predict(self, X):
+        raise ValueError("this model is broken")
+
+    def predict_proba(self, X):
+        raise ValueError("this model is broken")
+
+
+def test_a_model_that_refuses_clean_rows_too_is_still_bad_input(wine):
+    """inf in some rows, but the model also refuses the rows without it: the rows do not explain
+    the failure, so it stays one message (InputError: exit 2 in the CLI)."""
+    from mltriage import diagnose
+    from mltriage.errors import InputError
+
+    d, tr, te = wine
+    te2 = te.copy()
+    te2.loc[te2.index[:3], "proline"] = np.inf
+    with pytest.raises(InputError, match="this model is broken"):
+        diagnose(tr, te2, "target", model=_RefusesEverything(), fast=True, progress=False)
+
+
 def test_one_row_batch_runs_what_can_run(wine, tmp_path):
     d, _, te = wine
     te.drop(columns="target").iloc[:1].to_csv(tmp_path / "one.csv", index=False)

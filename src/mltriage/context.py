@@ -32,6 +32,7 @@ class Context:
         self.config = config or Config()
         self.notes: list[str] = list(case.notes)  # run-level notes shown in the report
         self._cache: dict[str, Any] = {}
+        self._refused: dict[str, str] = {}  # set -> why the model cannot score it (refuse_set)
 
     # ---------------------------------------------------------------- generic memo
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -101,6 +102,8 @@ class Context:
         """The model's outputs on train, test or current (cached)."""
         if self.case.model is None:
             raise NotApplicable("no model and no prediction column were given")
+        if which in self._refused:
+            raise NotApplicable(self._refused[which])
         if which == "current" and self.case.current is None:
             raise NotApplicable("no current batch was given")
         if which == "current":
@@ -122,7 +125,15 @@ class Context:
         e.g. the evaluation rows with a column repaired."""
         if self.case.model is None:
             raise NotApplicable("no model and no prediction column were given")
+        if like in self._refused:
+            raise NotApplicable(self._refused[like])
         return self._predict(like, df)
+
+    def refuse_set(self, which: str, reason: str) -> None:
+        """The model cannot score set `which` (rows it rejects: a data finding, not bad input):
+        every check that needs its predictions is not applicable, with `reason`."""
+        self._refused[which] = reason
+        self.note(reason)
 
     def _predict(self, which: str, frame: pd.DataFrame | None = None) -> Predictions:
         c, m = self.case, self.case.model

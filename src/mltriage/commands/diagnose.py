@@ -100,8 +100,72 @@ def diagnose(
             except NotApplicable:
                 pass
             except InputError as exc:
-                raise _name_empty_features(exc, case.frame(which), case.features, which) from None
+                named = _name_empty_features(exc, case.frame(which), case.features, which)
+                reason = None if named is not exc else _refused_rows(ctx, which, exc)
+                if reason is None:
+                    raise named from None
+                ctx.refuse_set(which, reason)
     return run_checks(ctx, command="diagnose", scope=on_the_ladder, progress=progress)
+
+
+def _refused_rows(ctx: Context, which: str, exc: InputError) -> str | None:
+    """Why the model refuses set `which`, when the cause is some of its rows: rows holding inf or
+    NaN in a model feature, without which the model scores the set. That is a defect of the data
+    (data.infinite_values, data.missing_values report it), not bad input: the run goes on with the
+    checks that need these predictions not applicable. None when the rows do not explain it."""
+    import numpy as np
+    import pandas as pd
+
+    df = ctx.case.frame(which)
+    masks: dict[tuple[str, str], np.ndarray] = {}  # (kind, column) -> rows holding it
+    for f in ctx.case.features:
+        if f not in df.columns:
+            continue
+        s = df[f]
+        if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            inf = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+            if inf.any():
+                masks[("inf", f)] = inf
+        na = s.isna().to_numpy()
+        if na.any():
+            masks[("NaN", f)] = na
+    if not masks:
+        return None
+    bad = np.logical_or.reduce(list(masks.values()))
+    good = df.loc[~bad].iloc[:200]
+    if good.empty or not _scores(ctx, good, which):
+        return None
+    # the values it rejects: each column's bad value put into rows it scores
+    culprits = {}
+    for (kind, f), m in masks.items():
+        probe = good.iloc[:20].copy()
+        probe[f] = df.loc[m, f].iloc[0]
+        if not _scores(ctx, probe, which):
+            culprits[(kind, f)] = m
+    if not culprits:
+        return None
+    rows = np.logical_or.reduce(list(culprits.values()))
+    k, n = int(rows.sum()), len(df)
+    held = "; ".join(
+        f"{kind} in {listing([f for kk, f in culprits if kk == kind], 4)}"
+        for kind in ("inf", "NaN")
+        if any(kk == kind for kk, _ in culprits)
+    )
+    return (
+        f"the model cannot score {k} of {n} {which} rows ({k / n:.1%}): they hold {held}, which it "
+        f"rejects ({exc.message[:160]}); it scores the other rows, so the checks that need its "
+        f"predictions on the {which} set are not applicable until those values are fixed "
+        "(data.infinite_values, data.missing_values)"
+    )
+
+
+def _scores(ctx: Context, rows: Any, which: str) -> bool:
+    """Whether the model scores these rows of set `which` without raising."""
+    try:
+        ctx.predictions_on(rows, like=which)
+    except (InputError, NotApplicable):
+        return False
+    return True
 
 
 def _name_empty_features(exc: InputError, df: Any, features: list[str], which: str) -> InputError:
