@@ -118,6 +118,40 @@ def test_concept_drift_fires_with_stable_inputs(binary_case, fresh):
     assert ev["inputs"]["moved_important_features"] == []
 
 
+def test_concept_drift_names_the_segment_where_the_drop_concentrates(binary_case, fresh):
+    cur = fresh.copy()
+    red = (cur["color"] == "red").to_numpy()
+    cur.loc[red, "y"] = 1 - cur.loc[red, "y"]  # the outcome changed for one segment only
+    f = run("production.concept_drift", case_with(binary_case, cur))
+    seg = f[0].evidence["segment"]
+    assert seg["segment"] == "color == red" and seg["p_adjusted"] < 0.05
+    assert seg["loss"]["current"] > 0.5 > seg["loss_rest"]["current"]
+    assert "concentrates in color == red" in f[0].title and "color == red" in f[0].fix
+
+
+def test_concept_drift_names_no_segment_when_the_drop_is_everywhere(binary_case, fresh):
+    cur = fresh.copy()
+    flip = np.random.default_rng(0).random(len(cur)) < 0.25  # every segment alike
+    cur.loc[flip, "y"] = 1 - cur.loc[flip, "y"]
+    f = run("production.concept_drift", case_with(binary_case, cur))
+    assert len(f) == 1 and "segment" not in f[0].evidence
+    assert "concentrates" not in f[0].title
+
+
+def test_concentrated_drop_kernel_holds_its_level_under_the_null():
+    """No segment differs: Holm over the segments keeps the naming rate at or under alpha."""
+    from mltriage.stats.concept_segments import concentrated_drop
+
+    rng = np.random.default_rng(1)
+    named = 0
+    for _ in range(200):
+        ref = pd.DataFrame({"a": rng.choice(list("pqrs"), 600), "x": rng.normal(size=600)})
+        cur = pd.DataFrame({"a": rng.choice(list("pqrs"), 400), "x": rng.normal(size=400)})
+        lr, lc = (rng.random(600) < 0.2).astype(float), (rng.random(400) < 0.3).astype(float)
+        named += concentrated_drop(ref, cur, ["a", "x"], lr, lc) is not None
+    assert named <= 0.05 * 200 + 6  # 5% level, binomial slack (sd ~3)
+
+
 @pytest.mark.silent("production.concept_drift")
 def test_concept_drift_silent_when_labels_hold(binary_case, fresh):
     assert run("production.concept_drift", case_with(binary_case, fresh)) == []
