@@ -91,7 +91,10 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         are entity ids or row keys, `stats.rows.identifier_kind`, the test data.train_test_overlap
         uses, since a range of ids is no population a user can act on) whose error
         (misclassification at the threshold in use; absolute error for regression, relative to
-        the typical error at that prediction level) is significantly above the rest's (discovery
+        the typical error at that prediction level; winsorized at Tukey's upper fence, Q3 + 1.5
+        IQR, when more rows lie beyond it than normal residuals put there, so that a few
+        outliers of a heavy-tailed error do not carry a slice's mean: `common.relative_error`)
+        is significantly above the rest's (discovery
         and confirmation on disjoint halves of the rows, Holm over every candidate the
         confirmation tested). Each slice is then judged on the confirmation half against the
         error the model itself expects there. Binary: its score recalibrated on the other rows
