@@ -45,6 +45,30 @@ def identifier_columns(ctx: Context) -> list[str]:
     return ctx.cached("errors:identifiers", compute)
 
 
+def recording_days(ctx: Context) -> np.ndarray | None:
+    """The calendar day each evaluation row was recorded on, as a code (None when unknown): from
+    the time column when it holds dates, else from the evaluation set's only date-time column.
+    Rows of one day share what no column records (weather, an incident, a system's load), so the
+    surprise test counts days, not rows, where days hold several rows
+    (`stats.slices.expected.by_day_p`)."""
+    te = ctx.frame("test")
+    tc = ctx.case.time_column
+    if tc and tc in te.columns and pd.api.types.is_datetime64_any_dtype(te[tc]):
+        col = te[tc]
+    else:
+        dated = [c for c in te.columns if pd.api.types.is_datetime64_any_dtype(te[c])]
+        if len(dated) != 1:
+            return None
+        col = te[dated[0]]
+    day = col.dt.floor("D")
+    if day.isna().all():
+        return None
+    codes = day.astype("int64").to_numpy().copy()
+    missing = day.isna().to_numpy()
+    codes[missing] = -1 - np.arange(int(missing.sum()))  # a row without a date is a day of its own
+    return codes
+
+
 def categorical_columns(ctx: Context) -> set[str]:
     return set(ctx.case.categorical or [])
 

@@ -31,7 +31,7 @@ from ...stats.slices.expected import (
     residual_surprise,
     share_bias,
 )
-from .common import baseline_error, is_positive, skill
+from .common import baseline_error, is_positive, recording_days, skill
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -61,6 +61,7 @@ class Overall:
     resid: np.ndarray | None = None  # regression: y - prediction
     proba: np.ndarray | None = None  # multiclass: the class probabilities (columns: `classes`)
     classes: list[Any] | None = None
+    days: np.ndarray | None = None  # the calendar day each row was recorded (`recording_days`)
 
     @property
     def total_error(self) -> float:
@@ -79,6 +80,7 @@ def overall(ctx: Context, e: dict[str, Any], p: Params) -> Overall:
     if auc_all is not None and auc_all >= p.min_auc_overall and not collapsed(ctx, e, y, fin):
         whole.works = True
     pred = e["pred"]
+    whole.days = recording_days(ctx)
     if kind == "error rate":
         whole.margin = _margin(ctx, pred)
         whole.face = _face_value(ctx, pred)
@@ -441,10 +443,10 @@ def _measure(ctx: Context, s: Slice, whole: Overall) -> Judged:
             q = expected_error_binary(whole.score, whole.decided, whole.raw, rest)
         else:
             q = expected_error_rate(whole.margin, whole.raw, rest)
-        sp = rate_surprise(whole.raw, q, m & test_rows)
+        sp = rate_surprise(whole.raw, q, m & test_rows, whole.days)
         sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")
         if whole.face is not None:
-            fv = rate_surprise(whole.raw, whole.face, m & test_rows)
+            fv = rate_surprise(whole.raw, whole.face, m & test_rows, whole.days)
             sp["expected_by_its_probabilities"] = fv["expected"]
             sp["ratio_to_its_probabilities"] = fv.get("ratio", float("nan"))
             sp["p_value"] = max(sp["p_value"], fv["p_value"])
@@ -460,7 +462,7 @@ def _measure(ctx: Context, s: Slice, whole: Overall) -> Judged:
     else:
         assert whole.pred is not None and whole.resid is not None
         q = expected_abs_error(whole.pred, whole.raw, rest)
-        sp = residual_surprise(whole.resid, whole.pred, q, m & test_rows)
+        sp = residual_surprise(whole.resid, whole.pred, q, m & test_rows, whole.days)
         if sp.get("expected", 0) > 0 and np.isfinite(sp.get("observed", np.nan)):
             sp["ratio"] = float(sp["observed"] / sp["expected"])
         sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")

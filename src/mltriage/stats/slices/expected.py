@@ -83,10 +83,14 @@ def expected_abs_error(
     return out
 
 
-def rate_surprise(error: np.ndarray, expected: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+def rate_surprise(
+    error: np.ndarray, expected: np.ndarray, rows: np.ndarray, days: np.ndarray | None = None
+) -> dict[str, Any]:
     """Observed vs expected error rate on `rows`: the excess with its 95% interval and the
     one-sided p-value of "more errors than the expected rates allow" (normal approximation to
-    the sum of independent Bernoulli(q_i))."""
+    the sum of independent Bernoulli(q_i)). With `days` (a code per row: the calendar day the
+    row was recorded), the rows of one day are not taken as independent (`by_day_p`), and the
+    p-value is the larger of the two."""
     m = rows & np.isfinite(error) & np.isfinite(expected)
     n = int(m.sum())
     if n == 0:
@@ -101,7 +105,7 @@ def rate_surprise(error: np.ndarray, expected: np.ndarray, rows: np.ndarray) -> 
 
         pval = float(stats.poisson.sf(round(float(e.sum())) - 1, max(float(q.sum()), 1e-12)))
     half = 1.959964 * math.sqrt(max(obs * (1 - obs), var / n) / n)
-    return {
+    out: dict[str, Any] = {
         "rows": n,
         "observed": obs,
         "expected": exp,
@@ -110,15 +114,55 @@ def rate_surprise(error: np.ndarray, expected: np.ndarray, rows: np.ndarray) -> 
         "ratio": obs / exp if exp > 0 else float("inf"),
         "p_value": pval,
     }
+    if days is not None:
+        d = np.asarray(days)[m]
+        n_days = int(np.unique(d).size)
+        if n_days < n:  # some day holds several of the rows
+            p_day = by_day_p(e - q, d)
+            out.update(days=n_days, p_value_rows=pval, p_value_by_day=p_day, p_value=max(pval, p_day))
+    return out
+
+
+def by_day_p(excess: np.ndarray, days: np.ndarray) -> float:
+    """One-sided p-value of "the rows' excess errors sum above zero" with the rows of one day
+    as one unit: the day sums' cluster-robust (sandwich) variance, Student's t with one fewer
+    degree of freedom than days (1.0 with fewer than two days: one day's event is no pattern).
+
+    Rows recorded on the same day share what no column records (a storm, a strike, a system
+    outage): their errors move together, and a per-row test counts one day's event as many
+    independent surprises. The slice search makes it worse: a slice described by month,
+    weekday and hour selects a few calendar days, and the rows of those days fall in both the
+    discovery and the confirmation halves. The suite's flights (2013 New York departures, a
+    random split): a clean LightGBM control's summer afternoons early in the week (2.7% of
+    rows, 18 days) err 53% where the model's probabilities predict 32%, p = 0.00025 over 57
+    rows but 0.012 over their 18 days, which Holm's correction over the 13 candidates does
+    not keep."""
+    from scipy import stats
+
+    sums = np.bincount(np.unique(days, return_inverse=True)[1], weights=excess)
+    g = sums.size
+    if g < 2:
+        return 1.0
+    var = g / (g - 1) * float(np.sum(sums**2))
+    if var <= 0:
+        return 0.0 if excess.sum() > 0 else 1.0
+    return float(stats.t.sf(float(excess.sum()) / math.sqrt(var), g - 1))
 
 
 def residual_surprise(
-    resid: np.ndarray, pred: np.ndarray, expected_abs: np.ndarray, rows: np.ndarray
+    resid: np.ndarray,
+    pred: np.ndarray,
+    expected_abs: np.ndarray,
+    rows: np.ndarray,
+    days: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The systematic part of the residuals on `rows` (their least-squares fit on 1 and the
     standardised prediction: a bias and a trend), its root mean square over the expected absolute
     error there, with the F test's one-sided p-value (residuals centred with no trend = the
-    model's expectation)."""
+    model's expectation). With `days` (a code per row: the calendar day the row was recorded),
+    the rows of one day are not taken as independent: the Wald test with the day sums'
+    cluster-robust covariance (`p_value_by_day`, F with one fewer denominator degree of freedom
+    than days; `by_day_p` says why), and the p-value is the larger of the two."""
     m = rows & np.isfinite(resid) & np.isfinite(pred) & np.isfinite(expected_abs)
     n = int(m.sum())
     exp = float(expected_abs[m].mean()) if n else float("nan")
@@ -140,8 +184,20 @@ def residual_surprise(
     pval = float(stats.f.sf(F, k, max(n - k, 1))) if np.isfinite(F) else 0.0
     t_half = float(stats.t.ppf(0.975, max(n - 1, 1))) * float(r.std(ddof=1)) / math.sqrt(n)
     bias = float(beta[0])
+    extra: dict[str, Any] = {}
+    if days is not None:
+        d = np.asarray(days)[m]
+        n_days = int(np.unique(d).size)
+        if n_days < n:  # some day holds several of the rows
+            extra = {
+                "days": n_days,
+                "p_value_rows": pval,
+                "p_value_by_day": _wald_by_day(X, r - fit, beta, d),
+            }
+            pval = max(pval, extra["p_value_by_day"])
     return {
         **base,
+        **extra,
         "observed": float(np.abs(r).mean()),
         "bias": bias,
         "bias_ci": [bias - t_half, bias + t_half],
@@ -150,6 +206,30 @@ def residual_surprise(
         "systematic_share": sys_rms / exp,
         "p_value": pval,
     }
+
+
+def _wald_by_day(X: np.ndarray, u: np.ndarray, beta: np.ndarray, days: np.ndarray) -> float:
+    """p-value of "beta = 0" with the rows of one day as one unit: the Wald statistic with the
+    cluster-robust (sandwich) covariance of the least-squares coefficients, F(k, days - 1);
+    1.0 with fewer than two days."""
+    from scipy import stats
+
+    inv = np.unique(days, return_inverse=True)[1]
+    g = int(inv.max()) + 1
+    k = X.shape[1]
+    if g < 2:
+        return 1.0
+    scores = np.zeros((g, k))
+    np.add.at(scores, inv, X * u[:, None])
+    bread = np.linalg.pinv(X.T @ X)
+    V = g / (g - 1) * bread @ (scores.T @ scores) @ bread
+    try:
+        W = float(beta @ np.linalg.solve(V, beta)) / k
+    except np.linalg.LinAlgError:
+        return 1.0
+    if not np.isfinite(W):
+        return 1.0
+    return float(stats.f.sf(W, k, g - 1))
 
 
 def _norm_sf(z: float) -> float:
