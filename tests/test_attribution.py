@@ -135,3 +135,25 @@ def test_shap_on_boosting_libraries(lib):
     res = shap_by_slice(m, df, ["age", "score", "noise"], [sl], task="binary", positive_index=1)
     assert res["ok"], res
     assert {r["feature"] for r in res["slices"][0]["rows"]} <= {"age", "score", "noise"}
+
+
+def test_shap_sample_size_does_not_depend_on_the_clock(monkeypatch):
+    """Issue 9 item 14: the rows explained are set by the model's size, not by how fast the
+    machine is at the moment; a clock that jumps 100 s per reading changes nothing."""
+    import itertools
+    import time as _time
+
+    from lightgbm import LGBMClassifier
+
+    rng = np.random.default_rng(3)
+    df, sl = _data(4000, rng)
+    X = df[["age", "score", "noise"]]
+    m = LGBMClassifier(n_estimators=40, verbose=-1).fit(X, df["y"])
+    args = (m, df, ["age", "score", "noise"], [sl])
+    calm = shap_by_slice(*args, task="binary", positive_index=1)
+    ticks = itertools.count(0.0, 100.0)
+    monkeypatch.setattr(_time, "perf_counter", lambda: next(ticks))
+    busy = shap_by_slice(*args, task="binary", positive_index=1)
+    assert calm["ok"] and busy["ok"], (calm, busy)
+    assert calm["rows"] == busy["rows"] and calm["method"] == busy["method"]
+    assert calm["slices"] == busy["slices"]

@@ -78,7 +78,11 @@ SKILL = Interval(float, None, 1)
         "ROC AUC that lets an imbalanced binary model whose accuracy barely beats the majority "
         "count as working",
     ),
-    shap_budget_s=Param(1.2, Interval(float, 0, None), "seconds SHAP by slice may take (warning slices)"),
+    shap_budget_s=Param(
+        1.2,
+        Interval(float, 0, None),
+        "SHAP by slice work cap, in seconds at 1e7 tree-node visits per second (warning slices; a fixed row count per model, whatever the load)",
+    ),
 )
 def underperforming_slice(ctx: Context, p: Params) -> Findings:
     """A subgroup of evaluation rows whose error is far worse than the rest's, where the model is
