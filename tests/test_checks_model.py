@@ -175,6 +175,63 @@ def test_overfit_silent_when_the_evaluation_rows_differ_not_the_model():
     assert f.evidence["gap"] > 0.1
 
 
+@pytest.mark.fires("model.overfit")
+def test_overfit_fires_at_the_metric_ceiling_under_the_fixed_gap():
+    # an unpruned tree at train AUC 1.000 and held-out 0.905 beside a linear model at 0.98: the
+    # gap (0.095) is under the 0.10 threshold, but no gap near the ceiling can be much larger;
+    # every error the tree makes is on new rows, and the linear model does better on them
+    tr, te = _binary(1600, slope=10, noise_feats=2, seed=2)
+    f = _run(overfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
+    assert _alarm(f)
+    assert f.evidence["train"] == 1.0 and 0.03 <= f.evidence["gap"] < 0.10
+
+
+@pytest.mark.silent("model.overfit")
+def test_overfit_near_the_ceiling_is_info_when_no_less_flexible_setting_does_better():
+    # a forest at train AUC 1.000 and held-out 0.966 (gap 0.034, every error on new rows): the
+    # gap is judged, but the linear model is not better by the margin on the same rows
+    from sklearn.ensemble import RandomForestClassifier
+
+    tr, te = _binary(1600, slope=6, noise_feats=2, seed=1)
+    model = _fit(RandomForestClassifier(n_estimators=200, random_state=0), tr)
+    f = _run(overfit, _ctx(tr, te, model, "binary"))
+    assert f is not None and not _alarm(f)
+    assert f.evidence["gap"] < 0.10 and "less_flexible" in f.evidence
+
+
+def _missing_in_test(te, col, share, seed=0):
+    te = te.copy()
+    te.loc[np.random.default_rng(seed).random(len(te)) < share, col] = np.nan
+    return te
+
+
+@pytest.mark.silent("model.overfit")
+def test_overfit_of_a_collapse_on_rows_with_a_column_missing_is_info():
+    # boosting fitted without missing values; the evaluation rows lose x1 in 30% of rows: held-out
+    # R² collapses, but on the other rows the model is as good as on its training rows
+    tr, te = _regression(2000, nonlinear=False)
+    te = _missing_in_test(te, "x1", 0.3)
+    model = _fit(HistGradientBoostingRegressor(max_iter=100), tr)
+    f = _run(overfit, _ctx(tr, te, model, "regression"))
+    assert f is not None and not _alarm(f)
+    gm = f.evidence["evaluation_missing"]
+    assert gm["columns"] == ["x1"] and gm["test_all"] < f.evidence["train"] - 0.1
+    assert f.evidence["train"] - gm["test_complete"] < 0.1 and "x1" in f.title
+
+
+@pytest.mark.fires("model.overfit")
+def test_overfit_is_judged_on_the_rows_without_the_missing_column():
+    # the unpruned tree overfits whatever the evaluation rows lack: judged on the rows with x1
+    # present (x1 missing in 30% of the evaluation rows, never in training)
+    tr, te = _binary(1600, slope=3, noise_feats=5)
+    te = _missing_in_test(te, "x1", 0.3)
+    f = _run(overfit, _ctx(tr, te, _fit(DecisionTreeClassifier(random_state=0), tr), "binary"))
+    assert _alarm(f)
+    gm = f.evidence["evaluation_missing"]
+    assert gm["columns"] == ["x1"] and f.evidence["test"] == gm["test_complete"] > gm["test_all"]
+    assert f.evidence["less_flexible"]["heldout_rows"] <= gm["rows_complete"]
+
+
 @pytest.mark.fires("model.underfit")
 def test_underfit_fires_for_a_strong_linear_model_that_boosting_beats():
     # linear R² about 0.84 vs 0.97 for boosting: a small share of the lift over dummy, but the
@@ -187,6 +244,42 @@ def test_underfit_fires_for_a_strong_linear_model_that_boosting_beats():
     f = _run(underfit, _ctx(tr, te, _fit(LinearRegression(), tr), "regression"))
     assert _alarm(f)
     assert f.evidence["share_of_lift_missed"] < 0.2 < f.evidence["excess_error"]
+
+
+def _interaction(a, n=1500, seed=0):
+    # a linear target plus an interaction of strength a that a linear model cannot express
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, (n, 3))
+    df = pd.DataFrame(X, columns=FEATS)
+    df["y"] = X[:, 0] + 0.5 * X[:, 1] + a * np.sin(2 * X[:, 0]) * X[:, 2] + rng.normal(0, 0.6, n)
+    cut = n * 7 // 10
+    return df.iloc[:cut].reset_index(drop=True), df.iloc[cut:].reset_index(drop=True)
+
+
+@pytest.mark.fires("model.underfit")
+def test_underfit_fires_like_for_like_where_the_cross_validated_baseline_understates_it():
+    # boosting cross-validated on 2/3 of 1,050 rows scores R² 0.037 above the linear model's
+    # held-out score (z 2.0, under the margin); fitted on as many rows as the linear model and
+    # scored on the same rows it is 0.066 above (error 1.38 times, z 5)
+    tr, te = _interaction(0.6)
+    f = _run(underfit, _ctx(tr, te, _fit(LinearRegression(), tr), "regression"))
+    assert _alarm(f)
+    like = f.evidence["like_for_like"]
+    assert f.evidence["shortfall"] < 0.05 <= like["shortfall"] and like["excess_error"] >= 0.2
+
+
+@pytest.mark.silent("model.underfit")
+def test_underfit_silent_when_boosting_is_better_like_for_like_by_less_than_the_margin():
+    # the same interaction, weaker: boosting fitted on the same rows is 0.037 R² better (z 3.2), under
+    # the 0.05 that matters
+    tr, te = _interaction(0.5)
+    ctx = _ctx(tr, te, _fit(LinearRegression(), tr), "regression")
+    assert not _alarm(_run(underfit, ctx))
+    from mltriage.checks.model.fit import _like_for_like
+
+    res = ctx.baselines()
+    like = _like_for_like(ctx, res, "hgb", res.models["dummy"].mean, True)
+    assert like is not None and 0 < like["shortfall"] < 0.05
 
 
 @pytest.mark.silent("model.underfit")

@@ -129,6 +129,20 @@ def _missing_rises(ctx: Context, p: Params, cols: list[str], r_tr: pd.Series) ->
     return alarms, info_rows
 
 
+def risen_missing(ctx: Context, which: str = "test") -> list[dict[str, Any]]:
+    """The model features whose share of missing values in `which` rose significantly and
+    substantially above training's (data.missing_values's warnings, with its parameters): one row
+    per feature (column, missing, share, train_share, p_value). Empty when the set is absent."""
+    if not ctx.has(which):
+        return []
+    tr = ctx.frame("train")
+    cols = model_columns(ctx, tr)
+    if not cols:
+        return []
+    alarms, _ = _missing_rises(ctx, ctx.config.params("data.missing_values"), cols, tr[cols].isna().mean())
+    return [a for a in alarms if a["set"] == which]
+
+
 def _missing_alarm(alarms: list[dict[str, Any]]) -> Finding:
     cols_bad = list(dict.fromkeys(r["column"] for r in alarms))
     worst = max(alarms, key=lambda r: r["share"] - r["train_share"])

@@ -26,20 +26,27 @@ def headline_score(ctx: Context, which: str) -> tuple[float, float]:
     1.96: near an AUC of 1 the interval cannot reach past 1, so the error is smaller than the
     Hanley-McNeil one (the convention the model checks' thresholds were set with)."""
 
-    def compute() -> tuple[float, float]:
-        c = ctx.case
-        if c.task not in HEADLINE:
-            raise NotApplicable(f"no headline metric for {c.task}")
-        pred = ctx.predictions(which)
-        groups = ctx.frame(which)[c.group_column].to_numpy() if c.task == "ranking" else None
-        value, se = headline(c.task, ctx.y(which), pred.score, pred.label, positive=c.positive, groups=groups)
-        if HEADLINE[c.task] == "roc_auc" and np.isfinite(se):
-            lo, hi = float(max(0.0, value - 1.96 * se)), float(min(1.0, value + 1.96 * se))
-            se = (hi - lo) / (2 * 1.96)
-        return value, se
-
-    result: tuple[float, float] = ctx.cached(f"model:headline:{which}", compute)
+    result: tuple[float, float] = ctx.cached(f"model:headline:{which}", lambda: headline_on_rows(ctx, which))
     return result
+
+
+def headline_on_rows(ctx: Context, which: str, rows: np.ndarray | None = None) -> tuple[float, float]:
+    """`headline_score` on the rows of a set that the mask `rows` keeps (all when None; whole
+    queries are the caller's business for ranking)."""
+    c = ctx.case
+    if c.task not in HEADLINE:
+        raise NotApplicable(f"no headline metric for {c.task}")
+    pred = ctx.predictions(which)
+    keep = np.ones(len(ctx.y(which)), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    groups = ctx.frame(which)[c.group_column].to_numpy()[keep] if c.task == "ranking" else None
+    label = None if pred.label is None else np.asarray(pred.label)[keep]
+    value, se = headline(
+        c.task, ctx.y(which)[keep], np.asarray(pred.score)[keep], label, positive=c.positive, groups=groups
+    )
+    if HEADLINE[c.task] == "roc_auc" and np.isfinite(se):
+        lo, hi = float(max(0.0, value - 1.96 * se)), float(min(1.0, value + 1.96 * se))
+        se = (hi - lo) / (2 * 1.96)
+    return value, se
 
 
 def fitted_model(ctx: Context) -> ModelAdapter:

@@ -32,12 +32,15 @@ def _your_outputs(ctx: Context, rows: np.ndarray) -> np.ndarray:
     return np.asarray(out)[pos]
 
 
-def heldout(ctx: Context, res: BaselinesResult, key: str) -> dict[str, Any] | None:
+def heldout(
+    ctx: Context, res: BaselinesResult, key: str, keep: np.ndarray | None = None
+) -> dict[str, Any] | None:
     """The baseline `key` fitted on all the training rows the baselines use (as many as your
     model saw) against your model, on the same evaluation rows: those whose features no training
     row has (memorising training rows cannot pay there), or all the baselines' evaluation rows
-    when fewer than MIN_ROWS are unseen; paired over the rows. None for ranking, or with too few
-    rows."""
+    when fewer than MIN_ROWS are unseen; paired over the rows. `keep`: a mask over the
+    evaluation set's rows; only those are compared (the rows without a column missing far more
+    often than in training, for model.overfit). None for ranking, or with too few rows."""
     c = ctx.case
     ref = res.models.get(key)
     if c.task not in ("binary", "multiclass", "regression") or ref is None or res.eval_y is None:
@@ -46,10 +49,14 @@ def heldout(ctx: Context, res: BaselinesResult, key: str) -> dict[str, Any] | No
     rows_set = "evaluation rows with features no training row has"
     if len(unseen) != len(res.eval_y):
         return None
+    kept = np.ones(len(res.eval_y), dtype=bool)
+    if keep is not None:
+        kept = np.asarray(keep, dtype=bool)[ctx.fresh_eval_positions()]
+        unseen = unseen & kept
     if not _enough(c.task, res.eval_y[unseen], c.positive):
-        unseen = np.ones(len(res.eval_y), dtype=bool)
+        unseen = kept
         rows_set = "evaluation rows that equal no training row"
-        if not _enough(c.task, res.eval_y, c.positive):
+        if not _enough(c.task, res.eval_y[kept], c.positive):
             return None
     rows = np.flatnonzero(unseen)
     classes = list(res.classes) if res.classes is not None else None

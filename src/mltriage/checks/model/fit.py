@@ -17,12 +17,13 @@ from .common import (
     final_estimator,
     fitted_model,
     fmt,
+    headline_on_rows,
     headline_score,
     is_classifier,
     noise_margin,
     skew_repaired_score,
 )
-from .compare import cross_validated, heldout, pooled_z, too_few_to_judge
+from .compare import MIN_ROWS, cross_validated, heldout, pooled_z, too_few_to_judge
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -61,7 +62,19 @@ def underfit(ctx: Context, p: Params) -> Findings:
         apart (the public benchmark's underfit: R² 0.06 vs 0.24, 75% of the lift missed, error
         x1.23), on strong signal the lift is nearly all taken and the error tells (a linear
         model at R² 0.77 vs 0.93 for boosting on the suite's computers prices: 18% of the lift,
-        error x3.5). When the model could be refitted among the baselines, its own
+        error x3.5). When that comparison gives no verdict, the shortfall is measured again like
+        for like (the same margin, share and z >= 3): the best baseline fitted on as many training
+        rows as your model and scored on the same evaluation rows, paired by a bootstrap of the
+        rows (compare.heldout). The cross-validated mean comes from models fitted on (k-1)/k of
+        the rows and scored on other rows, which understates a baseline that gains from rows: the
+        fourth held-out set's linear model on nox emissions (R² 0.667 held-out) against boosting
+        at 0.721 ± 0.021 cross-validated (error x1.19: silent) and at 0.743 fitted on the same
+        rows, on the same 2,427 rows (error x1.30, z 11.7). Only for a model that could be refitted
+        under the same folds (it must fall short there too, below): the public benchmark's
+        version_mismatch model, which cannot be refitted, is 0.053 AUC below boosting like for like
+        (error x1.24), a shortfall of the loaded artifact, not of capacity. Screened on the reports of the default,
+        HOLDOUT2, 3 and 4 sets, no clean control's model is 20% short like for like beyond the
+        margin (the nearest: ridge on budget, 0.058 R² below boosting, error x1.10). When the model could be refitted among the baselines, its own
         cross-validated score must fall short too (by half the margin and half the share): a
         model that does as well as the baselines under cross-validation but worse on the test
         rows points at the test data (drift, missing values), not at capacity. A model whose
@@ -157,8 +170,25 @@ def underfit(ctx: Context, p: Params) -> Findings:
     if lift < max(margin, 3 * dummy_se):
         return too_few_to_judge(ctx, res, best_key, evidence, shortfall, se, need)
     material = missed >= p.min_share_missed or excess >= p.min_share_missed
+    like = None
     if not (shortfall >= margin and material and z >= 3.0):
-        return too_few_to_judge(ctx, res, best_key, evidence, shortfall, se, need)
+        # like for like: the cross-validated mean comes from models fitted on (k-1)/k of the
+        # training rows and scored on other rows than your model's held-out score
+        # (only for a model refitted under the same folds, whose shortfall there is required below:
+        # without it, a shortfall of the fitted artifact alone may be its version or its file)
+        refitted = user_cv is not None and np.isfinite(user_cv_mean)
+        like = _like_for_like(ctx, res, best_key, dummy.mean, repaired is None and refitted)
+        if like is None or not (
+            like["shortfall"] >= margin
+            and (
+                like["share_of_lift_missed"] >= p.min_share_missed
+                or like["excess_error"] >= p.min_share_missed
+            )
+            and like["z"] >= 3.0
+        ):
+            return too_few_to_judge(ctx, res, best_key, evidence, shortfall, se, need)
+        evidence["like_for_like"] = like
+        missed, excess = like["share_of_lift_missed"], like["excess_error"]
     # a model that fits its training rows beyond what the baseline reaches on unseen rows has the
     # capacity: its held-out shortfall is variance (model.overfit), not underfitting
     user_train, _ = headline_score(ctx, "train")
@@ -179,10 +209,17 @@ def underfit(ctx: Context, p: Params) -> Findings:
     barely = (user_test - dummy.mean) <= 0.1 * lift
     sev = CRITICAL if barely else WARNING
     name = METRIC_NAMES.get(metric, metric)
+    against = f"{fmt(best.mean)} ± {fmt(best.std)} for the {evidence['best_baseline']}"
+    if like is not None:
+        against = (
+            f"{fmt(like['reference'])} for the {evidence['best_baseline']} fitted on the same training rows, "
+            f"on the same {like['rows']:,} evaluation rows (z {like['z']:.1f}; cross-validated {fmt(best.mean)} ± "
+            f"{fmt(best.std)}"
+        )
     title = (
-        f"Underfit: held-out {name} {fmt(user_test)} vs {fmt(best.mean)} ± {fmt(best.std)} for the "
-        f"{evidence['best_baseline']} (dummy {fmt(dummy.mean)}); the model misses {missed:.0%} of the "
-        f"achievable lift and its error (1 - {name}) is {1 + excess:.2g} times the baseline's"
+        f"Underfit: held-out {name} {fmt(user_test if like is None else like['candidate'])} vs {against}"
+        f"{'; ' if like is not None else ' ('}dummy {fmt(dummy.mean)}); the model misses {missed:.0%} of the achievable lift and its error "
+        f"(1 - {name}) is {1 + excess:.2g} times the baseline's"
     )
     return Finding(
         "model.underfit",
@@ -195,6 +232,32 @@ def underfit(ctx: Context, p: Params) -> Findings:
         fix=f"start from the {evidence['best_baseline']} of the baselines, or give the model capacity: "
         "non-linear terms, more iterations/depth, weaker regularisation; check every feature reaches it",
     )
+
+
+def _like_for_like(
+    ctx: Context, res: BaselinesResult, key: str, dummy_cv: float, paired: bool
+) -> dict[str, Any] | None:
+    """The baseline `key` fitted on as many training rows as your model against your model on the
+    same evaluation rows, paired (`compare.heldout`), with the shortfall's share of the baseline's
+    lift over dummy on those rows and its excess error (the shortfall over the baseline's 1 -
+    score). None without `paired` (evaluation columns transformed against training: your model's
+    outputs measure the transformation), when the rows do not allow it, or when it fails."""
+    if not paired:
+        return None
+    try:
+        held = heldout(ctx, res, key)
+    except Exception:  # a second opinion, never a reason to fail
+        return None
+    if held is None or not np.isfinite(held["se"]):
+        return None
+    ref, d = held["reference"], held["shortfall"]
+    dummy = held["dummy"] if np.isfinite(held["dummy"]) else dummy_cv
+    lift = ref - dummy
+    return {
+        **held,
+        "share_of_lift_missed": d / lift if lift > 0 else float("nan"),
+        "excess_error": d / (1.0 - ref) if 1.0 - ref > 1e-9 else float("inf"),
+    }
 
 
 # --------------------------------------------------------------------------- overfit
@@ -229,7 +292,12 @@ def _finite(v: list[float]) -> np.ndarray:
 
 
 def less_flexible_shortfall(
-    ctx: Context, res: BaselinesResult, te: float, te_se: float, paired: bool
+    ctx: Context,
+    res: BaselinesResult,
+    te: float,
+    te_se: float,
+    paired: bool,
+    keep: np.ndarray | None = None,
 ) -> dict[str, Any] | None:
     """How far the model falls below the less flexible settings of the baselines (the linear
     model and early-stopped gradient boosting; the better of the two under cross-validation, chosen
@@ -254,7 +322,7 @@ def less_flexible_shortfall(
         "heldout_shortfall": None,
         "cv_shortfall": None,
     }
-    held = heldout(ctx, res, key) if paired else None
+    held = heldout(ctx, res, key, keep) if paired else None
     ev = _finite(best.eval_scores)
     if held is None and len(ev) and np.isfinite(te):
         se = math.sqrt((te_se if np.isfinite(te_se) else 0.0) ** 2 + (float(np.var(ev)) / len(ev)))
@@ -299,6 +367,12 @@ def less_flexible_shortfall(
     ),
     r2_gap=Param(0.10, Interval(float, 0, None), "largest train-minus-held-out R² gap that passes"),
     ndcg_gap=Param(0.10, Interval(float, 0, 1), "largest train-minus-held-out NDCG@10 gap that passes"),
+    error_ratio=Param(
+        2.0,
+        Interval(float, 1, None),
+        "near the metric's ceiling (1), a gap under the threshold counts when the held-out error "
+        "(1 - score) is at least this many times the training error",
+    ),
 )
 def overfit(ctx: Context, p: Params) -> Findings:
     """The gap between training and held-out performance is large, and a less flexible setting
@@ -308,7 +382,14 @@ def overfit(ctx: Context, p: Params) -> Findings:
         The headline metric of the model on the training rows against the evaluation rows: ROC AUC
         for binary tasks, accuracy for multiclass, R² for regression, NDCG@10 for ranking. The gap
         must exceed the threshold (0.10 each: an effect that matters) and zero beyond the noise
-        of both estimates (95% lower bound > 0). A gap alone is not overfitting: boosting and
+        of both estimates (95% lower bound > 0). Near the metric's ceiling (1) no gap can be that
+        large, so there a gap of at least the noise margin (below) counts when the held-out error
+        (1 - score) is at least `error_ratio` (2) times the training error: the fourth held-out
+        set's unpruned tree on batting (train AUC 1.000, held-out 0.907: gap 0.093, every error on
+        new rows; the linear model 0.985 on the same rows) was missed by the fixed gap alone. The
+        conditions below decide, as for any gap; screened on the reports of the default,
+        HOLDOUT2, 3 and 4 sets (every kind), no other scenario (clean controls included) with a
+        gap of 0.03-0.10 at that ratio meets them. A gap alone is not overfitting: boosting and
         forests fit their training rows closely by construction, and an evaluation set that
         differs from training (a shift, values missing in it only, relabelled rows) opens a gap
         that no regularisation closes. So the gap is compared with what a less flexible setting
@@ -340,7 +421,16 @@ def overfit(ctx: Context, p: Params) -> Findings:
         its confident region relabelled in the evaluation rows, by 0.029 and 0.027, while the
         relabelled rows widen their held-out shortfall to 0.049 and 0.038), AND the model's
         training score is above the baseline's cross-validated
-        one by the margin (below it, it is a weak model: model.underfit's domain). Each of the
+        one by the margin, or at the ceiling (below it, it is a weak model: model.underfit's
+        domain). Values missing in the evaluation rows far more often than in training
+        (data.missing_values's warning, with its parameters) lower the held-out score without any
+        memorisation: the gap and the comparison with the less flexible setting are judged on the
+        evaluation rows with none of those features missing; when the gap no longer matters
+        there, or reaches zero within its 95% interval, it is info naming the columns (see
+        data.missing_values). (The fourth held-out set's XGBoost on jobtrain: R² 0.77 train,
+        -0.69 held-out with earnings_75 missing in 26% of the rows, 0.48 on the other 556; the
+        ridge baseline reaches 0.54 vs 0.48 on the same 548 fresh ones (z 2.6 pooled) and 0.59 vs
+        0.53 under the folds: still overfit there, a warning where the collapse was critical.) Each of the
         three conditions is necessary, so no multiple-testing correction is needed (an
         intersection of tests at 2.5% is a test at 2.5%). Measured on the generalisation suite
         (benchmarks/variants): the unpruned trees (overfit__*_tree_*) fire, while ridge on panel
@@ -387,7 +477,7 @@ def overfit(ctx: Context, p: Params) -> Findings:
         "gap_ci_low": lower,
         "threshold": thr,
     }
-    if gap <= thr:
+    if not _gap_matters(tr, te, thr, p.error_ratio, metric):
         return None
     name = METRIC_NAMES.get(metric, metric)
     scores = f"Train {name} {fmt(tr)} vs held-out {fmt(te)}"
@@ -438,6 +528,17 @@ def overfit(ctx: Context, p: Params) -> Findings:
             lower = gap - 1.96 * se
             evidence.update(test=te, gap=gap, gap_ci_low=lower)
             scores = f"Train {name} {fmt(tr)} vs held-out {fmt(te)} (with {cols} undone)"
+    # a held-out score that collapses on the evaluation rows where a column is missing far more
+    # often than in training (data.missing_values): the other rows are the overfit evidence
+    moved = _on_rows_without_missing(ctx, tr, tr_se, te, scores, evidence, p, thr)
+    if isinstance(moved, Finding):
+        return moved
+    keep = None
+    if moved is not None:
+        keep, te, te_se, se, scores = moved
+        gap = tr - te
+        lower = gap - 1.96 * se
+        evidence.update(test=te, gap=gap, gap_ci_low=lower)
     # a gap without any held-out signal: the data, not the model (unless the baselines find one)
     chance = {"roc_auc": 0.5}.get(metric)
     no_signal = chance is not None and te - 1.96 * (te_se if np.isfinite(te_se) else 0) <= chance + 0.02
@@ -451,7 +552,7 @@ def overfit(ctx: Context, p: Params) -> Findings:
             "the labels do not follow from the features (misaligned or random labels)",
             "fix the data first (see data.label_misalignment / data.target_suspect)",
         )
-    sh = less_flexible_shortfall(ctx, res, te, te_se, repaired is None) if res is not None else None
+    sh = less_flexible_shortfall(ctx, res, te, te_se, repaired is None, keep) if res is not None else None
     verdict = _judge_against_less_flexible(sh, tr, metric, scores, evidence)
     if verdict is not None:
         return verdict
@@ -469,11 +570,18 @@ def overfit(ctx: Context, p: Params) -> Findings:
         against.append(
             f"{fmt(sh['reference_cv'])} vs {fmt(sh['user_cv'])} for your model under the same folds"
         )
+    where = ""
+    if keep is not None:
+        gm = evidence["evaluation_missing"]
+        where = (
+            f" on the {gm['rows_complete']:,} evaluation rows without {', '.join(gm['columns'][:4])} missing "
+            f"({fmt(gm['test_all'])} on all: see data.missing_values)"
+        )
     return Finding(
         "model.overfit",
         sev,
         f"Overfit: train {name} {fmt(tr)} vs held-out {fmt(te)} (gap {gap:.3f}; 95% lower bound "
-        f"{lower:.3f}), while {' and '.join(against)}",
+        f"{lower:.3f}){where}, while {' and '.join(against)}",
         evidence=evidence,
         impact=float(min(1.0, gap)),
         root_cause="the model memorises the training rows: too much capacity for the data (deep trees, "
@@ -481,6 +589,90 @@ def overfit(ctx: Context, p: Params) -> Findings:
         fix="regularise (max_depth / min_samples_leaf / L2 / early stopping), add training rows, "
         "or drop row-identifying features; judge by the held-out or cross-validated score",
     )
+
+
+def _on_rows_without_missing(
+    ctx: Context,
+    tr: float,
+    tr_se: float,
+    te: float,
+    scores: str,
+    evidence: dict[str, Any],
+    p: Params,
+    thr: float,
+) -> Finding | tuple[np.ndarray, float, float, float, str] | None:
+    """The gap judged on the evaluation rows without the features missing there far more often
+    than in training (`_missing_in_evaluation`): None when there is no such feature or those rows
+    score no better (the missing values do not explain the gap); an info finding when the gap on
+    the other rows no longer matters or reaches zero within its 95% interval (the held-out drop is
+    data.missing_values', not memorisation); else the mask of those rows, their held-out score,
+    its standard error, the gap's standard error and the scores' wording, for the rest of the
+    judgement."""
+    gone = _missing_in_evaluation(ctx)
+    if gone is None:
+        return None
+    metric = evidence["metric"]
+    name = METRIC_NAMES.get(metric, metric)
+    cols, keep = gone
+    te_k, te_k_se = headline_on_rows(ctx, "test", keep)
+    n_m, n_k = int((~keep).sum()), int(keep.sum())
+    named = ", ".join(cols[:4]) + (f" (+{len(cols) - 4} more)" if len(cols) > 4 else "")
+    evidence["evaluation_missing"] = {
+        "columns": cols,
+        "test_all": te,
+        "rows_missing": n_m,
+        "rows_complete": n_k,
+        "test_complete": te_k,
+        "test_complete_se": te_k_se,
+    }
+    if not (np.isfinite(te_k) and te_k > te):
+        return None
+    se = math.sqrt((tr_se if np.isfinite(tr_se) else 0) ** 2 + (te_k_se if np.isfinite(te_k_se) else 0) ** 2)
+    if not _gap_matters(tr, te_k, thr, p.error_ratio, metric) or tr - te_k - 1.96 * se <= 0:
+        return _overfit_info(
+            f"{scores}, but the held-out drop comes from the {n_m:,} evaluation rows with {named} missing, "
+            f"far more often than in training: on the other {n_k:,} rows the held-out {name} is "
+            f"{fmt(te_k)} (see data.missing_values)",
+            evidence,
+            0.0,
+            "values missing in the evaluation rows that training never (or rarely) had",
+            "fix what drops the values, or train with the same missingness (see data.missing_values); "
+            "then judge the gap again",
+        )
+    wording = f"Train {name} {fmt(tr)} vs held-out {fmt(te_k)} on the {n_k:,} evaluation rows with {named} present ({fmt(te)} on all)"
+    return keep, te_k, te_k_se, se, wording
+
+
+def _gap_matters(tr: float, te: float, thr: float, error_ratio: float, metric: str) -> bool:
+    """Whether a train-minus-held-out gap is large enough to matter: above the threshold `thr`,
+    or, near the metric's ceiling (1) where no gap can be that large, at least the metric's noise
+    margin with a held-out error (1 - score) `error_ratio` times the training error (a tree at
+    train AUC 1.000 and held-out 0.907 makes every error on new rows)."""
+    gap = tr - te
+    if gap > thr:
+        return True
+    return gap >= noise_margin(metric) and (1.0 - te) >= error_ratio * max(1.0 - tr, 0.0)
+
+
+def _missing_in_evaluation(ctx: Context) -> tuple[list[str], np.ndarray] | None:
+    """The features missing in the evaluation rows significantly and substantially more often
+    than in training (data.missing_values's warning) and the mask of the evaluation rows where
+    none of them is missing; None when there is no such feature, for ranking (whole queries), or
+    when fewer than `compare.MIN_ROWS` rows would remain."""
+    from ..data.values import risen_missing
+
+    if ctx.case.task not in ("binary", "multiclass", "regression"):
+        return None
+    try:
+        cols = [a["column"] for a in risen_missing(ctx, "test")]
+    except Exception:  # the missing values are context here, never a reason to fail
+        return None
+    if not cols:
+        return None
+    keep = ~ctx.frame("test")[cols].isna().any(axis=1).to_numpy()
+    if keep.sum() < MIN_ROWS:
+        return None
+    return cols, keep
 
 
 def _judge_against_less_flexible(
@@ -503,7 +695,7 @@ def _judge_against_less_flexible(
         )
     evidence["less_flexible"] = sh
     ref, ref_cv = sh["reference"], sh["reference_cv"]
-    if tr < ref_cv + margin:
+    if tr < min(ref_cv + margin, 1.0):  # at the ceiling (1), a perfect training score is enough
         return _overfit_info(
             f"{scores}, but the model fits its training rows no better than the {ref} predicts unseen "
             f"ones ({fmt(ref_cv)}): the gap is not memorisation (harder evaluation rows, or a weak "
