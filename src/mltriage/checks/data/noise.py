@@ -281,7 +281,10 @@ def _suspect_rows(
     try:
         from cleanlab.filter import find_label_issues
 
-        issues = find_label_issues(yk, P)
+        # one process: cleanlab's default forks a pool of one worker per core to prune each class,
+        # whose start and teardown cost more than the pruning (0.12 s against 0.02 s on 4,000
+        # rows); the classes are pruned by the same function on the same arrays either way
+        issues = find_label_issues(yk, P, n_jobs=1)
         ev["cleanlab_issue_share"] = float(np.mean(issues))
     except Exception:
         pass
