@@ -35,10 +35,16 @@ err = Console(stderr=True)
 
 
 def handles_input_errors(fn):
-    """Turn InputError into one clear message on stderr and exit code 2."""
+    """Turn InputError into one clear message on stderr and exit code 2. The garbage collector,
+    off while the CLI starts (`startup.defer_collection`), is back on before the command runs,
+    unless the command turns it on itself once its modules are imported (`imports_first`)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if not getattr(fn, "imports_first", False):
+            from .startup import settle_heap
+
+            settle_heap()
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
@@ -56,6 +62,13 @@ def handles_input_errors(fn):
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def imports_first(fn):
+    """Mark a command that imports its modules and then calls `startup.settle_heap` itself (the
+    imports run without garbage collection, and what they create is frozen, not traversed)."""
+    fn.imports_first = True
+    return fn
 
 
 def fail_on_option(value: str | None) -> str | None:
@@ -90,6 +103,10 @@ def finish(
 
 
 def main() -> None:
+    from .startup import defer_collection, skip_scipy_doc_notes
+
+    defer_collection()
+    skip_scipy_doc_notes()
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover

@@ -15,6 +15,7 @@ from . import (
     finish,
     handles_input_errors,
     html_option,
+    imports_first,
     json_option,
     out,
     output_path,
@@ -27,6 +28,7 @@ from . import (
 
 @app.command()
 @handles_input_errors
+@imports_first
 def diagnose(
     train: Path = typer.Option(..., "--train", help="training rows (CSV or Parquet)"),
     test: Path = typer.Option(..., "--test", help="evaluation rows (CSV or Parquet), same columns"),
@@ -101,9 +103,12 @@ def diagnose(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="show info findings and every table"),
 ) -> None:
     """Diagnose a model and its data, bottom rung first."""
+    from .. import checks  # noqa: F401  (the checks register before the heap settles)
     from ..commands.diagnose import diagnose as run
     from ..config import load_config
+    from .startup import settle_heap
 
+    settle_heap()
     cfg = load_config(config)
     report = run(
         str(train),
