@@ -1215,3 +1215,80 @@ def test_missing_values_silent_on_a_far_level_of_a_coded_column():
     te["plan_level"] = rng.choice([4.5643, 4.6151, 3.9318], size=len(te), p=[0.4, 0.33, 0.27])
     tr["plan_level"] = rng.choice([4.5643, 4.6151, 3.9318], size=len(tr), p=[0.4, 0.33, 0.27])
     assert alarms(D.missing_values, ctx_of(tr, te, task="regression")) == []
+
+
+# ---------------------------------------------------------------- label noise: no signal, grouped splits
+
+
+def _no_signal(seed: int, flip: float = 0.0, n: int = 1500):
+    """Three classes that the features do not predict, split at random; `flip` of class 1's
+    training labels recorded as class 0 (the evaluation labels are clean)."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(list("xyz"), n)})
+    df["y"] = rng.choice(3, n, p=[0.45, 0.35, 0.2])
+    tr, te = split(df)
+    if flip:
+        m = (tr["y"] == 1).to_numpy() & (rng.random(len(tr)) < flip)
+        tr.loc[m, "y"] = 0
+    return ctx_of(tr, te, task="multiclass")
+
+
+@pytest.mark.fires("data.label_noise")
+def test_label_noise_names_a_flipped_class_when_no_baseline_beats_the_majority():
+    """No row can be judged, but the training labels say class 1 less often than the evaluation
+    labels (at the same features: here the class mix): the pair is named with its share."""
+    found = alarms(D.label_noise, _no_signal(5, flip=0.4))
+    assert found and found[0].classes == [1, 0]
+    pair = found[0].evidence["flipped_pair"]
+    lo, hi = pair["ci"]
+    assert lo < 0.4 < hi and lo > 0.1
+    assert "no baseline beats the majority class" in found[0].title
+
+
+def test_label_noise_not_applicable_without_signal_on_clean_classes():
+    for seed in (5, 6):
+        with pytest.raises(NotApplicable):
+            run(D.label_noise, _no_signal(seed))
+
+
+def _panel(seed: int = 0, flip: float = 0.0, n_hh: int = 300, per: int = 8, k: int = 4):
+    """Households each loyal to their own brands (Dirichlet(0.3)-weighted shares) buying one of k
+    brands, the prices moving the choice a little; the split keeps households apart (70/30), as a
+    scanner panel's does. `flip`: that share of brand 1's training labels recorded as brand 0."""
+    rng = np.random.default_rng(seed)
+    pref = rng.dirichlet(0.3 * np.array([3, 2, 1.5, 1]), n_hh)
+    hh = np.repeat(np.arange(n_hh), per)
+    price = rng.normal(size=(len(hh), k)).round(2)
+    logit = np.log(pref[hh] + 1e-3) - 0.7 * price
+    pr = np.exp(logit - logit.max(1, keepdims=True))
+    pr /= pr.sum(1, keepdims=True)
+    y = (pr.cumsum(1) < rng.random((len(hh), 1))).sum(1)
+    df = pd.DataFrame(price, columns=[f"price_{j}" for j in range(k)]).assign(household=hh, y=y)
+    train_hh = rng.permutation(n_hh)[: int(0.7 * n_hh)]
+    tr = df[df.household.isin(train_hh)].reset_index(drop=True)
+    te = df[~df.household.isin(train_hh)].reset_index(drop=True)
+    if flip:
+        m = (tr["y"] == 1).to_numpy() & (rng.random(len(tr)) < flip)
+        tr.loc[m, "y"] = 0
+    return ctx_of(tr, te, task="multiclass")
+
+
+@pytest.mark.silent("data.label_noise")
+def test_label_noise_silent_on_a_panel_split_by_household():
+    """90 households' brands differ from 210 households' by more than 720 independent rows would:
+    the label shift's spreads are counted in households (cluster-robust), so the clean panel
+    stays quiet where the row count alone calls one brand flipped into another (below)."""
+    assert alarms(D.label_noise, _panel(3)) == []
+
+
+def test_label_noise_counted_in_rows_names_a_pair_on_the_clean_panel(monkeypatch):
+    """The comparison above with the split's entity unseen (spreads counted in rows)."""
+    monkeypatch.setattr(noise, "split_entities", lambda ctx, res: None)
+    assert alarms(D.label_noise, _panel(3))
+
+
+@pytest.mark.fires("data.label_noise")
+def test_label_noise_names_a_flip_on_a_panel_split_by_household():
+    """The same panel with 40% of brand 1's training labels recorded as brand 0: found, named."""
+    found = alarms(D.label_noise, _panel(3, flip=0.4))
+    assert found and found[0].classes == [1, 0]

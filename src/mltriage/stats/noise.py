@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 
 
@@ -148,7 +149,28 @@ def flagged_vs_evaluation(
     }
 
 
-def label_shift(P_tr: np.ndarray, y_tr: np.ndarray, P_evs: list[np.ndarray], y_ev: np.ndarray) -> list[dict]:
+def _mean_var(r: np.ndarray, groups: np.ndarray | None) -> float:
+    """Variance of the mean of `r`: var / n for independent rows; with `groups` (entities whose
+    rows are not independent), the cluster-robust estimate sum_g (sum of the group's deviations)^2
+    / n^2, times G / (G - 1) for G groups."""
+    n = max(len(r), 1)
+    if groups is None:
+        return float(r.var() / n)
+    codes = pd.factorize(pd.Series(groups).astype(str))[0]
+    g = int(codes.max()) + 1 if len(codes) else 0
+    if g < 2:
+        return float(r.var() / n)
+    sums = np.bincount(codes, weights=r - r.mean(), minlength=g)
+    return float(np.sum(sums**2) / n**2 * g / (g - 1))
+
+
+def label_shift(
+    P_tr: np.ndarray,
+    y_tr: np.ndarray,
+    P_evs: list[np.ndarray],
+    y_ev: np.ndarray,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[dict]:
     """Per class a: how much more often the evaluation labels say a than the training labelling
     would at the same features. The fold models learned the training labelling; their mean
     residual (label minus probability) is about 0 on the out-of-fold training rows by
@@ -156,7 +178,11 @@ def label_shift(P_tr: np.ndarray, y_tr: np.ndarray, P_evs: list[np.ndarray], y_e
     the features moves the probabilities with it). gap = mean residual on evaluation rows (fold
     models averaged) minus that on training rows, with a z from both sides' spreads. When a share
     r of class a's training labels were turned into other classes, the models under-predict a by
-    r x its share, so r = gap / (share of a in evaluation). One row per class, index order."""
+    r x its share, so r = gap / (share of a in evaluation). With `groups` (the entity of each
+    training and evaluation row, when the split kept the entities apart), the spreads are
+    cluster-robust: a set of 90 households is a sample of 90 units, whose class mix (a brand each
+    household buys) differs from training's by more than 800 independent rows would. One row per
+    class, index order."""
     P_tr = _norm(P_tr)
     P_ev = _norm(np.mean([_norm(P) for P in P_evs], axis=0))
     out = []
@@ -164,7 +190,8 @@ def label_shift(P_tr: np.ndarray, y_tr: np.ndarray, P_evs: list[np.ndarray], y_e
         r_tr = (y_tr == a).astype(float) - P_tr[:, a]
         r_ev = (y_ev == a).astype(float) - P_ev[:, a]
         gap = float(r_ev.mean() - r_tr.mean())
-        se = float(np.sqrt(r_ev.var() / max(len(r_ev), 1) + r_tr.var() / max(len(r_tr), 1)))
+        g_tr, g_ev = groups if groups is not None else (None, None)
+        se = float(np.sqrt(_mean_var(r_ev, g_ev) + _mean_var(r_tr, g_tr)))
         share_ev = float(np.mean(y_ev == a))
         z = gap / se if se > 0 else 0.0
         rate = gap / share_ev if share_ev > 0 else float("nan")

@@ -24,6 +24,7 @@ from ...stats.noise import (
 from ...stats.rows import scalar
 
 if TYPE_CHECKING:
+    from ...context import Context
     from ...stats.baselines import BaselinesResult, ModelCV
 
 
@@ -83,12 +84,16 @@ def evaluation_premise(res: BaselinesResult, p: Params) -> dict[str, Any]:
     return {"ok": True, "reason": "", "confidence_shift": shifts}
 
 
-def versus_evaluation(
+Groups = tuple[np.ndarray, np.ndarray]
+
+
+def _paired(
     res: BaselinesResult, m: ModelCV, ok: np.ndarray, y_idx: np.ndarray, p: Params
-) -> dict[str, Any] | None:
-    """The flagged share and the class pairs of the best model, training vs evaluation labels;
-    None without evaluation labels, fold outputs on them, or enough rows (time-ordered folds
-    predict the future and are pessimistic by design: not compared)."""
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray, np.ndarray] | None:
+    """The model's out-of-fold probabilities and labels of the usable training rows, its fold
+    models' probabilities on the evaluation rows with a known label, and those labels; None
+    without evaluation labels, fold outputs on them, enough rows or two evaluation classes; and
+    which evaluation rows were kept."""
     y_ev = _eval_labels(res)
     if y_ev is None or m.oof is None or not m.eval_outs or res.classes is None:
         return None
@@ -98,9 +103,81 @@ def versus_evaluation(
     outs = [o[ev_ok] for o in m.eval_outs if o.ndim == 2 and len(o) == len(y_ev)]
     if not outs:
         return None
-    P_tr, y_tr, y_e = m.oof[ok], y_idx[ok], y_ev[ev_ok]
+    y_e = y_ev[ev_ok]
     if len(np.unique(y_e)) < 2:  # a one-class evaluation target is no reference (data.target_suspect)
         return None
+    return m.oof[ok], y_idx[ok], outs, y_e, ev_ok
+
+
+def split_entities(ctx: Context, res: BaselinesResult) -> tuple[str, Groups] | None:
+    """The entity column the split kept apart, and the entity of each of the baselines' training
+    and evaluation rows; None when the split is by row. The case's group column, else any column
+    but the target (a feature too: the model may take the household it serves) that holds entity
+    ids in training and whose values on nearly all evaluation rows training never saw
+    (stats.drift_entities.batch_entity: integer or text, each value on 1.5 rows or more, at least
+    10 of them, 90% of evaluation rows on new ones). A random split by row leaves such a column's
+    values on both sides; one kept apart says that the evaluation rows are a sample of entities,
+    whose labels (a household's brand, a patient's diagnoses) move together."""
+    from ...stats.drift_entities import batch_entity
+
+    c = ctx.case
+    tr, te = ctx.frame("train"), ctx.frame("test")
+    roles = {c.target, c.time_column, c.prediction_column}
+    ent = batch_entity(tr, te, [x for x in tr.columns if x not in roles], c.group_column)
+    if ent is None or res.eval_y is None:
+        return None
+    g_ev = te[ent].to_numpy()[ctx.fresh_eval_positions()]
+    if len(g_ev) != len(res.eval_y):
+        return None
+    return ent, (tr[ent].to_numpy()[res.index], g_ev)
+
+
+def _kept(groups: Groups | None, ok: np.ndarray, ev_ok: np.ndarray) -> Groups | None:
+    return None if groups is None else (groups[0][ok], groups[1][ev_ok])
+
+
+def shift_without_signal(
+    res: BaselinesResult,
+    m: ModelCV,
+    ok: np.ndarray,
+    y_idx: np.ndarray,
+    p: Params,
+    groups: Groups | None = None,
+) -> dict[str, Any] | None:
+    """The label shift at the same features (stats.noise.label_shift) of fold models that do
+    not beat the majority class: {"label_shift": table, "pair": pair or None}; None when the
+    comparison cannot be made. Its null does not need models that rank rows: fold models
+    calibrated on the training labels leave a mean residual of about 0 on the held-out training
+    rows and, when both sets share one labelling, on the evaluation rows too; models without
+    signal predict the training class mix, so the test compares the class mix of the two sets'
+    labels (under a random or stratified split of one population they differ by sampling only).
+    The rows the models place in each class (pair_flips) and the share of labels they contradict
+    need models with signal and are not read here."""
+    both = _paired(res, m, ok, y_idx, p)
+    if both is None or res.classes is None:
+        return None
+    P_tr, y_tr, outs, y_e, ev_ok = both
+    shift = _shifted_pair(label_shift(P_tr, y_tr, outs, y_e, _kept(groups, ok, ev_ok)), res.classes, p)
+    return {"label_shift": shift["table"], "pair": shift["pair"]}
+
+
+def versus_evaluation(
+    res: BaselinesResult,
+    m: ModelCV,
+    ok: np.ndarray,
+    y_idx: np.ndarray,
+    p: Params,
+    groups: Groups | None = None,
+) -> dict[str, Any] | None:
+    """The flagged share and the class pairs of the best model, training vs evaluation labels;
+    None without evaluation labels, fold outputs on them, or enough rows (time-ordered folds
+    predict the future and are pessimistic by design: not compared). `groups`: each training and
+    evaluation row's entity when the split kept the entities apart (split_entities), for the
+    label shift's spreads."""
+    both = _paired(res, m, ok, y_idx, p)
+    if both is None or res.classes is None:
+        return None
+    P_tr, y_tr, outs, y_e, ev_ok = both
     flagged = flagged_vs_evaluation(P_tr, y_tr, outs, y_e, p.threshold)
     pairs = pair_flips(P_tr, y_tr, outs, y_e)
     adj = holm([r["p_value"] for r in pairs]) if pairs else np.zeros(0)
@@ -108,7 +185,7 @@ def versus_evaluation(
         r["p_adjusted"] = float(pa)
         r["true"], r["given"] = scalar(res.classes[r["true"]]), scalar(res.classes[r["given"]])
     sig = [r for r in pairs if r["p_adjusted"] < p.alpha and r["flipped_share"] >= p.min_pair_share]
-    shift = _shifted_pair(label_shift(P_tr, y_tr, outs, y_e), res.classes, p)
+    shift = _shifted_pair(label_shift(P_tr, y_tr, outs, y_e, _kept(groups, ok, ev_ok)), res.classes, p)
     return {
         "flagged": flagged,
         "pairs": pairs[:10],
@@ -200,6 +277,7 @@ def evaluation_finding(vs: dict[str, Any], model: str) -> Finding:
             "flipped_pair": pair,
             "chance_rate": "what the same fold models flag among evaluation labels (weighted to the "
             "training class mix)",
+            "split_entity": vs.get("entity"),
         },
         impact=float(min(1.0, max(0.0, impact))),
         root_cause="training labels flipped or mislabelled more often than the evaluation labels"
