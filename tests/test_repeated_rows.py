@@ -166,3 +166,120 @@ def test_a_copy_adds_a_pair_with_each_natural_twin():
         ChanceTwins(700.0, 10.0, 15.0, 70.0, 60.0, 80.0, 0.0, 300.0), 690, 3000, pairs_per_copy_of(10.0, 3000)
     )
     assert unique.copy_share * 3000 > 680
+
+
+def household_panel(purchases: int = 2500, households: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Purchases as a scanner panel records them: the four shelf prices of the store-week (a grid
+    of 5 to 12 values; every household at that store that week sees the same prices), the brand
+    bought, a draw of the household's own lasting taste shifted by the prices, and the household's
+    id, which the model does not take: rows repeat each other in the model's columns by the
+    hundred, and the households' loyalty makes their labels agree beyond p(y | prices)."""
+    rng = np.random.default_rng(seed)
+    stores, weeks = 8, 40
+    prices = np.column_stack([rng.choice(np.arange(k) * 10.0 + 80, stores * weeks) for k in (8, 12, 8, 5)])
+    home = rng.integers(0, stores, households)
+    taste = rng.normal(0, 1.5, (households, 4))
+    hh = rng.integers(0, households, purchases)
+    sw = home[hh] * weeks + rng.integers(0, weeks, purchases)
+    util = taste[hh] - 0.03 * prices[sw] + np.array([1.0, 0.4, 0.0, -0.2])
+    pr = np.exp(util - util.max(axis=1, keepdims=True))
+    pr /= pr.sum(axis=1, keepdims=True)
+    brand = (rng.random(purchases)[:, None] > np.cumsum(pr, axis=1)).sum(axis=1)
+    d = pd.DataFrame(prices[sw], columns=["p_a", "p_b", "p_c", "p_d"])
+    d["household"] = hh
+    d["y"] = np.array(["a", "b", "c", "d"])[np.minimum(brand, 3)]
+    return d
+
+
+def by_household(d: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """70% of the households' purchases for training, the others' for evaluation."""
+    hs = d.household.unique()
+    np.random.default_rng(seed).shuffle(hs)
+    m = d.household.isin(hs[: int(0.7 * len(hs))]).to_numpy()
+    return d[m].reset_index(drop=True), d[~m].reset_index(drop=True)
+
+
+def household_ctx(tr: pd.DataFrame, te: pd.DataFrame) -> Context:
+    from sklearn.linear_model import LogisticRegression
+
+    cols = ["p_a", "p_b", "p_c", "p_d"]
+    model = LogisticRegression(max_iter=500).fit(tr[cols], tr.y)
+    return Context(build_case(tr, te, "y", task="multiclass", model=model))
+
+
+@pytest.mark.silent("data.duplicates")
+@pytest.mark.silent("data.train_test_overlap")
+def test_shelf_prices_of_other_households_are_other_records():
+    """Half the training rows and 80% of the evaluation rows equal a training row in the model's
+    columns (the twin pairs run above the near twins' rate, and the loyal households' labels
+    agree as copies': before, a warning and a critical); as records, the household differs:
+    3.7% of training rows repeat one (the same household buying again), no more than chance,
+    and no evaluation row does."""
+    tr, te = by_household(household_panel())
+    ctx = household_ctx(tr, te)
+    dup = checkhelp.run(rows.duplicates, ctx)
+    assert checkhelp.alarms(dup) == [], dup
+    (f,) = dup
+    assert f.evidence["record_columns"] == ["household"]
+    assert f.evidence["duplicate_rows_in_model_columns"] > 10 * f.evidence["duplicate_rows"]
+    over = checkhelp.run(rows.train_test_overlap, ctx)
+    assert checkhelp.alarms(over) == [], over
+    (g,) = [x for x in over if x.code == "data.train_test_overlap"]
+    assert g.title.startswith("No evaluation row equals a training row as a whole record")
+
+
+@pytest.mark.fires("data.duplicates")
+def test_whole_records_copied_in_training_are_found():
+    """The same panel with a quarter of the training records appended again (a join that fans
+    out): copies among rows that repeat by the hundred in the model's columns, found as records."""
+    tr, te = by_household(household_panel())
+    tr = pd.concat([tr, tr.sample(frac=0.25, replace=True, random_state=1)]).sample(frac=1, random_state=1)
+    found = checkhelp.alarms(checkhelp.run(rows.duplicates, household_ctx(tr.reset_index(drop=True), te)))
+    assert found and found[0].code == "data.duplicates"
+    assert 0.1 < found[0].evidence["copy_share"] < 0.3
+
+
+@pytest.mark.fires("data.train_test_overlap")
+def test_records_re_pulled_into_the_evaluation_set_are_found():
+    """A third of the evaluation rows re-pulled from training, each file with its own row number
+    and extract stamp (which the copies do not keep): those columns are left out of the record
+    (`stats.rows.record_columns`), the household is kept, and the copies are found."""
+    tr, te = by_household(household_panel(seed=1), seed=1)
+    k = len(te) // 3
+    te = pd.concat([te.iloc[k:], tr.sample(k, random_state=1)], ignore_index=True)
+    for d, stamp in ((tr, "2024-01"), (te, "2025-06")):
+        d["row_no"] = np.arange(len(d))
+        d["extract"] = stamp
+    found = checkhelp.alarms(checkhelp.run(rows.train_test_overlap, household_ctx(tr, te)))
+    assert found and found[0].code == "data.train_test_overlap"
+    assert found[0].evidence["record_columns"] == ["household"]
+    assert found[0].evidence["shared_rows"] >= k
+
+
+def test_record_columns_leave_out_keys_and_stamps_but_keep_entities():
+    """A row key (unique in a file), a file's stamp (its evaluation values never in training) and
+    the model's own columns are left out; an entity id kept even when the split keeps each
+    entity on one side; a date column shared by both files kept."""
+    from mltriage.stats.rows import record_columns
+
+    rng = np.random.default_rng(0)
+    tr = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "key": np.arange(300),
+            "stamp": "a",
+            "person": np.repeat(np.arange(100), 3),
+            "day": rng.choice(pd.date_range("2024-01-01", periods=30), 300),
+        }
+    )
+    te = pd.DataFrame(
+        {
+            "x": rng.normal(size=90),
+            "key": np.arange(90),
+            "stamp": "b",
+            "person": np.repeat(np.arange(100, 130), 3),
+            "day": rng.choice(pd.date_range("2024-01-01", periods=30), 90),
+        }
+    )
+    assert record_columns(tr, te, ["x"]) == ["person", "day"]
+    assert record_columns(tr, te, ["x"], skip=["day"]) == ["person"]

@@ -266,6 +266,36 @@ def identifier_kind(s: pd.Series, min_values: int = 20, min_share: float = 0.0) 
     return None
 
 
+def record_columns(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    identity: Sequence[str],
+    skip: Sequence[str] = (),
+    min_values: int = 20,
+) -> list[str]:
+    """The columns of both files beyond `identity` (and `skip`) that a copy of a row repeats too:
+    a copy is the whole record again (a join that fans out, an extract re-pulled, oversampling),
+    so a row equal to another in the model's columns but not in these is another record, not a
+    copy (another household at the same shelf prices, another date). Left out, since they could
+    hide copies: a row key (every value unique in either file: it may be numbered afresh per file
+    or per copy), and a column whose evaluation values never occur in training (a file's own
+    stamp: the export date) unless it names entities (`identifier_kind`: a split by entity puts
+    each entity's rows on one side, so an evaluation row of an unseen entity is no copy)."""
+    ident = set(identity) | set(skip)
+    out = []
+    for c in train.columns:
+        if c in ident or c not in test.columns:
+            continue
+        a, b = train[c], test[c]
+        if any(len(s) > 1 and s.nunique(dropna=False) == len(s) for s in (a, b)):
+            continue
+        shared = np.isin(row_hashes(test, [c]), row_hashes(train, [c])).any()
+        if not shared and identifier_kind(a, min_values) != "entity":
+            continue
+        out.append(c)
+    return out
+
+
 # ------------------------------------------------------ twins expected by chance, from near twins
 
 

@@ -49,6 +49,7 @@ import numpy as np
 
 from ...findings import INFO, Finding
 from ...registry import Interval, Param, Params
+from ...stats.rows import record_columns, row_hashes
 from ...stats.twin_labels import LabelAgreement, collision_chance, label_agreement
 
 if TYPE_CHECKING:
@@ -82,20 +83,45 @@ def label_params() -> dict[str, Any]:
     )
 
 
+def record_extra(ctx: Context) -> list[str]:
+    """The record's other columns that copies repeat too (`stats.rows.record_columns`): those of
+    both files beside the model's features, the target, the group and time columns and the
+    model's outputs."""
+    c = ctx.case
+
+    def compute() -> list[str]:
+        te = ctx.frame("test") if c.test is not None else ctx.frame("train").iloc[:0]
+        ident = c.features + ctx.role_columns() + [c.target]
+        return record_columns(ctx.frame("train"), te, ident, skip=c.prediction_columns)
+
+    return ctx.cached("record_columns", compute)
+
+
+def record_hashes(ctx: Context, which: str, with_target: bool = True) -> np.ndarray:
+    """A row's identity as a record, the one the duplicate and overlap checks count copies by: the
+    model's features, the target, the group and time columns, and the record's other columns
+    (`record_extra`): a copy repeats all of them; a row equal to another in the model's columns
+    only is another record."""
+    c = ctx.case
+    cols = c.features + ctx.role_columns() + record_extra(ctx) + ([c.target] if with_target else [])
+    return ctx.cached(f"record_hash:{which}:{with_target}", lambda: row_hashes(ctx.frame(which), cols))
+
+
 def label_test(ctx: Context, which: str) -> LabelAgreement:
     """The target agreement of the twins by features (`stats.twin_labels.label_agreement`): within
-    training (which="train") or evaluation rows against training rows (which="test")."""
+    training (which="train") or evaluation rows against training rows (which="test"). Twins are
+    equal records but for the target (`record_hashes`), the rows the copy counts judge."""
 
     def chance() -> np.ndarray:
-        h = ctx.row_hashes("train", with_target=False, roles=True)
+        h = record_hashes(ctx, "train", with_target=False)
         return collision_chance(ctx.encoded("train"), ctx.y("train"), h, ctx.case.task, seed=ctx.config.seed)
 
     def compute() -> LabelAgreement:
         q = ctx.cached("twin_label_chance", chance)
-        htr = ctx.row_hashes("train", with_target=False, roles=True)
+        htr = record_hashes(ctx, "train", with_target=False)
         if which == "train":
             return label_agreement(htr, ctx.y("train"), q, seed=ctx.config.seed)
-        hte = ctx.row_hashes("test", with_target=False, roles=True)
+        hte = record_hashes(ctx, "test", with_target=False)
         return label_agreement(htr, ctx.y("train"), q, hte, ctx.y("test"), seed=ctx.config.seed)
 
     return ctx.cached(f"twin_labels:{which}", compute)
