@@ -508,6 +508,14 @@ from sources_holdout4 import TASK_DROP as _TASK_DROP4  # noqa: E402
 _SETS.update(_HOLD4_SETS)
 _NOT_FEATURES |= _HOLD4_NOT
 _TASK_DROP = {**_TASK_DROP, **_TASK_DROP4}
+# the fifth held-out data sets (sources_holdout5.py; HOLDOUT5 in suite.py)
+from sources_holdout5 import NOT_FEATURES as _HOLD5_NOT  # noqa: E402
+from sources_holdout5 import SETS as _HOLD5_SETS  # noqa: E402
+from sources_holdout5 import TASK_DROP as _TASK_DROP5  # noqa: E402
+
+_SETS.update(_HOLD5_SETS)
+_NOT_FEATURES |= _HOLD5_NOT
+_TASK_DROP = {**_TASK_DROP, **_TASK_DROP5}
 
 
 def names() -> list[str]:

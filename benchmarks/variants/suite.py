@@ -727,3 +727,114 @@ HOLDOUT4: list[Spec] = HOLDOUT4_CONTROLS + [
     S("ranking_hard_positives", "batting", "ranking", "lgbm"),
     S("ranking_hard_positives", "tuna", "ranking", "hgb"),
 ]
+
+# --- the fifth held-out set (`run.py --holdout5`): the same kinds on nine data sets that no other
+# set used (sources_holdout5.py; plants chosen in holdout5_plants.py before any scoring), built while
+# the tool was being changed by others who never saw it, scored blind once with a frozen snapshot of
+# main (holdout5-run.md). Sizes from 300 (colon, weak leak) and 393 (profs) to 5,904 rows (firms);
+# temporal_split on penn and firms (yearly observations), entity-grouped splits on rail
+# (respondents), galton (families), penn (countries) and firms, ranking on rail (a
+# respondent's tickets) and galton (a family's children by height).
+# Nine combinations failed their generator's own verification and were replaced before any scoring:
+# label_leakage on disputes/hgb (the leak alone AUC 0.954 vs 0.939 for the other features: conflicts
+# are already well predicted) by rail/hgb (0.955 vs 0.717); miscalibration undersampled on
+# disputes/hgb (ECE 0.062) by windsor/hgb (0.188); estimated_performance_drop on disputes/hgb (a batch
+# of 36 rows near the boundary) by rail/logreg (230 rows, real accuracy 0.58 vs 0.69);
+# serialization_mismatch on colon/logreg and firms/hgb (the served model too close) by schools/hgb
+# and rail/hgb; unhandled_imbalance on disputes/logreg (the rare class still predicted, recall 0.33)
+# by rail/logreg; hidden_slice on colon/hgb (31 rows, too mild) by colon/logreg; ranking_hard_negatives
+# on rail/hgb (promoted tickets not ranked higher) by galton/hgb; underfit on firms/logreg (accuracy
+# 0.850 vs 0.843 for boosting) by nothing: no other table verifies (rail, disputes, colon, windsor
+# binary; windsor, galton, schools, penn, profs, firms regression; profs multiclass: boosting at most
+# 0.06 above the linear model, mostly below it). Also tried and failing: estimated_performance_drop on
+# disputes (logreg, rf: batches of 30-32 rows), colon/logreg (no real drop), windsor/logreg (22 rows);
+# miscalibration undersampled on disputes (rf, lgbm: ECE 0.062-0.065); hidden_slice on colon/rf.
+HOLDOUT5_CONTROLS: list[Spec] = [
+    S("clean", "rail", "binary", "logreg"),
+    S("clean", "galton", "regression", "ridge"),
+    S("clean", "penn", "regression", "ridge"),
+    S("clean", "disputes", "binary", "hgb"),
+    S("clean", "disputes", "binary", "lgbm"),
+    S("clean", "colon", "binary", "logreg"),
+    S("clean", "profs", "regression", "ridge"),
+    S("clean", "profs", "multiclass", "logreg"),
+    S("clean", "windsor", "regression", "ridge"),
+    S("clean", "windsor", "binary", "logreg"),
+    S("clean", "firms", "regression", "xgb"),
+    S("clean", "schools", "regression", "rf"),
+    S("ranking_clean", "rail", "ranking", "lgbm"),
+    S("ranking_clean", "galton", "ranking", "hgb"),
+]
+
+HOLDOUT5: list[Spec] = HOLDOUT5_CONTROLS + [
+    S("label_leakage", "rail", "binary", "hgb"),
+    S("label_leakage", "schools", "regression", "ridge"),
+    S("label_leakage", "profs", "multiclass", "rf"),
+    S("label_leakage", "colon", "binary", "logreg", 300, variant="weak"),
+    S("train_test_overlap", "firms", "regression", "hgb", 5000),
+    S("train_test_overlap", "windsor", "regression", "rf"),
+    S("duplicates", "disputes", "binary", "lgbm"),
+    S("duplicates", "galton", "regression", "hgb"),
+    S("missing_values", "schools", "regression", "xgb"),
+    S("missing_values", "colon", "binary", "hgb"),
+    S("unseen_categories", "windsor", "binary", "hgb"),
+    S("unseen_categories", "schools", "regression", "lgbm"),
+    S("unseen_categories", "colon", "binary", "xgb"),
+    S("label_noise", "firms", "multiclass", "hgb", variant="classcond"),
+    S("label_noise", "windsor", "regression", "lgbm", variant="regression"),
+    S("label_noise", "rail", "binary", "sgd", variant="classcond"),
+    S("label_misalignment", "windsor", "regression", "ridge"),
+    S("label_misalignment", "disputes", "binary", "rf"),
+    S("evaluated_on_train", "profs", "binary", "logreg"),
+    S("evaluated_on_train", "galton", "regression", "ridge"),
+    S("preprocessing_leakage", "colon", "binary", "logreg"),
+    S("preprocessing_leakage", "disputes", "binary", "logreg"),
+    S("version_mismatch", "firms", "multiclass", "rf"),
+    S("version_mismatch", "windsor", "regression", "hgb"),
+    S("overfit", "disputes", "binary", "tree", 1200),
+    S("overfit", "rail", "binary", "tree", 1200),
+    S("underfit", "profs", "binary", "logreg"),
+    S("prediction_collapse", "schools", "regression", "ridge"),
+    S("prediction_collapse", "colon", "binary", "logreg"),
+    S("wrong_output_type", "rail", "binary", "rf"),
+    S("wrong_output_type", "disputes", "binary", "linreg"),
+    S("unhandled_imbalance", "rail", "binary", "logreg"),
+    S("unhandled_imbalance", "firms", "multiclass", "logreg", 4000),
+    S("imbalance_threshold", "disputes", "binary", "hgb"),
+    S("imbalance_threshold", "rail", "binary", "hgb"),
+    S("imbalance_threshold", "disputes", "binary", "logreg", None, variant="predonly"),
+    S("imbalance_threshold", "rail", "binary", "logreg", None, variant="predonly"),
+    S("miscalibration", "windsor", "binary", "nb"),
+    S("miscalibration", "windsor", "binary", "hgb", variant="undersampled"),
+    S("divergence", "colon", "binary", "mlp"),
+    S("divergence", "profs", "multiclass", "mlp"),
+    S("temporal_split", "penn", "regression", "hgb"),
+    S("temporal_split", "firms", "multiclass", "rf"),
+    S("data_drift", "penn", "regression", "ridge"),
+    S("data_drift", "firms", "regression", "lgbm"),
+    S("data_drift", "disputes", "binary", "hgb"),
+    S("data_drift", "galton", "regression", "ridge"),
+    S("concept_drift", "disputes", "binary", "hgb"),
+    S("concept_drift", "colon", "binary", "rf"),
+    S("schema_change", "schools", "regression", "hgb"),
+    S("schema_change", "rail", "binary", "logreg"),
+    S("serialization_mismatch", "schools", "regression", "hgb"),
+    S("serialization_mismatch", "rail", "binary", "hgb"),
+    S("train_serving_skew", "galton", "regression", "ridge"),
+    S("train_serving_skew", "rail", "binary", "hgb"),
+    S("train_serving_skew", "disputes", "binary", "rf"),
+    S("out_of_distribution", "penn", "regression", "ridge"),
+    S("out_of_distribution", "windsor", "binary", "logreg"),
+    S("estimated_performance_drop", "rail", "binary", "logreg"),
+    S("estimated_performance_drop", "rail", "binary", "hgb"),
+    S("confused_classes", "firms", "multiclass", "hgb"),
+    S("confused_classes", "firms", "multiclass", "lgbm"),
+    S("hidden_slice", "disputes", "binary", "linsvc"),
+    S("hidden_slice", "galton", "regression", "lgbm"),
+    S("hidden_slice", "colon", "binary", "logreg"),
+    S("hidden_slice", "firms", "regression", "hgb"),
+    S("ranking_hard_negatives", "galton", "ranking", "hgb"),
+    S("ranking_hard_negatives", "galton", "ranking", "lgbm"),
+    S("ranking_hard_positives", "rail", "ranking", "lgbm"),
+    S("ranking_hard_positives", "galton", "ranking", "hgb"),
+]
