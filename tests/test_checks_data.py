@@ -106,6 +106,26 @@ def test_unseen_categories_fires_and_rare_is_info():
     assert out and all(f.severity == Severity.INFO for f in out)
 
 
+def test_unseen_category_on_small_data_is_judged_against_chance():
+    """18 of 144 evaluation rows on a value no training row holds is no accident of the split
+    (p ~ 1e-10), though fewer than the former 20-row floor; 6 singletons of a long-tailed column
+    (4% of rows) are what a random split does with rare values: info."""
+    rng = np.random.default_rng(0)
+    n_tr, n_te = 400, 144
+    tr = pd.DataFrame({"x": rng.normal(size=n_tr), "area": rng.choice(["a", "b", "c"], n_tr)})
+    tr["y"] = (tr["x"] + rng.normal(size=n_tr) > 0).astype(int)
+    te = pd.DataFrame({"x": rng.normal(size=n_te), "area": rng.choice(["a", "b", "c"], n_te)})
+    te["y"] = (te["x"] > 0).astype(int)
+    te2 = te.copy()
+    te2.loc[:17, "area"] = "preferred"
+    found = alarms(D.unseen_categories, ctx_of(tr, te2))
+    assert found and found[0].columns == ["area"] and found[0].evidence["table"][0]["p_chance"] < 1e-6
+    te3 = te.copy()
+    te3.loc[:5, "area"] = [f"rare{i}" for i in range(6)]
+    out = run(D.unseen_categories, ctx_of(tr, te3))
+    assert out and all(f.severity == Severity.INFO for f in out)
+
+
 @pytest.mark.silent("data.unseen_categories")
 def test_unseen_categories_silent(clean):
     assert alarms(D.unseen_categories, clean) == []
