@@ -252,3 +252,38 @@ def test_a_features_importance_is_one_number_across_commands(bcase, batch):
     assert row["importance"] == row_d["importance"] == round(ctx.importance()["x1"], 4)
     # the domain classifier's per-feature numbers are not called importance
     assert "importances" not in (diag.findings[0].evidence.get("multivariate") or {})
+
+
+def _fares(rng, n, centre):
+    """Whole-cent fares of one group of travellers (each group its own price range)."""
+    return pd.Series(np.round(rng.lognormal(np.log(centre), 0.35, n) / 10) * 10)
+
+
+def test_a_unit_change_is_named_on_a_batch_of_other_entities():
+    """Entity-grouped sets sit apart by nature (the evaluation set's own PSI against training):
+    a batch in guilders instead of cents that, undone, is as close to training as the evaluation
+    set is, is the unit change (before, it had to come under 0.05 and was left to drift)."""
+    rng = np.random.default_rng(4)
+    train = pd.DataFrame({"fare": _fares(rng, 1500, 3000)})
+    ref = build_profile(train).columns["fare"]
+
+    # other travellers: a mixture of dearer and cheaper routes (no affine map of training's)
+    def others(n):
+        return pd.concat([_fares(rng, int(n * 0.7), 3300), _fares(rng, n - int(n * 0.7), 1400)])
+
+    evaluation, batch = others(700), others(700) * 0.01
+    cfg = DriftConfig()
+    from mltriage.stats.skew import _psi_sorted
+
+    natural = _psi_sorted(ref, np.sort(evaluation.to_numpy(dtype=float)), 0, cfg)
+    assert infer_skew(ref, batch, cfg) is None  # under the fixed 0.05 the undone batch is "drift"
+    res = infer_skew(ref, batch, cfg, natural_psi=natural)
+    assert res is not None and res.kind == "scale" and "0.01" in res.description
+
+
+def test_a_population_move_stays_drift_beside_a_distant_evaluation_set():
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame({"fare": _fares(rng, 1500, 3000)})
+    ref = build_profile(train).columns["fare"]
+    batch = _fares(rng, 700, 5200)  # dearer routes, same unit
+    assert infer_skew(ref, batch, DriftConfig(), natural_psi=0.5) is None

@@ -356,7 +356,11 @@ class Context:
         def compute() -> ProductionInputs:
             seed = self.config.seed
             imp = self.importance() if c.reference is None else None
-            return build_production(c, self.config.params("production.data_drift"), seed=seed, importance=imp)
+            inp = build_production(c, self.config.params("production.data_drift"), seed=seed, importance=imp)
+            if c.has_evaluation and c.reference is None and not inp.current_is_profile:
+                ev = self.evaluation_shift().report.features
+                inp.natural_psi = {k: float(f.psi) for k, f in ev.items() if f.tested and f.kind == "numeric"}
+            return inp
 
         return self.cached("production", compute)
 

@@ -202,6 +202,9 @@ class ProductionInputs:
     labels: list[str] = field(default_factory=list)  # outcome columns in both sets (the target)
     positive: Any = None  # binary: the class the model's outputs are about (P(positive))
     entities: dict[str, Any] | None = None  # the batch holds other entities: the drift test's correction
+    # column -> PSI of the evaluation set against training (under skew_min_psi): how far a sample
+    # nothing was done to already sits from training, the floor of what an undone batch must reach
+    natural_psi: dict[str, float] = field(default_factory=dict)
     _skews: dict[tuple[float, float], dict[str, Skew]] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -218,7 +221,14 @@ class ProductionInputs:
         key = (cfg.skew_min_psi, cfg.skew_max_psi_after)
         if key not in self._skews:
             self._skews[key] = find_skews(
-                self.ref, self.current, self.report, self.common, cfg, self.ref_frame, self.labels
+                self.ref,
+                self.current,
+                self.report,
+                self.common,
+                cfg,
+                self.ref_frame,
+                self.labels,
+                natural=self.natural_psi,
             )
         return self._skews[key]
 

@@ -342,6 +342,7 @@ def infer_skew(
     current: pd.Series | np.ndarray,
     cfg: DriftConfig | None = None,
     others: Others | None = None,
+    natural_psi: float = 0.0,
 ) -> SkewResult | None:
     """The transformation of the batch column under which it matches the reference, if any.
 
@@ -366,13 +367,18 @@ def infer_skew(
     try_clip(trial)
     try_affine(trial)
     limit, before = _limit(trial), trial.before
+    # a named transformation (nothing fitted) matches too when the undone batch sits as close to
+    # training as a sample nothing was done to (natural_psi: the evaluation set's own PSI against
+    # training, e.g. other entities of a grouped split); a fitted map must reach the fixed limit
+    named_limit = limit + natural_psi  # plus what sampling allows on its own
     ok = [
         (after, res)
         for after, res in trial.cands
         # a re-encoding is shown by the codes' relation to the other columns (its own test): its
         # shares need only match as well as sampling allows (a small set keeps more PSI than a
         # fifth of a moderate drift)
-        if after <= limit and (after <= cfg.skew_max_ratio_after * before or res.kind == "recoded")
+        if after <= (named_limit if _complexity(res) == 0 else limit)
+        and (after <= cfg.skew_max_ratio_after * before or res.kind == "recoded")
     ]
     if not ok:
         return None
@@ -530,14 +536,18 @@ def find_skews(
     cfg: DriftConfig,
     ref_frame: pd.DataFrame | None = None,
     labels: Iterable[str] = (),
+    natural: Mapping[str, float] | None = None,
 ) -> dict[str, Skew]:
     """Per column of `columns` that drifts: the inferred serving transformation, if any. Numeric
     columns are examined from PSI >= cfg.skew_min_psi, categorical ones when they drifted. With
     the reference rows (`ref_frame`), a column's re-encoded integer codes are judged by their
     relation to the other columns that do not drift themselves (significantly, PSI >= skew_min_psi:
     a column transformed in its own right), and to `labels`
-    (the target, when both sets carry it)."""
+    (the target, when both sets carry it). `natural`: per column, the PSI at which a set nothing
+    was done to (the evaluation set) sits from training; an undone batch as close as that matches
+    (an entity-grouped split leaves every set its own population)."""
     out: dict[str, Skew] = {}
+    natural = natural or {}
     columns = list(columns)
     steady = [
         c
@@ -562,7 +572,7 @@ def find_skews(
             else None
         )
         if isinstance(rp, NumericProfile) and fd.kind == "numeric" and fd.psi >= cfg.skew_min_psi:
-            res = infer_skew(rp, current[col], cfg, o)
+            res = infer_skew(rp, current[col], cfg, o, natural.get(col, 0.0))
         elif isinstance(rp, NumericProfile) and fd.kind == "numeric" and o is not None:
             res = infer_recoding(rp, current[col], cfg, o)
         elif isinstance(rp, CategoricalProfile) and fd.kind == "categorical" and fd.drifted:
