@@ -95,7 +95,9 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         are entity ids or row keys, `stats.rows.identifier_kind`, the test data.train_test_overlap
         uses, since a range of ids is no population a user can act on) whose error
         (misclassification at the threshold in use; absolute error for regression, relative to
-        the typical error at that prediction level; winsorized at Tukey's upper fence, Q3 + 1.5
+        the typical error at that prediction level, capped at what the size of the predictions
+        explains from the other levels where it exceeds that significantly, so that a group
+        predicted apart from every other row is not its own yardstick; winsorized at Tukey's upper fence, Q3 + 1.5
         IQR, when more rows lie beyond it than normal residuals put there, so that a few
         outliers of a heavy-tailed error do not carry a slice's mean: `common.relative_error`)
         is significantly above the rest's (discovery
