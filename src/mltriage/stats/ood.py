@@ -14,8 +14,13 @@ Two questions per numeric column, each against a null measured on the reference 
   more than `margin` of it) is tested against the share the extrapolated tail expects there
   (one-sided binomial test). It counts only where the bulk did not move: the batch rows inside
   the training range must match the training distribution (their PSI under the larger of
-  psi_warning and the 99th percentile of the PSI of two samples of these sizes), and the rows far
-  outside must be a minority. A column whose whole distribution moved is data drift.
+  psi_warning and the 99th percentile of the PSI of two samples of these sizes, plus the
+  evaluation set's own PSI against training: a batch of other entities than training's, as the
+  evaluation set of a grouped split is, sits apart by nature), and the rows far outside must be a
+  minority. A column whose whole distribution moved is data drift. HOLDOUT5 out_of_distribution
+  penn/ridge: 24 rows (2.9%) of a batch of other countries far beyond training's range; the
+  batch's rows inside the range at PSI 0.75 and 0.46 where the evaluation set's countries sit at
+  0.95 and 0.67, read before as a moved bulk and left to a drift test that cleared it.
 """
 
 from __future__ import annotations
@@ -108,8 +113,11 @@ def column_tail(
     alpha_value: float,
     psi_warning: float,
     smoothing: float = 0.5,
+    natural_psi: float = 0.0,
 ) -> ColumnTail | None:
-    """One column's far and impossible rows, and whether its bulk moved."""
+    """One column's far and impossible rows, and whether its bulk moved. `natural_psi`: how far a
+    sample nothing was done to (the evaluation set) already sits from the reference in this column:
+    the bulk moved only when the batch's rows inside the range sit further than that."""
     tm = tail_model(ref)
     if tm is None or ref.min is None or ref.max is None:
         return None
@@ -130,7 +138,9 @@ def column_tail(
         counts = bin_counts_sorted(inside, ref.edges)
         bulk_psi = psi(ref.counts, counts, smoothing)
         limit = max(psi_warning, null_psi(len(inside), ref.n, int(np.count_nonzero(ref.counts))))
-        bulk_moved = bulk_moved or bulk_psi >= limit
+        # other entities (a grouped split) or a later period sit apart from training by nature: the
+        # bulk moved when it sits further than the evaluation set does, plus what sampling allows
+        bulk_moved = bulk_moved or bulk_psi >= limit + max(natural_psi, 0.0)
     if bulk_moved and impossible.any():
         # the bulk moved: a row is impossible only if the batch's own tails make it so too
         own = own_tail_model(x)
@@ -141,6 +151,7 @@ def column_tail(
         "allowed": [lo, hi],
         "expected_share_far": expected,
         "bulk_psi": None if bulk_psi is None else round(bulk_psi, 4),
+        "evaluation_psi": round(natural_psi, 4),
     }
     if n_far:
         xf = x[far]

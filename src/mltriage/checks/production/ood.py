@@ -34,7 +34,14 @@ def _tails(inp: ProductionInputs, p: Params, skews: Collection[str]) -> list[Col
             if not is_numeric_dtype(cur[col])
             else cur[col].to_numpy(np.float64, na_value=np.nan)
         )
-        ct = column_tail(rp, x, float(p.margin), alpha_value, inp.report.config.psi_warning)
+        ct = column_tail(
+            rp,
+            x,
+            float(p.margin),
+            alpha_value,
+            inp.report.config.psi_warning,
+            natural_psi=inp.natural_psi.get(col, 0.0),
+        )
         if ct is not None:
             out.append(ct)
     return out
@@ -181,9 +188,11 @@ def out_of_distribution(ctx: Context, p: Params) -> Findings:
         (2) rows of impossible magnitude: a value whose chance under the extrapolated tail is
         below alpha over the number of values tested (Bonferroni): one such row is enough. A
         column whose bulk moved (its rows inside the training range drift, PSI over the larger of
-        psi_warning and what sampling gives, or most rows far outside in a batch of BULK_ROWS (30)
-        rows or more; below that each row is judged on its own) is left to
-        production.data_drift, and a column a serving transformation explains to
+        psi_warning and what sampling gives, plus the evaluation set's own PSI against training:
+        sets of other entities, a grouped split's countries or families, sit apart by nature, so a
+        batch whose bulk sits no further from training than the evaluation set does has not moved;
+        or most rows far outside in a batch of BULK_ROWS (30) rows or more; below that each row is
+        judged on its own) is left to production.data_drift, and a column a serving transformation explains to
         pipeline.train_serving_skew. Critical from critical_share (5%) of the rows.
     Why it matters
         The model extrapolates on such rows: tree models flatten to their last leaf, linear
