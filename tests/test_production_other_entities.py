@@ -2,7 +2,8 @@
 evaluation set itself sits far from training by PSI, so neither the bulk-moved test of
 production.out_of_distribution nor the serving-transformation inference of
 pipeline.train_serving_skew can read a large PSI as a population change or a poor match
-(HOLDOUT5, benchmarks/variants/holdout5-run.md: out_of_distribution penn/ridge)."""
+(HOLDOUT5, benchmarks/variants/holdout5-run.md: out_of_distribution penn/ridge,
+train_serving_skew galton/ridge and disputes/rf)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from mltriage.registry import load_all
 from mltriage.stats.drift import DriftConfig
 from mltriage.stats.ood import column_tail
 from mltriage.stats.profile import build_profile
-from mltriage.stats.skew import _psi_sorted
+from mltriage.stats.skew import _psi_sorted, infer_skew
 
 # ---------------------------------------------------------------- out of distribution
 
@@ -91,3 +92,63 @@ def test_out_of_distribution_on_a_batch_of_other_entities():
 @pytest.mark.silent("production.out_of_distribution")
 def test_out_of_distribution_leaves_larger_entities_to_drift():
     assert _ood(*_sets(1, batch_scale=2.0)) == []
+
+
+# ---------------------------------------------------------------- a pile at a bound that moved
+
+
+def _scores(rng: np.random.Generator, n: int, top: float = 0.37) -> np.ndarray:
+    """A -10..10 score (whole numbers) with a pile of `top` of the rows at its maximum."""
+    rest = np.clip(np.round(rng.normal(-2, 5.5, n)), -10, 9)
+    return np.where(rng.uniform(size=n) < top, 10.0, rest)
+
+
+def test_a_bounded_score_sent_on_another_origin_is_a_skew():
+    """The pile at the top of the -10..10 scale arrives at 20: a population crowds against a bound,
+    it does not move it (before: the shift kept whole numbers and overlapped training: drift)."""
+    rng = np.random.default_rng(0)
+    ref = build_profile(pd.DataFrame({"s": _scores(rng, 1600)})).columns["s"]
+    res = infer_skew(ref, _scores(rng, 800) + 10, DriftConfig())
+    assert res is not None and res.kind == "affine" and res.transform["b"] == 10.0
+    assert res.transform["a"] == 1.0
+
+
+def test_a_population_that_moves_against_its_bound_is_no_skew():
+    rng = np.random.default_rng(1)
+    ref = build_profile(pd.DataFrame({"s": _scores(rng, 1600)})).columns["s"]
+    # a more democratic population: the pile at the top grows, the bound stays
+    assert infer_skew(ref, np.minimum(_scores(rng, 800, top=0.5) + 4, 10), DriftConfig()) is None
+    # the same scale without a pile at its end (ages in whole years, all 8 years older)
+    ages = pd.DataFrame({"s": np.round(rng.normal(40, 8, 1600))})
+    ref = build_profile(ages).columns["s"]
+    assert infer_skew(ref, np.round(rng.normal(40, 8, 800)) + 8, DriftConfig()) is None
+
+
+# ---------------------------------------------------------------- a unit on clustered values
+
+
+def _fathers(rng: np.random.Generator, families: int, lo: float = 62, hi: float = 78) -> np.ndarray:
+    """Fathers' heights in whole inches, one per family, repeated over its 3-8 children."""
+    h = np.round(rng.uniform(lo, hi, families))
+    return np.repeat(h, rng.integers(3, 9, families)).astype(float)
+
+
+def test_inches_sent_as_centimetres_on_clustered_values_is_a_skew():
+    """Families sit apart by nature: undone, the batch does not match training's distribution, but
+    divided by 2.54 its values are the inches training recorded (before: drift)."""
+    rng = np.random.default_rng(0)
+    ref = build_profile(pd.DataFrame({"h": _fathers(rng, 80)})).columns["h"]
+    batch = _fathers(rng, 40, 63, 69) * 2.54  # other, shorter families, in centimetres
+    res = infer_skew(ref, batch, DriftConfig())
+    assert res is not None and res.transform["a"] == 2.54 and res.transform.get("on_training_values")
+
+
+def test_other_families_in_the_training_unit_are_no_skew():
+    rng = np.random.default_rng(1)
+    ref = build_profile(pd.DataFrame({"h": _fathers(rng, 80)})).columns["h"]
+    assert infer_skew(ref, _fathers(rng, 40, 70, 78), DriftConfig()) is None  # taller families
+    # continuous readings (no recorded values to land on) scaled by 2.54: the grid says nothing
+    cont = pd.DataFrame({"h": rng.normal(69, 2.6, 460)})
+    ref = build_profile(cont).columns["h"]
+    res = infer_skew(ref, rng.normal(66, 1.5, 240) * 2.54, DriftConfig())
+    assert res is None or not res.transform.get("on_training_values")

@@ -21,7 +21,7 @@ import pandas as pd
 from .bins import bin_counts_sorted, find_point_masses, to_float_array
 from .drift import DriftConfig, DriftReport, extra_bin, psi
 from .profile import CategoricalProfile, NumericProfile, Profile
-from .skew_maps import INVERSE_LOGS, try_affine, try_clip, try_default_fill, try_log
+from .skew_maps import INVERSE_LOGS, try_affine, try_clip, try_default_fill, try_grid_scale, try_log
 from .skew_recode import ALPHA as RECODE_ALPHA
 from .skew_recode import FAMILY_ALPHA, N_SIMS, Others, on_training_scale, others_for, recode_test
 
@@ -366,6 +366,7 @@ def infer_skew(
     try_log(trial)
     try_clip(trial)
     try_affine(trial)
+    try_grid_scale(trial)
     limit, before = _limit(trial), trial.before
     # a named transformation (nothing fitted) matches too when the undone batch sits as close to
     # training as a sample nothing was done to (natural_psi: the evaluation set's own PSI against
@@ -380,6 +381,9 @@ def infer_skew(
         if after <= (named_limit if _complexity(res) == 0 else limit)
         and (after <= cfg.skew_max_ratio_after * before or res.kind == "recoded")
     ]
+    # a factor identified by the values themselves (undone, the batch lies on training's recorded
+    # values: skew_maps.try_grid_scale), when no map passes the distribution test
+    ok = ok or [(a, r) for a, r in trial.cands if r.transform.get("on_training_values")]
     if not ok:
         return None
     # the simplest transformation that fits: a named one (a power of ten, standardised, ...)

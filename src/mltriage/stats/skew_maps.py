@@ -28,6 +28,13 @@ batch values, the PSI before); the inference keeps the candidate whose undoing m
   that left a whole-number grid for an exact multiple of it (`grid_spacing`: whole kilometres
   sent as miles, k * 0.62137) is a scale whatever the factor, inside training's range too: a
   population that moved keeps whole numbers, and readings taken more finely sit on no such grid.
+  A map that keeps the grid and overlaps training counts too when training piles its rows
+  against an end of its range and the map carries that pile outside it (`pile_moved`: a -10..10
+  score sent on its 0..20 form; a population crowds against a bound of its scale, it does not
+  move it).
+- `try_grid_scale`: a scale by 2 or more under which a batch that arrived off training's recorded
+  values (its point masses) lands back on them, 90% of its rows exactly: the values identify the
+  unit where no distribution test can (a few dozen families' fathers sent in centimetres).
 - `try_log`: the batch arrives as log(x), log1p(x) or log10(x) of a non-negative training column.
 - `try_clip`: the batch's maximum (minimum) holds a point mass that training did not have, the
   share training had at or beyond it: the serving path clips; the comparison is made on the bins
@@ -41,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .bins import bin_counts_sorted
+from .bins import POINT_MASS_SHARE, bin_counts_sorted
 from .drift import psi
 
 if TYPE_CHECKING:
@@ -179,7 +186,7 @@ def try_affine(t: _Trial) -> None:
         )
         if on_grid_as_is and _on_grid(ref, (xs - b) / a) < 0.9:
             continue  # still on training's grid, and the map does not keep it: the same measurement
-        if not (far or off_grid):
+        if not (far or off_grid or pile_moved(ref, xs, a, b)):
             continue  # the batch overlaps the training's range on its grid: a population change can do that
         if b == 0.0:
             desc = f"values arrive multiplied by {a:.4g} (another unit or scale: x {a:.4g})"
@@ -197,6 +204,101 @@ def try_affine(t: _Trial) -> None:
             {"type": "affine", "a": a, "b": b, "a_ci": a_ci, "b_ci": b_ci, "undo": undo},
             f"convert {ref.name} to the training unit and origin in the serving path ({undo})",
         )
+
+
+GRID_MIN_VALUES = 5  # distinct batch values that must land on training's recorded values
+
+
+def _on_values(grid: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per value: whether it equals one of the sorted `grid` values (to floating-point rounding)."""
+    i = np.clip(np.searchsorted(grid, v), 1, len(grid) - 1)
+    near = np.where(np.abs(grid[i] - v) < np.abs(grid[i - 1] - v), grid[i], grid[i - 1])
+    return np.abs(near - v) <= 1e-9 * np.maximum(np.abs(v), 1.0)
+
+
+def try_grid_scale(t: _Trial) -> None:
+    """A scale through the origin, by a factor of 2 or more, that puts a batch which arrived off
+    training's recorded values back onto them: training's values lie on a few recorded values
+    (point masses holding half its rows or more: heights to the half inch), under a quarter of
+    the batch's rows lies on them as it arrives, and x / f puts 90% of its rows and at least
+    GRID_MIN_VALUES of its distinct values exactly on them (f from the batch's commonest value
+    over each recorded value). A population change keeps the measurement's values, and values
+    divided by a wrong factor land on recorded values by chance with probability ~0 (exact
+    equality), so the factor is identified by the values themselves, not by how close the
+    undone distribution comes to training's: on a column of few clustered values (the fathers of
+    a few dozen families) the batch's entities sit far from training's by nature (the evaluation
+    set itself at PSI 1.7), so no distribution test can confirm a unit there. Accepted on this
+    evidence alone (`on_training_values` in the transform), whatever PSI is left."""
+    ref, xs = t.ref, t.xs
+    pm = ref.point_masses
+    if len(pm) < GRID_MIN_VALUES or sum(pm.values()) < 0.5 * max(ref.n, 1) or len(xs) == 0:
+        return
+    grid = np.array(sorted(pm), dtype=float)
+    if float(_on_values(grid, xs).mean()) > 0.25:
+        return  # the batch arrives on training's values: the same measurement
+    vals, cnt = np.unique(xs, return_counts=True)
+    if len(vals) < GRID_MIN_VALUES:
+        return
+    top = float(vals[np.argmax(cnt)])
+    best: tuple[float, float] | None = None
+    for g in grid:
+        if g == 0 or top / g <= 0:
+            continue
+        f = float(f"{top / g:.6g}")  # the factor a conversion table gives (2.54, not 2.5400000001)
+        if abs(np.log(f)) < np.log(2.0):
+            continue
+        hit = _on_values(grid, xs / f)
+        if float(hit.mean()) >= 0.9 and int(_on_values(grid, vals / f).sum()) >= GRID_MIN_VALUES:
+            if best is None or float(hit.mean()) > best[1]:
+                best = (f, float(hit.mean()))
+    if best is None:
+        return
+    f, share = best
+    t.consider(
+        t.psi_of(np.sort(xs / f)),
+        "affine",
+        f"values arrive multiplied by {f:.6g} (another unit: x {f:.6g}; divided by it, {share:.0%} of "
+        "the rows are values training recorded)",
+        {"type": "affine", "a": f, "b": 0.0, "undo": f"x / {f:.6g}", "on_training_values": round(share, 4)},
+        f"convert {ref.name} to the training unit in the serving path (x / {f:.6g})",
+    )
+
+
+PILE_ALPHA = 0.001  # significance of a pile against the end of training's range
+
+
+def pile_moved(ref: Any, xs: np.ndarray, a: float, b: float) -> bool:
+    """Training piles its rows against an end of its range and the map a * x + b carries that pile
+    outside training's range, where the batch holds it: a population can crowd against a bound of
+    its scale (a top score, a floor of zero) or leave it, not move it (a -10..10 score sent on its
+    0..20 form: the 37% of training at 10 arrive at 20). A pile: the extreme value holds more rows
+    than the nearest value inside, beyond chance (two values of a smooth distribution side by side
+    are equally likely: one-sided binomial test at PILE_ALPHA; against the nearest point mass inside,
+    or, without one, the point-mass share, which any other value holds less of). Moved: the batch holds within a factor 1.5 of training's
+    share at the mapped value and under a third of it at the old one (try_clip's conventions)."""
+    from scipy.stats import binom
+
+    pm = ref.point_masses
+    n_b = len(xs)
+    if not pm or ref.min is None or ref.max is None or n_b == 0 or ref.n <= 0:
+        return False
+    floor = int(POINT_MASS_SHARE * ref.n)  # a value that is no point mass holds fewer rows
+    for upper in (True, False):
+        v = float(ref.max if upper else ref.min)
+        c = pm.get(v, 0)
+        inner = [u for u in pm if (u < v if upper else u > v)]
+        c_nb = pm[max(inner) if upper else min(inner)] if inner else floor
+        if c == 0 or binom.sf(c - 1, c + c_nb, 0.5) >= PILE_ALPHA:
+            continue
+        w = a * v + b
+        if (w <= ref.max) if upper else (w >= ref.min):
+            continue  # the pile stays inside training's range
+        share = c / ref.n
+        at_w = float(np.mean(np.abs(xs - w) <= 1e-9 * max(1.0, abs(w))))
+        at_v = float(np.mean(xs == v))
+        if 1 / 1.5 <= at_w / share <= 1.5 and at_v < share / 3:
+            return True
+    return False
 
 
 def grid_spacing(xs: np.ndarray, a_ci: list[float], tol: float = 0.02) -> float | None:

@@ -38,6 +38,11 @@ def _unit_title(col: str, res: SkewResult, where: str) -> str:
             f"{ev['null_misfit_q99']:.0f}, p = {ev['p_value']:.4f}) and keeps the codes' shares "
             f"(PSI {res.psi_before:.2f} -> {res.psi_after:.3f})"
         )
+    if res.transform.get("on_training_values"):  # identified by the values (stats/skew_maps.py)
+        return (
+            f"{head} puts the {what} back on the values training recorded (PSI {res.psi_before:.2f} -> "
+            f"{res.psi_after:.3f}: the values, not the distribution, identify the unit)"
+        )
     return f"{head} brings the {what} back to the training distribution (PSI {res.psi_before:.2f} -> {res.psi_after:.3f})"
 
 
@@ -104,7 +109,14 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         years, Fahrenheit for Celsius; fitted by matching 19 quantiles, accepted only when the map
         differs from the identity beyond its bootstrap spread and the set's central 90% lies
         outside training's, or, for a factor of 2 or more, its values left training's grid (whole
-        numbers, repeated values): a smaller shape-preserving move is population drift), values already
+        numbers, repeated values), or training piles its rows against an end of its range beyond
+        chance and the map carries that pile outside training's range (a -10..10 score sent on
+        its 0..20 form: a population crowds against a bound, it does not move it): a smaller
+        shape-preserving move is population drift; a scale by 2 or more that puts a set which
+        arrived off training's recorded values back on them, 90% of its rows and 5 distinct
+        values exactly, is accepted on that evidence alone, whatever PSI is left: on a column of
+        few clustered values, the fathers of a few dozen families, sets of other families sit
+        apart by nature and no distribution test can confirm a unit), values already
         standardised or min-max scaled, a logarithm, values clipped at a bound, integer codes of a
         categorical feature in another order (only when, under the inferred map, the other columns
         and the label relate to the codes as in training and under the identity they do not,
