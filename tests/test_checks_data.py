@@ -693,6 +693,46 @@ def test_label_leakage_fires_when_the_others_leave_less_room_than_the_margin():
     assert vr["difference"] < 0.10 and vr["error_left_share"] < 0.5 and vr["far_beyond_at"] < 0.10
 
 
+def _production(seed=0, n=2000, noise=0.05):
+    """Log output of firms from their log material inputs, staff and capital (Cobb-Douglas), all of
+    which grow with the firm's size: materials alone reach R^2 about 0.97, the others about 0.94."""
+    rng = np.random.default_rng(seed)
+    size = rng.normal(0, 1.0, n)
+    df = pd.DataFrame(
+        {
+            "log_inputs": size + rng.normal(0, 0.2, n),
+            "log_staff": size + rng.normal(0, 0.5, n),
+            "log_capital": size + rng.normal(0, 0.6, n),
+        }
+    ).round(3)
+    df["y"] = 0.65 * df.log_inputs + 0.2 * df.log_staff + 0.15 * df.log_capital + rng.normal(0, noise, n)
+    return df
+
+
+@pytest.mark.silent("data.label_leakage")
+def test_label_leakage_silent_on_a_production_function_the_others_complete():
+    # materials dominate output and given output they barely trade off against staff and capital
+    # (all measure size; ratio about -0.03), and beside them the others add little in absolute
+    # terms (kept about 0.03): every earlier signature reads a record. But all three together
+    # remove about half the error that a record of output would leave beside staff and capital
+    tr, te = split(_production())
+    ctx = ctx_of(tr, te, task="regression")
+    assert alarms(D.label_leakage, ctx) == []  # before this rule: critical
+
+
+@pytest.mark.fires("data.label_leakage")
+def test_label_leakage_fires_on_a_record_of_output_beside_a_production_function():
+    # the reported output (output plus a recording error) beside the same inputs, where the firms'
+    # productivity varies (the inputs reach R^2 about 0.8): all the features together do no better
+    # than the record and the inputs combined
+    df = _production(seed=1, noise=0.5)
+    rng = np.random.default_rng(2)
+    df["reported_output"] = (df.y + rng.normal(0, 0.1, len(df))).round(3)
+    tr, te = split(df)
+    found = alarms(D.label_leakage, ctx_of(tr, te, task="regression"))
+    assert found and found[0].columns == ["reported_output"]
+
+
 @pytest.mark.silent("data.label_leakage")
 def test_label_leakage_silent_on_breast_cancer_where_the_others_are_near_perfect():
     # the others together come near AUC 1, so the margin shrinks to half their error: the

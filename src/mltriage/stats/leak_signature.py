@@ -181,3 +181,45 @@ def explaining_away(
     ok = np.isfinite(arr)
     lo, hi = np.quantile(arr[ok], [0.025, 0.975]) if ok.sum() >= 20 else (np.nan, np.nan)
     return Signature(float(ratio), float(lo), float(hi), float(bt))
+
+
+def _probabilities(Y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Each column of an out-of-fold prediction mapped to the class's probability by isotonic
+    regression on the rows (the linear learners give scores, not probabilities), kept off 0 and 1."""
+    from sklearn.isotonic import IsotonicRegression
+
+    n = len(Y)
+    out = np.empty_like(pred, dtype=float)
+    for k in range(Y.shape[1]):
+        fit = IsotonicRegression(out_of_bounds="clip").fit(pred[:, k], Y[:, k])
+        out[:, k] = fit.predict(pred[:, k])
+    return np.clip(out, 0.5 / n, 1.0 - 0.5 / n)
+
+
+def record_combination(task: str, Y: np.ndarray, single: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """The prediction that the feature and the others allow together when the feature is a record
+    of the outcome: independent of the others given the target, so each adds its own reading of it
+    and no more. Classes: naive Bayes on the two predictions' probabilities (log odds add, less the
+    prior's). A value: the Gaussian posterior of the target given the others' prediction (its error
+    variance) and the feature read as the target plus independent noise (its variance from the
+    feature's own error). No learner can beat it on a record beyond sampling error; beside a
+    driver whose effect the others complete (inputs, staff and capital in a production function),
+    all the features together beat it by far."""
+    if task == "regression":
+        y, s, r = Y[:, 0], single[:, 0], rest[:, 0]
+        mu, V = float(y.mean()), float(y.var())
+        e_s, e_r = float(np.mean((y - s) ** 2)), float(np.mean((y - r) ** 2))
+        if V <= 0 or e_s >= V:
+            return rest.copy()
+        noise = e_s * V / (V - e_s)  # variance of the feature's reading of the target
+        reading = mu + (s - mu) * (V + noise) / V  # the shrunk single prediction undone
+        return (((noise * r + e_r * reading) / (e_r + noise)) if e_r + noise > 0 else r)[:, None]
+    ps, pr = _probabilities(Y, single), _probabilities(Y, rest)
+    prior = np.clip(Y.mean(0), 0.5 / len(Y), 1.0 - 0.5 / len(Y))
+    if task == "binary":
+        lo = np.log(ps / (1 - ps)) + np.log(pr / (1 - pr)) - np.log(prior / (1 - prior))
+        return 1.0 / (1.0 + np.exp(-lo))
+    lg = np.log(ps) + np.log(pr) - np.log(prior)
+    lg -= lg.max(1, keepdims=True)
+    e = np.exp(lg)
+    return e / e.sum(1, keepdims=True)
