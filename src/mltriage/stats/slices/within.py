@@ -9,6 +9,13 @@ variance are known in closed form (hypergeometric moments), with no simulation:
 of the group's errors). Groups whose rows all hold the trait, or none, contribute no contrast;
 a group of one row is such a group, so `strata` pools those rows into one stratum (the comparison
 across them is then the unconditional one, as in a stratified permutation test).
+
+With few groups holding the trait the normal approximation of that sum is no test (at 12 queries
+its tail is off by orders of magnitude), so `within_groups(..., exact=True)` takes the p-value and
+the interval from the permutation distribution itself: exactly for a 0/1 error (the trait rows'
+error count is a sum of independent hypergeometric counts, one per group, whose distribution is
+their convolution), by Monte Carlo permutations within groups otherwise (`DRAWS` draws, p-value
+(1 + draws at or above the observed sum) / (1 + DRAWS)). Exact at every size: no fewest groups.
 """
 
 from __future__ import annotations
@@ -31,6 +38,12 @@ class WithinGroups:
     rows: int  # trait rows
     contrasting_groups: int  # groups holding trait rows and other rows
     sd: float = 0.0  # the permutation spread of the trait rows' summed error
+    method: str = "normal"  # "normal", "exact" (0/1 error) or "permutations" (Monte Carlo)
+    p_floor: float = 0.0  # the smallest p-value the test could give on these groups (exact only)
+
+
+DRAWS = 2000  # Monte Carlo permutations for a non-binary error (p-values down to 1/2001)
+BUDGET = 10_000_000  # most rows x draws the Monte Carlo permutations may take; above: normal
 
 
 def strata(groups: np.ndarray) -> np.ndarray:
@@ -42,9 +55,12 @@ def strata(groups: np.ndarray) -> np.ndarray:
     return np.where(counts[codes] > 1, codes, -1)
 
 
-def within_groups(error: np.ndarray, trait: np.ndarray, groups: np.ndarray) -> WithinGroups:
+def within_groups(
+    error: np.ndarray, trait: np.ndarray, groups: np.ndarray, exact: bool = False, seed: int = 0
+) -> WithinGroups:
     """The trait rows' error against the chance rate of the trait permuted within groups (use
-    `strata(groups)` to pool the single-row groups)."""
+    `strata(groups)` to pool the single-row groups). exact: the p-value and the interval from the
+    permutation distribution (see the module's words) instead of its normal approximation."""
     e = np.asarray(error, float)
     t = np.asarray(trait, bool)
     d = pd.DataFrame({"g": np.asarray(groups), "e": e, "t": t.astype(float)})
@@ -64,4 +80,64 @@ def within_groups(error: np.ndarray, trait: np.ndarray, groups: np.ndarray) -> W
     z = (observed - expected) / sd
     lift = observed / expected
     ci = ((observed - 1.96 * sd) / expected, (observed + 1.96 * sd) / expected)
-    return WithinGroups(rate, chance, lift, ci, float(z), float(stats.norm.sf(z)), k, contrast, sd)
+    out = WithinGroups(rate, chance, lift, ci, float(z), float(stats.norm.sf(z)), k, contrast, sd)
+    if exact:
+        tail = permutation_tail(e, t, np.asarray(groups), observed, seed)
+        if tail is not None:
+            p, lo, hi, floor, method = tail
+            # the analogue of observed -/+ 1.96 sd: the observed sum moved by the null's own
+            # distance from its mean to its 97.5% and 2.5% points
+            out.lift_ci = ((observed - (hi - expected)) / expected, (observed + (expected - lo)) / expected)
+            out.p_value, out.p_floor, out.method = p, floor, method
+    return out
+
+
+def permutation_tail(
+    e: np.ndarray, t: np.ndarray, groups: np.ndarray, observed: float, seed: int = 0
+) -> tuple[float, float, float, float, str] | None:
+    """(one-sided p-value, 2.5% and 97.5% points of the null sum, smallest attainable p-value,
+    method) of the trait rows' summed error under the trait permuted within groups; None when a
+    non-binary error would take more than BUDGET rows x draws (then the groups are many and the
+    normal approximation holds)."""
+    codes, _ = pd.factorize(pd.Series(groups), use_na_sentinel=False)
+    n = np.bincount(codes)
+    m = np.bincount(codes, weights=t.astype(float)).astype(int)
+    vary = (m > 0) & (m < n)
+    fixed = float(e[t & ~vary[codes]].sum())  # groups all trait: their sum never moves
+    binary = bool(np.isin(e, (0.0, 1.0)).all())
+    if binary:
+        bad = np.bincount(codes, weights=e).round().astype(int)
+        pmf = np.ones(1)
+        for g in np.flatnonzero(vary):
+            pmf = np.convolve(pmf, stats.hypergeom.pmf(np.arange(m[g] + 1), n[g], bad[g], m[g]))
+        x = int(round(observed - fixed))
+        tail = np.cumsum(pmf[::-1])[::-1]  # P(X >= i), summed from the far end (small terms first)
+        p = float(tail[x]) if 0 <= x < tail.size else (1.0 if x < 0 else 0.0)
+        cdf = np.cumsum(pmf)
+        lo = fixed + float(np.searchsorted(cdf, 0.025))
+        hi = fixed + float(np.searchsorted(cdf, 0.975))
+        top = int(np.flatnonzero(pmf > 0)[-1]) if pmf.size else 0
+        return min(1.0, p), lo, hi, float(tail[top]), "exact"
+    rows = np.flatnonzero(vary[codes])
+    draws = DRAWS
+    if rows.size * draws > BUDGET:
+        return None
+    rng = np.random.default_rng(seed)
+    # every draw: a random order inside each group, its first m_g rows take the trait
+    g_rows = codes[rows]
+    order0 = np.argsort(g_rows, kind="stable")
+    rows, g_rows = rows[order0], g_rows[order0]
+    start = np.searchsorted(g_rows, g_rows)  # the first index of each row's group in `rows`
+    vals = e[rows]
+    sums = np.empty(draws)
+    for i in range(0, draws, 250):
+        b = min(250, draws - i)
+        keys = g_rows[None, :] + rng.random((b, rows.size))
+        o = np.argsort(keys, axis=1)
+        rank = np.arange(rows.size)[None, :] - start[o]
+        take = rank < m[g_rows[o]]
+        sums[i : i + b] = (vals[o] * take).sum(axis=1)
+    sums += fixed
+    p = (1.0 + float((sums >= observed - 1e-12).sum())) / (1.0 + draws)
+    lo, hi = np.quantile(sums, [0.025, 0.975])
+    return p, float(lo), float(hi), 1.0 / (1.0 + draws), "permutations"
