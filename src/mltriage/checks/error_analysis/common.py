@@ -69,6 +69,27 @@ def recording_days(ctx: Context) -> np.ndarray | None:
     return codes
 
 
+def entity_codes(ctx: Context) -> list[tuple[str, np.ndarray]]:
+    """The entity each evaluation row belongs to, per column that names one (the group column,
+    and every identifier column of kind "entity", `identifier_columns`: a county, a patient, a
+    household seen in several rows), as codes; [] when no column does. Rows of one entity share
+    what no column records (a county's policing, a patient's history), as rows of one day do,
+    so the surprise test counts entities too, where an entity holds several of a slice's rows
+    (`stats.slices.expected.by_day_p`, the same cluster-robust test)."""
+    te = ctx.frame("test")
+    tr = ctx.frame("train")
+    cols = [ctx.case.group_column] if ctx.case.group_column else []
+    cols += [c for c in identifier_columns(ctx) if c in tr.columns and identifier_kind(tr[c]) == "entity"]
+    out: list[tuple[str, np.ndarray]] = []
+    for col in dict.fromkeys(c for c in cols if c in te.columns):
+        codes, _ = pd.factorize(te[col].astype("object"), use_na_sentinel=True)
+        codes = codes.astype(np.int64)
+        missing = codes < 0
+        codes[missing] = -1 - np.arange(int(missing.sum()))  # a row without an entity is one of its own
+        out.append((col, codes))
+    return out
+
+
 def categorical_columns(ctx: Context) -> set[str]:
     return set(ctx.case.categorical or [])
 

@@ -22,6 +22,7 @@ from ...registry import Params
 from ...stats.metrics import holm, wilson
 from ...stats.slices import Slice, slice_mask
 from ...stats.slices.expected import (
+    by_units,
     expected_abs_error,
     expected_error_binary,
     expected_error_rate,
@@ -31,7 +32,7 @@ from ...stats.slices.expected import (
     residual_surprise,
     share_bias,
 )
-from .common import baseline_error, is_positive, recording_days, skill
+from .common import baseline_error, entity_codes, is_positive, recording_days, skill
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -62,6 +63,7 @@ class Overall:
     proba: np.ndarray | None = None  # multiclass: the class probabilities (columns: `classes`)
     classes: list[Any] | None = None
     days: np.ndarray | None = None  # the calendar day each row was recorded (`recording_days`)
+    entities: list[tuple[str, np.ndarray]] = field(default_factory=list)  # `entity_codes`
 
     @property
     def total_error(self) -> float:
@@ -81,6 +83,7 @@ def overall(ctx: Context, e: dict[str, Any], p: Params) -> Overall:
         whole.works = True
     pred = e["pred"]
     whole.days = recording_days(ctx)
+    whole.entities = entity_codes(ctx)
     if kind == "error rate":
         whole.margin = _margin(ctx, pred)
         whole.face = _face_value(ctx, pred)
@@ -204,6 +207,9 @@ def judge_all(ctx: Context, slices: list[Slice], whole: Overall, p: Params) -> l
         r.surprise["p_adjusted"] = float(pa)
         r.surprise["family"] = fam
         r.surprised = bool(pa < p.alpha and _substantial(r.surprise, whole, p))
+        # a surprise by rows that the rows of a few days or entities carry (Bonferroni bound)
+        by_rows = r.surprise.get("p_value_rows", 1.0) * fam < p.alpha and _substantial(r.surprise, whole, p)
+        r.surprise["few_units"] = bool(by_rows and not r.surprised)
         r.causes, r.label_mix = causes(ctx, r, whole, p, p.alpha / fam)
         if whole.kind == "error rate":
             r.surprise["constant"] = against_constant(r, whole, p.alpha / fam)
@@ -443,10 +449,11 @@ def _measure(ctx: Context, s: Slice, whole: Overall) -> Judged:
             q = expected_error_binary(whole.score, whole.decided, whole.raw, rest)
         else:
             q = expected_error_rate(whole.margin, whole.raw, rest)
-        sp = rate_surprise(whole.raw, q, m & test_rows, whole.days)
+        sp = by_units(rate_surprise, (whole.raw, q, m & test_rows), whole.days, whole.entities)
         sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")
         if whole.face is not None:
-            fv = rate_surprise(whole.raw, whole.face, m & test_rows, whole.days)
+            face = (whole.raw, whole.face, m & test_rows)
+            fv = by_units(rate_surprise, face, whole.days, whole.entities)
             sp["expected_by_its_probabilities"] = fv["expected"]
             sp["ratio_to_its_probabilities"] = fv.get("ratio", float("nan"))
             sp["p_value"] = max(sp["p_value"], fv["p_value"])
@@ -462,7 +469,8 @@ def _measure(ctx: Context, s: Slice, whole: Overall) -> Judged:
     else:
         assert whole.pred is not None and whole.resid is not None
         q = expected_abs_error(whole.pred, whole.raw, rest)
-        sp = residual_surprise(whole.resid, whole.pred, q, m & test_rows, whole.days)
+        reg = (whole.resid, whole.pred, q, m & test_rows)
+        sp = by_units(residual_surprise, reg, whole.days, whole.entities)
         if sp.get("expected", 0) > 0 and np.isfinite(sp.get("observed", np.nan)):
             sp["ratio"] = float(sp["observed"] / sp["expected"])
         sp["expected_all_rows"] = float(np.nanmean(q[m])) if m.any() else float("nan")

@@ -124,7 +124,13 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         larger p-value of the two): rows of one day share what no column records, and a slice
         described by month, weekday and hour is a few calendar days whose rows fall in both
         halves (OUTSIDE2's clean flights control: 57 rows of 18 summer afternoons, p = 0.00025
-        by rows, 0.012 by days, 0.16 after Holm over 13 candidates).
+        by rows, 0.012 by days, 0.16 after Holm over 13 candidates). Likewise where the rows
+        belong to entities (the group column, or a column of entity ids the model does not take:
+        a county, a patient, a household) and an entity holds several of the slice's rows: the
+        same test with each entity one unit, and the larger p-value counts; a bias and a trend
+        need more units than the two coefficients (HOLDOUT's clean crime panel, split by county:
+        a slice of police per head is 7 confirmation rows of two counties, each at its own
+        prediction level, p = 0.0013 by rows, no pattern by county).
         Where the model knows it is uncertain the slice is hard, info, and irreducible with these
         features when training shows the same label mix in it and is not short of its rows. A slice whose error exceeds the
         model's expectation significantly without being a surprise is still a warning when a
@@ -327,6 +333,11 @@ def _root_cause(r: Judged, kind: str) -> tuple[str, str, str]:
             if kind == "error rate"
             else f"its residuals there are centred on the predictions (no bias or trend the model missed): {expect}"
         )
+        if kind != "error rate" and r.surprise.get("few_units"):
+            lead = (
+                f"the bias or trend of its residuals is that of a few units, no pattern the model missed "
+                f"(p = {r.surprise['p_value_rows']:.2g} by rows): {expect}"
+            )
         lead += _not_what_labels_allow(r)
         if r.irreducible:
             lead += "; training shows the same label mix: irreducible with these features"
@@ -378,6 +389,8 @@ def _expectation(r: Judged, kind: str) -> str:
     sp = r.surprise
     n = sp.get("rows", 0)
     days = f" recorded on {sp['days']} days, each day one unit" if "days" in sp else ""
+    if "entities" in sp:
+        days += f"{',' if days else ''} of {sp['entities']} {sp['entity_column']} values, each one unit"
     if kind == "error rate" and "ratio" in sp:
         return (
             f"error {sp['observed']:.0%} where its own confidence predicts {sp['expected']:.0%} "
