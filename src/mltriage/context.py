@@ -23,6 +23,7 @@ from .stats.rows import row_hashes
 
 if TYPE_CHECKING:
     from .stats.baselines import BaselinesResult
+    from .stats.entity_split import EntitySplit
     from .stats.production import ProductionInputs
 
 
@@ -301,12 +302,31 @@ class Context:
         return self.config.refit_workers or os.cpu_count() or 1
 
     # ---------------------------------------------------------------- the model baselines
+    def split_entity(self) -> EntitySplit | None:
+        """The entity the evaluation split follows, inferred (`stats.entity_split`) among the
+        columns data.train_test_overlap reads as entity ids, when no group or time column was
+        given (those set the baselines' folds themselves); None when the split is by row."""
+        from .checks.data.entities import entity_candidates
+        from .stats.entity_split import entity_split
+
+        def compute() -> EntitySplit | None:
+            c = self.case
+            if c.group_column or c.time_column or c.test is None:
+                return None
+            p = self.config.params("data.train_test_overlap")
+            cols, _ = entity_candidates(self, p.min_entities)
+            return entity_split(c.train, c.test, cols)
+
+        result: EntitySplit | None = self.cached("split_entity", compute)
+        return result
+
     def baselines(self) -> BaselinesResult:
         """The cross-validated model baselines (dummy, linear, HGB, your model refitted)."""
         from .stats.baselines import run_baselines
 
         def compute():
             cfg = self.config
+            split = self.split_entity()
             res = run_baselines(
                 self.case,
                 max_rows=cfg.max_refit_rows,
@@ -315,7 +335,15 @@ class Context:
                 include_user=not cfg.fast,
                 eval_frame=self.fresh_eval_rows(),
                 workers=self.workers,
+                split_by=split.column if split is not None else None,
             )
+            if split is not None:
+                self.note(
+                    f"the evaluation rows are of {split.column} values not in training "
+                    f"({split.rows_of_seen_entities:,} of {split.evaluation_rows:,} rows seen, "
+                    f"{split.expected_under_row_split:,.0f} expected from a split by row): the model "
+                    f"baselines cross-validate by {split.column} too"
+                )
             if res.subsampled:
                 self.note(
                     f"the model baselines refits used a random sample of {res.n_rows:,} of "

@@ -1,8 +1,9 @@
 """The model baselines: dummy, linear, non-linear and the user's own model refitted, under the
 splitter the data calls for, with out-of-fold predictions kept for the data checks.
 
-Splitter: grouped (GroupKFold) with a group column, time-ordered (TimeSeriesSplit on rows sorted
-by time) with a time column, stratified for classification, plain K-fold otherwise. Large
+Splitter: grouped (GroupKFold) with a group column, or by the entity the evaluation split follows
+(`split_by`, see `stats.entity_split`), time-ordered (TimeSeriesSplit on rows sorted by time) with
+a time column, stratified for classification, plain K-fold otherwise. Large
 training sets are subsampled to `max_rows` (said in the report).
 """
 
@@ -178,9 +179,9 @@ def _dummy(task: str):
     return DummyClassifier(strategy="prior") if task in ("binary", "multiclass") else DummyRegressor()
 
 
-def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: int):
+def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: int, by: str | None = None):
     if groups is not None:
-        return "grouped K-fold", GroupKFold(n_splits=n_splits)
+        return "grouped K-fold" + (f" by {by}" if by else ""), GroupKFold(n_splits=n_splits)
     if times is not None:
         return "time-ordered split", TimeSeriesSplit(n_splits=n_splits)
     if task in ("binary", "multiclass"):
@@ -190,16 +191,23 @@ def splitter_for(task: str, y: np.ndarray, groups, times, n_splits: int, seed: i
     return "K-fold", KFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
 
-def _sample_rows(case: Case, max_rows: int, seed: int) -> tuple[np.ndarray, bool]:
+def _sample_rows(
+    case: Case, max_rows: int, seed: int, split_by: str | None = None
+) -> tuple[np.ndarray, bool]:
     """Positions of the training rows the baselines use: all, or a random `max_rows` (whole groups
-    when there is a group column); and whether they were subsampled."""
+    when there is a group column, or whole entities of `split_by`); and whether they were
+    subsampled."""
     train = case.train
     idx = np.arange(len(train))
     if len(idx) <= max_rows:
         return idx, False
     rng = np.random.default_rng(seed)
-    if case.group_column:
-        groups = train[case.group_column].to_numpy()
+    if case.group_column or split_by:
+        groups = (
+            train[case.group_column].to_numpy()
+            if case.group_column
+            else train[split_by].astype(str).to_numpy()
+        )
         uniq = pd.unique(groups)
         keep = rng.permutation(uniq)[: max(2, int(len(uniq) * max_rows / len(idx)))]
         return idx[np.isin(groups, keep)], True
@@ -350,15 +358,18 @@ def run_baselines(
     include_user: bool = True,
     eval_frame: pd.DataFrame | None = None,
     workers: int = 1,
+    split_by: str | None = None,
 ) -> BaselinesResult:
     """Cross-validate the four rungs of the model baselines on (a sample of) the training rows.
 
     With `eval_frame` (evaluation rows with the target), every fold's model is also scored on
     it: a model validated on training labels and on evaluation labels should score alike, so a
     large difference says the two sets' labels (or distributions) differ. `workers` threads fit
-    the (model, fold) pairs side by side (the results do not depend on it)."""
+    the (model, fold) pairs side by side (the results do not depend on it). `split_by`: a column
+    (not the group column) whose entities the folds keep whole, as the evaluation split does."""
     task = case.task
-    idx, subsampled = _sample_rows(case, max_rows, seed)
+    split_by = None if case.group_column else split_by
+    idx, subsampled = _sample_rows(case, max_rows, seed, split_by)
     times = None
     if case.time_column and not case.group_column:
         order = np.argsort(case.train[case.time_column].to_numpy()[idx], kind="stable")
@@ -369,8 +380,9 @@ def run_baselines(
     groups = df[case.group_column].to_numpy() if case.group_column else None
     enc = Encoder.fit(df, case.features, case.categorical)
     X = enc.transform(df)
-    name, splitter = splitter_for(task, y, groups, times, n_splits, seed)
-    folds = list(splitter.split(X, y, groups))
+    fold_groups = df[split_by].astype(str).to_numpy() if split_by else groups
+    name, splitter = splitter_for(task, y, fold_groups, times, n_splits, seed, split_by)
+    folds = list(splitter.split(X, y, fold_groups))
     fold_of = np.full(len(df), -1)
     for i, (_, b) in enumerate(folds):
         fold_of[b] = i

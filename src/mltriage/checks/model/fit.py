@@ -91,20 +91,25 @@ def underfit(ctx: Context, p: Params) -> Findings:
         capacity; its held-out shortfall is variance (model.overfit), not underfitting (an
         unpruned tree with train AUC 1.0). When no baseline beats dummy either, the target has no
         learnable signal here: that is a data problem (see data.label_misalignment), not
-        underfitting. Small data: the check can judge when the smallest shortfall that matters
-        (the margin, or 20% on the more lenient scale) would reach z 3 with these rows; when it
-        could not (z below 3) and the shortfall's 95% interval does not rule such a shortfall out,
-        the check says so as info instead of passing: the gap with its interval, the same gap
-        like for like (the best baseline fitted on the same training rows, scored on the same
-        evaluation rows, paired bootstrap), and about how many evaluation rows would be needed
-        (the standard error shrinking as 1/sqrt(rows)). When that paired interval rules the
-        shortfall out (its upper end below it), the rows did judge: silence (the third held-out
-        set's plebiscite, 726 evaluation rows: boosting 0.010 AUC above a linear baseline, 95% CI
-        0.001 to 0.020, under the 0.03 that matters). Measured on the third held-out set's
-        forensic glass (149 training, 65 evaluation rows, 6 classes): a logistic model at
-        accuracy 0.662 against boosting's 0.665 ± 0.115 over 3 folds (0.692 fitted on the same
-        rows, paired gap 0.031, 95% CI -0.073 to 0.134): a shortfall of 0.062 would stand at
-        z 0.7, so no verdict is possible; it was silent before.
+        underfitting. The baselines' folds follow the evaluation split: when its evaluation rows are of
+        entities training lacks (`stats.entity_split`: a column data.train_test_overlap reads as entity ids,
+        most evaluation rows unseen where a split by row would have put them in training, z <= -3), the
+        baselines cross-validate by that entity (GroupKFold), as with `--group-column`: a model scored on new
+        entities is compared with baselines scored on new entities. Measured: HOLDOUT5's penn control (a
+        country panel split by country, ridge at held-out R² 0.176) had boosting at 0.773 by row, a false
+        underfit; by country 0.291 (ridge 0.334): silent. Small data: the check can judge when the smallest
+        shortfall that matters (the margin, or 20% on the more lenient scale) would reach z 3 with these rows;
+        when it could not (z below 3) and the shortfall's 95% interval does not rule such a shortfall out, the
+        check says so as info instead of passing: the gap with its interval, the same gap like for like (the
+        best baseline fitted on the same training rows, scored on the same evaluation rows, paired bootstrap),
+        and about how many evaluation rows would be needed (the standard error shrinking as 1/sqrt(rows)).
+        When that paired interval rules the shortfall out (its upper end below it), the rows did judge:
+        silence (the third held-out set's plebiscite, 726 evaluation rows: boosting 0.010 AUC above a linear
+        baseline, 95% CI 0.001 to 0.020, under the 0.03 that matters). Measured on the third held-out set's
+        forensic glass (149 training, 65 evaluation rows, 6 classes): a logistic model at accuracy 0.662
+        against boosting's 0.665 ± 0.115 over 3 folds (0.692 fitted on the same rows, paired gap 0.031, 95% CI
+        -0.073 to 0.134): a shortfall of 0.062 would stand at z 0.7, so no verdict is possible; it was silent
+        before.
     Why it matters
         Every error analysis on top of an underfit model studies the model's limits, not the
         data's: a better model class, features or hyper-parameters are the first lever.
@@ -277,17 +282,19 @@ def overfit(ctx: Context, p: Params) -> Findings:
         gap of 0.03-0.10 at that ratio meets them. A gap alone is not overfitting: boosting and
         forests fit their training rows closely by construction, and an evaluation set that
         differs from training (a shift, values missing in it only, relabelled rows) opens a gap
-        that no regularisation closes. So the gap is compared with what a less flexible setting
-        reaches on the same data: the better (by cross-validation, chosen before looking at the
-        evaluation rows) of the baselines' linear model and early-stopped gradient boosting.
+        that no regularisation closes. So the gap is compared with what a less flexible setting reaches
+        on the same data: the better (by cross-validation, chosen before looking at the evaluation rows)
+        of the baselines' linear model and early-stopped gradient boosting; for a linear model (last step
+        with coefficients) the linear one (boosting above it is underfit: HOLDOUT's crime linreg).
         It is overfitting (a warning) only when that setting does better on the same evaluation
         rows by the metric's noise margin (0.03 AUC/accuracy, 0.05 R²) and beyond the noise
         (z >= 1.96, one-sided 2.5%), like for like: that setting fitted on as many training rows
         as your model against your model on the evaluation rows whose features no training row
         has (all the baselines' evaluation rows when fewer than 30 are), paired by a bootstrap of
         the rows, pooled (Stouffer) with the paired fold differences of your model refitted under
-        the same folds (the corrected resampled t-test of Nadeau & Bengio 2003: folds that share
-        training rows have a variance (1/J + n_test/n_train) s²), independent rows. Rows
+        the same folds (by entity when the evaluation split is: model.underfit; the corrected resampled
+        t-test of Nadeau & Bengio 2003: folds that share training rows have a variance
+        (1/J + n_test/n_train) s²), independent rows. Rows
         repeated across the split flatter a memorising model, and a model scored on all
         evaluation rows against baselines scored on the fresh ones is no comparison: the
         suite's unpruned tree on panel rows (overfit rhie, 38% of evaluation rows repeat a

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .common import (
+    final_estimator,
     noise_margin,
 )
 from .compare import MIN_ROWS, cross_validated, heldout, pooled_z
@@ -97,8 +98,12 @@ def less_flexible_shortfall(
     paired bootstrap and the corrected resampled t-test). Without `paired` (evaluation columns
     transformed against training), or when the rows do not allow it (ranking, too few rows): the
     fold models' mean score on the evaluation rows against your held-out score `te`, standard
-    error from `te_se` and the fold models' spread. None when no baseline is usable."""
-    base = {k: m for k, m in res.models.items() if k in ("linear", "hgb") and np.isfinite(m.mean)}
+    error from `te_se` and the fold models' spread. None when no baseline is usable. A linear model
+    (its last step has coefficients) is compared with the linear baseline only: boosting is more
+    flexible, not less, and its better held-out score says underfit, not overfit."""
+    est = ctx.case.model.estimator if ctx.case.model is not None else None
+    keys = ("linear",) if est is not None and hasattr(final_estimator(est), "coef_") else ("linear", "hgb")
+    base = {k: m for k, m in res.models.items() if k in keys and np.isfinite(m.mean)}
     if not res.greater_is_better or not base:
         return None
     key = max(base, key=lambda k: base[k].mean)

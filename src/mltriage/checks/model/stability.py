@@ -237,7 +237,8 @@ def instability(ctx: Context, p: Params) -> Findings:
     """Performance varies widely across cross-validation folds or random seeds.
 
     What it detects
-        Your model refitted in each fold of the baselines: the standard deviation of its fold scores
+        Your model refitted in each fold of the baselines (by entity when the evaluation split is,
+        see model.underfit): the standard deviation of its fold scores
         is at least `min_sd` (0.03; 0.05 for R²) and larger than that of the baselines (linear
         model, gradient boosting) on the very same folds by a variance ratio that the F test
         rejects at `alpha` (5%): 2.5 times the baselines' sd with five folds, 4.4 times with three.
