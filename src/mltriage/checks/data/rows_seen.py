@@ -17,14 +17,14 @@ if TYPE_CHECKING:
     from ...context import Context
 
 
-def _near_finding(f: CopyFit) -> Finding:
+def _near_finding(f: CopyFit, lead: str, verb: str, floor: str = "") -> Finding:
     return Finding(
         "data.duplicates",
         WARNING,
-        f"Near copies: with continuous readings in quantile bins, {f.twins:,} of {f.rows:,} training rows "
-        f"repeat an earlier row where chance explains {f.chance_expected:.1f} (at most {f.chance_most:.1f}): "
+        f"Near copies: {lead}, {f.twins:,} of {f.rows:,} training rows {verb} where chance explains "
+        f"{f.chance_expected:.1f} (at most {f.chance_most:.1f}): "
         f"about {f.copy_share:.1%} of training rows are near copies of another (95% CI {f.copy_low:.1%} to "
-        f"{f.copy_high:.1%}, p = {f.p_value:.1g}), not exact ones",
+        f"{f.copy_high:.1%}, p = {f.p_value:.1g}{'; a floor: ' + floor if floor else ''}), not exact ones",
         evidence={"near_copies": copy_evidence(f)},
         impact=min(1.0, f.copy_share),
         root_cause="the same records entered twice with slightly different values (re-rounded or "
