@@ -18,7 +18,7 @@ from mltriage.checks.error_analysis.common import entity_codes
 from mltriage.checks.error_analysis.slices import underperforming_slice
 from mltriage.context import Context
 from mltriage.stats.slices import slice_mask
-from mltriage.stats.slices.expected import by_units, residual_surprise
+from mltriage.stats.slices.expected import by_units, residual_surprise, share_bias
 
 
 def test_two_entities_at_their_own_levels_are_no_trend():
@@ -91,3 +91,20 @@ def test_a_rule_over_many_counties_warns():
     test = ctx.frame("test")
     out = alarms(run(underperforming_slice, ctx))
     assert any(f.slice and (slice_mask(test, f.slice) & planted).sum() >= 0.5 * planted.sum() for f in out)
+
+
+def test_a_label_share_of_few_entities_is_no_bias():
+    # HOLDOUT's clean cracker control: 12 confirmation rows of 6 households, 92% one brand where
+    # the model's probabilities say 15-30%: per row p < 1e-5; six households are six units
+    ent = np.repeat(np.arange(6), 2)
+    hit = np.ones(12)
+    hit[0] = 0.0
+    q = np.full(12, 0.2)
+    rows = np.ones(12, dtype=bool)
+    per_row = share_bias(hit, [q], rows)
+    by_household = share_bias(hit, [q], rows, [("household", ent)])
+    assert per_row["p_value"] < 1e-4 and by_household["p_value"] > 0.01
+    # the same share over 40 households is a bias
+    ent = np.repeat(np.arange(40), 2)
+    hit, q, rows = np.ones(80), np.full(80, 0.2), np.ones(80, dtype=bool)
+    assert share_bias(hit, [q], rows, [("household", ent)])["p_value"] < 1e-6

@@ -22,6 +22,7 @@ from ...registry import Params
 from ...stats.metrics import holm, wilson
 from ...stats.slices import Slice, slice_mask
 from ...stats.slices.expected import (
+    by_entity_p,
     by_units,
     expected_abs_error,
     expected_error_binary,
@@ -307,6 +308,9 @@ def against_constant(r: Judged, whole: Overall, alpha: float) -> dict[str, Any]:
     from scipy import stats
 
     pv = float(stats.binom.sf(b - 1, b + c, 0.5)) if b + c > 0 else 1.0
+    # the rows of one entity count as one unit too (`by_entity_p`)
+    units = [(name, codes[conf]) for name, codes in whole.entities]
+    pv = max(pv, by_entity_p(model_wrong.astype(float) - const_wrong, units))
     return {
         "rows": int(conf.sum()),
         "constant": top,
@@ -348,7 +352,7 @@ def label_bias(ctx: Context, r: Judged, whole: Overall, alpha: float, min_shift:
     expect = [recalibrated_share(x, hit, rest)]
     if np.nanmin(x) >= 0 and np.nanmax(x) <= 1:
         expect.append(x)
-    out = share_bias(np.where(whole.fin, hit, np.nan), expect, conf)
+    out = share_bias(np.where(whole.fin, hit, np.nan), expect, conf, whole.entities)
     out["class"] = label
     diff = out.get("difference", 0.0)
     out["biased"] = bool(out["p_value"] < alpha and abs(diff) >= min_shift)

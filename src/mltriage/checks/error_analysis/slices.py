@@ -127,7 +127,8 @@ def underperforming_slice(ctx: Context, p: Params) -> Findings:
         by rows, 0.012 by days, 0.16 after Holm over 13 candidates). Likewise where the rows
         belong to entities (the group column, or a column of entity ids the model does not take:
         a county, a patient, a household) and an entity holds several of the slice's rows: the
-        same test with each entity one unit, and the larger p-value counts; a bias and a trend
+        same test with each entity one unit, and the larger p-value counts (so do the tests
+        against a constant and of the slice's class share); a bias and a trend
         need more units than the two coefficients (HOLDOUT's clean crime panel, split by county:
         a slice of police per head is 7 confirmation rows of two counties, each at its own
         prediction level, p = 0.0013 by rows, no pattern by county).

@@ -148,6 +148,21 @@ def by_units(
     return sp
 
 
+def by_entity_p(excess: np.ndarray, entities: list[tuple[str, np.ndarray]], two_sided: bool = False) -> float:
+    """The largest p-value of "the rows' excess sums above zero" (`two_sided`: away from zero)
+    with the rows of one entity as one unit (`by_day_p`), over the entity columns where an
+    entity holds several of the rows; 0.0 when none does (the per-row test stands)."""
+    out = 0.0
+    for _, codes in entities:
+        if np.unique(codes).size < codes.size:
+            if two_sided:
+                p = min(1.0, 2 * min(by_day_p(excess, codes), by_day_p(-excess, codes)))
+            else:
+                p = by_day_p(excess, codes)
+            out = max(out, p)
+    return out
+
+
 def by_day_p(excess: np.ndarray, days: np.ndarray) -> float:
     """One-sided p-value of "the rows' excess errors sum above zero" with the rows of one day
     as one unit: the day sums' cluster-robust (sandwich) variance, Student's t with one fewer
@@ -290,12 +305,18 @@ def recalibrated_share(x: np.ndarray, hit: np.ndarray, fit_rows: np.ndarray) -> 
     return _isotonic(np.asarray(x, dtype=float), np.asarray(hit, dtype=float), fit_rows, True)
 
 
-def share_bias(hit: np.ndarray, expectations: list[np.ndarray], rows: np.ndarray) -> dict[str, Any]:
+def share_bias(
+    hit: np.ndarray,
+    expectations: list[np.ndarray],
+    rows: np.ndarray,
+    entities: list[tuple[str, np.ndarray]] | None = None,
+) -> dict[str, Any]:
     """The observed share of `hit` on `rows` against the share each per-row probability in
     `expectations` predicts there, judged against the closest of them (the conservative one):
     the difference and the two-sided p-value of "the labels follow these probabilities" (normal
     approximation to the sum of independent Bernoulli(q_i), the Poisson tail when its variance
-    is below 10)."""
+    is below 10). With `entities` (name, a code per row), the rows of one entity count as one
+    unit too (`by_entity_p`), the larger p-value counts."""
     hit = np.asarray(hit, dtype=float)
     best: dict[str, Any] = {"rows": 0, "p_value": 1.0}
     for q_all in expectations:
@@ -312,6 +333,9 @@ def share_bias(hit: np.ndarray, expectations: list[np.ndarray], rows: np.ndarray
 
             tail = stats.poisson.sf(round(k) - 1, mu) if k >= mu else stats.poisson.cdf(round(k), mu)
             pval = float(min(1.0, 2 * tail))
+        if entities:
+            units = [(name, codes[m]) for name, codes in entities]
+            pval = max(pval, by_entity_p(hit[m] - q, units, two_sided=True))
         res = {"rows": n, "observed": k / n, "expected": mu / n, "difference": (k - mu) / n, "p_value": pval}
         if best["rows"] == 0 or pval > best["p_value"]:
             best = res
