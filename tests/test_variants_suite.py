@@ -101,6 +101,29 @@ def test_second_holdout_uses_only_new_data_sets():
     assert not {s.dataset for s in generate.HOLDOUT2} & used
 
 
+def test_sixth_holdout_uses_only_new_data_sets_and_is_wired():
+    """HOLDOUT6 (sources_holdout6.py): unique names, registered kinds, data sets no other set uses,
+    its own --holdout6 flag, and clean controls beside the planted cases."""
+    specs = generate.HOLDOUT6
+    names = [s.name for s in specs]
+    assert len(names) == len(set(names))
+    assert {s.kind for s in specs} <= set(planting.KINDS)
+    others = (
+        generate.FULL
+        + generate.HOLDOUT
+        + generate.HOLDOUT2
+        + generate.HOLDOUT3
+        + generate.HOLDOUT4
+        + generate.HOLDOUT5
+        + generate.OUTSIDE2
+    )
+    assert not {s.dataset for s in specs} & {s.dataset for s in others}
+    assert generate.SETS["holdout6"][0] is specs
+    assert generate.select([], [], [], named="holdout6") == specs
+    assert sum(s.kind in ("clean", "ranking_clean") for s in specs) >= 12
+    assert all(task in sources.tasks(s.dataset) for s in specs for task in [s.task] if task != "ranking")
+
+
 PEER_SPECS = [
     planting.Spec("conflicting_labels", "penguins", "multiclass", "rf"),
     planting.Spec("mixed_nulls", "affairs", "binary", "hgb", 600),

@@ -516,6 +516,14 @@ from sources_holdout5 import TASK_DROP as _TASK_DROP5  # noqa: E402
 _SETS.update(_HOLD5_SETS)
 _NOT_FEATURES |= _HOLD5_NOT
 _TASK_DROP = {**_TASK_DROP, **_TASK_DROP5}
+# the sixth held-out data sets (sources_holdout6.py; HOLDOUT6 in suite.py)
+from sources_holdout6 import NOT_FEATURES as _HOLD6_NOT  # noqa: E402
+from sources_holdout6 import SETS as _HOLD6_SETS  # noqa: E402
+from sources_holdout6 import TASK_DROP as _TASK_DROP6  # noqa: E402
+
+_SETS.update(_HOLD6_SETS)
+_NOT_FEATURES |= _HOLD6_NOT
+_TASK_DROP = {**_TASK_DROP, **_TASK_DROP6}
 
 
 def names() -> list[str]:

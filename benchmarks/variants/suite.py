@@ -838,3 +838,116 @@ HOLDOUT5: list[Spec] = HOLDOUT5_CONTROLS + [
     S("ranking_hard_positives", "rail", "ranking", "lgbm"),
     S("ranking_hard_positives", "galton", "ranking", "hgb"),
 ]
+
+# --- the sixth held-out set (`run.py --holdout6`): the same kinds on nine data sets that no other
+# set used (sources_holdout6.py; plants chosen in holdout6_plants.py before any scoring), built while
+# the tool was being changed by others who never saw it, to be scored blind once with the session's
+# final code (holdout6-run.md). Sizes from 184 (babies) to 2,236 rows (persona); temporal_split on
+# economy (monthly series), an entity-grouped split on pigs (a pig's weekly weighings), ranking on
+# travel (an intercity traveller's four modes) and commute (a commuter's four modes).
+# Ten combinations were replaced or dropped before any scoring (no scenario of this set was ever run
+# through mltriage). Failing their generator's own verification: underfit on commute/logreg
+# (accuracy 0.647 vs 0.618 for boosting) by travel/logreg, the only table that verifies (also tried:
+# persona multiclass 0.504 vs 0.499 and binary AUC 0.745 vs 0.719, relapse 0.756 vs 0.706, babies
+# 0.721 vs 0.596, lake binary 0.794 vs 0.737, clinic logreg and linsvc 0.623 vs 0.595; linreg on
+# lake, pigs, persona, economy R^2 0.317 vs 0.213, 0.932 vs 0.931, 0.143 vs 0.155, 0.914 vs 0.952, a
+# gap under 0.06); imbalance_threshold on clinic/hgb and predonly relapse/logreg (the threshold saves
+# too little) by lake/hgb and predonly lake/logreg (relapse/hgb and babies/hgb fail the same way);
+# estimated_performance_drop on clinic/hgb (no real drop) by clinic/rf (relapse/hgb and lake/hgb:
+# batches of 6 and 24 rows); hidden_slice on clinic/linsvc (17 rows, too mild) by persona/linsvc;
+# confused_classes on commute/hgb and persona/lgbm dropped: no pair verifies on either multiclass
+# table (commute bus/train 17 of 56 errors, excess over chance 0.19; lgbm 0.27; persona
+# college_grad/some_college 97 of 344, excess 0.04; hgb alike). Failing the controls' own check
+# (own sklearn code, not mltriage): clean clinic/hgb and clinic/lgbm (a logistic baseline beats
+# them: held-out AUC 0.623 vs 0.595 and 0.578, 5-fold 0.596 vs 0.521 for boosting) by clinic/linsvc
+# and pigs/rf (clinic/logreg: cross-validated ECE 0.058 above its null's 95th percentile 0.050);
+# clean relapse/rf (0.706 vs 0.756 for the logistic model) by economy/rf (R^2 0.966 vs 0.913); clean
+# lake/logreg (ECE 0.107 vs the null's p95 0.095, cross-validated 0.066 vs 0.056) by babies/logreg
+# (0.106 vs 0.177; 0.075 vs 0.107).
+HOLDOUT6_CONTROLS: list[Spec] = [
+    S("clean", "relapse", "binary", "logreg"),
+    S("clean", "babies", "regression", "ridge"),
+    S("clean", "babies", "binary", "logreg"),
+    S("clean", "pigs", "regression", "ridge"),
+    S("clean", "pigs", "regression", "rf"),
+    S("clean", "clinic", "binary", "linsvc"),
+    S("clean", "persona", "binary", "logreg"),
+    S("clean", "persona", "regression", "ridge"),
+    S("clean", "commute", "multiclass", "logreg"),
+    S("clean", "lake", "regression", "ridge"),
+    S("clean", "economy", "regression", "xgb"),
+    S("clean", "economy", "regression", "rf"),
+    S("ranking_clean", "travel", "ranking", "lgbm"),
+    S("ranking_clean", "commute", "ranking", "hgb"),
+]
+
+HOLDOUT6: list[Spec] = HOLDOUT6_CONTROLS + [
+    S("label_leakage", "relapse", "binary", "hgb"),
+    S("label_leakage", "babies", "regression", "ridge"),
+    S("label_leakage", "persona", "multiclass", "rf"),
+    S("label_leakage", "clinic", "binary", "logreg", 300, variant="weak"),
+    S("train_test_overlap", "persona", "regression", "hgb"),
+    S("train_test_overlap", "lake", "regression", "rf"),
+    S("duplicates", "clinic", "binary", "lgbm"),
+    S("duplicates", "pigs", "regression", "hgb"),
+    S("missing_values", "lake", "regression", "xgb"),
+    S("missing_values", "relapse", "binary", "hgb"),
+    S("unseen_categories", "clinic", "binary", "hgb"),
+    S("unseen_categories", "persona", "regression", "lgbm"),
+    S("unseen_categories", "babies", "binary", "xgb"),
+    S("label_noise", "persona", "multiclass", "hgb", variant="classcond"),
+    S("label_noise", "pigs", "regression", "lgbm", variant="regression"),
+    S("label_noise", "clinic", "binary", "sgd", variant="classcond"),
+    S("label_misalignment", "lake", "regression", "ridge"),
+    S("label_misalignment", "relapse", "binary", "rf"),
+    S("evaluated_on_train", "babies", "binary", "logreg"),
+    S("evaluated_on_train", "economy", "regression", "ridge"),
+    S("preprocessing_leakage", "relapse", "binary", "logreg"),
+    S("preprocessing_leakage", "clinic", "binary", "logreg"),
+    S("version_mismatch", "commute", "multiclass", "rf"),
+    S("version_mismatch", "babies", "regression", "hgb"),
+    S("overfit", "persona", "binary", "tree", 1200),
+    S("overfit", "clinic", "binary", "tree"),
+    S("underfit", "travel", "binary", "logreg"),
+    S("prediction_collapse", "persona", "regression", "ridge"),
+    S("prediction_collapse", "lake", "binary", "logreg"),
+    S("wrong_output_type", "clinic", "binary", "rf"),
+    S("wrong_output_type", "persona", "binary", "linreg"),
+    S("unhandled_imbalance", "clinic", "binary", "logreg"),
+    S("unhandled_imbalance", "persona", "multiclass", "logreg"),
+    S("imbalance_threshold", "persona", "binary", "hgb"),
+    S("imbalance_threshold", "lake", "binary", "hgb"),
+    S("imbalance_threshold", "persona", "binary", "logreg", None, variant="predonly"),
+    S("imbalance_threshold", "lake", "binary", "logreg", None, variant="predonly"),
+    S("miscalibration", "lake", "binary", "nb"),
+    S("miscalibration", "persona", "binary", "hgb", variant="undersampled"),
+    S("divergence", "relapse", "binary", "mlp"),
+    S("divergence", "commute", "multiclass", "mlp"),
+    S("temporal_split", "economy", "regression", "hgb"),
+    S("temporal_split", "economy", "regression", "rf"),
+    S("data_drift", "economy", "regression", "ridge"),
+    S("data_drift", "pigs", "regression", "lgbm"),
+    S("data_drift", "persona", "binary", "hgb"),
+    S("data_drift", "lake", "regression", "ridge"),
+    S("concept_drift", "clinic", "binary", "hgb"),
+    S("concept_drift", "relapse", "binary", "rf"),
+    S("schema_change", "lake", "regression", "hgb"),
+    S("schema_change", "clinic", "binary", "logreg"),
+    S("serialization_mismatch", "pigs", "regression", "hgb"),
+    S("serialization_mismatch", "persona", "binary", "hgb"),
+    S("train_serving_skew", "babies", "regression", "ridge"),
+    S("train_serving_skew", "relapse", "binary", "hgb"),
+    S("train_serving_skew", "clinic", "binary", "rf"),
+    S("out_of_distribution", "pigs", "regression", "ridge"),
+    S("out_of_distribution", "relapse", "binary", "logreg"),
+    S("estimated_performance_drop", "persona", "binary", "logreg"),
+    S("estimated_performance_drop", "clinic", "binary", "rf"),
+    S("hidden_slice", "persona", "binary", "linsvc"),
+    S("hidden_slice", "pigs", "regression", "lgbm"),
+    S("hidden_slice", "relapse", "binary", "logreg"),
+    S("hidden_slice", "persona", "regression", "hgb"),
+    S("ranking_hard_negatives", "travel", "ranking", "hgb"),
+    S("ranking_hard_negatives", "commute", "ranking", "lgbm"),
+    S("ranking_hard_positives", "travel", "ranking", "lgbm"),
+    S("ranking_hard_positives", "commute", "ranking", "hgb"),
+]
