@@ -126,6 +126,26 @@ def test_unseen_category_on_small_data_is_judged_against_chance():
     assert out and all(f.severity == Severity.INFO for f in out)
 
 
+def test_unseen_category_on_a_165_row_table():
+    """6 of 54 evaluation rows on a category that none of 111 training rows holds: all six miss
+    training by chance with probability (54/165)^6 = 0.0012, below alpha 0.01 (a warning); three
+    such rows, 0.035, are what a random split can do (info)."""
+    rng = np.random.default_rng(3)
+    n_tr, n_te = 111, 54
+    tr = pd.DataFrame({"x": rng.normal(size=n_tr), "race": rng.choice(["white", "other"], n_tr)})
+    tr["y"] = (tr["x"] + rng.normal(size=n_tr) > 0).astype(int)
+    te = pd.DataFrame({"x": rng.normal(size=n_te), "race": rng.choice(["white", "other"], n_te)})
+    te["y"] = (te["x"] > 0).astype(int)
+    six, three = te.copy(), te.copy()
+    six.loc[:5, "race"] = "black"
+    three.loc[:2, "race"] = "black"
+    found = alarms(D.unseen_categories, ctx_of(tr, six))
+    assert found and found[0].columns == ["race"]
+    assert 0.001 < found[0].evidence["table"][0]["p_chance"] < 0.002
+    out = run(D.unseen_categories, ctx_of(tr, three))
+    assert out and all(f.severity == Severity.INFO for f in out)
+
+
 @pytest.mark.silent("data.unseen_categories")
 def test_unseen_categories_silent(clean):
     assert alarms(D.unseen_categories, clean) == []
