@@ -289,6 +289,11 @@ def _neglected(r: dict[str, Any], p: Params) -> bool:
     )
 
 
+# the AUC's 95% lower bound a neglected rare class must exceed to count as ranked: chance (0.5) plus
+# a twentieth of the AUC range, an effect that matters
+UNRANKED_AUC = 0.55
+
+
 def _unranked(r: dict[str, Any]) -> Finding:
     """A neglected rare class that the model does not rank either: weights or a threshold would
     not rescue it (no signal found for it), so it is said as info, never silence."""
@@ -297,8 +302,8 @@ def _unranked(r: dict[str, Any]) -> Finding:
         INFO,
         f"Class {r['class']!r} ({r['prevalence']:.1%} of rows; {r['positives']} rows of it in the {r['rows']} "
         f"rows) is predicted {r['predicted']} time(s), recall {r['recall']:.0%}, but the model does not rank "
-        f"it above chance either (AUC {r['auc']:.2f}, 95% lower bound {r['auc_ci_low']:.2f}): class weights "
-        "or a tuned threshold would not recover it from these features",
+        f"it clearly above chance either (AUC {r['auc']:.2f}, 95% lower bound {r['auc_ci_low']:.2f}, not above "
+        f"{UNRANKED_AUC:.2f}): class weights or a tuned threshold would not recover it from these features",
         classes=[r["class"]],
         evidence={"table": [r]},
         impact=0.0,
@@ -469,11 +474,13 @@ def unhandled_imbalance(ctx: Context, p: Params) -> Findings:
     small = [r for r in rows if r.get("too_few")]
     rows = [r for r in rows if not r.get("too_few")]
     neglected = [
-        r for r in rows if _neglected(r, p) and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > 0.55)
+        r
+        for r in rows
+        if _neglected(r, p) and (not np.isfinite(r["auc_ci_low"]) or r["auc_ci_low"] > UNRANKED_AUC)
     ]
     bad = [r for r in neglected if recoverable(r.get("handled"), p, len(rows))]
     # every other neglected or unjudgeable rare class is said as info, never silence
-    notes = [_unranked(r) for r in rows if _neglected(r, p) and r["auc_ci_low"] <= 0.55]
+    notes = [_unranked(r) for r in rows if _neglected(r, p) and r["auc_ci_low"] <= UNRANKED_AUC]
     notes += [_not_recovered(r, p, len(rows)) for r in neglected if not any(r is b for b in bad)]
     notes += [_too_few(small, p)] if small else []
     if not bad:
