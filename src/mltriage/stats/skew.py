@@ -583,12 +583,36 @@ def find_skews(
             res = infer_text_skew(rp, current[col]) or infer_code_skew(rp, current[col], fd.psi, cfg)
         if res is not None:
             out[col] = res
+    if ref_frame is not None:
+        _drop_related(out, ref_frame, current, columns)
     from .skew_groups import find_group_skews
     from .skew_pairs import find_swaps
 
     out.update(find_swaps(ref, current, report, columns, cfg))  # a swap explains both columns at once
     out.update(find_group_skews(ref, ref_frame, current, report, columns, cfg, set(out)))
     return out
+
+
+def _drop_related(
+    out: dict[str, Skew], ref_frame: pd.DataFrame, current: pd.DataFrame, columns: list[str]
+) -> None:
+    """Drop the free affine maps (both coefficients fitted) whose column the other columns already
+    account for on training's scale (stats/skew_relation.py): drift, not a serving map."""
+    from .skew_relation import predictors, refuted_by_relation
+
+    # the predictors: the other features, except those a transformation other than a free map
+    # explains (a free map may be drift itself: every trending column is read as one)
+    broken = {c for c, r in out.items() if not isinstance(r, SkewResult) or _complexity(r) != 2}
+    for col in list(out):
+        res = out[col]
+        if not isinstance(res, SkewResult) or _complexity(res) != 2:
+            continue
+        tr = res.transform
+        if tr.get("on_training_values") or "evidence" in tr or "where" in tr:
+            continue
+        preds = predictors(ref_frame, current, columns, col, broken)
+        if refuted_by_relation(ref_frame, current, col, preds, float(tr["a"]), float(tr["b"])):
+            del out[col]
 
 
 def skew_config(drift: DriftConfig, params: Mapping[str, Any]) -> DriftConfig:

@@ -112,7 +112,13 @@ def train_serving_skew(ctx: Context, p: Params) -> Findings:
         numbers, repeated values), or training piles its rows against an end of its range beyond
         chance and the map carries that pile outside training's range (a -10..10 score sent on
         its 0..20 form: a population crowds against a bound, it does not move it): a smaller
-        shape-preserving move is population drift; a scale by 2 or more that puts a set which
+        shape-preserving move is population drift, and so is a map with both coefficients fitted
+        whose column the other features (those no transformation explains) already account for: a
+        least-squares line of the column on them, fitted on training, predicts the set's values
+        better than the map of those predictions does and closer (root mean squared error) than
+        the gap between the two sets' central 90%, which a serving map leaving the other columns
+        intact cannot do (the economy ten years later, the same pigs weeks later:
+        stats/skew_relation.py); a scale by 2 or more that puts a set which
         arrived off training's recorded values back on them, 90% of its rows and 5 distinct
         values exactly, is accepted on that evidence alone, whatever PSI is left: on a column of
         few clustered values, the fathers of a few dozen families, sets of other families sit
