@@ -1372,3 +1372,31 @@ def test_label_noise_names_a_flip_on_a_panel_split_by_household():
     """The same panel with 40% of brand 1's training labels recorded as brand 0: found, named."""
     found = alarms(D.label_noise, _panel(3, flip=0.4))
     assert found and found[0].classes == [1, 0]
+
+
+def _small_shuffled_binary(n=575, seed=5):
+    """About 400 training rows with a positive share near 20% (HOLDOUT6 relapse's shape): an
+    AUC's 95% interval at chance is about +-0.07, wider than the check's margin (0.05)."""
+    rng = np.random.default_rng(seed)
+    df = binary_frame(n, seed=seed)
+    df["y"] = (rng.uniform(size=n) < 0.2).astype(int)  # labels that do not belong to their rows
+    return split(df)
+
+
+@pytest.mark.fires("data.label_misalignment", severity="info")
+def test_label_misalignment_says_it_cannot_judge_shuffled_labels_on_few_rows():
+    tr, te = _small_shuffled_binary()
+    out = run(D.label_misalignment, ctx_of(tr, te))
+    assert len(out) == 1 and out[0].severity == Severity.INFO
+    assert "cannot judge" in out[0].title
+    table = out[0].evidence["table"]
+    assert any(r["high"] >= r["dummy"] + out[0].evidence["margin"] for r in table)
+    assert all(r["evaluation"] is not None for r in table)
+
+
+@pytest.mark.silent("data.label_misalignment")
+def test_label_misalignment_says_nothing_when_a_model_shows_signal_on_few_rows():
+    """The same small shape with labels that belong to their rows: a model beats the dummy with
+    confidence out of fold and on the evaluation rows, so silence is a verdict (not even info)."""
+    tr, te = split(binary_frame(575, seed=5))
+    assert run(D.label_misalignment, ctx_of(tr, te)) == []
