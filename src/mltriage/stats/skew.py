@@ -324,19 +324,6 @@ def infer_recoding(
     return ok[0] if ok else None
 
 
-def coded_columns(ref: Profile, columns: Iterable[str]) -> list[str]:
-    """Numeric columns of 3 to 30 whole-number values (nearly all rows on them): integer codes
-    that an encoder fitted apart could have re-ordered."""
-    out = []
-    for c in columns:
-        rp = ref.columns.get(c)
-        if isinstance(rp, NumericProfile) and rp.integer:
-            pm = rp.point_masses
-            if 3 <= len(pm) <= 30 and sum(pm.values()) >= 0.99 * rp.n:
-                out.append(c)
-    return out
-
-
 def infer_skew(
     ref: NumericProfile,
     current: pd.Series | np.ndarray,
@@ -558,6 +545,8 @@ def find_skews(
         for c in columns
         if (f := report.features.get(c)) is None or not f.tested or not f.drifted or f.psi < cfg.skew_min_psi
     ] + list(labels)
+    from .skew_recode import coded_columns
+
     coded = coded_columns(ref, columns) if ref_frame is not None else []
     alpha = min(RECODE_ALPHA, FAMILY_ALPHA / max(len(coded), 1))  # Bonferroni over the coded columns
     scaled = None
@@ -583,36 +572,16 @@ def find_skews(
             res = infer_text_skew(rp, current[col]) or infer_code_skew(rp, current[col], fd.psi, cfg)
         if res is not None:
             out[col] = res
-    if ref_frame is not None:
-        _drop_related(out, ref_frame, current, columns)
+    if ref_frame is not None:  # free affine maps that the other columns refute (drift)
+        from .skew_relation import drop_related
+
+        drop_related(out, ref_frame, current, columns)
     from .skew_groups import find_group_skews
     from .skew_pairs import find_swaps
 
     out.update(find_swaps(ref, current, report, columns, cfg))  # a swap explains both columns at once
     out.update(find_group_skews(ref, ref_frame, current, report, columns, cfg, set(out)))
     return out
-
-
-def _drop_related(
-    out: dict[str, Skew], ref_frame: pd.DataFrame, current: pd.DataFrame, columns: list[str]
-) -> None:
-    """Drop the free affine maps (both coefficients fitted) whose column the other columns already
-    account for on training's scale (stats/skew_relation.py): drift, not a serving map."""
-    from .skew_relation import predictors, refuted_by_relation
-
-    # the predictors: the other features, except those a transformation other than a free map
-    # explains (a free map may be drift itself: every trending column is read as one)
-    broken = {c for c, r in out.items() if not isinstance(r, SkewResult) or _complexity(r) != 2}
-    for col in list(out):
-        res = out[col]
-        if not isinstance(res, SkewResult) or _complexity(res) != 2:
-            continue
-        tr = res.transform
-        if tr.get("on_training_values") or "evidence" in tr or "where" in tr:
-            continue
-        preds = predictors(ref_frame, current, columns, col, broken)
-        if refuted_by_relation(ref_frame, current, col, preds, float(tr["a"]), float(tr["b"])):
-            del out[col]
 
 
 def skew_config(drift: DriftConfig, params: Mapping[str, Any]) -> DriftConfig:

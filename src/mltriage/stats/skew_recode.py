@@ -77,10 +77,13 @@ samples).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from .profile import NumericProfile, Profile
 
 MAX_COLUMNS = 8  # other columns kept (the most related to the code in training)
 N_SIMS = 2000  # parametric bootstrap draws of the null
@@ -350,3 +353,16 @@ def recode_test(
         columns=cols_used,
         n_sims=n_sims,
     )
+
+
+def coded_columns(ref: Profile, columns: Iterable[str]) -> list[str]:
+    """Numeric columns of 3 to 30 whole-number values (nearly all rows on them): integer codes
+    that an encoder fitted apart could have re-ordered."""
+    out = []
+    for c in columns:
+        rp = ref.columns.get(c)
+        if isinstance(rp, NumericProfile) and rp.integer:
+            pm = rp.point_masses
+            if 3 <= len(pm) <= 30 and sum(pm.values()) >= 0.99 * rp.n:
+                out.append(c)
+    return out

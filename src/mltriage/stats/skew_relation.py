@@ -32,9 +32,13 @@ map whose column the rest of the row already accounts for.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .skew import Skew
 
 MIN_ROWS = 30  # complete rows needed in each set
 
@@ -95,3 +99,25 @@ def refuted_by_relation(
     c05, c95 = np.quantile(yc, [0.05, 0.95])
     gap = max(c05 - r95, r05 - c95)  # > 0 when the two central 90% do not overlap
     return bool(np.sqrt(err[0]) < gap and err[0] < err[1])
+
+
+def drop_related(
+    out: dict[str, Skew], ref_frame: pd.DataFrame, current: pd.DataFrame, columns: list[str]
+) -> None:
+    """Drop the free affine maps (both coefficients fitted) whose column the other columns already
+    account for on training's scale (stats/skew_relation.py): drift, not a serving map."""
+    from .skew import SkewResult, _complexity
+
+    # the predictors: the other features, except those a transformation other than a free map
+    # explains (a free map may be drift itself: every trending column is read as one)
+    broken = {c for c, r in out.items() if not isinstance(r, SkewResult) or _complexity(r) != 2}
+    for col in list(out):
+        res = out[col]
+        if not isinstance(res, SkewResult) or _complexity(res) != 2:
+            continue
+        tr = res.transform
+        if tr.get("on_training_values") or "evidence" in tr or "where" in tr:
+            continue
+        preds = predictors(ref_frame, current, columns, col, broken)
+        if refuted_by_relation(ref_frame, current, col, preds, float(tr["a"]), float(tr["b"])):
+            del out[col]
