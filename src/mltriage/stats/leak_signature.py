@@ -186,13 +186,12 @@ def explaining_away(
 def _probabilities(Y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Each column of an out-of-fold prediction mapped to the class's probability by isotonic
     regression on the rows (the linear learners give scores, not probabilities), kept off 0 and 1."""
-    from sklearn.isotonic import IsotonicRegression
+    from .drift_performance import isotonic
 
     n = len(Y)
     out = np.empty_like(pred, dtype=float)
     for k in range(Y.shape[1]):
-        fit = IsotonicRegression(out_of_bounds="clip").fit(pred[:, k], Y[:, k])
-        out[:, k] = fit.predict(pred[:, k])
+        out[:, k] = isotonic(pred[:, k], Y[:, k]).predict(pred[:, k])
     return np.clip(out, 0.5 / n, 1.0 - 0.5 / n)
 
 

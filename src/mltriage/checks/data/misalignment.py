@@ -263,8 +263,7 @@ def label_misalignment(ctx: Context, p: Params) -> Findings:
     no_better = all(r["high"] < r["dummy"] + margin for r in rows)
     if not no_better:
         return _cannot_judge(ctx, res, rows, margin)
-    ev: dict[str, Any] = {"table": rows, "margin": margin, "splitter": res.splitter, "rows": res.n_rows}
-    ev.update(_your_model_on_test(ctx))
+    ev = _evidence(ctx, res, rows, margin)
     return Finding(
         "data.label_misalignment",
         CRITICAL,
@@ -277,6 +276,15 @@ def label_misalignment(ctx: Context, p: Params) -> Findings:
         fix="rebuild the table joining labels on a unique key and check a few rows by hand; if the "
         "join is right, the features cannot predict this target",
     )
+
+
+def _evidence(
+    ctx: Context, res: BaselinesResult, rows: list[dict[str, Any]], margin: float
+) -> dict[str, Any]:
+    """The models' table, the margin and the split, with your model's score on the evaluation rows."""
+    ev: dict[str, Any] = {"table": rows, "margin": margin, "splitter": res.splitter, "rows": res.n_rows}
+    ev.update(_your_model_on_test(ctx))
+    return ev
 
 
 def _cannot_judge(
@@ -303,8 +311,7 @@ def _cannot_judge(
         if shown and shown[0].get("evaluation")
         else "no model beats the dummy with confidence"
     )
-    ev: dict[str, Any] = {"table": rows, "margin": margin, "splitter": res.splitter, "rows": res.n_rows}
-    ev.update(_your_model_on_test(ctx))
+    ev = _evidence(ctx, res, rows, margin)
     return Finding(
         "data.label_misalignment",
         INFO,
