@@ -124,6 +124,30 @@ def test_sixth_holdout_uses_only_new_data_sets_and_is_wired():
     assert all(task in sources.tasks(s.dataset) for s in specs for task in [s.task] if task != "ranking")
 
 
+def test_seventh_holdout_uses_only_new_data_sets_and_is_wired():
+    """HOLDOUT7 (sources_holdout7.py): unique names, registered kinds, data sets no other set uses
+    (HOLDOUT6 included), its own --holdout7 flag, and clean controls beside the planted cases."""
+    specs = generate.HOLDOUT7
+    names = [s.name for s in specs]
+    assert len(names) == len(set(names))
+    assert {s.kind for s in specs} <= set(planting.KINDS)
+    others = (
+        generate.FULL
+        + generate.HOLDOUT
+        + generate.HOLDOUT2
+        + generate.HOLDOUT3
+        + generate.HOLDOUT4
+        + generate.HOLDOUT5
+        + generate.HOLDOUT6
+        + generate.OUTSIDE2
+    )
+    assert not {s.dataset for s in specs} & {s.dataset for s in others}
+    assert generate.SETS["holdout7"][0] is specs
+    assert generate.select([], [], [], named="holdout7") == specs
+    assert sum(s.kind in ("clean", "ranking_clean") for s in specs) >= 12
+    assert all(task in sources.tasks(s.dataset) for s in specs for task in [s.task] if task != "ranking")
+
+
 PEER_SPECS = [
     planting.Spec("conflicting_labels", "penguins", "multiclass", "rf"),
     planting.Spec("mixed_nulls", "affairs", "binary", "hgb", 600),

@@ -9,6 +9,7 @@
     python benchmarks/variants/generate.py --holdout4 --out DIR  # the fourth held-out set (HOLDOUT4)
     python benchmarks/variants/generate.py --holdout5 --out DIR  # the fifth held-out set (HOLDOUT5)
     python benchmarks/variants/generate.py --holdout6 --out DIR  # the sixth held-out set (HOLDOUT6)
+    python benchmarks/variants/generate.py --holdout7 --out DIR  # the seventh held-out set (HOLDOUT7)
     python benchmarks/variants/generate.py --only NAME --out DIR --force
 
 Deterministic: fixed seeds, so the same package versions give the same files. A scenario whose
@@ -36,6 +37,7 @@ import holdout3_plants  # noqa: E402,F401
 import holdout4_plants  # noqa: E402,F401
 import holdout5_plants  # noqa: E402,F401
 import holdout6_plants  # noqa: E402,F401
+import holdout7_plants  # noqa: E402,F401
 import holdout_plants  # noqa: E402,F401
 import kinds_data  # noqa: E402,F401
 import kinds_errors  # noqa: E402,F401
@@ -53,7 +55,18 @@ import kinds_smells  # noqa: E402,F401
 import kinds_smells_serving  # noqa: E402,F401
 import planting  # noqa: E402
 import scenario  # noqa: E402
-from suite import FULL, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6, OUTSIDE2, SUITE  # noqa: E402
+from suite import (  # noqa: E402
+    FULL,
+    HOLDOUT,
+    HOLDOUT2,
+    HOLDOUT3,
+    HOLDOUT4,
+    HOLDOUT5,
+    HOLDOUT6,
+    HOLDOUT7,
+    OUTSIDE2,
+    SUITE,
+)
 
 OUT = HERE / "out"
 
@@ -66,6 +79,7 @@ SETS: dict[str, tuple[list[planting.Spec], str]] = {
     "holdout4": (HOLDOUT4, "the fourth held-out set (HOLDOUT4)"),
     "holdout5": (HOLDOUT5, "the fifth held-out set (HOLDOUT5)"),
     "holdout6": (HOLDOUT6, "the sixth held-out set (HOLDOUT6)"),
+    "holdout7": (HOLDOUT7, "the seventh held-out set (HOLDOUT7)"),
 }
 
 

@@ -10,6 +10,7 @@ score.py, and print recall and false alarms per failure kind and per data set.
     python benchmarks/variants/run.py --holdout4 --out DIR # the fourth held-out set (HOLDOUT4)
     python benchmarks/variants/run.py --holdout5 --out DIR # the fifth held-out set (HOLDOUT5)
     python benchmarks/variants/run.py --holdout6 --out DIR # the sixth held-out set (HOLDOUT6)
+    python benchmarks/variants/run.py --holdout7 --out DIR # the seventh held-out set (HOLDOUT7)
     python benchmarks/variants/run.py --kind label_noise   # one kind (its scenarios + the controls)
     python benchmarks/variants/run.py --no-controls --kind hidden_slice
     python benchmarks/variants/run.py --cmd "python -m mltriage" --score-only

@@ -524,6 +524,16 @@ from sources_holdout6 import TASK_DROP as _TASK_DROP6  # noqa: E402
 _SETS.update(_HOLD6_SETS)
 _NOT_FEATURES |= _HOLD6_NOT
 _TASK_DROP = {**_TASK_DROP, **_TASK_DROP6}
+# the seventh held-out data sets (sources_holdout7.py; HOLDOUT7 in suite.py)
+from sources_holdout7 import NOT_FEATURES as _HOLD7_NOT  # noqa: E402
+from sources_holdout7 import SETS as _HOLD7_SETS  # noqa: E402
+from sources_holdout7 import TASK_DROP as _TASK_DROP7  # noqa: E402
+
+if set(_HOLD7_SETS) & set(_SETS):  # a name reused would silently replace an earlier set's table
+    raise ValueError(f"data set names used twice: {sorted(set(_HOLD7_SETS) & set(_SETS))}")
+_SETS.update(_HOLD7_SETS)
+_NOT_FEATURES |= _HOLD7_NOT
+_TASK_DROP = {**_TASK_DROP, **_TASK_DROP7}
 
 
 def names() -> list[str]:

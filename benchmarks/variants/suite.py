@@ -951,3 +951,117 @@ HOLDOUT6: list[Spec] = HOLDOUT6_CONTROLS + [
     S("ranking_hard_positives", "travel", "ranking", "lgbm"),
     S("ranking_hard_positives", "commute", "ranking", "hgb"),
 ]
+
+# --- the seventh held-out set (`run.py --holdout7`): the same kinds on nine data sets that no other
+# set used (sources_holdout7.py; plants chosen in holdout7_plants.py before any scoring), built while
+# the tool was being changed by others who never saw it, to be scored blind once (holdout7-run.md).
+# Sizes from 437 (counties) to 7,126 rows (homes); temporal_split on homes (monthly city markets),
+# entity-grouped splits on mood (a respondent's sessions), towns (a municipality's years), patents
+# (a firm's years) and hvac (a house's seven systems), ranking on hvac (the seven systems
+# offered for a house) and homes (a month's city markets).
+# Ten combinations were replaced before any scoring (no scenario of this set was ever run
+# through mltriage). Failing their generator's own verification: label_leakage weak on
+# patents/logreg (leak alone AUC 0.851 vs 0.791 for the other columns) by chemists/logreg (0.879 vs
+# 0.620); underfit on hvac/logreg (AUC 0.931 vs 0.944 for boosting) by homes/linreg (R^2 0.931
+# vs 0.992; counties multiclass logreg also verifies, 0.659 vs 0.727; counties binary 0.841 vs
+# 0.865, mood 0.641 vs 0.622, patents 0.707 vs 0.664, towns linreg 0.929 vs 0.901 do not);
+# imbalance_threshold on mood/hgb and predonly mood/logreg (the threshold saves too little) by
+# counties/hgb and predonly hvac/logreg (patents, hvac and nursing hgb and predonly
+# patents/logreg fail the same way; predonly nursing and counties verify); miscalibration
+# undersampled on mood/hgb (ECE 0.075) by hvac/hgb (0.110 vs 0.022 for the logistic baseline);
+# estimated_performance_drop on mood/logreg (no real drop) and patents/rf (a batch of 32 rows) by
+# scores/hgb (accuracy 0.657 -> 0.462 on 52 rows) and nursing/rf (0.713 -> 0.481 on 52 rows), the
+# only two of 17 table-family pairs tried that verify. Failing the controls' own check (own sklearn
+# code, not mltriage; holdout7-run.md): clean counties/logreg multiclass (accuracy 0.659 vs 0.765
+# for boosting held out, 0.602 vs 0.700 in 5 folds) by counties/hgb multiclass (0.727); clean
+# mood/logreg (cross-validated ECE 0.036 above its null's 95th percentile 0.025) by hvac/logreg
+# (0.022 vs 0.032, cross-validated 0.009 vs 0.019); clean patents/rf regression (held-out R^2 -0.264
+# vs 0.152 for ridge) by counties/rf binary (AUC 0.911 vs 0.841). One loader change: chemists'
+# article count capped at 8 (the stratified split needs two rows of each count).
+HOLDOUT7_CONTROLS: list[Spec] = [
+    S("clean", "nursing", "binary", "logreg"),
+    S("clean", "scores", "regression", "ridge"),
+    S("clean", "scores", "binary", "logreg"),
+    S("clean", "towns", "regression", "ridge"),
+    S("clean", "counties", "binary", "rf"),
+    S("clean", "chemists", "binary", "linsvc"),
+    S("clean", "hvac", "binary", "logreg"),
+    S("clean", "mood", "regression", "ridge"),
+    S("clean", "counties", "multiclass", "hgb"),
+    S("clean", "chemists", "regression", "ridge"),
+    S("clean", "homes", "regression", "xgb"),
+    S("clean", "homes", "regression", "rf"),
+    S("ranking_clean", "hvac", "ranking", "lgbm"),
+    S("ranking_clean", "homes", "ranking", "hgb"),
+]
+
+HOLDOUT7: list[Spec] = HOLDOUT7_CONTROLS + [
+    S("label_leakage", "nursing", "binary", "hgb"),
+    S("label_leakage", "scores", "regression", "ridge"),
+    S("label_leakage", "counties", "multiclass", "rf"),
+    S("label_leakage", "chemists", "binary", "logreg", 300, variant="weak"),
+    S("train_test_overlap", "mood", "regression", "hgb"),
+    S("train_test_overlap", "counties", "regression", "rf"),
+    S("duplicates", "patents", "binary", "lgbm"),
+    S("duplicates", "towns", "regression", "hgb"),
+    S("missing_values", "homes", "regression", "xgb"),
+    S("missing_values", "nursing", "binary", "hgb"),
+    S("unseen_categories", "patents", "binary", "hgb"),
+    S("unseen_categories", "scores", "regression", "lgbm"),
+    S("unseen_categories", "nursing", "binary", "xgb"),
+    S("label_noise", "counties", "multiclass", "hgb", variant="classcond"),
+    S("label_noise", "homes", "regression", "lgbm", variant="regression"),
+    S("label_noise", "patents", "binary", "sgd", variant="classcond"),
+    S("label_misalignment", "chemists", "regression", "ridge"),
+    S("label_misalignment", "nursing", "binary", "rf"),
+    S("evaluated_on_train", "scores", "binary", "logreg"),
+    S("evaluated_on_train", "homes", "regression", "ridge"),
+    S("preprocessing_leakage", "nursing", "binary", "logreg"),
+    S("preprocessing_leakage", "patents", "binary", "logreg"),
+    S("version_mismatch", "counties", "multiclass", "rf"),
+    S("version_mismatch", "scores", "regression", "hgb"),
+    S("overfit", "mood", "binary", "tree", 1200),
+    S("overfit", "patents", "binary", "tree"),
+    S("underfit", "homes", "regression", "linreg"),
+    S("prediction_collapse", "mood", "regression", "ridge"),
+    S("prediction_collapse", "chemists", "binary", "logreg"),
+    S("wrong_output_type", "patents", "binary", "rf"),
+    S("wrong_output_type", "mood", "binary", "linreg"),
+    S("unhandled_imbalance", "patents", "binary", "logreg"),
+    S("unhandled_imbalance", "counties", "multiclass", "logreg"),
+    S("imbalance_threshold", "counties", "binary", "hgb"),
+    S("imbalance_threshold", "chemists", "binary", "hgb"),
+    S("imbalance_threshold", "hvac", "binary", "logreg", None, variant="predonly"),
+    S("imbalance_threshold", "chemists", "binary", "logreg", None, variant="predonly"),
+    S("miscalibration", "chemists", "binary", "nb"),
+    S("miscalibration", "hvac", "binary", "hgb", variant="undersampled"),
+    S("divergence", "nursing", "binary", "mlp"),
+    S("divergence", "counties", "multiclass", "mlp"),
+    S("temporal_split", "homes", "regression", "hgb"),
+    S("temporal_split", "homes", "regression", "rf"),
+    S("data_drift", "homes", "regression", "ridge"),
+    S("data_drift", "towns", "regression", "lgbm"),
+    S("data_drift", "mood", "binary", "hgb"),
+    S("data_drift", "chemists", "regression", "ridge"),
+    S("concept_drift", "patents", "binary", "hgb"),
+    S("concept_drift", "nursing", "binary", "rf"),
+    S("schema_change", "chemists", "regression", "hgb"),
+    S("schema_change", "patents", "binary", "logreg"),
+    S("serialization_mismatch", "towns", "regression", "hgb"),
+    S("serialization_mismatch", "mood", "binary", "hgb"),
+    S("train_serving_skew", "scores", "regression", "ridge"),
+    S("train_serving_skew", "nursing", "binary", "hgb"),
+    S("train_serving_skew", "patents", "binary", "rf"),
+    S("out_of_distribution", "towns", "regression", "ridge"),
+    S("out_of_distribution", "nursing", "binary", "logreg"),
+    S("estimated_performance_drop", "scores", "binary", "hgb"),
+    S("estimated_performance_drop", "nursing", "binary", "rf"),
+    S("hidden_slice", "mood", "binary", "linsvc"),
+    S("hidden_slice", "towns", "regression", "lgbm"),
+    S("hidden_slice", "nursing", "binary", "logreg"),
+    S("hidden_slice", "mood", "regression", "hgb"),
+    S("ranking_hard_negatives", "hvac", "ranking", "hgb"),
+    S("ranking_hard_negatives", "homes", "ranking", "lgbm"),
+    S("ranking_hard_positives", "hvac", "ranking", "lgbm"),
+    S("ranking_hard_positives", "homes", "ranking", "hgb"),
+]
