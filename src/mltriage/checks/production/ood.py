@@ -11,7 +11,7 @@ import pandas as pd
 from ...findings import CRITICAL, WARNING, Finding
 from ...registry import Findings, Interval, Param, Params, check
 from ...stats.bins import is_numeric_dtype
-from ...stats.ood import BULK_ROWS, ColumnTail, binom_sf, column_tail
+from ...stats.ood import BULK_ROWS, ColumnTail, Handful, binom_sf, column_tail, handful_test
 from ...stats.production import ProductionInputs
 from ...stats.profile import NumericProfile
 
@@ -19,11 +19,17 @@ if TYPE_CHECKING:
     from ...context import Context
 
 
-def _tails(inp: ProductionInputs, p: Params, skews: Collection[str]) -> list[ColumnTail]:
+def _tails(
+    inp: ProductionInputs, p: Params, skews: Collection[str], frame: pd.DataFrame | None = None
+) -> list[ColumnTail]:
     """Per numeric model input (not one a serving transformation explains): its far rows, its rows
-    of impossible magnitude, whether its bulk moved (stats/ood.py)."""
-    cur = inp.current
-    cols = [c for c in inp.common if c not in skews and isinstance(inp.ref.columns[c], NumericProfile)]
+    of impossible magnitude, whether its bulk moved (stats/ood.py); of the batch, or of `frame`."""
+    cur = inp.current if frame is None else frame
+    cols = [
+        c
+        for c in inp.common
+        if c not in skews and c in cur.columns and isinstance(inp.ref.columns[c], NumericProfile)
+    ]
     alpha_value = float(p.alpha) / max(len(cur) * len(cols), 1)  # Bonferroni over every value tested
     out = []
     for col in cols:
@@ -75,8 +81,36 @@ def _where(d: dict) -> str:
     )
 
 
-def ood_findings(inp: ProductionInputs, p: Params, skews: Collection[str] = ()) -> list[Finding]:
-    """The out-of-distribution finding of a batch (empty when no tail excess and no impossible row)."""
+def _handful(
+    inp: ProductionInputs,
+    p: Params,
+    skews: Collection[str],
+    tails: list[ColumnTail],
+    evaluation: pd.DataFrame | None,
+) -> tuple[Handful | None, float | None, bool]:
+    """The handful test on the batch, the same test on the evaluation set (a sample nothing was done
+    to: the negative control), and whether the batch's test fires: not when the control fails too
+    (the reference's tails or the rows' independence do not hold on these data: a grouped split's
+    entities share their extremes over their rows; HOLDOUT5 rail's evaluation respondents, 10 rows
+    at fares 1.2-1.6 times training's maximum, fail it at 7e-31)."""
+    handful = handful_test(tails, len(inp.current), int(p.handful))
+    if handful is None or handful.p_value >= float(p.alpha):
+        return handful, None, False
+    if evaluation is None or not len(evaluation):
+        return handful, None, True
+    names = {t.column for t in tails}
+    control = handful_test(
+        [t for t in _tails(inp, p, skews, evaluation) if t.column in names], len(evaluation), int(p.handful)
+    )
+    control_p = 1.0 if control is None else control.p_value  # None: fewer than two rows far out
+    return handful, control_p, control_p >= float(p.alpha)
+
+
+def ood_findings(
+    inp: ProductionInputs, p: Params, skews: Collection[str] = (), evaluation: pd.DataFrame | None = None
+) -> list[Finding]:
+    """The out-of-distribution finding of a batch (empty when no tail excess, no impossible row and
+    no handful too extreme together). `evaluation`: the evaluation rows (the handful test's control)."""
     cur = inp.current
     n = len(cur)
     tails = _tails(inp, p, skews)
@@ -94,7 +128,10 @@ def ood_findings(inp: ProductionInputs, p: Params, skews: Collection[str] = ()) 
     for t in tails:
         if int(t.impossible.sum()) <= 0.5 * n or n < BULK_ROWS:
             impossible |= t.impossible
+    handful, control, handful_alarm = _handful(inp, p, skews, tail_cols, evaluation)
     flagged = (tail_rows if tail_alarm else np.zeros(n, dtype=bool)) | impossible
+    if handful is not None and handful_alarm:
+        flagged |= handful.rows
     n_far = int(flagged.sum())
     if not n_far:
         return []
@@ -127,6 +164,18 @@ def ood_findings(inp: ProductionInputs, p: Params, skews: Collection[str] = ()) 
                     "in columns whose bulk did not move; against the share the reference's "
                     "extrapolated tails expect there (one-sided binomial test)",
                 },
+                "handful_test": {
+                    "rows": 0 if handful is None else handful.k,
+                    "row_pvalues": [] if handful is None else handful.row_pvalues,
+                    "p_value": 1.0 if handful is None else handful.p_value,
+                    "fired": handful_alarm,
+                    "evaluation_p_value": control,
+                    "rule": f"the k most extreme rows (k = 2..{int(p.handful)}) beyond the training range, in "
+                    "columns whose bulk did not move: a row's p-value is its smallest tail chance times the "
+                    "columns tested (Bonferroni, valid under any dependence between columns); P(the k-th "
+                    "smallest <= what it is) of n independent rows is a binomial tail; Bonferroni over k; "
+                    "not when the evaluation set fails the same test (the null does not hold on these data)",
+                },
                 "impossible_rows": n_imp,
                 "impossible_rule": "a value whose chance under the reference's extrapolated tail is "
                 "below alpha over the number of values tested",
@@ -141,7 +190,7 @@ def ood_findings(inp: ProductionInputs, p: Params, skews: Collection[str] = ()) 
                 "producer (a pipeline bug: do not retrain on them); if they are a real new "
                 "segment, collect labels and retrain with it."
             ),
-            impact=min(max(share * 5, 0.2 if n_imp else 0.0), 1.0),
+            impact=min(max(share * 5, 0.2 if n_imp or handful_alarm else 0.0), 1.0),
         )
     ]
 
@@ -169,6 +218,11 @@ def ood_findings(inp: ProductionInputs, p: Params, skews: Collection[str] = ()) 
         Interval(float, 0, 1, closed="neither"),
         "significance of the tail excess (binomial) and, over the number of values tested, of one impossible value",
     ),
+    handful=Param(
+        10,
+        Interval(int, 2, None),
+        "the most rows judged together by their magnitudes (the handful test; more are the tail excess's)",
+    ),
     critical_share=Param(
         0.05, Interval(float, 0, 1), "share of batch rows far outside from which the finding is critical"
     ),
@@ -181,12 +235,18 @@ def out_of_distribution(ctx: Context, p: Params) -> Findings:
         range, judged against the reference's own tails (extrapolated as exponential beyond its
         1st/99th percentiles, on the log(1 + x) scale for a non-negative column, with the heavier of the
         scales its 95->99th percentiles and its 99th percentile->maximum imply; see stats/ood.py).
-        Two alarms: (1) a tail excess: the share of batch rows far outside, in columns whose bulk
+        Three alarms: (1) a tail excess: the share of batch rows far outside, in columns whose bulk
         did not move, is above the share the reference's tails expect there (one-sided binomial
         test, p < alpha 0.001) and holds at least min_share (0.5%) and min_rows (5) rows: a
         minority far outside is out-of-distribution even when it makes the column's PSI large;
         (2) rows of impossible magnitude: a value whose chance under the extrapolated tail is
-        below alpha over the number of values tested (Bonferroni): one such row is enough. A
+        below alpha over the number of values tested (Bonferroni): one such row is enough;
+        (3) a handful of rows too extreme together: for k = 2..handful (10), the k most extreme
+        rows' p-values (a row's smallest tail chance times the columns tested: Bonferroni, valid
+        however the columns depend on each other) against what k of n independent reference rows
+        give (binomial tail, Bonferroni over k, p < alpha), unless the evaluation set fails the
+        same test (then the null does not hold on these data: a grouped split's entities share
+        their extremes). A
         column whose bulk moved (its rows inside the training range drift, PSI over the larger of
         psi_warning and what sampling gives, plus the evaluation set's own PSI against training:
         sets of other entities, a grouped split's countries or families, sit apart by nature, so a
@@ -210,4 +270,8 @@ def out_of_distribution(ctx: Context, p: Params) -> Findings:
         skews = inp.skews(ctx.config.params("pipeline.train_serving_skew"))
     except Exception:
         skews = {}
-    return ood_findings(inp, p, skews)
+    c = ctx.case
+    evaluation = (
+        ctx.frame("test") if c.has_evaluation and c.reference is None and not inp.current_is_profile else None
+    )
+    return ood_findings(inp, p, skews, evaluation)
