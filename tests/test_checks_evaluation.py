@@ -307,9 +307,13 @@ def test_untuned_threshold_fires_below_twenty_positives(strong_rare_model):
 
 @pytest.mark.silent("evaluation.untuned_threshold")
 def test_untuned_threshold_small_data_unshown_saving_is_info(strong_rare_model):
-    """15 positives among 250 rows at 10:1: the best threshold saves a lot in-sample, but its
-    cross-fitted interval reaches zero: an info note with both figures, not silence, not an alarm."""
-    train, model = strong_rare_model
+    """15 positives among 250 evaluation rows (and 3 among 80 training rows) at 10:1: the best
+    threshold saves a lot in-sample, but its cross-fitted interval reaches zero and the scan of
+    lower thresholds on all these rows is not significant: an info note with the figures, not
+    silence, not an alarm. (On the fixture's 6,000 training rows the refitted model's out-of-fold
+    scores show the saving: that is a warning.)"""
+    _, model = strong_rare_model
+    train = logistic_data(80, 15, intercept=-6, coef=(3.0, -2.0))
     test = logistic_data(250, 14, intercept=-6, coef=(3.0, -2.0))
     ctx = Context(build_case(train, test, "y", model=model, task="binary", cost="fp=1,fn=10"))
     out = run(untuned_threshold, ctx)
@@ -319,6 +323,7 @@ def test_untuned_threshold_small_data_unshown_saving_is_info(strong_rare_model):
     assert "cannot tell it from chance" in out[0].title
     # both tests' figures, and what it would take if the saving were real
     assert e["cost_implied_threshold"]["p"] >= 0.025 and "the threshold the costs imply" in out[0].title
+    assert e["threshold_scan"]["p"] >= 0.025 and "for the best of" in out[0].title
     if e["saving_per_row"] > 0:
         assert e["rows_needed_if_real"] > 250 and "would show it" in out[0].title
 
@@ -654,17 +659,46 @@ def _scored_frames(n, seed, shift=0.0):
 
 
 @pytest.mark.fires("evaluation.untuned_threshold")
-def test_untuned_threshold_cost_implied_threshold_found_where_halves_reach_zero():
-    """Threshold 0.5 under fp=1,fn=8 on calibrated scores: chosen on halves of 900 rows the
-    saving's interval reaches zero, but the threshold the costs imply (1/9), fixed without the
-    labels, saves on the rows it decides differently (exact binomial test)."""
-    tr, te = _scored_frames(900, 0)
+def test_untuned_threshold_scan_finds_it_where_halves_reach_zero():
+    """Threshold 0.5 under fp=1,fn=8 on calibrated scores, 19 positives among 300 evaluation rows
+    (and 19 among 300 training rows scored out of sample): chosen on halves of the evaluation
+    rows the saving's interval reaches zero, and the threshold the costs imply (1/9) alone is not
+    significant there (p 0.054), but the scan of lower thresholds on all 600 labelled rows is."""
+    tr, te = _scored_frames(300, 0)
+    assert te["y"].sum() <= 20
     ctx = Context(build_case(tr, te, "y", task="binary", prediction_column="score", cost="fp=1,fn=8"))
     out = alarms(run(untuned_threshold, ctx))
     assert len(out) == 1 and out[0].evidence["saving_per_row_ci"][0] <= 0
-    implied = out[0].evidence["cost_implied_threshold"]
-    assert implied["p"] < 0.025 and implied["alternative"] == pytest.approx(1 / 9)
-    assert "these costs imply" in out[0].title
+    assert out[0].evidence["cost_implied_threshold"]["p"] >= 0.025
+    scan = out[0].evidence["threshold_scan"]
+    assert scan["p"] < 0.025 and scan["alternative"] < 0.5 and scan["saving_share"] >= 0.05
+    assert "600 rows (300 evaluation rows and the training rows' predictions)" in out[0].title
+
+
+@pytest.mark.silent("evaluation.untuned_threshold")
+def test_untuned_threshold_scan_silent_on_the_same_rows_when_half_is_optimal():
+    """The same 600 rows with scores inflated 8-fold in odds, so that 0.5 is the cost-optimal
+    threshold at fp=1,fn=8: no threshold below it saves, and nothing is reported as an alarm."""
+    tr, te = _scored_frames(300, 0, np.log(8))
+    ctx = Context(build_case(tr, te, "y", task="binary", prediction_column="score", cost="fp=1,fn=8"))
+    assert alarms(run(untuned_threshold, ctx)) == []
+
+
+def test_scan_null_p_matches_simulation_and_holds_its_level():
+    """The scan's exact p-value against draws of its own null (every row at the break-even): p is
+    uniform there up to discreteness (never below), so p < 2.5% in at most 2.5% of draws."""
+    rng = np.random.default_rng(3)
+    s = rng.uniform(0, 0.5, size=400)
+    cost = {"fp": 1.0, "fn": 8.0}
+    ps = []
+    for _ in range(400):
+        y = (rng.uniform(size=400) < 1 / 9).astype(float)
+        ps.append(thr.scan_test(s, y, 0.5, cost, down=True, include=[1 / 9]).p)
+    ps = np.asarray(ps)
+    assert np.mean(ps < 0.025) <= 0.025 + 2 * np.sqrt(0.025 * 0.975 / 400)
+    assert abs(np.mean(ps <= 0.3) - 0.3) < 0.08
+    r = thr.scan_test(s, (rng.uniform(size=400) < 0.2).astype(float), 0.5, cost, down=True)
+    assert r.p < 0.05 and r.p >= r.p_band and r.candidates > 10
 
 
 @pytest.mark.silent("evaluation.untuned_threshold")

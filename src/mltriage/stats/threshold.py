@@ -262,3 +262,115 @@ def band_test(
     else:
         p = float(sps.binom.cdf(k, n, be))
     return BandTest(float(alternative), n, k, float(be), float(gain / max(len(s), 1)), p)
+
+
+@dataclass
+class ScanTest:
+    """The best of the thresholds on one side of the one in use (the side the costs point to),
+    on the same rows, with a p-value that accounts for having chosen it."""
+
+    alternative: float  # the threshold whose band is least likely under the null
+    rows: int  # rows its decision differs on
+    positives: int  # positives among them
+    break_even: float
+    saving: float  # cost per row at the threshold in use minus at the alternative
+    p_band: float  # that band's own exact binomial p (not adjusted for the choice)
+    p: float  # the scan's p-value: of the smallest band p under the least favourable null
+    candidates: int  # thresholds compared
+
+
+def _scan_positions(sizes: np.ndarray, ratio: float) -> np.ndarray:
+    """Band sizes compared: ends of runs of tied scores, thinned to a geometric grid (each at
+    least `ratio` times the one before: nested bands that differ by a few rows say the same)."""
+    out: list[int] = []
+    nxt = 1.0
+    for e in sizes:
+        if e >= nxt:
+            out.append(int(e))
+            nxt = max(e * ratio, e + 1.0)
+    if out[-1] != sizes[-1]:
+        out.append(int(sizes[-1]))
+    return np.asarray(out)
+
+
+def scan_null_p(sizes: np.ndarray, q: float, p_obs: float) -> float:
+    """P(some nested band's binomial upper-tail p <= p_obs) when every row is positive with
+    probability q, independently: bands of `sizes` rows (increasing), their counts the partial
+    sums. Exact, by carrying the count's distribution from one size to the next and removing the
+    mass at or above each size's critical count."""
+    crossed = 0.0
+    dist = np.array([1.0])  # dist[k]: P(count k at this size and no crossing so far)
+    prev = 0
+    tol = p_obs * (1 + 1e-9)
+    for n in sizes:
+        n = int(n)
+        c = int(sps.binom.isf(p_obs, n, q)) + 1  # the smallest count whose upper tail is <= p_obs
+        while c > 0 and sps.binom.sf(c - 2, n, q) <= tol:
+            c -= 1
+        while c <= n and sps.binom.sf(c - 1, n, q) > tol:
+            c += 1  # c = n + 1: no count crosses at this size
+        d, prev = n - prev, n
+        lo = int(sps.binom.ppf(1e-15, d, q))  # the step's support, but for 1e-15 of its mass
+        hi = int(sps.binom.isf(1e-15, d, q)) + 1
+        step = sps.binom.pmf(np.arange(max(lo - 1, 0), min(hi, d) + 1), d, q)
+        dist = np.concatenate([np.zeros(max(lo - 1, 0)), np.convolve(dist, step)])
+        if len(dist) > c:
+            crossed += float(dist[c:].sum())
+            dist = dist[:c]
+    return float(min(crossed, 1.0))
+
+
+def scan_test(
+    score: np.ndarray,
+    y: np.ndarray,
+    current: float,
+    cost: dict[str, float],
+    down: bool,
+    include: Sequence[float] = (),
+    ratio: float = 1.08,
+) -> ScanTest:
+    """Whether some threshold below `current` (above it when not `down`) costs less on these rows.
+
+    Moving the threshold down to t turns the rows scored in [t, current) positive; it saves iff
+    their positive share exceeds the break-even (c_fp - c_tn) / (c_fp - c_tn + c_fn - c_tp)
+    (`band_test`). Every candidate t is tried (the ends of runs of tied scores, thinned to a
+    geometric grid of band sizes, plus `include`); the statistic is the smallest exact binomial
+    p of a band. The null is the threshold in use being cost-optimal for scores whose chance of
+    a positive does not fall as the score rises: every row on that side then has at most the
+    break-even chance, and since a small p is an event increasing in the labels it is likeliest
+    when every row has exactly that chance: the p-value is computed there, exactly
+    (`scan_null_p`). Moving up mirrors it (the negatives' share against 1 - break-even)."""
+    s = np.asarray(score, float)
+    yy = np.asarray(y, float)
+    a = cost.get("fp", 0.0) - cost.get("tn", 0.0)
+    b = cost.get("fn", 0.0) - cost.get("tp", 0.0)
+    be = a / (a + b) if a + b > 0 else 0.5
+    side = s < current if down else s >= current
+    ss, ys = s[side], yy[side]
+    order = np.argsort(-ss if down else ss, kind="stable")
+    ss, ys = ss[order], ys[order]
+    if not len(ss):
+        return ScanTest(float(current), 0, 0, float(be), 0.0, 1.0, 1.0, 0)
+    hit = ys if down else 1.0 - ys  # the rows whose share decides: positives (down), negatives (up)
+    q = be if down else 1.0 - be
+    ends = np.flatnonzero(np.r_[ss[1:] != ss[:-1], True]) + 1
+    sizes = _scan_positions(ends, ratio)
+    extra = [int(np.sum(ss >= t) if down else np.sum(ss < t)) for t in include]
+    sizes = np.unique(np.concatenate([sizes, [e for e in extra if e > 0]])).astype(int)
+    k = np.cumsum(hit)[sizes - 1]
+    pb = sps.binom.sf(k - 1, sizes, q)
+    j = int(np.argmin(pb))
+    n, kj = int(sizes[j]), int(k[j])
+    alt = float(ss[n - 1]) if down else float(np.nextafter(ss[n - 1], np.inf))
+    pos = kj if down else n - kj
+    gain = (b * pos - a * (n - pos)) if down else (a * (n - pos) - b * pos)
+    return ScanTest(
+        alt,
+        n,
+        pos,
+        float(be),
+        float(gain / max(len(s), 1)),
+        float(pb[j]),
+        scan_null_p(sizes, q, float(pb[j])),
+        len(sizes),
+    )
