@@ -304,11 +304,8 @@ def scan_null_p(sizes: np.ndarray, q: float, p_obs: float) -> float:
     tol = p_obs * (1 + 1e-9)
     for n in sizes:
         n = int(n)
-        c = int(sps.binom.isf(p_obs, n, q)) + 1  # the smallest count whose upper tail is <= p_obs
-        while c > 0 and sps.binom.sf(c - 2, n, q) <= tol:
-            c -= 1
-        while c <= n and sps.binom.sf(c - 1, n, q) > tol:
-            c += 1  # c = n + 1: no count crosses at this size
+        tail = sps.binom.sf(np.arange(-1, n + 1), n, q)  # tail[k] = P(count >= k), k = 0..n+1
+        c = int(np.argmax(tail <= tol)) if tail[-1] <= tol else n + 1  # the smallest crossing count
         d, prev = n - prev, n
         lo = int(sps.binom.ppf(1e-15, d, q))  # the step's support, but for 1e-15 of its mass
         hi = int(sps.binom.isf(1e-15, d, q)) + 1
