@@ -122,3 +122,32 @@ def test_a_trait_whose_queries_cannot_reach_the_bar_says_too_few_to_judge():
         {"beyond chance in its queries": False}, chance, {"p_value_family_adjusted": 1.0}, 3, 1, 0.05
     )
     assert "beyond chance in its queries fails" in words
+
+
+def test_curtailed_permutations_keep_the_full_tests_decision():
+    """The Monte Carlo test stops once its p-value cannot fall below the level it is decided at
+    (Besag & Clifford's sequential p-values): on null and planted traits, at several levels, the
+    decision is the full 2,000 draws' decision; a trait that passes keeps the full p-value, and a
+    clear null stops after the first batch."""
+    rng = np.random.default_rng(3)
+    stopped = 0
+    for trial in range(40):
+        g = np.repeat(np.arange(30), rng.integers(2, 12, 30))
+        t = rng.uniform(size=g.size) < 0.25
+        c = rng.gamma(1.0, size=g.size) + (0.8 * t if trial % 2 else 0.0)
+        full = within_groups(c, t, g, exact=True)
+        assert full.method == "permutations" and full.draws == 2000
+        for level in (0.05, 0.005, 0.0007):
+            cut = within_groups(c, t, g, exact=True, decide_below=level)
+            assert (cut.p_value < level) == (full.p_value < level)
+            if cut.p_value < level:
+                assert cut.draws == 2000 and cut.p_value == full.p_value
+            stopped += cut.draws < 2000
+    assert stopped > 20
+    # a trait at chance: decided after one batch of draws
+    g = np.repeat(np.arange(20), 8)
+    t = np.tile([True, False, False, False, False, False, False, False], 20)
+    c = np.random.default_rng(0).gamma(1.0, size=g.size)
+    c[t] = 0.0
+    w = within_groups(c, t, g, exact=True, decide_below=0.01)
+    assert w.draws == 250 and w.p_value > 0.9

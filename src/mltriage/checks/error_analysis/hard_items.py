@@ -292,7 +292,6 @@ def _trait_finding(
     k = r["k"]
     m = s.mask
     chance = _chance(s, err_groups)
-    cost = _ndcg_cost(s, err_groups, cost_queries)
     feats = set(ctx.case.features or [])
     pos_in, pos_out = float(pos[m].mean()), float(pos[~m].mean())
     shift = (pos_out - pos_in) if which == "negatives" else (pos_in - pos_out)
@@ -301,11 +300,15 @@ def _trait_finding(
     # a trait over columns the ranker takes is a trade-off it made (info); a trait it cannot
     # see is a missing signal (warning) when it is misplaced beyond chance in its own queries,
     # by min_rate_gap, at a cost in NDCG@k beyond chance (exact tests: no fewest queries)
+    beyond = chance["lift_ci"][0] > p.min_lift and chance["p_value_family_adjusted"] < p.alpha
+    gap = s.error - s.rest_error >= p.min_rate_gap
+    # the cost's verdict decides the severity only when the other gates pass on an absent-column
+    # trait; otherwise its permutations stop after their first batch (level 0: nothing can pass)
+    cost = _ndcg_cost(s, err_groups, cost_queries, p.alpha if absent and beyond and gap else 0.0)
     gates = {
-        "beyond chance in its queries": chance["lift_ci"][0] > p.min_lift
-        and chance["p_value_family_adjusted"] < p.alpha,
+        "beyond chance in its queries": beyond,
         "costs NDCG beyond chance": cost["p_value_family_adjusted"] < p.alpha,
-        "misplaced min_rate_gap more than the rest": s.error - s.rest_error >= p.min_rate_gap,
+        "misplaced min_rate_gap more than the rest": gap,
     }
     strong = bool(absent) and all(gates.values())
     diffs = standardized_differences(
@@ -395,7 +398,10 @@ def _chance(s: Slice, err_groups: tuple[np.ndarray, np.ndarray] | None) -> dict[
 
 
 def _ndcg_cost(
-    s: Slice, err_groups: tuple[np.ndarray, np.ndarray] | None, cost_queries: tuple[np.ndarray, int] | None
+    s: Slice,
+    err_groups: tuple[np.ndarray, np.ndarray] | None,
+    cost_queries: tuple[np.ndarray, int] | None,
+    alpha: float | None = None,
 ) -> dict[str, Any]:
     """The NDCG@k the trait's items cost beyond what as many items of the pool drawn at random in
     the same queries cost (the trait permuted within each query, as in `_chance`): per item, what
@@ -403,7 +409,11 @@ def _ndcg_cost(
     the trait, against its exact permutation mean and spread; reported as the mean NDCG@k over
     all queries and over the queries holding the trait, with a 95% interval, and a one-sided
     p-value corrected as the misplacement rate's is. Both tests must pass (an intersection of two
-    level-alpha tests is a level-alpha test), so it adds no multiplicity."""
+    level-alpha tests is a level-alpha test), so it adds no multiplicity. With `alpha` (the gate's
+    level) the Monte Carlo permutations stop once the corrected p-value cannot fall below it
+    (`stats.slices.within`, curtailed: the gate's verdict is the full test's; the p-value then
+    comes from the draws made, `permutation_draws`); alpha 0 (the verdict decides nothing) stops
+    them after the first batch."""
     if err_groups is None or cost_queries is None:
         return {"p_value_family_adjusted": 0.0}
     cost, n_queries = cost_queries
@@ -412,7 +422,8 @@ def _ndcg_cost(
     # constant added to every item moves the observed and the chance sum alike and leaves the
     # permutation spread as it is, so the test runs on costs shifted to be positive
     base = 1.0 - float(np.min(cost)) if cost.size else 0.0
-    w = within_groups(cost + base, s.mask, groups, exact=True)
+    decide = alpha / max(s.family, 1) if alpha is not None else None
+    w = within_groups(cost + base, s.mask, groups, exact=True, decide_below=decide)
     obs = float(cost[s.mask].sum())
     expected = (w.chance_rate - base) * w.rows if w.rows else 0.0
     sd = w.sd
@@ -432,6 +443,7 @@ def _ndcg_cost(
         "p_value": w.p_value,
         "p_value_family_adjusted": min(1.0, w.p_value * max(s.family, 1)),
         "p_value_method": w.method,
+        "permutation_draws": w.draws,
     }
 
 

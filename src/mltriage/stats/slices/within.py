@@ -16,6 +16,18 @@ the interval from the permutation distribution itself: exactly for a 0/1 error (
 error count is a sum of independent hypergeometric counts, one per group, whose distribution is
 their convolution), by Monte Carlo permutations within groups otherwise (`DRAWS` draws, p-value
 (1 + draws at or above the observed sum) / (1 + DRAWS)). Exact at every size: no fewest groups.
+
+The Monte Carlo test is curtailed when the caller gives the p-value it decides at
+(`decide_below`: alpha over the family's Bonferroni factor): the draws come in batches of `BATCH`
+from one seeded stream, and once (1 + draws at or above the observed sum) / (1 + DRAWS) exceeds
+`decide_below` the full test's p-value cannot fall below it whatever the remaining draws give, so
+the test stops there with the same decision (sequential Monte Carlo p-values: Besag & Clifford
+1991, "Sequential Monte Carlo p-values", Biometrika 78(2):301-304, which stop after h draws at or
+above the observed statistic). The p-value it reports is that of the draws made, (1 + at or
+above) / (1 + draws made), itself above `decide_below`; a trait the test would retain runs
+all DRAWS draws and gets the full test's p-value, unchanged. The draws made are the first ones of
+the full test's stream (same seed, same batches), so the decision is the full test's decision on
+every input, not only with high probability.
 """
 
 from __future__ import annotations
@@ -40,9 +52,11 @@ class WithinGroups:
     sd: float = 0.0  # the permutation spread of the trait rows' summed error
     method: str = "normal"  # "normal", "exact" (0/1 error) or "permutations" (Monte Carlo)
     p_floor: float = 0.0  # the smallest p-value the test could give on these groups (exact only)
+    draws: int = 0  # Monte Carlo permutations made (fewer than DRAWS: curtailed, see the module)
 
 
 DRAWS = 2000  # Monte Carlo permutations for a non-binary error (p-values down to 1/2001)
+BATCH = 250  # draws per batch; a curtailed test stops between batches
 BUDGET = 10_000_000  # most rows x draws the Monte Carlo permutations may take; above: normal
 
 
@@ -56,11 +70,19 @@ def strata(groups: np.ndarray) -> np.ndarray:
 
 
 def within_groups(
-    error: np.ndarray, trait: np.ndarray, groups: np.ndarray, exact: bool = False, seed: int = 0
+    error: np.ndarray,
+    trait: np.ndarray,
+    groups: np.ndarray,
+    exact: bool = False,
+    seed: int = 0,
+    decide_below: float | None = None,
 ) -> WithinGroups:
     """The trait rows' error against the chance rate of the trait permuted within groups (use
     `strata(groups)` to pool the single-row groups). exact: the p-value and the interval from the
-    permutation distribution (see the module's words) instead of its normal approximation."""
+    permutation distribution (see the module's words) instead of its normal approximation.
+    decide_below: the p-value the caller's decision is taken at; Monte Carlo permutations stop
+    once the full test's p-value cannot fall below it (the module's words; the interval then
+    comes from the draws made)."""
     e = np.asarray(error, float)
     t = np.asarray(trait, bool)
     d = pd.DataFrame({"g": np.asarray(groups), "e": e, "t": t.astype(float)})
@@ -82,9 +104,9 @@ def within_groups(
     ci = ((observed - 1.96 * sd) / expected, (observed + 1.96 * sd) / expected)
     out = WithinGroups(rate, chance, lift, ci, float(z), float(stats.norm.sf(z)), k, contrast, sd)
     if exact:
-        tail = permutation_tail(e, t, np.asarray(groups), observed, seed)
+        tail = permutation_tail(e, t, np.asarray(groups), observed, seed, decide_below)
         if tail is not None:
-            p, lo, hi, floor, method = tail
+            p, lo, hi, floor, method, out.draws = tail
             # the analogue of observed -/+ 1.96 sd: the observed sum moved by the null's own
             # distance from its mean to its 97.5% and 2.5% points
             out.lift_ci = ((observed - (hi - expected)) / expected, (observed + (expected - lo)) / expected)
@@ -93,12 +115,18 @@ def within_groups(
 
 
 def permutation_tail(
-    e: np.ndarray, t: np.ndarray, groups: np.ndarray, observed: float, seed: int = 0
-) -> tuple[float, float, float, float, str] | None:
+    e: np.ndarray,
+    t: np.ndarray,
+    groups: np.ndarray,
+    observed: float,
+    seed: int = 0,
+    decide_below: float | None = None,
+) -> tuple[float, float, float, float, str, int] | None:
     """(one-sided p-value, 2.5% and 97.5% points of the null sum, smallest attainable p-value,
-    method) of the trait rows' summed error under the trait permuted within groups; None when a
-    non-binary error would take more than BUDGET rows x draws (then the groups are many and the
-    normal approximation holds)."""
+    method, Monte Carlo draws made) of the trait rows' summed error under the trait permuted
+    within groups; None when a non-binary error would take more than BUDGET rows x draws (then
+    the groups are many and the normal approximation holds). decide_below: stop the draws once
+    the full test's p-value cannot fall below it (the module's words)."""
     codes, _ = pd.factorize(pd.Series(groups), use_na_sentinel=False)
     n = np.bincount(codes)
     m = np.bincount(codes, weights=t.astype(float)).astype(int)
@@ -108,8 +136,15 @@ def permutation_tail(
     if binary:
         bad = np.bincount(codes, weights=e).round().astype(int)
         pmf = np.ones(1)
-        for g in np.flatnonzero(vary):
-            pmf = np.convolve(pmf, stats.hypergeom.pmf(np.arange(m[g] + 1), n[g], bad[g], m[g]))
+        gs = np.flatnonzero(vary)
+        if gs.size:
+            # every group's pmf in one call (elementwise, as group by group); row j up to m_j
+            mg = m[gs]
+            each = stats.hypergeom.pmf(
+                np.arange(int(mg.max()) + 1)[None, :], n[gs][:, None], bad[gs][:, None], mg[:, None]
+            )
+            for j in range(gs.size):
+                pmf = np.convolve(pmf, each[j, : mg[j] + 1])
         x = int(round(observed - fixed))
         tail = np.cumsum(pmf[::-1])[::-1]  # P(X >= i), summed from the far end (small terms first)
         p = float(tail[x]) if 0 <= x < tail.size else (1.0 if x < 0 else 0.0)
@@ -117,7 +152,7 @@ def permutation_tail(
         lo = fixed + float(np.searchsorted(cdf, 0.025))
         hi = fixed + float(np.searchsorted(cdf, 0.975))
         top = int(np.flatnonzero(pmf > 0)[-1]) if pmf.size else 0
-        return min(1.0, p), lo, hi, float(tail[top]), "exact"
+        return min(1.0, p), lo, hi, float(tail[top]), "exact", 0
     rows = np.flatnonzero(vary[codes])
     draws = DRAWS
     if rows.size * draws > BUDGET:
@@ -130,14 +165,20 @@ def permutation_tail(
     start = np.searchsorted(g_rows, g_rows)  # the first index of each row's group in `rows`
     vals = e[rows]
     sums = np.empty(draws)
-    for i in range(0, draws, 250):
-        b = min(250, draws - i)
+    made, above = 0, 0
+    while made < draws:
+        b = min(BATCH, draws - made)
         keys = g_rows[None, :] + rng.random((b, rows.size))
         o = np.argsort(keys, axis=1)
         rank = np.arange(rows.size)[None, :] - start[o]
         take = rank < m[g_rows[o]]
-        sums[i : i + b] = (vals[o] * take).sum(axis=1)
-    sums += fixed
-    p = (1.0 + float((sums >= observed - 1e-12).sum())) / (1.0 + draws)
+        sums[made : made + b] = (vals[o] * take).sum(axis=1) + fixed
+        above += int((sums[made : made + b] >= observed - 1e-12).sum())
+        made += b
+        # curtailed (the module's words): the full test's p-value is at least (1 + above) / (1 + draws)
+        if decide_below is not None and (1.0 + above) / (1.0 + draws) > decide_below:
+            break
+    sums = sums[:made]
+    p = (1.0 + above) / (1.0 + made)
     lo, hi = np.quantile(sums, [0.025, 0.975])
-    return p, float(lo), float(hi), 1.0 / (1.0 + draws), "permutations"
+    return p, float(lo), float(hi), 1.0 / (1.0 + draws), "permutations", made
