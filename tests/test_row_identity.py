@@ -1,5 +1,6 @@
-"""stats.rows.row_hashes: dates and durations are turned into text once per distinct value
-(`_as_text`), with the hashes of converting every row."""
+"""stats.rows.row_hashes: dates and durations are turned into text once per distinct value, and a
+column already of pandas' text dtype is its own text (`_as_text`), with the hashes of converting
+every row."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ DATES = pd.to_datetime(
         pd.to_datetime([None, None, None]),
         pd.to_datetime([]),
         ["b", None, "a", "b", "None", "a"],
+        pd.array(["b", None, "", "b", "None", float("nan")], dtype="str"),
+        pd.array(["b", None, "a"], dtype="string"),
+        pd.Series(["b", None, 1.5, "b"], dtype=object),
         pd.Categorical(["x", None, "y", "x"]),
         [True, False, True],
     ],

@@ -32,11 +32,20 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return pd.util.hash_pandas_object(part, index=False).to_numpy()
 
 
+# the dtype of `.astype(str)`: pandas' default text dtype (missing values stay missing in it)
+_TEXT = pd.Series(["x"], dtype=object).astype(str).dtype
+
+
 def _as_text(s: pd.Series) -> pd.Series:
     """`s` as the text that row_hashes hashes (a missing value as one text). Dates and durations
     are turned into text once per distinct value and gathered: converting every date to a
     Timestamp and then to text took 52 ms a call on 15,000 rows (public temporal_split's date
-    column, 3.6 ms this way); other columns are converted row by row (no faster this way)."""
+    column, 3.6 ms this way); a column already of the text dtype `.astype(str)` gives is that
+    text itself (the round trip through objects returns it unchanged, missing values included:
+    1.4 ms of 1.8 ms a call on 12,000 rows); other columns are converted row by row (no faster
+    this way)."""
+    if s.dtype == _TEXT:
+        return s
     if s.dtype.kind not in "mM":
         return s.astype(object).where(s.notna(), None).astype(str)
     codes, _ = pd.factorize(s, use_na_sentinel=True)
