@@ -70,3 +70,56 @@ def test_oversampling_before_the_split_on_coarse_wine():
     for fn in (rows.duplicates, rows.train_test_overlap):
         found = checkhelp.alarms(checkhelp.run(fn, ctx))
         assert found and found[0].code == fn.check.code
+
+
+def visits(n: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Patients described by seven yes/no flags and an age, seen once or twice, whose outcome
+    persists between visits (kept 90% of the time): the flag vectors repeat naturally, and twins'
+    labels agree as copies' nearly do on both sides of a random split."""
+    rng = np.random.default_rng(seed)
+    x = (rng.random((n, 7)) < 0.3).astype(int)
+    p = 1 / (1 + np.exp(-(x @ np.array([1.0, -0.8, 0.6, 0.5, -0.4, 0.3, 0.2]) - 0.5)))
+    first = (rng.random(n) < p).astype(int)
+    idx = np.repeat(np.arange(n), rng.integers(1, 3, n))
+    d = pd.DataFrame(x[idx], columns=[f"flag{i}" for i in range(7)])
+    d["y"] = np.where(rng.random(len(idx)) < 0.9, first[idx], (rng.random(len(idx)) < p[idx]).astype(int))
+    d["age"] = (20 + np.arange(n) % 40)[idx]
+    return d.sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+@pytest.mark.silent("data.duplicates")
+def test_persisting_outcomes_repeat_alike_on_both_sides():
+    tr, te = split(visits())
+    ctx = ctx_of(tr, te, "binary")
+    (f,) = [f for f in checkhelp.run(rows.duplicates, ctx) if f.code == "data.duplicates"]
+    assert f.severity == "info" and "natural repeats" in f.title
+    assert abs(f.evidence["twin_rate_z_under_random_split"]) < 2
+
+
+@pytest.mark.fires("data.duplicates")
+def test_copies_appended_after_the_split_raise_trainings_twin_rate(monkeypatch):
+    """A join that fans out in training after the split: the copies' labels agree as the
+    persisting outcomes across the split nearly do (too few cross-split twins to tell the
+    agreements apart), but training's rows have twins far more often than evaluation's."""
+    from mltriage.checks.data import repeats
+    from mltriage.stats.twin_labels import TwinRates
+
+    tr, te = split(visits())
+    tr = pd.concat([tr, tr.sample(frac=0.25, random_state=1)], ignore_index=True)
+    (f,) = checkhelp.alarms(checkhelp.run(rows.duplicates, ctx_of(tr, te, "binary")))
+    assert f.code == "data.duplicates" and f.evidence["copy_share_ci"][0] > 0.2
+    # the rate test is what tells: without it the labels read as natural repeats
+    monkeypatch.setattr(repeats, "rate_test", lambda ctx: TwinRates(0.0, 0.0, 0.0, 0))
+    assert checkhelp.alarms(checkhelp.run(rows.duplicates, ctx_of(tr, te, "binary"))) == []
+
+
+def test_twin_rates_under_a_random_split_and_after_copies():
+    from mltriage.stats.twin_labels import twin_rates
+
+    rng = np.random.default_rng(0)
+    h = rng.integers(0, 3000, 1000)  # coarse rows: a fifth have a natural twin, split at random
+    r = twin_rates(h[:700], h[700:])
+    assert abs(r.z) < 3 and abs(r.within - r.across) < 0.05 and 0.1 < r.across < 0.3
+    copied = np.concatenate([h[:700], h[:100]])  # a tenth of training appended again
+    assert twin_rates(copied, h[700:]).p_value("train") < 1e-6
+    assert twin_rates(h[:700], np.concatenate([h[700:], h[:300]])).p_value("test") < 1e-6

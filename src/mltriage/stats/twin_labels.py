@@ -237,3 +237,60 @@ def _binned_equality(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, bins: 
     in_same = pairs(d.groupby(["b", "g", "y"]).size()).groupby(level=0).sum()
     rate = ((all_same - in_same) / (all_pairs - in_pairs).replace(0, np.nan)).fillna(0.0)
     return rate.reindex(b).to_numpy(float)
+
+
+@dataclass
+class TwinRates:
+    """How often a row has a twin among the training rows, on each side of the split."""
+
+    within: float  # share of training rows equal to another training row
+    across: float  # share of evaluation rows equal to a training row
+    z: float  # (within - across) over its standard deviation under a random split
+    permutations: int
+
+    def p_value(self, side: str) -> float:
+        """One-sided: `side`="train" when the training rows have twins more often, "test" when
+        the evaluation rows do."""
+        from scipy import stats as st
+
+        return float(st.norm.sf(self.z if side == "train" else -self.z))
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "train_rows_with_twin_in_train": self.within,
+            "test_rows_with_twin_in_train": self.across,
+            "twin_rate_z_under_random_split": self.z,
+            "twin_rate_permutations": self.permutations,
+        }
+
+
+def twin_rates(h_train: np.ndarray, h_test: np.ndarray, n_perm: int = 200, seed: int = 0) -> TwinRates:
+    """The share of training rows with a twin among the other training rows against the share of
+    evaluation rows with a twin among the training rows. Under a random split of exchangeable rows
+    the two are equal in expectation (a row's n_train - 1 or n_train reference rows are drawn from
+    the same pool), whatever makes rows repeat (coarse columns, an entity observed again); a copy
+    made on one side after the split (a join that fans out in training, rows re-pulled into the
+    evaluation set) raises that side's only. The null distribution of the difference comes from
+    re-drawing the split on the pooled rows (`n_perm` permutations, sizes kept); its tail is read
+    as normal on the permutations' standard deviation (the difference is a mean over many rows),
+    so a small p-value does not need millions of draws. Not valid when the split itself follows
+    the repeats (an entity-grouped or time split puts an entity's rows on one side): the caller
+    uses it only where the random split is the null already assumed."""
+    codes = pd.factorize(pd.Series(np.concatenate([h_train, h_test])))[0]
+    n1, g = len(h_train), int(codes.max()) + 1 if len(codes) else 0
+
+    def diff(tr: np.ndarray, te: np.ndarray) -> tuple[float, float]:
+        ct = np.bincount(tr, minlength=g)
+        return float((ct[tr] >= 2).mean()), float((ct[te] >= 1).mean()) if len(te) else 0.0
+
+    within, across = diff(codes[:n1], codes[n1:])
+    rng = np.random.default_rng(seed)
+    null = np.empty(n_perm)
+    for b in range(n_perm):
+        perm = rng.permutation(codes)
+        w, a = diff(perm[:n1], perm[n1:])
+        null[b] = w - a
+    sd = float(null.std(ddof=1)) if n_perm > 1 else 0.0
+    d = within - across - float(null.mean())
+    z = d / sd if sd > 0 else (0.0 if d == 0 else float(np.sign(d)) * np.inf)
+    return TwinRates(within, across, float(z), n_perm)

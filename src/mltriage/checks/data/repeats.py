@@ -50,7 +50,7 @@ import numpy as np
 from ...findings import INFO, Finding
 from ...registry import Interval, Param, Params
 from ...stats.rows import record_columns, row_hashes
-from ...stats.twin_labels import LabelAgreement, collision_chance, label_agreement
+from ...stats.twin_labels import LabelAgreement, TwinRates, collision_chance, label_agreement, twin_rates
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -151,7 +151,47 @@ def agree_as_elsewhere(ctx: Context, which: str, la: LabelAgreement, p: Params) 
     se = np.hypot(la.copy_high - la.copy_low, ref.copy_high - ref.copy_low) / (2 * 1.96)
     diff = la.copy_share - ref.copy_share
     pval = float(st.norm.sf(diff / se)) if se > 0 else (1.0 if diff <= 0 else 0.0)
-    return pval >= p.alpha
+    return pval >= p.alpha and rate_test(ctx).p_value(which) >= p.alpha
+
+
+def rates_say_copies(ctx: Context, which: str, p: Params) -> tuple[str, dict[str, Any]]:
+    """The words and evidence of a warning that the twin rates decided (the labels agree as the
+    other side's do, but `which`'s rows have twins more often than a random split allows), or
+    nothing."""
+    la = label_test(ctx, which)
+    if la.groups < p.min_label_groups or la.copy_high < p.label_max_share:
+        return "", {}
+    ref = label_test(ctx, "test" if which == "train" else "train")
+    if ref.groups < p.min_label_groups or ref.copy_low >= p.label_copy_level:
+        return "", {}
+    r = rate_test(ctx)
+    if r.p_value(which) >= p.alpha:
+        return "", {}
+    return (
+        f"; not natural repeats: {r.within:.0%} of training rows have a twin in training against "
+        f"{r.across:.0%} of evaluation rows, where a random split makes the two alike (z = {r.z:.1f}): "
+        f"the copies were made on the {'training' if which == 'train' else 'evaluation'} side",
+        r.as_dict(),
+    )
+
+
+def rate_test(ctx: Context) -> TwinRates:
+    """The twin rates on both sides of the split (`stats.twin_labels.twin_rates`), on the hashes
+    the label test uses: the second witness of the same random-split null as `agree_as_elsewhere`.
+    Copies made on one side make its rows twins more often than the other side's, where natural
+    repeats land on both sides alike (HOLDOUT6 clinic: 20% copies appended to a table whose
+    symptom-flag vectors repeat naturally; within training 42% of rows have a twin against 7% of
+    evaluation rows, while the few cross-split twins leave their label agreement's interval
+    too wide to differ)."""
+
+    def compute() -> TwinRates:
+        return twin_rates(
+            record_hashes(ctx, "train", with_target=False),
+            record_hashes(ctx, "test", with_target=False),
+            seed=ctx.config.seed,
+        )
+
+    return ctx.cached("twin_rates", compute)
 
 
 def natural_repeats(ctx: Context, which: str, f: CopyFit, p: Params, versus: str, ev: dict) -> Finding | None:
@@ -196,7 +236,10 @@ def natural_repeats(ctx: Context, which: str, f: CopyFit, p: Params, versus: str
         )
         + ". Coarse features or the same entity several times; if rows are the same entities, pass "
         "--group-column",
-        evidence=ev | la.as_dict() | {"copies_labels_allow_at_most": allowed},
+        evidence=ev
+        | la.as_dict()
+        | (rate_test(ctx).as_dict() if alike else {})
+        | {"copies_labels_allow_at_most": allowed},
         impact=share,
         root_cause="repeated observations of the same configuration or entity (a person over years, "
         "a store-week seen by every household): their targets are drawn afresh",

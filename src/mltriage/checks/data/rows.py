@@ -30,7 +30,7 @@ from ...stats.rows import (
     pairs_per_copy_of,
     twin_model,
 )
-from .repeats import label_params, label_test, natural_repeats, record_extra, record_hashes
+from .repeats import label_params, label_test, natural_repeats, rates_say_copies, record_extra, record_hashes
 
 if TYPE_CHECKING:
     from ...context import Context
@@ -336,12 +336,13 @@ def duplicates(ctx: Context, p: Params) -> Findings:
         if natural is not None:
             return _near_finding(near, *near_words(ctx, p, "train")) if near_alarm else natural
         ev |= label_test(ctx, "train").as_dict()
+        why, rates = rates_say_copies(ctx, "train", p)
         return Finding(
             "data.duplicates",
             WARNING,
             f"{versus}: about {f.copy_share:.1%} of training rows are copies "
-            f"(95% CI {f.copy_low:.1%} to {f.copy_high:.1%}, p = {f.p_value:.1g})",
-            evidence=ev,
+            f"(95% CI {f.copy_low:.1%} to {f.copy_high:.1%}, p = {f.p_value:.1g}){why}",
+            evidence=ev | rates,
             impact=min(1.0, f.copy_share),
             root_cause="a join that fans out, data appended twice, or oversampling before the split",
             fix="drop duplicates before splitting (train.drop_duplicates()), or fix the upstream "
@@ -523,6 +524,8 @@ def train_test_overlap(ctx: Context, p: Params) -> Findings:
     if natural is not None:
         return [*entity.findings, *blends(), natural]
     ev |= label_test(ctx, "test").as_dict()
+    why, rates = rates_say_copies(ctx, "test", p)
+    ev |= rates
     ev.update(seen_vs_unseen(ctx, shared))
     inflated = (
         ev.get("p_value_seen_better", 1.0) < p.alpha / tests and ev.get("score_gain_on_seen", 0) >= p.min_gain
@@ -534,7 +537,7 @@ def train_test_overlap(ctx: Context, p: Params) -> Findings:
             "data.train_test_overlap",
             sev,
             f"{versus}: about {f.copy_share:.1%} of evaluation rows are copies of training rows "
-            f"(95% CI {f.copy_low:.1%} to {f.copy_high:.1%}, p = {f.p_value:.1g})",
+            f"(95% CI {f.copy_low:.1%} to {f.copy_high:.1%}, p = {f.p_value:.1g}){why}",
             evidence=ev,
             impact=min(1.0, f.copy_share),
             root_cause="the evaluation set was drawn from a pool that includes training rows "
