@@ -260,12 +260,15 @@ def residual_outliers(
     pred_evs: list[np.ndarray],
     y_ev: np.ndarray | None,
     cut: float = 4.0,
+    expected_from: str = "evaluation rows under the fold models",
 ) -> dict:
     """Regression targets far from a cross-validated model's prediction: residuals over the robust
     spread expected at that prediction level (1.4826 x the median absolute residual of the
     training rows in the same prediction decile), beyond `cut`. The chance rate is the share the
-    same rule flags among evaluation rows under each fold model; without evaluation labels, the
-    share a Laplace distribution with that spread puts beyond `cut` (heavier-tailed than normal)."""
+    same rule flags among evaluation rows under each fold model (NaN where a fold model is not
+    to be compared: only rows a fold model scored count); without evaluation labels, or fewer
+    than 20 compared rows per fold, the share a Laplace distribution with that spread puts beyond
+    `cut` (heavier-tailed than normal)."""
     pred_tr, y_tr = np.asarray(pred_tr, dtype=float), np.asarray(y_tr, dtype=float)
     ok = np.isfinite(pred_tr) & np.isfinite(y_tr)
     r = y_tr[ok] - pred_tr[ok]
@@ -283,17 +286,20 @@ def residual_outliers(
     flagged = z_tr > cut
     out: dict[str, Any] = {"rows": int(r.size), "cut": cut, "flagged_training": float(flagged.mean())}
     shares = []
+    scored = np.zeros(0, dtype=bool)
     if y_ev is not None and pred_evs:
         ye = np.asarray(y_ev, dtype=float)
+        scored = np.zeros(len(ye), dtype=bool)
         for pe in pred_evs:
             pe = np.asarray(pe, dtype=float)
             f = np.isfinite(pe) & np.isfinite(ye)
             if f.sum() >= 20:
                 shares.append(float(np.mean(np.abs(ye[f] - pe[f]) / scale_of(pe[f]) > cut)))
+                scored |= f
     if shares:
         out["flagged_expected"] = float(np.mean(shares))
-        out["expected_from"] = "evaluation rows under the fold models"
-        n_ev = int(np.isfinite(np.asarray(y_ev, dtype=float)).sum())
+        out["expected_from"] = expected_from
+        n_ev = int(scored.sum())
     else:  # Laplace with the robust scale: P(|x| > cut * 1.4826 * MAD); MAD of a Laplace(b) = b ln 2
         out["flagged_expected"] = float(np.exp(-cut * 1.4826 * np.log(2)))
         out["expected_from"] = "a Laplace distribution with the residuals' robust spread"

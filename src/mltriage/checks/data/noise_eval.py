@@ -291,10 +291,35 @@ def evaluation_finding(vs: dict[str, Any], model: str) -> Finding:
     )
 
 
-def regression_noise(res: BaselinesResult, p: Params) -> Finding | None:
+def time_windows(ctx: Context, res: BaselinesResult) -> list[np.ndarray] | None:
+    """Under time-ordered folds, per fold, the evaluation rows (`ctx.fresh_eval_rows`, those the
+    baselines scored) whose time lies inside that fold's validation rows' time span: there the
+    fold model predicts a held-out training row and an evaluation row at the same distance from
+    its training window, so under a random split of the same rows the two are exchangeable (a
+    fold's validation rows are the block after its training rows; compared with every evaluation
+    row, most of them inside its training window, the evaluation rows look cleaner). None when
+    the folds are not time-ordered or there are no evaluation labels."""
+    c = ctx.case
+    if not res.splitter.startswith("time") or res.eval_y is None or not c.time_column or res.fold is None:
+        return None
+    t_tr = c.train[c.time_column].to_numpy()[res.index]
+    t_ev = ctx.fresh_eval_rows()[c.time_column].to_numpy()
+    if len(t_ev) != len(res.eval_y):
+        return None
+    out = []
+    for k in range(res.n_splits):
+        w = t_tr[res.fold == k]
+        out.append((t_ev >= w.min()) & (t_ev <= w.max()) if len(w) else np.zeros(len(t_ev), dtype=bool))
+    return out
+
+
+def regression_noise(
+    res: BaselinesResult, p: Params, windows: list[np.ndarray] | None = None
+) -> Finding | None:
     """Targets far from the cross-validated gradient-boosting (else linear) model's prediction,
     over the spread expected at that prediction level, against the same rule's share among
-    evaluation rows."""
+    evaluation rows (under time-ordered folds, those in each fold's validation time span,
+    `windows`; without them, a Laplace tail)."""
     key = next((k for k in ("hgb", "linear") if k in res.models and res.models[k].oof is not None), None)
     if key is None:
         return None
@@ -310,8 +335,13 @@ def regression_noise(res: BaselinesResult, p: Params) -> Finding | None:
             root_cause="[data] too few rows for a cross-validated model to tell noisy targets apart",
             fix="collect more rows, or audit a random sample of targets by hand",
         )
-    y_ev = None if res.eval_y is None or res.splitter.startswith("time") else res.eval_y
-    out = residual_outliers(m.oof, res.y, m.eval_outs if y_ev is not None else [], y_ev, p.outlier_cut)
+    y_ev = None if res.eval_y is None or (res.splitter.startswith("time") and windows is None) else res.eval_y
+    outs = m.eval_outs if y_ev is not None else []
+    source = "evaluation rows under the fold models"
+    if windows is not None and y_ev is not None:
+        outs = [np.where(w, np.asarray(o, dtype=float), np.nan) for o, w in zip(m.eval_outs, windows)]
+        source = "evaluation rows in each fold's validation time span under that fold's model"
+    out = residual_outliers(m.oof, res.y, outs, y_ev, p.outlier_cut, source)
     lo, hi = out["excess_ci"]
     ev = {k: v for k, v in out.items() if k not in ("flagged_index", "z")}
     ev["model"] = key
