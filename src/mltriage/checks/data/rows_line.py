@@ -1,7 +1,9 @@
 """data.duplicates / data.train_test_overlap: near copies where the model's columns hold one
 continuous reading (`stats.near_line`: the nearest-neighbour ratio, uniform by chance in one
-dimension), in place of the binned twins' density model, which natural repeats of coarse,
-clustered tables (an entity observed again, its one reading drifted a little) defeat."""
+dimension) or several (`stats.near_space`: the nearest-neighbour gaps, bounded by chance in any
+dimension of at least one), in place of the binned twins' density model, which natural repeats of
+coarse, clustered tables (an entity observed again, its reading drifted a little; a monthly
+series) defeat."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pandas as pd
 
 from ...registry import Interval, Param
 from ...stats.near_line import line_columns, neighbour_ratio, ratio_copies
+from ...stats.near_space import axes, gap_copies, gap_flags, gap_ratios, place
 from ...stats.rows import CopyFit, row_hashes
 
 if TYPE_CHECKING:
@@ -19,20 +22,72 @@ if TYPE_CHECKING:
     from ...registry import Params
 
 
-def line_column(ctx: Context, bins: int) -> str | None:
-    """The one continuous reading among the model's columns (those that `stats.rows.coarsen` bins
-    at `bins`, on the unique training rows), or None when there are none or several."""
+def readings(ctx: Context, bins: int) -> list[str]:
+    """The continuous readings among the model's columns (those that `stats.rows.coarsen` bins at
+    `bins`, on the unique training rows)."""
 
-    def compute() -> str | None:
+    def compute() -> list[str]:
         c = ctx.case
         exact = {x for x in (c.target, c.group_column) if x}
         cols = [x for x in c.features + ctx.role_columns() if x not in exact]
-        h = ctx.row_hashes("train", with_target=True, roles=True)
-        fresh = ctx.frame("train")[~pd.Series(h).duplicated().to_numpy()]
-        line = line_columns(fresh, cols, max(bins, 50))
-        return line[0] if len(line) == 1 else None
+        return line_columns(_fresh_train(ctx), cols, max(bins, 50))
 
-    return ctx.cached(f"near_line_column:{bins}", compute)
+    return ctx.cached(f"near_readings:{bins}", compute)
+
+
+def line_column(ctx: Context, bins: int) -> str | None:
+    """The one continuous reading among the model's columns, or None when there are none or several."""
+    line = readings(ctx, bins)
+    return line[0] if len(line) == 1 else None
+
+
+def _fresh_train(ctx: Context) -> pd.DataFrame:
+    """The training rows, each identity (model columns, target, roles) once."""
+    h = ctx.row_hashes("train", with_target=True, roles=True)
+    return ctx.frame("train")[~pd.Series(h).duplicated().to_numpy()]
+
+
+def space_fit(ctx: Context, p: Params, which: str) -> tuple[CopyFit, np.ndarray]:
+    """The near copies of `which` where the model's columns hold several continuous readings
+    (`stats.near_space`: nearest-neighbour gaps at `line_ratio`, every numeric column an axis),
+    and per judged row (evaluation: the rows not exact twins of a training row) whether it is a
+    near twin. Neighbours share the columns that are not axes (categories, classes, the group,
+    which values are missing)."""
+
+    def compute() -> tuple[CopyFit, np.ndarray]:
+        c = ctx.case
+        tr = _fresh_train(ctx)
+        cols = c.features + ctx.role_columns() + [c.target]
+        exact = [x for x in (c.group_column,) if x] + ([c.target] if c.task != "regression" else [])
+        ax = axes(tr, cols, c.categorical, exact)
+        key_cols = [x for x in cols if x not in ax]
+        if which == "train":
+            ((a, miss),) = place(tr, [tr], ax)
+            u1, u2 = gap_ratios(a, _key(tr, key_cols, miss))
+            flag, chance = gap_flags(u1, u2, p.line_ratio)
+            return gap_copies(flag, chance, within=True), flag
+        te = ctx.frame("test")
+        rest = ~np.isin(
+            ctx.row_hashes("test", with_target=True, roles=True), ctx.row_hashes("train", roles=True)
+        )
+        sub = te[rest]
+        (a, ma), (b, mb) = place(tr, [tr, sub], ax)
+        u1, u2 = gap_ratios(a, _key(tr, key_cols, ma), b, _key(sub, key_cols, mb))
+        flag, chance = gap_flags(u1, u2, p.line_ratio)
+        seen = np.zeros(len(te), dtype=bool)
+        seen[np.flatnonzero(rest)[flag]] = True
+        return gap_copies(flag, chance, within=False), seen
+
+    return ctx.cached(f"near_space:{which}:{p.line_ratio}", compute)
+
+
+def _key(df: pd.DataFrame, cols: list[str], miss: np.ndarray) -> np.ndarray:
+    """One hash per row over `cols` and the row's pattern of missing axes."""
+    k = row_hashes(df, cols)
+    if miss.size and miss.any():
+        pattern = pd.DataFrame(miss.astype(int)).rename(columns=str)
+        k = row_hashes(pd.DataFrame({"k": k, "m": row_hashes(pattern, list(pattern.columns))}), ["k", "m"])
+    return k
 
 
 def line_fit(ctx: Context, p: Params, which: str, col: str) -> tuple[CopyFit, np.ndarray]:
@@ -69,6 +124,15 @@ def near_words(ctx: Context, p: Params, which: str) -> tuple[str, str, str]:
     """How a near-copy finding says what it counted: the lead, the verb of the twin rows, and why
     the share is a floor."""
     col = line_column(ctx, int(p.near_bins))
+    if len(readings(ctx, int(p.near_bins))) > 1:
+        other = "training row" if which == "test" else "row"
+        return (
+            "in the space of the numeric columns (each in units of its robust spread; the other "
+            "columns equal)",
+            f"have a nearest {other} over {1 / p.line_ratio:.0f} times nearer than the next one (or "
+            f"two over {1 / np.sqrt(p.line_ratio):.1f} times nearer than the third)",
+            "rows with fewer than two neighbours of the same other values are not judged",
+        )
     if col is None:
         verb = "repeat an earlier row" if which == "train" else "equal a training row"
         return (
@@ -116,7 +180,9 @@ def _near_params() -> dict[str, Any]:
             "one dimension). 1/50: an entity observed again with its reading drifted a little falls "
             "below it more often than chance (HOLDOUT5 dyad-years: excess 0.9-2.1% of rows at 1/50, "
             "1.5-2.6% at 1/20, 3-5.7% and warnings at 1/10), a copy re-rounded or re-scaled by 0.2% "
-            "far more (planted 20%: about 9%, a floor)",
+            "far more (planted 20%: about 9%, a floor). With several readings the same t bounds "
+            "r1 / r2 and (r2 / r3)^2 in the space of the numeric columns (`stats.near_space`): at "
+            "most 1 - (1 - t)^2 of rows by chance; no unplanted side of the suites above 3.2%",
         ),
         near_max_coarse=Param(
             0.1,
