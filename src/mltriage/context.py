@@ -353,6 +353,21 @@ class Context:
 
         return self.cached("baselines", compute)
 
+    def user_refit(self) -> tuple[BaselinesResult, Any] | None:
+        """(the baselines, your model refitted in them) when its out-of-fold class scores on the
+        training rows exist; None under --fast, when the baselines failed or the refit did not run
+        (a model that cannot be cloned)."""
+        if self.config.fast:
+            return None
+        try:
+            res = self.baselines()
+        except Exception:
+            return None
+        user = res.models.get("user")
+        if user is None or user.oof is None or res.classes is None:
+            return None
+        return res, user
+
     def full_fit_outputs(self, key: str) -> np.ndarray:
         """The baseline `key` fitted on all the baselines' training rows, its outputs on the
         baselines' evaluation rows (`fresh_eval_rows()`), computed once (model.overfit compares it

@@ -167,14 +167,11 @@ def _more_rows(ctx: Context) -> tuple[np.ndarray, np.ndarray, str] | None:
         if not auc_ci(y_tr, s_tr)[0] <= auc_ci(y_te, s_te)[2]:
             return None
         return s_tr, y_tr, "the training rows' predictions"
-    if ctx.config.fast:
+    refit = ctx.user_refit()
+    if refit is None:
         return None
-    try:
-        res = ctx.baselines()
-    except Exception:
-        return None
-    user = res.models.get("user")
-    if user is None or user.oof is None or res.classes is None or ctx.case.positive not in list(res.classes):
+    res, user = refit
+    if res.classes is None or ctx.case.positive not in list(res.classes):
         return None
     so = np.asarray(user.oof, float)[:, list(res.classes).index(ctx.case.positive)]
     yo = (np.asarray(res.y) == ctx.case.positive).astype(float)

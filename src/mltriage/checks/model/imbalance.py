@@ -237,15 +237,10 @@ def _oof_pool(ctx: Context, y: np.ndarray, labels: np.ndarray) -> Any:
     decisions of your model refitted in the baselines (same specification, same decision rule:
     the argmax, or --threshold on P(positive)), and (labels, class scores) of those OOF rows;
     False when the baselines or the refit are not available (--fast, not cloneable)."""
-    if ctx.config.fast:
+    refit = ctx.user_refit()
+    if refit is None:
         return False
-    try:
-        res = ctx.baselines()
-    except Exception:
-        return False
-    user = res.models.get("user")
-    if user is None or user.oof is None or res.classes is None:
-        return False
+    res, user = refit
     P = np.asarray(user.oof, float)
     ok = np.isfinite(P).all(axis=1)
     P, ty = P[ok], np.asarray(res.y)[ok]
