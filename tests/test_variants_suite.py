@@ -101,49 +101,27 @@ def test_second_holdout_uses_only_new_data_sets():
     assert not {s.dataset for s in generate.HOLDOUT2} & used
 
 
-def test_sixth_holdout_uses_only_new_data_sets_and_is_wired():
-    """HOLDOUT6 (sources_holdout6.py): unique names, registered kinds, data sets no other set uses,
-    its own --holdout6 flag, and clean controls beside the planted cases."""
-    specs = generate.HOLDOUT6
+@pytest.mark.parametrize("name", ["holdout6", "holdout7"])
+def test_later_holdout_uses_only_new_data_sets_and_is_wired(name):
+    """HOLDOUT6 and HOLDOUT7 (sources_holdout6.py, sources_holdout7.py): unique names, registered
+    kinds, data sets no earlier set uses, their own --holdoutN flag, and clean controls beside the
+    planted cases."""
+    specs = generate.SETS[name][0]
     names = [s.name for s in specs]
     assert len(names) == len(set(names))
     assert {s.kind for s in specs} <= set(planting.KINDS)
-    others = (
-        generate.FULL
-        + generate.HOLDOUT
-        + generate.HOLDOUT2
-        + generate.HOLDOUT3
-        + generate.HOLDOUT4
-        + generate.HOLDOUT5
-        + generate.OUTSIDE2
-    )
-    assert not {s.dataset for s in specs} & {s.dataset for s in others}
-    assert generate.SETS["holdout6"][0] is specs
-    assert generate.select([], [], [], named="holdout6") == specs
-    assert sum(s.kind in ("clean", "ranking_clean") for s in specs) >= 12
-    assert all(task in sources.tasks(s.dataset) for s in specs for task in [s.task] if task != "ranking")
-
-
-def test_seventh_holdout_uses_only_new_data_sets_and_is_wired():
-    """HOLDOUT7 (sources_holdout7.py): unique names, registered kinds, data sets no other set uses
-    (HOLDOUT6 included), its own --holdout7 flag, and clean controls beside the planted cases."""
-    specs = generate.HOLDOUT7
-    names = [s.name for s in specs]
-    assert len(names) == len(set(names))
-    assert {s.kind for s in specs} <= set(planting.KINDS)
-    others = (
-        generate.FULL
-        + generate.HOLDOUT
-        + generate.HOLDOUT2
-        + generate.HOLDOUT3
-        + generate.HOLDOUT4
-        + generate.HOLDOUT5
-        + generate.HOLDOUT6
-        + generate.OUTSIDE2
-    )
-    assert not {s.dataset for s in specs} & {s.dataset for s in others}
-    assert generate.SETS["holdout7"][0] is specs
-    assert generate.select([], [], [], named="holdout7") == specs
+    earlier = [
+        generate.FULL,
+        generate.HOLDOUT,
+        generate.HOLDOUT2,
+        generate.HOLDOUT3,
+        generate.HOLDOUT4,
+        generate.HOLDOUT5,
+        generate.OUTSIDE2,
+    ] + ([generate.HOLDOUT6] if name == "holdout7" else [])
+    assert not {s.dataset for s in specs} & {s.dataset for group in earlier for s in group}
+    assert specs is {"holdout6": generate.HOLDOUT6, "holdout7": generate.HOLDOUT7}[name]
+    assert generate.select([], [], [], named=name) == specs
     assert sum(s.kind in ("clean", "ranking_clean") for s in specs) >= 12
     assert all(task in sources.tasks(s.dataset) for s in specs for task in [s.task] if task != "ranking")
 
